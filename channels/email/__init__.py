@@ -1,0 +1,1 @@
+"""The email channel (not built yet: see the service issue)."""

@@ -1,0 +1,1 @@
+"""The http channel (not built yet: see the service issue)."""

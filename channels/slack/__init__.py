@@ -1,0 +1,1 @@
+"""The slack channel (not built yet: see the service issue)."""

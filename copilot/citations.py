@@ -1,0 +1,21 @@
+"""Citations: the Odoo records (and later KB chunks) a result is grounded in."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Citation"]
+
+
+class Citation(BaseModel):
+    """One Odoo record a result relies on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(description="Odoo model, e.g. purchase.order")
+    id: int = Field(gt=0, description="Record id")
+    display_name: str = Field(description="What Odoo shows for the record, e.g. P00009")
+
+    def label(self) -> str:
+        """Short text form, e.g. ``purchase.order,9 (P00009)``."""
+        return f"{self.model},{self.id} ({self.display_name})"

@@ -1,0 +1,60 @@
+"""The ``copilot`` command: one entry point, a subcommand per job, ``--help`` on each."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from copilot import __version__
+from copilot.cli import _odoo, _sandbox, _summarize
+from copilot.config import get_settings
+from copilot.errors import ConfigError, CopilotError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="copilot",
+    help="Odoo Ops Copilot: reads Odoo and mail, prepares decisions; people keep the authority.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"odoo-ops-copilot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _startup(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress and retries to stderr."),
+) -> None:
+    """Validate the settings before any command runs (a bad setting fails here, in one line)."""
+    settings = get_settings()
+    level = logging.INFO if verbose else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+app.command("summarize")(_summarize.summarize)
+app.command("demo")(_summarize.demo)
+app.command("sandbox")(_sandbox.sandbox)
+app.add_typer(_odoo.app, name="odoo")
+
+
+def main() -> None:
+    """Console-script entry point: runs the app and turns known failures into one-line errors."""
+    try:
+        app()
+    except ConfigError as exc:
+        typer.secho(f"configuration error: {exc}", err=True, fg="red")
+        raise SystemExit(2) from None
+    except CopilotError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,118 @@
+"""``copilot summarize`` (one email) and ``copilot demo`` (every supplier email in Odoo)."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from copilot.cli._output import console, err_console, print_json
+from copilot.config import get_settings
+from copilot.errors import EmailParseError
+from copilot.inbound_email import InboundEmail, parse_email
+from copilot.llm import build_chat_model, describe_engine
+from copilot.runtime import odoo_session
+from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
+from copilot.tools.chatter import recent_emails
+
+MAX_INPUT_BYTES = 25 * 1024 * 1024
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    file = Path(path)
+    if not file.is_file():
+        raise typer.BadParameter(f"no such file: {path}", param_hint="EMAIL")
+    with file.open("rb") as fh:
+        return fh.read(MAX_INPUT_BYTES + 1)
+
+
+def render_summary(summary: SupplierEmailSummary) -> None:
+    """Print one summary for a buyer: the POs, each change against Odoo, warnings, citations."""
+    pos = ", ".join(po.name for po in summary.purchase_orders) or "no purchase order resolved"
+    console.rule(f"[bold]{summary.email.subject or '(no subject)'}[/]")
+    console.print(f"[dim]from[/] {summary.email.from_address or '?'}  [dim]·[/] {pos}")
+    console.print(summary.summary)
+    for change in summary.changes:
+        console.print(f"  • [cyan]{change.kind.value}[/] {change.po_name or ''}: {change.note or change.evidence}")
+    for warning in summary.warnings:
+        console.print(f"  [bold red]⚠ {warning}[/]")
+    if summary.unresolved_references:
+        console.print(f"  [yellow]not found in Odoo: {', '.join(summary.unresolved_references)}[/]")
+    if summary.needs_reply:
+        console.print("  [magenta]↩ the supplier expects a reply[/]")
+    cites = ", ".join(c.label() for c in summary.citations)
+    console.print(f"  [dim]sources: {cites or '-'} · engine: {summary.engine}[/]")
+
+
+def summarize(
+    email: str = typer.Argument("-", help="An .eml file, or - to read raw RFC 822 text on stdin."),
+    json: bool = typer.Option(False, "--json", help="Print the SupplierEmailSummary as JSON."),
+) -> None:
+    """Summarize one supplier email: the POs it references, each change compared with Odoo."""
+    settings = get_settings()
+    raw = _read_input(email)
+    if not raw.strip():
+        raise EmailParseError("the email is empty")
+    if len(raw) > MAX_INPUT_BYTES:
+        raise EmailParseError(f"the email is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read")
+    message = parse_email(raw)
+    llm = build_chat_model(settings)
+    with odoo_session(settings) as odoo:
+        result = summarize_supplier_email(message, client=odoo.client, llm=llm, settings=settings)
+    if json:
+        return print_json(result)
+    err_console.print(f"[dim]{describe_engine(settings)} · {odoo.label}[/]")
+    render_summary(result)
+
+
+def demo(
+    json: bool = typer.Option(False, "--json", help="Print all summaries as JSON instead of the table."),
+    report: Path | None = typer.Option(None, help="Where to write the JSON report (default: in COPILOT_DATA_DIR)."),
+    limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
+) -> None:
+    """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    settings = get_settings()
+    llm = build_chat_model(settings)
+    summaries: list[SupplierEmailSummary] = []
+    with odoo_session(settings) as odoo:
+        err_console.print(f"[bold]Odoo:[/] {odoo.label}")
+        err_console.print(f"[bold]{describe_engine(settings)}[/]")
+        messages = recent_emails(odoo.client, "purchase.order", limit=limit)
+        with Progress(console=err_console, transient=True, disable=json) as progress:
+            task = progress.add_task("summarizing supplier emails", total=len(messages))
+            for msg in messages:
+                email = InboundEmail.from_chatter(msg)
+                summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
+                progress.advance(task)
+    path = report or settings.data_dir / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "odoo": odoo.label,
+        "engine": describe_engine(settings),
+        "summaries": [s.model_dump(mode="json") for s in summaries],
+    }
+    path.write_text(jsonlib.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    if json:
+        print_json(payload)
+        return
+    table = Table("date", "PO", "vendor", "changes", "summary", title=f"{len(summaries)} supplier emails", expand=True)
+    for s in summaries:
+        kinds = ", ".join(dict.fromkeys(c.kind.value for c in s.changes)) or "-"
+        warn = f"\n[bold red]⚠ {'; '.join(s.warnings)}[/]" if s.warnings else ""
+        table.add_row(
+            s.email.date.strftime("%m-%d %H:%M") if s.email.date else "-",
+            ", ".join(po.name for po in s.purchase_orders) or "[yellow]?[/]",
+            ", ".join(dict.fromkeys(po.vendor.name for po in s.purchase_orders)) or "-",
+            kinds,
+            s.summary + warn,
+        )
+    console.print(table)
+    err_console.print(f"report written to {path}")

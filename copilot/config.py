@@ -1,0 +1,127 @@
+"""All settings of the copilot, read from the environment (prefix ``COPILOT_``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from copilot.errors import ConfigError
+
+__all__ = ["Settings", "get_settings", "load_settings"]
+
+ENV_PREFIX = "COPILOT_"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "odoo-ops-copilot"
+
+
+class Settings(BaseSettings):
+    """Deployment settings. No Odoo URL means the embedded sandbox; no LLM model means the
+    deterministic engine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    odoo_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Base URL of the Odoo server, e.g. https://erp.example.com. Unset: the embedded sandbox.",
+    )
+    odoo_db: str | None = Field(default=None, description="Odoo database name (required with odoo_url).")
+    odoo_login: str = Field(default="copilot", description="Login of the copilot's read-only Odoo user.")
+    odoo_password: SecretStr | None = Field(default=None, description="Password of that user.")
+    odoo_api_key: SecretStr | None = Field(
+        default=None, description="API key of that user; preferred over the password when both are set."
+    )
+    odoo_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds to wait for one Odoo call.")
+    odoo_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries after a connection error or timeout (not after Odoo errors)."
+    )
+    odoo_backoff: float = Field(
+        default=0.5, ge=0, le=30, description="First retry delay in seconds; doubles on each retry."
+    )
+    approval_model: str = Field(
+        default="copilot.approval.request",
+        description="The only Odoo model the copilot may create records on (the approval-request model).",
+    )
+
+    llm_base_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, Azure, ...). "
+        "Unset with a model set: OpenAI's own endpoint.",
+    )
+    llm_model: str | None = Field(default=None, description="Chat model name. Unset: the deterministic engine.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(default=60.0, gt=0, le=600, description="Seconds to wait for one LLM answer.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed LLM call.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where reports, the audit log and indexes are written.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING", description="Log level.")
+
+    @model_validator(mode="after")
+    def _check_cross_fields(self) -> Settings:
+        if self.odoo_url is not None:
+            if not self.odoo_db:
+                raise ValueError("odoo_db: required when COPILOT_ODOO_URL is set")
+            if self.odoo_password is None and self.odoo_api_key is None:
+                raise ValueError(
+                    "odoo_password: COPILOT_ODOO_PASSWORD or COPILOT_ODOO_API_KEY is required "
+                    "when COPILOT_ODOO_URL is set"
+                )
+        if self.llm_base_url is not None and not self.llm_model:
+            raise ValueError("llm_model: required when COPILOT_LLM_BASE_URL is set")
+        return self
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no Odoo URL is configured: the embedded sandbox serves the data."""
+        return self.odoo_url is None
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when a chat model is configured; otherwise the deterministic engine runs."""
+        return bool(self.llm_model)
+
+    @property
+    def odoo_secret(self) -> SecretStr | None:
+        """The credential sent to Odoo: the API key if set, else the password."""
+        return self.odoo_api_key or self.odoo_password
+
+
+def _env_name(loc: tuple[object, ...], message: str) -> str:
+    field = str(loc[0]) if loc else ""
+    if not field and ":" in message:  # cross-field errors name the field at the start of the message
+        field = message.split(":", 1)[0].removeprefix("Value error, ").strip()
+    return ENV_PREFIX + field.upper() if field else ENV_PREFIX + "*"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; a bad value raises ``ConfigError`` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first.get("msg", "invalid value"))
+        name = _env_name(tuple(first.get("loc", ())), message)
+        if ":" in message and message.removeprefix("Value error, ").split(":", 1)[0].strip().isidentifier():
+            message = message.split(":", 1)[1].strip()
+        raise ConfigError(f"{name}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

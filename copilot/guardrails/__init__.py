@@ -1,0 +1,5 @@
+"""Input, output and action policy checks, each a small pure function with its own tests.
+
+The supplier-email skill already treats email text as untrusted data (delimited in prompts) and
+warns on hidden text and bank-detail changes; the guardrails work gathers those checks here.
+"""

@@ -1,0 +1,37 @@
+"""Builds the chat model from settings: any OpenAI-compatible endpoint, or none (the deterministic engine).
+
+This is the only module that imports ``langchain_openai``.
+"""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+
+from copilot.config import Settings
+
+__all__ = ["build_chat_model", "describe_engine"]
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The configured chat model, or ``None`` when no model is configured."""
+    if not settings.llm_enabled:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.llm_model or "",
+        base_url=str(settings.llm_base_url) if settings.llm_base_url else None,
+        # Local servers (llama.cpp, vLLM, Ollama) ignore the key, but the client insists on one.
+        api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+    )
+
+
+def describe_engine(settings: Settings) -> str:
+    """One line telling the user which engine runs."""
+    if not settings.llm_enabled:
+        return "LLM: none configured: deterministic engine"
+    where = str(settings.llm_base_url) if settings.llm_base_url else "OpenAI"
+    return f"LLM: {settings.llm_model} at {where} (deterministic engine as fallback)"

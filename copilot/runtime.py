@@ -1,0 +1,58 @@
+"""Wires settings to live components: the Odoo client (real Odoo or the embedded sandbox) and the LLM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
+
+from copilot.config import Settings
+from copilot.tools.odoo import OdooClient
+
+__all__ = ["OdooSession", "odoo_session"]
+
+
+@dataclass(frozen=True)
+class OdooSession:
+    """An Odoo client plus what the caller should know about where the data comes from."""
+
+    client: OdooClient
+    label: str
+    sandbox: bool
+    #: "Now" for lateness: the snapshot time in the sandbox, the wall clock against real Odoo.
+    as_of: datetime
+
+    def now(self) -> datetime:
+        """The reference time for lateness computations."""
+        return self.as_of
+
+
+@contextmanager
+def odoo_session(settings: Settings) -> Iterator[OdooSession]:
+    """Connect to the configured Odoo, or start the embedded sandbox when no URL is set."""
+    if not settings.sandbox:
+        client = OdooClient.from_settings(settings)
+        yield OdooSession(
+            client=client,
+            label=f"Odoo at {settings.odoo_url} (database {settings.odoo_db})",
+            sandbox=False,
+            as_of=datetime.now(UTC),
+        )
+        return
+    from copilot.sandbox import RECORDED_AT, SandboxServer
+
+    with SandboxServer() as server:
+        # The sandbox's read-only copilot user, as in the recorded Odoo.
+        sandbox_settings = settings.model_copy(
+            update={"odoo_login": "copilot", "odoo_password": SecretStr("copilot"), "odoo_api_key": None}
+        )
+        client = OdooClient.from_settings(sandbox_settings, url=server.url, db=server.db)
+        yield OdooSession(
+            client=client,
+            label=f"embedded Odoo sandbox at {server.url} (data recorded {RECORDED_AT:%Y-%m-%d})",
+            sandbox=True,
+            as_of=RECORDED_AT.replace(tzinfo=UTC),
+        )

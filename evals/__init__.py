@@ -1,0 +1,1 @@
+"""Regression evals: datasets (JSONL), scorers, runner, baselines, reports (not built yet)."""

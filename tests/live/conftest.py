@@ -1,0 +1,31 @@
+"""Live tests run against a real Odoo 18 when COPILOT_ODOO_URL (and the credentials) are set."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from copilot.config import Settings, load_settings
+from copilot.tools.odoo import OdooClient
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/live is a live test."""
+    for item in items:
+        if "tests/live/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.fixture(scope="session")
+def live_settings() -> Settings:
+    """Settings from the environment; skips the test when no Odoo URL is configured."""
+    if not os.environ.get("COPILOT_ODOO_URL"):
+        pytest.skip("live Odoo not configured: set COPILOT_ODOO_URL, COPILOT_ODOO_DB and the copilot's credentials")
+    return load_settings()
+
+
+@pytest.fixture
+def live_client(live_settings: Settings) -> OdooClient:
+    """A client of the configured copilot user on the real Odoo."""
+    return OdooClient.from_settings(live_settings)

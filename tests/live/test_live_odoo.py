@@ -1,0 +1,46 @@
+"""The same tools, the allow-list and the demo against a real Odoo 18 (with demo data)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from copilot.errors import MethodNotAllowed, OdooNotFound
+from copilot.tools import get_purchase_orders, late_purchase_orders, recent_emails
+from copilot.tools.odoo import OdooClient
+
+
+def test_login_and_read_confirmed_purchase_orders(live_client: OdooClient) -> None:
+    rows = live_client.search_read("purchase.order", [("state", "=", "purchase")], ["name"], limit=5)
+    assert rows, "the live database has no confirmed purchase order"
+    pos = get_purchase_orders(live_client, [r["name"] for r in rows])
+    assert {p.name for p in pos} == {r["name"] for r in rows}
+    assert all(p.lines for p in pos)
+
+
+def test_late_purchase_orders_are_late(live_client: OdooClient) -> None:
+    for po in late_purchase_orders(live_client):
+        assert po.days_late >= 0
+
+
+def test_writes_never_leave_the_process(live_client: OdooClient) -> None:
+    before = live_client.round_trips
+    with pytest.raises(MethodNotAllowed):
+        live_client.execute("purchase.order", "write", [1], {"notes": "copilot"})
+    assert live_client.round_trips == before
+
+
+def test_unknown_model_is_not_found(live_client: OdooClient) -> None:
+    with pytest.raises(OdooNotFound):
+        live_client.search_count("copilot.no.such.model", [])
+
+
+def test_demo_runs_against_live_odoo(live_client: OdooClient) -> None:
+    emails = recent_emails(live_client, limit=5)
+    result = CliRunner().invoke(app, ["demo", "--json", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert len(payload["summaries"]) == len(emails)
