@@ -1,0 +1,1 @@
+"""Commands that print performance figures (never timed assertions in tests)."""
