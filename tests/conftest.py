@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from copilot.config import Settings, load_settings
+from copilot.config import Settings, get_settings, load_settings
 from copilot.tools.odoo import OdooClient
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +28,7 @@ def _isolated_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
             monkeypatch.delenv(name)
     monkeypatch.setitem(Settings.model_config, "env_file", None)
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from copilot import __version__
 from copilot.cli import _odoo, _sandbox, _summarize
@@ -14,7 +17,23 @@ from copilot.errors import ConfigError, CopilotError
 
 __all__ = ["app", "main"]
 
+
+class _Group(TyperGroup):
+    """Turns known failures into one-line errors (no traceback): bad settings exit 2, runtime failures 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            typer.secho(f"configuration error: {exc}", err=True, fg="red")
+            raise SystemExit(2) from None
+        except CopilotError as exc:
+            typer.secho(f"error: {exc}", err=True, fg="red")
+            raise SystemExit(1) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="copilot",
     help="Odoo Ops Copilot: reads Odoo and mail, prepares decisions; people keep the authority.",
     no_args_is_help=True,
@@ -47,14 +66,5 @@ app.add_typer(_odoo.app, name="odoo")
 
 
 def main() -> None:
-    """Console-script entry point: runs the app and turns known failures into one-line errors."""
-    try:
-        app()
-    except ConfigError as exc:
-        typer.secho(f"configuration error: {exc}", err=True, fg="red")
-        raise SystemExit(2) from None
-    except CopilotError as exc:
-        typer.secho(f"error: {exc}", err=True, fg="red")
-        raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    """Console-script entry point."""
+    app()
