@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from copilot.errors import OdooNotFound
+from copilot.errors import CopilotError, OdooNotFound
 from copilot.tools.chatter import get_chatter_messages
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
@@ -47,6 +48,19 @@ def _dump(value: Any) -> Any:
     if isinstance(value, list):
         return [_dump(v) for v in value]
     return value
+
+
+def _reporting_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn copilot failures into ``ToolException`` so the agent reads the error instead of crashing."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CopilotError as exc:
+            raise ToolException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def build_tools(client: OdooClient, *, as_of: Callable[[], datetime] | None = None) -> list[BaseTool]:
@@ -98,6 +112,8 @@ def build_tools(client: OdooClient, *, as_of: Callable[[], datetime] | None = No
         ),
     ]
     return [
-        StructuredTool.from_function(func=f, name=name, description=desc, args_schema=schema, handle_tool_error=True)
+        StructuredTool.from_function(
+            func=_reporting_errors(f), name=name, description=desc, args_schema=schema, handle_tool_error=True
+        )
         for f, name, desc, schema in specs
     ]

@@ -1,0 +1,28 @@
+"""Odoo sandbox: a local server speaking the JSON-RPC subset of Odoo 18 that odoorpc uses.
+
+It serves a seeded copy of the recorded reference (``../shared/odoo-reference``), frozen at
+``RECORDED_AT``, for tests, evals and the offline demo::
+
+    with SandboxServer() as odoo_server:
+        odoo = odoorpc.ODOO(odoo_server.host, port=odoo_server.port)
+        odoo.login(SANDBOX_DB, "copilot", "copilot")
+
+Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilot/copilot 8
+(read-only; may only create ``copilot.approval.request``), manager/manager 9.
+"""
+
+from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
+from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
+from copilot.sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
+
+__all__ = [
+    "APPROVAL_MODEL",
+    "RECORDED_AT",
+    "SANDBOX_DB",
+    "SANDBOX_USERS",
+    "FaultMode",
+    "LoggedRequest",
+    "SandboxServer",
+    "SandboxUser",
+    "serve_forever",
+]

@@ -1,0 +1,140 @@
+"""The seeded dataset (package data) and the per-server, copy-on-write record store."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["RECORDED_AT", "SANDBOX_DB", "Dataset", "Record", "Store", "load_dataset"]
+
+#: The database name the recorded server used (and the only one the sandbox knows).
+SANDBOX_DB = "demo"
+#: The snapshot's "now" (UTC, naive): the data is frozen at the recording time.
+RECORDED_AT = datetime(2026, 11, 26, 16, 5, 5)
+
+Record = dict[str, Any]
+FieldAttrs = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything read from ``data/*.json``; shared by all servers and never mutated."""
+
+    fields: dict[str, dict[str, FieldAttrs]]
+    restricted: dict[str, frozenset[str]]
+    records: dict[str, dict[int, Record]]
+    names: dict[str, dict[int, Any]]
+    version_info: dict[str, Any]
+    #: (comodel, inverse field) -> [(model, one2many field, field domain)] for list maintenance on writes
+    inverses: dict[tuple[str, str], list[tuple[str, str, list[Any]]]] = field(default_factory=dict)
+
+    def has_model(self, model: str) -> bool:
+        """Whether ``model`` exists in the sandbox's registry."""
+        return model in self.fields
+
+
+def _read_json(name: str) -> Any:
+    text = resources.files("copilot.sandbox").joinpath("data", name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
+def load_dataset() -> Dataset:
+    """Load the packaged dataset once per process."""
+    fields_json = _read_json("fields.json")
+    records_json = _read_json("records.json")
+    names_json = _read_json("names.json")
+    meta_json = _read_json("meta.json")
+    fields = {model: spec["fields"] for model, spec in fields_json.items()}
+    restricted = {model: frozenset(spec["restricted"]) for model, spec in fields_json.items()}
+    records = {model: {int(r["id"]): r for r in rows} for model, rows in records_json.items()}
+    for model in fields:
+        records.setdefault(model, {})
+    names = {model: {int(k): v for k, v in labels.items()} for model, labels in names_json.items()}
+    inverses: dict[tuple[str, str], list[tuple[str, str, list[Any]]]] = {}
+    for model, model_fields in fields.items():
+        for fname, attrs in model_fields.items():
+            if attrs.get("type") != "one2many" or not attrs.get("relation_field") or not attrs.get("store", True):
+                continue
+            domain = attrs.get("domain") or []
+            if attrs.get("related") or not isinstance(domain, list):
+                continue
+            inverses.setdefault((attrs["relation"], attrs["relation_field"]), []).append((model, fname, domain))
+    return Dataset(fields, restricted, records, names, meta_json["version_info"], inverses)
+
+
+_DELETED: Record = {}
+
+
+class Store:
+    """The records one server serves: the shared dataset plus this server's own changes."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.lock = threading.RLock()
+        self._changed: dict[str, dict[int, Record]] = {}
+        self._ids_cache: dict[str, list[int]] = {}
+
+    def get(self, model: str, rid: Any) -> Record | None:
+        """The record ``rid`` of ``model``, or None (never mutate the returned dict)."""
+        if not isinstance(rid, int) or isinstance(rid, bool):
+            return None
+        changed = self._changed.get(model)
+        if changed is not None and rid in changed:
+            rec = changed[rid]
+            return None if rec is _DELETED else rec
+        return self.dataset.records.get(model, {}).get(rid)
+
+    def is_changed(self, model: str, rid: int) -> bool:
+        """Whether this server created or modified the record."""
+        return rid in self._changed.get(model, {})
+
+    def ids(self, model: str) -> list[int]:
+        """All record ids of ``model``, ascending."""
+        cached = self._ids_cache.get(model)
+        if cached is None:
+            base = set(self.dataset.records.get(model, {}))
+            for rid, rec in self._changed.get(model, {}).items():
+                if rec is _DELETED:
+                    base.discard(rid)
+                else:
+                    base.add(rid)
+            cached = sorted(base)
+            self._ids_cache[model] = cached
+        return cached
+
+    def iter_records(self, model: str) -> Iterator[Record]:
+        """All records of ``model`` in id order."""
+        for rid in self.ids(model):
+            rec = self.get(model, rid)
+            if rec is not None:
+                yield rec
+
+    def next_id(self, model: str) -> int:
+        """A fresh id for a new record of ``model``."""
+        base = self.dataset.records.get(model, {})
+        changed = self._changed.get(model, {})
+        return max([0, *base, *changed]) + 1
+
+    def put(self, model: str, record: Record) -> None:
+        """Insert or replace a record (copy-on-write: the shared dataset is untouched)."""
+        self._changed.setdefault(model, {})[int(record["id"])] = record
+        self._ids_cache.pop(model, None)
+
+    def update(self, model: str, rid: int, values: Record) -> None:
+        """Change some fields of an existing record."""
+        current = self.get(model, rid)
+        if current is None:
+            raise KeyError(rid)
+        self.put(model, {**current, **values})
+
+    def delete(self, model: str, rid: int) -> None:
+        """Remove a record."""
+        self._changed.setdefault(model, {})[rid] = _DELETED
+        self._ids_cache.pop(model, None)
