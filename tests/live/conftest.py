@@ -11,10 +11,11 @@ from copilot.tools.odoo import OdooClient
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/live is a live test."""
+    """Everything under tests/live is a live test, and may reach the configured Odoo host."""
     for item in items:
         if "tests/live/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.live)
+            item.add_marker(pytest.mark.enable_socket)
 
 
 @pytest.fixture(scope="session")
