@@ -1,0 +1,685 @@
+"""Deterministic extraction: what a supplier email announces, before anything is checked against Odoo.
+
+Rules read the visible body sentence by sentence (never the hidden text; the quoted part only to find
+PO references when the new text has none). Each rule proposes ``Candidate`` changes; ``compare`` then
+matches them to Odoo's PO lines and drops what turns out to agree with Odoo.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from copilot.inbound_email import InboundEmail
+from copilot.skills.supplier_email import signals
+from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
+from copilot.skills.supplier_email.signals import Sentence
+from copilot.skills.supplier_email.values import (
+    UOM_WORDS,
+    FoundDate,
+    FoundMoney,
+    find_dates,
+    find_money,
+    normalise_uom,
+    parse_number,
+    relative_date,
+)
+
+__all__ = ["Candidate", "Extraction", "extract"]
+
+DateRole = Literal["ship", "delivery", "unspecified"]
+
+
+class Candidate(BaseModel):
+    """A change proposed by a rule, not yet compared with Odoo."""
+
+    kind: ChangeKind
+    evidence: str
+    po_name: str | None = None
+    product_code: str | None = None
+    product_text: str | None = Field(default=None, description="Product as written, when no code is given")
+    new_date: date | None = None
+    date_role: DateRole | None = None
+    old_date: date | None = Field(default=None, description="The email's statement of the current date")
+    quantity: Quantity | None = Field(default=None, description="Shipped, available or stated quantity")
+    of_quantity: Quantity | None = Field(default=None, description="The email's statement of the ordered quantity")
+    backorder: Quantity | None = None
+    backorder_date: date | None = None
+    price: Money | None = None
+    old_price: Money | None = Field(default=None, description="The email's statement of the current price")
+    percent: float | None = Field(default=None, description="A price change stated as a percentage")
+    substitute_code: str | None = None
+    substitute_text: str | None = None
+    cause: str | None = None
+    alternatives: list[tuple[str | None, str]] = Field(
+        default_factory=list, description="(PO or None, sentence): conditional alternatives the supplier offers"
+    )
+    line_statement: bool = Field(
+        default=False, description="A plain 'N x product @ price' line: a change only if Odoo differs"
+    )
+
+
+class Extraction(BaseModel):
+    """Everything the rules found in one email."""
+
+    reference_date: date
+    po_refs: list[str]
+    po_refs_source: Literal["body", "quoted", "thread", "none"]
+    candidates: list[Candidate]
+    references: list[EmailReference]
+    stated_totals: list[tuple[str | None, Money, str]] = Field(
+        default_factory=list, description="(PO or None, amount, sentence) for totals the email states"
+    )
+    reply_by: date | None = None
+    reply_deadline: str | None = None
+    bank_change: str | None = None
+    agreement_claim: str | None = None
+    ai_instructions_visible: bool = False
+    ai_instructions_hidden: bool = False
+
+    def kinds(self) -> set[ChangeKind]:
+        """Kinds of the candidates (line statements excluded)."""
+        return {c.kind for c in self.candidates if not c.line_statement}
+
+
+# -- patterns ------------------------------------------------------------------------------------
+_I = re.IGNORECASE
+_NUM = r"(?<![\w.,/-])(?P<q>\d+(?:\.\d+)?)"
+_CONFIRM = re.compile(
+    r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
+    r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b",
+    _I,
+)
+_QUESTION = re.compile(
+    r"\?\s*$|\b(?:please|kindly)\s+(?:confirm|let us know|advise|tell us|reply|respond|approve|decide|choose|indicate"
+    r"|get back)\b|\b(?:could|can|would) you\b|\blet us know (?:which|whether|if|how|what|when)\b"
+    r"|\bwhich (?:option |one )?(?:do )?you prefer\b|\bawait(?:ing)? your (?:confirmation|decision|answer|reply)\b",
+    _I,
+)
+_NOT_A_QUESTION = re.compile(r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b", _I)
+_DEADLINE = re.compile(
+    r"\b(?:by|before|until)\s+(?P<when>tomorrow|today|tonight|end of (?:the )?day)\b(?:\s+(?:noon|morning|evening|"
+    r"\d{1,2}(?::\d{2})?\s*(?:am|pm)))?",
+    _I,
+)
+_REPLY_WORDS = re.compile(
+    r"\bhear (?:back|from you)\b|\breply\b|\banswer\b|\brespond\b|\bconfirm|\blet us know\b|\bdecision\b", _I
+)
+_PROMISE = re.compile(
+    r"\b(?:ship\w*|deliver\w*|eta|arriv\w*|expected|estimated|schedul\w*|dispatch\w*|truck|ready|pick-?up|transit|load\w*)\b",
+    _I,
+)
+_OLD_DATE = re.compile(
+    r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
+    r"|cannot (?:ship|deliver)"
+    r"|was due|were due)\b[^.]{0,30}$|\bfrom\s*$",
+    _I,
+)
+_PAST_EVENT = re.compile(
+    r"\b(?:left|departed|flooded|since|shipped|picked up|collected|received|sent|invoiced|dated"
+    r"|was delivered)\b[^.]{0,30}$",
+    _I,
+)
+_CONDITIONAL = re.compile(
+    r"^\s*(?:if|unless|should you|alternatively|otherwise)\b|\bif you (?:would )?(?:rather|prefer)\b", _I
+)
+_OPTION = re.compile(r"^\s*(?:\d\)|\([a-z]\)|option\s+\d)", _I)
+_BACKORDER_WORD = re.compile(r"\bback-?\s?order|\bremaining\b", _I)
+_SHIPPED_Q = re.compile(
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,4}}?)"
+    r"\s+(?:have been |has been |were |was |are |being )?"
+    r"(?:shipped|dispatched|sent out|loaded)\b",
+    _I,
+)
+_BACKORDER_Q = re.compile(
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,4}}?)\s+(?:(?:are|is|will be|remain)\s+)?"
+    r"(?:on\s+back-?\s?order|back-?\s?ordered)\b"
+    rf"|back-?\s?order(?:ed)?\s+(?:the\s+)?(?:remaining\s+|other\s+|rest\s+of\s+the\s+)?(?P<q2>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?",
+    _I,
+)
+_PARTIAL = re.compile(
+    r"\b(?:shipped|delivered|dispatched) partially\b|\bpartial(?:ly)? (?:shipment|delivery|shipped|delivered)\b"
+    r"|\bsplit (?:shipment|delivery)\b",
+    _I,
+)
+_SHORT = re.compile(
+    r"\b(?:only|just)\s+(?:be\s+able\s+to\s+)?(?:supply|ship|deliver|send|provide|fulfil+|make|produce|have)\s+"
+    + _NUM
+    + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of)\s+(?:the\s+|your\s+)?(?P<of>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?"
+    r"(?P<what>[^.:;,]*)",
+    _I,
+)
+_PERCENT = re.compile(
+    r"\bprices?\b[^.%]{0,40}?\b(?P<dir>increase|rise|go(?:es)? up|raise|decrease|reduc|lower|drop|go(?:es)? down)\w*"
+    r"\s+(?:by\s+)?(?P<pct>\d+(?:\.\d+)?)\s?%"
+    r"|(?P<pct2>\d+(?:\.\d+)?)\s?%\s+(?:price\s+)?(?P<dir2>increase|surcharge|decrease|reduction|discount)",
+    _I,
+)
+_DISCONTINUED = re.compile(
+    r"\b(?:discontinued|no longer (?:available|produced|manufactured|made|supplied)|end[- ]of[- ]life|obsolete"
+    r"|out of production|phased out)\b",
+    _I,
+)
+_SUBSTITUTE = re.compile(
+    r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
+    r"|replace (?:it|them) with)\b",
+    _I,
+)
+_HOLD = re.compile(
+    r"\b(?:require|need|request|ask for)s?\s+(?:a\s+|full\s+)?"
+    r"(?:pre-?payment|payment in advance|advance payment|cash in advance)"
+    r"|\b(?:pre-?payment|payment in advance|advance payment|cash in advance)\b[^.]{0,40}\b(?:required|is needed|must)\b"
+    r"|\b(?:credit|account)\s+(?:is\s+|has been\s+|was\s+)?(?:put\s+)?on\s+(?:credit\s+)?hold\b|\baccount on hold\b"
+    r"|\bcredit hold\b|\bexceeds? (?:your|the) credit limit\b|\bpro-?\s?forma\b"
+    r"|\bpayment before (?:we|shipping|release)",
+    _I,
+)
+_CREDIT_LIMIT = re.compile(r"credit limit(?: with us)?\s+(?:is|of)\s+", _I)
+_NO_DATE = re.compile(
+    r"\bforce majeure\b|\buntil further notice\b"
+    r"|\b(?:cannot|can't|can not|unable to|not able to)\s+(?:give|provide|confirm"
+    r"|commit to|quote)\s+(?:you\s+)?(?:a\s+|any\s+)?(?:new\s+)?(?:delivery\s+|ship(?:ping)?\s+|dispatch\s+)?date\b"
+    r"|\bno (?:new )?(?:delivery |ship(?:ping)? )?date (?:yet|available|at this time)\b"
+    r"|\bsuspend(?:ed|ing)? (?:our |all |the )?(?:deliver\w*|production|shipments?|operations)\b"
+    r"|\bdelayed indefinitely\b|\b(?:date|eta) (?:is )?(?:unknown|tbc|tbd|to be (?:confirmed|determined))\b",
+    _I,
+)
+_CANCEL = re.compile(
+    r"\bwe(?:'ll| will| must| have to| had to| need to| are forced to| regret to| have| are| unfortunately)?\s+"
+    r"(?:to\s+)?cancel(?:l?ed|l?ing)?\b"
+    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+cancell?ed\b",
+    _I,
+)
+_DELIVERED = re.compile(
+    r"\b(?:was|were|has been|have been)\s+(?:\w+\s+)?delivered\b"
+    r"|\bdelivered (?:complete|in full|today|this morning|yesterday)\b"
+    r"|\bproof of delivery\b|\bPOD\b[^.]{0,20}\bsigned\b|\bgoods (?:have )?arrived\b",
+    _I,
+)
+_NEGATION = re.compile(r"\b(?:not|n't|never|no)\b", _I)
+_CAUSE = re.compile(
+    r"\b(?:because of|due to|caused by|owing to)\s+(?P<cause>[^.;:,()]{3,90}?)"
+    r"(?=\s+(?:we|I|they|so|and we)\b|[.;:,()]|$)",
+    _I,
+)
+_CARRIER = re.compile(r"\b(?:carrier|in transit|trailer|freight|transload\w*|customs)\b", _I)
+_TRANSPORT_TROUBLE = re.compile(
+    r"\b(?:delay\w*|held|failure|stuck|breakdown|broke|transload\w*|rerouted|accident)\b", _I
+)
+_TOTAL = re.compile(r"\btotal\b[^$€£\d.]{0,15}$|\binvoice\s+\S+\s+(?:for|of)\s*$|\bamounting to\s*$", _I)
+_LINE_X = re.compile(
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s*[x×]\s+(?P<what>[^,;()\n@]+?(?:\s*\([^()\n]{{1,40}}\))?)"
+    r"\s*(?:@\s*(?P<price>[$€£]\s?[\d,]+(?:\.\d{1,2})?)|(?=[,;()\n]|$))",
+    _I,
+)
+_LINE_COLON = re.compile(
+    r"^(?P<what>[^:]{2,60}):\s*" + _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s*[x×]\s*(?P<price>[$€£]\s?[\d,]+(?:\.\d{{1,2}})?)",
+    _I,
+)
+
+
+def _qty(value: str | None, uom: str | None) -> Quantity | None:
+    return Quantity(value=parse_number(value), uom=normalise_uom(uom)) if value else None
+
+
+def _pos(sentence: Sentence) -> list[str | None]:
+    return list(sentence.po_refs) or [None]
+
+
+def _product_text(text: str) -> str | None:
+    cleaned = re.sub(r"\[[^\]]*\]", " ", text or "")
+    cleaned = re.sub(r"\b(?:the|of|your|our|on|x)\b", " ", cleaned, flags=_I)
+    cleaned = " ".join(cleaned.split()).strip(" -:,")
+    return cleaned or None
+
+
+# -- rules ---------------------------------------------------------------------------------------
+def _questions(ss: list[Sentence]) -> list[Candidate]:
+    asks = [s for s in ss if _QUESTION.search(s.text) and not _NOT_A_QUESTION.search(s.text)]
+    if not asks:
+        return []
+    best = next((s for s in asks if s.text.rstrip().endswith("?")), asks[0])
+    return [Candidate(kind=ChangeKind.QUESTION, evidence=best.text, po_name=(best.po_refs or (None,))[0])]
+
+
+def _deadline(ss: list[Sentence], reference: date) -> tuple[date | None, str | None]:
+    for s in ss:
+        match = _DEADLINE.search(s.text)
+        if match and _REPLY_WORDS.search(s.text):
+            return relative_date(match.group("when"), reference), s.text
+    return None, None
+
+
+def _confirmations(ss: list[Sentence]) -> list[Candidate]:
+    return [
+        Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
+        for s in ss
+        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text)
+        for po in _pos(s)
+    ]
+
+
+def _date_role(before: str) -> DateRole:
+    window = before[-45:].lower()
+    hits = [
+        (m.start(), m.group(0)) for m in re.finditer(r"ship|dispatch|pick-?up|load|deliver|eta|arriv|expected", window)
+    ]
+    if not hits:
+        return "unspecified"
+    word = max(hits)[1]
+    return "ship" if word in ("ship", "dispatch", "pick-up", "pickup", "load") else "delivery"
+
+
+def _dates(
+    ss: list[Sentence], reference: date
+) -> tuple[list[Candidate], list[tuple[int, FoundDate]], dict[str | None, date]]:
+    """New-date candidates, backorder dates (sentence index, date), and old dates stated per PO."""
+    out: list[Candidate] = []
+    backorder_dates: list[tuple[int, FoundDate]] = []
+    old_dates: dict[str | None, date] = {}
+    alternatives: list[tuple[str | None, str]] = []
+    for index, s in enumerate(ss):
+        previous_end = 0
+        for found in find_dates(s.text, reference):
+            before = s.text[: found.start]
+            clause_from, previous_end = previous_end, found.end
+            if _OLD_DATE.search(before[-60:]):
+                for po in _pos(s):
+                    old_dates.setdefault(po, found.value)
+                continue
+            if not _PROMISE.search(s.text) or _PAST_EVENT.search(before[-50:]) or found.value < reference:
+                continue
+            if _BACKORDER_WORD.search(s.text):
+                backorder_dates.append((index, found))
+                continue
+            if _CONDITIONAL.search(s.text) or _OPTION.search(s.text):
+                for po in _pos(s):
+                    alternatives.append((po, f"{s.text} ({found.value.isoformat()})"))
+                continue
+            clause = before[clause_from:]
+            codes = signals.product_codes(clause) or (list(s.codes) if len(s.codes) == 1 else [])
+            for po in _pos(s):
+                out.append(
+                    Candidate(
+                        kind=ChangeKind.NEW_DATE,
+                        evidence=s.text,
+                        po_name=po,
+                        product_code=codes[0] if len(codes) == 1 else None,
+                        product_text=None if codes else _product_text(clause),
+                        new_date=found.value,
+                        date_role=_date_role(before),
+                    )
+                )
+    for po, text in alternatives:
+        for c in out:
+            if c.po_name in (po, None) or po is None:
+                c.alternatives.append((po, text))
+    return out, backorder_dates, old_dates
+
+
+def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]]) -> list[Candidate]:
+    """Partial shipments and short quantities, with backorder quantities and dates attached."""
+    out: list[Candidate] = []
+    partial_po: list[Candidate] = []
+    for index, s in enumerate(ss):
+        dates = [d.value for i, d in backorder_dates if i == index]
+        backorder = _BACKORDER_Q.search(s.text)
+        bo_qty = None
+        if backorder:
+            bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
+        short = _SHORT.search(s.text)
+        if short:
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.SHORT_QUANTITY,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=s.codes[0] if s.codes else None,
+                    product_text=_product_text(short.group("what")),
+                    quantity=_qty(short.group("q"), short.group("u") or short.group("u2")),
+                    of_quantity=_qty(short.group("of"), short.group("u2") or short.group("u")),
+                    backorder=bo_qty,
+                    backorder_date=dates[0] if dates else None,
+                )
+                for po in _pos(s)
+            )
+            continue
+        shipped = _SHIPPED_Q.search(s.text)
+        if shipped:
+            lead = s.text.split(":", 1)[0] if ":" in s.text else shipped.group("what")
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=s.codes[0] if s.codes else None,
+                    product_text=_product_text(lead),
+                    quantity=_qty(shipped.group("q"), shipped.group("u")),
+                    backorder=bo_qty,
+                    backorder_date=dates[0] if dates else None,
+                )
+                for po in _pos(s)
+            )
+            continue
+        if backorder or dates:
+            target = _existing(out, bo_qty) or (out[-1] if out else None)
+            if target is not None:  # "the 8 dozen on backorder ship on ...", "backorder the remaining 5"
+                target.backorder = target.backorder or bo_qty
+                target.backorder_date = target.backorder_date or (dates[0] if dates else None)
+                continue
+            if backorder:
+                out.extend(
+                    Candidate(
+                        kind=ChangeKind.PARTIAL_SHIPMENT,
+                        evidence=s.text,
+                        po_name=po,
+                        product_code=s.codes[0] if s.codes else None,
+                        product_text=_product_text(backorder.group("what") or ""),
+                        backorder=bo_qty,
+                        backorder_date=dates[0] if dates else None,
+                    )
+                    for po in _pos(s)
+                )
+                continue
+        if _PARTIAL.search(s.text):
+            partial_po.extend(
+                Candidate(kind=ChangeKind.PARTIAL_SHIPMENT, evidence=s.text, po_name=po) for po in _pos(s)
+            )
+    if not any(c.kind is ChangeKind.PARTIAL_SHIPMENT for c in out):
+        out.extend(partial_po)
+    return out
+
+
+def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
+    if backorder is None:
+        return None
+    return next((c for c in candidates if c.backorder == backorder), None)
+
+
+def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list[Candidate], set[int]]:
+    """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
+    out: list[Candidate] = []
+    used: set[int] = set()
+    discontinued = [(i, s) for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
+    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text)]
+    if discontinued:
+        original_codes = [c for _, s in discontinued for c in s.codes]
+        proposal = next(
+            ((i, s) for i, s in substitutes if any(c not in original_codes for c in s.codes) or not s.codes), None
+        )
+        _, first = discontinued[0]
+        used.update(i for i, _ in discontinued)
+        if proposal is not None:
+            used.add(proposal[0])
+            p = proposal[1]
+            new, old = _instead_of(p.text)
+            sub_code = next((c for c in p.codes if c not in original_codes), None)
+            named = re.search(rf"\[{re.escape(sub_code)}\]\s*(?P<name>[^:,;.()\[]+)", p.text) if sub_code else None
+            po = (p.po_refs or first.po_refs or (None,))[0]
+            out.append(
+                Candidate(
+                    kind=ChangeKind.SUBSTITUTION,
+                    evidence=p.text,
+                    po_name=po,
+                    product_code=original_codes[0] if original_codes else None,
+                    product_text=None if original_codes else _product_text(first.text),
+                    substitute_code=sub_code,
+                    substitute_text=named.group("name").strip()
+                    if named
+                    else (None if sub_code else _product_text(p.text)),
+                    price=new,
+                    old_price=old,
+                    cause="discontinued",
+                )
+            )
+        else:
+            for po in _pos(first):
+                out.append(
+                    Candidate(
+                        kind=ChangeKind.CANCELLATION,
+                        evidence=first.text,
+                        po_name=po,
+                        product_code=original_codes[0] if original_codes else None,
+                        cause="discontinued",
+                    )
+                )
+    for i, s in enumerate(ss):
+        if i in used:
+            continue
+        moneys = find_money(s.text)
+        change = _from_to(s.text, moneys)
+        if change[0] is None:
+            change = _instead_of(s.text)
+        if change[0] is None:
+            out.extend(_percent_change(s, reference))
+            if out and out[-1].evidence == s.text:
+                used.add(i)
+            continue
+        used.add(i)
+        for po in _pos(s):
+            out.append(
+                Candidate(
+                    kind=ChangeKind.PRICE_CHANGE,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=s.codes[0] if s.codes else None,
+                    product_text=None if s.codes else _product_text(s.text),
+                    price=change[0],
+                    old_price=change[1],
+                )
+            )
+    return out, used
+
+
+def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
+    match = _PERCENT.search(s.text)
+    if not match:
+        return []
+    pct = float(match.group("pct") or match.group("pct2"))
+    direction = (match.group("dir") or match.group("dir2") or "").lower()
+    if direction.startswith(("decrease", "reduc", "lower", "drop", "go down", "goes down", "discount")):
+        pct = -pct
+    effective = [d.value for d in find_dates(s.text, reference) if d.start > match.start()]
+    return [
+        Candidate(
+            kind=ChangeKind.PRICE_CHANGE,
+            evidence=s.text,
+            po_name=po,
+            product_code=s.codes[0] if s.codes else None,
+            product_text=None if s.codes else _product_text(s.text[: match.start()]),
+            percent=pct,
+            cause=f"effective {effective[0].isoformat()}" if effective else None,
+        )
+        for po in _pos(s)
+    ]
+
+
+def _from_to(text: str, moneys: list[FoundMoney]) -> tuple[Money | None, Money | None]:
+    for a, b in itertools.pairwise(moneys):
+        if re.fullmatch(r"\s*to\s*", text[a.end : b.start], _I) and re.search(r"\bfrom\s*$", text[: a.start], _I):
+            per = b.money.per or a.money.per
+            return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
+    return None, None
+
+
+def _instead_of(text: str) -> tuple[Money | None, Money | None]:
+    moneys = find_money(text)
+    for a, b in itertools.pairwise(moneys):
+        if re.fullmatch(r"\s*(?:instead of|rather than|vs\.?)\s*", text[a.end : b.start], _I):
+            per = a.money.per or b.money.per
+            return a.money.model_copy(update={"per": per}), b.money.model_copy(update={"per": per})
+    return None, None
+
+
+def _line_statements(ss: list[Sentence], used: set[int]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for i, s in enumerate(ss):
+        if i in used:
+            continue
+        matches = list(_LINE_COLON.finditer(s.text)) or list(_LINE_X.finditer(s.text))
+        for match in matches:
+            what = match.group("what")
+            codes = signals.product_codes(what)
+            price = None
+            if match.group("price"):
+                found = find_money(match.group("price"))
+                price = found[0].money if found else None
+            for po in _pos(s):
+                out.append(
+                    Candidate(
+                        kind=ChangeKind.OTHER,
+                        evidence=s.text,
+                        po_name=po,
+                        line_statement=True,
+                        product_code=codes[0] if codes else None,
+                        product_text=None if codes else _product_text(what),
+                        quantity=_qty(match.group("q"), match.group("u")),
+                        price=price,
+                    )
+                )
+    return out
+
+
+def _simple(
+    ss: list[Sentence], kind: ChangeKind, pattern: re.Pattern[str], *, skip_questions: bool = True
+) -> list[Candidate]:
+    out: list[Candidate] = []
+    seen: set[str | None] = set()
+    for s in ss:
+        match = pattern.search(s.text)
+        if not match or (_NEGATION.search(match.group(0)) and kind is not ChangeKind.DELAY_NO_DATE):
+            continue
+        if skip_questions and (_QUESTION.search(s.text) or _OPTION.search(s.text)):
+            continue
+        for po in _pos(s):
+            if po in seen:
+                continue
+            seen.add(po)
+            out.append(Candidate(kind=kind, evidence=s.text, po_name=po))
+    # one PO-level change per PO: drop the PO-less one when a sentence named the PO
+    named = [c for c in out if c.po_name]
+    return named + [c for c in out if not c.po_name and not named]
+
+
+def _payment_holds(ss: list[Sentence]) -> list[Candidate]:
+    holds = _simple(ss, ChangeKind.PAYMENT_HOLD, _HOLD)
+    if not holds:
+        return []
+    amount = None
+    limit = None
+    for s in ss:
+        if not _HOLD.search(s.text) and not _CREDIT_LIMIT.search(s.text):
+            continue
+        for found in find_money(s.text):
+            if _CREDIT_LIMIT.search(s.text[: found.start][-40:]):
+                limit = limit or found.money
+            elif amount is None:
+                amount = found.money
+    for c in holds:
+        c.price = amount
+        c.cause = f"credit limit {limit.label()}" if limit else "payment requested before shipping"
+    return holds
+
+
+def _totals(ss: list[Sentence]) -> list[tuple[str | None, Money, str]]:
+    out: list[tuple[str | None, Money, str]] = []
+    for s in ss:
+        for found in find_money(s.text):
+            if _TOTAL.search(s.text[: found.start][-40:]):
+                out.extend((po, found.money, s.text) for po in _pos(s))
+    return out
+
+
+def _causes(ss: list[Sentence], candidates: list[Candidate]) -> None:
+    carrier = any(_CARRIER.search(s.text) and _TRANSPORT_TROUBLE.search(s.text) for s in ss)
+    cause = next((m.group("cause").strip() for s in ss if (m := _CAUSE.search(s.text))), None)
+    force = any("force majeure" in s.lower for s in ss)
+    for c in candidates:
+        if c.cause:
+            continue
+        if c.kind is ChangeKind.NEW_DATE:
+            c.cause = "carrier delay" if carrier else cause
+        elif c.kind is ChangeKind.DELAY_NO_DATE:
+            c.cause = "force majeure" if force else cause
+
+
+def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+    seen: set[tuple] = set()
+    out = []
+    for c in candidates:
+        key = (
+            c.kind,
+            c.po_name,
+            c.product_code,
+            c.product_text if not c.product_code else None,
+            c.new_date,
+            c.line_statement,
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+# -- entry point ---------------------------------------------------------------------------------
+def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = None) -> Extraction:
+    """Run every rule over the email's visible text."""
+    pattern = signals.compile_po_pattern(po_pattern)
+    reference = (email.date or datetime.now(UTC)).date()
+    refs = signals.find_po_refs(f"{email.subject}\n{email.text}", pattern)
+    source: Literal["body", "quoted", "thread", "none"] = "body"
+    if not refs:
+        refs, source = signals.find_po_refs(email.quoted_text, pattern), "quoted"
+    if not refs and email.thread is not None and email.thread.model == "purchase.order":
+        refs, source = [email.thread.display_name.upper()], "thread"
+    if not refs:
+        source = "none"
+
+    ss = signals.sentences(email.text, pattern)
+    date_changes, backorder_dates, old_dates = _dates(ss, reference)
+    priced, used = _prices_and_substitutions(ss, reference)
+    shipments = _shipments(ss, backorder_dates)
+    used.update(i for i, s in enumerate(ss) if any(c.evidence == s.text for c in shipments))
+    candidates = [
+        *_confirmations(ss),
+        *date_changes,
+        *_simple(ss, ChangeKind.DELAY_NO_DATE, _NO_DATE, skip_questions=False),
+        *shipments,
+        *priced,
+        *_simple(ss, ChangeKind.CANCELLATION, _CANCEL),
+        *_payment_holds(ss),
+        *_simple(ss, ChangeKind.DELIVERED, _DELIVERED),
+        *_questions(ss),
+        *_line_statements(ss, used),
+    ]
+    for c in candidates:
+        if c.kind is ChangeKind.NEW_DATE:
+            only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
+            c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
+    if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
+        candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
+    _causes(ss, candidates)
+    reply_by, deadline = _deadline(ss, reference)
+    for c in candidates:
+        if c.kind is ChangeKind.QUESTION and deadline and deadline != c.evidence:
+            c.cause = deadline
+    hidden = f"{email.hidden_text}"
+    return Extraction(
+        reference_date=reference,
+        po_refs=refs,
+        po_refs_source=source,
+        candidates=_dedupe(candidates),
+        references=signals.other_references(email.text, pattern),
+        stated_totals=_totals(ss),
+        reply_by=reply_by,
+        reply_deadline=deadline,
+        bank_change=signals.bank_change(email.text),
+        agreement_claim=signals.agreement_claims(email.text),
+        ai_instructions_visible=signals.ai_instructions(email.text),
+        ai_instructions_hidden=bool(hidden.strip()) and signals.ai_instructions(hidden, hidden=True),
+    )

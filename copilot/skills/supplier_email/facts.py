@@ -1,0 +1,50 @@
+"""The Odoo facts a supplier email is checked against, gathered in a few batched read-only calls."""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from copilot.tools.odoo import OdooClient
+from copilot.tools.partner import find_partners, get_partner_contacts
+from copilot.tools.purchase import get_purchase_orders
+from copilot.tools.schemas import PartnerMatch, PurchaseOrderStatus
+
+__all__ = ["OdooFacts", "gather_facts"]
+
+
+@dataclass(frozen=True)
+class OdooFacts:
+    """POs named in the email, their vendors' contacts, and partners carrying the sender's address."""
+
+    orders: list[PurchaseOrderStatus] = field(default_factory=list)
+    contacts: dict[int, list[PartnerMatch]] = field(default_factory=dict)
+    sender_partners: list[PartnerMatch] = field(default_factory=list)
+
+    def order(self, name: str | None) -> PurchaseOrderStatus | None:
+        """The resolved PO with this name, if any."""
+        if not name:
+            return None
+        return next((o for o in self.orders if o.name.upper() == name.upper()), None)
+
+
+def _emails(partner: PartnerMatch) -> set[str]:
+    return {a.lower() for _, a in email.utils.getaddresses([partner.email or ""]) if "@" in a}
+
+
+def gather_facts(client: OdooClient, po_refs: Sequence[str], sender: str | None) -> OdooFacts:
+    """Read the POs (two round trips), each vendor's contacts (one each) and, for a stranger, who uses the address.
+
+    The last lookup runs only when the sender is not a contact of the POs' vendors, to tell another
+    vendor's contact from an unknown address.
+    """
+    orders = get_purchase_orders(client, list(po_refs)) if po_refs else []
+    contacts: dict[int, list[PartnerMatch]] = {}
+    for vendor_id in dict.fromkeys(o.vendor.id for o in orders if o.vendor.id):
+        contacts[vendor_id] = get_partner_contacts(client, vendor_id)
+    known = {a for partners in contacts.values() for p in partners for a in _emails(p)}
+    sender_partners: list[PartnerMatch] = []
+    if sender and orders and sender.lower() not in known:
+        sender_partners = [p for p in find_partners(client, sender, limit=5) if sender.lower() in _emails(p)]
+    return OdooFacts(orders=orders, contacts=contacts, sender_partners=sender_partners)

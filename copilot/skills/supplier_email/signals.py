@@ -1,0 +1,188 @@
+"""Text signals that are not order changes: PO references, other document numbers, and risk signals
+(bank detail changes, instructions addressed to an AI, claims of prior agreement)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.skills.supplier_email.schemas import EmailReference
+
+__all__ = [
+    "DEFAULT_PO_PATTERN",
+    "Sentence",
+    "agreement_claims",
+    "ai_instructions",
+    "bank_change",
+    "compile_po_pattern",
+    "find_po_refs",
+    "other_references",
+    "product_codes",
+    "sentences",
+]
+
+#: Odoo's default purchase order sequence (P00001). Vendors' own numbers (WC-SO-20931) are not POs.
+DEFAULT_PO_PATTERN = r"\bP\d{5}\b"
+
+_CODE = re.compile(r"\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]")
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of the email body, with the PO references and product codes it names."""
+
+    text: str
+    line: int
+    list_item: bool
+    po_refs: tuple[str, ...]
+    codes: tuple[str, ...]
+
+    @property
+    def lower(self) -> str:
+        """The text in lower case."""
+        return self.text.lower()
+
+
+def compile_po_pattern(pattern: str | re.Pattern[str] | None) -> re.Pattern[str]:
+    """The PO reference pattern (case-insensitive); ``None`` gives Odoo's default ``P\\d{5}``."""
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    return re.compile(pattern or DEFAULT_PO_PATTERN, re.IGNORECASE)
+
+
+def find_po_refs(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """PO references in ``text``, upper case, first occurrence order."""
+    return list(dict.fromkeys(m.group(0).upper() for m in pattern.finditer(text or "")))
+
+
+def product_codes(text: str) -> list[str]:
+    """Bracketed internal references (``[FURN_8900]``) in ``text``; at least one letter each."""
+    return list(dict.fromkeys(m.group("code") for m in _CODE.finditer(text) if re.search("[A-Za-z]", m.group("code"))))
+
+
+def sentences(text: str, pattern: re.Pattern[str]) -> list[Sentence]:
+    """The body split into sentences (list items and paragraphs first, then sentence ends)."""
+    out: list[Sentence] = []
+    for number, raw_line in enumerate(text.split("\n")):
+        line = raw_line.strip()
+        if not line:
+            continue
+        list_item = line.startswith(("- ", "* ", "• "))
+        if list_item:
+            line = line[2:].strip()
+        for part in _SPLIT.split(line):
+            part = part.strip()
+            if part:
+                out.append(
+                    Sentence(part, number, list_item, tuple(find_po_refs(part, pattern)), tuple(product_codes(part)))
+                )
+    return out
+
+
+# -- other references ------------------------------------------------------------------------------
+_REF = r"(?P<ref>[A-Z0-9][A-Z0-9]*(?:[-/][A-Z0-9]+)+|[A-Z]{1,5}\d{4,}|\d{6,})"
+_REFERENCES: list[tuple[str, re.Pattern[str]]] = [
+    ("proforma", re.compile(r"pro-?\s?forma(?: invoice)?\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
+    (
+        "tracking",
+        re.compile(r"(?:tracking|waybill|AWB|PRO)(?:\s*/\s*tracking)?(?:\s*(?:number|no\.?|#))?\s*:?\s*" + _REF),
+    ),
+    ("invoice", re.compile(r"invoice\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
+    ("packing_list", re.compile(r"packing list\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
+    (
+        "vendor_order",
+        re.compile(
+            r"(?:our|vendor|supplier)\s+(?:order|sales order|SO)?\s*(?:ref(?:erence)?|number|no\.?)\s*(?:is|:)?\s*"
+            + _REF,
+            re.IGNORECASE,
+        ),
+    ),
+    ("lot", re.compile(r"\blot\s*(?:no\.?|number|#)?\s*:?\s*(?P<ref>[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+)", re.IGNORECASE)),
+]
+
+
+def other_references(text: str, pattern: re.Pattern[str]) -> list[EmailReference]:
+    """Document numbers that are not our POs: tracking, invoices, the vendor's own order, lots."""
+    found: dict[str, EmailReference] = {}
+    for kind, regex in _REFERENCES:
+        for match in regex.finditer(text):
+            value = match.group("ref").rstrip(".-/")
+            if pattern.fullmatch(value) or value in found or not re.search(r"\d", value):
+                continue
+            found[value] = EmailReference(kind=kind, value=value)  # type: ignore[arg-type]
+    return list(found.values())
+
+
+# -- risk signals ----------------------------------------------------------------------------------
+_BANK = re.compile(
+    r"\b(?:changed|chang(?:e|ing) (?:our |of )?|switched|moved)\s*banks?\b"
+    r"|\b(?:new|updated|changed|different|revised)\s+(?:bank(?:ing)?|remittance|payment|account|wire)\s*"
+    r"(?:details|information|info|account|instructions|coordinates|number)"
+    r"|\b(?:bank|banking|remittance|account|payment)\s+(?:details|information|account)\s+(?:have|has)\s+(?:been\s+)?"
+    r"(?:changed|updated)"
+    r"|\bnew\s+(?:IBAN|account number|sort code|routing number|SWIFT|BIC)\b",
+    re.IGNORECASE,
+)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,4})?\b")
+_NEGATED = re.compile(r"\b(?:not|never|no|unchanged)\b[^.;]{0,15}$", re.IGNORECASE)
+
+
+def bank_change(text: str) -> str | None:
+    """The sentence asking us to pay to new bank details, if any (negations such as 'have not changed' excluded)."""
+    for match in _BANK.finditer(text):
+        before = text[max(0, match.start() - 25) : match.start()]
+        if _NEGATED.search(before):
+            continue
+        return _sentence_around(text, match.start())
+    iban = _IBAN.search(text)
+    return _sentence_around(text, iban.start()) if iban else None
+
+
+_AI_ADDRESSED = re.compile(
+    r"\b(?:AI|A\.I\.)\s+(?:assistant|agent|model|system|tool)s?\b|\b(?:virtual|automated|digital)\s+(?:assistant|agent)\b"
+    r"|\b(?:language model|LLM|chat ?GPT|GPT-?\d|chatbot|assistant processing|AI processing)\b"
+    r"|\bnote to the (?:AI|assistant|model|bot)\b",
+    re.IGNORECASE,
+)
+_STRONG_INJECTION = re.compile(
+    r"\bignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|preceding) (?:instructions|messages|rules)\b"
+    r"|\bdisregard (?:all |any )?(?:the )?(?:previous|prior|above|earlier)\b|\bsystem prompt\b|\byou are now\b",
+    re.IGNORECASE,
+)
+_WEAK_INJECTION = re.compile(
+    r"\bdo not (?:mention|tell|reveal|disclose|inform)\b|\bwithout (?:asking|telling|checking with)\b"
+    r"|\bnew instructions?\b|\binstructions?\b",
+    re.IGNORECASE,
+)
+
+
+def ai_instructions(text: str, *, hidden: bool = False) -> bool:
+    """True when ``text`` addresses an AI assistant or carries prompt-injection phrasing.
+
+    Hidden text needs only a weak signal ("do not mention", "without asking"); visible text needs an
+    explicit address to an AI or a classic injection phrase, so ordinary business prose does not trip it.
+    """
+    if _AI_ADDRESSED.search(text) or _STRONG_INJECTION.search(text):
+        return True
+    return hidden and bool(_WEAK_INJECTION.search(text))
+
+
+_AGREEMENT = re.compile(
+    r"\bas agreed\b|\balready (?:been )?(?:approved|agreed|accepted|authori[sz]ed)\b|\bapproved by\b"
+    r"|\bverbally (?:agreed|approved)\b|\bas (?:confirmed|discussed) (?:by|on the) (?:phone|call|telephone)\b",
+    re.IGNORECASE,
+)
+
+
+def agreement_claims(text: str) -> str | None:
+    """The sentence claiming a prior agreement or approval (which Odoo cannot show), if any."""
+    match = _AGREEMENT.search(text)
+    return _sentence_around(text, match.start()) if match else None
+
+
+def _sentence_around(text: str, index: int) -> str:
+    start = max(text.rfind(". ", 0, index), text.rfind("\n", 0, index)) + 1
+    ends = [e for e in (text.find(". ", index), text.find("\n", index)) if e != -1]
+    end = min(ends) + 1 if ends else len(text)
+    return text[start:end].strip()

@@ -1,0 +1,119 @@
+"""The supplier-email summary skill: extract, check against Odoo, warn, then optionally let an LLM word it."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.language_models import BaseChatModel
+
+from copilot.citations import Citation
+from copilot.config import Settings
+from copilot.inbound_email import InboundEmail
+from copilot.skills.supplier_email.compare import compare
+from copilot.skills.supplier_email.extract import Extraction, extract
+from copilot.skills.supplier_email.facts import OdooFacts, gather_facts
+from copilot.skills.supplier_email.llm_path import improve_with_llm
+from copilot.skills.supplier_email.render import render_summary
+from copilot.skills.supplier_email.risks import build_warnings, check_sender, mark_unverified, sender_address
+from copilot.skills.supplier_email.schemas import (
+    ChangeKind,
+    EmailHeader,
+    ResolvedPurchaseOrder,
+    SupplierEmailSummary,
+)
+from copilot.skills.supplier_email.signals import compile_po_pattern
+from copilot.tools.odoo import OdooClient
+
+__all__ = ["deterministic_summary", "summarize_supplier_email"]
+
+
+def _resolved(facts: OdooFacts) -> list[ResolvedPurchaseOrder]:
+    return [
+        ResolvedPurchaseOrder(
+            id=o.id,
+            name=o.name,
+            vendor=o.vendor,
+            state=o.state,
+            date_planned=o.date_planned,
+            receipt_status=o.receipt_status,
+            amount_total=o.amount_total,
+            currency=o.currency,
+            citation=o.citations[0] if o.citations else Citation(model="purchase.order", id=o.id, display_name=o.name),
+        )
+        for o in facts.orders
+    ]
+
+
+def _citations(mail: InboundEmail, facts: OdooFacts, contact: Citation | None) -> list[Citation]:
+    found: list[Citation] = [c for o in facts.orders for c in o.citations]
+    found += [c for c in (contact, mail.source, mail.thread) if c is not None]
+    return list(dict.fromkeys(found))
+
+
+def deterministic_summary(mail: InboundEmail, extraction: Extraction, facts: OdooFacts) -> SupplierEmailSummary:
+    """The rules-only result: changes checked against Odoo, warnings and a templated summary."""
+    comparison = compare(extraction, facts.orders)
+    sender = check_sender(sender_address(mail), facts.orders, facts.contacts, facts.sender_partners)
+    warnings = build_warnings(mail, extraction, facts.orders, comparison, sender)
+    changes = mark_unverified(comparison.changes, sender, warnings)
+    trusted = sender.status not in ("unknown", "other_vendor") and not any(c.unverified for c in changes)
+    needs_reply = trusted and any(c.kind is ChangeKind.QUESTION for c in changes)
+    resolved = {o.name.upper() for o in facts.orders}
+    summary = render_summary(
+        mail,
+        changes,
+        warnings,
+        vendors=list(dict.fromkeys(o.vendor.name for o in facts.orders)),
+        po_names=[o.name for o in facts.orders] or extraction.po_refs,
+        needs_reply=needs_reply,
+        reply_by=extraction.reply_by,
+        sender_trusted=sender.status not in ("unknown", "other_vendor"),
+    )
+    return SupplierEmailSummary(
+        email=EmailHeader(
+            subject=mail.subject,
+            from_name=mail.from_name,
+            from_address=mail.from_address,
+            date=mail.date,
+            message_id=mail.message_id,
+        ),
+        purchase_orders=_resolved(facts),
+        unresolved_references=[r for r in extraction.po_refs if r not in resolved],
+        changes=changes,
+        references=extraction.references,
+        summary=summary,
+        needs_reply=needs_reply,
+        reply_by=extraction.reply_by if needs_reply else None,
+        sender_status=sender.status,
+        warnings=[f"CRITICAL: {w.message}" if w.severity == "critical" else w.message for w in warnings],
+        warning_details=warnings,
+        citations=_citations(
+            mail, facts, sender.contact.citation if sender.contact and sender.status == "known_contact" else None
+        ),
+    )
+
+
+def summarize_supplier_email(
+    email: InboundEmail,
+    *,
+    client: OdooClient,
+    llm: BaseChatModel | None = None,
+    settings: Settings | None = None,
+    po_pattern: str | re.Pattern[str] | None = None,
+) -> SupplierEmailSummary:
+    """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
+
+    Odoo is read in at most ``2 + vendors + 1`` calls: the POs and their lines, each vendor's contacts,
+    and a partner lookup only when the sender is not one of those contacts. Odoo errors propagate as
+    ``OdooError``; LLM errors never do (they become ``fallback_reason``).
+    """
+    pattern = compile_po_pattern(po_pattern)
+    extraction = extract(email, po_pattern=pattern)
+    facts = gather_facts(client, extraction.po_refs, sender_address(email))
+    result = deterministic_summary(email, extraction, facts)
+    if llm is None:
+        return result
+    timeout = settings.llm_timeout if settings is not None else None
+    return improve_with_llm(
+        result, mail=email, facts=facts, extraction=extraction, llm=llm, po_pattern=pattern, timeout=timeout
+    )
