@@ -77,6 +77,16 @@ def test_summarize_bad_input_gives_a_clear_result_or_error(runner: CliRunner, ra
         assert "Traceback" not in result.output
 
 
+def test_summarize_a_5_mb_email(runner: CliRunner) -> None:
+    body = b"Re P00009: 12 dozen shipped, 8 dozen on backorder.\n" + b"filler line for the size test\n" * 180_000
+    raw = b"From: soham.palmer15@example.com\nSubject: Re: P00009\nDate: Tue, 24 Nov 2026 09:45:00 -0800\n\n" + body
+    assert len(raw) > 5_000_000
+    result = runner.invoke(app, ["summarize", "-", "--json"], input=raw)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [po["name"] for po in data["purchase_orders"]] == ["P00009"]
+
+
 def test_summarize_missing_file_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["summarize", "/no/such/file.eml"])
     assert result.exit_code == 2
