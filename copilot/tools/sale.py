@@ -7,6 +7,7 @@ from collections import defaultdict
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
 from copilot.tools import _values as v
+from copilot.tools._moves import MOVE_FIELDS, stock_move
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import Ref, SaleOrderLineStatus, SaleOrderStatus, StockMoveInfo
 
@@ -22,16 +23,6 @@ SO_FIELDS = [
     "amount_total",
     "currency_id",
     "picking_ids",
-]
-MOVE_FIELDS = [
-    "product_id",
-    "product_uom_qty",
-    "quantity",
-    "product_uom",
-    "state",
-    "picking_id",
-    "date",
-    "sale_line_id",
 ]
 _OPEN = ["done", "cancel", "draft"]
 
@@ -60,13 +51,13 @@ def sale_order_status(client: OdooClient, reference: str) -> SaleOrderStatus:
             ("state", "not in", _OPEN),
             ("product_id.stock_move_ids.sale_line_id.order_id", "=", so_id),
         ],
-        MOVE_FIELDS,
+        [*MOVE_FIELDS, "sale_line_id"],
         order="date asc, id asc",
     )
     delivery: dict[int, list[StockMoveInfo]] = defaultdict(list)
     incoming: dict[int, list[StockMoveInfo]] = defaultdict(list)
     for row in moves:
-        info = _move(row)
+        info = stock_move(row)
         (delivery if row.get("sale_line_id") else incoming)[info.product.id].append(info)
 
     lines = [_line_status(items, incoming.get(pid, [])) for pid, items in delivery.items()]
@@ -98,20 +89,6 @@ def sale_order_status(client: OdooClient, reference: str) -> SaleOrderStatus:
         lines=lines,
         fully_available=all(line.short <= 0 for line in lines),
         citations=list(dict.fromkeys(citations)),
-    )
-
-
-def _move(row: dict) -> StockMoveInfo:
-    uom = v.ref(row["product_uom"])
-    return StockMoveInfo(
-        id=row["id"],
-        product=v.ref(row["product_id"]) or Ref(id=0, name="?"),
-        demand=v.number(row["product_uom_qty"]),
-        quantity=v.number(row["quantity"]),
-        uom=uom.name if uom else "",
-        state=row["state"],
-        picking=v.ref(row["picking_id"]),
-        date=v.when(row["date"]),
     )
 
 

@@ -6,13 +6,13 @@ from collections import defaultdict
 
 from copilot.citations import Citation
 from copilot.tools import _values as v
+from copilot.tools._moves import MOVE_FIELDS, stock_move
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import ProductAvailability, Ref, StockMoveInfo
 
 __all__ = ["product_availability"]
 
 QUANT_FIELDS = ["product_id", "quantity", "reserved_quantity"]
-MOVE_FIELDS = ["product_id", "product_uom_qty", "quantity", "product_uom", "state", "picking_id", "date"]
 
 
 def _product_domain(path: str, query: str) -> list:
@@ -55,26 +55,12 @@ def product_availability(client: OdooClient, query: str, *, limit: int = 10) -> 
         on_hand[product.id] += v.number(row["quantity"])
         reserved[product.id] += v.number(row["reserved_quantity"])
     incoming: dict[int, list[StockMoveInfo]] = defaultdict(list)
-    uoms: dict[int, str] = {}
     for row in moves:
-        product = v.ref(row["product_id"])
-        if product is None:
+        move = stock_move(row)
+        if not move.product.id:
             continue
-        products[product.id] = product
-        uom = v.ref(row["product_uom"])
-        uoms.setdefault(product.id, uom.name if uom else "")
-        incoming[product.id].append(
-            StockMoveInfo(
-                id=row["id"],
-                product=product,
-                demand=v.number(row["product_uom_qty"]),
-                quantity=v.number(row["quantity"]),
-                uom=uom.name if uom else "",
-                state=row["state"],
-                picking=v.ref(row["picking_id"]),
-                date=v.when(row["date"]),
-            )
-        )
+        products[move.product.id] = move.product
+        incoming[move.product.id].append(move)
     out = []
     for pid, product in sorted(products.items(), key=lambda item: item[1].name)[:limit]:
         cites = [Citation(model="product.product", id=pid, display_name=product.name)]
@@ -89,7 +75,7 @@ def product_availability(client: OdooClient, query: str, *, limit: int = 10) -> 
                 on_hand=on_hand[pid],
                 reserved=reserved[pid],
                 available=on_hand[pid] - reserved[pid],
-                uom=uoms.get(pid, "Units"),
+                uom=incoming[pid][0].uom if incoming[pid] else "Units",
                 incoming=incoming[pid],
                 citations=list(dict.fromkeys(cites)),
             )
