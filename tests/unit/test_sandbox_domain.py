@@ -11,24 +11,10 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import RECORDED_AT, SANDBOX_USERS
-from copilot.sandbox._data import Store, load_dataset
-from copilot.sandbox._methods import execute_kw
+from copilot.sandbox._data import load_dataset
 from copilot.sandbox._security import RpcError
 
-USERS = {u.login: u for u in SANDBOX_USERS}
 Call = Callable[..., Any]
-
-
-@pytest.fixture
-def call() -> Call:
-    """Run ``model.method(*args, **kwargs)`` in-process on a fresh store (copilot by default)."""
-    store = Store(load_dataset())
-
-    def run(model: str, method: str, *args: Any, login: str = "copilot", **kwargs: Any) -> Any:
-        return execute_kw(store, USERS[login], RECORDED_AT, model, method, list(args), kwargs)
-
-    return run
 
 
 def records(model: str) -> list[dict[str, Any]]:

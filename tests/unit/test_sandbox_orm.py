@@ -12,19 +12,8 @@ from copilot.sandbox._data import Store, load_dataset
 from copilot.sandbox._methods import execute_kw
 from copilot.sandbox._security import RpcError
 
-USERS = {u.login: u for u in SANDBOX_USERS}
 Call = Callable[..., Any]
-
-
-@pytest.fixture
-def call() -> Call:
-    """Run ``model.method(*args, **kwargs)`` in-process on a fresh store (copilot by default)."""
-    store = Store(load_dataset())
-
-    def run(model: str, method: str, *args: Any, login: str = "copilot", **kwargs: Any) -> Any:
-        return execute_kw(store, USERS[login], RECORDED_AT, model, method, list(args), kwargs)
-
-    return run
+USERS = {u.login: u for u in SANDBOX_USERS}
 
 
 def error(call: Call, *args: Any, **kwargs: Any) -> RpcError:
