@@ -201,7 +201,7 @@ def call_model(llm: BaseChatModel, messages: list[BaseMessage], *, timeout: floa
             raise LLMTimeout(f"the chat model did not answer in time ({type(exc).__name__})") from exc
         raise LLMError(f"the chat model failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
     text = getattr(response, "text", response)
-    if callable(text):
+    if callable(text) and not isinstance(text, str):  # langchain-core 1.x: a str that is also (deprecated) callable
         text = text()
     if not isinstance(text, str):
         content = getattr(response, "content", "")
@@ -316,9 +316,9 @@ def check_answer(
         raise LLMInvalidOutput(f"the answer names POs the email does not reference or Odoo does not know: {stray}")
     if _EMAIL_ADDRESS.search(joined) or _URL.search(joined) or _IBAN.search(joined):
         raise LLMInvalidOutput("the answer contains an e-mail address, a link or bank details")
-    claim = _CLAIMS.search(joined)
-    if claim and claim.group(0).lower() not in visible:
-        raise LLMInvalidOutput(f"the answer claims {claim.group(0)!r}, which nothing supports")
+    for claim in _CLAIMS.finditer(joined):  # every claim: "approval" in the email does not support "approved"
+        if claim.group(0).lower() not in visible:
+            raise LLMInvalidOutput(f"the answer claims {claim.group(0)!r}, which nothing supports")
     codes = {ln.product_code.upper() for o in facts.orders for ln in o.lines if ln.product_code}
     codes |= {m.upper() for m in re.findall(r"\[([^\]]+)\]", mail.text)}
     for c in answer.changes:
