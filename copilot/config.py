@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=60.0, gt=0, le=600, description="Seconds to wait for one LLM answer.")
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed LLM call.")
     llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(
+        default=1500, ge=64, le=32768, description="Cap on the tokens of one answer (a rambling model stops here)."
+    )
 
     data_dir: Path = Field(
         default_factory=_default_data_dir,
@@ -94,6 +97,11 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         """True when a chat model is configured; otherwise the deterministic engine runs."""
         return bool(self.llm_model)
+
+    @property
+    def llm_deadline(self) -> float:
+        """Seconds one LLM answer may take in all: every attempt's timeout plus the retries' backoff."""
+        return self.llm_timeout * (self.llm_max_retries + 1) + 2.0 * self.llm_max_retries
 
     @property
     def odoo_secret(self) -> SecretStr | None:

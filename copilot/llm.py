@@ -6,6 +6,7 @@ This is the only module that imports ``langchain_openai``.
 from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from copilot.config import Settings
 
@@ -18,14 +19,19 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
         return None
     from langchain_openai import ChatOpenAI
 
+    api_key = settings.llm_api_key
+    if api_key is None and settings.llm_base_url is not None:
+        # Local servers (llama.cpp, vLLM, Ollama) ignore the key, but the client insists on one.
+        # Without a base URL (OpenAI itself) the client falls back to OPENAI_API_KEY.
+        api_key = SecretStr("not-needed")
     return ChatOpenAI(
         model=settings.llm_model or "",
         base_url=str(settings.llm_base_url) if settings.llm_base_url else None,
-        # Local servers (llama.cpp, vLLM, Ollama) ignore the key, but the client insists on one.
-        api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
+        api_key=api_key,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
     )
 
 

@@ -113,7 +113,7 @@ def summarize_supplier_email(
     result = deterministic_summary(email, extraction, facts)
     if llm is None:
         return result
-    timeout = settings.llm_timeout if settings is not None else None
+    timeout = settings.llm_deadline if settings is not None else None  # all attempts, not just one
     return improve_with_llm(
         result, mail=email, facts=facts, extraction=extraction, llm=llm, po_pattern=pattern, timeout=timeout
     )
