@@ -7,6 +7,7 @@ from rich.table import Table
 
 from copilot.cli._output import console, fmt_date, fmt_qty, print_json
 from copilot.config import get_settings
+from copilot.errors import OdooNotFound
 from copilot.runtime import odoo_session
 from copilot.tools import (
     find_partners,
@@ -15,6 +16,7 @@ from copilot.tools import (
     purchase_order_status,
     sale_order_status,
 )
+from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
 
 app = typer.Typer(help="Read Odoo through the copilot's read-only tools.", no_args_is_help=True)
 
@@ -115,4 +117,30 @@ def partner(query: str = typer.Argument(..., help="Name, email or reference."), 
     table = Table("id", "name", "email", "company")
     for r in rows:
         table.add_row(str(r.id), r.display_name, r.email or "-", "yes" if r.is_company else "")
+    console.print(table)
+
+
+@app.command("tickets")
+def tickets(
+    open_only: bool = typer.Option(False, "--open", help="Only tickets in a stage that is not closed."),
+    limit: int = typer.Option(50, min=1, max=1000),
+    json: bool = JSON,
+) -> None:
+    """Helpdesk tickets with their labels (category or type, team, priority, tags, stage)."""
+    with odoo_session(get_settings()) as odoo:
+        schema = detect_helpdesk(odoo.client)
+        if schema.flavour is HelpdeskFlavour.NONE:
+            raise OdooNotFound("this Odoo has no Helpdesk app (Enterprise helpdesk or OCA helpdesk_mgmt)")
+        catalog = load_catalog(odoo.client, schema)
+        domain = [("stage_id", "not in", catalog.closed_stage_ids)] if open_only else None
+        rows = get_tickets(odoo.client, catalog, domain=domain, limit=limit)
+    if json:
+        return print_json(rows)
+    table = Table("ticket", "subject", "category", "team", "priority", "stage", title=f"Helpdesk: {schema.flavour}")
+    for t in rows:
+        lab = t.labels
+        table.add_row(
+            t.reference or str(t.id), t.subject, lab.category.name if lab.category else "-",
+            lab.team.name if lab.team else "-", lab.priority_label or "-", lab.stage.name if lab.stage else "-",
+        )  # fmt: skip
     console.print(table)

@@ -44,3 +44,13 @@ def test_demo_runs_against_live_odoo(live_client: OdooClient) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert len(payload["summaries"]) == len(emails)
+
+
+def test_helpdesk_detection_on_live_odoo(live_client: OdooClient) -> None:
+    from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
+
+    schema = detect_helpdesk(live_client)
+    if schema.flavour is HelpdeskFlavour.NONE:
+        return  # an Odoo without Helpdesk is a valid answer; the detection must not raise
+    tickets = get_tickets(live_client, load_catalog(live_client, schema), limit=5)
+    assert all(t.labels.stage is not None for t in tickets)

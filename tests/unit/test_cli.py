@@ -101,6 +101,7 @@ def test_summarize_missing_file_is_a_usage_error(runner: CliRunner) -> None:
         (["odoo", "so", "S00004"], "FURN_6741"),
         (["odoo", "stock", "FURN_8888"], "Office Lamp"),
         (["odoo", "partner", "ready"], "Ready Mat"),
+        (["odoo", "tickets", "--open"], "HT00011"),
     ],
 )
 def test_odoo_tool_commands(runner: CliRunner, args: list[str], expect: str) -> None:
