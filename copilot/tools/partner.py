@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from copilot.citations import Citation
+from copilot.errors import OdooNotFound
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import PartnerMatch
 
-__all__ = ["find_partners", "get_partner_contacts"]
+__all__ = ["contacts_of", "find_partners", "find_vendor_id", "get_partner_contacts"]
 
 PARTNER_FIELDS = ["complete_name", "email", "is_company", "parent_id"]
 
@@ -36,6 +39,28 @@ def find_partners(client: OdooClient, query: str, *, limit: int = 10) -> list[Pa
 
 def get_partner_contacts(client: OdooClient, partner_id: int) -> list[PartnerMatch]:
     """A partner and its child contacts, with their emails (one round trip)."""
-    domain = ["|", ("id", "=", partner_id), ("parent_id", "=", partner_id)]
+    return contacts_of(client, [partner_id]).get(partner_id, [])
+
+
+def contacts_of(client: OdooClient, partner_ids: Sequence[int]) -> dict[int, list[PartnerMatch]]:
+    """Each partner (first) and its child contacts, by partner id, in one round trip for all of them."""
+    ids = list(dict.fromkeys(partner_ids))
+    if not ids:
+        return {}
+    domain = ["|", ("id", "in", ids), ("parent_id", "in", ids)]
     rows = client.search_read("res.partner", domain, PARTNER_FIELDS, order="id asc")
-    return [_match(r) for r in rows]
+    out: dict[int, list[PartnerMatch]] = {i: [] for i in ids}
+    for match in map(_match, rows):
+        if match.id in out:
+            out[match.id].insert(0, match)
+        if match.company is not None and match.company.id in out:
+            out[match.company.id].append(match)
+    return out
+
+
+def find_vendor_id(client: OdooClient, name: str) -> int:
+    """The company id of the best partner match for ``name``; ``OdooNotFound`` if none (one round trip)."""
+    found = find_partners(client, name, limit=1)
+    if not found:
+        raise OdooNotFound(f"no vendor matching {name!r}", model="res.partner")
+    return found[0].company.id if found[0].company else found[0].id

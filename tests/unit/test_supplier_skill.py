@@ -576,3 +576,14 @@ def test_mutated_emails_never_crash_the_skill() -> None:
                 raw[pos] = rng.randrange(256)
         result = summarize_supplier_email(parse_email(bytes(raw)), client=client)
         assert result.summary
+
+
+def test_an_email_naming_pos_of_two_vendors_reads_odoo_at_most_four_times() -> None:
+    mail = InboundEmail(
+        subject="P00002 and P00008",
+        text="About P00002 and P00008: no change.",
+        from_address="someone@unknown.example",  # a stranger: the sender lookup runs too
+    )
+    result, trips = run(mail)
+    assert {po.name for po in result.purchase_orders} == {"P00002", "P00008"}
+    assert trips <= 4

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from copilot.tools.odoo import OdooClient
-from copilot.tools.partner import find_partners, get_partner_contacts
+from copilot.tools.partner import contacts_of, find_partners
 from copilot.tools.purchase import get_purchase_orders
 from copilot.tools.schemas import PartnerMatch, PurchaseOrderStatus
 
@@ -34,15 +34,13 @@ def _emails(partner: PartnerMatch) -> set[str]:
 
 
 def gather_facts(client: OdooClient, po_refs: Sequence[str], sender: str | None) -> OdooFacts:
-    """Read the POs (two round trips), each vendor's contacts (one each) and, for a stranger, who uses the address.
+    """Read the POs (two round trips), their vendors' contacts (one) and, for a stranger, who uses the address.
 
     The last lookup runs only when the sender is not a contact of the POs' vendors, to tell another
     vendor's contact from an unknown address.
     """
     orders = get_purchase_orders(client, list(po_refs)) if po_refs else []
-    contacts: dict[int, list[PartnerMatch]] = {}
-    for vendor_id in dict.fromkeys(o.vendor.id for o in orders if o.vendor.id):
-        contacts[vendor_id] = get_partner_contacts(client, vendor_id)
+    contacts = contacts_of(client, [o.vendor.id for o in orders if o.vendor.id])
     known = {a for partners in contacts.values() for p in partners for a in _emails(p)}
     sender_partners: list[PartnerMatch] = []
     if sender and orders and sender.lower() not in known:

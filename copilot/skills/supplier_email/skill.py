@@ -103,8 +103,8 @@ def summarize_supplier_email(
 ) -> SupplierEmailSummary:
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
-    Odoo is read in at most ``2 + vendors + 1`` calls: the POs and their lines, each vendor's contacts,
-    and a partner lookup only when the sender is not one of those contacts. Odoo errors propagate as
+    Odoo is read in at most four calls: the POs, their lines, the vendors' contacts, and a partner
+    lookup only when the sender is not one of those contacts. Odoo errors propagate as
     ``OdooError``; LLM errors never do (they become ``fallback_reason``).
     """
     pattern = compile_po_pattern(po_pattern)
