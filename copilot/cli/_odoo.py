@@ -17,6 +17,7 @@ from copilot.tools import (
     sale_order_status,
 )
 from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
+from copilot.tools.partner import find_vendor_id
 
 app = typer.Typer(help="Read Odoo through the copilot's read-only tools.", no_args_is_help=True)
 
@@ -54,13 +55,8 @@ def late(
 ) -> None:
     """Confirmed purchase orders past their expected arrival with goods still to receive."""
     with odoo_session(get_settings()) as odoo:
-        vendor_id = None
-        if vendor:
-            found = find_partners(odoo.client, vendor, limit=1)
-            if not found:
-                raise typer.BadParameter(f"no partner matches {vendor!r}", param_hint="--vendor")
-            vendor_id = found[0].company.id if found[0].company else found[0].id
-        rows = late_purchase_orders(odoo.client, as_of=odoo.now(), vendor_id=vendor_id, limit=limit)
+        vendor_id = find_vendor_id(odoo.client, vendor) if vendor else None
+        rows = late_purchase_orders(odoo.client, as_of=odoo.as_of, vendor_id=vendor_id, limit=limit)
     if json:
         return print_json(rows)
     table = Table("PO", "vendor", "expected", "days late", "receipt", "amount")

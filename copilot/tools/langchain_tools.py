@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.tools.chatter import get_chatter_messages
 from copilot.tools.odoo import OdooClient
-from copilot.tools.partner import find_partners
+from copilot.tools.partner import find_partners, find_vendor_id
 from copilot.tools.purchase import late_purchase_orders, purchase_order_status
 from copilot.tools.sale import sale_order_status
 from copilot.tools.stock import product_availability
@@ -70,12 +70,7 @@ def build_tools(client: OdooClient, *, as_of: Callable[[], datetime] | None = No
         return _dump(purchase_order_status(client, reference))
 
     def late_pos(vendor: str | None = None, limit: int = 20) -> list:
-        vendor_id = None
-        if vendor:
-            matches = find_partners(client, vendor, limit=1)
-            if not matches:
-                raise OdooNotFound(f"no vendor matching {vendor!r}", model="res.partner")
-            vendor_id = matches[0].company.id if matches[0].company else matches[0].id
+        vendor_id = find_vendor_id(client, vendor) if vendor else None
         return _dump(late_purchase_orders(client, as_of=as_of() if as_of else None, vendor_id=vendor_id, limit=limit))
 
     def so_status(reference: str) -> dict:
