@@ -25,10 +25,6 @@ class OdooSession:
     #: "Now" for lateness: the snapshot time in the sandbox, the wall clock against real Odoo.
     as_of: datetime
 
-    def now(self) -> datetime:
-        """The reference time for lateness computations."""
-        return self.as_of
-
 
 @contextmanager
 def odoo_session(settings: Settings) -> Iterator[OdooSession]:
