@@ -213,7 +213,9 @@ def get_tickets(
     if ids is not None:
         where = ["&", ("id", "in", list(ids)), *where] if where else [("id", "in", list(ids))]
     rows = client.search_read(TICKET_MODEL, where, schema.ticket_fields(), order="id asc", limit=limit)
-    mentioned = {ref for row in rows for ref in _SO_REF.findall(f"{row['name']} {row['description']}")}
+    texts = {row["id"]: (v.text(row["name"]) or "", _text(row["description"])) for row in rows}
+    refs = {tid: list(dict.fromkeys(_SO_REF.findall(f"{subject} {body}"))) for tid, (subject, body) in texts.items()}
+    mentioned = {name for names in refs.values() for name in names}
     orders: dict[str, Ref] = {}
     if mentioned:
         found = client.search_read("sale.order", [("name", "in", sorted(mentioned))], ["name"])
@@ -222,12 +224,11 @@ def get_tickets(
     closed = set(catalog.closed_stage_ids)
     out = []
     for row in rows:
-        subject = v.text(row["name"]) or ""
-        body = _text(row["description"])
+        subject, body = texts[row["id"]]
         stage = v.ref(row["stage_id"])
         priority = v.text(row["priority"])
         reference = v.text(row.get(schema.reference_field)) if schema.reference_field else None
-        linked = [orders[n] for n in dict.fromkeys(_SO_REF.findall(f"{subject} {body}")) if n in orders]
+        linked = [orders[n] for n in refs[row["id"]] if n in orders]
         label = reference or subject
         citations = [Citation(model=TICKET_MODEL, id=row["id"], display_name=label)]
         citations += [Citation(model="sale.order", id=o.id, display_name=o.name) for o in linked]
