@@ -21,6 +21,8 @@ from copilot.skills.supplier_email import SupplierEmailSummary, summarize_suppli
 from copilot.tools.chatter import recent_emails
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
+#: Columns from which the demo prints one table row per email.
+WIDE_TABLE = 120
 
 
 def _read_input(path: str) -> bytes:
@@ -102,6 +104,11 @@ def demo(
     path.write_text(jsonlib.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     if json:
         print_json(payload)
+        return
+    if console.width < WIDE_TABLE:  # a narrow terminal: one block per email reads better than a squeezed table
+        for s in summaries:
+            render_summary(s)
+        err_console.print(f"{len(summaries)} supplier emails; report written to {path}")
         return
     table = Table("date", "PO", "vendor", "changes", "summary", title=f"{len(summaries)} supplier emails", expand=True)
     for s in summaries:

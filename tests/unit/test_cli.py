@@ -118,3 +118,12 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for command in ("demo", "summarize", "sandbox", "odoo"):
         assert command in result.output
+
+
+def test_demo_is_a_table_on_a_wide_terminal_and_blocks_on_a_narrow_one(runner: CliRunner, tmp_path: Path) -> None:
+    wide = runner.invoke(app, ["demo", "--report", str(tmp_path / "w.json")], env={"COLUMNS": "160"})
+    narrow = runner.invoke(app, ["demo", "--report", str(tmp_path / "n.json")], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0 and narrow.exit_code == 0
+    assert "┃ summary" in wide.output and "┃ summary" not in narrow.output
+    for out in (wide.output, narrow.output):
+        assert "azure-interior-billing.example" in out  # the impersonation warning shows either way
