@@ -8,22 +8,20 @@ quote evidence the email does not contain, or write addresses, links or "approve
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextvars
 import hashlib
 import json
 import logging
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.errors import LLMError, LLMInvalidOutput, LLMTimeout
+from copilot.errors import LLMError, LLMInvalidOutput
 from copilot.inbound_email import InboundEmail
+from copilot.llm_io import call_model, model_name, parse_json_answer
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.skills.supplier_email.compare import match_line
 from copilot.skills.supplier_email.extract import Extraction
@@ -47,18 +45,6 @@ log = logging.getLogger(__name__)
 
 PROMPT_NAME = "supplier_email_summary"
 MAX_BODY_CHARS = 12_000
-_TIMEOUT_NAMES = frozenset(
-    {
-        "APITimeoutError",
-        "TimeoutException",
-        "ReadTimeout",
-        "ConnectTimeout",
-        "WriteTimeout",
-        "PoolTimeout",
-        "Timeout",
-        "TimeoutError",
-    }
-)
 
 
 class LLMChange(BaseModel):
@@ -172,68 +158,10 @@ def build_messages(
     )
 
 
-# -- the call ------------------------------------------------------------------------------------
-def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, TimeoutError | concurrent.futures.TimeoutError) or any(
-        cls.__name__ in _TIMEOUT_NAMES for cls in type(exc).__mro__
-    )
-
-
-def _invoke(llm: BaseChatModel, messages: list[BaseMessage], timeout: float | None) -> Any:
-    if timeout is None:
-        return llm.invoke(messages)
-    context = contextvars.copy_context()  # keeps LangChain callbacks and tracing in the worker thread
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-llm")
-    try:
-        return executor.submit(context.run, llm.invoke, messages).result(timeout=timeout)
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-
-
-def call_model(llm: BaseChatModel, messages: list[BaseMessage], *, timeout: float | None = None) -> str:
-    """The model's answer as text; timeouts raise ``LLMTimeout``, other failures ``LLMError``."""
-    try:
-        response = _invoke(llm, messages, timeout)
-    except LLMError:
-        raise
-    except Exception as exc:
-        if _is_timeout(exc):
-            raise LLMTimeout(f"the chat model did not answer in time ({type(exc).__name__})") from exc
-        raise LLMError(f"the chat model failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
-    text = getattr(response, "text", response)
-    if callable(text) and not isinstance(text, str):  # langchain-core 1.x: a str that is also (deprecated) callable
-        text = text()
-    if not isinstance(text, str):
-        content = getattr(response, "content", "")
-        text = (
-            content
-            if isinstance(content, str)
-            else "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-        )
-    return text
-
-
+# -- the answer ------------------------------------------------------------------------------------
 def parse_answer(text: str) -> LLMAnswer:
     """The answer as ``LLMAnswer``; code fences and text around the JSON object are tolerated."""
-    cleaned = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", text.strip(), flags=re.IGNORECASE)
-    try:
-        data = json.loads(cleaned)
-    except ValueError:
-        start, end = cleaned.find("{"), cleaned.rfind("}")
-        try:
-            data = json.loads(cleaned[start : end + 1]) if 0 <= start < end else None
-        except ValueError:
-            data = None
-        if data is None:
-            raise LLMInvalidOutput("the answer is not JSON", raw=text) from None
-    if not isinstance(data, dict):
-        raise LLMInvalidOutput("the answer is not a JSON object", raw=text)
-    try:
-        return LLMAnswer.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise LLMInvalidOutput(f"the answer does not match the schema: {where}: {first.get('msg')}", raw=text) from None
+    return parse_json_answer(text, LLMAnswer)
 
 
 # -- grounding -----------------------------------------------------------------------------------
@@ -345,14 +273,6 @@ def check_answer(
 
 
 # -- merge and fallback ---------------------------------------------------------------------------
-def _model_name(llm: BaseChatModel) -> str:
-    for attr in ("model_name", "model", "model_id", "deployment_name"):
-        value = getattr(llm, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(llm).__name__
-
-
 def _merge(answer: LLMAnswer, result: SupplierEmailSummary, facts: OdooFacts, engine: str) -> SupplierEmailSummary:
     unverified = any(c.unverified for c in result.changes)
     known = {(c.kind, c.po_name, (c.product_code or "").upper()) for c in result.changes}
@@ -425,4 +345,4 @@ def improve_with_llm(
         log.exception("supplier_email: unexpected error on the LLM path; deterministic result kept")
         return base.model_copy(update={"fallback_reason": f"internal error on the LLM path: {type(exc).__name__}"})
     log.info("supplier_email: LLM answer accepted (prompt %s v%d %s)", prompt.name, prompt.version, prompt.sha256[:12])
-    return _merge(answer, base, facts, f"llm:{_model_name(llm)}")
+    return _merge(answer, base, facts, f"llm:{model_name(llm)}")
