@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# PyTorch (for the local embedding model) is installed first, pinned, so that pip does not pick a
+# multi-GB CUDA build: on machines with a CPU wheel at hand this takes it; elsewhere set
+# TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu" (or your mirror).
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
 
 .PHONY: demo test lint format live bench sandbox clean
 
@@ -14,6 +19,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
