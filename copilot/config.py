@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         default=1500, ge=64, le=32768, description="Cap on the tokens of one answer (a rambling model stops here)."
     )
 
+    triage_min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Triage: below this probability a label needs a person (the classification says needs_human).",
+    )
+
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where reports, the audit log and indexes are written.",

@@ -1,0 +1,1 @@
+"""Label descriptions for helpdesk triage (cold start and the LLM)."""
