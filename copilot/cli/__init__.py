@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from copilot import __version__
-from copilot.cli import _odoo, _sandbox, _summarize
+from copilot.cli import _odoo, _sandbox, _summarize, _triage
 from copilot.config import get_settings
 from copilot.errors import ConfigError, CopilotError
 
@@ -63,6 +63,7 @@ app.command("summarize")(_summarize.summarize)
 app.command("demo")(_summarize.demo)
 app.command("sandbox")(_sandbox.sandbox)
 app.add_typer(_odoo.app, name="odoo")
+app.add_typer(_triage.app, name="triage")
 
 
 def main() -> None:
