@@ -455,9 +455,10 @@ def _proposal(ticket: Ticket, result: TicketClassification, triager: Triager) ->
         confidences.append(p.probability)
     if not values:
         return None
-    old_priority = int(ticket.labels.priority or 0)
-    new_priority = int(values.get("priority", old_priority))
-    risky = abs(new_priority - old_priority) > 1 or new_priority == 3
+    risky = False
+    if "priority" in values:  # escalating to the top or jumping two steps is for a person to weigh
+        old, new = int(ticket.labels.priority or 0), int(values["priority"])
+        risky = abs(new - old) > 1 or new == 3
     return ProposedTicketUpdate(
         record_id=ticket.id,
         record_name=ticket.reference or ticket.subject,
