@@ -46,6 +46,7 @@ live: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.odoo_tools
+	$(BIN)/python -m benchmarks.triage
 
 sandbox: $(VENV)/.installed
 	$(BIN)/copilot sandbox
