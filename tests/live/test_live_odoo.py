@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from copilot.cli import app
+from copilot.config import get_settings
 from copilot.errors import MethodNotAllowed, OdooNotFound
 from copilot.tools import get_purchase_orders, late_purchase_orders, recent_emails
 from copilot.tools.odoo import OdooClient
@@ -54,3 +56,27 @@ def test_helpdesk_detection_on_live_odoo(live_client: OdooClient) -> None:
         return  # an Odoo without Helpdesk is a valid answer; the detection must not raise
     tickets = get_tickets(live_client, load_catalog(live_client, schema), limit=5)
     assert all(t.labels.stage is not None for t in tickets)
+
+
+def test_triage_on_live_odoo(live_client: OdooClient, tmp_path: Any, monkeypatch: Any) -> None:
+    """With Helpdesk: train, report and classify. Without: a clear message, and text-only triage still works."""
+    from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk
+
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    train = runner.invoke(app, ["triage", "train"])
+    text = "Where is my order? It is two weeks late."
+    classify = runner.invoke(app, ["triage", "classify", "--text", text, "--json"])
+    assert classify.exit_code == 0, classify.output
+    payload = json.loads(classify.stdout)
+    if detect_helpdesk(live_client).flavour is HelpdeskFlavour.NONE:
+        assert train.exit_code == 1 and "this Odoo has no Helpdesk app" in train.output
+        assert payload["mode"] == "cold_start"
+        assert any("no Helpdesk app" in w for w in payload["warnings"])
+        assert payload["predictions"][0]["label"]["name"] == "Order Status"
+    else:
+        assert train.exit_code == 0, train.output
+        assert payload["mode"] == "trained"
+        report = runner.invoke(app, ["triage", "report"])
+        assert report.exit_code == 0 and "macro-F1" in report.output
