@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -53,9 +53,15 @@ def load_dataset() -> Dataset:
     meta_json = _read_json("meta.json")
     fields = {model: spec["fields"] for model, spec in fields_json.items()}
     restricted = {model: frozenset(spec["restricted"]) for model, spec in fields_json.items()}
+    from copilot.sandbox._approval import add_executor_user, approval_fields  # the addon's models and rules
+
+    for model, model_fields in approval_fields().items():
+        fields[model] = model_fields
+        restricted[model] = frozenset()
     records = {model: {int(r["id"]): r for r in rows} for model, rows in records_json.items()}
     for model in fields:
         records.setdefault(model, {})
+    add_executor_user(records)
     names = {model: {int(k): v for k, v in labels.items()} for model, labels in names_json.items()}
     inverses: dict[tuple[str, str], list[tuple[str, str, list[Any]]]] = {}
     for model, model_fields in fields.items():
@@ -80,6 +86,14 @@ class Store:
         self.lock = threading.RLock()
         self._changed: dict[str, dict[int, Record]] = {}
         self._ids_cache: dict[str, list[int]] = {}
+        self._ticks = 0
+
+    def tick(self, now: datetime) -> datetime:
+        """The time stamp of a write: ``now`` plus one second per write so far, so that every write
+        changes ``write_date`` (as each transaction does in Odoo) although the sandbox's clock stands still."""
+        with self.lock:
+            self._ticks += 1
+            return now + timedelta(seconds=self._ticks)
 
     def get(self, model: str, rid: Any) -> Record | None:
         """The record ``rid`` of ``model``, or None (never mutate the returned dict)."""

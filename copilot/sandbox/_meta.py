@@ -37,6 +37,7 @@ MODEL_META: dict[str, ModelMeta] = {
         "date desc, name desc, invoice_date desc, id desc",
         rec_names_search=("name", "partner_id.name", "ref"),
     ),
+    "copilot.approval.decision": ModelMeta("Copilot Approval Decision", "date desc, id desc"),
     "copilot.approval.request": ModelMeta("Copilot Approval Request", "id desc"),
     "helpdesk.ticket": ModelMeta(
         "Helpdesk Ticket", "priority desc, sequence, number desc, id desc", rec_names_search=("number", "name")

@@ -11,6 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from copilot.sandbox._approval import (
+    APPROVAL_METHODS,
+    DECISION_MODEL,
+    Workflow,
+    after_approval_create,
+    check_approval_write,
+    prepare_approval_create,
+)
 from copilot.sandbox._data import Record, Store
 from copilot.sandbox._domain import and_domains, name_ids, search
 from copilot.sandbox._env import X2MANY, Env, default_value, is_null
@@ -628,9 +636,6 @@ def _defaults(env: Env, model: str) -> dict[str, Any]:
     state = fields.get("state")
     if state and state.get("type") == "selection" and state.get("selection"):
         out["state"] = state["selection"][0][0]
-    if model == APPROVAL_MODEL:
-        out["state"] = "pending"
-        out["requested_by_id"] = env.user.uid
     return out
 
 
@@ -721,9 +726,10 @@ def _save(env: Env, model: str, rid: int, values: dict[str, Any], *, creating: b
                 children.append((name, attrs.get("relation", ""), later))
         else:
             stored[name] = _convert_scalar(env, model, name, value)
-    stamp = {"write_date": _now(env), "write_uid": env.user.uid}
+    when = env.store.tick(env.now).strftime(DATETIME_FMT)
+    stamp = {"write_date": when, "write_uid": env.user.uid}
     if creating:
-        stamp.update(create_date=_now(env), create_uid=env.user.uid)
+        stamp.update(create_date=when, create_uid=env.user.uid)
     for key, val in stamp.items():
         if key in env.fields(model) and key not in values:
             stored[key] = val
@@ -788,7 +794,10 @@ def _sync_inverses(env: Env, model: str, old: Record, new: Record | None) -> Non
 def _create_one(env: Env, model: str, vals: dict[str, Any]) -> int:
     _check_values(env, model, vals)
     values = {**_defaults(env, model), **vals}
+    if model == DECISION_MODEL and not env.context.get("copilot_approval_workflow"):
+        raise model_access_error(model, "create")
     if model == APPROVAL_MODEL:
+        values = prepare_approval_create(env, vals, values)
         for name, attrs in env.fields(model).items():
             if attrs.get("required") and attrs.get("store") and values.get(name) in (None, False, ""):
                 raise RpcError(
@@ -800,6 +809,8 @@ def _create_one(env: Env, model: str, vals: dict[str, Any]) -> int:
     rid = env.store.next_id(model)
     env.store.put(model, {"id": rid})
     _save(env, model, rid, values, creating=True)
+    if model == APPROVAL_MODEL:
+        after_approval_create(env.with_context(copilot_approval_workflow=True), rid, values, _create_one)
     return rid
 
 
@@ -839,6 +850,10 @@ def write(env: Env, model: str, ids: Any, values: Any) -> bool:
     _check_values(env, model, values)
     _check_exist(env, model, record_ids)
     _check_visible(env, model, record_ids, "write")
+    if model == APPROVAL_MODEL:
+        check_approval_write(env, record_ids, values)
+    if model == DECISION_MODEL:
+        raise model_access_error(model, "write")
     for rid in dict.fromkeys(record_ids):
         _save(env, model, rid, dict(values), creating=False)
     return True
@@ -847,6 +862,8 @@ def write(env: Env, model: str, ids: Any, values: Any) -> bool:
 def unlink(env: Env, model: str, ids: Any) -> bool:
     """``unlink``: delete the records (in this server's memory only)."""
     check_model_access(env.user, model, "unlink")
+    if model in (APPROVAL_MODEL, DECISION_MODEL) and not env.user.is_admin:
+        raise model_access_error(model, "unlink")
     record_ids = _ids(ids)
     _check_exist(env, model, record_ids)
     _check_visible(env, model, record_ids, "unlink")
@@ -1033,6 +1050,8 @@ def _lookup(env: Env, model: str, method: str) -> tuple[Callable[..., Any], bool
         return _MULTI_API[method], True
     if model == "res.users" and method == "context_get":
         return context_get, False
+    if model == APPROVAL_MODEL and method in APPROVAL_METHODS:
+        return getattr(_WORKFLOW_METHODS, method), True
     mail_thread = "message_ids" in env.fields(model)
     if mail_thread and method == "message_post":
         return message_post, True
@@ -1055,6 +1074,7 @@ def _lookup(env: Env, model: str, method: str) -> tuple[Callable[..., Any], bool
 
 
 _PUBLIC_NAMES = {"search_": "search"}
+_WORKFLOW_METHODS = Workflow(write, _create_one)
 
 
 def execute_kw(store: Store, user: SandboxUser, now: datetime, model: str, method: str, args: Any, kwargs: Any) -> Any:

@@ -22,7 +22,7 @@ __all__ = [
 
 APPROVAL_MODEL = "copilot.approval.request"
 
-Role = Literal["admin", "internal", "manager", "readonly", "portal"]
+Role = Literal["admin", "internal", "manager", "executor", "readonly", "portal"]
 Operation = Literal["read", "write", "create", "unlink"]
 
 
@@ -48,6 +48,8 @@ SANDBOX_USERS: tuple[SandboxUser, ...] = (
     SandboxUser("portal", "portal", 7, "portal"),
     SandboxUser("copilot", "copilot", 8, "readonly"),
     SandboxUser("manager", "manager", 9, "manager"),
+    # Not in the recorded database: the executor's own credential (group Copilot executor).
+    SandboxUser("executor", "executor", 10, "executor"),
 )
 
 
@@ -173,7 +175,7 @@ def record_rule_error(user_name: str, uid: int, model: str, operation: str) -> R
 
 def may(user: SandboxUser, model: str, operation: str) -> bool:
     """Whether ``user``'s groups grant ``operation`` on ``model`` (ir.model.access)."""
-    if user.role in ("admin", "internal", "manager"):
+    if user.role in ("admin", "internal", "manager", "executor"):
         return True
     if user.role == "readonly":
         return operation == "read" or (operation == "create" and model == APPROVAL_MODEL)

@@ -35,6 +35,7 @@ def test_dataset_is_small_and_has_every_model() -> None:
         "stock.move", "stock.quant", "stock.warehouse", "stock.location", "stock.picking.type", "account.move",
         "mail.message", "mail.activity", "helpdesk.ticket", "helpdesk.ticket.team", "helpdesk.ticket.category",
         "helpdesk.ticket.stage", "helpdesk.ticket.tag", "helpdesk.ticket.channel", APPROVAL_MODEL,
+            "copilot.approval.decision",
     }  # fmt: skip
     assert set(dataset.fields) == expected
     assert dataset.records[APPROVAL_MODEL] == {}

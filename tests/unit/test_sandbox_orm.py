@@ -261,8 +261,8 @@ def test_copilot_creates_approval_requests_and_reads_them_back(call: Call) -> No
     new_id = call(
         APPROVAL_MODEL,
         "create",
-        {"name": "Accept price change on P00008", "action_type": "price_change", "res_model": "purchase.order",
-         "res_id": 8, "payload_json": '{"price_unit": 312.5}', "idempotency_key": "k-1"},
+        {"name": "Accept price change on P00008", "action_type": "accept_price_change", "res_model": "purchase.order",
+         "res_id": 8, "payload": {"price_unit": 312.5}, "idempotency_key": "k-1", "risk_tier": "low"},
     )  # fmt: skip
     [row] = call(APPROVAL_MODEL, "read", [new_id], ["name", "state", "requested_by_id", "create_date", "res_id"])
     assert row == {
@@ -270,7 +270,7 @@ def test_copilot_creates_approval_requests_and_reads_them_back(call: Call) -> No
         "name": "Accept price change on P00008",
         "state": "pending",
         "requested_by_id": [8, "Copilot Assistant"],
-        "create_date": "2026-11-26 16:05:05",
+        "create_date": "2026-11-26 16:05:06",  # each write moves the sandbox's write clock by a second
         "res_id": 8,
     }
     assert call(APPROVAL_MODEL, "search", [("idempotency_key", "=", "k-1")]) == [new_id]
@@ -286,7 +286,7 @@ def test_admin_writes_in_memory_and_keeps_one2many_lists_in_step(call: Call) -> 
         "id": 21,
         "price_unit": 289.0,
         "write_uid": [2, "Mitchell Admin"],
-        "write_date": "2026-11-26 16:05:05",
+        "write_date": "2026-11-26 16:05:06",
     }
     new_line = call("purchase.order.line", "create", {"order_id": 10, "name": "extra", "product_id": 5}, login="admin")
     assert call("purchase.order", "read", [10], ["order_line"])[0]["order_line"] == [21, new_line]

@@ -80,7 +80,7 @@ def test_constants() -> None:
     assert datetime(2026, 11, 26, 16, 5, 5) == RECORDED_AT
     assert {(u.login, u.password, u.uid) for u in SANDBOX_USERS} == {
         ("admin", "admin", 2), ("demo", "demo", 6), ("portal", "portal", 7), ("copilot", "copilot", 8),
-        ("manager", "manager", 9),
+        ("manager", "manager", 9), ("executor", "executor", 10),
     }  # fmt: skip
 
 
@@ -139,7 +139,8 @@ def test_access_rights_per_user_through_odoorpc(server: SandboxServer) -> None:
         copilot.env["purchase.order"].write([10], {"notes": "x"})
     assert err.value.info["data"]["name"] == "odoo.exceptions.AccessError"
     request_id = copilot.env["copilot.approval.request"].create(
-        {"name": "Accept", "action_type": "price_change", "res_model": "purchase.order", "res_id": 8}
+        {"name": "Accept", "action_type": "accept_price_change", "res_model": "purchase.order", "res_id": 8,
+         "risk_tier": "low", "idempotency_key": "k-accept"}
     )
     assert copilot.env["copilot.approval.request"].read([request_id], ["state"]) == [
         {"id": request_id, "state": "pending"}
@@ -161,9 +162,12 @@ def test_custom_users_and_anchor() -> None:
         with pytest.raises(odoorpc.error.RPCError):
             login(server, "copilot", "copilot")
         odoo = login(server, "copilot", "s3cret")
-        new_id = odoo.env["copilot.approval.request"].create({"name": "x", "action_type": "y"})
+        new_id = odoo.env["copilot.approval.request"].create(
+            {"name": "x", "action_type": "expedite", "res_model": "purchase.order", "res_id": 8,
+             "risk_tier": "low", "idempotency_key": "k-x"}
+        )
         assert odoo.env["copilot.approval.request"].read([new_id], ["create_date"])[0]["create_date"] == (
-            "2027-01-02 03:04:05"
+            "2027-01-02 03:04:06"  # the anchor, plus one second per write
         )
         with pytest.raises(odoorpc.error.RPCError):
             login(server, "demo")

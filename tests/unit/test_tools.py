@@ -149,9 +149,11 @@ def test_the_approval_request_model_is_the_only_create(sandbox: Any) -> None:
     new_id = client.create_approval_request(
         {
             "name": "Accept price change on P00008",
-            "action_type": "price_change",
+            "action_type": "accept_price_change",
             "res_model": "purchase.order",
             "res_id": 8,
+            "risk_tier": "low",
+            "idempotency_key": "k-tools",
         }
     )
     assert new_id > 0

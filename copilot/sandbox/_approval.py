@@ -1,0 +1,390 @@
+"""``copilot.approval.request`` as the project's addon (``odoo_addons/copilot_approval``) defines it.
+
+The sandbox enforces the same server-side rules as the addon, so tests and the demo exercise the
+whole loop: the requester never approves, high and critical tiers need two distinct approvers, an
+expired request cannot be approved, an approved payload is frozen, only executors move a request
+through execution, and states change only through the buttons (never by a plain ``write``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from copilot.sandbox._env import Env
+from copilot.sandbox._security import APPROVAL_MODEL, RpcError, SandboxUser, check_model_access
+
+__all__ = [
+    "APPROVAL_METHODS",
+    "DECISION_MODEL",
+    "FROZEN_FIELDS",
+    "PRE_APPROVABLE",
+    "approval_fields",
+    "check_approval_write",
+    "is_approver",
+    "is_executor",
+    "prepare_approval_create",
+]
+
+DECISION_MODEL = "copilot.approval.decision"
+DATETIME_FMT = "%Y-%m-%d %H:%M:%S"
+STATES = [
+    ["pending", "To Approve"],
+    ["approved", "Approved"],
+    ["refused", "Refused"],
+    ["expired", "Expired"],
+    ["executing", "Executing"],
+    ["executed", "Executed"],
+    ["failed", "Failed"],
+]
+TIERS = [["low", "Low"], ["medium", "Medium"], ["high", "High"], ["critical", "Critical"]]
+ACTION_TYPES = [
+    ["reschedule_po_line", "Reschedule a PO line"],
+    ["reschedule_receipt", "Reschedule a receipt"],
+    ["accept_price_change", "Accept a supplier price change"],
+    ["substitute_product", "Substitute a product on a PO line"],
+    ["expedite", "Expedite (message to the vendor)"],
+    ["change_so_commitment", "Change a sale order's delivery date"],
+    ["create_return", "Create a return"],
+    ["issue_credit_note", "Issue a credit note"],
+    ["set_ticket_labels", "Set ticket category, team or priority"],
+    ["send_customer_reply", "Send a customer reply"],
+]
+#: Fields that no longer change once a request is approved (the addon raises the same error).
+FROZEN_FIELDS = frozenset(
+    {
+        "action_type",
+        "res_model",
+        "res_id",
+        "res_name",
+        "payload",
+        "target_snapshot",
+        "amount",
+        "currency_id",
+        "risk_tier",
+    }
+)
+#: Fields only the buttons set.
+_WORKFLOW_FIELDS = frozenset(
+    {"state", "decision_ids", "approved_date", "executed_date", "execution_outcome", "executed_by_id"}
+)
+#: Action types an Odoo administrator allowed to be approved by policy (addon setting; low tier only).
+PRE_APPROVABLE = frozenset({"set_ticket_labels"})
+_APPROVERS = ("admin", "manager")
+_EXECUTORS = ("admin", "executor")
+
+
+def _field(name: str, string: str, ftype: str, **extra: Any) -> dict[str, Any]:
+    store = extra.pop("store", True)
+    out: dict[str, Any] = {
+        "change_default": False,
+        "company_dependent": False,
+        "default_export_compatible": False,
+        "depends": [],
+        "exportable": True,
+        "groupable": store and ftype not in ("one2many", "json", "text", "html"),
+        "manual": False,
+        "name": name,
+        "readonly": bool(extra.pop("readonly", False)),
+        "required": bool(extra.pop("required", False)),
+        "searchable": store,
+        "sortable": store and ftype not in ("one2many", "many2many", "json"),
+        "store": store,
+        "string": string,
+        "type": ftype,
+    }
+    if ftype in ("many2one", "one2many", "many2many"):
+        out.update(context={}, domain=[], allow_hierachy_operators=False)
+    out.update(extra)
+    return dict(sorted(out.items()))
+
+
+def _audit(model: str) -> dict[str, dict[str, Any]]:
+    return {
+        "id": _field("id", "ID", "integer", readonly=True),
+        "create_date": _field("create_date", "Created on", "datetime", readonly=True),
+        "create_uid": _field("create_uid", "Created by", "many2one", relation="res.users", readonly=True),
+        "write_date": _field("write_date", "Last Updated on", "datetime", readonly=True),
+        "write_uid": _field("write_uid", "Last Updated by", "many2one", relation="res.users", readonly=True),
+        "display_name": _field("display_name", "Display Name", "char", store=False, readonly=True),
+    }
+
+
+def approval_fields() -> dict[str, dict[str, dict[str, Any]]]:
+    """``fields_get`` of the request and decision models, as the addon declares them."""
+    request = {
+        **_audit(APPROVAL_MODEL),
+        "name": _field("name", "Summary", "char", required=True),
+        "action_type": _field("action_type", "Action", "selection", required=True, selection=ACTION_TYPES),
+        "res_model": _field("res_model", "Target Model", "char", required=True),
+        "res_id": _field("res_id", "Target Record ID", "many2one_reference", required=True, model_field="res_model"),
+        "res_name": _field("res_name", "Target", "char"),
+        "payload": _field("payload", "Payload", "json"),
+        "target_snapshot": _field("target_snapshot", "Target Snapshot", "json"),
+        "diff": _field("diff", "Changes", "text"),
+        "amount": _field("amount", "Amount", "monetary", currency_field="currency_id"),
+        "currency_id": _field("currency_id", "Currency", "many2one", relation="res.currency"),
+        "risk_tier": _field("risk_tier", "Risk Tier", "selection", required=True, selection=TIERS),
+        "policy_mode": _field(
+            "policy_mode",
+            "Policy Mode",
+            "selection",
+            selection=[["approval", "Approval"], ["dual_control", "Dual Control"], ["pre_approved", "Pre-approved"]],
+        ),
+        "approvals_required": _field("approvals_required", "Approvals Required", "integer", readonly=True),
+        "evidence": _field("evidence", "Evidence", "json"),
+        "source": _field("source", "Source", "char"),
+        "requested_by_id": _field("requested_by_id", "Requested by", "many2one", relation="res.users", readonly=True),
+        "on_behalf_of": _field("on_behalf_of", "On Behalf Of", "char"),
+        "state": _field("state", "Status", "selection", required=True, readonly=True, selection=STATES),
+        "decision_ids": _field(
+            "decision_ids", "Decisions", "one2many", relation=DECISION_MODEL, relation_field="request_id", readonly=True
+        ),
+        "idempotency_key": _field("idempotency_key", "Idempotency Key", "char", required=True),
+        "expires_at": _field("expires_at", "Expires", "datetime"),
+        "approved_date": _field("approved_date", "Approved on", "datetime", readonly=True),
+        "executed_date": _field("executed_date", "Executed on", "datetime", readonly=True),
+        "executed_by_id": _field("executed_by_id", "Executed by", "many2one", relation="res.users", readonly=True),
+        "execution_outcome": _field("execution_outcome", "Outcome", "text", readonly=True),
+        "company_id": _field("company_id", "Company", "many2one", relation="res.company", required=True),
+    }
+    decision = {
+        **_audit(DECISION_MODEL),
+        "request_id": _field("request_id", "Request", "many2one", relation=APPROVAL_MODEL, required=True),
+        "user_id": _field("user_id", "User", "many2one", relation="res.users", required=True),
+        "decision": _field(
+            "decision",
+            "Decision",
+            "selection",
+            required=True,
+            selection=[["approve", "Approved"], ["refuse", "Refused"], ["policy", "Approved by policy"]],
+        ),
+        "date": _field("date", "Date", "datetime", required=True),
+        "comment": _field("comment", "Comment", "text"),
+    }
+    return {APPROVAL_MODEL: request, DECISION_MODEL: decision}
+
+
+def is_approver(user: SandboxUser) -> bool:
+    """Member of *Copilot approver*."""
+    return user.role in _APPROVERS
+
+
+def is_executor(user: SandboxUser) -> bool:
+    """Member of *Copilot executor*."""
+    return user.role in _EXECUTORS
+
+
+def _user_error(message: str) -> RpcError:
+    return RpcError("odoo.exceptions.UserError", message)
+
+
+def _access_error(message: str) -> RpcError:
+    return RpcError("odoo.exceptions.AccessError", message)
+
+
+def _required(tier: Any) -> int:
+    return 2 if tier in ("high", "critical") else 1
+
+
+def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Checks of a new request (``given`` by the caller; ``values`` with defaults): the values to store."""
+    if any(name in given for name in _WORKFLOW_FIELDS):
+        raise _user_error("A new approval request always starts as 'To Approve'; its status is set by its buttons.")
+    key = values.get("idempotency_key")
+    if key and any(r.get("idempotency_key") == key for r in env.store.iter_records(APPROVAL_MODEL)):
+        raise RpcError(
+            "odoo.exceptions.ValidationError",
+            "The operation cannot be completed: An approval request with this idempotency key already exists.",
+        )
+    tier = values.get("risk_tier") or "low"
+    out = {
+        **values,
+        "state": "pending",
+        "requested_by_id": env.user.uid,
+        "approvals_required": _required(tier),
+        "decision_ids": [],
+    }
+    if values.get("policy_mode") == "pre_approved":
+        if values.get("action_type") not in PRE_APPROVABLE or tier != "low":
+            raise _user_error(
+                f"Pre-approval is not allowed for {values.get('action_type')} at tier {tier}: "
+                "an administrator allows it per action type, for the low tier only."
+            )
+        out["state"] = "approved"
+        out["approved_date"] = env.now.strftime(DATETIME_FMT)
+    return out
+
+
+def after_approval_create(env: Env, rid: int, values: dict[str, Any], create: Callable[..., int]) -> None:
+    """Record the policy's decision on a pre-approved request (audited like a person's)."""
+    if values.get("state") == "approved":
+        create(env, DECISION_MODEL, _decision(env, rid, "policy", "approved by policy (pre_approved, low tier)"))
+
+
+def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> None:
+    """Plain writes never change the status, and an approved request's payload never changes."""
+    touched = sorted(set(values) & _WORKFLOW_FIELDS)
+    if touched and not env.context.get("copilot_approval_workflow"):
+        raise _user_error(f"Use the request's buttons to change {', '.join(touched)}.")
+    frozen = sorted(set(values) & FROZEN_FIELDS)
+    for rid in ids:
+        rec = env.store.get(APPROVAL_MODEL, rid) or {}
+        if frozen and rec.get("state") != "pending":
+            raise _user_error(
+                f"Request {rec.get('name')!r} is {rec.get('state')}: its payload is frozen ({', '.join(frozen)})."
+            )
+
+
+def _decision(env: Env, rid: int, decision: str, comment: Any) -> dict[str, Any]:
+    return {
+        "request_id": rid,
+        "user_id": env.user.uid,
+        "decision": decision,
+        "date": env.now.strftime(DATETIME_FMT),
+        "comment": str(comment) if comment else False,
+    }
+
+
+def _one(env: Env, ids: Any) -> tuple[int, dict[str, Any]]:
+    record_ids = [i for i in (ids if isinstance(ids, list) else [ids]) if isinstance(i, int)]
+    if len(record_ids) != 1:
+        raise RpcError("builtins.ValueError", f"Expected singleton: {APPROVAL_MODEL}{tuple(record_ids)!r}")
+    rec = env.store.get(APPROVAL_MODEL, record_ids[0])
+    if rec is None:
+        raise RpcError(
+            "odoo.exceptions.MissingError",
+            "Record does not exist or has been deleted.\n"
+            f"(Record: {APPROVAL_MODEL}({record_ids[0]},), User: {env.user.uid})",
+        )
+    return record_ids[0], rec
+
+
+def _expired(env: Env, rec: dict[str, Any]) -> bool:
+    expires = rec.get("expires_at")
+    return bool(expires) and datetime.strptime(str(expires), DATETIME_FMT) <= env.now
+
+
+class Workflow:
+    """The request's buttons; ``write`` and ``create`` are the sandbox's own (passed in to avoid a cycle)."""
+
+    def __init__(self, write: Callable[..., Any], create: Callable[..., int]) -> None:
+        self._write = write
+        self._create = create
+
+    def _set(self, env: Env, rid: int, values: dict[str, Any]) -> None:
+        self._write(env.with_context(copilot_approval_workflow=True), APPROVAL_MODEL, [rid], values)
+
+    def action_approve(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
+        """Approve: an approver other than the requester, once each, before expiry."""
+        check_model_access(env.user, APPROVAL_MODEL, "write")
+        rid, rec = _one(env, ids)
+        if not is_approver(env.user):
+            raise _access_error("Only members of 'Copilot approver' can approve copilot requests.")
+        if rec.get("state") != "pending":
+            raise _user_error(f"Only a request to approve can be approved; this one is {rec.get('state')}.")
+        if _expired(env, rec):
+            self._set(env, rid, {"state": "expired"})
+            raise _user_error("This request has expired and can no longer be approved; ask for a new proposal.")
+        if rec.get("requested_by_id") == env.user.uid or rec.get("create_uid") == env.user.uid:
+            raise _user_error("You requested this action: someone else must approve it.")
+        decisions = [env.store.get(DECISION_MODEL, d) or {} for d in rec.get("decision_ids") or []]
+        approvers = {d.get("user_id") for d in decisions if d.get("decision") == "approve"}
+        if env.user.uid in approvers:
+            raise _user_error("You already approved this request; a second, different approver is needed.")
+        self._create(env, DECISION_MODEL, _decision(env, rid, "approve", comment))
+        if len(approvers) + 1 >= int(rec.get("approvals_required") or 1):
+            self._set(env, rid, {"state": "approved", "approved_date": env.now.strftime(DATETIME_FMT)})
+        return True
+
+    def action_refuse(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
+        """Refuse: any approver, while pending."""
+        check_model_access(env.user, APPROVAL_MODEL, "write")
+        rid, rec = _one(env, ids)
+        if not is_approver(env.user):
+            raise _access_error("Only members of 'Copilot approver' can refuse copilot requests.")
+        if rec.get("state") != "pending":
+            raise _user_error(f"Only a request to approve can be refused; this one is {rec.get('state')}.")
+        self._create(env, DECISION_MODEL, _decision(env, rid, "refuse", comment))
+        self._set(env, rid, {"state": "refused"})
+        return True
+
+    def _executor_step(self, env: Env, ids: Any, allowed_from: tuple[str, ...], verb: str) -> tuple[int, dict]:
+        check_model_access(env.user, APPROVAL_MODEL, "write")
+        rid, rec = _one(env, ids)
+        if not is_executor(env.user):
+            raise _access_error(f"Only members of 'Copilot executor' can {verb} copilot requests.")
+        if rec.get("state") not in allowed_from:
+            raise _user_error(
+                f"Cannot {verb} a request that is {rec.get('state')} (expected {' or '.join(allowed_from)})."
+            )
+        return rid, rec
+
+    def action_start_execution(self, env: Env, model: str, ids: Any) -> bool:
+        """Claim an approved request for execution (approved -> executing): only one executor wins."""
+        rid, _ = self._executor_step(env, ids, ("approved",), "execute")
+        self._set(env, rid, {"state": "executing", "executed_by_id": env.user.uid})
+        return True
+
+    def action_mark_executed(self, env: Env, model: str, ids: Any, outcome: Any = "") -> bool:
+        """Record success (executing -> executed) and tell the requester in the chatter."""
+        rid, _ = self._executor_step(env, ids, ("executing",), "finish")
+        self._set(
+            env,
+            rid,
+            {
+                "state": "executed",
+                "executed_date": env.now.strftime(DATETIME_FMT),
+                "execution_outcome": str(outcome or "done"),
+            },
+        )
+        return True
+
+    def action_mark_failed(self, env: Env, model: str, ids: Any, reason: Any = "") -> bool:
+        """Record failure (approved or executing -> failed), with the reason."""
+        rid, _ = self._executor_step(env, ids, ("approved", "executing"), "fail")
+        self._set(
+            env,
+            rid,
+            {
+                "state": "failed",
+                "executed_date": env.now.strftime(DATETIME_FMT),
+                "execution_outcome": str(reason or "failed"),
+            },
+        )
+        return True
+
+    def action_expire(self, env: Env, model: str, ids: Any) -> bool:
+        """Close a pending request past its expiry (what the addon's cron does)."""
+        check_model_access(env.user, APPROVAL_MODEL, "write")
+        rid, rec = _one(env, ids)
+        if not (is_executor(env.user) or is_approver(env.user)):
+            raise _access_error("Only approvers and executors can expire copilot requests.")
+        if rec.get("state") != "pending" or not _expired(env, rec):
+            raise _user_error("Only a pending request past its expiry can be expired.")
+        self._set(env, rid, {"state": "expired"})
+        return True
+
+
+#: Method names the sandbox dispatches to ``Workflow``.
+APPROVAL_METHODS = (
+    "action_approve",
+    "action_refuse",
+    "action_start_execution",
+    "action_mark_executed",
+    "action_mark_failed",
+    "action_expire",
+)
+
+
+def add_executor_user(records: dict[str, dict[int, dict[str, Any]]]) -> None:
+    """Add the executor's user and partner (uid 10), modelled on the copilot's own (not in the recording)."""
+    users, partners = records.get("res.users", {}), records.get("res.partner", {})
+    template = users.get(8)
+    if template is None or 10 in users:
+        return
+    partner_id = max(partners, default=0) + 1
+    partner = dict(partners.get(template.get("partner_id"), {}))
+    partners[partner_id] = {**partner, "id": partner_id, "name": "Copilot Executor", "email": "executor@example.com"}
+    users[10] = {**template, "id": 10, "login": "executor", "name": "Copilot Executor", "partner_id": partner_id}
