@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_FIELD_ATTRIBUTES",
     "READ_METHODS",
     "Domain",
+    "Gate",
     "OdooClient",
     "OdooRPCTransport",
     "OdooTransport",
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 Domain = list[Any]
 T = TypeVar("T")
+#: ``gate(model, method, args, kwargs)`` raises ``MethodNotAllowed`` for a call that must not be sent.
+Gate = Callable[[str, str, tuple[Any, ...], dict[str, Any]], None]
 
 #: Methods the copilot may call on any model. All of them only read.
 READ_METHODS: frozenset[str] = frozenset(
@@ -193,9 +196,15 @@ class OdooClient:
         max_backoff: float = 8.0,
         sleep: Callable[[float], None] = time.sleep,
         description: str = "Odoo",
+        gate: Gate | None = None,
     ) -> None:
         self._transport = transport
         self.approval_model = approval_model
+        #: The allow-list check run before anything is sent. The copilot's clients always use the
+        #: read-only default; only the executor (its own process and credential) passes another.
+        self._gate: Gate = gate or (
+            lambda model, method, args, kwargs: check_allowed(model, method, approval_model=approval_model)
+        )
         self._retries = retries
         self._backoff = backoff
         self._max_backoff = max_backoff
@@ -232,7 +241,7 @@ class OdooClient:
     # -- the one gate -------------------------------------------------------------------------
     def execute(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call an allow-listed ``model.method``; anything else raises ``MethodNotAllowed`` unsent."""
-        check_allowed(model, method, approval_model=self.approval_model)
+        self._gate(model, method, args, kwargs)
         self._ensure_login()
         retry_any = method != "create"  # a create that may have reached Odoo is not repeated
         result = self._with_retries(
