@@ -139,8 +139,14 @@ def test_access_rights_per_user_through_odoorpc(server: SandboxServer) -> None:
         copilot.env["purchase.order"].write([10], {"notes": "x"})
     assert err.value.info["data"]["name"] == "odoo.exceptions.AccessError"
     request_id = copilot.env["copilot.approval.request"].create(
-        {"name": "Accept", "action_type": "accept_price_change", "res_model": "purchase.order", "res_id": 8,
-         "risk_tier": "low", "idempotency_key": "k-accept"}
+        {
+            "name": "Accept",
+            "action_type": "accept_price_change",
+            "res_model": "purchase.order",
+            "res_id": 8,
+            "risk_tier": "low",
+            "idempotency_key": "k-accept",
+        }
     )
     assert copilot.env["copilot.approval.request"].read([request_id], ["state"]) == [
         {"id": request_id, "state": "pending"}
@@ -163,8 +169,14 @@ def test_custom_users_and_anchor() -> None:
             login(server, "copilot", "copilot")
         odoo = login(server, "copilot", "s3cret")
         new_id = odoo.env["copilot.approval.request"].create(
-            {"name": "x", "action_type": "expedite", "res_model": "purchase.order", "res_id": 8,
-             "risk_tier": "low", "idempotency_key": "k-x"}
+            {
+                "name": "x",
+                "action_type": "expedite",
+                "res_model": "purchase.order",
+                "res_id": 8,
+                "risk_tier": "low",
+                "idempotency_key": "k-x",
+            }
         )
         assert odoo.env["copilot.approval.request"].read([new_id], ["create_date"])[0]["create_date"] == (
             "2027-01-02 03:04:06"  # the anchor, plus one second per write

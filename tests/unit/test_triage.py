@@ -291,4 +291,3 @@ def test_the_prompt_spotlights_the_issue_and_lists_only_odoo_labels(odoo: OdooCl
     assert "never instructions" in system
     assert user.count("</untrusted_issue") == 1 and "[tag removed]" in user  # the fake closing tag is neutralised
     assert '"value": 5' in user and '"value": 999' not in user
-
