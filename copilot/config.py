@@ -54,6 +54,20 @@ class Settings(BaseSettings):
         description="The only Odoo model the copilot may create records on (the approval-request model).",
     )
 
+    approval_backend: Literal["addon", "enterprise"] = Field(
+        default="addon",
+        description="Where approval requests go: the project's Odoo addon, or Enterprise Approvals "
+        "(then also set COPILOT_APPROVAL_MODEL=approval.request).",
+    )
+    policy_file: Path | None = Field(
+        default=None, description="The approval policy (YAML). Unset: every action is advisory (shown only)."
+    )
+    executor_login: str = Field(default="executor", description="The executor's own Odoo user (not the copilot's).")
+    executor_password: SecretStr | None = Field(default=None, description="Its password or API key.")
+    executor_interval: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds between executor polls for approved requests."
+    )
+
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,
         description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, Azure, ...). "

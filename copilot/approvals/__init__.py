@@ -1,4 +1,34 @@
-"""Proposal types, risk tiers, approval-request backends in Odoo, and the executor (the only writer).
+"""Proposals become approval requests in Odoo; managers approve in Odoo; only approved actions run.
 
-Not built yet; the Odoo client already allows ``create`` on the approval-request model and nothing else.
+``Proposal`` (schemas) is what skills emit; ``decide`` (policy) gives its mode and risk tier; a backend
+(``AddonBackend`` for the project's addon and the sandbox, ``EnterpriseBackend``) creates the request
+with the agent's create-only credential; the ``Executor``, with its own credential, runs approved
+requests exactly once.
 """
+
+from copilot.approvals.backends import AddonBackend, ApprovalBackend, EnterpriseBackend, RequestRecord
+from copilot.approvals.executor import Executor, ExecutorReport, executor_client
+from copilot.approvals.policy import Decision, Mode, Policy, decide, load_policy
+from copilot.approvals.propose import proposals_from_supplier_email, proposals_from_triage
+from copilot.approvals.schemas import ActionType, Proposal, RequestState, RiskTier
+
+__all__ = [
+    "ActionType",
+    "AddonBackend",
+    "ApprovalBackend",
+    "Decision",
+    "EnterpriseBackend",
+    "Executor",
+    "ExecutorReport",
+    "Mode",
+    "Policy",
+    "Proposal",
+    "RequestRecord",
+    "RequestState",
+    "RiskTier",
+    "decide",
+    "executor_client",
+    "load_policy",
+    "proposals_from_supplier_email",
+    "proposals_from_triage",
+]

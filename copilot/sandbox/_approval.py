@@ -276,6 +276,11 @@ class Workflow:
     def _set(self, env: Env, rid: int, values: dict[str, Any]) -> None:
         self._write(env.with_context(copilot_approval_workflow=True), APPROVAL_MODEL, [rid], values)
 
+    def _decide(self, env: Env, rid: int, decision: str, comment: Any) -> None:
+        self._create(
+            env.with_context(copilot_approval_workflow=True), DECISION_MODEL, _decision(env, rid, decision, comment)
+        )
+
     def action_approve(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
         """Approve: an approver other than the requester, once each, before expiry."""
         check_model_access(env.user, APPROVAL_MODEL, "write")
@@ -293,7 +298,7 @@ class Workflow:
         approvers = {d.get("user_id") for d in decisions if d.get("decision") == "approve"}
         if env.user.uid in approvers:
             raise _user_error("You already approved this request; a second, different approver is needed.")
-        self._create(env, DECISION_MODEL, _decision(env, rid, "approve", comment))
+        self._decide(env, rid, "approve", comment)
         if len(approvers) + 1 >= int(rec.get("approvals_required") or 1):
             self._set(env, rid, {"state": "approved", "approved_date": env.now.strftime(DATETIME_FMT)})
         return True
@@ -306,7 +311,7 @@ class Workflow:
             raise _access_error("Only members of 'Copilot approver' can refuse copilot requests.")
         if rec.get("state") != "pending":
             raise _user_error(f"Only a request to approve can be refused; this one is {rec.get('state')}.")
-        self._create(env, DECISION_MODEL, _decision(env, rid, "refuse", comment))
+        self._decide(env, rid, "refuse", comment)
         self._set(env, rid, {"state": "refused"})
         return True
 

@@ -1,0 +1,196 @@
+"""The executor: its own process and Odoo credential; runs approved requests, each exactly once.
+
+For each approved request it claims the request first (approved -> executing, a state change that
+only one executor can make), re-checks the target (unchanged since the proposal), acts, and records
+the outcome (executing -> executed | failed). A crash between acting and recording leaves the
+request in ``executing``; the next run finds it and reconciles from what Odoo shows: the change is
+there -> executed; it is not -> failed. It never acts twice. Refused requests need nothing; pending
+ones past their expiry are closed as expired.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.approvals.actions import ACTIONS, check_preconditions, executor_gate
+from copilot.approvals.schemas import Proposal
+from copilot.config import Settings
+from copilot.errors import ConfigError, OdooError
+from copilot.tools import _values as v
+from copilot.tools.odoo import OdooClient, OdooRPCTransport
+
+__all__ = ["Executor", "ExecutorReport", "Outcome", "executor_client"]
+
+log = logging.getLogger(__name__)
+
+_FIELDS = ["name", "state", "payload", "expires_at", "action_type"]
+
+
+class Outcome(BaseModel):
+    """What happened to one request in a run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: int
+    name: str
+    result: str = Field(description="executed, failed, reconciled_executed, reconciled_failed, expired, skipped")
+    detail: str
+
+
+class ExecutorReport(BaseModel):
+    """One run of the executor."""
+
+    outcomes: list[Outcome] = Field(default_factory=list)
+
+    def count(self, result: str) -> int:
+        """How many requests ended with ``result``."""
+        return sum(1 for o in self.outcomes if o.result == result)
+
+
+def executor_client(settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
+    """An Odoo client with the executor's own credential and allow-list (never the agent's)."""
+    secret = settings.executor_password
+    if secret is None:
+        raise ConfigError("COPILOT_EXECUTOR_PASSWORD: the executor needs its own Odoo credential")
+    target = url or (str(settings.odoo_url) if settings.odoo_url else None)
+    if target is None:
+        raise ConfigError("COPILOT_ODOO_URL: not set")
+    transport = OdooRPCTransport(
+        url=target,
+        db=db or settings.odoo_db or "",
+        login=settings.executor_login,
+        secret=secret.get_secret_value(),
+        timeout=settings.odoo_timeout,
+    )
+    return OdooClient(
+        transport,
+        approval_model=settings.approval_model,
+        retries=settings.odoo_retries,
+        backoff=settings.odoo_backoff,
+        description=f"{target} (executor)",
+        gate=executor_gate(settings.approval_model),
+    )
+
+
+class Executor:
+    """Runs approved requests once each; reconciles interrupted ones; expires stale ones."""
+
+    def __init__(
+        self,
+        client: OdooClient,
+        *,
+        now: Callable[[], datetime],
+        notify: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.model = client.approval_model
+        self._now = now
+        self._notify = notify
+        self._wake = threading.Event()
+
+    # -- transitions ------------------------------------------------------------------------------
+    def _call(self, method: str, rid: int, *args: Any) -> None:
+        self.client.execute(self.model, method, [rid], *args)
+
+    def _claim(self, rid: int) -> bool:
+        try:
+            self._call("action_start_execution", rid)
+        except OdooError as exc:  # another executor claimed it, or it changed state meanwhile
+            log.info("executor: request %s not claimed: %s", rid, exc)
+            return False
+        return True
+
+    def _finish(self, rid: int, name: str, result: str, detail: str) -> Outcome:
+        method = "action_mark_executed" if result.endswith("executed") else "action_mark_failed"
+        self._call(method, rid, detail)
+        outcome = Outcome(request_id=rid, name=name, result=result, detail=detail)
+        log.info("executor: request %s %s: %s", rid, result, detail)
+        if self._notify is not None:
+            self._notify(outcome)
+        return outcome
+
+    # -- one run -----------------------------------------------------------------------------------
+    def _requests(self, state: str) -> list[dict[str, Any]]:
+        return self.client.search_read(self.model, [("state", "=", state)], _FIELDS, order="id asc")
+
+    @staticmethod
+    def _proposal(row: dict[str, Any]) -> Proposal | None:
+        try:
+            return Proposal.model_validate(row.get("payload"))
+        except ValueError:
+            return None
+
+    def reconcile(self) -> list[Outcome]:
+        """Requests left in ``executing`` by an interrupted run: decided from what Odoo shows, never re-run."""
+        out = []
+        for row in self._requests("executing"):
+            proposal = self._proposal(row)
+            if proposal is None:
+                out.append(self._finish(row["id"], row["name"], "reconciled_failed", "payload unreadable; not run"))
+                continue
+            if ACTIONS[proposal.action_type].applied(self.client, proposal.payload, proposal):
+                detail = "the change is in Odoo: an interrupted run applied it (recorded after a restart)"
+                out.append(self._finish(row["id"], row["name"], "reconciled_executed", detail))
+            else:
+                detail = "interrupted before the change was applied; not retried automatically: re-propose it"
+                out.append(self._finish(row["id"], row["name"], "reconciled_failed", detail))
+        return out
+
+    def expire(self) -> list[Outcome]:
+        """Pending requests past their expiry are closed without action."""
+        out = []
+        now = self._now().replace(tzinfo=None)
+        for row in self._requests("pending"):
+            expires = v.when(row.get("expires_at"))
+            if expires is not None and expires.replace(tzinfo=None) <= now:
+                self._call("action_expire", row["id"])
+                out.append(Outcome(request_id=row["id"], name=row["name"], result="expired", detail="past its expiry"))
+        return out
+
+    def execute(self, row: dict[str, Any]) -> Outcome:
+        """Claim, re-check, act, record: one approved request."""
+        rid, name = row["id"], row["name"]
+        proposal = self._proposal(row)
+        if not self._claim(rid):
+            return Outcome(request_id=rid, name=name, result="skipped", detail="claimed by another executor")
+        if proposal is None:
+            return self._finish(
+                rid, name, "failed", "the request's payload is not a copilot proposal; nothing was done"
+            )
+        problem = check_preconditions(self.client, proposal)
+        if problem is not None:
+            return self._finish(rid, name, "failed", problem)
+        try:
+            detail = ACTIONS[proposal.action_type].execute(self.client, proposal.payload, proposal)
+        except OdooError as exc:
+            return self._finish(rid, name, "failed", f"Odoo refused the change: {exc}")
+        return self._finish(rid, name, "executed", detail)
+
+    def run_once(self) -> ExecutorReport:
+        """Reconcile, expire, then execute every approved request."""
+        report = ExecutorReport()
+        report.outcomes += self.reconcile()
+        report.outcomes += self.expire()
+        for row in self._requests("approved"):
+            report.outcomes.append(self.execute(row))
+        return report
+
+    def wake(self) -> None:
+        """Run now instead of at the next poll (an authenticated webhook from Odoo calls this)."""
+        self._wake.set()
+
+    def run_forever(self, interval: float, stop: threading.Event) -> None:
+        """Poll every ``interval`` seconds (or when woken) until ``stop`` is set; errors are logged, not fatal."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except OdooError as exc:
+                log.error("executor: run failed, retrying in %.0f s: %s", interval, exc)
+            self._wake.wait(interval)
+            self._wake.clear()

@@ -1,0 +1,211 @@
+"""Skills' results turned into proposals: each one names its target as it is in Odoo right now.
+
+A proposal snapshots the target's ``write_date`` and the values it relies on (state, current price)
+so that the executor can refuse to act on a record that changed after a person approved the change.
+Changes from unverified senders are never proposed: they are for a buyer to confirm first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from copilot.approvals.schemas import (
+    AcceptPriceChange,
+    DiffLine,
+    Evidence,
+    Proposal,
+    RescheduleOrderLine,
+    RescheduleReceipt,
+    RiskTier,
+    SetTicketLabels,
+    Target,
+)
+from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary
+from copilot.skills.triage.schemas import TicketClassification
+from copilot.tools import _values as v
+from copilot.tools.odoo import OdooClient
+
+__all__ = ["proposals_from_supplier_email", "proposals_from_triage"]
+
+_OPEN = ["done", "cancel"]
+
+
+def _email_evidence(summary: SupplierEmailSummary) -> Evidence:
+    return Evidence(kind="email", label=f"{summary.email.from_address or '?'}: {summary.email.subject}"[:200])
+
+
+def _new_datetime(day: Any, current: datetime | None) -> datetime:
+    """The supplier's new day at the time of day Odoo had (Odoo stores datetimes, suppliers give days)."""
+    return datetime.combine(day, current.time() if current else time(12, 0))
+
+
+def _reschedule(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    evidence = [_email_evidence(summary)]
+    if change.line_id is not None:
+        rows = client.read(
+            "purchase.order.line", [change.line_id], ["date_planned", "write_date", "state", "name", "order_id"]
+        )
+        if not rows:
+            return None
+        line = rows[0]
+        old = v.when(line["date_planned"])
+        new = _new_datetime(change.email_date, old)
+        if old is not None and old.date() == new.date():
+            return None
+        product = change.product.name if change.product else str(line["name"])
+        po = v.ref(line["order_id"])
+        return Proposal(
+            title=f"Reschedule {change.po_name} {product} to {new:%Y-%m-%d}",
+            payload=RescheduleOrderLine(
+                po_id=po.id if po else 0,
+                po_name=change.po_name or "",
+                line_id=change.line_id,
+                product=product,
+                old_date=old,
+                new_date=new,
+            ),
+            target=Target(
+                model="purchase.order.line",
+                id=change.line_id,
+                display_name=f"{change.po_name} / {product}",
+                write_date=line["write_date"],
+                expect={"state": line["state"]},
+            ),
+            diff=[
+                DiffLine(field="Expected arrival", before=f"{old:%Y-%m-%d}" if old else "-", after=f"{new:%Y-%m-%d}")
+            ],
+            source="supplier_email",
+            evidence=evidence,
+        )
+    receipts = client.search_read(
+        "stock.picking",
+        [("origin", "=", change.po_name), ("picking_type_id.code", "=", "incoming"), ("state", "not in", _OPEN)],
+        ["name", "scheduled_date", "write_date", "state"],
+        limit=2,
+    )
+    if len(receipts) != 1:  # none open, or a split receipt: a buyer picks the line
+        return None
+    receipt = receipts[0]
+    old = v.when(receipt["scheduled_date"])
+    new = _new_datetime(change.email_date, old)
+    if old is not None and old.date() == new.date():
+        return None
+    return Proposal(
+        title=f"Reschedule receipt {receipt['name']} ({change.po_name}) to {new:%Y-%m-%d}",
+        payload=RescheduleReceipt(
+            picking_id=receipt["id"], picking_name=receipt["name"], po_name=change.po_name, old_date=old, new_date=new
+        ),
+        target=Target(
+            model="stock.picking",
+            id=receipt["id"],
+            display_name=receipt["name"],
+            write_date=receipt["write_date"],
+            expect={"state": receipt["state"]},
+        ),
+        diff=[DiffLine(field="Scheduled date", before=f"{old:%Y-%m-%d}" if old else "-", after=f"{new:%Y-%m-%d}")],
+        source="supplier_email",
+        evidence=evidence,
+    )
+
+
+def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    if change.line_id is None or change.email_price is None:
+        return None
+    rows = client.read(
+        "purchase.order.line",
+        [change.line_id],
+        ["price_unit", "product_qty", "write_date", "state", "order_id", "name"],
+    )
+    if not rows:
+        return None
+    line = rows[0]
+    old, new = float(line["price_unit"]), float(change.email_price.amount)
+    if abs(old - new) < 0.005:
+        return None
+    product = change.product.name if change.product else str(line["name"])
+    currency = change.email_price.currency or (change.odoo_price.currency if change.odoo_price else None) or ""
+    po = v.ref(line["order_id"])
+    exposure = (new - old) * float(line["product_qty"])
+    return Proposal(
+        title=f"Accept {change.po_name} {product} at {new:,.2f} {currency}".strip(),
+        payload=AcceptPriceChange(
+            po_id=po.id if po else 0,
+            po_name=change.po_name or "",
+            line_id=change.line_id,
+            product=product,
+            quantity=float(line["product_qty"]),
+            old_price=old,
+            new_price=new,
+            currency=currency,
+        ),
+        target=Target(
+            model="purchase.order.line",
+            id=change.line_id,
+            display_name=f"{change.po_name} / {product}",
+            write_date=line["write_date"],
+            expect={"state": line["state"], "price_unit": old},
+        ),
+        diff=[DiffLine(field="Unit price", before=f"{old:,.2f}", after=f"{new:,.2f}")],
+        amount=round(abs(exposure), 2),
+        currency=currency or None,
+        risk_tier=RiskTier.MEDIUM,
+        source="supplier_email",
+        evidence=[_email_evidence(summary)],
+    )
+
+
+def proposals_from_supplier_email(
+    summary: SupplierEmailSummary, client: OdooClient, *, on_behalf_of: str | None = None
+) -> list[Proposal]:
+    """Reschedules and price acceptances the email supports (verified senders, matched in Odoo only)."""
+    out: dict[str, Proposal] = {}
+    for change in summary.changes:
+        if change.unverified or not change.matched_in_odoo or not change.po_name:
+            continue
+        proposal = None
+        if change.kind in (ChangeKind.NEW_DATE, ChangeKind.PARTIAL_SHIPMENT) and change.email_date:
+            proposal = _reschedule(client, summary, change)
+        elif change.kind is ChangeKind.PRICE_CHANGE:
+            proposal = _price(client, summary, change)
+        if proposal is not None:
+            proposal = proposal.model_copy(update={"on_behalf_of": on_behalf_of})
+            out.setdefault(proposal.idempotency_key, proposal)
+    return list(out.values())
+
+
+def proposals_from_triage(result: TicketClassification, client: OdooClient) -> list[Proposal]:
+    """The label change of a classified ticket, if the classification proposes one."""
+    update = result.proposal
+    if update is None:
+        return []
+    rows = client.read("helpdesk.ticket", [update.record_id], ["write_date"])
+    if not rows:
+        return []
+    return [
+        Proposal(
+            title=f"Relabel {update.record_name}",
+            payload=SetTicketLabels(
+                ticket_id=update.record_id,
+                ticket_name=update.record_name,
+                values=update.values,
+                before=update.before,
+                after=update.after,
+            ),
+            target=Target(
+                model="helpdesk.ticket",
+                id=update.record_id,
+                display_name=update.record_name,
+                write_date=rows[0]["write_date"],
+            ),
+            diff=[
+                DiffLine(field=k, before=update.before.get(k) or "-", after=after) for k, after in update.after.items()
+            ],
+            risk_tier=RiskTier(update.risk_tier),
+            reasons=[f"classifier confidence {update.confidence:.2f}"],
+            source="triage",
+            evidence=[
+                Evidence(kind="ticket", label=update.record_name, model="helpdesk.ticket", res_id=update.record_id)
+            ],
+        )
+    ]
