@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from copilot import __version__
-from copilot.cli import _odoo, _sandbox, _summarize, _triage
+from copilot.cli import _approvals, _odoo, _sandbox, _summarize, _triage
 from copilot.config import get_settings
 from copilot.errors import ConfigError, CopilotError
 
@@ -64,6 +64,9 @@ app.command("demo")(_summarize.demo)
 app.command("sandbox")(_sandbox.sandbox)
 app.add_typer(_odoo.app, name="odoo")
 app.add_typer(_triage.app, name="triage")
+app.command("propose")(_approvals.propose)
+app.add_typer(_approvals.app, name="approvals")
+app.command("executor")(_approvals.executor)
 
 
 def main() -> None:

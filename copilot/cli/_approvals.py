@@ -1,0 +1,220 @@
+"""``copilot propose``, ``copilot approvals ...`` and ``copilot executor``: the approval loop from a terminal."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from copilot.approvals import (
+    AddonBackend,
+    ApprovalBackend,
+    Decision,
+    EnterpriseBackend,
+    Executor,
+    Proposal,
+    RequestState,
+    decide,
+    executor_client,
+    load_policy,
+    proposals_from_supplier_email,
+)
+from copilot.approvals.executor import ExecutorReport
+from copilot.cli._output import console, err_console, print_json
+from copilot.config import Settings, get_settings
+from copilot.inbound_email import parse_email
+from copilot.runtime import OdooSession, odoo_session
+from copilot.skills.supplier_email import summarize_supplier_email
+from copilot.tools.odoo import OdooClient
+
+app = typer.Typer(
+    help="Approval requests in Odoo: list them, show one, run the loop on the sandbox.", no_args_is_help=True
+)
+JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def backend_for(settings: Settings, client: OdooClient) -> ApprovalBackend:
+    """The configured approval backend over the agent's client."""
+    return EnterpriseBackend(client) if settings.approval_backend == "enterprise" else AddonBackend(client)
+
+
+def _now(odoo: OdooSession) -> datetime:
+    return odoo.as_of if odoo.sandbox else datetime.now(UTC)
+
+
+def _show_proposals(items: list[tuple[Proposal, Decision, Any]]) -> None:
+    table = Table("proposal", "changes", "mode", "tier", "request")
+    for proposal, decision, request in items:
+        changes = "; ".join(f"{d.field}: {d.before} → {d.after}" for d in proposal.diff)
+        if request is None:
+            status = "not created (advisory: shown only)" if not decision.creates_request else "-"
+        else:
+            status = f"#{request.id} {request.state.value}" + ("" if request.created else " (already existed)")
+        table.add_row(proposal.title, changes, decision.mode.value, decision.tier.value, status)
+    console.print(table)
+
+
+def propose(
+    file: Path = typer.Argument(..., help="A supplier email (.eml), or - for stdin.", allow_dash=True),
+    submit: bool = typer.Option(False, "--submit", help="Create the approval requests the policy asks for."),
+    on_behalf_of: str | None = typer.Option(None, help="The person asking (login or e-mail), for the request."),
+    json: bool = JSON,
+) -> None:
+    """Proposals from a supplier email (reschedules, price acceptances), under the approval policy."""
+    settings = get_settings()
+    policy = load_policy(settings.policy_file)
+    raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    mail = parse_email(raw)
+    with odoo_session(settings) as odoo:
+        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings)
+        proposals = proposals_from_supplier_email(summary, odoo.client, on_behalf_of=on_behalf_of)
+        items = []
+        backend = backend_for(settings, odoo.client)
+        for proposal in proposals:
+            decision = decide(policy, proposal, now=_now(odoo))
+            request = backend.submit(proposal, decision) if submit and decision.creates_request else None
+            items.append((proposal, decision, request))
+    if json:
+        return print_json(
+            [
+                {"proposal": p.model_dump(mode="json"), "decision": d.model_dump(mode="json"),
+                 "request": r.model_dump(mode="json", exclude={"proposal"}) if r else None}
+                for p, d, r in items
+            ]
+        )  # fmt: skip
+    if not items:
+        console.print("no action to propose from this email (nothing verified that changes Odoo)")
+        return
+    _show_proposals(items)
+    if not submit and any(d.creates_request for _, d, _ in items):
+        console.print("[dim]run again with --submit to create the approval requests in Odoo[/]")
+
+
+@app.command("list")
+def list_requests(
+    state: list[RequestState] = typer.Option([], "--state", help="Only these states (repeatable)."),
+    limit: int = typer.Option(50, min=1, max=500),
+    json: bool = JSON,
+) -> None:
+    """Approval requests, newest first."""
+    settings = get_settings()
+    with odoo_session(settings) as odoo:
+        rows = backend_for(settings, odoo.client).search(list(state) or None, limit=limit)
+    if json:
+        return print_json([r.model_dump(mode="json", exclude={"proposal"}) for r in rows])
+    table = Table("id", "request", "state", "tier", "target", "outcome")
+    for r in rows:
+        table.add_row(
+            str(r.id), r.name, r.state.value, r.risk_tier.value, r.target_name or "", r.execution_outcome or ""
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(request_id: int = typer.Argument(..., help="The request's id."), json: bool = JSON) -> None:
+    """One approval request with its proposal."""
+    settings = get_settings()
+    with odoo_session(settings) as odoo:
+        record = backend_for(settings, odoo.client).get(request_id)
+    if json:
+        return print_json(record)
+    console.print(f"[bold]#{record.id} {record.name}[/] · {record.state.value} · tier {record.risk_tier.value}")
+    if record.proposal is not None:
+        for d in record.proposal.diff:
+            console.print(f"  {d.field}: {d.before} → {d.after}")
+    if record.execution_outcome:
+        console.print(f"outcome: {record.execution_outcome}")
+
+
+def _print_report(report: ExecutorReport) -> None:
+    for o in report.outcomes:
+        console.print(f"#{o.request_id} {o.name}: [bold]{o.result}[/] · {o.detail}")
+    if not report.outcomes:
+        console.print("[dim]nothing to do[/]")
+
+
+def executor(
+    once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron or a test)."),
+    interval: float | None = typer.Option(None, min=1, help="Seconds between polls (default: the setting)."),
+) -> None:
+    """Run approved requests exactly once each, with the executor's own Odoo credential (Ctrl-C stops)."""
+    settings = get_settings()
+    if settings.sandbox:
+        raise typer.BadParameter(
+            "the executor acts on a real Odoo (COPILOT_ODOO_URL); on the sandbox, `copilot approvals demo` runs "
+            "the whole loop in one process",
+            param_hint="COPILOT_ODOO_URL",
+        )
+    runner = Executor(executor_client(settings), now=lambda: datetime.now(UTC))
+    if once:
+        _print_report(runner.run_once())
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err_console.print(f"executor: polling every {interval or settings.executor_interval:.0f} s; Ctrl-C stops")
+    try:
+        runner.run_forever(interval or settings.executor_interval, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command("demo")
+def demo(
+    email: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="A supplier email (.eml). Default: the P00002 delay in the sandbox."
+    ),
+) -> None:
+    """The whole loop on the sandbox, in one process: email → proposal → request → approval → executor."""
+    import odoorpc
+
+    from copilot.approvals.policy import ActionPolicy, Mode, Policy
+    from copilot.approvals.schemas import ActionType
+    from copilot.config import load_settings
+    from copilot.inbound_email import InboundEmail
+    from copilot.sandbox import SANDBOX_USERS, SandboxServer
+    from copilot.tools.chatter import recent_emails
+
+    logins = {u.login: u.password for u in SANDBOX_USERS}  # the sandbox's published demo users
+    settings = get_settings().model_copy(update={"odoo_url": None})
+    policy = Policy(version=1, actions={a: ActionPolicy(mode=Mode.APPROVAL) for a in ActionType})
+    with SandboxServer() as server:
+        agent_settings = load_settings(odoo_login="copilot", odoo_password=logins["copilot"])
+        agent = OdooClient.from_settings(agent_settings, url=server.url, db=server.db)
+        if email is not None:
+            mail = parse_email(email.read_bytes())
+        else:
+            messages = recent_emails(agent, "purchase.order", limit=50)
+            mail = next(InboundEmail.from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
+        summary = summarize_supplier_email(mail, client=agent, settings=settings)
+        console.print(f"1. email: {summary.email.subject!r} → {summary.summary}")
+        proposals = proposals_from_supplier_email(summary, agent)
+        if not proposals:
+            console.print("no action to propose from this email")
+            return
+        backend = AddonBackend(agent)
+        requests = [backend.submit(p, decide(policy, p, now=server.anchor.replace(tzinfo=UTC))) for p in proposals]
+        for r in requests:
+            console.print(f"2. request #{r.id} created by the copilot: {r.name} · {r.state.value}")
+        manager = odoorpc.ODOO(server.host, port=server.port)
+        manager.login(server.db, "manager", logins["manager"])
+        for r in requests:
+            manager.env[agent.approval_model].browse(r.id).action_approve()
+            console.print(f"3. approved in Odoo by Nora Blake (manager): #{r.id} · {backend.get(r.id).state.value}")
+        executor_settings = load_settings(executor_login="executor", executor_password=logins["executor"])
+        runner = Executor(
+            executor_client(executor_settings, url=server.url, db=server.db),
+            now=lambda: server.anchor.replace(tzinfo=UTC),
+        )
+        for o in runner.run_once().outcomes:
+            console.print(f"4. executor: #{o.request_id} {o.result}: {o.detail}")
+        for r in requests:
+            done = backend.get(r.id)
+            console.print(f"5. request #{r.id}: {done.state.value} · {done.execution_outcome}")
+        again = runner.run_once()
+        console.print(f"6. executor again: {len(again.outcomes)} action(s): each request runs once")
