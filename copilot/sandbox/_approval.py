@@ -22,9 +22,11 @@ __all__ = [
     "PRE_APPROVABLE",
     "approval_fields",
     "check_approval_write",
+    "in_workflow",
     "is_approver",
     "is_executor",
     "prepare_approval_create",
+    "workflow_env",
 ]
 
 DECISION_MODEL = "copilot.approval.decision"
@@ -184,8 +186,21 @@ def _access_error(message: str) -> RpcError:
     return RpcError("odoo.exceptions.AccessError", message)
 
 
-def _required(tier: Any) -> int:
-    return 2 if tier in ("high", "critical") else 1
+def _required(tier: Any, mode: Any) -> int:
+    return 2 if tier in ("high", "critical") or mode == "dual_control" else 1
+
+
+def workflow_env(env: Env) -> Env:
+    """The environment the buttons write with (Odoo: superuser mode). Not a context key: any RPC
+    client can send a context, nobody can set this."""
+    inner = env.with_context()
+    inner.workflow = True  # type: ignore[attr-defined]
+    return inner
+
+
+def in_workflow(env: Env) -> bool:
+    """Whether ``env`` is a button's own write."""
+    return bool(getattr(env, "workflow", False))
 
 
 def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +218,7 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
         **values,
         "state": "pending",
         "requested_by_id": env.user.uid,
-        "approvals_required": _required(tier),
+        "approvals_required": _required(tier, values.get("policy_mode")),
         "decision_ids": [],
     }
     if values.get("policy_mode") == "pre_approved":
@@ -226,7 +241,7 @@ def after_approval_create(env: Env, rid: int, values: dict[str, Any], create: Ca
 def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> None:
     """Plain writes never change the status, and an approved request's payload never changes."""
     touched = sorted(set(values) & _WORKFLOW_FIELDS)
-    if touched and not env.context.get("copilot_approval_workflow"):
+    if touched and not in_workflow(env):
         raise _user_error(f"Use the request's buttons to change {', '.join(touched)}.")
     frozen = sorted(set(values) & FROZEN_FIELDS)
     for rid in ids:
@@ -274,12 +289,10 @@ class Workflow:
         self._create = create
 
     def _set(self, env: Env, rid: int, values: dict[str, Any]) -> None:
-        self._write(env.with_context(copilot_approval_workflow=True), APPROVAL_MODEL, [rid], values)
+        self._write(workflow_env(env), APPROVAL_MODEL, [rid], values)
 
     def _decide(self, env: Env, rid: int, decision: str, comment: Any) -> None:
-        self._create(
-            env.with_context(copilot_approval_workflow=True), DECISION_MODEL, _decision(env, rid, decision, comment)
-        )
+        self._create(workflow_env(env), DECISION_MODEL, _decision(env, rid, decision, comment))
 
     def action_approve(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
         """Approve: an approver other than the requester, once each, before expiry."""
@@ -289,8 +302,7 @@ class Workflow:
             raise _access_error("Only members of 'Copilot approver' can approve copilot requests.")
         if rec.get("state") != "pending":
             raise _user_error(f"Only a request to approve can be approved; this one is {rec.get('state')}.")
-        if _expired(env, rec):
-            self._set(env, rid, {"state": "expired"})
+        if _expired(env, rec):  # no state change here: Odoo rolls back writes made before an error
             raise _user_error("This request has expired and can no longer be approved; ask for a new proposal.")
         if rec.get("requested_by_id") == env.user.uid or rec.get("create_uid") == env.user.uid:
             raise _user_error("You requested this action: someone else must approve it.")

@@ -17,7 +17,9 @@ from copilot.sandbox._approval import (
     Workflow,
     after_approval_create,
     check_approval_write,
+    in_workflow,
     prepare_approval_create,
+    workflow_env,
 )
 from copilot.sandbox._data import Record, Store
 from copilot.sandbox._domain import and_domains, name_ids, search
@@ -794,7 +796,7 @@ def _sync_inverses(env: Env, model: str, old: Record, new: Record | None) -> Non
 def _create_one(env: Env, model: str, vals: dict[str, Any]) -> int:
     _check_values(env, model, vals)
     values = {**_defaults(env, model), **vals}
-    if model == DECISION_MODEL and not env.context.get("copilot_approval_workflow"):
+    if model == DECISION_MODEL and not in_workflow(env):
         raise model_access_error(model, "create")
     if model == APPROVAL_MODEL:
         values = prepare_approval_create(env, vals, values)
@@ -810,7 +812,7 @@ def _create_one(env: Env, model: str, vals: dict[str, Any]) -> int:
     env.store.put(model, {"id": rid})
     _save(env, model, rid, values, creating=True)
     if model == APPROVAL_MODEL:
-        after_approval_create(env.with_context(copilot_approval_workflow=True), rid, values, _create_one)
+        after_approval_create(workflow_env(env), rid, values, _create_one)
     return rid
 
 

@@ -177,13 +177,13 @@ def test_dual_control_needs_two_different_people(server: SandboxServer, agent: O
     assert AddonBackend(agent).get(request.id).state is RequestState.APPROVED
 
 
-def test_an_expired_request_cannot_be_approved_and_is_closed(server: SandboxServer, agent: OdooClient) -> None:
+def test_an_expired_request_cannot_be_approved(server: SandboxServer, agent: OdooClient) -> None:
     proposal = delay_proposal(agent)
     stale = decide(POLICY, proposal, now=NOW - timedelta(days=10))  # expired 7 days ago
     request = AddonBackend(agent).submit(proposal, stale)
     with pytest.raises(odoorpc.error.RPCError, match="expired"):
         person(server, "manager").env["copilot.approval.request"].browse(request.id).action_approve()
-    assert AddonBackend(agent).get(request.id).state is RequestState.EXPIRED
+    assert AddonBackend(agent).get(request.id).state is RequestState.PENDING  # until the cron or executor closes it
 
 
 def test_the_executor_closes_expired_requests_without_acting(
@@ -204,6 +204,17 @@ def test_an_approved_payload_is_frozen(server: SandboxServer, agent: OdooClient)
         manager.browse(request.id).write({"payload": {"new_date": "2030-01-01"}})
     with pytest.raises(odoorpc.error.RPCError, match="buttons"):
         manager.browse(request.id).write({"state": "executed"})
+
+
+def test_a_client_context_cannot_unlock_the_workflow(server: SandboxServer, agent: OdooClient) -> None:
+    request = submit(agent, delay_proposal(agent))
+    manager = person(server, "manager")
+    with pytest.raises(odoorpc.error.RPCError, match="buttons"):
+        manager.execute_kw(
+            agent.approval_model, "write", [[request.id], {"state": "approved"}],
+            {"context": {"copilot_approval_workflow": True}},
+        )  # fmt: skip
+    assert AddonBackend(agent).get(request.id).state is RequestState.PENDING
 
 
 # -- the executor -----------------------------------------------------------------------------------
@@ -248,6 +259,7 @@ def test_a_restart_before_acting_fails_the_request_instead_of_guessing(
 ) -> None:
     request = submit(agent, delay_proposal(agent))
     person(server, "manager").env["copilot.approval.request"].browse(request.id).action_approve()
+
     def crash(*args: Any) -> None:
         raise SystemExit("executor killed after claiming, before acting")
 
