@@ -119,8 +119,14 @@ def _po_line_date_applied(client: OdooClient, p: RescheduleOrderLine, _: Proposa
 
 
 def _receipt_date(client: OdooClient, p: RescheduleReceipt, _: Proposal) -> str:
-    _write(client, "stock.picking", p.picking_id, {"scheduled_date": odoo_datetime(p.new_date)})
-    return f"{p.picking_name}: scheduled date set to {p.new_date:%Y-%m-%d %H:%M} UTC"
+    # The PO lines first (Odoo recomputes the PO's expected arrival from them), then the receipt itself:
+    # writing line dates only moves the moves' deadlines, writing the receipt only moves the receipt.
+    when = odoo_datetime(p.new_date)
+    if p.line_ids:
+        client.execute("purchase.order.line", "write", list(p.line_ids), {"date_planned": when})
+    _write(client, "stock.picking", p.picking_id, {"scheduled_date": when})
+    lines = f" and {len(p.line_ids)} line(s) of {p.po_name}" if p.line_ids else ""
+    return f"{p.picking_name}{lines}: scheduled date set to {p.new_date:%Y-%m-%d %H:%M} UTC"
 
 
 def _receipt_date_applied(client: OdooClient, p: RescheduleReceipt, _: Proposal) -> bool:

@@ -91,10 +91,23 @@ def _reschedule(client: OdooClient, summary: SupplierEmailSummary, change: Detec
     new = _new_datetime(change.email_date, old)
     if old is not None and old.date() == new.date():
         return None
+    lines = client.search_read(
+        "purchase.order.line",
+        [("order_id.name", "=", change.po_name), ("display_type", "=", False)],
+        ["product_qty", "qty_received", "date_planned"],
+    )
+    still_open = [ln for ln in lines if float(ln["qty_received"]) < float(ln["product_qty"])]
+    open_lines = [ln["id"] for ln in still_open]
+    line_dates = [d for ln in still_open if (d := v.when(ln["date_planned"])) is not None]
     return Proposal(
         title=f"Reschedule receipt {receipt['name']} ({change.po_name}) to {new:%Y-%m-%d}",
         payload=RescheduleReceipt(
-            picking_id=receipt["id"], picking_name=receipt["name"], po_name=change.po_name, old_date=old, new_date=new
+            picking_id=receipt["id"],
+            picking_name=receipt["name"],
+            po_name=change.po_name,
+            line_ids=open_lines,
+            old_date=old,
+            new_date=new,
         ),
         target=Target(
             model="stock.picking",
@@ -103,7 +116,14 @@ def _reschedule(client: OdooClient, summary: SupplierEmailSummary, change: Detec
             write_date=receipt["write_date"],
             expect={"state": receipt["state"]},
         ),
-        diff=[DiffLine(field="Scheduled date", before=f"{old:%Y-%m-%d}" if old else "-", after=f"{new:%Y-%m-%d}")],
+        diff=[
+            DiffLine(field="Scheduled date", before=f"{old:%Y-%m-%d}" if old else "-", after=f"{new:%Y-%m-%d}"),
+            DiffLine(
+                field=f"Expected arrival of {len(open_lines)} line(s) of {change.po_name}",
+                before=f"{min(line_dates):%Y-%m-%d}" if line_dates else "-",
+                after=f"{new:%Y-%m-%d}",
+            ),
+        ],
         source="supplier_email",
         evidence=evidence,
     )

@@ -102,6 +102,9 @@ class RescheduleReceipt(_Payload):
     picking_id: int
     picking_name: str
     po_name: str | None = None
+    line_ids: list[int] = Field(
+        default_factory=list, description="The PO lines still to receive: their expected arrival moves too"
+    )
     old_date: datetime | None
     new_date: datetime
 

@@ -858,7 +858,27 @@ def write(env: Env, model: str, ids: Any, values: Any) -> bool:
         raise model_access_error(model, "write")
     for rid in dict.fromkeys(record_ids):
         _save(env, model, rid, dict(values), creating=False)
+    if model == "purchase.order.line" and "date_planned" in values:
+        _recompute_po_date_planned(env, record_ids)
     return True
+
+
+def _recompute_po_date_planned(env: Env, line_ids: list[int]) -> None:
+    """purchase.order.date_planned is stored-computed in Odoo: the earliest date of its lines."""
+    orders = {(env.store.get("purchase.order.line", i) or {}).get("order_id") for i in line_ids}
+    for order_id in orders:
+        order = env.store.get("purchase.order", order_id)
+        if order is None:
+            continue
+        dates = [
+            line["date_planned"]
+            for i in order.get("order_line") or []
+            if (line := env.store.get("purchase.order.line", i))
+            and not line.get("display_type")
+            and line.get("date_planned")
+        ]
+        if dates:
+            env.store.update("purchase.order", order_id, {"date_planned": min(dates)})
 
 
 def unlink(env: Env, model: str, ids: Any) -> bool:

@@ -116,12 +116,14 @@ def test_supplier_delay_email_to_executed_reschedule(
     report = executor.run_once()
     assert [o.result for o in report.outcomes] == ["executed"]
     assert receipt_date(server) == "2026-12-03 10:00:00"
+    po = person(server, "admin").env["purchase.order"].read([2], ["date_planned"])[0]
+    assert po["date_planned"] == "2026-12-03 10:00:00"  # the PO shows the new expected arrival
     done = AddonBackend(agent).get(request.id)
     assert done.state is RequestState.EXECUTED
-    assert done.execution_outcome == "WH/IN/00008: scheduled date set to 2026-12-03 10:00 UTC"
+    assert done.execution_outcome == "WH/IN/00008 and 2 line(s) of P00002: scheduled date set to 2026-12-03 10:00 UTC"
 
     assert executor.run_once().outcomes == []  # executed once, never again
-    assert writes(server, "stock.picking") == 1
+    assert writes(server, "stock.picking") == 1 and writes(server, "purchase.order.line") == 1
 
 
 def test_the_same_proposal_twice_is_one_request(agent: OdooClient) -> None:

@@ -20,7 +20,7 @@ def test_the_demo_runs_the_whole_loop_once() -> None:
     output = " ".join(result.output.split())
     assert "2. request #1 created by the copilot: Reschedule receipt WH/IN/00008 (P00002) to 2026-12-03" in output
     assert "3. approved in Odoo by Nora Blake (manager): #1 · approved" in output
-    assert "5. request #1: executed · WH/IN/00008: scheduled date set to 2026-12-03 10:00 UTC" in output
+    assert "5. request #1: executed · WH/IN/00008 and 2 line(s) of P00002: scheduled date set to 2026-12-03" in output
     assert "6. executor again: 0 action(s)" in output
 
 
