@@ -1,0 +1,72 @@
+"""The approval loop against a real Odoo 18 with the copilot_approval addon installed.
+
+Needs, besides the copilot's own credentials: an approver (COPILOT_LIVE_APPROVER_LOGIN/_PASSWORD, a
+user in *Copilot approver*) and the executor's credential (COPILOT_EXECUTOR_LOGIN/_PASSWORD, a user
+in *Copilot executor*). Each run moves P00002's receipt one day later than it is now.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import odoorpc
+import pytest
+
+from copilot.approvals import AddonBackend, Executor, RequestState, decide, executor_client, load_policy
+from copilot.approvals import proposals_from_supplier_email as propose
+from copilot.config import Settings
+from copilot.inbound_email import parse_email
+from copilot.skills.supplier_email import summarize_supplier_email
+from copilot.tools import _values as v
+from copilot.tools.odoo import OdooClient
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def approver(live_settings: Settings) -> odoorpc.ODOO:
+    login, password = os.environ.get("COPILOT_LIVE_APPROVER_LOGIN"), os.environ.get("COPILOT_LIVE_APPROVER_PASSWORD")
+    if not (login and password and live_settings.executor_password):
+        pytest.skip("set COPILOT_LIVE_APPROVER_LOGIN/_PASSWORD and COPILOT_EXECUTOR_PASSWORD for the approval loop")
+    url = str(live_settings.odoo_url).rstrip("/")
+    host, port = url.split("://", 1)[1].rsplit(":", 1) if url.count(":") > 1 else (url.split("://", 1)[1], "80")
+    odoo = odoorpc.ODOO(host, port=int(port), timeout=60)
+    odoo.login(live_settings.odoo_db, login, password)
+    return odoo
+
+
+def test_supplier_delay_to_executed_reschedule_on_live_odoo(
+    live_client: OdooClient, live_settings: Settings, approver: odoorpc.ODOO
+) -> None:
+    mail = parse_email((REPO / "tests" / "fixtures" / "emails" / "02_p00002_new_ship_date.eml").read_bytes())
+    summary = summarize_supplier_email(mail, client=live_client, settings=live_settings)
+    [receipt] = live_client.search_read(
+        "stock.picking",
+        [("origin", "=", "P00002"), ("picking_type_id.code", "=", "incoming"), ("state", "not in", ["done", "cancel"])],
+        ["name", "scheduled_date"],
+    )
+    new_day = (v.when(receipt["scheduled_date"]) + timedelta(days=1)).date()  # type: ignore[operator]
+    change = next(c for c in summary.changes if c.po_name == "P00002" and c.email_date)
+    summary = summary.model_copy(update={"changes": [change.model_copy(update={"email_date": new_day})]})
+    [proposal] = propose(summary, live_client, on_behalf_of="live-test")
+
+    now = datetime.now(UTC)
+    backend = AddonBackend(live_client)
+    request = backend.submit(proposal, decide(load_policy(REPO / "policy.example.yaml"), proposal, now=now))
+    assert request.created and request.state is RequestState.PENDING
+
+    approver.env[live_client.approval_model].browse(request.id).action_approve()
+    assert backend.get(request.id).state is RequestState.APPROVED
+
+    executor = Executor(executor_client(live_settings), now=lambda: datetime.now(UTC))
+    outcomes = [o for o in executor.run_once().outcomes if o.request_id == request.id]
+    assert [o.result for o in outcomes] == ["executed"], outcomes
+    done = backend.get(request.id)
+    assert done.state is RequestState.EXECUTED and done.execution_outcome
+    moved = live_client.read("stock.picking", [receipt["id"]], ["scheduled_date"])[0]["scheduled_date"]
+    assert moved.startswith(new_day.isoformat())
+    po = live_client.search_read("purchase.order", [("name", "=", "P00002")], ["date_planned"])[0]
+    assert po["date_planned"].startswith(new_day.isoformat())  # the PO shows the new expected arrival
+    assert not [o for o in executor.run_once().outcomes if o.request_id == request.id]  # never twice
