@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         description="Triage: below this probability a label needs a person (the classification says needs_human).",
     )
 
+    chroma_url: AnyHttpUrl | None = Field(
+        default=None, description="Chroma server URL. Unset: an embedded store under COPILOT_DATA_DIR/chroma."
+    )
+
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where reports, the audit log and indexes are written.",
