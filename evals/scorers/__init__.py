@@ -1,0 +1,1 @@
+"""Deterministic scorers: field-level precision/recall/F1 for extractions, classification metrics."""

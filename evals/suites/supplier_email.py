@@ -1,0 +1,87 @@
+"""Supplier-email extraction: the skill's PO references, change kinds, dates, quantities and prices."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+from copilot.inbound_email import parse_email
+from copilot.skills.supplier_email import summarize_supplier_email
+from evals.schema import EvalCase
+from evals.scorers.extraction import FAMILIES, prf, score_extraction
+from evals.suites.base import CaseResult, SuiteContext
+
+__all__ = ["SupplierEmailSuite", "to_rfc822"]
+
+
+def to_rfc822(data: dict[str, Any]) -> bytes:
+    """The case's email as the bytes a mailbox would hold."""
+    msg = EmailMessage()
+    msg["Subject"] = data.get("subject", "")
+    msg["From"] = data.get("from", "")
+    msg["To"] = data.get("to", "purchasing@yourcompany.example.com")
+    if data.get("date"):
+        from datetime import datetime
+        from email.utils import format_datetime
+
+        msg["Date"] = format_datetime(datetime.fromisoformat(data["date"]))
+    msg.set_content(data.get("body", ""))
+    return msg.as_bytes()
+
+
+class SupplierEmailSuite:
+    """``evals/datasets/supplier_email.jsonl`` through ``summarize_supplier_email``."""
+
+    name = "supplier_email"
+    dataset = "supplier_email.jsonl"
+    metrics = ("references_f1", "kinds_f1", "dates_f1", "quantities_f1", "prices_f1", "exact_match")
+
+    def prepare(self, context: SuiteContext) -> None:
+        """Nothing to set up: the skill reads Odoo per email."""
+
+    def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
+        """The summary's references and changes, in the dataset's shape."""
+        mail = parse_email(to_rfc822(case.input))
+        summary = summarize_supplier_email(mail, client=context.client, settings=context.settings, llm=context.llm)
+        changes = []
+        for c in summary.changes:
+            change: dict[str, Any] = {"kind": c.kind.value, "po": c.po_name}
+            if c.email_date:
+                change["date"] = c.email_date.isoformat()
+            quantity = c.email_quantity or c.backorder_quantity
+            if c.email_quantity is not None:
+                change["quantity"] = c.email_quantity.value
+            elif quantity is not None:
+                change["quantity"] = quantity.value
+            if c.email_price is not None:
+                change["price"] = c.email_price.amount
+            if c.product_code:
+                change["product_code"] = c.product_code
+            if c.substitute_code:
+                change["substitute_code"] = c.substitute_code
+            changes.append(change)
+        return {
+            "po_refs": [o.name for o in summary.purchase_orders] + list(summary.unresolved_references),
+            "changes": changes,
+            "needs_reply": summary.needs_reply,
+            "engine": summary.engine,
+            "summary": summary.summary,
+            "warnings": summary.warnings,
+        }
+
+    def score(self, case: EvalCase, output: dict[str, Any]) -> tuple[dict[str, float], bool]:
+        """Field-level counts; a case passes when every family matches exactly."""
+        scores = score_extraction(case.target, output)
+        return scores, scores["exact"] == 1.0
+
+    def aggregate(self, results: list[CaseResult]) -> tuple[dict[str, float], dict[str, Any]]:
+        """Micro precision/recall/F1 per family, exact-match rate, needs-reply accuracy."""
+        rows = [r.scores for r in results]
+        metrics: dict[str, float] = {}
+        for family in FAMILIES:
+            p, r, f = prf(rows, family)
+            metrics.update({f"{family}_precision": p, f"{family}_recall": r, f"{family}_f1": f})
+        metrics["exact_match"] = sum(row.get("exact", 0.0) for row in rows) / len(rows) if rows else 0.0
+        replies = [row["needs_reply_correct"] for row in rows if "needs_reply_correct" in row]
+        metrics["needs_reply_accuracy"] = sum(replies) / len(replies) if replies else 1.0
+        return metrics, {}
