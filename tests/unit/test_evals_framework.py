@@ -1,0 +1,104 @@
+"""The eval framework itself: dataset validation, scorers, compare (with a deliberate regression), reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from evals.compare import compare_runs
+from evals.reports import html_report, junit_xml, markdown_summary
+from evals.runner import RunConfig, SuiteRun, load_suite_run, write_suite_run
+from evals.schema import DatasetError, load_dataset
+from evals.scorers.classification import confusion, macro_f1
+from evals.scorers.extraction import prf, score_extraction
+from evals.suites import CaseResult
+
+
+def _case(i: str, **kw: object) -> str:
+    case = {"id": i, "input": {"body": "x"}, "target": {"po_refs": []}, "metadata": {"skill": "supplier_email"}}
+    case.update(kw)  # type: ignore[arg-type]
+    return json.dumps(case)
+
+
+def test_a_bad_dataset_line_is_named_with_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(_case("a") + "\n" + _case("b", extra=1) + "\n")
+    with pytest.raises(DatasetError, match=r"d.jsonl:2: not a valid case"):
+        load_dataset(path)
+    path.write_text(_case("a") + "\n" + _case("a") + "\n")
+    with pytest.raises(DatasetError, match="duplicate id 'a'"):
+        load_dataset(path)
+    path.write_text(_case("a") + "\n")
+    with pytest.raises(DatasetError, match="is for 'supplier_email', not 'triage'"):
+        load_dataset(path, skill="triage")
+
+
+def test_extraction_scores_count_each_fact_family() -> None:
+    target = {"po_refs": ["P00009"], "changes": [{"kind": "new_date", "po": "P00009", "date": "2026-12-05"}]}
+    same = score_extraction(
+        target, {"po_refs": ["p00009"], "changes": [{"kind": "new_date", "po": "P00009", "date": "2026-12-05"}]}
+    )
+    assert same["exact"] == 1.0 and same["dates_tp"] == 1
+    wrong = score_extraction(
+        target, {"po_refs": ["P00009"], "changes": [{"kind": "new_date", "po": "P00009", "date": "2026-12-04"}]}
+    )
+    assert (wrong["exact"], wrong["dates_fp"], wrong["dates_fn"], wrong["kinds_tp"]) == (0.0, 1, 1, 1)
+    precision, recall, f1 = prf([same, wrong], "dates")
+    assert (precision, recall) == (0.5, 0.5) and f1 == pytest.approx(0.5)
+
+
+def test_classification_scores() -> None:
+    truth, predicted = ["a", "a", "b", "c"], ["a", "b", "b", None]
+    assert macro_f1(truth, predicted) == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    labels, counts = confusion(truth, predicted)
+    assert labels == ["-", "a", "b", "c"] and counts[labels.index("c")][labels.index("-")] == 1
+
+
+def _run(passed: list[bool]) -> SuiteRun:
+    cases = [
+        CaseResult(
+            id=f"se-{i}", input={}, target={"po_refs": ["P1"]}, output={"po_refs": ["P1"] if ok else []},
+            scores=score_extraction({"po_refs": ["P1"]}, {"po_refs": ["P1"] if ok else []}), passed=ok,
+        )
+        for i, ok in enumerate(passed)
+    ]  # fmt: skip
+    from evals.suites import get_suite
+
+    metrics, extras = get_suite("supplier_email").aggregate(cases)
+    metrics["pass_rate"] = sum(passed) / len(passed)
+    return SuiteRun(suite="supplier_email", metrics=metrics, extras=extras, cases=cases)
+
+
+def test_compare_fails_on_a_drop_and_names_the_flipped_cases(tmp_path: Path) -> None:
+    baseline = _run([True] * 20)
+    write_suite_run(baseline, tmp_path)
+    assert load_suite_run(tmp_path / "supplier_email").metrics == baseline.metrics
+    same = compare_runs(_run([True] * 20), load_suite_run(tmp_path / "supplier_email"))
+    assert not same.regressed and same.flipped == []
+    worse = compare_runs(_run([True] * 18 + [False] * 2), baseline)
+    assert worse.regressed
+    assert [f.id for f in worse.flipped] == ["se-18", "se-19"]
+    refs = next(d for d in worse.deltas if d.metric == "references_f1")
+    assert refs.delta < 0 and refs.ci_low <= refs.delta <= refs.ci_high
+    tolerant = compare_runs(
+        _run([True] * 18 + [False] * 2),
+        baseline,
+        tolerances={"default": {"references_f1": 0.5, "pass_rate": 0.5, "exact_match": 0.5}},
+    )
+    assert not tolerant.regressed
+
+
+def test_reports_are_written_in_three_formats() -> None:
+    run = _run([True, False])
+    config = RunConfig(engine="deterministic", started_at="2026-11-26T16:05:05Z", concurrency=1)
+    comparison = compare_runs(run, _run([True, True]))
+    md = markdown_summary(config, [run], {"supplier_email": comparison})
+    assert "### supplier_email: 1/2 cases pass" in md and "**regressed**" in md and "`se-1` ❌" in md
+    page = html_report(config, [run], {"supplier_email": comparison})
+    assert page.startswith("<!doctype html>") and "<details>" in page and "http" not in page.split("</style>")[0]
+    root = ET.fromstring(junit_xml([run]))  # noqa: S314 - our own output
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
