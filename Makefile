@@ -47,6 +47,7 @@ live: $(VENV)/.installed-dev
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.odoo_tools
 	$(BIN)/python -m benchmarks.triage
+	$(BIN)/python -m benchmarks.retrieval
 
 sandbox: $(VENV)/.installed
 	$(BIN)/copilot sandbox
