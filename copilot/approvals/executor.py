@@ -23,7 +23,7 @@ from copilot.approvals.schemas import Proposal
 from copilot.config import Settings
 from copilot.errors import ConfigError, OdooError
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient, OdooRPCTransport
+from copilot.tools.odoo import OdooClient
 
 __all__ = ["Executor", "ExecutorReport", "Outcome", "executor_client"]
 
@@ -58,23 +58,14 @@ def executor_client(settings: Settings, *, url: str | None = None, db: str | Non
     secret = settings.executor_password
     if secret is None:
         raise ConfigError("COPILOT_EXECUTOR_PASSWORD: the executor needs its own Odoo credential")
-    target = url or (str(settings.odoo_url) if settings.odoo_url else None)
-    if target is None:
-        raise ConfigError("COPILOT_ODOO_URL: not set")
-    transport = OdooRPCTransport(
-        url=target,
-        db=db or settings.odoo_db or "",
+    return OdooClient.connect(
+        settings,
+        url=url,
+        db=db,
         login=settings.executor_login,
         secret=secret.get_secret_value(),
-        timeout=settings.odoo_timeout,
-    )
-    return OdooClient(
-        transport,
-        approval_model=settings.approval_model,
-        retries=settings.odoo_retries,
-        backoff=settings.odoo_backoff,
-        description=f"{target} (executor)",
         gate=executor_gate(settings.approval_model),
+        role=" (executor)",
     )
 
 

@@ -40,6 +40,17 @@ def _new_datetime(day: Any, current: datetime | None) -> datetime:
     return datetime.combine(day, current.time() if current else time(12, 0))
 
 
+def _line_target(change: DetectedChange, product: str, line: dict[str, Any], **expect: Any) -> Target:
+    """A PO line as the proposal saw it: its write_date, state and the values the action relies on."""
+    return Target(
+        model="purchase.order.line",
+        id=int(line["id"]),
+        display_name=f"{change.po_name} / {product}",
+        write_date=line["write_date"],
+        expect={"state": line["state"], **expect},
+    )
+
+
 def _reschedule(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
     evidence = [_email_evidence(summary)]
     if change.line_id is not None:
@@ -65,13 +76,7 @@ def _reschedule(client: OdooClient, summary: SupplierEmailSummary, change: Detec
                 old_date=old,
                 new_date=new,
             ),
-            target=Target(
-                model="purchase.order.line",
-                id=change.line_id,
-                display_name=f"{change.po_name} / {product}",
-                write_date=line["write_date"],
-                expect={"state": line["state"]},
-            ),
+            target=_line_target(change, product, line),
             diff=[
                 DiffLine(field="Expected arrival", before=f"{old:%Y-%m-%d}" if old else "-", after=f"{new:%Y-%m-%d}")
             ],
@@ -159,13 +164,7 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
             new_price=new,
             currency=currency,
         ),
-        target=Target(
-            model="purchase.order.line",
-            id=change.line_id,
-            display_name=f"{change.po_name} / {product}",
-            write_date=line["write_date"],
-            expect={"state": line["state"], "price_unit": old},
-        ),
+        target=_line_target(change, product, line, price_unit=old),
         diff=[DiffLine(field="Unit price", before=f"{old:,.2f}", after=f"{new:,.2f}")],
         amount=round(abs(exposure), 2),
         currency=currency or None,

@@ -218,24 +218,37 @@ class OdooClient:
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
         """Build a client from settings; ``url``/``db`` override them (the sandbox passes its own)."""
+        secret = settings.odoo_secret
+        return cls.connect(
+            settings, url=url, db=db, login=settings.odoo_login, secret=secret.get_secret_value() if secret else ""
+        )
+
+    @classmethod
+    def connect(
+        cls,
+        settings: Settings,
+        *,
+        url: str | None,
+        db: str | None,
+        login: str,
+        secret: str,
+        gate: Gate | None = None,
+        role: str = "",
+    ) -> OdooClient:
+        """A client for ``login``: the copilot's (``from_settings``, read-only gate) or the executor's (its gate)."""
         target = url or (str(settings.odoo_url) if settings.odoo_url else None)
         if target is None:
             raise ConfigError("COPILOT_ODOO_URL: not set (start the sandbox or set the URL)")
-        secret = settings.odoo_secret
-        password = secret.get_secret_value() if secret is not None else ""
         transport = OdooRPCTransport(
-            url=target,
-            db=db or settings.odoo_db or "",
-            login=settings.odoo_login,
-            secret=password,
-            timeout=settings.odoo_timeout,
+            url=target, db=db or settings.odoo_db or "", login=login, secret=secret, timeout=settings.odoo_timeout
         )
         return cls(
             transport,
             approval_model=settings.approval_model,
             retries=settings.odoo_retries,
             backoff=settings.odoo_backoff,
-            description=target,
+            description=f"{target}{role}",
+            gate=gate,
         )
 
     # -- the one gate -------------------------------------------------------------------------
