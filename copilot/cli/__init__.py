@@ -55,6 +55,10 @@ def _startup(
 ) -> None:
     """Validate the settings before any command runs (a bad setting fails here, in one line)."""
     settings = get_settings()
+    if settings.policy_file is not None:  # a broken approval policy stops every command, not an approval later
+        from copilot.approvals.policy import load_policy
+
+        load_policy(settings.policy_file)
     level = logging.INFO if verbose else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 

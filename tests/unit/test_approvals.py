@@ -347,3 +347,87 @@ def test_a_policy_file_is_validated_at_load(tmp_path: Path) -> None:
     bad.write_text("version: 1\nactions:\n  reschedule_receipt:\n    mode: yolo\n")
     with pytest.raises(ConfigError, match=r"COPILOT_POLICY_FILE: .*actions.reschedule_receipt.mode"):
         load_policy(bad)
+
+
+# -- every action the sandbox can run ------------------------------------------------------------------
+def _approved(server: SandboxServer, agent: OdooClient, payload: dict[str, Any], target: dict[str, Any]) -> int:
+    proposal = Proposal.model_validate(
+        {"title": f"test {payload['action_type']}", "payload": payload, "target": target, "diff": [], "source": "test"}
+    )
+    policy = Policy(version=1, actions={proposal.action_type: ActionPolicy(mode=Mode.APPROVAL)})
+    request = AddonBackend(agent).submit(proposal, decide(policy, proposal, now=NOW))
+    person(server, "manager").env[agent.approval_model].browse(request.id).action_approve()
+    return request.id
+
+
+def _snapshot(agent: OdooClient, model: str, rid: int, *fields: str) -> dict[str, Any]:
+    row = agent.read(model, [rid], ["write_date", *fields])[0]
+    return {"model": model, "id": rid, "display_name": f"{model},{rid}", "write_date": row["write_date"],
+            "expect": {f: (row[f][0] if isinstance(row[f], list) else row[f]) for f in fields}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("payload", "model", "rid", "expect", "check"),
+    [
+        (
+            {"action_type": "accept_price_change", "po_id": 8, "po_name": "P00008", "line_id": 17,
+             "product": "Drawer Black", "quantity": 10, "old_price": 280.8, "new_price": 312.5, "currency": "USD"},
+            "purchase.order.line", 17, ("state", "price_unit"), ("price_unit", 312.5),
+        ),
+        (
+            {"action_type": "substitute_product", "po_id": 8, "po_name": "P00008", "line_id": 18,
+             "old_product_id": 28, "old_product": "Flipover", "new_product_id": 12, "new_product": "Customizable Desk"},
+            "purchase.order.line", 18, ("state", "product_id"), ("product_id", [12, "[FURN_0096] Customizable Desk"]),
+        ),
+        (
+            {"action_type": "change_so_commitment", "so_id": 24, "so_name": "S00024", "old_date": None,
+             "new_date": "2026-12-04T15:00:00"},
+            "sale.order", 24, ("state",), ("commitment_date", "2026-12-04 15:00:00"),
+        ),
+        (
+            {"action_type": "set_ticket_labels", "ticket_id": 1, "ticket_name": "HT00001", "values": {"team_id": 4},
+             "before": {"team_id": "Helpdesk"}, "after": {"team_id": "Customer Service"}},
+            "helpdesk.ticket", 1, (), ("team_id", [4, "Customer Service"]),
+        ),
+    ],
+)  # fmt: skip
+def test_each_write_action_runs_once_through_the_executor(
+    server: SandboxServer,
+    agent: OdooClient,
+    executor: Executor,
+    payload: dict[str, Any],
+    model: str,
+    rid: int,
+    expect: tuple[str, ...],
+    check: tuple[str, Any],
+) -> None:
+    request_id = _approved(server, agent, payload, _snapshot(agent, model, rid, *expect))
+    [outcome] = executor.run_once().outcomes
+    assert (outcome.request_id, outcome.result) == (request_id, "executed"), outcome.detail
+    field, value = check
+    assert agent.read(model, [rid], [field])[0][field] == value
+    assert writes(server, model) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "model", "rid"),
+    [
+        ({"action_type": "expedite", "po_id": 10, "po_name": "P00010", "vendor_id": 11,
+          "message": "Please ship P00010 by Friday: our customer's fit-out starts Monday."}, "purchase.order", 10),
+        ({"action_type": "send_customer_reply", "model": "sale.order", "res_id": 24, "record_name": "S00024",
+          "partner_ids": [11], "subject": "Your order S00024", "body": "Your desks ship on Dec 3."}, "sale.order", 24),
+    ],
+)  # fmt: skip
+def test_messages_are_posted_once_and_recognised_after_a_restart(
+    server: SandboxServer, agent: OdooClient, executor: Executor, payload: dict[str, Any], model: str, rid: int
+) -> None:
+    request_id = _approved(server, agent, payload, _snapshot(agent, model, rid))
+    [outcome] = executor.run_once().outcomes
+    assert outcome.result == "executed" and "message" in outcome.detail
+    posted = agent.search_read("mail.message", [("model", "=", model), ("res_id", "=", rid)], ["body", "partner_ids"])
+    mine = [m for m in posted if "Please ship P00010" in m["body"] or "ship on Dec 3" in m["body"]]
+    assert len(mine) == 1 and mine[0]["partner_ids"]
+    from copilot.approvals.actions import ACTIONS
+
+    proposal = AddonBackend(agent).get(request_id).proposal
+    assert proposal is not None and ACTIONS[proposal.action_type].applied(agent, proposal.payload, proposal)
