@@ -255,11 +255,16 @@ def _return_applied(client: OdooClient, p: CreateReturn, _: Proposal) -> bool:
 
 
 def _credit_note(client: OdooClient, p: IssueCreditNote, _: Proposal) -> str:
+    # The wizard's journal is computed from the invoices only in the web client's flow: name it.
+    journal = v.ref(_read_one(client, "account.move", p.invoice_id, ["journal_id"]).get("journal_id"))
+    values: dict[str, Any] = {"move_ids": [(6, 0, [p.invoice_id])], "reason": p.reason}
+    if journal is not None:
+        values["journal_id"] = journal.id
     wizard = int(
         client.execute(
             "account.move.reversal",
             "create",
-            {"move_ids": [(6, 0, [p.invoice_id])], "reason": p.reason},
+            values,
             context={"active_model": "account.move", "active_ids": [p.invoice_id]},
         )
     )

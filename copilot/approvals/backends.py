@@ -23,6 +23,8 @@ from copilot.tools.odoo import OdooClient
 
 __all__ = ["AddonBackend", "ApprovalBackend", "EnterpriseBackend", "RequestRecord", "request_values"]
 
+#: A request in these states does not stop the same proposal from being submitted again.
+_RETRYABLE = frozenset({RequestState.FAILED, RequestState.EXPIRED})
 REQUEST_FIELDS = [
     "name",
     "action_type",
@@ -148,13 +150,18 @@ class AddonBackend:
         """Create the request (one round trip to look, one to create); an existing key returns that request."""
         if not decision.creates_request:
             raise ApprovalError(f"{proposal.action_type.value} is advisory under the policy: no request is created")
-        existing = self._find(proposal.idempotency_key)
-        if existing is not None:
-            return existing
+        key = proposal.idempotency_key
+        attempt = 1
+        while (existing := self._find(key)) is not None:
+            if existing.state not in _RETRYABLE:
+                return existing  # pending, approved, running, done or refused: the same request
+            attempt += 1  # failed or expired: proposing it again is a new request, the old one stays as record
+            key = f"{proposal.idempotency_key}~{attempt}"
+        values = request_values(proposal, decision) | {"idempotency_key": key}
         try:
-            new_id = self.client.create_approval_request(request_values(proposal, decision))
+            new_id = self.client.create_approval_request(values)
         except OdooError as exc:
-            again = self._find(proposal.idempotency_key)  # a concurrent submit won the unique constraint
+            again = self._find(key)  # a concurrent submit won the unique constraint
             if again is not None:
                 return again
             raise ApprovalError(f"Odoo refused the approval request: {exc}") from exc

@@ -70,3 +70,42 @@ def test_supplier_delay_to_executed_reschedule_on_live_odoo(
     po = live_client.search_read("purchase.order", [("name", "=", "P00002")], ["date_planned"])[0]
     assert po["date_planned"].startswith(new_day.isoformat())  # the PO shows the new expected arrival
     assert not [o for o in executor.run_once().outcomes if o.request_id == request.id]  # never twice
+
+
+def test_credit_note_through_odoos_reversal_wizard_on_live_odoo(
+    live_client: OdooClient, live_settings: Settings, approver: odoorpc.ODOO
+) -> None:
+    """The wizard-based actions run in real Odoo only (the sandbox does not emulate wizards)."""
+    from copilot.approvals import Mode, Policy, Proposal
+    from copilot.approvals.policy import ActionPolicy
+    from copilot.approvals.schemas import ActionType
+
+    invoices = live_client.search_read(
+        "account.move",
+        [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("reversal_move_ids", "=", False)],
+        ["name", "amount_total", "write_date", "state"],
+        limit=1,
+    )
+    if not invoices:
+        pytest.skip("no posted customer invoice without a credit note left in this database")
+    inv = invoices[0]
+    proposal = Proposal.model_validate(
+        {
+            "title": f"Credit note for {inv['name']}",
+            "payload": {"action_type": "issue_credit_note", "invoice_id": inv["id"], "invoice_name": inv["name"],
+                        "amount": inv["amount_total"], "currency": "USD", "reason": "live test: damaged goods"},
+            "target": {"model": "account.move", "id": inv["id"], "display_name": inv["name"],
+                       "write_date": inv["write_date"],
+                       "expect": {"state": "posted", "amount_total": inv["amount_total"]}},
+            "diff": [], "source": "live-test", "amount": inv["amount_total"],
+        }
+    )  # fmt: skip
+    policy = Policy(version=1, actions={ActionType.ISSUE_CREDIT_NOTE: ActionPolicy(mode=Mode.APPROVAL)})
+    request = AddonBackend(live_client).submit(proposal, decide(policy, proposal, now=datetime.now(UTC)))
+    approver.env[live_client.approval_model].browse(request.id).action_approve()
+    if AddonBackend(live_client).get(request.id).state is not RequestState.APPROVED:  # high tier: a second approver
+        pytest.skip("the invoice amount needs two approvers; this live setup has one")
+    executor = Executor(executor_client(live_settings), now=lambda: datetime.now(UTC))
+    [outcome] = [o for o in executor.run_once().outcomes if o.request_id == request.id]
+    assert outcome.result == "executed", outcome.detail
+    assert live_client.search_count("account.move", [("reversed_entry_id", "=", inv["id"])]) == 1

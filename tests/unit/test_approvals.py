@@ -232,6 +232,21 @@ def test_a_target_changed_since_the_proposal_fails_safely(
     assert receipt_date(server) == "2026-11-30 08:00:00"  # the person's change stands
     failed = AddonBackend(agent).get(request.id)
     assert failed.state is RequestState.FAILED and "re-propose" in (failed.execution_outcome or "")
+    again = submit(agent, delay_proposal(agent))  # re-proposed on the current data: a new request
+    assert again.created and again.id != request.id
+
+
+def test_the_same_proposal_after_a_failure_is_a_new_request_and_the_failure_stays_on_record(
+    server: SandboxServer, agent: OdooClient, executor: Executor
+) -> None:
+    request = submit(agent, delay_proposal(agent))
+    person(server, "manager").env["copilot.approval.request"].browse(request.id).action_approve()
+    person(server, "admin").env["stock.picking"].browse(20).write({"scheduled_date": "2026-11-22 10:00:00"})  # touched
+    assert executor.run_once().outcomes[0].result == "failed"
+    again = submit(agent, delay_proposal(agent))  # identical payload: same key, so a numbered retry
+    assert again.created and again.idempotency_key == request.idempotency_key + "~2"
+    assert submit(agent, delay_proposal(agent)).id == again.id
+    assert AddonBackend(agent).get(request.id).state is RequestState.FAILED
 
 
 def test_a_restart_after_acting_never_acts_twice(
