@@ -24,7 +24,7 @@ def test_a_draft_built_from_the_facts_is_grounded() -> None:
     )
     report = check_grounding(text, EVIDENCE)
     assert report.grounded, report.summary()
-    assert report.checked >= 5
+    assert report.checked >= 4  # reference, date, tracking, amount (small counts need no source)
 
 
 def test_invented_references_dates_numbers_and_tracking_are_flagged() -> None:
