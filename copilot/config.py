@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     odoo_backoff: float = Field(
         default=0.5, ge=0, le=30, description="First retry delay in seconds; doubles on each retry."
     )
+    sandbox_helpdesk: Literal["oca", "enterprise", "none"] = Field(
+        default="oca",
+        description="Helpdesk app the embedded sandbox serves (no Odoo URL): oca (recorded OCA helpdesk_mgmt), "
+        "enterprise (the same tickets shaped like Odoo Enterprise helpdesk) or none.",
+    )
     approval_model: str = Field(
         default="copilot.approval.request",
         description="The only Odoo model the copilot may create records on (the approval-request model).",

@@ -40,15 +40,16 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
         return
     from copilot.sandbox import RECORDED_AT, SandboxServer
 
-    with SandboxServer() as server:
+    with SandboxServer(helpdesk=settings.sandbox_helpdesk) as server:
         # The sandbox's read-only copilot user, as in the recorded Odoo.
         sandbox_settings = settings.model_copy(
             update={"odoo_login": "copilot", "odoo_password": SecretStr("copilot"), "odoo_api_key": None}
         )
         client = OdooClient.from_settings(sandbox_settings, url=server.url, db=server.db)
+        helpdesk = "" if server.helpdesk == "oca" else f", helpdesk {server.helpdesk}"
         yield OdooSession(
             client=client,
-            label=f"embedded Odoo sandbox at {server.url} (data recorded {RECORDED_AT:%Y-%m-%d})",
+            label=f"embedded Odoo sandbox at {server.url} (data recorded {RECORDED_AT:%Y-%m-%d}{helpdesk})",
             sandbox=True,
             as_of=RECORDED_AT.replace(tzinfo=UTC),
         )

@@ -7,20 +7,26 @@ It serves a seeded copy of the recorded reference (``../shared/odoo-reference``)
         odoo = odoorpc.ODOO(odoo_server.host, port=odoo_server.port)
         odoo.login(SANDBOX_DB, "copilot", "copilot")
 
+``SandboxServer(helpdesk="enterprise")`` serves the same tickets shaped like Odoo Enterprise ``helpdesk``
+(derived, see ``_flavours``), ``helpdesk="none"`` an Odoo without a Helpdesk app.
+
 Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilot/copilot 8
 (read-only; may only create ``copilot.approval.request``), manager/manager 9.
 """
 
 from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
+from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp
 from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
 from copilot.sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
 
 __all__ = [
     "APPROVAL_MODEL",
+    "HELPDESK_APPS",
     "RECORDED_AT",
     "SANDBOX_DB",
     "SANDBOX_USERS",
     "FaultMode",
+    "HelpdeskApp",
     "LoggedRequest",
     "SandboxServer",
     "SandboxUser",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["RECORDED_AT", "SANDBOX_DB", "Dataset", "Record", "Store", "load_dataset"]
+from copilot.sandbox._meta import ModelMeta, meta_for
+
+__all__ = ["RECORDED_AT", "SANDBOX_DB", "Dataset", "Record", "Store", "inverse_links", "load_dataset"]
 
 #: The database name the recorded server used (and the only one the sandbox knows).
 SANDBOX_DB = "demo"
@@ -20,6 +22,7 @@ RECORDED_AT = datetime(2026, 11, 26, 16, 5, 5)
 
 Record = dict[str, Any]
 FieldAttrs = dict[str, Any]
+Inverses = dict[tuple[str, str], list[tuple[str, str, list[Any]]]]
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,17 @@ class Dataset:
     names: dict[str, dict[int, Any]]
     version_info: dict[str, Any]
     #: (comodel, inverse field) -> [(model, one2many field, field domain)] for list maintenance on writes
-    inverses: dict[tuple[str, str], list[tuple[str, str, list[Any]]]] = field(default_factory=dict)
+    inverses: Inverses = field(default_factory=dict)
+    #: model metadata that differs from ``_meta.MODEL_META`` in this dataset (a Helpdesk flavour's ticket)
+    meta: Mapping[str, ModelMeta] = field(default_factory=dict)
 
     def has_model(self, model: str) -> bool:
         """Whether ``model`` exists in the sandbox's registry."""
         return model in self.fields
+
+    def meta_for(self, model: str) -> ModelMeta:
+        """What the ORM knows about ``model`` beyond its fields, in this dataset."""
+        return self.meta.get(model) or meta_for(model)
 
 
 def _read_json(name: str) -> Any:
@@ -63,7 +72,12 @@ def load_dataset() -> Dataset:
         records.setdefault(model, {})
     add_executor_user(records)
     names = {model: {int(k): v for k, v in labels.items()} for model, labels in names_json.items()}
-    inverses: dict[tuple[str, str], list[tuple[str, str, list[Any]]]] = {}
+    return Dataset(fields, restricted, records, names, meta_json["version_info"], inverse_links(fields))
+
+
+def inverse_links(fields: Mapping[str, Mapping[str, FieldAttrs]]) -> Inverses:
+    """The stored one2many fields by (comodel, inverse many2one): ``Dataset.inverses``."""
+    inverses: Inverses = {}
     for model, model_fields in fields.items():
         for fname, attrs in model_fields.items():
             if attrs.get("type") != "one2many" or not attrs.get("relation_field") or not attrs.get("store", True):
@@ -72,7 +86,7 @@ def load_dataset() -> Dataset:
             if attrs.get("related") or not isinstance(domain, list):
                 continue
             inverses.setdefault((attrs["relation"], attrs["relation_field"]), []).append((model, fname, domain))
-    return Dataset(fields, restricted, records, names, meta_json["version_info"], inverses)
+    return inverses
 
 
 _DELETED: Record = {}

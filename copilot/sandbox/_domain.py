@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from copilot.sandbox._env import X2MANY, Env, is_null
-from copilot.sandbox._meta import meta_for
 from copilot.sandbox._security import RpcError
 
 __all__ = ["FALSE_LEAF", "TRUE_LEAF", "and_domains", "name_ids", "normalize_domain", "search"]
@@ -327,7 +326,7 @@ def _any(
 
 def name_ids(env: Env, model: str, operator: str, value: Any, *, active_test: bool | None = None) -> set[int]:
     """Ids whose name matches (``_name_search`` over the model's ``_rec_names_search``)."""
-    meta = meta_for(model)
+    meta = env.dataset.meta_for(model)
     fields = _fields_of(env, model)
     names = [f for f in meta.rec_names_search if f.split(".")[0] in fields]
     if not names:
@@ -408,12 +407,12 @@ def _hierarchy(
 ) -> set[int]:
     left, operator, right = leaf
     if left == "id":
-        target, parent, on_id = view.model, meta_for(view.model).parent_name, True
+        target, parent, on_id = view.model, env.dataset.meta_for(view.model).parent_name, True
     elif attrs.get("type") in ("many2one", *X2MANY) and attrs.get("relation") == view.model:
         target, parent, on_id = view.model, left, True
     elif attrs.get("type") in ("many2one", *X2MANY):
         target = attrs["relation"]
-        parent, on_id = meta_for(target).parent_name, False
+        parent, on_id = env.dataset.meta_for(target).parent_name, False
     else:
         raise _value_error(f"Invalid leaf {leaf}: {operator} needs a relational field or 'id'")
     start = set(_to_ids(env, target, right))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from copilot.sandbox._data import Dataset, Record, Store
-from copilot.sandbox._meta import compute_display_name, meta_for
+from copilot.sandbox._meta import compute_display_name
 from copilot.sandbox._security import SandboxUser
 
 __all__ = ["X2MANY", "Env", "default_value", "is_null"]
@@ -122,7 +122,7 @@ class Env:
             return names.get(rid, f"{model},{rid}")
         if rid in names and not self.store.is_changed(model, rid):
             return names[rid]
-        return compute_display_name(self.store.get, self._label, model, rec)
+        return compute_display_name(self.store.get, self._label, model, rec, self.dataset.meta_for(model))
 
     def _label(self, model: str, rid: int) -> str:
         label = self.display_name(model, rid)
@@ -139,7 +139,7 @@ class Env:
         compute = _COMPUTED.get((model, fname))
         if compute is not None:
             return compute(self, rec)
-        inherits = meta_for(model).inherits
+        inherits = self.dataset.meta_for(model).inherits
         if inherits is not None:
             parent_model, link = inherits
             if fname in self.fields(parent_model) and fname != link:

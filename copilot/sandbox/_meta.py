@@ -12,11 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MODEL_META", "LabelGetter", "ModelMeta", "RecordGetter", "compute_display_name", "meta_for"]
+__all__ = [
+    "ENTERPRISE_TICKET_META",
+    "MODEL_META",
+    "DisplayRule",
+    "LabelGetter",
+    "ModelMeta",
+    "RecordGetter",
+    "compute_display_name",
+    "meta_for",
+]
 
 Record = dict[str, Any]
 RecordGetter = Callable[[str, int], "Record | None"]
 LabelGetter = Callable[[str, int], str]
+DisplayRule = Callable[[RecordGetter, Record], str]
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class ModelMeta:
     rec_names_search: tuple[str, ...] = ()
     parent_name: str | None = None
     inherits: tuple[str, str] | None = None  # (parent model, link field)
+    #: how ``display_name`` is built, when not by the rules table below or the ``rec_name`` field
+    display: DisplayRule | None = None
 
 
 MODEL_META: dict[str, ModelMeta] = {
@@ -47,6 +59,11 @@ MODEL_META: dict[str, ModelMeta] = {
     "helpdesk.ticket.stage": ModelMeta("Helpdesk Ticket Stage", "sequence, id"),
     "helpdesk.ticket.tag": ModelMeta("Helpdesk Ticket Tag", "sequence, id"),
     "helpdesk.ticket.team": ModelMeta("Helpdesk Ticket Team", "sequence, id", parent_name="parent_id"),
+    # Odoo Enterprise ``helpdesk`` (the sandbox's derived "enterprise" flavour, ``_flavours.py``)
+    "helpdesk.stage": ModelMeta("Helpdesk Stage", "sequence, id"),
+    "helpdesk.tag": ModelMeta("Helpdesk Tags", "name, id"),
+    "helpdesk.team": ModelMeta("Helpdesk Team", "sequence, name, id"),
+    "helpdesk.ticket.type": ModelMeta("Helpdesk Ticket Type", "sequence, name, id"),
     "mail.activity": ModelMeta("Activity", "date_deadline ASC, id ASC", rec_name="summary"),
     "mail.message": ModelMeta("Message", "id desc", rec_name="record_name"),
     "product.category": ModelMeta(
@@ -95,6 +112,21 @@ MODEL_META: dict[str, ModelMeta] = {
 def meta_for(model: str) -> ModelMeta:
     """The metadata of ``model`` (a generic default for models not in the table)."""
     return MODEL_META.get(model) or ModelMeta(model)
+
+
+def _enterprise_ticket_name(get: RecordGetter, rec: Record) -> str:
+    name = rec.get("name")
+    ref = rec.get("ticket_ref")
+    return f"{name} (#{ref})" if isinstance(name, str) and ref else str(name or "")
+
+
+#: Enterprise ``helpdesk.ticket``: another ``_order``, searched by ``ticket_ref``, shown as "Subject (#11)".
+ENTERPRISE_TICKET_META = ModelMeta(
+    "Helpdesk Ticket",
+    "priority desc, id desc",
+    rec_names_search=("name", "ticket_ref"),
+    display=_enterprise_ticket_name,
+)
 
 
 def _id(value: Any) -> int | None:
@@ -209,12 +241,18 @@ _RULES: dict[str, Callable[[RecordGetter, Record], str]] = {
 }
 
 
-def compute_display_name(get: RecordGetter, label: LabelGetter, model: str, rec: Record) -> str | bool:
-    """Odoo 18's ``display_name`` of ``rec`` (False when its ``_rec_name`` field is empty)."""
-    rule = _RULES.get(model)
+def compute_display_name(
+    get: RecordGetter, label: LabelGetter, model: str, rec: Record, meta: ModelMeta | None = None
+) -> str | bool:
+    """Odoo 18's ``display_name`` of ``rec`` (False when its ``_rec_name`` field is empty).
+
+    ``meta`` is the model's metadata in the serving dataset (default: ``meta_for(model)``).
+    """
+    meta = meta or meta_for(model)
+    rule = meta.display or _RULES.get(model)
     if rule:
         return rule(get, rec)
-    value = rec.get(meta_for(model).rec_name)
+    value = rec.get(meta.rec_name)
     if not value and model == "mail.activity":
         type_id = _id(rec.get("activity_type_id"))
         value = label("mail.activity.type", type_id) if type_id else False

@@ -24,7 +24,6 @@ from copilot.sandbox._approval import (
 from copilot.sandbox._data import Record, Store
 from copilot.sandbox._domain import and_domains, name_ids, search
 from copilot.sandbox._env import X2MANY, Env, default_value, is_null
-from copilot.sandbox._meta import meta_for
 from copilot.sandbox._security import (
     APPROVAL_MODEL,
     RpcError,
@@ -99,7 +98,9 @@ def _comodel_ranks(env: Env, comodel: str, depth: int) -> dict[int, int]:
 
 def sort_ids(env: Env, model: str, ids: list[int], order: str | None, *, _depth: int = 0) -> list[int]:
     """``ids`` sorted as ``ORDER BY order`` would (the model's ``_order`` when ``order`` is empty)."""
-    spec = _parse_order(model, order or meta_for(model).order, lambda n: n in env.fields(model) or n == "id")
+    spec = _parse_order(
+        model, order or env.dataset.meta_for(model).order, lambda n: n in env.fields(model) or n == "id"
+    )
     result = sorted(set(ids))
     records = {rid: env.store.get(model, rid) or {"id": rid} for rid in result}
     for fname, desc, nulls_first in reversed(spec):
@@ -159,7 +160,7 @@ def _field_names(env: Env, model: str, fields: Any, operation: str = "read") -> 
         raise RpcError(
             "odoo.exceptions.AccessError",
             f'You do not have enough rights to access the fields "{",".join(hidden)}" on '
-            f"{meta_for(model).description} ({model}). Please contact your system administrator."
+            f"{env.dataset.meta_for(model).description} ({model}). Please contact your system administrator."
             f"\n\n(Operation: {operation})",
         )
     for name in names:
@@ -713,7 +714,7 @@ def _save(env: Env, model: str, rid: int, values: dict[str, Any], *, creating: b
     old = store.get(model, rid) or {}
     stored: dict[str, Any] = {}
     children: list[tuple[str, str, list[tuple[str, Any]]]] = []
-    inherits = meta_for(model).inherits
+    inherits = env.dataset.meta_for(model).inherits
     parent_values: dict[str, Any] = {}
     for name, value in values.items():
         attrs = env.field(model, name) or {}
@@ -806,7 +807,8 @@ def _create_one(env: Env, model: str, vals: dict[str, Any]) -> int:
                     "odoo.exceptions.ValidationError",
                     "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
                     "- Delete: another model requires the record being deleted. If possible, archive it instead."
-                    f"\n\nModel: {meta_for(model).description} ({model})\nField: {attrs.get('string')} ({name})\n",
+                    f"\n\nModel: {env.dataset.meta_for(model).description} ({model})"
+                    f"\nField: {attrs.get('string')} ({name})\n",
                 )
     rid = env.store.next_id(model)
     env.store.put(model, {"id": rid})

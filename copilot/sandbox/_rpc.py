@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from copilot.sandbox._data import Store, load_dataset
+from copilot.sandbox._data import Dataset, Store, load_dataset
 from copilot.sandbox._env import Env
 from copilot.sandbox._methods import execute_kw
 from copilot.sandbox._security import RpcError, SandboxUser, access_denied, error_payload
@@ -52,8 +52,8 @@ def _bind(func: Callable[..., Any], name: str, args: Any, kwargs: dict[str, Any]
 class Backend:
     """One sandbox's state (records, sessions) and its JSON-RPC routes."""
 
-    def __init__(self, users: Iterable[SandboxUser], now: datetime, db: str) -> None:
-        self.dataset = load_dataset()
+    def __init__(self, users: Iterable[SandboxUser], now: datetime, db: str, dataset: Dataset | None = None) -> None:
+        self.dataset = dataset or load_dataset()
         self.store = Store(self.dataset)
         self.users = tuple(users)
         self.now = now

@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
+from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp, dataset_for
 from copilot.sandbox._rpc import Backend, Reply
 from copilot.sandbox._security import SANDBOX_USERS, SandboxUser
 
@@ -127,7 +128,8 @@ class SandboxServer:
     """A local Odoo 18 JSON-RPC server over the seeded dataset (for tests, evals and the demo).
 
     Writes by users who may write are kept in this instance's memory only; every instance
-    starts from the same recorded snapshot.
+    starts from the same recorded snapshot. ``helpdesk`` picks the Helpdesk app it serves: "oca"
+    (recorded OCA helpdesk_mgmt), "enterprise" (derived Enterprise helpdesk) or "none" (see ``_flavours``).
     """
 
     def __init__(
@@ -137,14 +139,19 @@ class SandboxServer:
         *,
         users: Iterable[SandboxUser] | None = None,
         anchor: datetime | None = None,
+        helpdesk: HelpdeskApp = "oca",
     ) -> None:
+        if helpdesk not in HELPDESK_APPS:
+            raise ValueError(f"helpdesk must be one of {HELPDESK_APPS}, not {helpdesk!r}")
         self._host = host
         self._requested_port = port
         self._users = tuple(users) if users is not None else SANDBOX_USERS
         #: the sandbox's clock (UTC, naive): stamps the records it creates or changes
         self.anchor = anchor or RECORDED_AT
         self.db = SANDBOX_DB
-        self._backend = Backend(self._users, self.anchor, self.db)
+        #: the Helpdesk app this server serves ("oca", "enterprise" or "none")
+        self.helpdesk: HelpdeskApp = helpdesk
+        self._backend = self._new_backend()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -256,13 +263,18 @@ class SandboxServer:
     # ----------------------------------------------------------------- state
 
     def reset(self) -> None:
-        """Drop every in-memory change and session: back to the recorded snapshot."""
-        self._backend = Backend(self._users, self.anchor, self.db)
+        """Drop every in-memory change and session: back to the snapshot (same Helpdesk flavour)."""
+        self._backend = self._new_backend()
+
+    def _new_backend(self) -> Backend:
+        return Backend(self._users, self.anchor, self.db, dataset_for(self.helpdesk))
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 8069, *, verbose: bool = True) -> None:
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 8069, *, verbose: bool = True, helpdesk: HelpdeskApp = "oca"
+) -> None:
     """Run a sandbox in the foreground until Ctrl-C (the ``copilot sandbox`` command)."""
-    server = SandboxServer(host, port)
+    server = SandboxServer(host, port, helpdesk=helpdesk)
     out = sys.stdout
 
     def show(entry: LoggedRequest) -> None:
@@ -280,7 +292,8 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8069, *, verbose: bool = 
         server._on_request = show
     server.start()
     logins = ", ".join(f"{u.login}/{u.password} (uid {u.uid})" for u in server.users)
-    out.write(f"Odoo 18 sandbox listening on {server.url}  database {server.db!r}\nlogins: {logins}\n")
+    out.write(f"Odoo 18 sandbox listening on {server.url}  database {server.db!r}  helpdesk {helpdesk}\n")
+    out.write(f"logins: {logins}\n")
     out.write("Press Ctrl-C to stop.\n")
     out.flush()
     try:
