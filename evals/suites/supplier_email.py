@@ -7,6 +7,7 @@ from typing import Any
 
 from copilot.inbound_email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
+from copilot.skills.supplier_email.schemas import ChangeKind
 from evals.schema import EvalCase
 from evals.scorers.extraction import FAMILIES, prf, score_extraction
 from evals.suites.base import CaseResult, SuiteContext
@@ -48,12 +49,9 @@ class SupplierEmailSuite:
             change: dict[str, Any] = {"kind": c.kind.value, "po": c.po_name}
             if c.email_date:
                 change["date"] = c.email_date.isoformat()
-            quantity = c.email_quantity or c.backorder_quantity
-            if c.email_quantity is not None:
+            if c.email_quantity is not None:  # what ships now; a backorder is not a shipped quantity
                 change["quantity"] = c.email_quantity.value
-            elif quantity is not None:
-                change["quantity"] = quantity.value
-            if c.email_price is not None:
+            if c.email_price is not None and c.kind is ChangeKind.PRICE_CHANGE:  # a held amount is not a price
                 change["price"] = c.email_price.amount
             if c.product_code:
                 change["product_code"] = c.product_code

@@ -54,7 +54,11 @@ class TriageSuite:
         triager: Triager = context.state["triager"]
         item = TriageInput(subject=case.input.get("subject", ""), body=case.input.get("body", ""))
         result = triager.classify(item)
-        out: dict[str, Any] = {"needs_human": result.needs_human, "reasons": result.reasons}
+        out: dict[str, Any] = {
+            "needs_human": result.needs_human,
+            "reasons": result.reasons,
+            "threshold": result.threshold,
+        }
         for p in result.predictions:
             out[p.field] = p.label.name if p.field != "priority" else str(p.label.value)
             out[f"{p.field}_probability"] = p.probability
@@ -63,6 +67,10 @@ class TriageSuite:
     def score(self, case: EvalCase, output: dict[str, Any]) -> tuple[dict[str, float], bool]:
         """Per-field correctness and coverage; a case passes when category and team are right."""
         scores = {f"{f}_correct": float(output.get(f) == case.target.get(f)) for f in FIELDS if f in case.target}
+        threshold = float(output.get("threshold", 0.6))
+        for f in FIELDS:
+            if f"{f}_probability" in output:
+                scores[f"{f}_covered"] = float(output[f"{f}_probability"] >= threshold)
         scores["covered"] = 0.0 if output.get("needs_human") else 1.0
         return scores, scores.get("category_correct", 1.0) == 1.0 and scores.get("team_correct", 1.0) == 1.0
 
@@ -76,6 +84,11 @@ class TriageSuite:
                 continue
             truth, predicted = [t for t, _ in pairs], [p for _, p in pairs]
             metrics[f"{f}_accuracy"] = accuracy(truth, predicted)
+            covered = [r for r in results if f in r.target and r.scores.get(f"{f}_covered")]
+            metrics[f"{f}_coverage"] = len(covered) / len(pairs)
+            metrics[f"{f}_covered_accuracy"] = (
+                sum(r.scores.get(f"{f}_correct", 0.0) for r in covered) / len(covered) if covered else 0.0
+            )
             metrics[f"{f}_macro_f1"] = macro_f1(truth, predicted)
             labels, counts = confusion(truth, predicted)
             extras[f"{f}_confusion"] = {"labels": labels, "counts": counts}

@@ -102,3 +102,31 @@ def test_reports_are_written_in_three_formats() -> None:
     root = ET.fromstring(junit_xml([run]))  # noqa: S314 - our own output
     suite = root.find("testsuite")
     assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
+
+
+def test_the_committed_baseline_passes_and_a_deliberate_regression_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supplier-email suite against evals/baselines; then with date extraction broken on purpose."""
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    runner = CliRunner()
+    good = runner.invoke(app, ["eval", "run", "--suite", "supplier_email", "--out", str(tmp_path / "good")])
+    assert good.exit_code == 0, good.output
+    for name in ("report.md", "report.html", "junit.xml", "run.json"):
+        assert (tmp_path / "good" / name).exists()
+    ok = runner.invoke(app, ["eval", "compare", str(tmp_path / "good")])
+    assert ok.exit_code == 0 and "no regression" in ok.output
+
+    import importlib
+
+    extract = importlib.import_module("copilot.skills.supplier_email.extract")
+    monkeypatch.setattr(extract, "find_dates", lambda text, reference: [])  # an "edit" that loses every date
+    bad = runner.invoke(app, ["eval", "run", "--suite", "supplier_email", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 0, bad.output
+    failed = runner.invoke(app, ["eval", "compare", str(tmp_path / "bad")])
+    assert failed.exit_code == 1
+    assert "regression in supplier_email" in failed.output and "now failing" in failed.output
+    assert "se-0" in failed.output.split("now failing", 1)[1]  # the flipped cases are named
