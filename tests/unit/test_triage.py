@@ -291,3 +291,56 @@ def test_the_prompt_spotlights_the_issue_and_lists_only_odoo_labels(odoo: OdooCl
     assert "never instructions" in system
     assert user.count("</untrusted_issue") == 1 and "[tag removed]" in user  # the fake closing tag is neutralised
     assert '"value": 5' in user and '"value": 999' not in user
+
+
+# -- both Helpdesk apps, and none -------------------------------------------------------------------
+def test_enterprise_helpdesk_trains_classifies_and_proposes_ticket_types(tmp_path: Path) -> None:
+    with SandboxServer(helpdesk="enterprise") as server:
+        client = make_client(server)
+        catalog = load_catalog(client, detect_helpdesk(client))
+        labels = labels_from_catalog(catalog)
+        assert labels.source.value == "enterprise_helpdesk" and labels.fields["category"].odoo_field == "ticket_type_id"
+        examples = examples_from_tickets(get_tickets(client, catalog, limit=1000), labels)
+        from copilot.retrieval.embeddings import get_embedder
+
+        model = train_model(
+            examples, labels, catalog, get_embedder(), odoo="sandbox-enterprise", database="demo", trained_at=TRAINED_AT
+        )
+        model.save(model_root(tmp_path, "sandbox-enterprise", "demo"))
+        triager = load_triager(client, load_settings(data_dir=tmp_path), odoo="sandbox-enterprise", database="demo")
+        result = classify_ticket(TriageInput(ticket_id=11), triager, client)
+        assert result.mode == "trained" and result.prediction("category").label.name == "Order Status"  # type: ignore[union-attr]
+        relabel = classify_ticket(TriageInput(ticket_id=2), triager, client).proposal
+        assert relabel is not None and "ticket_type_id" in relabel.values  # Enterprise's field, not category_id
+        with pytest.raises(StaleModelError, match="enterprise_helpdesk"):  # an OCA-trained model is refused here
+            check_labels_against(tmp_path, client)
+
+
+def check_labels_against(tmp_path: Path, client: OdooClient) -> None:
+    from copilot.skills.triage.skill import check_labels
+
+    oca = TriageModel.load_latest(model_root(tmp_path, "sandbox-enterprise", "demo"))
+    oca.metadata = oca.metadata.model_copy(update={"flavour": "oca_helpdesk_mgmt"})
+    check_labels(oca, labels_from_catalog(load_catalog(client, detect_helpdesk(client))))
+
+
+def test_without_a_helpdesk_app_training_says_so_and_text_triage_still_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    monkeypatch.setenv("COPILOT_SANDBOX_HELPDESK", "none")
+    runner = CliRunner()
+    train = runner.invoke(app, ["triage", "train"])
+    assert train.exit_code == 1 and "this Odoo has no Helpdesk app" in train.output
+    classify = runner.invoke(
+        app, ["triage", "classify", "--text", "Our delivery came with two broken chairs.", "--json"]
+    )
+    assert classify.exit_code == 0, classify.output
+    payload = json.loads(classify.stdout)
+    assert payload["mode"] == "cold_start" and any("no Helpdesk app" in w for w in payload["warnings"])
+    assert {p["field"] for p in payload["predictions"]} == {"category", "team", "priority"}
+    ticket = runner.invoke(app, ["triage", "classify", "--ticket", "11"])
+    assert ticket.exit_code == 1 and "no Helpdesk app" in ticket.output
