@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     executor_interval: float = Field(
         default=30.0, gt=0, le=3600, description="Seconds between executor polls for approved requests."
     )
+    executor_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the executor's wake-up webhook from Odoo (the addon's system parameter "
+        "copilot_approval.executor_webhook_secret). Unset: no listener; the executor only polls.",
+    )
+    executor_webhook_host: str = Field(
+        default="127.0.0.1",
+        description="Address the executor's webhook listens on (plain HTTP: keep it on loopback or behind TLS).",
+    )
+    executor_webhook_port: int = Field(
+        default=8766, ge=0, le=65535, description="Port of the executor's webhook (0: any free port)."
+    )
 
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,

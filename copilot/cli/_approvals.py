@@ -26,6 +26,7 @@ from copilot.approvals import (
     proposals_from_supplier_email,
 )
 from copilot.approvals.executor import ExecutorReport
+from copilot.approvals.webhook import WebhookReceiver
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import Settings, get_settings
 from copilot.inbound_email import parse_email
@@ -156,12 +157,37 @@ def executor(
         _print_report(runner.run_once())
         return
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def _terminate(*_: object) -> None:
+        stop.set()
+        runner.wake()  # leave the poll wait now, not after it
+
+    signal.signal(signal.SIGTERM, _terminate)
+    receiver = None
+    if settings.executor_webhook_secret is not None:
+        receiver = WebhookReceiver(
+            settings.executor_webhook_secret,
+            runner.wake,
+            host=settings.executor_webhook_host,
+            port=settings.executor_webhook_port,
+            db=settings.odoo_db,
+        )
+        try:
+            receiver.start()
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot listen on {settings.executor_webhook_host}:{settings.executor_webhook_port}: {exc}",
+                param_hint="COPILOT_EXECUTOR_WEBHOOK_PORT",
+            ) from None
+        err_console.print(f"executor: woken by Odoo at {receiver.url} (copilot_approval.executor_webhook_url)")
     err_console.print(f"executor: polling every {interval or settings.executor_interval:.0f} s; Ctrl-C stops")
     try:
         runner.run_forever(interval or settings.executor_interval, stop)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        if receiver is not None:
+            receiver.stop()
 
 
 @app.command("demo")

@@ -1,10 +1,17 @@
 # Copyright 2026 Odoo Ops Copilot contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
 import json
+import logging
+from urllib.parse import urlparse
 
 from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..executor_webhook import event_body, post_event
+
+_logger = logging.getLogger(__name__)
 
 GROUP_AGENT = "copilot_approval.group_copilot_agent"
 GROUP_APPROVER = "copilot_approval.group_copilot_approver"
@@ -12,6 +19,10 @@ GROUP_EXECUTOR = "copilot_approval.group_copilot_executor"
 
 #: ir.config_parameter: comma-separated action types that may be approved by policy (low tier only).
 PARAM_PRE_APPROVED = "copilot_approval.pre_approved_action_types"
+#: ir.config_parameter: where to tell the copilot's executor that a request was approved (both unset: no call).
+PARAM_WEBHOOK_URL = "copilot_approval.executor_webhook_url"
+#: ir.config_parameter: the HMAC secret shared with the executor (COPILOT_EXECUTOR_WEBHOOK_SECRET).
+PARAM_WEBHOOK_SECRET = "copilot_approval.executor_webhook_secret"  # noqa: S105 (a key, not a secret)
 
 STATES = [
     ("pending", "To Approve"),
@@ -330,6 +341,34 @@ class CopilotApprovalRequest(models.Model):
         value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PRE_APPROVED, "")
         return {part.strip() for part in value.split(",") if part.strip()}
 
+    @api.model
+    def _executor_webhook(self):
+        """(url, secret) of the executor's webhook, or None when either parameter is unset or the URL is not http(s)."""
+        params = self.env["ir.config_parameter"].sudo()
+        url = (params.get_param(PARAM_WEBHOOK_URL) or "").strip()
+        secret = (params.get_param(PARAM_WEBHOOK_SECRET) or "").strip()
+        if not url or not secret:
+            return None
+        if urlparse(url).scheme not in ("http", "https"):
+            _logger.warning("%s is not an http(s) URL; the executor is not notified", PARAM_WEBHOOK_URL)
+            return None
+        return url, secret
+
+    def _notify_executor(self):
+        """After the commit, tell the executor (if configured) that these requests are approved.
+
+        Runs as a post-commit callback: nothing is sent if the transaction rolls back, and a slow or
+        failing executor never blocks or undoes the approval (it is logged; the executor polls anyway).
+        """
+        webhook = self._executor_webhook()
+        if webhook is None:
+            return
+        url, secret = webhook
+        db = self.env.cr.dbname
+        for rec in self:
+            body = event_body(rec.id, rec.state, db)
+            self.env.cr.postcommit.add(functools.partial(post_event, url, secret, body))
+
     # ------------------------------------------------------------------ ORM
 
     @api.model_create_multi
@@ -358,6 +397,7 @@ class CopilotApprovalRequest(models.Model):
         for rec in records.filtered(lambda r: r.policy_mode == "pre_approved"):
             rec._add_decision("policy", _("Approved by policy (pre-approved action type, low tier)."))
             rec._set_workflow({"state": "approved", "approved_date": fields.Datetime.now()})
+            rec._notify_executor()
         return records
 
     @api.model
@@ -473,6 +513,7 @@ class CopilotApprovalRequest(models.Model):
             rec._add_decision("approve", comment)
             if len(rec._approvers()) >= rec._required_approvals():
                 rec._set_workflow({"state": "approved", "approved_date": fields.Datetime.now()})
+                rec._notify_executor()
             else:
                 rec._post_note(
                     _(
