@@ -1,0 +1,59 @@
+"""``copilot draft``: a reply draft to a customer message, grounded in Odoo and the knowledge base."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from copilot.cli._output import console, err_console, print_json
+from copilot.config import get_settings
+from copilot.llm import build_chat_model
+from copilot.runtime import odoo_session
+from copilot.skills.draft_reply import DraftRequest, draft_reply
+
+
+def draft(
+    text: str | None = typer.Option(None, help="The customer's message; '-' reads stdin."),
+    file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Read the message from this file."),
+    subject: str = typer.Option("", help="The message's subject."),
+    customer: str | None = typer.Option(None, help="Customer name or e-mail (who is writing)."),
+    sender: str | None = typer.Option(None, help="The message's From address."),
+    ticket: int | None = typer.Option(None, help="The helpdesk ticket the message belongs to."),
+    json: bool = typer.Option(False, "--json", help="Print the draft as JSON."),
+) -> None:
+    """Draft a reply with the facts used, citations, open questions and suggested actions (never sent)."""
+    if text is None and file is None:
+        raise typer.BadParameter("give --text or --file", param_hint="--text")
+    message = (
+        file.read_text(encoding="utf-8", errors="replace") if file else (sys.stdin.read() if text == "-" else text)
+    )
+    settings = get_settings()
+    with odoo_session(settings) as odoo:
+        err_console.print(f"[dim]drafting from {odoo.label}[/]")
+        result = draft_reply(
+            DraftRequest(
+                message=message or "", subject=subject, customer=customer, sender_email=sender, ticket_id=ticket
+            ),
+            client=odoo.client,
+            settings=settings,
+            as_of=odoo.as_of,
+            llm=build_chat_model(settings),
+        )
+    if json:
+        return print_json(result)
+    colour = {"ready": "green", "needs_review": "yellow", "needs_clarification": "yellow"}[result.status]
+    console.print(f"[bold {colour}]{result.status}[/] · {result.intent} · {result.tone} · engine {result.engine}")
+    console.print(f"[bold]Subject:[/] {result.subject}\n")
+    console.print(result.body, markup=False)
+    console.print("")
+    if not result.grounding.grounded:
+        console.print(f"[red]not grounded[/]: {result.grounding.summary()}")
+    for q in result.open_questions:
+        console.print(f"[yellow]check[/]: {q}")
+    for a in result.suggested_actions:
+        console.print(f"suggested action ({a.action_type}): {a.title} — {a.reason}")
+    if result.fallback_reason:
+        console.print(f"[yellow]LLM draft not used[/]: {result.fallback_reason}")
+    console.print("citations: " + "; ".join(f"{c.model} {c.display_name}" for c in result.citations))

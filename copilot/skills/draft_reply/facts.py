@@ -1,0 +1,160 @@
+"""Who is writing, which orders the message is about, and what Odoo says about them now.
+
+Explicit order references come first, then the customer's open orders. An order that belongs to
+another customer is never read in detail: the draft asks which order is meant and the agent is told
+why. Every fact keeps its citation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.errors import OdooNotFound
+from copilot.skills.draft_reply.schemas import DraftRequest, Intent
+from copilot.tools import _values as v
+from copilot.tools.odoo import OdooClient
+from copilot.tools.partner import find_partners
+from copilot.tools.sale import sale_order_status
+from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
+
+__all__ = ["Gathered", "detect_intent", "gather"]
+
+_SO_REF = re.compile(r"\bS\d{5}\b", re.IGNORECASE)
+_CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}-\d{3,6}\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    ("damaged", re.compile(r"\b(?:damag\w*|broken|cracked|dent\w*|scratch\w*|crushed|defect\w*)\b", re.I)),
+    ("missing", re.compile(r"\b(?:missing|short|only (?:got|received)|fewer|incomplete)\b", re.I)),
+    (
+        "wrong_item",
+        re.compile(r"\b(?:wrong (?:item|product|colou?r|size|desk|chair)|instead of|not what we ordered)\b", re.I),
+    ),
+    ("return", re.compile(r"\b(?:return|rma|send (?:it )?back)\b", re.I)),
+    ("billing", re.compile(r"\b(?:invoic\w*|bill(?:ing|ed)?|charg\w*|payments?|statements?|credit note|paid)\b", re.I)),
+    ("change", re.compile(r"\b(?:change|cancel|modify|different address|add \d+)\b", re.I)),
+    (
+        "status",
+        re.compile(r"\b(?:where|status|when|eta|track\w*|ship\w*|deliver\w*|arriv\w*|late|still waiting)\b", re.I),
+    ),
+)
+_PICKING_FIELDS = ["name", "state", "scheduled_date", "date_done", "origin", "picking_type_id"]
+
+
+def _id(value: Any) -> int | None:
+    ref = v.ref(value)
+    return ref.id if ref else None
+
+
+def detect_intent(text: str) -> Intent:
+    """What the customer wants, by the first matching cue (claims before status)."""
+    for intent, pattern in _INTENTS:
+        if pattern.search(text):
+            return intent
+    return "other"
+
+
+@dataclass
+class Gathered:
+    """Everything read from Odoo for one message."""
+
+    customer: PartnerMatch | None = None
+    commercial_id: int | None = None
+    orders: list[SaleOrderStatus] = field(default_factory=list)
+    pickings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    ambiguous: list[Ref] = field(default_factory=list)
+    unverified_customer: bool = False
+
+
+def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
+    for query in (request.customer, request.sender_email, *(_EMAIL.findall(request.customer or ""))):
+        if query:
+            matches = find_partners(client, query, limit=3)
+            if matches:
+                return matches[0]
+    if request.ticket_id is not None:
+        rows = client.read("helpdesk.ticket", [request.ticket_id], ["partner_id"])
+        partner = v.ref(rows[0]["partner_id"]) if rows else None
+        if partner is not None:
+            found = find_partners(client, partner.name, limit=1)
+            return found[0] if found else None
+    return None
+
+
+def _orders_named(client: OdooClient, text: str) -> list[str]:
+    named = [m.upper() for m in dict.fromkeys(_SO_REF.findall(text))]
+    refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))
+    if refs:
+        domain: list[Any] = ["|"] * (len(refs) - 1) + [("client_order_ref", "=ilike", r) for r in refs]
+        found = client.search_read("sale.order", domain, ["name"], limit=5)
+        named += [r["name"] for r in found if r["name"] not in named]
+    return named
+
+
+def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_orders: int = 3) -> Gathered:
+    """The customer, their orders (named, else open), pickings, and invoices when billing is asked."""
+    out = Gathered()
+    text = f"{request.subject}\n{request.message}"
+    out.customer = _identify(client, request)
+    if out.customer is not None:
+        out.commercial_id = out.customer.company.id if out.customer.company else out.customer.id
+    named = _orders_named(client, text)
+    chosen: list[str] = []
+    if named:
+        rows = client.search_read("sale.order", [("name", "in", named)], ["name", "partner_id"])
+        partners = sorted({pid for r in rows if (pid := _id(r["partner_id"])) is not None})
+        owner = {
+            p["id"]: _id(p["commercial_partner_id"])
+            for p in client.read("res.partner", partners, ["commercial_partner_id"])
+        }
+        found = {r["name"]: owner.get(_id(r["partner_id"]) or 0) for r in rows}
+        out.not_found = [n for n in named if n not in found]
+        for name, owner in found.items():
+            if out.commercial_id is not None and owner != out.commercial_id:
+                out.foreign.append(name)  # another customer's order: never read further
+            else:
+                chosen.append(name)
+        out.unverified_customer = out.commercial_id is None and bool(chosen)
+    elif out.commercial_id is not None:
+        rows = client.search_read(
+            "sale.order",
+            [
+                ("partner_id.commercial_partner_id", "=", out.commercial_id),
+                ("state", "=", "sale"),
+                ("delivery_status", "!=", "full"),
+            ],
+            ["name"],
+            order="date_order desc, id desc",
+            limit=10,
+        )
+        if len(rows) == 1:
+            chosen = [rows[0]["name"]]
+        elif rows:
+            out.ambiguous = [Ref(id=r["id"], name=r["name"]) for r in rows]
+    for name in chosen[:max_orders]:
+        try:
+            out.orders.append(sale_order_status(client, name))
+        except OdooNotFound:
+            out.not_found.append(name)
+    picking_ids = {d.id for o in out.orders for d in o.deliveries}
+    picking_ids |= {m.picking.id for o in out.orders for ln in o.lines for m in ln.incoming if m.picking}
+    if picking_ids:
+        out.pickings = {p["id"]: p for p in client.read("stock.picking", sorted(picking_ids), _PICKING_FIELDS)}
+    if intent == "billing" and (out.orders or out.commercial_id is not None):
+        domain: list[Any] = [("move_type", "=", "out_invoice"), ("state", "=", "posted")]
+        if out.orders:
+            domain.append(("invoice_origin", "in", [o.name for o in out.orders]))
+        else:
+            domain.append(("partner_id.commercial_partner_id", "=", out.commercial_id))
+        out.invoices = client.search_read(
+            "account.move",
+            domain,
+            ["name", "amount_total", "amount_residual", "payment_state", "invoice_date_due", "currency_id"],
+            order="invoice_date desc, id desc",
+            limit=5,
+        )
+    return out

@@ -1,0 +1,141 @@
+"""``draft_reply``: a reply to a customer, true to Odoo right now, with its facts and citations.
+
+The customer and orders are identified (explicit references first, then the customer's open
+orders); the read-only tools gather the facts; the knowledge base gives the policy passages. The
+deterministic engine fills ``prompts/reply_templates``; an LLM, when configured, rewrites that draft
+from the same facts. Either way the grounding check runs: an ungrounded LLM draft is replaced by the
+template draft (with the reason), and a draft is only "ready" when it is grounded and about an
+identified order of the writing customer. Nothing is sent and nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from langchain_core.language_models import BaseChatModel
+
+from copilot.citations import Citation
+from copilot.config import Settings
+from copilot.errors import LLMError
+from copilot.guardrails.grounding import Evidence, check_grounding
+from copilot.llm_io import model_name
+from copilot.prompts import load_prompt
+from copilot.skills.draft_reply.compose import compose
+from copilot.skills.draft_reply.facts import detect_intent, gather
+from copilot.skills.draft_reply.llm_path import PROMPT_NAME, write_with_llm
+from copilot.skills.draft_reply.schemas import DraftRequest, KbPassage, ReplyDraft
+from copilot.tools.odoo import OdooClient
+
+__all__ = ["draft_reply", "knowledge_passages"]
+
+log = logging.getLogger(__name__)
+
+_QUERY = {
+    "damaged": "damaged goods claim photos replacement",
+    "missing": "missing items short delivery claim",
+    "wrong_item": "wrong item shipped exchange",
+    "return": "returns RMA restocking fee",
+    "billing": "invoice payment terms credit",
+    "change": "order change cancellation",
+    "status": "shipping delivery lead times backorder",
+}
+
+
+def knowledge_passages(settings: Settings, query: str, *, k: int = 3) -> list[KbPassage]:
+    """Policy passages for ``query``; the shipped sample knowledge base is indexed on first use."""
+    from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
+
+    kb = KnowledgeBase(VectorStore.from_settings(settings))
+    if kb.count() == 0:
+        log.info("draft: the knowledge base is empty; indexing the sample knowledge base")
+        index_folder(sample_kb_path(), kb)
+    return [
+        KbPassage(source=h.source, heading=h.heading or None, text=h.text, score=round(h.score, 4), citation=h.citation)
+        for h in kb.search(query, k=k)
+    ]
+
+
+def draft_reply(
+    request: DraftRequest,
+    *,
+    client: OdooClient,
+    settings: Settings,
+    as_of: datetime,
+    llm: BaseChatModel | None = None,
+    passages: list[KbPassage] | None = None,
+) -> ReplyDraft:
+    """A grounded reply draft for the agent to review (never sent, never written to Odoo)."""
+    text = f"{request.subject}\n{request.message}"
+    intent = detect_intent(text)
+    gathered = gather(client, request, intent)
+    if passages is None:
+        passages = knowledge_passages(settings, f"{_QUERY.get(intent, '')} {request.message[:500]}".strip())
+    subject, body, composed = compose(gathered, intent, passages, as_of, subject=request.subject)
+    evidence = Evidence(
+        request.subject,
+        request.message,
+        [o.model_dump(mode="json") for o in gathered.orders],
+        list(gathered.pickings.values()),
+        gathered.invoices,
+        [r.name for r in gathered.ambiguous],
+        [p.text for p in passages],
+        reference_date=as_of.date(),
+    )
+    engine, prompt_ref, fallback = "templates", None, None
+    tone = "apologetic" if composed.late or intent in ("damaged", "missing", "wrong_item") else "informative"
+    open_questions = list(composed.open_questions)
+    if llm is not None:
+        prompt = load_prompt(PROMPT_NAME)
+        prompt_ref = prompt.ref
+        try:
+            written = write_with_llm(
+                llm, prompt, facts=composed.facts, passages=passages, template_subject=subject,
+                template_body=body, subject=request.subject, message=request.message, timeout=settings.llm_deadline,
+            )  # fmt: skip
+            verdict = check_grounding(written.body, evidence)
+            if verdict.grounded:
+                subject, body, tone, engine = written.subject, written.body, written.tone, f"llm:{model_name(llm)}"
+                open_questions += written.open_questions
+            else:
+                fallback = f"the model's draft is not grounded: {verdict.summary()}"
+        except LLMError as exc:
+            fallback = f"{type(exc).__name__}: {exc}"
+        if fallback:
+            log.warning("draft: %s; the template draft is used", fallback)
+    grounding = check_grounding(body, evidence)
+    answered = bool(gathered.orders) or (intent == "billing" and bool(gathered.invoices))
+    identified = answered and not gathered.unverified_customer
+    if not identified or gathered.foreign or gathered.not_found:
+        status = "needs_clarification" if not answered else "needs_review"
+    elif not grounding.grounded or intent in ("damaged", "missing", "wrong_item", "return", "change"):
+        status = "needs_review"  # a claim or a change is for a person to decide
+    else:
+        status = "ready"
+    citations = [f.citation for f in composed.facts if f.citation is not None]
+    citations += [c for o in gathered.orders for c in o.citations]
+    citations += [p.citation for p in passages]
+    if gathered.customer is not None:
+        citations.insert(0, gathered.customer.citation)
+    unique: dict[tuple[str, int], Citation] = {}
+    for c in citations:
+        unique.setdefault((c.model, c.id), c)
+    return ReplyDraft(
+        status=status,
+        subject=subject,
+        body=body,
+        tone=tone,  # type: ignore[arg-type]
+        intent=intent,
+        customer=gathered.customer.display_name if gathered.customer else None,
+        orders=[o.name for o in gathered.orders],
+        facts=composed.facts,
+        kb_passages=passages,
+        citations=list(unique.values()),
+        open_questions=open_questions,
+        suggested_actions=composed.suggested,
+        grounding=grounding,
+        engine=engine,
+        prompt=prompt_ref,
+        fallback_reason=fallback,
+        as_of=as_of.date(),
+    )

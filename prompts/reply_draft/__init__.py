@@ -1,0 +1,1 @@
+"""Prompt templates of the reply-draft skill."""
