@@ -148,3 +148,20 @@ def test_copilot_draft_prints_the_draft_and_its_citations(tmp_path: Path) -> Non
     assert "citations: res.partner Gemini Furniture; sale.order S00024" in " ".join(result.output.split())
     usage = CliRunner().invoke(app, ["draft"])
     assert usage.exit_code == 2 and "give --text or --file" in usage.output
+
+
+def test_a_tracking_number_is_given_when_odoo_has_one(odoo: OdooClient) -> None:
+    """Odoo's delivery app adds carrier_tracking_ref; the sandbox has no delivery app, so it is added here."""
+    from copilot.skills.draft_reply.compose import compose
+    from copilot.skills.draft_reply.facts import gather
+    from copilot.tools.schemas import Ref
+
+    gathered = gather(odoo, DraftRequest(message="Has S00028 shipped?", customer="The Jackson Group"), "status")
+    [order] = gathered.orders
+    delivery: Ref = order.deliveries[0]
+    gathered.pickings[delivery.id] = {
+        **gathered.pickings[delivery.id], "carrier_tracking_ref": "1Z999AA10123456784", "carrier_id": [2, "UPS"],
+    }  # fmt: skip
+    _, body, composed = compose(gathered, "status", [], AS_OF, subject="")
+    assert f"Shipment {delivery.name} is with UPS, tracking number 1Z999AA10123456784." in body
+    assert any(f.value == "1Z999AA10123456784" and f.citation for f in composed.facts)

@@ -74,6 +74,23 @@ def _order(order: SaleOrderStatus, gathered: Gathered, as_of: datetime, out: Com
         out.paragraphs.append(t["order_delivered"].format(order=order.name, delivered=_join(delivered)))
     elif delivered:
         out.paragraphs.append(t["order_partly_delivered"].format(order=order.name, delivered=_join(delivered)))
+    for delivery in order.deliveries:
+        picking = gathered.pickings.get(delivery.id) or {}
+        tracking = v.text(picking.get("carrier_tracking_ref"))
+        if tracking and picking.get("state") == "done":
+            carrier = v.ref(picking.get("carrier_id"))
+            out.paragraphs.append(
+                t["tracking"].format(
+                    picking=picking["name"], carrier=carrier.name if carrier else "the carrier", tracking=tracking
+                )
+            )
+            out.facts.append(
+                Fact(
+                    label=f"tracking of {picking['name']}",
+                    value=tracking,
+                    citation=Citation(model="stock.picking", id=delivery.id, display_name=picking["name"]),
+                )
+            )
     ready = [
         f"{_qty(ln.reserved)} {_product(ln.product.name)}"
         for ln in order.lines

@@ -143,7 +143,10 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
     picking_ids = {d.id for o in out.orders for d in o.deliveries}
     picking_ids |= {m.picking.id for o in out.orders for ln in o.lines for m in ln.incoming if m.picking}
     if picking_ids:
-        out.pickings = {p["id"]: p for p in client.read("stock.picking", sorted(picking_ids), _PICKING_FIELDS)}
+        fields = list(_PICKING_FIELDS)
+        if "carrier_tracking_ref" in client.fields_get("stock.picking", ["type"]):  # Odoo's delivery app installed
+            fields += ["carrier_tracking_ref", "carrier_id"]
+        out.pickings = {p["id"]: p for p in client.read("stock.picking", sorted(picking_ids), fields)}
     if intent == "billing" and (out.orders or out.commercial_id is not None):
         domain: list[Any] = [("move_type", "=", "out_invoice"), ("state", "=", "posted")]
         if out.orders:
