@@ -90,3 +90,19 @@ def search(
         text = hit.text if len(hit.text) <= 400 else hit.text[:400].rsplit(" ", 1)[0] + " …"
         table.add_row(str(rank), f"{hit.score:.3f}", hit.label(), text)
     console.print(table)
+
+
+@kb_app.command("tickets")
+def tickets(json: bool = JSON) -> None:
+    """Store Odoo's resolved (closed) helpdesk tickets in the knowledge base's tickets collection."""
+    from copilot.retrieval import TicketIndex, VectorStore
+    from copilot.retrieval.resolved import index_resolved_tickets
+    from copilot.runtime import odoo_session
+
+    settings = get_settings()
+    with odoo_session(settings) as odoo:
+        store = VectorStore.from_settings(settings)
+        embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
+    if json:
+        return print_json({"resolved_tickets": total, "embedded": embedded})
+    console.print(f"{total} resolved tickets in Odoo; {embedded} embedded, {total - embedded} unchanged")
