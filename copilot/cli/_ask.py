@@ -1,0 +1,58 @@
+"""``copilot ask``: a buyer's question about POs, vendors, receipts and supplier emails, answered with citations."""
+
+from __future__ import annotations
+
+import typer
+
+from copilot.cli._output import console, err_console, print_json
+from copilot.config import get_settings
+from copilot.llm import build_chat_model, describe_engine
+from copilot.runtime import odoo_session
+from copilot.skills.answer import Answer, answer_question
+from copilot.state import ConversationStore
+
+
+def render_answer(answer: Answer) -> None:
+    """Print the answer, then its sources (model, id, display name) and how it was produced."""
+    console.print(answer.text, markup=False, highlight=False)
+    if answer.citations:
+        console.print("[dim]sources:[/]")
+        for c in answer.citations:
+            console.print(f"  [dim]· {c.model} {c.id}[/] {c.display_name}", highlight=False)
+    notes = [f"engine: {answer.engine}", f"intent: {answer.intent.value}"]
+    if answer.resolved_from_thread:
+        notes.append("records from earlier in the thread")
+    if answer.fallback_reason:
+        notes.append(f"LLM answer not used: {answer.fallback_reason}")
+    if not answer.grounding.grounded:
+        notes.append(f"UNGROUNDED: {answer.grounding.summary()}")
+    console.print(f"[dim]{' · '.join(notes)}[/]", highlight=False)
+
+
+def ask(
+    question: str = typer.Argument(..., help='The question, e.g. "which Wood Corner orders are late?".'),
+    thread: str | None = typer.Option(
+        None,
+        help='Conversation thread (e.g. cli:alice): follow-ups in the same thread may say "it" or "that PO". '
+        "Stored in COPILOT_DATA_DIR/state.sqlite.",
+    ),
+    json: bool = typer.Option(False, "--json", help="Print the Answer as JSON."),
+) -> None:
+    """Answer a buyer's question from Odoo (the embedded sandbox when no Odoo is set), with its sources."""
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    settings = get_settings()
+    llm = build_chat_model(settings)
+    store = ConversationStore.from_settings(settings) if thread else None
+    try:
+        with odoo_session(settings) as odoo:
+            answer = answer_question(
+                question, client=odoo.client, settings=settings, llm=llm, thread=thread, store=store, as_of=odoo.as_of
+            )
+    finally:
+        if store is not None:
+            store.close()
+    if json:
+        return print_json(answer)
+    err_console.print(f"[dim]{describe_engine(settings)} · {odoo.label}[/]")
+    render_answer(answer)

@@ -1,0 +1,1 @@
+"""Prompt of the buyer-question agent (LLM path)."""

@@ -1,0 +1,1 @@
+"""Answer templates of the buyer-question skill (deterministic engine)."""
