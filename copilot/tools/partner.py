@@ -59,8 +59,19 @@ def contacts_of(client: OdooClient, partner_ids: Sequence[int]) -> dict[int, lis
 
 
 def find_vendor_id(client: OdooClient, name: str) -> int:
-    """The company id of the best partner match for ``name``; ``OdooNotFound`` if none (one round trip)."""
-    found = find_partners(client, name, limit=1)
+    """The company id of the best partner match for ``name``; ``OdooNotFound`` if none (one round trip).
+
+    "wood" means Wood Corner rather than OpenWood: a name that starts with the words asked for beats
+    one that merely contains them, and a company beats its contacts.
+    """
+    found = find_partners(client, name, limit=20)
     if not found:
         raise OdooNotFound(f"no vendor matching {name!r}", model="res.partner")
-    return found[0].company.id if found[0].company else found[0].id
+    wanted = name.strip().lower()
+
+    def rank(match: PartnerMatch) -> tuple[int, int, int]:
+        label = match.display_name.split(",")[0].strip().lower()
+        return (0 if label == wanted else 1, 0 if label.startswith(wanted) else 1, 0 if match.is_company else 1)
+
+    best = min(found, key=rank)
+    return best.company.id if best.company else best.id

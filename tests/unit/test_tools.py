@@ -159,3 +159,10 @@ def test_the_approval_request_model_is_the_only_create(sandbox: Any) -> None:
     assert new_id > 0
     with pytest.raises(MethodNotAllowed):
         client.execute("purchase.order", "create", {"partner_id": 11})
+
+
+def test_a_vendor_name_that_starts_with_the_words_wins(odoo: Any) -> None:
+    from copilot.tools.partner import find_vendor_id
+
+    assert find_vendor_id(odoo, "wood") == 9  # Wood Corner, not OpenWood (first alphabetically)
+    assert find_vendor_id(odoo, "open") == 13
