@@ -24,7 +24,7 @@ from copilot.prompts import available_versions, load_prompt
 from evals.schema import EvalCase, datasets_dir, load_dataset
 from evals.suites import CaseResult, Suite, SuiteContext, get_suite
 
-__all__ = ["RunConfig", "SuiteRun", "load_suite_run", "run_suite", "write_suite_run"]
+__all__ = ["RunConfig", "SuiteRun", "load_suite_run", "run_suite", "skill_of", "write_suite_run"]
 
 #: Prompts whose version and hash identify a configuration.
 _PROMPTS = ("supplier_email_summary", "triage_classify")
@@ -58,6 +58,11 @@ class SuiteRun(BaseModel):
     def passed(self) -> int:
         """Cases that passed."""
         return sum(c.passed for c in self.cases)
+
+
+def skill_of(suite: Suite) -> str:
+    """The skill a suite's cases are for (the suite's name unless it says otherwise)."""
+    return str(getattr(suite, "skill", suite.name))
 
 
 def _sha(path: Path) -> str:
@@ -139,7 +144,7 @@ def run_suite(
     progress: Callable[[int], None] | None = None,
 ) -> SuiteRun:
     """Every case of ``suite`` (its shipped dataset unless ``cases`` is given), in dataset order."""
-    cases = cases if cases is not None else load_dataset(datasets_dir() / suite.dataset, skill=suite.name)
+    cases = cases if cases is not None else load_dataset(datasets_dir() / suite.dataset, skill=skill_of(suite))
     started = time.perf_counter()
     suite.prepare(context)
     results: list[CaseResult] = []

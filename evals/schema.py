@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from copilot.errors import CopilotError
+
 __all__ = ["CaseMetadata", "DatasetError", "EvalCase", "datasets_dir", "load_dataset"]
 
 
-class DatasetError(ValueError):
-    """A dataset line that is not a valid case."""
+class DatasetError(CopilotError, ValueError):
+    """A dataset line that is not a valid case (the CLI prints it in one line, no traceback)."""
 
 
 class CaseMetadata(BaseModel):

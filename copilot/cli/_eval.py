@@ -83,7 +83,7 @@ def run(
 
     from evals.cache import SQLiteResponseCache
     from evals.reports import html_report, junit_xml, markdown_summary
-    from evals.runner import describe_config, run_suite, write_suite_run
+    from evals.runner import describe_config, run_suite, skill_of, write_suite_run
     from evals.suites import SuiteContext, get_suite
 
     settings = get_settings()
@@ -109,7 +109,7 @@ def run(
             ) as bar:  # fmt: skip
                 from evals.schema import datasets_dir, load_dataset
 
-                cases = load_dataset(datasets_dir() / s.dataset, skill=s.name)
+                cases = load_dataset(datasets_dir() / s.dataset, skill=skill_of(s))
                 task = bar.add_task(name, total=len(cases))
                 result = run_suite(
                     s, context, cases=cases, concurrency=concurrency, price_per_1k_tokens=price_per_1k_tokens,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from evals.suites.answers import AnswersSuite
 from evals.suites.base import CaseResult, Suite, SuiteContext
 from evals.suites.supplier_email import SupplierEmailSuite
 from evals.suites.triage import TriageSuite
 
 __all__ = ["SUITES", "CaseResult", "Suite", "SuiteContext", "get_suite"]
 
-SUITES: dict[str, type[Suite]] = {"supplier_email": SupplierEmailSuite, "triage": TriageSuite}
+SUITES: dict[str, type[Suite]] = {
+    "supplier_email": SupplierEmailSuite,
+    "triage": TriageSuite,
+    "answers": AnswersSuite,
+}
 
 
 def get_suite(name: str) -> Suite:
