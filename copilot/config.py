@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         default=1500, ge=64, le=32768, description="Cap on the tokens of one answer (a rambling model stops here)."
     )
 
+    eval_judge_model: str | None = Field(
+        default=None,
+        description="Evals: the pinned chat model of the optional LLM judge (tone, helpfulness), on the LLM "
+        "endpoint; used with `copilot eval run --judge`.",
+    )
     triage_min_confidence: float = Field(
         default=0.6,
         ge=0,

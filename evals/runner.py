@@ -119,6 +119,9 @@ def _run_case(suite: Suite, case: EvalCase, context: SuiteContext, price: float)
         scores, passed = {}, False
     else:
         scores, passed = suite.score(case, output)
+        pair = getattr(suite, "judge_pair", None)
+        if context.judge is not None and pair is not None and (texts := pair(case, output)) is not None:
+            scores = {**scores, **context.judge.scores(*texts)}
     return CaseResult(
         id=case.id,
         tags=case.metadata.tags,
@@ -154,6 +157,10 @@ def run_suite(
             if progress is not None:
                 progress(1)
     metrics, extras = suite.aggregate([r for r in results if r.output is not None] or results)
+    judged = sorted({k for r in results for k in r.scores if k.startswith("judge_")})
+    for key in judged:  # the judge's grades, averaged over the cases it graded
+        graded = [r.scores[key] for r in results if key in r.scores]
+        metrics[key] = sum(graded) / len(graded)
     metrics["pass_rate"] = sum(r.passed for r in results) / len(results)
     metrics["errors"] = float(sum(r.error is not None for r in results))
     return SuiteRun(

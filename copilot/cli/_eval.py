@@ -76,6 +76,7 @@ def run(
     baseline: Path = typer.Option(BASELINES, help="Baselines to show deltas against (if present)."),
     update_baseline: bool = typer.Option(False, "--update-baseline", help="Write this run as the new baseline."),
     price_per_1k_tokens: float = typer.Option(0.0, min=0, help="Model price, for the cost column."),
+    judge: bool = typer.Option(False, "--judge", help="Grade tone and helpfulness with COPILOT_EVAL_JUDGE_MODEL."),
     json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Run the suites (deterministic engine on the sandbox unless an LLM/Odoo is configured); write reports."""
@@ -93,6 +94,19 @@ def run(
     if llm is not None:
         cache = SQLiteResponseCache(settings.data_dir / "evals" / "llm-cache.sqlite")
         set_llm_cache(cache)
+    grader = None
+    if judge:
+        if not settings.eval_judge_model:
+            raise typer.BadParameter("set COPILOT_EVAL_JUDGE_MODEL (and the LLM endpoint) to use --judge")
+        from evals.judge import Judge
+
+        judge_llm = build_chat_model(
+            settings.model_copy(update={"llm_model": settings.eval_judge_model, "llm_temperature": 0.0})
+        )
+        grader = Judge(judge_llm, timeout=settings.llm_deadline) if judge_llm is not None else None
+        if cache is None:
+            cache = SQLiteResponseCache(settings.data_dir / "evals" / "llm-cache.sqlite")
+            set_llm_cache(cache)
     config = describe_config(settings, concurrency=concurrency, llm_enabled=llm is not None, suites=names)
     run_dir = out or settings.data_dir / "evals" / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +116,7 @@ def run(
         err_console.print(f"eval: {config.engine} on {odoo.label}")
         for name in names:
             s = get_suite(name)
-            context = SuiteContext(settings=settings, client=odoo.client, llm=llm)
+            context = SuiteContext(settings=settings, client=odoo.client, llm=llm, judge=grader)
             with Progress(
                 TextColumn(f"{name:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=err_console, transient=True,

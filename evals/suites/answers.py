@@ -51,6 +51,10 @@ class AnswersSuite:
             "engine": answer.engine,
         }
 
+    def judge_pair(self, case: EvalCase, output: dict[str, Any]) -> tuple[str, str] | None:
+        """The question and the answer, for the optional LLM judge."""
+        return case.input["question"], str(output.get("text", ""))
+
     def score(self, case: EvalCase, output: dict[str, Any]) -> tuple[dict[str, float], bool]:
         """Intent, PO set (tp/fp/fn), grounding, citations, required mentions."""
         want, got = set(case.target.get("pos", [])), set(output.get("pos", []))

@@ -40,6 +40,8 @@ class SuiteContext:
     client: Any
     llm: BaseChatModel | None
     state: dict[str, Any] = field(default_factory=dict)
+    #: The optional LLM judge (``evals.judge.Judge``) for suites that offer a ``judge_pair``.
+    judge: Any = None
 
 
 class Suite(Protocol):

@@ -130,3 +130,26 @@ def test_the_committed_baseline_passes_and_a_deliberate_regression_fails(
     assert failed.exit_code == 1
     assert "regression in supplier_email" in failed.output and "now failing" in failed.output
     assert "se-0" in failed.output.split("now failing", 1)[1]  # the flipped cases are named
+
+
+def test_the_llm_judge_grades_and_its_failure_costs_only_the_grade(odoo: object) -> None:
+    from langchain_core.language_models import FakeListChatModel
+
+    from copilot.config import load_settings
+    from evals.judge import Judge
+    from evals.runner import run_suite
+    from evals.schema import EvalCase
+    from evals.suites import SuiteContext, get_suite
+
+    judge = Judge(FakeListChatModel(responses=['{"tone": 5, "helpfulness": 3, "rationale": "clear"}', "not json"]))
+    assert judge.scores("where is P00009?", "It is late.") == {"judge_tone": 1.0, "judge_helpfulness": 0.5}
+    assert judge.scores("where is P00009?", "It is late.") == {}  # off-schema answer: no grade, no crash
+    case = EvalCase.model_validate(
+        {"id": "an-x", "input": {"question": "What's the status of P00009?"},
+         "target": {"intent": "po_status", "pos": ["P00009"], "must_mention": []},
+         "metadata": {"skill": "answer"}}
+    )  # fmt: skip
+    grader = Judge(FakeListChatModel(responses=['{"tone": 4, "helpfulness": 4}']))
+    context = SuiteContext(settings=load_settings(), client=odoo, llm=None, judge=grader)
+    run = run_suite(get_suite("answers"), context, cases=[case], concurrency=1)
+    assert run.metrics["judge_tone"] == 0.75 and run.cases[0].passed

@@ -1,0 +1,1 @@
+"""Prompt of the optional LLM judge used by evals (tone and helpfulness)."""
