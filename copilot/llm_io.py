@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from copilot.errors import LLMError, LLMInvalidOutput, LLMTimeout
 
-__all__ = ["call_model", "is_timeout", "model_name", "parse_json_answer"]
+__all__ = ["call_model", "invoke_model", "is_timeout", "model_name", "parse_json_answer"]
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
@@ -45,27 +45,32 @@ def is_timeout(exc: BaseException) -> bool:
     )
 
 
-def _invoke(llm: BaseChatModel, messages: list[BaseMessage], timeout: float | None) -> Any:
+def _invoke(runnable: Any, messages: list[BaseMessage], timeout: float | None) -> Any:
     if timeout is None:
-        return llm.invoke(messages)
+        return runnable.invoke(messages)
     context = contextvars.copy_context()  # keeps LangChain callbacks and tracing in the worker thread
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-llm")
     try:
-        return executor.submit(context.run, llm.invoke, messages).result(timeout=timeout)
+        return executor.submit(context.run, runnable.invoke, messages).result(timeout=timeout)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-def call_model(llm: BaseChatModel, messages: list[BaseMessage], *, timeout: float | None = None) -> str:
-    """The model's answer as text; timeouts raise ``LLMTimeout``, other failures ``LLMError``."""
+def invoke_model(runnable: Any, messages: list[BaseMessage], *, timeout: float | None = None) -> Any:
+    """``runnable.invoke(messages)`` within ``timeout``; timeouts raise ``LLMTimeout``, other failures ``LLMError``."""
     try:
-        response = _invoke(llm, messages, timeout)
+        return _invoke(runnable, messages, timeout)
     except LLMError:
         raise
     except Exception as exc:
         if is_timeout(exc):
             raise LLMTimeout(f"the chat model did not answer in time ({type(exc).__name__})") from exc
         raise LLMError(f"the chat model failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
+
+
+def call_model(llm: BaseChatModel, messages: list[BaseMessage], *, timeout: float | None = None) -> str:
+    """The model's answer as text; timeouts raise ``LLMTimeout``, other failures ``LLMError``."""
+    response = invoke_model(llm, messages, timeout=timeout)
     text = getattr(response, "text", response)
     if callable(text) and not isinstance(text, str):  # langchain-core 1.x: a str that is also (deprecated) callable
         text = text()

@@ -8,8 +8,6 @@ against everything the tools returned. Any breach raises ``LLMError`` (or a subc
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextvars
 import json
 import time
 from collections.abc import Sequence
@@ -23,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.errors import LLMError, LLMInvalidOutput, LLMTimeout
-from copilot.llm_io import is_timeout, parse_json_answer
+from copilot.llm_io import invoke_model, parse_json_answer
 from copilot.prompts import VersionedPrompt
 
 __all__ = [
@@ -75,18 +73,7 @@ class AgentRun:
 
 
 def _invoke(runnable: Any, messages: list[BaseMessage], timeout: float) -> AIMessage:
-    context = contextvars.copy_context()
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-agent")
-    try:
-        result = executor.submit(context.run, runnable.invoke, messages).result(timeout=timeout)
-    except LLMError:
-        raise
-    except Exception as exc:
-        if is_timeout(exc):
-            raise LLMTimeout(f"the chat model did not answer in time ({type(exc).__name__})") from exc
-        raise LLMError(f"the chat model failed: {type(exc).__name__}: {str(exc)[:200]}") from exc
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+    result = invoke_model(runnable, messages, timeout=timeout)
     if not isinstance(result, AIMessage):
         raise LLMInvalidOutput(f"the chat model returned {type(result).__name__}, not a message")
     return result
