@@ -33,6 +33,7 @@ _PROMISE = re.compile(
     r"|\bcompensat\w+\b|\bfree of charge\b|\bwaive[ds]?\b|\bguarantee[ds]?\b",
     re.IGNORECASE,
 )
+_NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|won't|non)\b[\w\s-]{0,20}$", re.IGNORECASE)
 #: Small counts ("2 of them", "within 48 hours" from the policy) read naturally without a source.
 _SMALL = frozenset(float(n) for n in range(0, 11))
 
@@ -145,8 +146,8 @@ def check_grounding(text: str, evidence: Evidence) -> GroundingReport:
                 Span(kind="number", text=m.group(0), start=m.start(), end=m.end(), reason="number not in the facts")
             )
     for m in _PROMISE.finditer(text):
-        if m.group(0).lower() in evidence.allowed_promises:
-            continue
+        if m.group(0).lower() in evidence.allowed_promises or _NEGATED.search(text[max(0, m.start() - 30) : m.start()]):
+            continue  # "are not refunded", "no discount": a refusal is not a promise
         bad.append(
             Span(kind="promise", text=m.group(0), start=m.start(), end=m.end(), reason="only a person can promise this")
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from evals.suites.answers import AnswersSuite
 from evals.suites.base import CaseResult, Suite, SuiteContext
+from evals.suites.drafts import DraftsSuite
+from evals.suites.proposals import ProposalsSuite
 from evals.suites.supplier_email import SupplierEmailSuite
 from evals.suites.triage import TriageSuite
 
@@ -13,6 +15,8 @@ SUITES: dict[str, type[Suite]] = {
     "supplier_email": SupplierEmailSuite,
     "triage": TriageSuite,
     "answers": AnswersSuite,
+    "drafts": DraftsSuite,
+    "proposals": ProposalsSuite,
 }
 
 

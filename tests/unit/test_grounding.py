@@ -47,3 +47,9 @@ def test_promises_only_a_person_can_make_are_flagged_unless_allowed() -> None:
 
 def test_small_counts_read_naturally_without_a_source() -> None:
     assert check_grounding("Please send 2 photos within 2 days.", EVIDENCE).grounded
+
+
+def test_a_refusal_is_not_a_promise() -> None:
+    text = "Shipping charges are not refunded, and we cannot offer a discount on clearance items."
+    assert not [s for s in check_grounding(text, EVIDENCE).unsupported if s.kind == "promise"]
+    assert [s.text for s in check_grounding("We will refund you.", EVIDENCE).unsupported] == ["refund"]

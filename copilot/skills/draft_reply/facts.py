@@ -22,7 +22,7 @@ from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
 __all__ = ["Gathered", "detect_intent", "gather"]
 
 _SO_REF = re.compile(r"\bS\d{5}\b", re.IGNORECASE)
-_CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}-\d{3,6}\b")
+_CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}(?:-[A-Z0-9]{2,6})*-\d{2,6}\b")  # DA-88213, AZ-PO-4471, OW-2026-118
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ("damaged", re.compile(r"\b(?:damag\w*|broken|cracked|dent\w*|scratch\w*|crushed|defect\w*)\b", re.I)),
@@ -85,13 +85,14 @@ def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
     return None
 
 
-def _orders_named(client: OdooClient, text: str) -> list[str]:
-    named = [m.upper() for m in dict.fromkeys(_SO_REF.findall(text))]
+def _orders_named(client: OdooClient, text: str) -> dict[str, str]:
+    """Order name -> how the message named it (its S number, or the customer's own PO reference)."""
+    named = {m.upper(): m.upper() for m in _SO_REF.findall(text)}
     refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))
     if refs:
         domain: list[Any] = ["|"] * (len(refs) - 1) + [("client_order_ref", "=ilike", r) for r in refs]
-        found = client.search_read("sale.order", domain, ["name"], limit=5)
-        named += [r["name"] for r in found if r["name"] not in named]
+        for row in client.search_read("sale.order", domain, ["name", "client_order_ref"], limit=5):
+            named.setdefault(row["name"], str(row["client_order_ref"]))
     return named
 
 
@@ -105,7 +106,7 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
     named = _orders_named(client, text)
     chosen: list[str] = []
     if named:
-        rows = client.search_read("sale.order", [("name", "in", named)], ["name", "partner_id"])
+        rows = client.search_read("sale.order", [("name", "in", list(named))], ["name", "partner_id"])
         partners = sorted({pid for r in rows if (pid := _id(r["partner_id"])) is not None})
         owner = {
             p["id"]: _id(p["commercial_partner_id"])
@@ -115,7 +116,7 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
         out.not_found = [n for n in named if n not in found]
         for name, owner in found.items():
             if out.commercial_id is not None and owner != out.commercial_id:
-                out.foreign.append(name)  # another customer's order: never read further
+                out.foreign.append(named[name])  # another customer's: only the customer's own words are repeated
             else:
                 chosen.append(name)
         out.unverified_customer = out.commercial_id is None and bool(chosen)
