@@ -17,6 +17,7 @@ import email.header
 import email.utils
 import re
 import unicodedata
+from collections import Counter
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
@@ -496,6 +497,11 @@ class _HTMLText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[_Frame] = []
+        # Counters kept in step with the stack, so deep nesting costs O(1) per tag, not O(depth).
+        self.hidden_open = 0
+        self.quoted_open = 0
+        self.open_tags: Counter[str] = Counter()
+        self.backgrounds: list[str] = []
         self.visible: list[str] = []
         self.quoted: list[str] = []
         self.hidden: list[str] = []
@@ -506,9 +512,9 @@ class _HTMLText(HTMLParser):
 
     # -- state --------------------------------------------------------------------------------
     def _current(self) -> list[str]:
-        if any(f.hidden for f in self.stack):
+        if self.hidden_open:
             return self.hidden
-        if self.sticky_quote or any(f.quoted for f in self.stack):
+        if self.sticky_quote or self.quoted_open:
             return self.quoted
         return self.visible
 
@@ -546,6 +552,11 @@ class _HTMLText(HTMLParser):
         if hidden and hidden not in self.reasons:
             self.reasons.append(hidden)
         self.stack.append(_Frame(tag, hidden, quoted, color, background))
+        self.hidden_open += bool(hidden)
+        self.quoted_open += bool(quoted)
+        self.open_tags[tag] += 1
+        if background:
+            self.backgrounds.append(background)
         if tag == "pre":
             self.pre_depth += 1
         if tag == "li":
@@ -567,15 +578,20 @@ class _HTMLText(HTMLParser):
             return
         if self.skip_depth or tag in _VOID_TAGS:
             return
-        if not any(f.tag == tag for f in self.stack):
+        if not self.open_tags[tag]:
             return  # stray end tag
         if tag in _BLOCK_TAGS:  # list items only start a line, so lists stay tight
             self._newline()
         while self.stack:
             frame = self.stack.pop()
+            self.hidden_open -= bool(frame.hidden)
+            self.quoted_open -= bool(frame.quoted)
+            self.open_tags[frame.tag] -= 1
+            if frame.background:
+                self.backgrounds.pop()
             if frame.tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
-            if frame.hidden and not any(f.hidden for f in self.stack):
+            if frame.hidden and not self.hidden_open:
                 self.hidden.append("\n")  # keep separately hidden snippets apart
             if frame.tag == tag:
                 break
@@ -594,7 +610,7 @@ class _HTMLText(HTMLParser):
         background = style.get("background-color") or style.get("background") or attributes.get("bgcolor")
         if background:
             background = background.split()[0]
-        inherited_bg = next((f.background for f in reversed(self.stack) if f.background), None)
+        inherited_bg = self.backgrounds[-1] if self.backgrounds else None
         effective_bg = background or inherited_bg
         if "hidden" in attributes:
             return "hidden attribute", color, background

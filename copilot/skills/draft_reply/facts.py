@@ -39,6 +39,8 @@ _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         re.compile(r"\b(?:where|status|when|eta|track\w*|ship\w*|deliver\w*|arriv\w*|late|still waiting)\b", re.I),
     ),
 )
+#: A customer names a few orders; a flood of references is not read (one Odoo query stays small).
+_MAX_REFS = 10
 _PICKING_FIELDS = ["name", "state", "scheduled_date", "date_done", "origin", "picking_type_id"]
 
 
@@ -67,7 +69,7 @@ class Gathered:
     not_found: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     ambiguous: list[Ref] = field(default_factory=list)
-    unverified_customer: bool = False
+    unidentified: list[str] = field(default_factory=list)
 
 
 def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
@@ -87,8 +89,8 @@ def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
 
 def _orders_named(client: OdooClient, text: str) -> dict[str, str]:
     """Order name -> how the message named it (its S number, or the customer's own PO reference)."""
-    named = {m.upper(): m.upper() for m in _SO_REF.findall(text)}
-    refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))
+    named = {m.upper(): m.upper() for m in list(dict.fromkeys(_SO_REF.findall(text)))[:_MAX_REFS]}
+    refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))[:_MAX_REFS]
     if refs:
         domain: list[Any] = ["|"] * (len(refs) - 1) + [("client_order_ref", "=ilike", r) for r in refs]
         for row in client.search_read("sale.order", domain, ["name", "client_order_ref"], limit=5):
@@ -115,11 +117,12 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
         found = {r["name"]: owner.get(_id(r["partner_id"]) or 0) for r in rows}
         out.not_found = [n for n in named if n not in found]
         for name, owner in found.items():
-            if out.commercial_id is not None and owner != out.commercial_id:
+            if out.commercial_id is None:
+                out.unidentified.append(named[name])  # nobody to check the order against: read nothing
+            elif owner != out.commercial_id:
                 out.foreign.append(named[name])  # another customer's: only the customer's own words are repeated
             else:
                 chosen.append(name)
-        out.unverified_customer = out.commercial_id is None and bool(chosen)
     elif out.commercial_id is not None:
         rows = client.search_read(
             "sale.order",

@@ -51,9 +51,18 @@ def compile_po_pattern(pattern: str | re.Pattern[str] | None) -> re.Pattern[str]
     return re.compile(pattern or DEFAULT_PO_PATTERN, re.IGNORECASE)
 
 
+#: A real email names a handful of POs; beyond this the rest are ignored (a flood is an attack, not a request).
+MAX_PO_REFS = 25
+
+
 def find_po_refs(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """PO references in ``text``, upper case, first occurrence order."""
-    return list(dict.fromkeys(m.group(0).upper() for m in pattern.finditer(text or "")))
+    """PO references in ``text``, upper case, first occurrence order (at most ``MAX_PO_REFS``)."""
+    found: dict[str, None] = {}
+    for m in pattern.finditer(text or ""):
+        found.setdefault(m.group(0).upper(), None)
+        if len(found) >= MAX_PO_REFS:
+            break
+    return list(found)
 
 
 def product_codes(text: str) -> list[str]:
