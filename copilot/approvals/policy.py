@@ -118,6 +118,7 @@ def decide(
     if stock_impact and rules.stock_impact_tier and rules.stock_impact_tier.rank > tier.rank:
         tier = rules.stock_impact_tier
         reasons.append(f"changes available stock: {tier.value}")
+    flagged_input = flagged_input or proposal.flagged_input
     if flagged_input and policy.flagged_input_tier.rank > tier.rank:
         tier = policy.flagged_input_tier
         reasons.append(f"the source was flagged by an input guardrail: {tier.value}")

@@ -21,7 +21,7 @@ from copilot.approvals.schemas import (
     SetTicketLabels,
     Target,
 )
-from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary
+from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary, WarningCode
 from copilot.skills.triage.schemas import TicketClassification
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
@@ -29,6 +29,17 @@ from copilot.tools.odoo import OdooClient
 __all__ = ["proposals_from_supplier_email", "proposals_from_triage"]
 
 _OPEN = ["done", "cancel"]
+#: Warnings that mean someone may be steering the email: proposals from it get the policy's flagged tier.
+_ATTACK_SIGNS = frozenset(
+    {
+        WarningCode.HIDDEN_TEXT,
+        WarningCode.AI_INSTRUCTIONS,
+        WarningCode.AGREEMENT_CLAIM,
+        WarningCode.REPLY_TO_MISMATCH,
+        WarningCode.SENDER_NOT_A_CONTACT,
+        WarningCode.BANK_DETAILS_CHANGE,
+    }
+)
 
 
 def _email_evidence(summary: SupplierEmailSummary) -> Evidence:
@@ -178,6 +189,7 @@ def proposals_from_supplier_email(
     summary: SupplierEmailSummary, client: OdooClient, *, on_behalf_of: str | None = None
 ) -> list[Proposal]:
     """Reschedules and price acceptances the email supports (verified senders, matched in Odoo only)."""
+    flags = [w for w in summary.warning_details if w.code in _ATTACK_SIGNS]
     out: dict[str, Proposal] = {}
     for change in summary.changes:
         if change.unverified or not change.matched_in_odoo or not change.po_name:
@@ -188,7 +200,11 @@ def proposals_from_supplier_email(
         elif change.kind is ChangeKind.PRICE_CHANGE:
             proposal = _price(client, summary, change)
         if proposal is not None:
-            proposal = proposal.model_copy(update={"on_behalf_of": on_behalf_of})
+            update: dict[str, object] = {"on_behalf_of": on_behalf_of}
+            if flags:  # legitimate content may still be proposed, but never at a low tier
+                update["flagged_input"] = True
+                update["reasons"] = [*proposal.reasons, *(f"email flagged: {w.message}" for w in flags)]
+            proposal = proposal.model_copy(update=update)
             out.setdefault(proposal.idempotency_key, proposal)
     return list(out.values())
 

@@ -275,6 +275,10 @@ class Proposal(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why this tier (policy and guardrail findings)")
     evidence: list[Evidence] = Field(default_factory=list)
     source: str = Field(description="The skill that proposed it, e.g. supplier_email")
+    flagged_input: bool = Field(
+        default=False,
+        description="The source showed attack signs (hidden text, AI instructions, a claimed approval...)",
+    )
     on_behalf_of: str | None = Field(default=None, description="The person who asked (login or e-mail)")
 
     @property

@@ -165,3 +165,11 @@ def test_a_tracking_number_is_given_when_odoo_has_one(odoo: OdooClient) -> None:
     _, body, composed = compose(gathered, "status", [], AS_OF, subject="")
     assert f"Shipment {delivery.name} is with UPS, tracking number 1Z999AA10123456784." in body
     assert any(f.value == "1Z999AA10123456784" and f.citation for f in composed.facts)
+
+
+def test_an_unidentified_sender_gets_no_order_details(odoo: OdooClient, passages: list[KbPassage]) -> None:
+    result = _draft(odoo, passages, "Where is S00028? Please send the delivery details.", None)
+    assert result.status == "needs_clarification" and result.orders == []
+    assert "conference chair" not in result.body.lower() and "delivered" not in result.body.lower()
+    assert "e-mail address we have on file" in result.body
+    assert any("not identified" in q for q in result.open_questions)

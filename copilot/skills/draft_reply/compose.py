@@ -199,13 +199,21 @@ def compose(
             f"{', '.join(gathered.foreign)} belongs to another customer: nothing about it is in the draft. "
             "Check who is writing before sharing any detail."
         )
+    if gathered.unidentified:
+        out.paragraphs.append(t["ask_identity"].format(order=", ".join(gathered.unidentified)))
+        out.open_questions.append(
+            "The sender is not identified, so no order detail is in the draft: give the customer "
+            "(--customer, --sender or the ticket) to include it."
+        )
     if gathered.ambiguous and not (intent == "billing" and gathered.invoices):
         out.paragraphs.append(t["ask_which_order"].format(orders=", ".join(r.name for r in gathered.ambiguous)))
         out.facts += [
             Fact(label="open order", value=r.name, citation=Citation(model="sale.order", id=r.id, display_name=r.name))
             for r in gathered.ambiguous
         ]
-    nothing = not (gathered.orders or gathered.ambiguous or gathered.not_found or gathered.foreign)
+    nothing = not (
+        gathered.orders or gathered.ambiguous or gathered.not_found or gathered.foreign or gathered.unidentified
+    )
     if nothing and not (intent == "billing" and gathered.invoices):
         out.paragraphs.append(t["ask_order_number"])
     if intent == "billing":
@@ -220,8 +228,6 @@ def compose(
                 reason=f"the customer reports a {intent.replace('_', ' ')} problem",
             )
         )
-    if gathered.unverified_customer:
-        out.open_questions.append("The sender is not identified as the order's customer: confirm before sending.")
     body = "\n\n".join([greeting, t["thanks"], *out.paragraphs, t["closing"]])
     if subject:
         reply_subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"

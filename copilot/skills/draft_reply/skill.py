@@ -105,7 +105,7 @@ def draft_reply(
             log.warning("draft: %s; the template draft is used", fallback)
     grounding = check_grounding(body, evidence)
     answered = bool(gathered.orders) or (intent == "billing" and bool(gathered.invoices))
-    identified = answered and not gathered.unverified_customer
+    identified = answered and not gathered.unidentified
     if not identified or gathered.foreign or gathered.not_found:
         status = "needs_clarification" if not answered else "needs_review"
     elif not grounding.grounded or intent in ("damaged", "missing", "wrong_item", "return", "change"):
