@@ -6,6 +6,7 @@ from evals.suites.answers import AnswersSuite
 from evals.suites.base import CaseResult, Suite, SuiteContext
 from evals.suites.drafts import DraftsSuite
 from evals.suites.proposals import ProposalsSuite
+from evals.suites.security import SecuritySuite
 from evals.suites.supplier_email import SupplierEmailSuite
 from evals.suites.triage import TriageSuite
 
@@ -17,6 +18,7 @@ SUITES: dict[str, type[Suite]] = {
     "answers": AnswersSuite,
     "drafts": DraftsSuite,
     "proposals": ProposalsSuite,
+    "security": SecuritySuite,
 }
 
 
