@@ -677,6 +677,11 @@ _INVISIBLE = re.compile(f"[{_ZERO_WIDTH}{_BIDI}\U000e0000-\U000e007f]")
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 
 
+def strip_invisible(text: str) -> str:
+    """``text`` without zero-width, bidi and Unicode tag characters (for text that comes in outside email)."""
+    return _strip_invisible(text)[0]
+
+
 def _strip_invisible(text: str) -> tuple[str, str, list[str]]:
     """Remove zero-width, bidi and Unicode tag characters; decode tag characters (ASCII smuggling)."""
     if not text or not _INVISIBLE.search(text):

@@ -173,3 +173,8 @@ def test_an_unidentified_sender_gets_no_order_details(odoo: OdooClient, passages
     assert "conference chair" not in result.body.lower() and "delivered" not in result.body.lower()
     assert "e-mail address we have on file" in result.body
     assert any("not identified" in q for q in result.open_questions)
+
+
+def test_invisible_characters_do_not_hide_an_order_number(odoo: OdooClient, passages: list[KbPassage]) -> None:
+    result = _draft(odoo, passages, "Where is S00\u200b024?", "Gemini Furniture")
+    assert result.orders == ["S00024"]

@@ -285,10 +285,12 @@ def test_draft_po_and_multiple_vendors_are_warned() -> None:
 
 def test_reply_to_on_another_domain_is_warned() -> None:
     mail = parse_email(
-        "From: willie.burke80@example.com\nReply-To: billing@w00dcorner.example\nSubject: P00001\n\nWe confirm P00001."
+        "From: willie.burke80@example.com\nReply-To: billing@w00dcorner.example\nSubject: P00001\n\n"
+        "P00001 will now ship on December 8."
     )
     s, _ = run(mail)
     assert WarningCode.REPLY_TO_MISMATCH in s.warning_codes()
+    assert s.changes and all(c.unverified for c in s.changes)  # answers would go elsewhere: confirm first
 
 
 def test_custom_po_pattern() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
 from copilot.guardrails.grounding import GroundingReport
+from copilot.inbound_email import strip_invisible
 from copilot.prompts import PromptRef
 
 __all__ = ["DraftRequest", "Fact", "Intent", "KbPassage", "ReplyDraft", "SuggestedAction"]
@@ -26,6 +27,12 @@ class DraftRequest(BaseModel):
     customer: str | None = Field(default=None, description="Customer name or e-mail, when the agent knows it")
     sender_email: str | None = Field(default=None, description="The From address of the message")
     ticket_id: int | None = None
+
+    @field_validator("message", "subject")
+    @classmethod
+    def _visible_only(cls, value: str) -> str:
+        """ "S00\u200b024" is S00024 to a person: invisible characters never hide a reference or an instruction."""
+        return strip_invisible(value)
 
 
 class Fact(BaseModel):

@@ -237,7 +237,13 @@ def mark_unverified(
 ) -> list[DetectedChange]:
     """Flag the changes as unverified when the sender is not trusted or the email shows attack signs."""
     attack = any(
-        w.code in (WarningCode.BANK_DETAILS_CHANGE, WarningCode.AI_INSTRUCTIONS, WarningCode.PO_OTHER_VENDOR)
+        w.code
+        in (
+            WarningCode.BANK_DETAILS_CHANGE,
+            WarningCode.AI_INSTRUCTIONS,
+            WarningCode.PO_OTHER_VENDOR,
+            WarningCode.REPLY_TO_MISMATCH,  # answers would go elsewhere than the sender: a classic takeover sign
+        )
         for w in warnings
     )
     if sender.status not in ("unknown", "other_vendor") and not attack:

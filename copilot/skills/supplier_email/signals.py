@@ -134,6 +134,7 @@ _BANK = re.compile(
     re.IGNORECASE,
 )
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,4})?\b")
+_UNCHANGED = re.compile(r"\b(?:unchanged|same as (?:before|always)|as before|as usual|no change)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|never|no|unchanged)\b[^.;]{0,15}$", re.IGNORECASE)
 
 
@@ -144,19 +145,23 @@ def bank_change(text: str) -> str | None:
         if _NEGATED.search(before):
             continue
         return _sentence_around(text, match.start())
-    iban = _IBAN.search(text)
-    return _sentence_around(text, iban.start()) if iban else None
+    for iban in _IBAN.finditer(text):
+        around = text[max(0, iban.start() - 40) : iban.end() + 40]
+        if not _UNCHANGED.search(around):  # "IBAN ... (unchanged)" in a signature is not a change
+            return _sentence_around(text, iban.start())
+    return None
 
 
 _AI_ADDRESSED = re.compile(
-    r"\b(?:AI|A\.I\.)\s+(?:assistant|agent|model|system|tool)s?\b|\b(?:virtual|automated|digital)\s+(?:assistant|agent)\b"
+    r"\b(?:AI|A\.I\.)\s+(?:assistant|agent|model)s?\b|\b(?:virtual|automated|digital)\s+(?:assistant|agent)\b"
     r"|\b(?:language model|LLM|chat ?GPT|GPT-?\d|chatbot|assistant processing|AI processing)\b"
     r"|\bnote to the (?:AI|assistant|model|bot)\b",
     re.IGNORECASE,
 )
 _STRONG_INJECTION = re.compile(
     r"\bignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|preceding) (?:instructions|messages|rules)\b"
-    r"|\bdisregard (?:all |any )?(?:the )?(?:previous|prior|above|earlier)\b|\bsystem prompt\b|\byou are now\b",
+    r"|\bdisregard (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)\b"
+    r"|\bsystem prompt\b|\byou are now\b",
     re.IGNORECASE,
 )
 _WEAK_INJECTION = re.compile(

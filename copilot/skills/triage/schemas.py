@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
+from copilot.inbound_email import strip_invisible
 from copilot.prompts import PromptRef
 
 __all__ = [
@@ -113,6 +114,12 @@ class TriageInput(BaseModel):
     customer: str | None = Field(default=None, description="Customer name or e-mail, to look up their open orders")
     ticket_id: int | None = Field(default=None, description="The Odoo ticket this text belongs to")
 
+    @field_validator("subject", "body")
+    @classmethod
+    def _visible_only(cls, value: str) -> str:
+        """Invisible characters never hide a reference or an instruction from the classifier."""
+        return strip_invisible(value)
+
     @property
     def text(self) -> str:
         """Subject and body as one text."""
@@ -136,6 +143,9 @@ class TicketClassification(_Frozen):
     prompt: PromptRef | None = None
     llm_fallback_reason: str | None = None
     truncated: bool = Field(description="True when only the start of a very long text was read")
+    flagged_input: bool = Field(
+        default=False, description="The text tries to set labels or instruct an assistant: no label change is proposed"
+    )
     citations: list[Citation]
 
     def prediction(self, field: LabelField) -> FieldPrediction | None:

@@ -24,6 +24,7 @@ from copilot.errors import LLMError, OdooNotFound
 from copilot.llm_io import model_name
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, get_embedder
+from copilot.skills.supplier_email.signals import ai_instructions
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
 from copilot.skills.triage.llm_path import PROMPT_NAME, ask_llm
 from copilot.skills.triage.model import ModelNotFound, StaleModelError, TriageModel, model_root
@@ -53,6 +54,11 @@ log = logging.getLogger(__name__)
 #: When the LLM and the classifier disagree on a field, its confidence is multiplied by this.
 DISAGREEMENT_FACTOR = 0.5
 _SO_REF = re.compile(r"\bS\d{5}\b")
+#: "priority": "3", team=Returns ...: a customer does not write the helpdesk's field names.
+_LABEL_SETTING = re.compile(
+    r"[\"']?\b(?:priority|team(?:_id)?|category(?:_id)?|ticket_type(?:_id)?|stage(?:_id)?)\b[\"']?\s*[:=]\s*[\"'\w\[{]",
+    re.IGNORECASE,
+)
 _ORDER_WORDS = re.compile(r"\b(?:order|orders|delivery|deliveries|shipment|shipped|parcel|package)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _ENGLISH_WORDS = (
@@ -192,6 +198,11 @@ class Triager:
             )
         if not looks_english(text):
             reasons.append("the text does not look like English; the embedding model reads English only")
+        flagged = bool(ai_instructions(text) or _LABEL_SETTING.search(text))
+        if flagged:
+            reasons.append(
+                "the text tries to set labels or instruct an assistant (possible injection): a person decides"
+            )
         vector = self.embedder.embed([text])[0]
         predictions = self._field_predictions(vector)
         similar = self._similar(vector, exclude_id)
@@ -218,9 +229,10 @@ class Triager:
                 reasons.append(f"{p.field}: the LLM chose {p.llm_label!s} where the classifier chose {p.label!s}")
             if p.probability < self.threshold:
                 reasons.append(f"{p.field}: {p.label.name!r} at {p.probability:.2f} is below {self.threshold:.2f}")
-        return self._result(
+        result = self._result(
             predictions, similar, bool(reasons), reasons, warnings, truncated, engine=engine, fallback=fallback
         )
+        return result.model_copy(update={"flagged_input": True}) if flagged else result
 
     def _result(
         self,
@@ -497,6 +509,6 @@ def classify_ticket(item: TriageInput, triager: Triager, client: OdooClient | No
     result = result.model_copy(
         update={"orders": orders, "warnings": [*result.warnings, *warnings], "citations": citations}
     )
-    if ticket is not None:
+    if ticket is not None and not result.flagged_input:  # a text that dictates its labels gets none proposed
         result = result.model_copy(update={"proposal": _proposal(ticket, result, triager)})
     return result
