@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         default=8766, ge=0, le=65535, description="Port of the executor's webhook (0: any free port)."
     )
 
+    api_tokens: SecretStr | None = Field(
+        default=None,
+        description="HTTP API clients: 'name:token:scope1,scope2;...' (token >= 24 chars, no ':' or ';'; scopes "
+        "read, summarize, classify, draft, ask, propose or *). Unset: every /v1 call is refused (401).",
+    )
+    api_allow_anonymous: bool = Field(
+        default=False,
+        description="HTTP API: calls without an Authorization header get every scope (local testing only).",
+    )
+
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,
         description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, Azure, ...). "

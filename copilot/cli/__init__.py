@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from copilot import __version__
-from copilot.cli import _approvals, _ask, _draft, _eval, _index, _odoo, _sandbox, _summarize, _triage
+from copilot.cli import _approvals, _ask, _draft, _eval, _index, _odoo, _sandbox, _serve, _summarize, _triage
 from copilot.config import get_settings
 from copilot.errors import ConfigError, CopilotError
 
@@ -76,6 +76,7 @@ app.add_typer(_index.kb_app, name="kb")
 app.add_typer(_eval.app, name="eval")
 app.command("draft")(_draft.draft)
 app.command("ask")(_ask.ask)
+app.command("serve")(_serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,209 @@
+"""Dependencies as ``Annotated`` aliases: settings, the Odoo session, the caller, scopes, idempotency."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from channels.http.auth import ANONYMOUS, Client, Scope, TokenTable
+from channels.http.errors import IdempotentReplay
+from channels.http.idempotency import (
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    IdempotencyStore,
+    fingerprint,
+)
+from copilot.approvals import AddonBackend, ApprovalBackend, EnterpriseBackend, Policy
+from copilot.config import Settings
+from copilot.runtime import OdooSession
+from copilot.skills.triage import Triager
+from copilot.state import ConversationStore
+
+__all__ = [
+    "BackendDep",
+    "CurrentClient",
+    "Idempotency",
+    "IdempotencyDep",
+    "NowDep",
+    "OdooDep",
+    "PolicyDep",
+    "SettingsDep",
+    "StoreDep",
+    "TriagerDep",
+    "require",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from COPILOT_API_TOKENS")
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+MAX_KEY_CHARS = 255
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _odoo(request: Request) -> OdooSession:
+    return request.app.state.odoo  # type: ignore[no-any-return]
+
+
+def _policy(request: Request) -> Policy:
+    return request.app.state.policy  # type: ignore[no-any-return]
+
+
+def _store(request: Request) -> ConversationStore:
+    return request.app.state.conversations  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+OdooDep = Annotated[OdooSession, Depends(_odoo)]
+PolicyDep = Annotated[Policy, Depends(_policy)]
+
+
+def _now(odoo: OdooDep) -> datetime:
+    """ "Now" for lateness: the sandbox's recorded time, else the clock (not the session's start)."""
+    return odoo.as_of if odoo.sandbox else datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(_now)]
+StoreDep = Annotated[ConversationStore, Depends(_store)]
+
+
+def _backend(settings: SettingsDep, odoo: OdooDep) -> ApprovalBackend:
+    return EnterpriseBackend(odoo.client) if settings.approval_backend == "enterprise" else AddonBackend(odoo.client)
+
+
+BackendDep = Annotated[ApprovalBackend, Depends(_backend)]
+
+
+def _where(settings: Settings) -> tuple[str, str]:
+    """Which Odoo and database the triage model belongs to (as ``copilot triage`` names them)."""
+    if settings.sandbox:
+        from copilot.sandbox import SANDBOX_DB
+
+        return f"sandbox-{settings.sandbox_helpdesk}", SANDBOX_DB
+    return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""
+
+
+_triager_lock = threading.Lock()
+
+
+def _triager(request: Request, settings: SettingsDep, odoo: OdooDep) -> Triager:
+    """The triager, loaded on first use (it loads an embedding model) and kept in ``app.state``."""
+    state = request.app.state
+    triager: Triager | None = getattr(state, "triager", None)
+    if triager is None:
+        with _triager_lock:
+            triager = getattr(state, "triager", None)
+            if triager is None:
+                from copilot.skills.triage import load_triager
+
+                odoo_key, database = _where(settings)
+                triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=state.llm)
+                state.triager = triager
+    return triager
+
+
+TriagerDep = Annotated[Triager, Depends(_triager)]
+
+
+def _client(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Client:
+    """The caller, from its bearer token; 401 without a valid one (unless anonymous access is on)."""
+    tokens: TokenTable = request.app.state.tokens
+    if credentials is None:
+        if tokens.allow_anonymous and "authorization" not in request.headers:
+            return ANONYMOUS
+        message = "a bearer token is required" if len(tokens) else "no API token is configured (COPILOT_API_TOKENS)"
+        raise HTTPException(401, message, headers=_CHALLENGE)
+    client = tokens.find(credentials.credentials)
+    if client is None:
+        raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    request.state.client = client.name  # for logs: the client's name, never its token
+    return client
+
+
+CurrentClient = Annotated[Client, Depends(_client)]
+
+
+def require(scope: Scope) -> Callable[[Client], Client]:
+    """A dependency that lets the request through only if the caller has ``scope`` (else 403 naming it)."""
+
+    def check(client: CurrentClient) -> Client:
+        if scope not in client.scopes:
+            raise HTTPException(
+                403, {"type": "insufficient_scope", "message": f"this token lacks the scope {scope.value!r}"}
+            )
+        return client
+
+    check.__name__ = f"require_{scope.value}"
+    return check
+
+
+class Idempotency:
+    """Sends a route's response; with an ``Idempotency-Key``, stores it for replay."""
+
+    def __init__(self, store: IdempotencyStore | None = None, client: str = "", key: str | None = None) -> None:
+        self.store = store
+        self.client = client
+        self.key = key
+        self.done = False
+
+    def respond(self, content: Any, status_code: int = 200) -> JSONResponse:
+        """``content`` (a model or plain data) as JSON with ``status_code``; stored under the key if any."""
+        response = JSONResponse(jsonable_encoder(content), status_code=status_code)
+        if self.store is not None and self.key is not None:
+            self.store.complete(self.client, self.key, status_code, bytes(response.body))
+        self.done = True
+        return response
+
+
+async def _idempotency(
+    request: Request,
+    client: CurrentClient,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Replays the stored response of an earlier POST with this key and the same body (24 h)",
+        ),
+    ] = None,
+) -> AsyncIterator[Idempotency]:
+    if key is None:
+        yield Idempotency()
+        return
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
+        raise HTTPException(400, f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable characters")
+    store: IdempotencyStore = request.app.state.idempotency
+    body = await request.body()
+    print_ = fingerprint(request.method, request.url.path, body)
+    try:
+        stored = await run_in_threadpool(store.begin, client.name, key, print_)
+    except IdempotencyConflict:
+        raise HTTPException(
+            422,
+            {"type": "idempotency_key_reused", "message": "this Idempotency-Key was used with a different request"},
+        ) from None
+    except IdempotencyInProgress:
+        raise HTTPException(
+            409, {"type": "idempotency_in_progress", "message": "a request with this Idempotency-Key is running"}
+        ) from None
+    if stored is not None:
+        raise IdempotentReplay(stored.status_code, stored.body)
+    handle = Idempotency(store, client.name, key)
+    try:
+        yield handle
+    finally:
+        if not handle.done:
+            await run_in_threadpool(store.abandon, client.name, key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

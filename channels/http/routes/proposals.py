@@ -1,0 +1,75 @@
+"""Approval requests: list and read them, submit a proposal under the approval policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from channels.http.auth import Scope
+from channels.http.deps import BackendDep, IdempotencyDep, NowDep, PolicyDep, require
+from channels.http.schemas import ErrorResponse, ProposalList, ProposalSubmitted
+from copilot.approvals import Proposal, RequestRecord, RequestState, decide
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+
+
+@router.get(
+    "",
+    response_model=ProposalList,
+    summary="Approval requests, newest first",
+    dependencies=[Depends(require(Scope.READ))],
+)
+def list_proposals(
+    backend: BackendDep,
+    state: Annotated[list[RequestState] | None, Query(description="Only requests in these states")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ProposalList:
+    """The requests in Odoo with their state and outcome."""
+    rows = backend.search(states=state, limit=limit)
+    return ProposalList(data=rows, count=len(rows))
+
+
+@router.get(
+    "/{request_id}",
+    response_model=RequestRecord,
+    summary="One approval request: state, approvals, outcome",
+    responses={404: {"model": ErrorResponse, "description": "No such request"}},
+    dependencies=[Depends(require(Scope.READ))],
+)
+def get_proposal(backend: BackendDep, request_id: Annotated[int, Path(gt=0)]) -> RequestRecord:
+    """A request by its Odoo id."""
+    return backend.get(request_id)
+
+
+@router.post(
+    "",
+    response_model=ProposalSubmitted,
+    status_code=201,
+    summary="Submit a proposal: the policy decides; an approval request is created in Odoo",
+    responses={
+        200: {"model": ProposalSubmitted, "description": "The same proposal was already requested: that request"},
+        409: {"model": ErrorResponse, "description": "The action is advisory under the policy: no request"},
+    },
+    dependencies=[Depends(require(Scope.PROPOSE))],
+)
+def submit_proposal(
+    proposal: Proposal, now: NowDep, policy: PolicyDep, backend: BackendDep, idem: IdempotencyDep
+) -> JSONResponse:
+    """201 with the new request, 200 with the existing one (same idempotency key), 409 if advisory."""
+    decision = decide(policy, proposal, now=now)
+    if not decision.creates_request:
+        return idem.respond(
+            {
+                "error": {
+                    "type": "advisory",
+                    "message": f"{proposal.action_type.value} is advisory under the approval policy: "
+                    "shown only, no approval request is created",
+                },
+                "decision": decision,
+            },
+            status_code=409,
+        )
+    record = backend.submit(proposal, decision)
+    return idem.respond(ProposalSubmitted(decision=decision, request=record), 201 if record.created else 200)

@@ -1,0 +1,129 @@
+"""Request and response bodies of the HTTP API (the skills' own models are returned as they are)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from copilot.approvals import Decision, RequestRecord
+
+__all__ = [
+    "AskRequest",
+    "Check",
+    "ClassifyRequest",
+    "DraftBody",
+    "ErrorBody",
+    "ErrorResponse",
+    "Health",
+    "ProposalList",
+    "ProposalSubmitted",
+    "Readiness",
+    "SummarizeRequest",
+]
+
+MAX_EMAIL_CHARS = 2_000_000
+MAX_TEXT_CHARS = 200_000
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable ``type`` for programs, a ``message`` for people."""
+
+    type: str = Field(examples=["not_found"])
+    message: str
+    detail: list[Any] | None = Field(default=None, description="Validation errors (type validation_error only)")
+
+
+class ErrorResponse(BaseModel):
+    """Every error response of the API."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Check(BaseModel):
+    """One readiness check."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    """Readiness: every check, and the error envelope naming the failing ones (503)."""
+
+    status: Literal["ready", "not_ready"]
+    checks: list[Check]
+    failing: list[str] = Field(default_factory=list)
+    error: ErrorBody | None = None
+
+
+class SummarizeRequest(BaseModel):
+    """A supplier email: the whole RFC 822 message in ``raw``, or its ``subject``, ``from`` and ``body``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    raw: str | None = Field(default=None, max_length=MAX_EMAIL_CHARS, description="The RFC 822 message")
+    subject: str | None = Field(default=None, max_length=1_000)
+    from_: str | None = Field(default=None, alias="from", max_length=500, description="The From header")
+    body: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, description="The plain-text body")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SummarizeRequest:
+        parts = any(v is not None for v in (self.subject, self.from_, self.body))
+        if self.raw is not None and parts:
+            raise ValueError("give either raw or subject/from/body, not both")
+        if self.raw is None and self.body is None:
+            raise ValueError("give raw (the RFC 822 message) or body (with subject and from)")
+        return self
+
+
+class ClassifyRequest(BaseModel):
+    """An issue to classify: text, or an Odoo helpdesk ticket by id."""
+
+    subject: str = Field(default="", max_length=1_000)
+    body: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    customer: str | None = Field(default=None, max_length=200, description="Customer name or e-mail")
+    ticket_id: int | None = Field(default=None, gt=0, description="Classify this Odoo ticket instead of the text")
+
+    @model_validator(mode="after")
+    def _something(self) -> ClassifyRequest:
+        if self.ticket_id is None and not (self.subject.strip() or self.body.strip()):
+            raise ValueError("give subject and/or body, or ticket_id")
+        return self
+
+
+class DraftBody(BaseModel):
+    """A customer message to draft a reply to."""
+
+    message: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="The customer's text")
+    subject: str = Field(default="", max_length=1_000)
+    customer: str | None = Field(default=None, max_length=200, description="Customer name or e-mail")
+    sender_email: str | None = Field(default=None, max_length=320, description="The message's From address")
+    ticket_id: int | None = Field(default=None, gt=0)
+
+
+class AskRequest(BaseModel):
+    """A buyer's question; ``thread`` keeps a conversation (per API client)."""
+
+    question: str = Field(min_length=1, max_length=2_000, pattern=r"\S")
+    thread: str | None = Field(default=None, min_length=1, max_length=100, description="Conversation id")
+
+
+class ProposalList(BaseModel):
+    """Approval requests, newest first."""
+
+    data: list[RequestRecord]
+    count: int
+
+
+class ProposalSubmitted(BaseModel):
+    """The policy's decision and the approval request in Odoo (new: 201, existing: 200)."""
+
+    decision: Decision
+    request: RequestRecord
