@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from copilot.errors import LLMError, LLMInvalidOutput, LLMTimeout
 
-__all__ = ["call_model", "invoke_model", "is_timeout", "model_name", "parse_json_answer"]
+__all__ = ["call_model", "invoke_model", "is_timeout", "model_name", "parse_json_answer", "spotlight"]
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
@@ -114,3 +114,8 @@ def model_name(llm: BaseChatModel) -> str:
         if isinstance(value, str) and value:
             return value
     return type(llm).__name__
+
+
+def spotlight(text: str, tag: str) -> str:
+    """``text`` with anything imitating the ``<tag>`` delimiters neutralised, ready to enclose in them."""
+    return re.sub(rf"</?\s*{re.escape(tag)}[^>]*>", "[tag removed]", text, flags=re.IGNORECASE)

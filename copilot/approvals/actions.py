@@ -80,9 +80,12 @@ def odoo_datetime(value: datetime) -> str:
     return v.odoo_datetime(value)
 
 
-def _same_instant(value: Any, expected: datetime) -> bool:
-    found = v.when(value)
-    return found is not None and abs((found - v.when(odoo_datetime(expected))).total_seconds()) < 1  # type: ignore[operator]
+def _holds_instant(client: OdooClient, model: str, rid: int, field: str, expected: datetime) -> bool:
+    """Whether ``model[rid].field`` is ``expected`` (to the second): how a date action shows it ran."""
+    rows = client.read(model, [rid], [field])
+    found = v.when(rows[0].get(field)) if rows else None
+    wanted = v.when(odoo_datetime(expected))
+    return found is not None and wanted is not None and abs((found - wanted).total_seconds()) < 1
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,7 @@ def _po_line_date(client: OdooClient, p: RescheduleOrderLine, _: Proposal) -> st
 
 
 def _po_line_date_applied(client: OdooClient, p: RescheduleOrderLine, _: Proposal) -> bool:
-    return _same_instant(
-        _read_one(client, "purchase.order.line", p.line_id, ["date_planned"]).get("date_planned"), p.new_date
-    )
+    return _holds_instant(client, "purchase.order.line", p.line_id, "date_planned", p.new_date)
 
 
 def _receipt_date(client: OdooClient, p: RescheduleReceipt, _: Proposal) -> str:
@@ -130,9 +131,7 @@ def _receipt_date(client: OdooClient, p: RescheduleReceipt, _: Proposal) -> str:
 
 
 def _receipt_date_applied(client: OdooClient, p: RescheduleReceipt, _: Proposal) -> bool:
-    return _same_instant(
-        _read_one(client, "stock.picking", p.picking_id, ["scheduled_date"]).get("scheduled_date"), p.new_date
-    )
+    return _holds_instant(client, "stock.picking", p.picking_id, "scheduled_date", p.new_date)
 
 
 def _price(client: OdooClient, p: AcceptPriceChange, _: Proposal) -> str:
@@ -161,9 +160,7 @@ def _commitment(client: OdooClient, p: ChangeSaleCommitment, _: Proposal) -> str
 
 
 def _commitment_applied(client: OdooClient, p: ChangeSaleCommitment, _: Proposal) -> bool:
-    return _same_instant(
-        _read_one(client, "sale.order", p.so_id, ["commitment_date"]).get("commitment_date"), p.new_date
-    )
+    return _holds_instant(client, "sale.order", p.so_id, "commitment_date", p.new_date)
 
 
 def _labels(client: OdooClient, p: SetTicketLabels, _: Proposal) -> str:

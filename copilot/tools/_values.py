@@ -60,3 +60,8 @@ def currency(value: Any) -> str:
     """The currency code of a ``currency_id`` many2one (``USD``)."""
     r = ref(value)
     return r.name if r else ""
+
+
+#: A sale order name (S00024) and a purchase order name (P00009) as Odoo numbers them by default.
+SO_REF = re.compile(r"\bS\d{5}\b", re.IGNORECASE)
+PO_REF = re.compile(r"\bP\d{5}\b", re.IGNORECASE)

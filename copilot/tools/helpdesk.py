@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 TICKET_MODEL = "helpdesk.ticket"
-_SO_REF = re.compile(r"\bS\d{5}\b")
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -214,7 +213,10 @@ def get_tickets(
         where = ["&", ("id", "in", list(ids)), *where] if where else [("id", "in", list(ids))]
     rows = client.search_read(TICKET_MODEL, where, schema.ticket_fields(), order="id asc", limit=limit)
     texts = {row["id"]: (v.text(row["name"]) or "", _text(row["description"])) for row in rows}
-    refs = {tid: list(dict.fromkeys(_SO_REF.findall(f"{subject} {body}"))) for tid, (subject, body) in texts.items()}
+    refs = {
+        tid: list(dict.fromkeys(m.upper() for m in v.SO_REF.findall(f"{subject} {body}")))
+        for tid, (subject, body) in texts.items()
+    }
     mentioned = {name for names in refs.values() for name in names}
     orders: dict[str, Ref] = {}
     if mentioned:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 from typing import Any
 
 from copilot.sandbox import RECORDED_AT
 from copilot.skills.answer import answer_question
+from copilot.tools._values import PO_REF
 from evals.schema import EvalCase
 from evals.suites.base import CaseResult, SuiteContext
 
 __all__ = ["AnswersSuite"]
-
-_PO = re.compile(r"\bP\d{5}\b")
 
 
 class AnswersSuite:
@@ -40,8 +38,8 @@ class AnswersSuite:
         text = answer.text
         for example in answer.can_answer:  # "what it can answer" lists example questions, not facts
             text = text.replace(example, " ")
-        named = sorted(set(_PO.findall(text)))
-        asked = set(_PO.findall(case.input["question"]))
+        named = sorted(set(PO_REF.findall(text)))
+        asked = set(PO_REF.findall(case.input["question"]))
         return {
             "text": answer.text,
             "intent": str(answer.intent),

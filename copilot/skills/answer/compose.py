@@ -49,7 +49,6 @@ TEMPLATES = "answer_templates"
 OPEN_STATES = ("draft", "sent", "to approve", "purchase", "done")
 MAX_LINES_LISTED = 6
 MAX_PRODUCTS = 5
-_PO_REF = re.compile(r"\bP\d{5}\b", re.IGNORECASE)
 _CODE = re.compile(r"^\[(?P<code>[^\]]+)\]\s*(?P<name>.*)$")
 
 
@@ -223,7 +222,7 @@ def _one_po(client: OdooClient, order: PurchaseOrderStatus, *, as_of: datetime, 
     if emails:
         last = emails[-1]
         out.fact(f"{order.name} latest supplier email", last.subject or "", last.citation)
-        others = sorted({m.group(0).upper() for m in _PO_REF.finditer(last.subject or "")} - {order.name.upper()})
+        others = sorted({m.group(0).upper() for m in v.PO_REF.finditer(last.subject or "")} - {order.name.upper()})
         for other in get_purchase_orders(client, others) if others else []:  # "Re: P00004 / P00007": cite both
             out.add_evidence(other)
             out.cite(*other.citations)

@@ -18,7 +18,7 @@ from copilot.tools.schemas import Ref
 
 __all__ = ["Routed", "ThreadContext", "Vocabulary", "load_vocabulary", "route"]
 
-PO_REF = re.compile(r"\bP\d{5}\b", re.IGNORECASE)
+PO_REF = v.PO_REF
 _CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\d[A-Z0-9]*\b", re.IGNORECASE)
 _NOT_CODES = re.compile(r"^(?:[PS]\d{5}|HT\d{5}|\d+)$", re.IGNORECASE)
 

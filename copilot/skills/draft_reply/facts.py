@@ -8,6 +8,7 @@ why. Every fact keeps its citation.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,6 @@ from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
 
 __all__ = ["Gathered", "detect_intent", "gather"]
 
-_SO_REF = re.compile(r"\bS\d{5}\b", re.IGNORECASE)
 _CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}(?:-[A-Z0-9]{2,6})*-\d{2,6}\b")  # DA-88213, AZ-PO-4471, OW-2026-118
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
@@ -47,6 +47,20 @@ _PICKING_FIELDS = ["name", "state", "scheduled_date", "date_done", "origin", "pi
 def _id(value: Any) -> int | None:
     ref = v.ref(value)
     return ref.id if ref else None
+
+
+_PICKING_FIELDS_BY_CLIENT: weakref.WeakKeyDictionary[OdooClient, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _picking_fields(client: OdooClient) -> list[str]:
+    """The picking fields to read; the tracking ones when Odoo's delivery app has them (asked once per client)."""
+    fields = _PICKING_FIELDS_BY_CLIENT.get(client)
+    if fields is None:
+        fields = list(_PICKING_FIELDS)
+        if "carrier_tracking_ref" in client.fields_get("stock.picking", ["type"]):
+            fields += ["carrier_tracking_ref", "carrier_id"]
+        _PICKING_FIELDS_BY_CLIENT[client] = fields
+    return fields
 
 
 def detect_intent(text: str) -> Intent:
@@ -89,7 +103,7 @@ def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
 
 def _orders_named(client: OdooClient, text: str) -> dict[str, str]:
     """Order name -> how the message named it (its S number, or the customer's own PO reference)."""
-    named = {m.upper(): m.upper() for m in list(dict.fromkeys(_SO_REF.findall(text)))[:_MAX_REFS]}
+    named = {m.upper(): m.upper() for m in list(dict.fromkeys(v.SO_REF.findall(text)))[:_MAX_REFS]}
     refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))[:_MAX_REFS]
     if refs:
         domain: list[Any] = ["|"] * (len(refs) - 1) + [("client_order_ref", "=ilike", r) for r in refs]
@@ -147,9 +161,7 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
     picking_ids = {d.id for o in out.orders for d in o.deliveries}
     picking_ids |= {m.picking.id for o in out.orders for ln in o.lines for m in ln.incoming if m.picking}
     if picking_ids:
-        fields = list(_PICKING_FIELDS)
-        if "carrier_tracking_ref" in client.fields_get("stock.picking", ["type"]):  # Odoo's delivery app installed
-            fields += ["carrier_tracking_ref", "carrier_id"]
+        fields = _picking_fields(client)
         out.pickings = {p["id"]: p for p in client.read("stock.picking", sorted(picking_ids), fields)}
     if intent == "billing" and (out.orders or out.commercial_id is not None):
         domain: list[Any] = [("move_type", "=", "out_invoice"), ("state", "=", "posted")]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.llm_io import call_model, parse_json_answer
+from copilot.llm_io import call_model, parse_json_answer, spotlight
 from copilot.prompts import VersionedPrompt
 from copilot.skills.draft_reply.schemas import Fact, KbPassage
 
@@ -32,7 +31,7 @@ class LLMDraft(BaseModel):
 
 
 def _spotlight(text: str) -> str:
-    return re.sub(r"</?\s*untrusted_message[^>]*>", "[tag removed]", text, flags=re.IGNORECASE)
+    return spotlight(text, "untrusted_message")
 
 
 def write_with_llm(

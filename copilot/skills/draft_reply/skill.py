@@ -11,7 +11,9 @@ identified order of the writing customer. Nothing is sent and nothing is written
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -42,14 +44,28 @@ _QUERY = {
 }
 
 
-def knowledge_passages(settings: Settings, query: str, *, k: int = 3) -> list[KbPassage]:
-    """Policy passages for ``query``; the shipped sample knowledge base is indexed on first use."""
+_KNOWLEDGE: dict[tuple[str, str], Any] = {}
+_KNOWLEDGE_LOCK = threading.Lock()
+
+
+def _knowledge_base(settings: Settings) -> Any:
+    """The knowledge base of these settings, opened (and filled with the sample if empty) once per process."""
     from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
 
-    kb = KnowledgeBase(VectorStore.from_settings(settings))
-    if kb.count() == 0:
-        log.info("draft: the knowledge base is empty; indexing the sample knowledge base")
-        index_folder(sample_kb_path(), kb)
+    key = (str(settings.data_dir), str(settings.chroma_url or ""))
+    with _KNOWLEDGE_LOCK:
+        if key not in _KNOWLEDGE:
+            kb = KnowledgeBase(VectorStore.from_settings(settings))
+            if kb.count() == 0:
+                log.info("draft: the knowledge base is empty; indexing the sample knowledge base")
+                index_folder(sample_kb_path(), kb)
+            _KNOWLEDGE[key] = kb
+        return _KNOWLEDGE[key]
+
+
+def knowledge_passages(settings: Settings, query: str, *, k: int = 3) -> list[KbPassage]:
+    """Policy passages for ``query``; the shipped sample knowledge base is indexed on first use."""
+    kb = _knowledge_base(settings)
     return [
         KbPassage(source=h.source, heading=h.heading or None, text=h.text, score=round(h.score, 4), citation=h.citation)
         for h in kb.search(query, k=k)

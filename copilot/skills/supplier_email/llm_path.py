@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import LLMError, LLMInvalidOutput
 from copilot.inbound_email import InboundEmail
-from copilot.llm_io import call_model, model_name, parse_json_answer
+from copilot.llm_io import call_model, model_name, parse_json_answer, spotlight
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.skills.supplier_email.compare import match_line
 from copilot.skills.supplier_email.extract import Extraction
@@ -72,8 +72,7 @@ class LLMAnswer(BaseModel):
 
 # -- messages ------------------------------------------------------------------------------------
 def _spotlight(text: str) -> str:
-    """Neutralise anything in the email that imitates our delimiters."""
-    return re.sub(r"</?\s*untrusted_email[^>]*>", "[tag removed]", text, flags=re.IGNORECASE)
+    return spotlight(text, "untrusted_email")
 
 
 def _facts_json(facts: OdooFacts, result: SupplierEmailSummary) -> str:

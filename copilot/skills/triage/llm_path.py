@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import LLMInvalidOutput
-from copilot.llm_io import call_model, parse_json_answer
+from copilot.llm_io import call_model, parse_json_answer, spotlight
 from copilot.prompts import VersionedPrompt
 from copilot.skills.triage.labels import TriageLabels, describe
 from copilot.skills.triage.schemas import FIELDS, Label, LabelField, SimilarTicket
@@ -37,7 +36,7 @@ class LLMLabels(BaseModel):
 
 
 def _spotlight(text: str) -> str:
-    return re.sub(r"</?\s*untrusted_issue[^>]*>", "[tag removed]", text, flags=re.IGNORECASE)
+    return spotlight(text, "untrusted_issue")
 
 
 def _allowed_json(labels: TriageLabels) -> str:

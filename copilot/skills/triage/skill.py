@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 #: When the LLM and the classifier disagree on a field, its confidence is multiplied by this.
 DISAGREEMENT_FACTOR = 0.5
-_SO_REF = re.compile(r"\bS\d{5}\b")
 #: "priority": "3", team=Returns ...: a customer does not write the helpdesk's field names.
 _LABEL_SETTING = re.compile(
     r"[\"']?\b(?:priority|team(?:_id)?|category(?:_id)?|ticket_type(?:_id)?|stage(?:_id)?)\b[\"']?\s*[:=]\s*[\"'\w\[{]",
@@ -403,7 +402,7 @@ def _orders(
     client: OdooClient, text: str, ticket: Ticket | None, customer: str | None
 ) -> tuple[list[OpenOrder], list[str]]:
     """The orders the text is about: the ones it names, else the customer's open ones (one round trip)."""
-    named = list(dict.fromkeys(_SO_REF.findall(text)))
+    named = list(dict.fromkeys(m.upper() for m in v.SO_REF.findall(text)))
     if not named and not _ORDER_WORDS.search(text):
         return [], []
     partner_id, partner_name = _customer_id(client, ticket, customer)
