@@ -95,6 +95,72 @@ class Settings(BaseSettings):
         description="HTTP API: calls without an Authorization header get every scope (local testing only).",
     )
 
+    webhook_secrets: SecretStr | None = Field(
+        default=None,
+        description="Inbound webhooks (POST /v1/webhooks/{source}): 'source:secret;...' (secret >= 24 chars). "
+        "Each call is signed with HMAC-SHA256 over '<timestamp>.<body>'. Unset: every webhook is refused (401).",
+    )
+    webhook_tolerance: int = Field(
+        default=300, ge=10, le=3600, description="Seconds a signed webhook or Slack request stays valid."
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-...). Unset: the Slack app is not mounted."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Slack signing secret; every request to /slack/events is verified with it."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="Slack app-level token (xapp-...) for Socket Mode instead of HTTP (optional)."
+    )
+    slack_api_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://slack.com/api/"), description="Slack Web API base URL (tests point it at a fake)."
+    )
+    slack_buyer_channel: str | None = Field(
+        default=None,
+        description="Slack channel for supplier-email summaries whose buyer has no Slack account (e.g. #purchasing).",
+    )
+    slack_support_channel: str | None = Field(
+        default=None, description="Slack channel where drafts for customer emails are posted (e.g. #customer-service)."
+    )
+
+    imap_host: str | None = Field(default=None, description="IMAP server of the shared mailbox. Unset: no poller.")
+    imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993 TLS, 143 plain/STARTTLS).")
+    imap_tls: Literal["ssl", "starttls", "none"] = Field(
+        default="ssl", description="IMAP transport security ('none' only on loopback)."
+    )
+    imap_user: str | None = Field(default=None, description="IMAP login of the shared mailbox.")
+    imap_password: SecretStr | None = Field(default=None, description="Its password.")
+    imap_folder: str = Field(default="INBOX", description="Folder the poller reads.")
+    imap_poll_interval: float = Field(
+        default=60.0, gt=0, le=3600, description="Seconds between polls when the server has no IDLE."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for answers by email. Unset: none sent.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_tls: Literal["ssl", "starttls", "none"] = Field(default="starttls", description="SMTP transport security.")
+    smtp_user: str | None = Field(default=None, description="SMTP login (unset: no authentication).")
+    smtp_password: SecretStr | None = Field(default=None, description="Its password.")
+    mail_from: str | None = Field(
+        default=None, description="From address of the copilot's email answers (default: the IMAP user)."
+    )
+    internal_domains: str | None = Field(
+        default=None,
+        description="Comma-separated email domains of the company's own staff: their emails are questions "
+        "to answer, not supplier or customer mail (e.g. 'example.com').",
+    )
+
+    roles_file: Path | None = Field(
+        default=None,
+        description="YAML mapping people (email or Odoo login) to roles: customer_service, buyer, manager, "
+        "evaluator. Unset: roles come from the Odoo user's apps (sales, purchase, approver) only.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=30, ge=1, le=10_000, description="Requests one user may make per minute on one channel."
+    )
+    audit_enabled: bool = Field(
+        default=True, description="Write a tamper-evident, PII-redacted audit record for every request."
+    )
+
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,
         description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, Azure, ...). "

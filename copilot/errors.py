@@ -16,7 +16,9 @@ configuration and programming mistakes do not, so catching ``CopilotError`` neve
     │   └── LLMInvalidOutput         not JSON, not the schema, or contradicted by Odoo
     ├── EmailParseError              an email that cannot be read at all
     ├── GuardrailViolation
-    └── ApprovalError
+    ├── ApprovalError
+    ├── AccessDenied                 the person's role may not use this skill, or no readable company
+    └── RateLimited                  too many requests from one person on one channel
 
     ConfigError (a ValueError)       a bad setting; raised at start-up, names the variable
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccessDenied",
     "ApprovalError",
     "ConfigError",
     "CopilotError",
@@ -41,6 +44,7 @@ __all__ = [
     "OdooNotFound",
     "OdooServerError",
     "OdooUnavailable",
+    "RateLimited",
 ]
 
 
@@ -116,6 +120,18 @@ class GuardrailViolation(CopilotError):
 
 class ApprovalError(CopilotError):
     """An approval request could not be created or executed."""
+
+
+class AccessDenied(CopilotError):
+    """The person's role may not use this skill or tool, or sees no company the copilot can read."""
+
+
+class RateLimited(CopilotError):
+    """Too many requests from one person on one channel; ``retry_after`` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConfigError(ValueError):

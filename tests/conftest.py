@@ -83,3 +83,17 @@ def vcr_config() -> dict[str, Any]:
         "filter_headers": ["authorization", "cookie", "set-cookie", "x-api-key"],
         "decode_compressed_response": True,
     }
+
+
+# -- Slack's Web API, stood in for by a recording local server -----------------------------------------
+@pytest.fixture
+def slack_api() -> Iterator[Any]:
+    """A recording stand-in for Slack's Web API with two members: a buyer and a customer-service agent."""
+    from tests.fakes.slack_api import FakeSlackAPI, SlackUser
+
+    users = [
+        SlackUser("UBUYER", "buyer@example.com", "Mitchell Admin"),
+        SlackUser("UAGENT", "agent@example.com", "Marc Demo"),
+    ]
+    with FakeSlackAPI(users=users) as api:
+        yield api

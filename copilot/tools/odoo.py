@@ -18,7 +18,9 @@ import socket
 import threading
 import time
 import urllib.error
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -46,6 +48,8 @@ __all__ = [
     "OdooRPCTransport",
     "OdooTransport",
     "check_allowed",
+    "company_scope",
+    "current_company_scope",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,6 +136,25 @@ def _map_rpc_error(exc: odoorpc.error.RPCError, model: str | None, method: str |
     return kind(message, model=model, method=method, odoo_error=name or None)
 
 
+#: The companies the current request may see (``None``: whatever the copilot's Odoo user sees).
+_company_scope: ContextVar[tuple[int, ...] | None] = ContextVar("odoo_company_scope", default=None)
+
+
+@contextmanager
+def company_scope(company_ids: Sequence[int] | None) -> Iterator[None]:
+    """Every Odoo call inside sends ``allowed_company_ids``: Odoo's multi-company rules hide other companies."""
+    token = _company_scope.set(tuple(company_ids) if company_ids is not None else None)
+    try:
+        yield
+    finally:
+        _company_scope.reset(token)
+
+
+def current_company_scope() -> tuple[int, ...] | None:
+    """The companies of the enclosing ``company_scope`` (``None`` outside one)."""
+    return _company_scope.get()
+
+
 class OdooRPCTransport:
     """``OdooTransport`` over odoorpc (JSON-RPC on ``/jsonrpc``), the protocol Odoo 10-18 speak."""
 
@@ -177,6 +200,9 @@ class OdooRPCTransport:
         assert self._odoo is not None
         if self._user_context and "context" not in kwargs:  # as odoorpc's model proxy: user's lang and tz
             kwargs = {**kwargs, "context": dict(self._odoo.env.context)}
+        scope = _company_scope.get()
+        if scope is not None:  # the request's companies, enforced by Odoo's record rules
+            kwargs = {**kwargs, "context": {**(kwargs.get("context") or {}), "allowed_company_ids": list(scope)}}
         try:
             return self._odoo.execute_kw(model, method, args, kwargs)
         except odoorpc.error.RPCError as exc:
@@ -211,6 +237,7 @@ class OdooClient:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._logged_in = False
+        self._uid = 0
         self.description = description
         #: Number of calls sent to Odoo (login excluded); tools promise a bound on it.
         self.round_trips = 0
@@ -265,10 +292,16 @@ class OdooClient:
         self.round_trips += 1
         return result
 
+    @property
+    def uid(self) -> int:
+        """The logged-in user's id (logs in on first use)."""
+        self._ensure_login()
+        return self._uid
+
     def _ensure_login(self) -> None:
         with self._lock:
             if not self._logged_in:
-                self._with_retries(self._transport.login, what="login", retry_any=True)
+                self._uid = int(self._with_retries(self._transport.login, what="login", retry_any=True) or 0)
                 self._logged_in = True
 
     def _with_retries(self, call: Callable[[], T], *, what: str, retry_any: bool) -> T:

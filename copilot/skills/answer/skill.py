@@ -9,6 +9,7 @@ follow-up say "it", "that PO" or "the vendor".
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
@@ -122,11 +123,14 @@ def _llm_answer(
     context: ThreadContext,
     fallback: Answer,
     max_steps: int | None,
+    allowed_tools: Collection[str] | None = None,
 ) -> Answer:
     prompt = load_prompt(PROMPT_NAME)
     context_text = _context_text(context)
     messages = build_messages(prompt, question=question, context=context_text, today=as_of.date().isoformat())
     tools = build_tools(client, as_of=lambda: as_of)
+    if allowed_tools is not None:  # the asker's role decides which read-only tools the model may call
+        tools = [t for t in tools if t.name in allowed_tools]
     limits: dict = {}
     if settings is not None:
         limits = {"token_budget": settings.llm_max_tokens * 4, "deadline": settings.llm_deadline}
@@ -179,6 +183,7 @@ def answer_question(
     store: ConversationStore | None = None,
     as_of: datetime | None = None,
     max_steps: int | None = None,
+    allowed_tools: Collection[str] | None = None,
 ) -> Answer:
     """Answer a buyer's question from Odoo, with citations; with ``thread`` and ``store``, remember the turn.
 
@@ -202,6 +207,7 @@ def answer_question(
             context=context,
             fallback=result,
             max_steps=max_steps,
+            allowed_tools=allowed_tools,
         )
     if store is not None and thread:
         store.append(

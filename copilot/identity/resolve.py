@@ -1,0 +1,204 @@
+"""Map a channel identity (an email address) to an Odoo user, a role and the companies they may see.
+
+The role comes from the roles file when it names the person (``COPILOT_ROLES_FILE``), otherwise from
+the Odoo user's apps as Odoo shows them on the user form (``fields_get`` of ``res.users``): the
+"Copilot approver" group or an Administrator level in Purchase or Sales makes a manager, a Purchase
+user a buyer, a Sales user customer service. Portal and archived users, and people without an Odoo
+user, get no role: they may use nothing. Answers are cached for a few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.errors import ConfigError, OdooError
+from copilot.identity.actor import Actor, Channel, Role
+from copilot.tools.odoo import OdooClient
+
+__all__ = ["IdentityResolver", "RoleEntry", "RolesFile", "load_roles_file"]
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 300.0
+
+
+class RoleEntry(BaseModel):
+    """One person in the roles file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    companies: list[int] | None = Field(default=None, description="Restrict to these company ids")
+
+
+class RolesFile(BaseModel):
+    """``people``: email address or Odoo login -> role (or ``{role, companies}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    people: dict[str, RoleEntry] = Field(default_factory=dict)
+
+    def entry(self, *keys: str | None) -> RoleEntry | None:
+        """The first entry matching one of ``keys`` (case-insensitive)."""
+        table = {k.lower(): v for k, v in self.people.items()}
+        for key in keys:
+            if key and key.lower() in table:
+                return table[key.lower()]
+        return None
+
+
+def load_roles_file(path: Path | None) -> RolesFile:
+    """Read and validate the roles file; a broken file raises ``ConfigError`` naming the problem."""
+    if path is None:
+        return RolesFile()
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"COPILOT_ROLES_FILE: cannot read {path}: {exc}") from None
+    if isinstance(raw, dict) and isinstance(raw.get("people"), dict):
+        raw["people"] = {k: ({"role": v} if isinstance(v, str) else v) for k, v in raw["people"].items()}
+    try:
+        return RolesFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"COPILOT_ROLES_FILE: {where}: {first['msg']}") from None
+
+
+class _OdooUser(BaseModel):
+    id: int
+    login: str
+    name: str | None = None
+    company_ids: tuple[int, ...] = ()
+    role: Role | None = None
+
+
+class IdentityResolver:
+    """Resolve people to ``Actor`` through the copilot's read-only Odoo client (cached per email)."""
+
+    def __init__(self, client: OdooClient, roles: RolesFile | None = None, *, ttl: float = CACHE_SECONDS) -> None:
+        self.client = client
+        self.roles = roles or RolesFile()
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, _OdooUser | None]] = {}
+        self._lock = threading.Lock()
+        self._group_fields: dict[str, str] | None = None
+        self._copilot_companies: tuple[int, ...] | None = None
+
+    def resolve(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Actor:
+        """The actor for a person on ``channel``; unknown people get an actor without role (allowed nothing)."""
+        user = self._user(email) if email else None
+        entry = self.roles.entry(email, user.login if user else None)
+        role = entry.role if entry else (user.role if user else None)
+        companies = self._companies(user, entry)
+        return Actor(
+            channel=channel,
+            external_id=external_id,
+            email=email,
+            name=name or (user.name if user else None),
+            odoo_user_id=user.id if user else None,
+            role=role if (user is not None or entry is not None) else None,
+            company_ids=companies,
+        )
+
+    # -- companies ------------------------------------------------------------------------------
+    def copilot_companies(self) -> tuple[int, ...]:
+        """Companies the copilot's own Odoo user may read (the outer bound of every scope)."""
+        if self._copilot_companies is None:
+            uid = self.client.uid
+            rows = self.client.read("res.users", [uid], ["company_ids"]) if uid else []
+            self._copilot_companies = tuple(rows[0]["company_ids"]) if rows else ()
+        return self._copilot_companies
+
+    def _companies(self, user: _OdooUser | None, entry: RoleEntry | None) -> tuple[int, ...] | None:
+        wanted: tuple[int, ...] | None = None
+        if user is not None and user.company_ids:
+            wanted = user.company_ids
+        if entry is not None and entry.companies is not None:
+            wanted = tuple(c for c in entry.companies if wanted is None or c in wanted)
+        if wanted is None:
+            return None
+        try:
+            bound = self.copilot_companies()
+        except OdooError:
+            bound = ()
+        return tuple(c for c in wanted if not bound or c in bound)
+
+    # -- Odoo users -----------------------------------------------------------------------------
+    def _user(self, email: str) -> _OdooUser | None:
+        key = email.strip().lower()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and now - hit[0] < self._ttl:
+                return hit[1]
+        try:
+            user = self._lookup(key)
+        except OdooError as exc:
+            log.warning("could not look up the Odoo user of a %s address: %s", key.rsplit("@", 1)[-1], exc)
+            return None
+        with self._lock:
+            self._cache[key] = (now, user)
+        return user
+
+    def _lookup(self, email: str) -> _OdooUser | None:
+        fields = ["login", "name", "company_ids", "share", "active", *self._role_fields().values()]
+        domain: list[Any] = [("login", "=ilike", email)]
+        rows = self.client.search_read("res.users", domain, ["id"], limit=1)
+        if not rows:
+            partners = self.client.search_read("res.partner", [("email", "=ilike", email)], ["id"], limit=20)
+            if partners:
+                rows = self.client.search_read(
+                    "res.users", [("partner_id", "in", [p["id"] for p in partners])], ["id"], limit=1
+                )
+        if not rows:
+            return None
+        user = self.client.read("res.users", [rows[0]["id"]], fields)[0]
+        if user.get("share") or user.get("active") is False:
+            return None  # portal users and archived users act for nobody
+        return _OdooUser(
+            id=user["id"],
+            login=user.get("login") or email,
+            name=user.get("name") or None,
+            company_ids=tuple(user.get("company_ids") or ()),
+            role=self._role_of(user),
+        )
+
+    def _role_fields(self) -> dict[str, str]:
+        """The ``res.users`` fields that show the Purchase and Sales levels and the approver group."""
+        if self._group_fields is None:
+            found: dict[str, str] = {}
+            meta = self.client.fields_get("res.users", ["string", "type"])
+            for name, attrs in meta.items():
+                label = str(attrs.get("string") or "")
+                if name.startswith("sel_groups_") and label in ("Purchase", "Sales"):
+                    found[label.lower()] = name
+                elif name.startswith("in_group_") and label.lower().startswith("copilot approver"):
+                    found["approver"] = name
+            self._group_fields = found
+        return self._group_fields
+
+    def _role_of(self, user: dict[str, Any]) -> Role | None:
+        fields = self._role_fields()
+        meta = self.client.fields_get("res.users", ["selection"])
+        levels: dict[str, str] = {}
+        for app in ("purchase", "sales"):
+            name = fields.get(app)
+            value = user.get(name) if name else None
+            if value:
+                labels = {v: str(label) for v, label in meta.get(name, {}).get("selection") or []}
+                levels[app] = labels.get(value, "")
+        if user.get(fields.get("approver", "")) or any(v.startswith("Administrator") for v in levels.values()):
+            return "manager"
+        if "purchase" in levels:
+            return "buyer"
+        if "sales" in levels:
+            return "customer_service"
+        return None

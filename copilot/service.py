@@ -1,0 +1,209 @@
+"""The one way channels reach the skills: identity, allow-lists, rate limits and company scope first.
+
+Slack, email, the HTTP API and webhooks all call ``Copilot``: every call names its ``Actor``; the
+actor's role must allow the skill (``copilot.identity.authorize``), the person's rate limit must not be
+spent, and every Odoo read inside runs in the person's companies (``company_scope``). Each finished or
+refused request leaves an audit record when an audit trail is attached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel
+
+from copilot.approvals import (
+    AddonBackend,
+    ApprovalBackend,
+    Decision,
+    EnterpriseBackend,
+    Policy,
+    Proposal,
+    RequestRecord,
+    decide,
+    load_policy,
+)
+from copilot.config import Settings
+from copilot.errors import AccessDenied, CopilotError
+from copilot.guardrails.ratelimit import RateLimiter
+from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
+from copilot.inbound_email import InboundEmail
+from copilot.runtime import OdooSession
+from copilot.skills.answer import Answer, answer_question
+from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
+from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
+from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager
+from copilot.state import ConversationStore
+from copilot.tools.odoo import company_scope
+
+__all__ = ["Copilot", "ProposalOutcome"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ProposalOutcome(BaseModel):
+    """What became of a proposal: the policy's decision and, unless advisory, the request in Odoo."""
+
+    decision: Decision
+    request: RequestRecord | None = None
+
+
+class Copilot:
+    """The skills behind the guardrails every channel shares. Thread-safe for concurrent requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        odoo: OdooSession,
+        *,
+        llm: BaseChatModel | None = None,
+        conversations: ConversationStore | None = None,
+        policy: Policy | None = None,
+        limiter: RateLimiter | None = None,
+        identity: IdentityResolver | None = None,
+        audit: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.odoo = odoo
+        self.llm = llm
+        self.conversations = conversations
+        self.policy = policy if policy is not None else load_policy(settings.policy_file)
+        self.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
+        self.identity = identity or IdentityResolver(odoo.client, load_roles_file(settings.roles_file))
+        self.audit = audit
+        self._triager: Triager | None = None
+
+    # -- who is asking --------------------------------------------------------------------------
+    def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Actor:
+        """The actor for a person on a channel (role and companies from Odoo and the roles file)."""
+        return self.identity.resolve(channel=channel, external_id=external_id, email=email, name=name)
+
+    @property
+    def now(self) -> datetime:
+        """ "Now" for lateness: the sandbox's recorded time, else the clock."""
+        return self.odoo.as_of if self.odoo.sandbox else datetime.now(UTC)
+
+    @property
+    def backend(self) -> ApprovalBackend:
+        """Where approval requests go (the addon's model or Enterprise Approvals)."""
+        client = self.odoo.client
+        return EnterpriseBackend(client) if self.settings.approval_backend == "enterprise" else AddonBackend(client)
+
+    @property
+    def triager(self) -> Triager:
+        """The triage model (trained artefact, or cold start), loaded on first use."""
+        if self._triager is None:
+            self._triager = load_triager(self.settings, self.odoo.client)
+        return self._triager
+
+    # -- the skills -----------------------------------------------------------------------------
+    def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
+        """What a supplier's email changes on the purchase orders."""
+        text = f"{email.subject}\n{email.text}"
+        return self._run(
+            actor,
+            "summarize",
+            text,
+            lambda: summarize_supplier_email(email, client=self.odoo.client, llm=self.llm, settings=self.settings),
+        )
+
+    def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
+        """Helpdesk labels with confidence, or a request for a person."""
+        return self._run(
+            actor,
+            "classify",
+            f"{item.subject}\n{item.body}",
+            lambda: classify_ticket(item, self.triager, self.odoo.client),
+        )
+
+    def draft(self, actor: Actor, request: DraftRequest) -> ReplyDraft:
+        """A reply draft grounded in Odoo (never sent)."""
+        return self._run(
+            actor,
+            "draft",
+            f"{request.subject}\n{request.message}",
+            lambda: draft_reply(request, client=self.odoo.client, settings=self.settings, as_of=self.now, llm=self.llm),
+        )
+
+    def ask(self, actor: Actor, question: str, *, thread: str | None = None) -> Answer:
+        """An answer from Odoo with its sources; ``thread`` keeps follow-ups ("it", "that PO")."""
+        return self._run(
+            actor,
+            "ask",
+            question,
+            lambda: answer_question(
+                question,
+                client=self.odoo.client,
+                settings=self.settings,
+                llm=self.llm,
+                thread=thread,
+                store=self.conversations if thread else None,
+                as_of=self.now,
+                allowed_tools=allowed_tools(actor),
+            ),
+        )
+
+    def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
+        """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
+        if proposal.on_behalf_of is None and (actor.email or actor.external_id):
+            proposal = proposal.model_copy(update={"on_behalf_of": actor.email or actor.external_id})
+
+        def submit() -> ProposalOutcome:
+            decision = decide(self.policy, proposal, now=self.now)
+            if not decision.creates_request:
+                return ProposalOutcome(decision=decision)
+            return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision))
+
+        return self._run(actor, "propose", proposal.title, submit)
+
+    # -- the pipeline ---------------------------------------------------------------------------
+    def check(self, actor: Actor, skill: Skill) -> None:
+        """Raise ``AccessDenied`` or ``RateLimited`` before any work (channels may call it to fail fast)."""
+        authorize(actor, skill)
+        if actor.company_ids is not None and not actor.company_ids:
+            raise AccessDenied(
+                f"{actor.external_id} belongs to no company whose records the copilot may read: ask an administrator"
+            )
+        self.limiter.check(actor.key)
+
+    def _run(self, actor: Actor, skill: Skill, text: str, work: Callable[[], T]) -> T:
+        started = time.monotonic()
+        input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        try:
+            self.check(actor, skill)
+            with self._scope(actor):
+                result = work()
+        except CopilotError as exc:
+            self._record(actor, skill, input_hash, None, error=exc, seconds=time.monotonic() - started)
+            raise
+        self._record(actor, skill, input_hash, result, error=None, seconds=time.monotonic() - started)
+        return result
+
+    @contextmanager
+    def _scope(self, actor: Actor) -> Iterator[None]:
+        with company_scope(actor.company_ids):
+            yield
+
+    def _record(
+        self, actor: Actor, skill: Skill, input_hash: str, result: Any, *, error: Exception | None, seconds: float
+    ) -> None:
+        """Log the request (no content) and, with an audit trail, append its record."""
+        outcome = f"refused: {type(error).__name__}" if error else "ok"
+        log.info("%s %s by %s: %s in %.2fs", actor.channel, skill, actor.key, outcome, seconds)
+        if self.audit is None:
+            return
+        try:
+            self.audit.record_request(
+                actor=actor, skill=skill, input_hash=input_hash, result=result, error=error, seconds=seconds
+            )
+        except Exception:  # an audit failure is logged loudly but never turns an answer into an error
+            log.exception("audit record for %s %s could not be written", actor.key, skill)
