@@ -88,12 +88,17 @@ def vcr_config() -> dict[str, Any]:
 # -- Slack's Web API, stood in for by a recording local server -----------------------------------------
 @pytest.fixture
 def slack_api() -> Iterator[Any]:
-    """A recording stand-in for Slack's Web API with two members: a buyer and a customer-service agent."""
+    """A recording stand-in for Slack's Web API whose members match the sandbox's Odoo users by email.
+
+    UADMIN is Mitchell Admin (the POs' buyer; Purchase administrator, so role manager), UBUYER Marc Demo
+    (Purchase user: buyer), USTRANGER has no Odoo user (no role: allowed nothing).
+    """
     from tests.fakes.slack_api import FakeSlackAPI, SlackUser
 
     users = [
-        SlackUser("UBUYER", "buyer@example.com", "Mitchell Admin"),
-        SlackUser("UAGENT", "agent@example.com", "Marc Demo"),
+        SlackUser("UADMIN", "admin@yourcompany.example.com", "Mitchell Admin"),
+        SlackUser("UBUYER", "mark.brown23@example.com", "Marc Demo"),
+        SlackUser("USTRANGER", "stranger@example.org", "Someone Else"),
     ]
     with FakeSlackAPI(users=users) as api:
         yield api

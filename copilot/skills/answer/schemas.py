@@ -66,3 +66,4 @@ class Answer(BaseModel):
     tool_calls: list[dict[str, Any]] = Field(default_factory=list, description="LLM path: the tools the model called")
     fallback_reason: str | None = None
     thread: str | None = None
+    not_allowed: bool = Field(default=False, description="The asker's role may not read what the question needs")

@@ -72,6 +72,16 @@ def _dispatch(routed: Routed, client: OdooClient, settings: Settings | None, as_
         c.cannot_answer(out)
 
 
+#: The read-only tools each deterministic intent reads through (a role without them is refused first).
+INTENT_TOOLS: dict[Intent, frozenset[str]] = {
+    Intent.PO_STATUS: frozenset({"purchase_order_status"}),
+    Intent.LATE_POS: frozenset({"late_purchase_orders"}),
+    Intent.SUPPLIER_SAID: frozenset({"purchase_order_emails"}),
+    Intent.PRODUCT_OPEN_POS: frozenset({"purchase_order_status"}),
+    Intent.RECEIPTS_THIS_WEEK: frozenset({"late_purchase_orders"}),
+}
+
+
 def deterministic_answer(
     question: str,
     *,
@@ -79,10 +89,21 @@ def deterministic_answer(
     settings: Settings | None = None,
     as_of: datetime,
     context: ThreadContext | None = None,
+    allowed_tools: Collection[str] | None = None,
 ) -> Answer:
     """The rules-and-templates answer: route the question, gather facts with the tools, fill the templates."""
     vocab = load_vocabulary(client)
     routed = route(question, client=client, vocab=vocab, context=context)
+    needed = INTENT_TOOLS.get(routed.intent, frozenset())
+    if allowed_tools is not None and not needed <= set(allowed_tools):
+        text = "Your role does not give access to the purchase data this question needs; ask a buyer or a manager."
+        return Answer(
+            question=question,
+            text=text,
+            intent=routed.intent,
+            grounding=check_grounding(text, Evidence(question, reference_date=as_of.date())),
+            not_allowed=True,
+        )
     out = c.Composed()
     out.evidence.extend([question, {"as_of": as_of.isoformat()}])
     _dispatch(routed, client, settings, as_of, out)
@@ -196,8 +217,10 @@ def answer_question(
     now = as_of or datetime.now(UTC)
     turns = store.last(thread, HISTORY_TURNS) if store is not None and thread else []
     context = ThreadContext.from_turns(turns)
-    result = deterministic_answer(question, client=client, settings=settings, as_of=now, context=context)
-    if llm is not None:
+    result = deterministic_answer(
+        question, client=client, settings=settings, as_of=now, context=context, allowed_tools=allowed_tools
+    )
+    if llm is not None and not result.not_allowed:
         result = _llm_answer(
             question,
             client=client,

@@ -1,0 +1,134 @@
+"""Who may do what: Odoo users to roles, per-role allow-lists, rate limits and company scope, through the facade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copilot.config import load_settings
+from copilot.errors import AccessDenied, ConfigError, RateLimited
+from copilot.guardrails.ratelimit import RateLimiter
+from copilot.identity import Actor, IdentityResolver, authorize, load_roles_file
+from copilot.runtime import odoo_session
+from copilot.service import Copilot
+from copilot.skills.draft_reply import DraftRequest
+from copilot.tools.odoo import company_scope
+from tests.conftest import make_client
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with odoo_session(load_settings()) as odoo:
+        yield odoo
+
+
+def _copilot(session: Any, tmp_path: Path, roles: str | None = None, **settings: Any) -> Copilot:
+    if roles is not None:
+        path = tmp_path / "roles.yaml"
+        path.write_text(roles, encoding="utf-8")
+        settings["roles_file"] = path
+    return Copilot(load_settings(data_dir=tmp_path, **settings), session)
+
+
+# -- roles from Odoo --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("email", "role", "user_id"),
+    [
+        ("admin@yourcompany.example.com", "manager", 2),  # Purchase: Administrator
+        ("MARK.BROWN23@example.com", "buyer", 6),  # Purchase: User (case does not matter)
+        ("manager", "manager", 9),  # an Odoo login works as well as an email
+        ("stranger@example.org", None, None),  # no Odoo user: no role
+        ("joel.willis63@example.com", None, None),  # a contact, not a user
+    ],
+)
+def test_role_comes_from_the_odoo_users_apps(odoo: Any, email: str, role: str | None, user_id: int | None) -> None:
+    actor = IdentityResolver(odoo).resolve(channel="slack", external_id="U1", email=email)
+    assert (actor.role, actor.odoo_user_id) == (role, user_id)
+
+
+def test_roles_file_overrides_odoo_and_names_a_broken_entry(odoo: Any, tmp_path: Path) -> None:
+    path = tmp_path / "roles.yaml"
+    path.write_text("people:\n  mark.brown23@example.com: customer_service\n", encoding="utf-8")
+    actor = IdentityResolver(odoo, load_roles_file(path)).resolve(
+        channel="slack", external_id="U1", email="mark.brown23@example.com"
+    )
+    assert actor.role == "customer_service"
+    path.write_text("people:\n  someone@example.com: janitor\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"COPILOT_ROLES_FILE: people\.someone@example\.com\.role"):
+        load_roles_file(path)
+
+
+def test_allow_lists_refuse_skills_outside_the_role() -> None:
+    buyer = Actor(channel="slack", external_id="U1", role="buyer")
+    authorize(buyer, "ask")
+    with pytest.raises(AccessDenied, match="buyer role cannot use 'draft'"):
+        authorize(buyer, "draft")
+    with pytest.raises(AccessDenied, match="not a known Odoo user"):
+        authorize(Actor(channel="slack", external_id="U9"), "ask")
+    authorize(Actor(channel="http", external_id="n8n"), "draft")  # API clients: their token's scopes decide
+
+
+# -- the facade ---------------------------------------------------------------------------------------
+def test_a_buyer_gets_po_status_but_customer_service_is_refused_purchase_data(session: Any, tmp_path: Path) -> None:
+    copilot = _copilot(session, tmp_path, roles="people:\n  agent@example.com: customer_service\n")
+    buyer = copilot.actor_for(channel="slack", external_id="UBUYER", email="mark.brown23@example.com")
+    answer = copilot.ask(buyer, "what is the status of P00009?")
+    assert "P00009" in answer.text and not answer.not_allowed
+    agent = copilot.actor_for(channel="slack", external_id="UAGENT", email="agent@example.com")
+    refused = copilot.ask(agent, "what is the status of P00009?")
+    assert refused.not_allowed and "P00009" not in refused.text and not refused.facts
+
+
+def test_customer_service_drafts_but_a_stranger_gets_nothing(session: Any, tmp_path: Path) -> None:
+    copilot = _copilot(session, tmp_path, roles="people:\n  agent@example.com: customer_service\n")
+    agent = copilot.actor_for(channel="slack", external_id="UAGENT", email="agent@example.com")
+    draft = copilot.draft(agent, DraftRequest(message="Where is S00024?", customer="Gemini Furniture"))
+    assert "S00024" in draft.body
+    stranger = copilot.actor_for(channel="slack", external_id="USTRANGER", email="stranger@example.org")
+    with pytest.raises(AccessDenied):
+        copilot.draft(stranger, DraftRequest(message="Where is S00024?", customer="Gemini Furniture"))
+
+
+def test_rate_limit_is_per_person_and_channel(session: Any, tmp_path: Path) -> None:
+    copilot = _copilot(session, tmp_path, rate_limit_per_minute=2)
+    buyer = copilot.actor_for(channel="slack", external_id="UBUYER", email="mark.brown23@example.com")
+    for _ in range(2):
+        copilot.ask(buyer, "which orders are late?")
+    with pytest.raises(RateLimited) as exc:
+        copilot.ask(buyer, "which orders are late?")
+    assert 0 < exc.value.retry_after <= 60
+    same_person_by_mail = buyer.model_copy(update={"channel": "email", "external_id": "mark.brown23@example.com"})
+    copilot.ask(same_person_by_mail, "which orders are late?")  # another channel has its own budget
+
+
+def test_rate_limiter_window_slides() -> None:
+    now = [0.0]
+    limiter = RateLimiter(1, clock=lambda: now[0])
+    limiter.check("slack:U1")
+    with pytest.raises(RateLimited):
+        limiter.check("slack:U1")
+    limiter.check("slack:U2")
+    now[0] = 60.0
+    limiter.check("slack:U1")
+
+
+def test_a_person_of_a_company_the_copilot_cannot_read_is_refused(session: Any, tmp_path: Path) -> None:
+    roles = "people:\n  chicago@example.com:\n    role: buyer\n    companies: [2]\n"
+    copilot = _copilot(session, tmp_path, roles=roles)
+    actor = copilot.actor_for(channel="slack", external_id="UCHI", email="chicago@example.com")
+    assert actor.company_ids == ()  # the copilot's Odoo user reads company 1 only
+    with pytest.raises(AccessDenied, match="no company"):
+        copilot.ask(actor, "which orders are late?")
+
+
+def test_company_scope_reaches_odoo_as_allowed_company_ids(sandbox: Any) -> None:
+    admin = make_client(sandbox, "admin", "admin")  # a user of both companies; every order is company 1's
+    assert admin.search_count("sale.order", []) > 0
+    with company_scope([2]):
+        assert admin.search_count("sale.order", []) == 0
+        assert admin.search_read("purchase.order", [], ["name"]) == []
+    with company_scope([1]):
+        assert admin.search_count("sale.order", []) > 0
