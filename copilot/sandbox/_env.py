@@ -8,7 +8,7 @@ from typing import Any
 
 from copilot.sandbox._data import Dataset, Record, Store
 from copilot.sandbox._meta import compute_display_name
-from copilot.sandbox._security import SandboxUser
+from copilot.sandbox._security import RpcError, SandboxUser
 
 __all__ = ["X2MANY", "Env", "default_value", "is_null"]
 
@@ -89,8 +89,9 @@ class Env:
         user_companies = [c for c in self.user_record().get("company_ids") or [] if isinstance(c, int)] or [1]
         allowed = self.context.get("allowed_company_ids")
         if isinstance(allowed, list) and allowed:
-            picked = [c for c in allowed if c in user_companies]
-            return picked or user_companies
+            if any(c not in user_companies for c in allowed):  # as Odoo 18's check of allowed_company_ids
+                raise RpcError("odoo.exceptions.AccessError", "Access to unauthorized or invalid companies.")
+            return list(allowed)
         return user_companies
 
     def user_name(self) -> str:

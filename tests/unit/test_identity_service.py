@@ -132,3 +132,11 @@ def test_company_scope_reaches_odoo_as_allowed_company_ids(sandbox: Any) -> None
         assert admin.search_read("purchase.order", [], ["name"]) == []
     with company_scope([1]):
         assert admin.search_count("sale.order", []) > 0
+
+
+def test_a_company_outside_the_users_companies_is_refused_as_odoo_does(odoo: Any) -> None:
+    """Odoo 18 answers 'Access to unauthorized or invalid companies.' (recorded live); the sandbox agrees."""
+    from copilot.errors import OdooAccessDenied
+
+    with company_scope([2]), pytest.raises(OdooAccessDenied, match="unauthorized or invalid companies"):
+        odoo.search_count("sale.order", [])
