@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ from copilot.runtime import OdooSession
 from copilot.skills.answer import Answer, answer_question
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
-from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager
+from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
 from copilot.state import ConversationStore
 from copilot.tools.odoo import company_scope
 
@@ -81,6 +82,7 @@ class Copilot:
         self.identity = identity or IdentityResolver(odoo.client, load_roles_file(settings.roles_file))
         self.audit = audit
         self._triager: Triager | None = None
+        self._triager_lock = threading.Lock()
 
     # -- who is asking --------------------------------------------------------------------------
     def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Actor:
@@ -101,9 +103,13 @@ class Copilot:
     @property
     def triager(self) -> Triager:
         """The triage model (trained artefact, or cold start), loaded on first use."""
-        if self._triager is None:
-            self._triager = load_triager(self.settings, self.odoo.client)
-        return self._triager
+        with self._triager_lock:  # it loads an embedding model: once, whoever asks first
+            if self._triager is None:
+                odoo_key, database = model_owner(self.settings)
+                self._triager = load_triager(
+                    self.odoo.client, self.settings, odoo=odoo_key, database=database, llm=self.llm
+                )
+            return self._triager
 
     # -- the skills -----------------------------------------------------------------------------
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:

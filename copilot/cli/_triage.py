@@ -6,7 +6,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -19,7 +18,7 @@ from copilot.runtime import odoo_session
 from copilot.skills.triage.labels import TriageLabels, labels_from_catalog
 from copilot.skills.triage.model import FieldReport, ModelNotFound, TriageModel, model_root
 from copilot.skills.triage.schemas import TicketClassification, TriageInput
-from copilot.skills.triage.skill import classify_ticket, load_triager
+from copilot.skills.triage.skill import classify_ticket, load_triager, model_owner
 from copilot.skills.triage.training import (
     DEFAULT_SEED,
     Example,
@@ -45,11 +44,7 @@ _MAX_TICKETS = 100_000
 
 def _where(settings: Settings) -> tuple[str, str]:
     """Which Odoo and database: models of different ones are kept apart."""
-    if settings.sandbox:
-        from copilot.sandbox import SANDBOX_DB
-
-        return f"sandbox-{getattr(settings, 'sandbox_helpdesk', 'oca')}", SANDBOX_DB
-    return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""
+    return model_owner(settings)
 
 
 def _no_helpdesk() -> CopilotError:

@@ -8,7 +8,7 @@ from copilot.skills.triage.schemas import (
     TicketClassification,
     TriageInput,
 )
-from copilot.skills.triage.skill import Triager, classify_ticket, load_triager
+from copilot.skills.triage.skill import Triager, classify_ticket, load_triager, model_owner
 
 __all__ = [
     "FieldPrediction",
@@ -22,4 +22,5 @@ __all__ = [
     "Triager",
     "classify_ticket",
     "load_triager",
+    "model_owner",
 ]

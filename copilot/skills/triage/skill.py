@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -313,6 +314,15 @@ def _combine(p: FieldPrediction, llm_label: Label | None, cold_start: bool) -> F
 
 
 # -- loading ---------------------------------------------------------------------------------------
+def model_owner(settings: Settings) -> tuple[str, str]:
+    """Which Odoo and database a triage model belongs to: models of different ones are kept apart."""
+    if settings.sandbox:
+        from copilot.sandbox import SANDBOX_DB
+
+        return f"sandbox-{settings.sandbox_helpdesk}", SANDBOX_DB
+    return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""
+
+
 def load_triager(
     client: OdooClient | None,
     settings: Settings,

@@ -1,0 +1,381 @@
+"""Where the mailbox's results go: the buyer's Slack DM, the support channel, or the local outbox.
+
+Every delivery is recorded in the outbox table (``email_outbox``) with the message key and its target, so
+that a retried message never posts twice to a target it already reached. Without Slack (or without a
+channel for a result) the outbox row is the delivery: the offline default still keeps every result,
+and the log says where it went. Rendering is a small Block Kit subset: text, the facts a person needs,
+citations as links to the Odoo records (when an Odoo URL is set), and "Propose this action" buttons whose
+value is the proposal's idempotency key (``Outbox.proposal(key)`` returns the stored proposal).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from copilot.approvals import Proposal
+from copilot.citations import Citation
+from copilot.config import Settings
+from copilot.errors import CopilotError
+from copilot.inbound_email import InboundEmail
+from copilot.skills.answer import Answer
+from copilot.skills.draft_reply import ReplyDraft
+from copilot.skills.supplier_email import SupplierEmailSummary
+from copilot.skills.triage import TicketClassification
+from copilot.state.db import Base, default_url, make_engine
+
+__all__ = [
+    "PROPOSE_ACTION_ID",
+    "Delivery",
+    "Notifier",
+    "Outbox",
+    "OutboxRow",
+    "SlackUnavailable",
+    "odoo_link",
+    "render_answer_text",
+    "render_customer_draft",
+    "render_supplier_summary",
+]
+
+log = logging.getLogger(__name__)
+
+#: ``action_id`` of the "Propose this action" buttons (the Slack app turns a click into ``Copilot.propose``).
+PROPOSE_ACTION_ID = "copilot_propose"
+MAX_SECTION_CHARS = 2900  # Slack's limit on a section's text is 3000
+
+
+class SlackUnavailable(CopilotError):
+    """Slack's Web API could not be reached or refused the call for now (rate limit, server error)."""
+
+
+class OutboxRow(Base):
+    """One delivery of a mailbox result (table ``email_outbox``)."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_key: Mapped[str] = mapped_column(String(500), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    slack_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where one result went: ``slack:<channel>``, ``outbox`` or ``smtp:<address>``."""
+
+    kind: str
+    target: str
+    text: str
+    id: int
+
+
+class Outbox:
+    """Deliveries of the mailbox's results, in the project's database."""
+
+    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
+        self.engine = engine or make_engine(url)
+        Base.metadata.create_all(self.engine, tables=[OutboxRow.__table__])  # type: ignore[list-item]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Outbox:
+        """The outbox in ``state.sqlite`` under ``settings.data_dir``."""
+        return cls(default_url(settings))
+
+    def delivered(self, message_key: str, target: str) -> bool:
+        """True when the message's result already reached ``target``."""
+        query = select(OutboxRow.id).where(OutboxRow.message_key == message_key, OutboxRow.target == target)
+        with Session(self.engine) as session:
+            return session.scalars(query).first() is not None
+
+    def record(
+        self, message_key: str, *, kind: str, target: str, text: str, data: dict[str, Any], slack_ts: str | None = None
+    ) -> Delivery:
+        """Store one delivery."""
+        row = OutboxRow(
+            message_key=message_key,
+            kind=kind,
+            target=target,
+            text=text,
+            data=data,
+            slack_ts=slack_ts,
+            created_at=datetime.now(UTC),
+        )
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return Delivery(kind=kind, target=target, text=text, id=row.id)
+
+    def entries(self, *, kind: str | None = None, message_key: str | None = None) -> list[Delivery]:
+        """Deliveries, oldest first."""
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if kind is not None:
+            query = query.where(OutboxRow.kind == kind)
+        if message_key is not None:
+            query = query.where(OutboxRow.message_key == message_key)
+        with Session(self.engine) as session:
+            return [Delivery(kind=r.kind, target=r.target, text=r.text, id=r.id) for r in session.scalars(query)]
+
+    def data(self, delivery_id: int) -> dict[str, Any]:
+        """The stored payload of one delivery (blocks, proposals, the email sent)."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxRow, delivery_id)
+            return dict(row.data) if row is not None else {}
+
+    def proposal(self, key: str) -> Proposal | None:
+        """The proposal with idempotency key ``key`` from a posted supplier summary (for the Slack button)."""
+        query = select(OutboxRow).where(OutboxRow.kind == "supplier_summary").order_by(OutboxRow.id.desc())
+        with Session(self.engine) as session:
+            for row in session.scalars(query):
+                for item in (row.data or {}).get("proposals", []):
+                    if item.get("idempotency_key") == key:
+                        data = {k: v for k, v in item.items() if k != "idempotency_key"}
+                        return Proposal.model_validate(data)
+        return None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def odoo_link(settings: Settings, citation: Citation) -> str:
+    """The record as Slack mrkdwn: a link to its form in Odoo when an Odoo URL is set, else its name."""
+    name = _escape(citation.display_name)
+    if settings.odoo_url is None:
+        return name
+    base = str(settings.odoo_url).rstrip("/")
+    return f"<{base}/web#id={citation.id}&model={citation.model}&view_type=form|{name}>"
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn escaping: untrusted text cannot forge links or mentions."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > MAX_SECTION_CHARS:
+        text = text[: MAX_SECTION_CHARS - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_CHARS]}]}
+
+
+def _sources(settings: Settings, citations: list[Citation]) -> str:
+    seen: dict[tuple[str, int], Citation] = {}
+    for c in citations:
+        seen.setdefault((c.model, c.id), c)
+    return ", ".join(odoo_link(settings, c) for c in list(seen.values())[:15])
+
+
+def _sender(email: InboundEmail) -> str:
+    who = email.from_name or email.from_address or "unknown sender"
+    if email.from_name and email.from_address:
+        who = f"{email.from_name} <{email.from_address}>"
+    return _escape(who)
+
+
+def render_supplier_summary(
+    settings: Settings, email: InboundEmail, summary: SupplierEmailSummary, proposals: list[Proposal]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks for a buyer: what the supplier's email changes, warnings, proposed actions."""
+    pos = ", ".join(odoo_link(settings, p.citation) for p in summary.purchase_orders) or "no PO found in Odoo"
+    text = f"Supplier email from {_sender(email)} about {pos}: {_escape(summary.summary)}"
+    blocks: list[dict[str, Any]] = [
+        _section(f"*Supplier email* from {_sender(email)}\n*{_escape(email.subject or '(no subject)')}*"),
+        _section(_escape(summary.summary)),
+    ]
+    if summary.changes:
+        lines = []
+        for change in summary.changes[:10]:
+            what = change.kind.value.replace("_", " ")
+            detail = change.email_value or change.evidence
+            odoo = f" (Odoo: {_escape(change.odoo_value)})" if change.odoo_value else ""
+            lines.append(f"• {what} {_escape(change.po_name or '')}: {_escape(detail or '')}{odoo}")
+        blocks.append(_section("*Changes*\n" + "\n".join(lines)))
+    if summary.warnings:
+        blocks.append(_section("*Check first*\n" + "\n".join(f"⚠ {_escape(w)}" for w in summary.warnings[:8])))
+    for proposal in proposals[:5]:
+        diff = "; ".join(f"{d.field}: {_escape(d.before)} → {_escape(d.after)}" for d in proposal.diff)
+        block = _section(f"*Proposal:* {_escape(proposal.title)}\n{diff}")
+        block["accessory"] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Propose this action"},
+            "action_id": PROPOSE_ACTION_ID,
+            "value": json.dumps({"proposal_key": proposal.idempotency_key, "source": "email"}),
+        }
+        blocks.append(block)
+    if summary.needs_reply:
+        by = f" by {summary.reply_by:%Y-%m-%d}" if summary.reply_by else ""
+        blocks.append(_context(f"The supplier expects a reply{by}."))
+    if summary.citations or summary.purchase_orders:
+        blocks.append(_context("Sources: " + _sources(settings, [*summary.citations])))
+    blocks.append(_context("Logging this on the PO's chatter is a write: use a proposal, people decide in Odoo."))
+    return text[:3000], blocks
+
+
+def render_customer_draft(
+    settings: Settings, email: InboundEmail, classification: TicketClassification, draft: ReplyDraft
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks for an agent: triage labels, the reply draft (not sent), what to check."""
+    labels = ", ".join(f"{p.field}: {_escape(p.label.name)} ({p.probability:.0%})" for p in classification.predictions)
+    verdict = "needs a person" if classification.needs_human else "confident"
+    text = f"Customer email from {_sender(email)}: draft reply ({draft.status.replace('_', ' ')}), not sent"
+    blocks: list[dict[str, Any]] = [
+        _section(f"*Customer email* from {_sender(email)}\n*{_escape(email.subject or '(no subject)')}*"),
+        _section(f"*Triage* ({verdict}): {labels or 'no label'}"),
+        _section(f"*Draft reply* ({draft.status.replace('_', ' ')}, not sent)\n```{_escape(draft.body)}```"),
+    ]
+    if draft.open_questions:
+        blocks.append(_section("*Check before sending*\n" + "\n".join(f"• {_escape(q)}" for q in draft.open_questions)))
+    if classification.reasons:
+        blocks.append(_context("Why a person: " + _escape("; ".join(classification.reasons[:3]))))
+    citations = [*draft.citations, *classification.citations]
+    if citations:
+        blocks.append(_context("Sources: " + _sources(settings, citations)))
+    return text[:3000], blocks
+
+
+def render_answer_text(settings: Settings, answer: Answer) -> str:
+    """The body of an email answer: the answer, then its sources (with links when an Odoo URL is set)."""
+    lines = [answer.text.strip(), ""]
+    if answer.citations:
+        lines.append("Sources:")
+        base = str(settings.odoo_url).rstrip("/") if settings.odoo_url else None
+        for c in answer.citations:
+            link = f" {base}/web#id={c.id}&model={c.model}&view_type=form" if base else ""
+            lines.append(f"- {c.display_name} ({c.model} {c.id}){link}")
+        lines.append("")
+    lines.append("-- \nOdoo Ops Copilot: answered from Odoo; reply to this email to ask a follow-up.")
+    return "\n".join(lines)
+
+
+# -- delivery -------------------------------------------------------------------------------------
+class Notifier:
+    """Posts results to Slack (bot token configured) or records them in the outbox."""
+
+    def __init__(self, settings: Settings, outbox: Outbox, *, slack_client: Any | None = None) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.slack = slack_client
+        if self.slack is None and settings.slack_bot_token is not None:
+            from slack_sdk import WebClient
+
+            self.slack = WebClient(
+                token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=15
+            )
+
+    def supplier_summary(
+        self,
+        key: str,
+        email: InboundEmail,
+        summary: SupplierEmailSummary,
+        proposals: list[Proposal],
+        buyer_emails: list[str],
+    ) -> list[Delivery]:
+        """Post the summary to each buyer's DM (fallback: the buyer channel, then the outbox)."""
+        text, blocks = render_supplier_summary(self.settings, email, summary, proposals)
+        data = {
+            "blocks": blocks,
+            "summary": summary.model_dump(mode="json"),
+            "proposals": [p.model_dump(mode="json") for p in proposals],
+            "buyers": buyer_emails,
+        }
+        targets: list[str] = []
+        if self.slack is not None:
+            for address in buyer_emails:
+                user = self._slack_user(address)
+                if user is not None:
+                    targets.append(f"dm:{user}")
+            if not targets and self.settings.slack_buyer_channel:
+                targets.append(self.settings.slack_buyer_channel)
+        return self._deliver(key, "supplier_summary", targets, text, blocks, data)
+
+    def customer_draft(
+        self, key: str, email: InboundEmail, classification: TicketClassification, draft: ReplyDraft
+    ) -> list[Delivery]:
+        """Post triage and draft to the support channel (never to the customer)."""
+        text, blocks = render_customer_draft(self.settings, email, classification, draft)
+        data = {
+            "blocks": blocks,
+            "classification": classification.model_dump(mode="json"),
+            "draft": draft.model_dump(mode="json"),
+            "from": email.from_address,
+        }
+        targets = [self.settings.slack_support_channel] if self.slack and self.settings.slack_support_channel else []
+        return self._deliver(key, "customer_draft", targets, text, blocks, data)
+
+    def _deliver(
+        self, key: str, kind: str, targets: list[str], text: str, blocks: list[dict[str, Any]], data: dict[str, Any]
+    ) -> list[Delivery]:
+        out: list[Delivery] = []
+        if not targets:
+            if not self.outbox.delivered(key, "outbox"):
+                out.append(self.outbox.record(key, kind=kind, target="outbox", text=text, data=data))
+                log.info("%s kept in the local outbox (no Slack target configured)", kind)
+            return out
+        for target in targets:
+            if self.outbox.delivered(key, f"slack:{target}"):
+                continue  # a retry after a partial failure: this target already has it
+            channel = self._open_dm(target.removeprefix("dm:")) if target.startswith("dm:") else target
+            response = self._slack(
+                "chat.postMessage",
+                lambda c, to=channel: c.chat_postMessage(channel=to, text=text, blocks=blocks, unfurl_links=False),
+            )
+            ts = str(response.get("ts") or "") or None
+            out.append(self.outbox.record(key, kind=kind, target=f"slack:{target}", text=text, data=data, slack_ts=ts))
+            log.info("%s posted to Slack %s", kind, target)
+        return out
+
+    # -- Slack calls ------------------------------------------------------------------------
+    def _slack_user(self, address: str) -> str | None:
+        try:
+            response = self._slack("users.lookupByEmail", lambda c: c.users_lookupByEmail(email=address))
+        except _SlackRefused as exc:
+            if exc.error in ("users_not_found", "user_not_found"):
+                return None
+            raise
+        user = response.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return str(user.get("id")) if user.get("id") else None
+
+    def _open_dm(self, user_id: str) -> str:
+        response = self._slack("conversations.open", lambda c: c.conversations_open(users=user_id))
+        return str((response.get("channel") or {}).get("id"))
+
+    def _slack(self, method: str, call: Callable[[Any], Any]) -> dict[str, Any]:
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
+        assert self.slack is not None
+        try:
+            response = call(self.slack)  # the SDK's own method: the encoding Slack expects for it
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error") if exc.response is not None else "unknown_error"
+            status = getattr(exc.response, "status_code", 200) if exc.response is not None else 0
+            if error in ("ratelimited", "service_unavailable", "internal_error", "request_timeout") or status >= 500:
+                raise SlackUnavailable(f"Slack {method}: {error}") from exc
+            raise _SlackRefused(method, error) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SlackUnavailable(f"Slack {method} unreachable: {exc}") from exc
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+class _SlackRefused(CopilotError):
+    """Slack answered ``ok: false`` with an error that retrying will not fix (bad token, unknown channel)."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"Slack {method} refused: {error}")
+        self.error = error

@@ -1,0 +1,335 @@
+"""The mailbox worker: polls (or IDLEs on) the shared mailbox and processes each message exactly once.
+
+For each unprocessed message: fetch it without marking it, parse it, skip it if its key is already done
+or parked (the ledger), park it at once if it is unreadable, otherwise route it (``EmailRouter``). On
+success the ledger records it done and only then is it flagged ``\\Seen`` on the server. A transient
+failure (Odoo, Slack or SMTP away) leaves the message to the next poll, up to ``max_attempts`` tries;
+then it is parked in the dead-letter store with the reason, like any other failure. A rate limit only
+defers the rest of the poll. ``stop()`` lets the message in flight finish and takes no new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from channels.email.ledger import EmailLedger, message_key
+from channels.email.mailbox import Mailbox, MailboxUnavailable
+from channels.email.notify import Notifier, Outbox, SlackUnavailable
+from channels.email.router import EmailRouter, Outcome, unreadable_reason
+from channels.email.smtp import SmtpSender, SmtpUnavailable
+from copilot.config import Settings
+from copilot.errors import CopilotError, EmailParseError, LLMError, OdooUnavailable, RateLimited
+from copilot.inbound_email import InboundEmail, parse_email
+from copilot.service import Copilot
+from copilot.state.deadletters import DeadLetter, DeadLetterStore
+
+__all__ = ["CHANNEL", "MailWorker", "MessageResult", "PollReport"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "email"
+#: Failures worth retrying: the service behind them may be back at the next poll.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OdooUnavailable,
+    LLMError,
+    SlackUnavailable,
+    SmtpUnavailable,
+    TimeoutError,
+    ConnectionError,
+)
+RECONNECT_MAX_SECONDS = 60.0
+
+Status = Literal["processed", "skipped", "parked", "retry", "deferred"]
+
+
+@dataclass(frozen=True)
+class MessageResult:
+    """What happened to one message."""
+
+    uid: int
+    key: str
+    status: Status
+    detail: str
+    kind: str = ""
+
+
+@dataclass
+class PollReport:
+    """Counts of one poll of the mailbox."""
+
+    fetched: int = 0
+    processed: int = 0
+    skipped_duplicates: int = 0
+    parked: int = 0
+    retried: int = 0
+    deferred: int = 0
+    seconds: float = 0.0
+    results: list[MessageResult] = field(default_factory=list)
+
+    def add(self, result: MessageResult) -> None:
+        """Count one message's result."""
+        self.results.append(result)
+        if result.status == "processed":
+            self.processed += 1
+        elif result.status == "skipped":
+            self.skipped_duplicates += 1
+        elif result.status == "parked":
+            self.parked += 1
+        elif result.status == "retry":
+            self.retried += 1
+        else:
+            self.deferred += 1
+
+    def line(self) -> str:
+        """One line for logs and the CLI."""
+        return (
+            f"fetched {self.fetched}, processed {self.processed}, duplicates skipped {self.skipped_duplicates}, "
+            f"parked {self.parked}, to retry {self.retried}, deferred {self.deferred} in {self.seconds:.2f} s"
+        )
+
+
+class MailWorker:
+    """The email channel as a background worker (``start``/``stop``/``healthy``) or one poll at a time."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        settings: Settings,
+        copilot: Copilot,
+        *,
+        slack_client: Any | None = None,
+        smtp: SmtpSender | None = None,
+        mailbox: Mailbox | None = None,
+        max_attempts: int = 3,
+        retry_delay: float = 5.0,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.settings = settings
+        self.copilot = copilot
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.ledger = EmailLedger.from_settings(settings)
+        self.deadletters = DeadLetterStore(engine=self.ledger.engine)
+        self.outbox = Outbox(engine=self.ledger.engine)
+        self.notifier = Notifier(settings, self.outbox, slack_client=slack_client)
+        self.router = EmailRouter(settings, copilot, self.notifier, self.outbox, smtp=smtp)
+        self._mailbox = mailbox
+        self._stop = threading.Event()
+        self._poll_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._ok = False
+        self._last_error: str | None = None
+        self._defer_until = 0.0
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """The IMAP connection (created on first use; needs COPILOT_IMAP_HOST, _USER, _PASSWORD)."""
+        if self._mailbox is None:
+            self._mailbox = Mailbox(self.settings)
+        return self._mailbox
+
+    # -- the worker protocol ----------------------------------------------------------------
+    def start(self) -> None:
+        """Run the poll loop on its own thread; returns at once."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="copilot-mail", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Take no new message, let the one in flight finish (up to ``timeout`` s), then disconnect."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("mail worker still busy after %.0f s; its message stays unmarked and is retried", timeout)
+                return
+        with self._poll_lock:
+            if self._mailbox is not None:
+                self._mailbox.close()
+        self._ok = False
+
+    def healthy(self) -> bool:
+        """True while the loop runs and its last poll reached the mailbox."""
+        return self._thread is not None and self._thread.is_alive() and self._ok
+
+    def close(self) -> None:
+        """Stop and release the database connections."""
+        self.stop()
+        self.ledger.close()
+
+    def __enter__(self) -> MailWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _loop(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                report = self.run_once()
+                self._ok, self._last_error, delay = True, None, 1.0
+                if report.fetched:
+                    log.info("mail poll: %s", report.line())
+                if self._stop.is_set():
+                    break
+                if report.retried or report.deferred:
+                    wait = max(self._defer_until - time.monotonic(), self.retry_delay)
+                    self._stop.wait(min(wait, self.settings.imap_poll_interval))
+                else:
+                    self.mailbox.wait(self.settings.imap_poll_interval, self._stop)
+            except MailboxUnavailable as exc:
+                self._ok, self._last_error = False, str(exc)
+                log.warning("mailbox unavailable (%s); reconnecting in %.0f s", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+            except Exception:  # the loop must survive anything; the next poll tries again
+                self._ok = False
+                log.exception("mail poll failed; retrying in %.0f s", delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+
+    # -- polling ----------------------------------------------------------------------------
+    def run_once(self, progress: Callable[[MessageResult], None] | None = None) -> PollReport:
+        """Process every pending message once (``MailboxUnavailable`` when the server cannot be reached)."""
+        started = time.monotonic()
+        report = PollReport()
+        with self._poll_lock:
+            mailbox = self.mailbox
+            if not mailbox.connected:
+                mailbox.connect()
+            uids = mailbox.pending_uids()
+            validity = mailbox.uidvalidity or 0
+            for index, uid in enumerate(uids):
+                if self._stop.is_set() or time.monotonic() < self._defer_until:
+                    for rest in uids[index:]:
+                        report.add(MessageResult(rest, "", "deferred", "left for the next poll"))
+                    break
+                result = self._one(mailbox, uid, validity, report)
+                report.add(result)
+                if progress is not None:
+                    progress(result)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _one(self, mailbox: Mailbox, uid: int, validity: int, report: PollReport) -> MessageResult:
+        folder = mailbox.folder
+        known = self.ledger.uid_status(folder, validity, uid)
+        if known in ("done", "parked"):
+            self._mark(mailbox, uid, known)  # the flag was lost (marking failed, or another client reset it)
+            return MessageResult(uid, "", "skipped", f"UID {uid} already {known}")
+        raw = mailbox.fetch(uid)
+        if raw is None:
+            return MessageResult(uid, "", "skipped", "the message is gone")
+        report.fetched += 1
+        result = self.process(raw, uid=uid, uidvalidity=validity, folder=folder)
+        if result.status in ("processed", "skipped", "parked"):
+            final = self.ledger.status(result.key) if result.key else None  # a skipped copy: as its original
+            self._mark(mailbox, uid, "parked" if final == "parked" or result.status == "parked" else "done")
+        return result
+
+    def _mark(self, mailbox: Mailbox, uid: int, status: str) -> None:
+        try:
+            if status == "parked":
+                mailbox.mark_parked(uid)
+            else:
+                mailbox.mark_done(uid)
+        except MailboxUnavailable as exc:  # the ledger already knows; the next poll marks it again
+            log.warning("could not flag UID %s as %s: %s", uid, status, exc)
+
+    # -- one message ------------------------------------------------------------------------
+    def process(self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None) -> MessageResult:
+        """Process one raw message exactly once: skip it if done or parked, park it if it fails for good."""
+        folder = folder if folder is not None else self.settings.imap_folder
+        where = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
+        try:
+            email = parse_email(raw)
+        except EmailParseError as exc:
+            key = message_key(None, raw)
+            if self.ledger.status(key) in ("done", "parked"):
+                return MessageResult(uid, key, "skipped", "already parked")
+            return self._park(key, raw, f"unreadable email: {exc}", "EmailParseError", "", where, attempts=1)
+        key = message_key(email.message_id, raw)
+        status = self.ledger.status(key)
+        if status in ("done", "parked"):
+            return MessageResult(uid, key, "skipped", f"{key} already {status}")
+        reason = unreadable_reason(email)
+        if reason is not None:
+            return self._park(key, raw, reason, "UnreadableEmail", _label(email), where, attempts=1)
+        try:
+            outcome = self.router.route(key, raw, email)
+        except RateLimited as exc:
+            self._defer_until = time.monotonic() + exc.retry_after
+            return MessageResult(uid, key, "deferred", str(exc))
+        except TRANSIENT as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            attempts = self.ledger.record_failure(key, error=error, **where)
+            if attempts >= self.max_attempts:
+                reason = f"gave up after {attempts} attempts: {error}"
+                return self._park(key, raw, reason, type(exc).__name__, _label(email), where, attempts=attempts)
+            log.warning("message %s failed (attempt %d of %d): %s", key, attempts, self.max_attempts, error)
+            return MessageResult(uid, key, "retry", error)
+        except Exception as exc:  # not worth retrying (a refusal, a bug): parked at once, with its reason
+            if not isinstance(exc, CopilotError):
+                log.exception("message %s: unexpected error", key)
+            attempts = self.ledger.record_failure(key, error=str(exc), **where)
+            return self._park(
+                key, raw, f"{type(exc).__name__}: {exc}", type(exc).__name__, _label(email), where, attempts=attempts
+            )
+        self.ledger.finish(key, status="done", kind=outcome.kind, outcome=outcome.detail, **where)
+        log.info("message %s processed as %s", key, outcome.kind)  # details (addresses) stay out of the log
+        return MessageResult(uid, key, "processed", outcome.detail, outcome.kind)
+
+    def _park(
+        self, key: str, raw: bytes, reason: str, error_type: str, label: str, where: dict[str, Any], *, attempts: int
+    ) -> MessageResult:
+        self.deadletters.park(
+            channel=CHANNEL,
+            key=key,
+            reason=reason,
+            error_type=error_type,
+            payload=raw,
+            summary=label,
+            attempts=max(attempts, 1),
+        )
+        self.ledger.finish(key, status="parked", kind="", outcome=reason, **where)
+        log.warning("message %s parked: %s", key, reason)
+        return MessageResult(int(where.get("uid") or 0), key, "parked", reason)
+
+    # -- dead letters -----------------------------------------------------------------------
+    def replay(self, letter_id: int) -> Outcome:
+        """Run a parked email's original processing again from its stored payload; mark it replayed on success."""
+        letter = self.deadletters.get(letter_id)
+        if letter is None or letter.channel != CHANNEL:
+            raise KeyError(f"no email dead letter {letter_id}")
+        if letter.status != "parked":
+            raise ValueError(f"dead letter {letter_id} is {letter.status}, not parked")
+        raw = letter.payload or b""
+        email = parse_email(raw)  # EmailParseError: still unreadable
+        reason = unreadable_reason(email)
+        if reason is not None:
+            raise EmailParseError(f"still unreadable: {reason}")
+        outcome = self.router.route(letter.key, raw, email)
+        self.ledger.finish(
+            letter.key, status="done", folder="", uidvalidity=0, uid=0, kind=outcome.kind, outcome=outcome.detail
+        )
+        self.deadletters.mark_replayed(letter_id)
+        return outcome
+
+    def parked(self) -> list[DeadLetter]:
+        """The email channel's parked messages, newest first."""
+        return self.deadletters.list(channel=CHANNEL)
+
+
+def _label(email: InboundEmail) -> str:
+    return f"{email.from_address or '?'} · {email.subject or '(no subject)'}"[:500]
