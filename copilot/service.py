@@ -31,6 +31,7 @@ from copilot.approvals import (
     decide,
     load_policy,
 )
+from copilot.audit import AuditTrail, capture_tool_calls
 from copilot.config import Settings
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import RateLimiter
@@ -71,7 +72,7 @@ class Copilot:
         policy: Policy | None = None,
         limiter: RateLimiter | None = None,
         identity: IdentityResolver | None = None,
-        audit: Any | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.settings = settings
         self.odoo = odoo
@@ -80,6 +81,7 @@ class Copilot:
         self.policy = policy if policy is not None else load_policy(settings.policy_file)
         self.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
         self.identity = identity or IdentityResolver(odoo.client, load_roles_file(settings.roles_file))
+        #: Where each request's record goes (``None``: no audit trail, e.g. in unit tests of a skill).
         self.audit = audit
         self._triager: Triager | None = None
         self._triager_lock = threading.Lock()
@@ -184,14 +186,15 @@ class Copilot:
     def _run(self, actor: Actor, skill: Skill, text: str, work: Callable[[], T]) -> T:
         started = time.monotonic()
         input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        calls: list[dict[str, Any]] = []
         try:
             self.check(actor, skill)
-            with self._scope(actor):
+            with self._scope(actor), capture_tool_calls() as calls:
                 result = work()
         except CopilotError as exc:
-            self._record(actor, skill, input_hash, None, error=exc, seconds=time.monotonic() - started)
+            self._record(actor, skill, input_hash, None, exc, time.monotonic() - started, calls)
             raise
-        self._record(actor, skill, input_hash, result, error=None, seconds=time.monotonic() - started)
+        self._record(actor, skill, input_hash, result, None, time.monotonic() - started, calls)
         return result
 
     @contextmanager
@@ -200,7 +203,14 @@ class Copilot:
             yield
 
     def _record(
-        self, actor: Actor, skill: Skill, input_hash: str, result: Any, *, error: Exception | None, seconds: float
+        self,
+        actor: Actor,
+        skill: Skill,
+        input_hash: str,
+        result: Any,
+        error: Exception | None,
+        seconds: float,
+        calls: list[dict[str, Any]],
     ) -> None:
         """Log the request (no content) and, with an audit trail, append its record."""
         outcome = f"refused: {type(error).__name__}" if error else "ok"
@@ -209,7 +219,13 @@ class Copilot:
             return
         try:
             self.audit.record_request(
-                actor=actor, skill=skill, input_hash=input_hash, result=result, error=error, seconds=seconds
+                actor=actor,
+                skill=skill,
+                input_hash=input_hash,
+                result=result,
+                error=error,
+                seconds=seconds,
+                tool_calls=calls,
             )
         except Exception:  # an audit failure is logged loudly but never turns an answer into an error
             log.exception("audit record for %s %s could not be written", actor.key, skill)

@@ -11,7 +11,21 @@ import typer
 from typer.core import TyperGroup
 
 from copilot import __version__
-from copilot.cli import _approvals, _ask, _draft, _eval, _index, _odoo, _sandbox, _serve, _summarize, _triage
+from copilot.cli import (
+    _approvals,
+    _ask,
+    _audit,
+    _deadletters,
+    _draft,
+    _eval,
+    _index,
+    _mail,
+    _odoo,
+    _sandbox,
+    _serve,
+    _summarize,
+    _triage,
+)
 from copilot.config import get_settings
 from copilot.errors import ConfigError, CopilotError
 
@@ -61,6 +75,9 @@ def _startup(
         load_policy(settings.policy_file)
     level = logging.INFO if verbose else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    from copilot.guardrails.log_redaction import install_log_redaction
+
+    install_log_redaction()  # no e-mail address, phone number or IBAN from a message reaches a log
 
 
 app.command("summarize")(_summarize.summarize)
@@ -77,6 +94,9 @@ app.add_typer(_eval.app, name="eval")
 app.command("draft")(_draft.draft)
 app.command("ask")(_ask.ask)
 app.command("serve")(_serve.serve)
+app.add_typer(_audit.app, name="audit")
+app.add_typer(_mail.app, name="mail")
+app.add_typer(_deadletters.app, name="deadletters")
 
 
 def main() -> None:

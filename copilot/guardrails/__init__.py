@@ -3,3 +3,8 @@
 The supplier-email skill already treats email text as untrusted data (delimited in prompts) and
 warns on hidden text and bank-detail changes; the guardrails work gathers those checks here.
 """
+
+from copilot.guardrails.exfiltration import ExfiltrationVerdict, check_exfiltration
+from copilot.guardrails.pii import PiiSpan, find_pii, redact, redact_obj
+
+__all__ = ["ExfiltrationVerdict", "PiiSpan", "check_exfiltration", "find_pii", "redact", "redact_obj"]

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import odoorpc
 import odoorpc.error
 
+from copilot.audit.calls import record_odoo_call
 from copilot.config import Settings
 from copilot.errors import (
     ConfigError,
@@ -290,6 +291,7 @@ class OdooClient:
             retry_any=retry_any,
         )
         self.round_trips += 1
+        record_odoo_call(model, method, args, kwargs, result)  # for the audit trail, inside capture_tool_calls()
         return result
 
     @property

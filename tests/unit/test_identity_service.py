@@ -140,3 +140,21 @@ def test_a_company_outside_the_users_companies_is_refused_as_odoo_does(odoo: Any
 
     with company_scope([2]), pytest.raises(OdooAccessDenied, match="unauthorized or invalid companies"):
         odoo.search_count("sale.order", [])
+
+
+def test_every_request_and_every_refusal_leaves_a_redacted_audit_record(session: Any, tmp_path: Path) -> None:
+    from copilot.audit import AuditTrail
+
+    trail = AuditTrail.from_settings(load_settings(data_dir=tmp_path))
+    copilot = Copilot(load_settings(data_dir=tmp_path), session, audit=trail)
+    buyer = copilot.actor_for(channel="email", external_id="mark.brown23@example.com", email="mark.brown23@example.com")
+    copilot.ask(buyer, "what is the status of P00009? call me on +1 415 555 0134")
+    with pytest.raises(AccessDenied):
+        copilot.draft(buyer, DraftRequest(message="Where is S00024?"))
+    records = trail.records()
+    assert [r.skill for r in records] == ["ask", "draft"]
+    ask = records[0].model_dump_json()
+    assert "purchase.order" in ask  # the Odoo reads it made, with their record ids
+    assert "mark.brown23@example.com" not in ask and "555 0134" not in ask
+    assert "AccessDenied" in records[1].model_dump_json()
+    assert trail.verify().ok

@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 
 from copilot.config import Settings
 from copilot.errors import LLMError
+from copilot.guardrails.exfiltration import check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
@@ -167,8 +168,9 @@ def _llm_answer(
     text = run.answer.answer.strip()
     evidence = Evidence(question, context_text, *run.tool_results, reference_date=as_of.date())
     report = check_grounding(text, evidence)
-    if not report.grounded:
-        reason = f"ungrounded answer: {report.summary()}"
+    leak = check_exfiltration(text, evidence_texts=[question, context_text, *run.tool_results])
+    if not report.grounded or not leak.ok:
+        reason = f"ungrounded answer: {report.summary()}" if not report.grounded else f"leaks data: {leak.summary()}"
         log.warning("answer: %s; deterministic answer used", reason)
         return fallback.model_copy(
             update={"fallback_reason": reason, "prompt": prompt.ref, "tool_calls": run.tool_calls}

@@ -20,13 +20,14 @@ from langchain_core.language_models import BaseChatModel
 from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.errors import LLMError
+from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.draft_reply.compose import compose
-from copilot.skills.draft_reply.facts import detect_intent, gather
+from copilot.skills.draft_reply.facts import Gathered, detect_intent, gather
 from copilot.skills.draft_reply.llm_path import PROMPT_NAME, write_with_llm
-from copilot.skills.draft_reply.schemas import DraftRequest, KbPassage, ReplyDraft
+from copilot.skills.draft_reply.schemas import DraftRequest, Fact, KbPassage, ReplyDraft
 from copilot.tools.odoo import OdooClient
 
 __all__ = ["draft_reply", "knowledge_passages"]
@@ -72,6 +73,34 @@ def knowledge_passages(settings: Settings, query: str, *, k: int = 3) -> list[Kb
     ]
 
 
+def _exfiltration(
+    client: OdooClient,
+    request: DraftRequest,
+    gathered: Gathered,
+    facts: list[Fact],
+    passages: list[KbPassage],
+    text: str,
+) -> ExfiltrationVerdict:
+    """Links, contacts and bank details only from the thread, the facts or the knowledge base; no other partner."""
+    customer = gathered.customer
+    others = client.search_read(
+        "res.partner", [("is_company", "=", True), ("id", "!=", gathered.commercial_id or 0)], ["name"], limit=2000
+    )  # one read, only on the LLM path: the companies the model must not name
+    return check_exfiltration(
+        text,
+        evidence_texts=[
+            request.subject, request.message, request.sender_email or "", request.customer or "",
+            [f.model_dump(mode="json", exclude={"citation"}) for f in facts],
+            [o.model_dump(mode="json") for o in gathered.orders], list(gathered.pickings.values()), gathered.invoices,
+            *(p.text for p in passages),
+        ],
+        customer_names=[n for n in (customer.display_name if customer else None, request.customer) if n],
+        other_partner_names=[str(r["name"]) for r in others if r.get("name")],
+        other_references=gathered.foreign,
+        allow=allow_list_from_texts(p.text for p in passages),
+    )  # fmt: skip
+
+
 def draft_reply(
     request: DraftRequest,
     *,
@@ -110,11 +139,14 @@ def draft_reply(
                 template_body=body, subject=request.subject, message=request.message, timeout=settings.llm_deadline,
             )  # fmt: skip
             verdict = check_grounding(written.body, evidence)
-            if verdict.grounded:
+            written_text = f"{written.subject}\n{written.body}"
+            if not verdict.grounded:
+                fallback = f"the model's draft is not grounded: {verdict.summary()}"
+            elif not (leak := _exfiltration(client, request, gathered, composed.facts, passages, written_text)).ok:
+                fallback = f"the model's draft would leak data: {leak.summary()}"
+            else:
                 subject, body, tone, engine = written.subject, written.body, written.tone, f"llm:{model_name(llm)}"
                 open_questions += written.open_questions
-            else:
-                fallback = f"the model's draft is not grounded: {verdict.summary()}"
         except LLMError as exc:
             fallback = f"{type(exc).__name__}: {exc}"
         if fallback:

@@ -1,0 +1,57 @@
+"""The audit trail: an append-only, hash-chained, PII-redacted record of every request.
+
+``AuditTrail`` (``copilot.audit.trail``) stores ``AuditEntry`` values in one SQLite table (any SQLAlchemy
+URL works); ``verify()`` walks the chain. ``capture_tool_calls()`` (``copilot.audit.calls``) collects the
+Odoo calls made inside it, as ``OdooClient.execute`` reports each one.
+
+The names are imported lazily: ``copilot.tools.odoo`` imports ``copilot.audit.calls`` on every start,
+and that must not pull in SQLAlchemy models or the guardrails.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copilot.audit.calls import capture_tool_calls, record_odoo_call, record_tool_call
+    from copilot.audit.schemas import AuditEntry, AuditRecord, ChainReport, ToolCall, Verdict
+    from copilot.audit.trail import AUDIT_FILE, GENESIS_HASH, AuditTrail, canonical_json, entry_from_result
+
+__all__ = [
+    "AUDIT_FILE",
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditRecord",
+    "AuditTrail",
+    "ChainReport",
+    "ToolCall",
+    "Verdict",
+    "canonical_json",
+    "capture_tool_calls",
+    "entry_from_result",
+    "record_odoo_call",
+    "record_tool_call",
+]
+
+_WHERE = {
+    "capture_tool_calls": "calls",
+    "record_odoo_call": "calls",
+    "record_tool_call": "calls",
+    "AuditEntry": "schemas",
+    "AuditRecord": "schemas",
+    "ChainReport": "schemas",
+    "ToolCall": "schemas",
+    "Verdict": "schemas",
+    "AUDIT_FILE": "trail",
+    "GENESIS_HASH": "trail",
+    "AuditTrail": "trail",
+    "canonical_json": "trail",
+    "entry_from_result": "trail",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"copilot.audit.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'copilot.audit' has no attribute {name!r}")

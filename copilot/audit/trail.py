@@ -1,0 +1,435 @@
+"""The audit trail: one append-only table, each record chained to the previous one by its hash.
+
+A record's ``hash`` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of all its
+fields, ``seq`` and ``prev_hash`` included; ``prev_hash`` is the previous record's hash (64 zeros for
+the first). Editing a stored record changes its hash; deleting one leaves a gap in ``seq`` and a
+``prev_hash`` that points nowhere; reordering changes both. ``verify()`` finds the first such record.
+(Removing the last records leaves a shorter valid chain: keep the head hash that ``verify`` prints, and
+check it later with ``verify(anchor=...)``.)
+
+Everything is redacted with ``copilot.guardrails.pii.redact_obj`` before it is hashed and stored; the
+raw input is only hashed. E-mail addresses and phone numbers in the actor become stable pseudonyms
+(``email:<EMAIL:1a2b3c4d5e6f>``), so ``records(actor="email:jane@example.com")`` still finds that person.
+SQLite triggers refuse ``UPDATE`` and ``DELETE`` on the table; the class has no method for either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import JSON, Engine, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from copilot.audit.schemas import AuditEntry, AuditRecord, ChainReport, ToolCall, Verdict
+from copilot.config import Settings
+from copilot.guardrails.pii import find_pii, redact_obj
+
+__all__ = ["AUDIT_FILE", "GENESIS_HASH", "AuditRow", "AuditTrail", "canonical_json", "entry_from_result"]
+
+#: The SQLite file under ``settings.data_dir`` when no URL is given.
+AUDIT_FILE = "audit.sqlite"
+#: ``prev_hash`` of the first record.
+GENESIS_HASH = "0" * 64
+#: Attempts to append when another writer took the same place in the chain.
+_APPEND_ATTEMPTS = 20
+
+_HASHED_FIELDS = (
+    "seq", "request_id", "created_at", "actor", "actor_role", "channel", "skill", "input_hash", "prompt", "model",
+    "tool_calls", "verdicts", "output", "proposals", "approval_ids", "error", "duration_ms", "prev_hash",
+)  # fmt: skip
+
+
+class _AuditBase(DeclarativeBase):
+    """The audit table lives in its own database file, apart from the conversation state."""
+
+
+class AuditRow(_AuditBase):
+    """A stored record (table ``audit_records``)."""
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(300), index=True)
+    actor_role: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    skill: Mapped[str] = mapped_column(String(60))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[Any] = mapped_column(JSON, nullable=True)
+    model: Mapped[str] = mapped_column(String(200))
+    tool_calls: Mapped[Any] = mapped_column(JSON)
+    verdicts: Mapped[Any] = mapped_column(JSON)
+    output: Mapped[Any] = mapped_column(JSON, nullable=True)
+    proposals: Mapped[Any] = mapped_column(JSON)
+    approval_ids: Mapped[Any] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+_SQLITE_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records "
+    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records "
+    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text, no NaN: the same data always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _digest(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({k: fields[k] for k in _HASHED_FIELDS}).encode("utf-8")).hexdigest()
+
+
+def _pseudonymize(actor: str) -> str:
+    """E-mail addresses and phone numbers in an actor id become stable pseudonyms (the same person, the same
+    pseudonym), so the trail can be searched by person without holding their address."""
+    out, pos = [], 0
+    for span in find_pii(actor, kinds=("email", "phone")):
+        key = re.sub(r"\s", "", span.text.lower())
+        out.append(actor[pos : span.start] + f"<{span.kind.upper()}:{hashlib.sha256(key.encode()).hexdigest()[:12]}>")
+        pos = span.end
+    return "".join(out) + actor[pos:]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        database = parsed.database or ""
+        if database in ("", ":memory:"):
+            engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            if not database.startswith("file:"):
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 5})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _AuditBase.metadata.create_all(engine)
+    if sqlite:
+        with engine.begin() as conn:
+            for ddl in _SQLITE_TRIGGERS:
+                conn.exec_driver_sql(ddl)
+    return engine
+
+
+def _record(row: AuditRow) -> AuditRecord:
+    created = datetime.fromisoformat(row.created_at)
+    return AuditRecord(
+        seq=row.seq,
+        request_id=row.request_id,
+        created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+        actor=row.actor,
+        actor_role=row.actor_role,
+        channel=row.channel,
+        skill=row.skill,
+        input_hash=row.input_hash,
+        prompt=row.prompt,
+        model=row.model,
+        tool_calls=row.tool_calls or [],
+        verdicts=row.verdicts or [],
+        output=row.output,
+        proposals=row.proposals or [],
+        approval_ids=row.approval_ids or [],
+        error=row.error,
+        duration_ms=row.duration_ms,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _fields(row: AuditRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _HASHED_FIELDS}
+
+
+class AuditTrail:
+    """The append-only, hash-chained audit trail (SQLite file ``audit.sqlite`` in the data dir by default)."""
+
+    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
+        self.engine = engine or _make_engine(url)
+        if engine is not None:
+            _AuditBase.metadata.create_all(engine)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, url: str | None = None) -> AuditTrail:
+        """The trail at ``url``, or the SQLite file ``audit.sqlite`` in ``settings.data_dir``."""
+        return cls(url or f"sqlite:///{Path(settings.data_dir).expanduser() / AUDIT_FILE}")
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def append(self, entry: AuditEntry, *, at: datetime | None = None) -> AuditRecord:
+        """Redact ``entry``, chain it to the last record and store it; returns the stored record."""
+        data = entry.model_dump(mode="json", exclude={"input_text"})
+        content: dict[str, Any] = json.loads(canonical_json(redact_obj({
+            k: data[k] for k in ("tool_calls", "verdicts", "output", "proposals", "approval_ids", "error")
+        })))  # fmt: skip
+        content.update(
+            request_id=data["request_id"],
+            created_at=(at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds"),
+            actor=_pseudonymize(data["actor"]),
+            actor_role=data["actor_role"],
+            channel=data["channel"],
+            skill=data["skill"],
+            input_hash=data["input_hash"],
+            prompt=data["prompt"],
+            model=redact_obj(data["model"]),
+            duration_ms=data["duration_ms"],
+        )
+        last_error: Exception | None = None
+        with self._lock:
+            for _ in range(_APPEND_ATTEMPTS):
+                try:
+                    with Session(self.engine) as session, session.begin():
+                        last = session.execute(
+                            select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
+                        ).first()
+                        fields = {
+                            **content,
+                            "seq": last.seq + 1 if last else 1,
+                            "prev_hash": last.hash if last else GENESIS_HASH,
+                        }
+                        row = AuditRow(**fields, hash=_digest(fields))
+                        session.add(row)
+                        session.flush()
+                        return _record(row)
+                except (IntegrityError, OperationalError) as exc:  # another process took this place: read again
+                    last_error = exc
+        raise RuntimeError(f"could not append to the audit trail: {last_error}")
+
+    def record_request(
+        self,
+        *,
+        actor: Any,
+        skill: str,
+        input_hash: str = "",
+        input_text: str | None = None,
+        result: Any = None,
+        error: BaseException | None = None,
+        seconds: float | None = None,
+        tool_calls: Sequence[Any] = (),
+        verdicts: Sequence[Verdict | dict[str, Any]] = (),
+    ) -> AuditRecord:
+        """Append the record of one request from what a service knows (see ``entry_from_result``)."""
+        return self.append(
+            entry_from_result(
+                actor=actor,
+                skill=skill,
+                input_hash=input_hash,
+                input_text=input_text,
+                result=result,
+                error=error,
+                seconds=seconds,
+                tool_calls=tool_calls,
+                verdicts=verdicts,
+            )
+        )
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def records(
+        self,
+        since: datetime | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+        skill: str | None = None,
+    ) -> list[AuditRecord]:
+        """Records in chain order; with ``limit``, the most recent ``limit`` of those that match."""
+        query = select(AuditRow)
+        if since is not None:
+            stamp = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
+            query = query.where(AuditRow.created_at >= stamp.isoformat(timespec="microseconds"))
+        if actor is not None:
+            query = query.where(AuditRow.actor == _pseudonymize(actor))
+        if skill is not None:
+            query = query.where(AuditRow.skill == skill)
+        if limit is not None:
+            query = query.order_by(AuditRow.seq.desc()).limit(max(limit, 0))
+        else:
+            query = query.order_by(AuditRow.seq)
+        with Session(self.engine) as session:
+            rows = [_record(r) for r in session.scalars(query)]
+        return sorted(rows, key=lambda r: r.seq)
+
+    def iter_records(self, batch: int = 500) -> Iterator[AuditRecord]:
+        """Every record in chain order, read in batches (for export)."""
+        after = 0
+        while True:
+            with Session(self.engine) as session:
+                rows = session.scalars(
+                    select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
+                ).all()
+                records = [_record(r) for r in rows]
+            if not records:
+                return
+            yield from records
+            after = records[-1].seq
+
+    def export_jsonl(self, out: IO[str]) -> int:
+        """Write every record as one JSON object per line; returns how many."""
+        count = 0
+        for record in self.iter_records():
+            out.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    def _hashed_rows(self, batch: int = 500) -> Iterator[tuple[dict[str, Any], str]]:
+        after = 0
+        while True:
+            with Session(self.engine) as session:
+                rows = session.scalars(
+                    select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
+                ).all()
+                found = [(_fields(r), r.hash) for r in rows]
+            if not found:
+                return
+            yield from found
+            after = found[-1][0]["seq"]
+
+    def verify(self, *, anchor: str | None = None) -> ChainReport:
+        """Walk the chain from the first record: each hash recomputed, each link and sequence number checked.
+
+        ``anchor``: a head hash printed by an earlier ``verify``; it must still be in the chain (a trail cut
+        back to before it is reported).
+        """
+        expected_seq, prev_hash, count, seen_anchor = 1, GENESIS_HASH, 0, anchor is None
+        for fields, stored_hash in self._hashed_rows():
+            seq = fields["seq"]
+            problem = None
+            if _digest(fields) != stored_hash:
+                problem = "its content does not match its hash (the record was edited or moved)"
+            elif seq != expected_seq:
+                gap = f"record {expected_seq}" if seq == expected_seq + 1 else f"records {expected_seq}-{seq - 1}"
+                problem = f"{gap} before it is missing (deleted)"
+            elif fields["prev_hash"] != prev_hash:
+                problem = "its prev_hash is not the hash of the record before it (deleted or reordered)"
+            if problem is not None:
+                return ChainReport(
+                    ok=False, records=count, head_hash=prev_hash if count else None, first_bad_seq=seq,
+                    first_bad_request_id=fields["request_id"], problem=problem,
+                )  # fmt: skip
+            prev_hash, expected_seq, count = stored_hash, seq + 1, count + 1
+            seen_anchor = seen_anchor or stored_hash == anchor
+        head = prev_hash if count else None
+        if not seen_anchor:
+            return ChainReport(
+                ok=False, records=count, head_hash=head,
+                problem=f"the anchor {anchor} is not in the chain (records after it were removed or rewritten)",
+            )  # fmt: skip
+        return ChainReport(ok=True, records=count, head_hash=head)
+
+    def count(self) -> int:
+        """How many records the trail holds."""
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(AuditRow)) or 0)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+# -- building an entry from a skill's result --------------------------------------------------------------
+def _model_of(engine: str | None) -> str:
+    if engine and "llm:" in engine:
+        return engine.split("llm:", 1)[1] or "unknown"
+    return "deterministic"
+
+
+def _verdicts_of(result: Any, error: BaseException | None) -> list[Verdict]:
+    found: list[Verdict] = []
+    grounding = getattr(result, "grounding", None)
+    if grounding is not None and hasattr(grounding, "grounded"):
+        found.append(Verdict(check="grounding", ok=bool(grounding.grounded), detail=grounding.summary()))
+    engine = str(getattr(result, "engine", "") or "")
+    reason = getattr(result, "fallback_reason", None) or getattr(result, "llm_fallback_reason", None)
+    if reason:
+        leak = "leak" in reason
+        found.append(Verdict(check="exfiltration" if leak else "llm_fallback", ok=False, detail=str(reason)))
+    elif "llm:" in engine and grounding is not None:
+        found.append(Verdict(check="exfiltration", ok=True, detail="the model's text passed the check"))
+    if getattr(result, "flagged_input", False):
+        found.append(Verdict(check="injection", ok=False, detail="the input showed attack signs"))
+    if getattr(result, "not_allowed", False):
+        found.append(Verdict(check="authorization", ok=False, detail="the role may not read what this needs"))
+    if error is not None:
+        found.append(Verdict(check=type(error).__name__, ok=False, detail=str(error)))
+    return found
+
+
+def entry_from_result(
+    *,
+    actor: Any,
+    skill: str,
+    result: Any = None,
+    input_text: str | None = None,
+    input_hash: str = "",
+    error: BaseException | None = None,
+    seconds: float | None = None,
+    tool_calls: Sequence[Any] = (),
+    verdicts: Sequence[Verdict | dict[str, Any]] = (),
+) -> AuditEntry:
+    """An ``AuditEntry`` from a skill's result (a pydantic model): its prompt, engine, the model's tool calls,
+    grounding and fallback verdicts, and for a proposal outcome its decision and approval request id.
+
+    ``actor``: a ``copilot.identity.Actor`` (its ``key``, ``role`` and ``channel`` are used) or a string.
+    ``tool_calls``: what ``capture_tool_calls`` collected (the Odoo calls); ``verdicts``: any others.
+    """
+    if isinstance(actor, str):
+        actor_id, role, channel = actor, None, actor.split(":", 1)[0] if ":" in actor else "unknown"
+    else:
+        actor_id = str(getattr(actor, "key", actor))
+        role = getattr(actor, "role", None)
+        channel = str(getattr(actor, "channel", "unknown"))
+    calls = [c if isinstance(c, ToolCall) else ToolCall.model_validate(c) for c in tool_calls]
+    for call in getattr(result, "tool_calls", None) or []:
+        if isinstance(call, dict):
+            calls.append(ToolCall(kind="llm_tool", name=str(call.get("name", "?")), arguments=call.get("args")))
+    proposals: list[Any] = []
+    approval_ids: list[int | str] = []
+    decision = getattr(result, "decision", None)
+    if decision is not None:
+        proposals.append({"decision": decision})
+    request = getattr(result, "request", None)
+    if request is not None and getattr(request, "id", None) is not None:
+        approval_ids.append(request.id)
+    for proposal in getattr(result, "proposals", None) or []:
+        proposals.append(proposal)
+    return AuditEntry(
+        actor=actor_id,
+        actor_role=str(role) if role is not None else None,
+        channel=channel,
+        skill=skill,
+        input_text=input_text,
+        input_hash=input_hash,
+        prompt=getattr(result, "prompt", None),
+        model=_model_of(getattr(result, "engine", None)),
+        tool_calls=calls,
+        verdicts=[*(v if isinstance(v, Verdict) else Verdict.model_validate(v) for v in verdicts),
+                  *_verdicts_of(result, error)],
+        output=result,
+        proposals=proposals,
+        approval_ids=approval_ids,
+        error=f"{type(error).__name__}: {error}" if error is not None else None,
+        duration_ms=round(seconds * 1000) if seconds is not None else None,
+    )  # fmt: skip
