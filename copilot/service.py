@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -45,7 +45,7 @@ from copilot.skills.triage import TicketClassification, TriageInput, Triager, cl
 from copilot.state import ConversationStore
 from copilot.tools.odoo import company_scope
 
-__all__ = ["Copilot", "ProposalOutcome"]
+__all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
 
 log = logging.getLogger(__name__)
 
@@ -229,3 +229,23 @@ class Copilot:
             )
         except Exception:  # an audit failure is logged loudly but never turns an answer into an error
             log.exception("audit record for %s %s could not be written", actor.key, skill)
+
+
+@contextmanager
+def open_copilot(settings: Settings) -> Iterator[Copilot]:
+    """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
+
+    The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in the data dir.
+    """
+    from copilot.llm import build_chat_model
+    from copilot.runtime import odoo_session
+
+    with ExitStack() as stack:
+        conversations = ConversationStore.from_settings(settings)
+        stack.callback(conversations.close)
+        audit: AuditTrail | None = None
+        if settings.audit_enabled:
+            audit = AuditTrail.from_settings(settings)
+            stack.callback(audit.close)
+        odoo = stack.enter_context(odoo_session(settings))
+        yield Copilot(settings, odoo, llm=build_chat_model(settings), conversations=conversations, audit=audit)

@@ -6,10 +6,10 @@ import typer
 
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
-from copilot.llm import build_chat_model, describe_engine
-from copilot.runtime import odoo_session
-from copilot.skills.answer import Answer, answer_question
-from copilot.state import ConversationStore
+from copilot.identity import local_actor
+from copilot.llm import describe_engine
+from copilot.service import open_copilot
+from copilot.skills.answer import Answer
 
 
 def render_answer(answer: Answer) -> None:
@@ -42,17 +42,10 @@ def ask(
     if not question.strip():
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     settings = get_settings()
-    llm = build_chat_model(settings)
-    store = ConversationStore.from_settings(settings) if thread else None
-    try:
-        with odoo_session(settings) as odoo:
-            answer = answer_question(
-                question, client=odoo.client, settings=settings, llm=llm, thread=thread, store=store, as_of=odoo.as_of
-            )
-    finally:
-        if store is not None:
-            store.close()
+    with open_copilot(settings) as copilot:
+        answer = copilot.ask(local_actor(), question, thread=thread)
+        label = copilot.odoo.label
     if json:
         return print_json(answer)
-    err_console.print(f"[dim]{describe_engine(settings)} · {odoo.label}[/]")
+    err_console.print(f"[dim]{describe_engine(settings)} · {label}[/]")
     render_answer(answer)

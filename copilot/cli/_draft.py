@@ -9,9 +9,9 @@ import typer
 
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
-from copilot.llm import build_chat_model
-from copilot.runtime import odoo_session
-from copilot.skills.draft_reply import DraftRequest, draft_reply
+from copilot.identity import local_actor
+from copilot.service import open_copilot
+from copilot.skills.draft_reply import DraftRequest
 
 
 def draft(
@@ -30,16 +30,13 @@ def draft(
         file.read_text(encoding="utf-8", errors="replace") if file else (sys.stdin.read() if text == "-" else text)
     )
     settings = get_settings()
-    with odoo_session(settings) as odoo:
-        err_console.print(f"[dim]drafting from {odoo.label}[/]")
-        result = draft_reply(
+    with open_copilot(settings) as copilot:
+        err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
+        result = copilot.draft(
+            local_actor(),
             DraftRequest(
                 message=message or "", subject=subject, customer=customer, sender_email=sender, ticket_id=ticket
             ),
-            client=odoo.client,
-            settings=settings,
-            as_of=odoo.as_of,
-            llm=build_chat_model(settings),
         )
     if json:
         return print_json(result)

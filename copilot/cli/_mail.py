@@ -24,22 +24,14 @@ _STYLE = {"processed": "green", "skipped": "dim", "parked": "red", "retry": "yel
 def mail_worker(settings: Settings) -> Iterator[Any]:
     """A ``MailWorker`` over a ``Copilot`` on the configured Odoo (the sandbox without a URL)."""
     from channels.email import MailWorker
-    from copilot.llm import build_chat_model
-    from copilot.runtime import odoo_session
-    from copilot.service import Copilot
-    from copilot.state import ConversationStore
+    from copilot.service import open_copilot
 
-    conversations = ConversationStore.from_settings(settings)
-    try:
-        with odoo_session(settings) as odoo:
-            copilot = Copilot(settings, odoo, llm=build_chat_model(settings), conversations=conversations)
-            worker = MailWorker(settings, copilot)
-            try:
-                yield worker
-            finally:
-                worker.close()
-    finally:
-        conversations.close()
+    with open_copilot(settings) as copilot:
+        worker = MailWorker(settings, copilot)
+        try:
+            yield worker
+        finally:
+            worker.close()
 
 
 @app.command("poll")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CHANNELS", "ROLES", "SKILLS", "Actor", "Channel", "Role", "Skill"]
+__all__ = ["CHANNELS", "ROLES", "SKILLS", "Actor", "Channel", "Role", "Skill", "local_actor"]
 
 Role = Literal["customer_service", "buyer", "manager", "evaluator"]
 Channel = Literal["http", "slack", "email", "cli", "webhook"]
@@ -41,3 +42,12 @@ class Actor(BaseModel):
     def label(self) -> str:
         """How logs and messages name the person."""
         return f"{self.name or self.external_id} ({self.role or 'service'}, {self.channel})"
+
+
+def local_actor() -> Actor:
+    """The operator at this machine's command line (a service actor: whoever runs the CLI holds the config)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        user = "unknown"
+    return Actor(channel="cli", external_id=user, name=user)
