@@ -48,6 +48,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.odoo_tools
 	$(BIN)/python -m benchmarks.triage
 	$(BIN)/python -m benchmarks.retrieval
+	$(BIN)/python -m benchmarks.channels
 
 sandbox: $(VENV)/.installed
 	$(BIN)/copilot sandbox
