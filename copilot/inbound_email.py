@@ -3,8 +3,9 @@
 ``parse_email`` reads an RFC 822 message (stdlib ``email``, ``policy.default``) and never crashes on bad
 input: broken MIME, unknown charsets, binary garbage or a huge body become entries in ``defects``.
 HTML is turned into text with ``html.parser`` only. Content a human reader would not see (``display:none``,
-white-on-white, zero-size text, zero-width and Unicode tag characters) goes to ``hidden_text``: it is a
-classic prompt-injection vector, so it is kept for the warnings but never mixed into ``text``.
+white-on-white, zero-size text, text in HTML comments, zero-width and Unicode tag characters) goes to
+``hidden_text``: it is a classic prompt-injection vector, so it is kept for the warnings but never mixed
+into ``text``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Attachment",
     "InboundEmail",
+    "html_comment_text",
     "html_to_text",
     "parse_email",
     "split_quoted",
@@ -603,6 +605,16 @@ class _HTMLText(HTMLParser):
             data = re.sub(r"[ \t\r\n\f\v]+", " ", data)
         self._emit(data)
 
+    def handle_comment(self, data: str) -> None:
+        """An HTML comment is never shown: its text is hidden content, unless it is mail-client boilerplate."""
+        if self.skip_depth:
+            return
+        text = html_comment_text(data)
+        if text:
+            if "html comment" not in self.reasons:
+                self.reasons.append("html comment")
+            self.hidden.append(text + "\n")
+
     # -- hidden content -----------------------------------------------------------------------
     def _hidden_reason(self, tag: str, attributes: dict[str, str]) -> tuple[str | None, str | None, str | None]:
         style = _style(attributes.get("style", ""))
@@ -646,6 +658,30 @@ def _style(value: str) -> dict[str, str]:
             key, _, val = item.partition(":")
             out[key.strip().lower()] = re.sub(r"\s*!important\s*$", "", val.strip().lower())
     return out
+
+
+_CONDITIONAL_COMMENT = re.compile(r"^\s*(?:\[if\b|<?!?\[endif\]|\[endif\])", re.IGNORECASE)
+_BOILERPLATE_COMMENT = re.compile(
+    r"^\s*(?:StartFragment|EndFragment|saved from url=.*|(?:BEGIN|END|START)\b.*|/?[\w.-]+|x-\S+.*)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMENT_TAG = re.compile(r"<[^>]{0,500}>")
+
+
+def html_comment_text(data: str) -> str:
+    """The readable text of an HTML comment, or ``""`` for boilerplate a mail client writes.
+
+    Boilerplate: empty comments, Outlook's conditional comments (``<!--[if mso]> ... <![endif]-->``),
+    clipboard and section markers (``StartFragment``, ``BEGIN SIGNATURE``) and comments of fewer than three
+    words (``<!-- footer -->``). Anything longer is text no reader sees, so it is reported as hidden.
+    """
+    if not data or _CONDITIONAL_COMMENT.match(data):
+        return ""
+    text = _COMMENT_TAG.sub(" ", data)
+    text = _normalise_text(text)
+    if not text or _BOILERPLATE_COMMENT.match(text) or len(re.findall(r"[^\W\d_]{2,}", text)) < 3:
+        return ""
+    return text
 
 
 def html_to_text(html: str) -> tuple[str, str, str, list[str]]:

@@ -5,6 +5,16 @@ warns on hidden text and bank-detail changes; the guardrails work gathers those 
 """
 
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, check_exfiltration
+from copilot.guardrails.injection import InjectionVerdict, detect_injection
 from copilot.guardrails.pii import PiiSpan, find_pii, redact, redact_obj
 
-__all__ = ["ExfiltrationVerdict", "PiiSpan", "check_exfiltration", "find_pii", "redact", "redact_obj"]
+__all__ = [
+    "ExfiltrationVerdict",
+    "InjectionVerdict",
+    "PiiSpan",
+    "check_exfiltration",
+    "detect_injection",
+    "find_pii",
+    "redact",
+    "redact_obj",
+]

@@ -22,6 +22,7 @@ from copilot.config import Settings
 from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
+from copilot.guardrails.injection import detect_injection
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.draft_reply.compose import compose
@@ -130,6 +131,12 @@ def draft_reply(
     engine, prompt_ref, fallback = "templates", None, None
     tone = "apologetic" if composed.late or intent in ("damaged", "missing", "wrong_item") else "informative"
     open_questions = list(composed.open_questions)
+    injection = detect_injection(text, source="customer_message")
+    if injection.flagged:  # answered for its legitimate content, but a person reads it first
+        open_questions.append(
+            "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "
+            "read it before sending."
+        )
     if llm is not None:
         prompt = load_prompt(PROMPT_NAME)
         prompt_ref = prompt.ref
@@ -156,7 +163,11 @@ def draft_reply(
     identified = answered and not gathered.unidentified
     if not identified or gathered.foreign or gathered.not_found:
         status = "needs_clarification" if not answered else "needs_review"
-    elif not grounding.grounded or intent in ("damaged", "missing", "wrong_item", "return", "change"):
+    elif (
+        not grounding.grounded
+        or injection.flagged
+        or intent in ("damaged", "missing", "wrong_item", "return", "change")
+    ):
         status = "needs_review"  # a claim or a change is for a person to decide
     else:
         status = "ready"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copilot.guardrails.injection import detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
 
 __all__ = [
@@ -152,34 +153,14 @@ def bank_change(text: str) -> str | None:
     return None
 
 
-_AI_ADDRESSED = re.compile(
-    r"\b(?:AI|A\.I\.)\s+(?:assistant|agent|model)s?\b|\b(?:virtual|automated|digital)\s+(?:assistant|agent)\b"
-    r"|\b(?:language model|LLM|chat ?GPT|GPT-?\d|chatbot|assistant processing|AI processing)\b"
-    r"|\bnote to the (?:AI|assistant|model|bot)\b",
-    re.IGNORECASE,
-)
-_STRONG_INJECTION = re.compile(
-    r"\bignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|preceding) (?:instructions|messages|rules)\b"
-    r"|\bdisregard (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)\b"
-    r"|\bsystem prompt\b|\byou are now\b",
-    re.IGNORECASE,
-)
-_WEAK_INJECTION = re.compile(
-    r"\bdo not (?:mention|tell|reveal|disclose|inform)\b|\bwithout (?:asking|telling|checking with)\b"
-    r"|\bnew instructions?\b|\binstructions?\b",
-    re.IGNORECASE,
-)
-
-
 def ai_instructions(text: str, *, hidden: bool = False) -> bool:
     """True when ``text`` addresses an AI assistant or carries prompt-injection phrasing.
 
-    Hidden text needs only a weak signal ("do not mention", "without asking"); visible text needs an
-    explicit address to an AI or a classic injection phrase, so ordinary business prose does not trip it.
+    The verdict is the shared injection detector's (``copilot.guardrails.injection``): heuristics plus
+    similarity to known attack patterns. Hidden text needs only a weak signal ("do not mention",
+    "without asking"); visible text needs a strong one, so ordinary business prose does not trip it.
     """
-    if _AI_ADDRESSED.search(text) or _STRONG_INJECTION.search(text):
-        return True
-    return hidden and bool(_WEAK_INJECTION.search(text))
+    return detect_injection(text, source="email_hidden" if hidden else "email").flagged
 
 
 _AGREEMENT = re.compile(

@@ -22,10 +22,10 @@ from langchain_core.language_models import BaseChatModel
 from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.errors import LLMError, OdooNotFound
+from copilot.guardrails.injection import detect_injection
 from copilot.llm_io import model_name
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, get_embedder
-from copilot.skills.supplier_email.signals import ai_instructions
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
 from copilot.skills.triage.llm_path import PROMPT_NAME, ask_llm
 from copilot.skills.triage.model import ModelNotFound, StaleModelError, TriageModel, model_root
@@ -198,7 +198,7 @@ class Triager:
             )
         if not looks_english(text):
             reasons.append("the text does not look like English; the embedding model reads English only")
-        flagged = bool(ai_instructions(text) or _LABEL_SETTING.search(text))
+        flagged = bool(detect_injection(text, source="ticket").flagged or _LABEL_SETTING.search(text))
         if flagged:
             reasons.append(
                 "the text tries to set labels or instruct an assistant (possible injection): a person decides"
