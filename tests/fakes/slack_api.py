@@ -4,6 +4,10 @@ It speaks the Web API's wire format as the Slack SDK uses it: a POST per method,
 (``application/x-www-form-urlencoded``) or JSON body, the bot token in ``Authorization: Bearer``, and a
 JSON answer with ``ok``. Every call is recorded so tests can assert what the copilot posted.
 ``users.lookupByEmail`` and ``users.info`` answer from the ``users`` given to the server.
+
+It also serves the ``response_url`` of slash commands and interactions (``response_url(...)`` makes one):
+Slack's app posts JSON there (``text``, ``blocks``, ``response_type``, ``replace_original``) without a
+token, and Slack answers ``ok``. Those posts are recorded as calls of the method ``response_url``.
 """
 
 from __future__ import annotations
@@ -66,6 +70,10 @@ class FakeSlackAPI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/api/"
 
+    def response_url(self, name: str = "1") -> str:
+        """A ``response_url`` as Slack puts in a command or interaction payload, served by this fake."""
+        return self.url.replace("/api/", f"/commands/T1/{name}/hook-secret")
+
     def __enter__(self) -> FakeSlackAPI:
         self._thread.start()
         return self
@@ -124,9 +132,14 @@ class FakeSlackAPI:
 def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            method = self.path.split("/api/", 1)[-1].split("?", 1)[0]
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode("utf-8") if length else ""
+            if self.path.startswith("/commands/"):
+                with api._lock:
+                    api.calls.append(SlackCall("response_url", {**json.loads(raw or "{}"), "url": self.path}, None))
+                self._reply(b"ok", "text/html")
+                return
+            method = self.path.split("/api/", 1)[-1].split("?", 1)[0]
             if "json" in (self.headers.get("Content-Type") or ""):
                 args: dict[str, Any] = json.loads(raw or "{}")
             else:
@@ -136,9 +149,11 @@ def _handler(api: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                     args[key] = json.loads(args[key])
             auth = self.headers.get("Authorization") or ""
             token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
-            body = json.dumps(api._answer(method, args, token)).encode()
+            self._reply(json.dumps(api._answer(method, args, token)).encode(), "application/json; charset=utf-8")
+
+        def _reply(self, body: bytes, content_type: str) -> None:
             self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -1,0 +1,116 @@
+"""The Slack channel's own state: deliveries already seen (retries dedupe) and proposals behind buttons.
+
+``slack_seen`` holds one row per event id, trigger id or command fingerprint for a few hours: Slack
+retries an event it thinks was missed (``X-Slack-Retry-Num``) with the same ``event_id``, and a second
+row for the same key is refused by the primary key, so two concurrent deliveries cannot both win.
+``slack_proposals`` keeps the proposals a message offers, keyed by their idempotency key, because a
+button's value holds at most 2000 characters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import JSON, DateTime, Engine, String, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from copilot.approvals import Proposal
+from copilot.config import Settings
+from copilot.state.db import Base, default_url, make_engine
+
+__all__ = ["SeenRow", "SlackState", "StashedProposalRow"]
+
+#: How long a delivery is remembered (Slack retries within minutes) and a proposal stays clickable.
+SEEN_TTL = timedelta(hours=6)
+PROPOSAL_TTL = timedelta(days=14)
+#: Expired rows are deleted every this many new keys.
+PURGE_EVERY = 200
+
+
+class SeenRow(Base):
+    """A Slack delivery already accepted (table ``slack_seen``)."""
+
+    __tablename__ = "slack_seen"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StashedProposalRow(Base):
+    """A proposal offered in a Slack message (table ``slack_proposals``)."""
+
+    __tablename__ = "slack_proposals"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    proposal: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SlackState:
+    """Dedupe keys and stashed proposals in the project's database (SQLite by default)."""
+
+    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
+        self.engine = engine or make_engine(url)
+        Base.metadata.create_all(self.engine, tables=[SeenRow.__table__, StashedProposalRow.__table__])  # type: ignore[list-item]
+        self._writes = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackState:
+        """The state in ``state.sqlite`` under ``settings.data_dir``."""
+        return cls(default_url(settings))
+
+    def first_time(self, key: str, *, now: datetime | None = None) -> bool:
+        """Record ``key``; True the first time within the TTL, False for a retry or a replay."""
+        now = now or datetime.now(UTC)
+        key = key[:300]
+        try:
+            with Session(self.engine) as session, session.begin():
+                row = session.get(SeenRow, key)
+                if row is not None and now - _aware(row.seen_at) < SEEN_TTL:
+                    return False
+                if row is not None:
+                    row.seen_at = now  # older than the TTL: a new delivery
+                else:
+                    session.add(SeenRow(key=key, seen_at=now))
+        except IntegrityError:  # a concurrent delivery of the same key won the insert
+            return False
+        self._writes += 1
+        if self._writes % PURGE_EVERY == 0:
+            self.purge(now=now)
+        return True
+
+    def purge(self, *, now: datetime | None = None) -> int:
+        """Delete dedupe keys past their TTL and proposals past theirs; returns how many rows went."""
+        now = now or datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            gone = session.execute(delete(SeenRow).where(SeenRow.seen_at < now - SEEN_TTL)).rowcount or 0
+            gone += (
+                session.execute(
+                    delete(StashedProposalRow).where(StashedProposalRow.created_at < now - PROPOSAL_TTL)
+                ).rowcount
+                or 0
+            )
+        return int(gone)
+
+    def stash(self, proposals: list[Proposal]) -> None:
+        """Keep proposals a message offers, so that a button click can find them by idempotency key."""
+        now = datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            for proposal in proposals:
+                data = proposal.model_dump(mode="json", exclude={"idempotency_key"})
+                session.merge(StashedProposalRow(key=proposal.idempotency_key, proposal=data, created_at=now))
+
+    def proposal(self, key: str) -> Proposal | None:
+        """The stashed proposal with idempotency key ``key``, if still kept."""
+        with Session(self.engine) as session:
+            row = session.scalars(select(StashedProposalRow).where(StashedProposalRow.key == key)).first()
+            return Proposal.model_validate(row.proposal) if row is not None else None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
