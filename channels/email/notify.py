@@ -3,14 +3,14 @@
 Every delivery is recorded in the outbox table (``email_outbox``) with the message key and its target, so
 that a retried message never posts twice to a target it already reached. Without Slack (or without a
 channel for a result) the outbox row is the delivery: the offline default still keeps every result,
-and the log says where it went. Rendering is a small Block Kit subset: text, the facts a person needs,
-citations as links to the Odoo records (when an Odoo URL is set), and "Propose this action" buttons whose
-value is the proposal's idempotency key (``Outbox.proposal(key)`` returns the stored proposal).
+and the log says where it went. The Slack messages are rendered by ``channels.slack.blocks`` (the one
+Block Kit renderer): citations link to the Odoo records (when an Odoo URL is set), and the "Propose this
+action" buttons carry ``{"proposal_key": ..., "source": "email"}``, which the Slack app resolves with
+``Outbox.proposal(key)``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from channels.slack import blocks as ui
+from channels.slack.blocks import PROPOSE_ACTION_ID
 from copilot.approvals import Proposal
-from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.errors import CopilotError
 from copilot.inbound_email import InboundEmail
@@ -38,17 +39,10 @@ __all__ = [
     "Outbox",
     "OutboxRow",
     "SlackUnavailable",
-    "odoo_link",
     "render_answer_text",
-    "render_customer_draft",
-    "render_supplier_summary",
 ]
 
 log = logging.getLogger(__name__)
-
-#: ``action_id`` of the "Propose this action" buttons (the Slack app turns a click into ``Copilot.propose``).
-PROPOSE_ACTION_ID = "copilot_propose"
-MAX_SECTION_CHARS = 2900  # Slack's limit on a section's text is 3000
 
 
 class SlackUnavailable(CopilotError):
@@ -148,104 +142,43 @@ class Outbox:
         self.engine.dispose()
 
 
-# -- rendering ------------------------------------------------------------------------------------
-def odoo_link(settings: Settings, citation: Citation) -> str:
-    """The record as Slack mrkdwn: a link to its form in Odoo when an Odoo URL is set, else its name."""
-    name = _escape(citation.display_name)
-    if settings.odoo_url is None:
-        return name
-    base = str(settings.odoo_url).rstrip("/")
-    return f"<{base}/web#id={citation.id}&model={citation.model}&view_type=form|{name}>"
+# -- rendering (Block Kit from channels.slack.blocks; the email answer is plain text) ---------------
+_CHATTER_NOTE = "Logging this on the PO's chatter is a write: use a proposal, people decide in Odoo."
 
 
-def _escape(text: str) -> str:
-    """Slack mrkdwn escaping: untrusted text cannot forge links or mentions."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _odoo_url(settings: Settings) -> str | None:
+    return str(settings.odoo_url) if settings.odoo_url is not None else None
 
 
-def _section(text: str) -> dict[str, Any]:
-    if len(text) > MAX_SECTION_CHARS:
-        text = text[: MAX_SECTION_CHARS - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_CHARS]}]}
-
-
-def _sources(settings: Settings, citations: list[Citation]) -> str:
-    seen: dict[tuple[str, int], Citation] = {}
-    for c in citations:
-        seen.setdefault((c.model, c.id), c)
-    return ", ".join(odoo_link(settings, c) for c in list(seen.values())[:15])
-
-
-def _sender(email: InboundEmail) -> str:
-    who = email.from_name or email.from_address or "unknown sender"
-    if email.from_name and email.from_address:
-        who = f"{email.from_name} <{email.from_address}>"
-    return _escape(who)
-
-
-def render_supplier_summary(
+def _supplier_message(
     settings: Settings, email: InboundEmail, summary: SupplierEmailSummary, proposals: list[Proposal]
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for a buyer: what the supplier's email changes, warnings, proposed actions."""
-    pos = ", ".join(odoo_link(settings, p.citation) for p in summary.purchase_orders) or "no PO found in Odoo"
-    text = f"Supplier email from {_sender(email)} about {pos}: {_escape(summary.summary)}"
-    blocks: list[dict[str, Any]] = [
-        _section(f"*Supplier email* from {_sender(email)}\n*{_escape(email.subject or '(no subject)')}*"),
-        _section(_escape(summary.summary)),
-    ]
-    if summary.changes:
-        lines = []
-        for change in summary.changes[:10]:
-            what = change.kind.value.replace("_", " ")
-            detail = change.email_value or change.evidence
-            odoo = f" (Odoo: {_escape(change.odoo_value)})" if change.odoo_value else ""
-            lines.append(f"• {what} {_escape(change.po_name or '')}: {_escape(detail or '')}{odoo}")
-        blocks.append(_section("*Changes*\n" + "\n".join(lines)))
-    if summary.warnings:
-        blocks.append(_section("*Check first*\n" + "\n".join(f"⚠ {_escape(w)}" for w in summary.warnings[:8])))
-    for proposal in proposals[:5]:
-        diff = "; ".join(f"{d.field}: {_escape(d.before)} → {_escape(d.after)}" for d in proposal.diff)
-        block = _section(f"*Proposal:* {_escape(proposal.title)}\n{diff}")
-        block["accessory"] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Propose this action"},
-            "action_id": PROPOSE_ACTION_ID,
-            "value": json.dumps({"proposal_key": proposal.idempotency_key, "source": "email"}),
-        }
-        blocks.append(block)
-    if summary.needs_reply:
-        by = f" by {summary.reply_by:%Y-%m-%d}" if summary.reply_by else ""
-        blocks.append(_context(f"The supplier expects a reply{by}."))
-    if summary.citations or summary.purchase_orders:
-        blocks.append(_context("Sources: " + _sources(settings, [*summary.citations])))
-    blocks.append(_context("Logging this on the PO's chatter is a write: use a proposal, people decide in Odoo."))
-    return text[:3000], blocks
+    """Fallback text and blocks for a buyer: the summary, with "Propose this action" buttons for the outbox."""
+    odoo_url = _odoo_url(settings)
+    who = ui.sender(email.from_name, email.from_address)
+    pos = ", ".join(ui.citation_link(p.citation, odoo_url) for p in summary.purchase_orders) or "no PO found in Odoo"
+    text = f"Supplier email from {who} about {pos}: {ui.escape(summary.summary)}"
+    blocks = ui.summary_blocks(summary, proposals, odoo_url=odoo_url, source="email")
+    blocks.insert(1, ui.context_block(f"Received in the mailbox from {who}"))
+    blocks.append(ui.context_block(_CHATTER_NOTE))
+    return text[:3000], blocks[: ui.MAX_BLOCKS]
 
 
-def render_customer_draft(
+def _customer_message(
     settings: Settings, email: InboundEmail, classification: TicketClassification, draft: ReplyDraft
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for an agent: triage labels, the reply draft (not sent), what to check."""
-    labels = ", ".join(f"{p.field}: {_escape(p.label.name)} ({p.probability:.0%})" for p in classification.predictions)
-    verdict = "needs a person" if classification.needs_human else "confident"
-    text = f"Customer email from {_sender(email)}: draft reply ({draft.status.replace('_', ' ')}), not sent"
-    blocks: list[dict[str, Any]] = [
-        _section(f"*Customer email* from {_sender(email)}\n*{_escape(email.subject or '(no subject)')}*"),
-        _section(f"*Triage* ({verdict}): {labels or 'no label'}"),
-        _section(f"*Draft reply* ({draft.status.replace('_', ' ')}, not sent)\n```{_escape(draft.body)}```"),
+    """Fallback text and blocks for an agent: who wrote, triage labels, the reply draft (not sent)."""
+    odoo_url = _odoo_url(settings)
+    who = ui.sender(email.from_name, email.from_address)
+    text = f"Customer email from {who}: draft reply ({draft.status.replace('_', ' ')}), not sent"
+    blocks = [
+        ui.email_header_block(
+            "Customer email", from_name=email.from_name, from_address=email.from_address, subject=email.subject
+        ),
+        *ui.classification_blocks(classification, odoo_url=odoo_url),
+        *ui.draft_blocks(draft, odoo_url=odoo_url),
     ]
-    if draft.open_questions:
-        blocks.append(_section("*Check before sending*\n" + "\n".join(f"• {_escape(q)}" for q in draft.open_questions)))
-    if classification.reasons:
-        blocks.append(_context("Why a person: " + _escape("; ".join(classification.reasons[:3]))))
-    citations = [*draft.citations, *classification.citations]
-    if citations:
-        blocks.append(_context("Sources: " + _sources(settings, citations)))
-    return text[:3000], blocks
+    return text[:3000], blocks[: ui.MAX_BLOCKS]
 
 
 def render_answer_text(settings: Settings, answer: Answer) -> str:
@@ -253,10 +186,9 @@ def render_answer_text(settings: Settings, answer: Answer) -> str:
     lines = [answer.text.strip(), ""]
     if answer.citations:
         lines.append("Sources:")
-        base = str(settings.odoo_url).rstrip("/") if settings.odoo_url else None
         for c in answer.citations:
-            link = f" {base}/web#id={c.id}&model={c.model}&view_type=form" if base else ""
-            lines.append(f"- {c.display_name} ({c.model} {c.id}){link}")
+            url = ui.record_url(_odoo_url(settings), c.model, c.id)
+            lines.append(f"- {c.display_name} ({c.model} {c.id})" + (f" {url}" if url else ""))
         lines.append("")
     lines.append("-- \nOdoo Ops Copilot: answered from Odoo; reply to this email to ask a follow-up.")
     return "\n".join(lines)
@@ -286,7 +218,7 @@ class Notifier:
         buyer_emails: list[str],
     ) -> list[Delivery]:
         """Post the summary to each buyer's DM (fallback: the buyer channel, then the outbox)."""
-        text, blocks = render_supplier_summary(self.settings, email, summary, proposals)
+        text, blocks = _supplier_message(self.settings, email, summary, proposals)
         data = {
             "blocks": blocks,
             "summary": summary.model_dump(mode="json"),
@@ -307,7 +239,7 @@ class Notifier:
         self, key: str, email: InboundEmail, classification: TicketClassification, draft: ReplyDraft
     ) -> list[Delivery]:
         """Post triage and draft to the support channel (never to the customer)."""
-        text, blocks = render_customer_draft(self.settings, email, classification, draft)
+        text, blocks = _customer_message(self.settings, email, classification, draft)
         data = {
             "blocks": blocks,
             "classification": classification.model_dump(mode="json"),

@@ -27,7 +27,9 @@ __all__ = [
     "answer_blocks",
     "citation_link",
     "classification_blocks",
+    "context_block",
     "draft_blocks",
+    "email_header_block",
     "escape",
     "fallback_text",
     "notice_blocks",
@@ -36,6 +38,7 @@ __all__ = [
     "proposal_block",
     "propose_value",
     "record_url",
+    "sender",
     "summary_blocks",
 ]
 
@@ -76,6 +79,13 @@ def _context(text: str) -> dict[str, Any]:
 
 def _bullets(items: Iterable[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
+
+
+def sender(name: str | None, address: str | None) -> str:
+    """Who sent an email, escaped: ``Name <address>``, either one alone, or "unknown sender"."""
+    if name and address:
+        return escape(f"{name} <{address}>")
+    return escape(name or address or "unknown sender")
 
 
 def record_url(odoo_url: str | None, model: str, record_id: int) -> str | None:
@@ -237,9 +247,16 @@ def proposal_block(proposal: Proposal, *, source: str = "slack") -> dict[str, An
 
 
 def summary_blocks(
-    summary: SupplierEmailSummary, proposals: Sequence[Proposal] = (), *, odoo_url: str | None = None
+    summary: SupplierEmailSummary,
+    proposals: Sequence[Proposal] = (),
+    *,
+    odoo_url: str | None = None,
+    source: str = "slack",
 ) -> Blocks:
-    """A supplier email for a buyer: POs, changes compared with Odoo, warnings first, proposals with buttons."""
+    """A supplier email for a buyer: POs, changes compared with Odoo, warnings first, proposals with buttons.
+
+    ``source`` says where the proposals are stored for the buttons (``"email"``: the mailbox's outbox).
+    """
     header = summary.email
     sender = escape(header.from_name or header.from_address or "unknown sender")
     pos = ", ".join(citation_link(p.citation, odoo_url) for p in summary.purchase_orders) or "no PO found in Odoo"
@@ -261,7 +278,7 @@ def summary_blocks(
     if summary.unresolved_references:
         blocks.append(_context("Not in Odoo: " + escape(", ".join(summary.unresolved_references))))
     for proposal in list(proposals)[:5]:
-        blocks.append(proposal_block(proposal))
+        blocks.append(proposal_block(proposal, source=source))
     if summary.needs_reply:
         by = f" by {summary.reply_by:%Y-%m-%d}" if summary.reply_by else ""
         blocks.append(_context(f"The supplier expects a reply{by}."))
@@ -284,6 +301,16 @@ def outcome_blocks(outcome: ProposalOutcome, *, title: str, who: str) -> Blocks:
             f"{decision.approvers_needed or 'No'} approval(s) needed in Odoo; nothing changes until then."
         )
     return [_section(text), _context(f"Proposed by {escape(who)}")]
+
+
+def email_header_block(kind: str, *, from_name: str | None, from_address: str | None, subject: str) -> dict[str, Any]:
+    """The head of an email posted for staff: ``*<kind>* from Name <address>`` and the subject, escaped."""
+    return _section(f"*{escape(kind)}* from {sender(from_name, from_address)}\n*{escape(subject or '(no subject)')}*")
+
+
+def context_block(text: str) -> dict[str, Any]:
+    """A small grey line (a note under a result); ``text`` is mrkdwn written by us, escape what came from outside."""
+    return _context(text)
 
 
 def notice_blocks(text: str) -> Blocks:

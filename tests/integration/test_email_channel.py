@@ -19,15 +19,19 @@ from typer.testing import CliRunner
 
 from channels.email import MailboxUnavailable, MailWorker
 from channels.email.mailbox import DONE_FLAG, PARKED_FLAG
-from channels.email.notify import PROPOSE_ACTION_ID
+from channels.email.notify import PROPOSE_ACTION_ID, Notifier, Outbox
+from copilot.citations import Citation
 from copilot.cli import app
 from copilot.config import Settings, get_settings
 from copilot.errors import AccessDenied
 from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, authorize
+from copilot.inbound_email import InboundEmail
 from copilot.runtime import OdooSession
 from copilot.sandbox import RECORDED_AT
 from copilot.service import Copilot
+from copilot.skills.supplier_email import SupplierEmailSummary
+from copilot.skills.supplier_email.schemas import EmailHeader
 from copilot.tools.odoo import OdooClient
 from tests.integration.conftest import (
     BUYER_CHANNEL,
@@ -184,17 +188,23 @@ def test_supplier_summary_goes_to_the_buyers_dm_and_a_customer_draft_to_support_
         assert [c.args["users"] for c in slack_api.calls_to("conversations.open")] == ["UADMIN"]
         (dm,) = posts_to(slack_api, "DADMIN")
         assert "P00009" in dm.args["text"] and "Soham Palmer" in dm.args["text"]
+        shown = block_text(dm)
+        assert "P00009" in shown and "soham.palmer15@example.com" in shown  # the PO and who sent the email
         buttons = [
             b["accessory"] for b in dm.args["blocks"] if b.get("accessory", {}).get("action_id") == PROPOSE_ACTION_ID
         ]
         assert buttons, "the proposals are offered as 'Propose this action' buttons"
-        proposal = worker.outbox.proposal(json.loads(buttons[0]["value"])["proposal_key"])
+        assert all(b["text"]["text"] == "Propose this action" for b in buttons)
+        value = json.loads(buttons[0]["value"])
+        assert value["source"] == "email"  # the Slack app looks it up in the outbox (Outbox.proposal)
+        proposal = worker.outbox.proposal(value["proposal_key"])
         assert proposal is not None and "P00009" in proposal.title  # the button resolves to the stored proposal
-        assert "chatter is a write" in block_text(dm)
+        assert "chatter is a write" in shown
         # the customer's email: triaged, a draft for an agent in the support channel
         (support,) = posts_to(slack_api, SUPPORT_CHANNEL)
         text = block_text(support)
         assert "Toni Rhodes" in text and "S00028" in text and "not sent" in text and "Triage" in text
+        assert "toni.rhodes11@example.com" in text  # who wrote, with the address
         assert posts_to(slack_api, BUYER_CHANNEL) == []
     assert smtp_server.received() == []  # nothing is ever mailed to a supplier or a customer
     marked = flags(mail_settings)
@@ -453,3 +463,25 @@ def test_a_supplier_email_forwarded_by_a_buyer_is_summarized_for_the_pos_buyer(
     (dm,) = posts_to(slack_api, "DADMIN")
     assert "P00002" in dm.args["text"]
     assert smtp_server.received() == []  # a forward is not a question: no email answer
+
+
+def test_slack_messages_link_citations_to_odoo_18_record_urls_and_escape_the_sender(tmp_path: Path) -> None:
+    settings = make_copilot_settings(
+        tmp_path / "links", odoo_url="https://erp.example.com", odoo_db="prod", odoo_api_key="k"
+    )
+    outbox = Outbox()
+    po = Citation(model="purchase.order", id=9, display_name="P00009")
+    email = InboundEmail(from_name="<!channel> Soham", from_address="soham.palmer15@example.com", subject="P00009")
+    summary = SupplierEmailSummary(
+        email=EmailHeader(
+            subject="P00009", from_name=email.from_name, from_address=email.from_address, date=None, message_id=None
+        ),
+        purchase_orders=[],
+        summary="Partial shipment.",
+        citations=[po],
+    )
+    (delivery,) = Notifier(settings, outbox).supplier_summary("k1", email, summary, [], [])
+    shown = json.dumps(outbox.data(delivery.id)["blocks"], ensure_ascii=False)
+    assert "<https://erp.example.com/odoo/purchase.order/9|P00009>" in shown and "/web#" not in shown
+    assert "<!channel>" not in shown and "&lt;!channel&gt; Soham" in shown
+    outbox.close()

@@ -134,6 +134,35 @@ def test_a_proposal_offers_a_propose_button_whose_value_names_the_stored_proposa
     assert len(button["value"]) <= 2000 and "2026-11-23 → 2026-12-03" in block["text"]["text"]
 
 
+def test_summary_buttons_name_where_the_proposal_is_stored() -> None:
+    summary = SupplierEmailSummary(
+        email=EmailHeader(subject="P00009", from_name="Soham", from_address=None, date=None, message_id=None),
+        summary="Partial shipment.",
+    )
+    key = proposal().idempotency_key
+    values = {
+        source: [json.loads(b["accessory"]["value"]) for b in blocks if "accessory" in b]
+        for source, blocks in (
+            ("slack", ui.summary_blocks(summary, [proposal()])),
+            ("email", ui.summary_blocks(summary, [proposal()], source="email")),
+        )
+    }
+    assert values == {
+        "slack": [{"proposal_key": key, "source": "slack"}],
+        "email": [{"proposal_key": key, "source": "email"}],
+    }
+
+
+def test_an_email_header_names_the_sender_with_the_address_escaped() -> None:
+    header = ui.email_header_block("Customer email", from_name=EVIL, from_address="x@evil.example", subject=EVIL)
+    shown = text_of([header])
+    assert shown.startswith("*Customer email* from &lt;!channel&gt;")
+    assert "&lt;x@evil.example&gt;" in shown and "<!channel>" not in shown and "<@U123>" not in shown
+    assert ui.sender(None, "a@b.example") == "a@b.example" and ui.sender(None, None) == "unknown sender"
+    assert "(no subject)" in text_of([ui.email_header_block("Email", from_name=None, from_address=None, subject="")])
+    assert ui.context_block("note") == {"type": "context", "elements": [{"type": "mrkdwn", "text": "note"}]}
+
+
 def test_the_outcome_says_request_created_or_advisory() -> None:
     decision = Decision(
         mode=Mode.ADVISORY,
