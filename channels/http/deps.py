@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -22,23 +19,21 @@ from channels.http.idempotency import (
     IdempotencyStore,
     fingerprint,
 )
-from copilot.approvals import AddonBackend, ApprovalBackend, EnterpriseBackend, Policy
+from copilot.approvals import ApprovalBackend
 from copilot.config import Settings
+from copilot.identity import Actor
 from copilot.runtime import OdooSession
-from copilot.skills.triage import Triager
-from copilot.state import ConversationStore
+from copilot.service import Copilot
 
 __all__ = [
     "BackendDep",
+    "CopilotDep",
     "CurrentClient",
     "Idempotency",
     "IdempotencyDep",
-    "NowDep",
     "OdooDep",
-    "PolicyDep",
     "SettingsDep",
-    "StoreDep",
-    "TriagerDep",
+    "actor",
     "require",
 ]
 
@@ -55,64 +50,27 @@ def _odoo(request: Request) -> OdooSession:
     return request.app.state.odoo  # type: ignore[no-any-return]
 
 
-def _policy(request: Request) -> Policy:
-    return request.app.state.policy  # type: ignore[no-any-return]
-
-
-def _store(request: Request) -> ConversationStore:
-    return request.app.state.conversations  # type: ignore[no-any-return]
+def _copilot(request: Request) -> Copilot:
+    return request.app.state.copilot  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
+CopilotDep = Annotated[Copilot, Depends(_copilot)]
+
+
+def actor(client: Client) -> Actor:
+    """The API client as the facade's actor: a service (no role) whose token scopes were checked."""
+    return Actor(channel="http", external_id=client.name)
+
+
 OdooDep = Annotated[OdooSession, Depends(_odoo)]
-PolicyDep = Annotated[Policy, Depends(_policy)]
 
 
-def _now(odoo: OdooDep) -> datetime:
-    """ "Now" for lateness: the sandbox's recorded time, else the clock (not the session's start)."""
-    return odoo.as_of if odoo.sandbox else datetime.now(UTC)
-
-
-NowDep = Annotated[datetime, Depends(_now)]
-StoreDep = Annotated[ConversationStore, Depends(_store)]
-
-
-def _backend(settings: SettingsDep, odoo: OdooDep) -> ApprovalBackend:
-    return EnterpriseBackend(odoo.client) if settings.approval_backend == "enterprise" else AddonBackend(odoo.client)
+def _backend(copilot: CopilotDep) -> ApprovalBackend:
+    return copilot.backend
 
 
 BackendDep = Annotated[ApprovalBackend, Depends(_backend)]
-
-
-def _where(settings: Settings) -> tuple[str, str]:
-    """Which Odoo and database the triage model belongs to (as ``copilot triage`` names them)."""
-    if settings.sandbox:
-        from copilot.sandbox import SANDBOX_DB
-
-        return f"sandbox-{settings.sandbox_helpdesk}", SANDBOX_DB
-    return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""
-
-
-_triager_lock = threading.Lock()
-
-
-def _triager(request: Request, settings: SettingsDep, odoo: OdooDep) -> Triager:
-    """The triager, loaded on first use (it loads an embedding model) and kept in ``app.state``."""
-    state = request.app.state
-    triager: Triager | None = getattr(state, "triager", None)
-    if triager is None:
-        with _triager_lock:
-            triager = getattr(state, "triager", None)
-            if triager is None:
-                from copilot.skills.triage import load_triager
-
-                odoo_key, database = _where(settings)
-                triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=state.llm)
-                state.triager = triager
-    return triager
-
-
-TriagerDep = Annotated[Triager, Depends(_triager)]
 
 
 def _client(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Client:

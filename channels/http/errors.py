@@ -7,6 +7,8 @@ OdooUnavailable              503 odoo_unavailable
 OdooAuthenticationError      503 odoo_unavailable (the copilot's own Odoo credential is refused)
 OdooAccessDenied             403 odoo_access_denied
 OdooError (other)            502 odoo_error
+AccessDenied                 403 access_denied (the actor's role may not use the skill)
+RateLimited                  429 rate_limited, with Retry-After
 ApprovalError                409 approval_error
 StaleModelError              409 stale_model
 other CopilotError           400 bad_request
@@ -17,6 +19,7 @@ anything else                500 internal_error
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.http.schemas import ErrorResponse
 from copilot.errors import (
+    AccessDenied,
     ApprovalError,
     ConfigError,
     CopilotError,
@@ -35,6 +39,7 @@ from copilot.errors import (
     OdooError,
     OdooNotFound,
     OdooUnavailable,
+    RateLimited,
 )
 from copilot.skills.triage import StaleModelError
 
@@ -62,6 +67,7 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (OdooAuthenticationError, 503, "odoo_unavailable"),
     (OdooAccessDenied, 403, "odoo_access_denied"),
     (OdooError, 502, "odoo_error"),
+    (AccessDenied, 403, "access_denied"),
     (ApprovalError, 409, "approval_error"),
     (StaleModelError, 409, "stale_model"),
     (CopilotError, 400, "bad_request"),
@@ -74,6 +80,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No or invalid bearer token"),
         (403, "The token lacks the route's scope"),
         (422, "Invalid body, or an Idempotency-Key reused with another body"),
+        (429, "Too many requests from this client this minute (see Retry-After)"),
         (503, "Odoo is unreachable"),
     ]
 }
@@ -122,6 +129,9 @@ async def _http(_: Request, exc: Exception) -> Response:
 
 
 async def _domain(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, RateLimited):
+        retry_after = str(max(1, math.ceil(exc.retry_after)))
+        return error_response(429, "rate_limited", str(exc), headers={"Retry-After": retry_after})
     for cls, status, type_ in _DOMAIN:
         if isinstance(exc, cls):
             if status >= 500:

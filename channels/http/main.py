@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
 
 from channels.http.auth import TokenTable
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
-from channels.http.routes import health, proposals, skills
+from channels.http.metrics import Metrics, MetricsMiddleware
+from channels.http.metrics import router as metrics_router
+from channels.http.routes import health, proposals, skills, webhooks
+from channels.http.routes.webhooks import EVENT_ADAPTER
+from channels.http.webhook_events import EventLedger, parse_webhook_secrets
+from channels.http.workers import build_workers, start_workers, stop_workers
 from copilot import __version__
 from copilot.approvals import load_policy
+from copilot.audit import AuditTrail
 from copilot.config import Settings, get_settings
 from copilot.llm import build_chat_model
 from copilot.runtime import odoo_session
+from copilot.service import Copilot
 from copilot.state import ConversationStore
+from copilot.state.db import default_url, make_engine
+from copilot.state.deadletters import DeadLetterStore
 
 __all__ = ["create_app"]
 
@@ -30,19 +43,37 @@ TAGS = [
     {"name": "drafts", "description": "Reply drafts grounded in Odoo; never sent."},
     {"name": "questions", "description": "Buyers' questions answered from Odoo with sources."},
     {"name": "proposals", "description": "Approval requests in Odoo: the copilot's only write."},
+    {
+        "name": "webhooks",
+        "description": "Signed inbound events (n8n, Odoo through a signing proxy): HMAC-SHA256, timestamp "
+        "window, deduplicated by event id. No bearer token: the signature authenticates.",
+    },
 ]
 
 DESCRIPTION = """The copilot's skills over HTTP. Every `/v1` route needs `Authorization: Bearer <token>`
 with the route's scope (`COPILOT_API_TOKENS`); every POST honours an `Idempotency-Key` header
 (the stored response is replayed for 24 h, marked `Idempotent-Replayed: true`).
-Errors are `{"error": {"type", "message"}}` (422 adds FastAPI's list under `error.detail`)."""
+Errors are `{"error": {"type", "message"}}` (422 adds FastAPI's list under `error.detail`); a client over
+its rate limit (`COPILOT_RATE_LIMIT_PER_MINUTE`) gets 429 with `Retry-After`.
+Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instead of a token.
+`/metrics` serves Prometheus metrics (loopback, or a token with the `read` scope)."""
+
+
+def _slack_client(app: FastAPI) -> Any | None:
+    """The Slack app's Web API client when Slack is mounted (the mail worker posts summaries with it)."""
+    slack = getattr(app.state, "slack", None)
+    return getattr(slack, "client", None)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the Odoo session (the embedded sandbox without an Odoo URL) and the local stores; close on exit."""
+    """Open Odoo (the sandbox without a URL), the stores and the ``Copilot``; start the workers.
+
+    Shutdown (uvicorn runs it on SIGTERM once in-flight requests are done) stops the workers in reverse
+    order, each finishing its item in flight, then closes the stores and the Odoo session.
+    """
     settings: Settings = app.state.settings
-    with ExitStack() as stack:
+    async with AsyncExitStack() as stack:
         odoo = stack.enter_context(odoo_session(settings))
         app.state.odoo = odoo
         conversations = ConversationStore.from_settings(settings)
@@ -51,10 +82,63 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         idempotency = IdempotencyStore.from_settings(settings)
         stack.callback(idempotency.close)
         app.state.idempotency = idempotency
-        app.state.triager = None
-        log.info("HTTP API ready on %s", odoo.label)
+        engine = make_engine(default_url(settings))
+        stack.callback(engine.dispose)
+        app.state.webhook_events = EventLedger(engine)
+        app.state.deadletters = DeadLetterStore(engine=engine)
+        audit: AuditTrail | None = None
+        if settings.audit_enabled:
+            audit = AuditTrail.from_settings(settings)
+            stack.callback(audit.close)
+        copilot = Copilot(
+            settings,
+            odoo,
+            llm=app.state.llm,
+            conversations=conversations,
+            policy=app.state.policy,
+            audit=audit,
+        )
+        app.state.copilot = copilot
+        workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
+        app.state.workers = await run_in_threadpool(start_workers, workers)
+        stack.push_async_callback(_stop, app)
+        names = ", ".join(w.name for w in app.state.workers) or "none"
+        log.info("HTTP API ready on %s; workers: %s", odoo.label, names)
         yield
         log.info("HTTP API stopping")
+
+
+async def _stop(app: FastAPI) -> None:
+    started = time.monotonic()
+    slack = getattr(app.state, "slack", None)
+    if slack is not None:  # answers already acknowledged to Slack are finished and posted first
+        log.info("Slack: finishing the answers in flight")
+        await run_in_threadpool(slack.close)
+    await run_in_threadpool(stop_workers, app.state.workers)
+    app.state.workers = []
+    log.info("HTTP API stopped cleanly in %.1f s", time.monotonic() - started)
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's spec plus the webhook event union (the route reads its raw body to verify the signature)."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            schema = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+            components = spec.setdefault("components", {}).setdefault("schemas", {})
+            components.update(schema.pop("$defs", {}))
+            components["WebhookEvent"] = {"title": "WebhookEvent", **schema}
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    return build
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,10 +160,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = tokens
     app.state.policy = load_policy(settings.policy_file)
     app.state.llm = build_chat_model(settings)
+    app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
+    app.state.workers = []
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     v1.include_router(skills.router)
     v1.include_router(proposals.router)
     app.include_router(v1)
+    app.include_router(webhooks.router, prefix="/v1")
+    _mount_slack(app, settings)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _mount_slack(app: FastAPI, settings: Settings) -> None:
+    """``/slack/events`` when the Slack app is configured (signing secret and bot token)."""
+    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
+        return
+    try:
+        from channels.slack.mount import mount_slack
+    except ImportError:  # the Slack channel is not installed in this build
+        log.warning("COPILOT_SLACK_* is set but the Slack channel is not available: /slack/events not mounted")
+        return
+    mount_slack(app, settings)

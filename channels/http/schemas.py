@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.approvals import Decision, RequestRecord
 
 __all__ = [
+    "ApprovalApproved",
     "AskRequest",
     "Check",
     "ClassifyRequest",
@@ -18,8 +19,13 @@ __all__ = [
     "Health",
     "ProposalList",
     "ProposalSubmitted",
+    "QuestionAsked",
     "Readiness",
     "SummarizeRequest",
+    "SupplierEmailReceived",
+    "TicketCreated",
+    "WebhookAccepted",
+    "WebhookEvent",
 ]
 
 MAX_EMAIL_CHARS = 2_000_000
@@ -52,6 +58,8 @@ class Check(BaseModel):
     name: str
     ok: bool
     detail: str
+    required: bool = Field(default=True, description="False: a failure degrades the service but keeps it ready")
+    seconds: float = Field(default=0.0, description="How long the check took")
 
 
 class Readiness(BaseModel):
@@ -59,7 +67,8 @@ class Readiness(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: list[Check]
-    failing: list[str] = Field(default_factory=list)
+    failing: list[str] = Field(default_factory=list, description="Required checks that failed (then 503)")
+    degraded: list[str] = Field(default_factory=list, description="Optional checks that failed (still ready)")
     error: ErrorBody | None = None
 
 
@@ -127,3 +136,52 @@ class ProposalSubmitted(BaseModel):
 
     decision: Decision
     request: RequestRecord
+
+
+# -- inbound webhooks -------------------------------------------------------------------------------
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TicketCreated(_Event):
+    """An Odoo helpdesk ticket was created: it is classified (category, team, priority)."""
+
+    type: Literal["helpdesk.ticket.created"]
+    ticket_id: int = Field(gt=0, description="The helpdesk.ticket id in Odoo")
+
+
+class ApprovalApproved(_Event):
+    """An approval request was approved in Odoo: the executor runs now instead of at its next poll."""
+
+    type: Literal["approval.request.approved"]
+    request_id: int = Field(gt=0, description="The approval request's id in Odoo")
+
+
+class SupplierEmailReceived(_Event):
+    """A supplier email arrived (e.g. through n8n): it is summarized against the purchase orders."""
+
+    type: Literal["supplier_email.received"]
+    raw: str = Field(min_length=1, max_length=MAX_EMAIL_CHARS, description="The RFC 822 message")
+
+
+class QuestionAsked(_Event):
+    """A question to answer from Odoo with sources."""
+
+    type: Literal["question"]
+    text: str = Field(min_length=1, max_length=2_000, pattern=r"\S")
+
+
+WebhookEvent = Annotated[
+    TicketCreated | ApprovalApproved | SupplierEmailReceived | QuestionAsked, Field(discriminator="type")
+]
+
+
+class WebhookAccepted(BaseModel):
+    """The webhook's outcome: ``done`` with the result, ``accepted`` (processed in the background), or
+    ``duplicate`` (this event id, or this exact signed request, was already received: nothing done)."""
+
+    status: Literal["done", "accepted", "duplicate"]
+    event_id: str
+    type: str | None = None
+    result: Any | None = Field(default=None, description="The skill's result (status done)")
+    status_url: str | None = Field(default=None, description="Where to read the outcome (status accepted)")

@@ -24,8 +24,6 @@ logged; the event id and request id are.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
@@ -39,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, sign, verify_signature
 
 __all__ = [
     "MAX_BODY",
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 
 #: The only path the receiver answers.
 PATH = "/executor/wake"
-TIMESTAMP_HEADER = "X-Copilot-Timestamp"
-SIGNATURE_HEADER = "X-Copilot-Signature"
 #: Largest accepted body, in bytes.
 MAX_BODY = 64 * 1024
 #: Largest accepted difference, in seconds, between the sender's timestamp and the receiver's clock.
@@ -67,17 +65,6 @@ SEEN_EVENTS = 4096
 DRAIN_LIMIT = 1024 * 1024
 #: Seconds a client may take to send its request before the connection is dropped.
 READ_TIMEOUT = 10.0
-
-
-def sign(secret: str | bytes, timestamp: int | str, body: bytes) -> str:
-    """The ``X-Copilot-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds).
-
-    ``"sha256=" + hex(HMAC-SHA256(secret, f"{timestamp}.".encode() + body))``, over the raw body bytes
-    exactly as sent. Odoo's side computes the same (``copilot_approval/executor_webhook.py``).
-    """
-    key = secret.encode() if isinstance(secret, str) else secret
-    message = str(timestamp).encode("ascii") + b"." + body
-    return "sha256=" + hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class WakeEvent(BaseModel):
@@ -258,17 +245,11 @@ class WebhookReceiver:
 
     # -- one request ------------------------------------------------------------------------------
     def _verify(self, body: bytes, timestamp: str | None, signature: str | None) -> None:
-        if not timestamp or not signature:
-            raise _Reject(HTTPStatus.UNAUTHORIZED, "missing signature")
         try:
-            sent = int(timestamp.strip())
-        except ValueError:
-            raise _Reject(HTTPStatus.UNAUTHORIZED, "bad timestamp") from None
-        if abs(self._clock() - sent) > self.tolerance:
-            raise _Reject(HTTPStatus.UNAUTHORIZED, "timestamp outside the allowed window")
-        expected = sign(self._key, sent, body)
-        if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
-            raise _Reject(HTTPStatus.UNAUTHORIZED, "bad signature")
+            verify_signature(self._key, body, timestamp, signature, tolerance=self.tolerance, clock=self._clock)
+        except SignatureError as exc:
+            reason = "timestamp outside the allowed window" if exc.reason == "stale timestamp" else exc.reason
+            raise _Reject(HTTPStatus.UNAUTHORIZED, reason) from None
 
     def _first_time(self, event_id: str) -> bool:
         with self._lock:

@@ -54,8 +54,10 @@ def test_healthz_and_readyz(api: TestClient) -> None:
     ready = api.get("/readyz")
     assert ready.status_code == 200, ready.text
     checks = {c["name"]: c for c in ready.json()["checks"]}
-    assert ready.json()["status"] == "ready" and set(checks) == {"odoo", "data_dir", "llm"}
+    assert ready.json()["status"] == "ready"
+    assert set(checks) == {"odoo", "database", "data_dir", "chroma", "llm", "workers"}
     assert all(c["ok"] for c in checks.values()) and "deterministic" in checks["llm"]["detail"]
+    assert checks["workers"]["detail"] == "none configured" and not checks["llm"]["required"]
 
 
 def test_openapi_lists_the_routes_with_tags_and_bearer_auth(api: TestClient) -> None:

@@ -1,24 +1,35 @@
-"""``/healthz`` (the process is up) and ``/readyz`` (Odoo answers, the data dir is writable, the LLM's state)."""
+"""``/healthz`` (the process is up) and ``/readyz`` (what the service depends on answers, quickly).
+
+Readiness checks run concurrently, each within ``CHECK_SECONDS``: Odoo (an authenticated
+``search_count``), the database (``SELECT 1`` on ``state.sqlite``), the data dir (writable), Chroma (the
+embedded client's heartbeat, or the server's ``/api/v2/heartbeat``), the LLM (``GET {base_url}/models``
+when one is configured) and the background workers. The LLM is optional: the deterministic engine
+answers when it is away, so its failure is reported under ``degraded`` and the service stays ready.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter
+import httpx
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from channels.http.deps import OdooDep, SettingsDep
 from channels.http.schemas import Check, ErrorBody, Health, Readiness
 from copilot.config import Settings
-from copilot.runtime import OdooSession
 
 router = APIRouter(tags=["health"])
 
-#: Seconds the Odoo check may take (the client's own retries would take far longer).
-ODOO_CHECK_SECONDS = 5.0
+#: Seconds one check may take; they run concurrently, so /readyz answers within about this long.
+CHECK_SECONDS = 1.5
+#: The LLM endpoint when only a model is configured (OpenAI itself).
+OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness: 200 while the process runs")
@@ -27,21 +38,20 @@ async def healthz() -> Health:
     return Health()
 
 
-async def _odoo_check(odoo: OdooSession) -> Check:
-    try:
-        users = await asyncio.wait_for(
-            run_in_threadpool(odoo.client.search_count, "res.users", []), timeout=ODOO_CHECK_SECONDS
-        )
-    except TimeoutError:
-        return Check(name="odoo", ok=False, detail=f"no answer within {ODOO_CHECK_SECONDS:g} s")
-    except Exception as exc:  # any failure makes the service not ready
-        return Check(name="odoo", ok=False, detail=type(exc).__name__)
+def _odoo(state: Any) -> Check:
+    odoo = state.odoo
+    users = odoo.client.search_count("res.users", [])
     where = "embedded sandbox" if odoo.sandbox else "Odoo"
     return Check(name="odoo", ok=True, detail=f"{where} answered ({users} users visible)")
 
 
-def _data_dir_check(settings: Settings) -> Check:
-    folder = Path(settings.data_dir).expanduser()
+def _database(state: Any) -> Check:
+    state.webhook_events.ping()
+    return Check(name="database", ok=True, detail="SELECT 1 answered")
+
+
+def _data_dir(state: Any) -> Check:
+    folder = Path(state.settings.data_dir).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".readyz-"):
@@ -51,24 +61,109 @@ def _data_dir_check(settings: Settings) -> Check:
     return Check(name="data_dir", ok=True, detail="writable")
 
 
-def _llm_check(settings: Settings) -> Check:
+def _chroma_embedded(state: Any) -> Check:
+    client = getattr(state, "chroma_client", None)
+    if client is None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        from copilot.retrieval.store import chroma_path
+
+        path = chroma_path(state.settings)
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+        state.chroma_client = client
+    client.heartbeat()
+    return Check(name="chroma", ok=True, detail="embedded store answered")
+
+
+async def _chroma(state: Any) -> Check:
+    url = state.settings.chroma_url
+    if url is None:
+        return await run_in_threadpool(_chroma_embedded, state)
+    base = str(url).rstrip("/")
+    async with httpx.AsyncClient(timeout=CHECK_SECONDS) as http:
+        response = await http.get(f"{base}/api/v2/heartbeat")
+    if response.status_code != 200:
+        return Check(name="chroma", ok=False, detail=f"server answered {response.status_code}")
+    return Check(name="chroma", ok=True, detail="server answered")
+
+
+async def _llm(state: Any) -> Check:
+    settings: Settings = state.settings
     if not settings.llm_enabled:
-        return Check(name="llm", ok=True, detail="not configured: the deterministic engine answers")
-    return Check(name="llm", ok=True, detail=f"configured: {settings.llm_model} (deterministic engine as fallback)")
+        return Check(name="llm", ok=True, required=False, detail="not configured: the deterministic engine answers")
+    base = str(settings.llm_base_url or OPENAI_BASE_URL).rstrip("/")
+    headers = {}
+    if settings.llm_api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+    async with httpx.AsyncClient(timeout=CHECK_SECONDS) as http:
+        response = await http.get(f"{base}/models", headers=headers)
+    if response.status_code in (401, 403):
+        return Check(
+            name="llm", ok=False, required=False, detail=f"the endpoint refused the API key ({response.status_code})"
+        )
+    if response.status_code >= 400:
+        return Check(name="llm", ok=False, required=False, detail=f"GET /models answered {response.status_code}")
+    return Check(name="llm", ok=True, required=False, detail=f"{settings.llm_model} endpoint answered")
+
+
+def _workers(state: Any) -> Check:
+    workers = getattr(state, "workers", [])
+    if not workers:
+        return Check(name="workers", ok=True, detail="none configured")
+    down = [w.name for w in workers if not _healthy(w)]
+    if down:
+        return Check(name="workers", ok=False, detail=f"not healthy: {', '.join(down)}")
+    return Check(name="workers", ok=True, detail=f"healthy: {', '.join(w.name for w in workers)}")
+
+
+def _healthy(worker: Any) -> bool:
+    try:
+        return bool(worker.healthy())
+    except Exception:
+        return False
+
+
+async def _timed(name: str, run: Callable[[], Awaitable[Check]], *, required: bool = True) -> Check:
+    started = time.monotonic()
+    try:
+        check = await asyncio.wait_for(run(), timeout=CHECK_SECONDS)
+    except TimeoutError:
+        check = Check(name=name, ok=False, required=required, detail=f"no answer within {CHECK_SECONDS:g} s")
+    except Exception as exc:  # any failure makes the check fail; the class name says which
+        check = Check(name=name, ok=False, required=required, detail=type(exc).__name__)
+    check.seconds = round(time.monotonic() - started, 3)
+    return check
+
+
+def _threaded(fn: Callable[[Any], Check], state: Any) -> Callable[[], Awaitable[Check]]:
+    return lambda: run_in_threadpool(fn, state)
 
 
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Readiness: Odoo reachable, data dir writable, LLM configured or not",
-    responses={503: {"model": Readiness, "description": "A check failed; `failing` names it"}},
+    summary="Readiness: Odoo, database, data dir, Chroma, LLM (optional) and workers answer",
+    responses={503: {"model": Readiness, "description": "A required check failed; `failing` names it"}},
 )
-async def readyz(odoo: OdooDep, settings: SettingsDep) -> JSONResponse:
-    """200 when every check passes, else 503 with the failing checks."""
-    checks = [await _odoo_check(odoo), await run_in_threadpool(_data_dir_check, settings), _llm_check(settings)]
-    failing = [c.name for c in checks if not c.ok]
-    body = Readiness(status="not_ready" if failing else "ready", checks=checks, failing=failing)
+async def readyz(request: Request) -> JSONResponse:
+    """200 when every required check passes (optional ones may be ``degraded``), else 503 with the failing ones."""
+    state = request.app.state
+    checks = list(
+        await asyncio.gather(
+            _timed("odoo", _threaded(_odoo, state)),
+            _timed("database", _threaded(_database, state)),
+            _timed("data_dir", _threaded(_data_dir, state)),
+            _timed("chroma", lambda: _chroma(state)),
+            _timed("llm", lambda: _llm(state), required=False),
+            _timed("workers", _threaded(_workers, state)),
+        )
+    )
+    failing = [c.name for c in checks if not c.ok and c.required]
+    degraded = [c.name for c in checks if not c.ok and not c.required]
+    body = Readiness(status="not_ready" if failing else "ready", checks=checks, failing=failing, degraded=degraded)
     if failing:
         body.error = ErrorBody(type="not_ready", message=f"failing checks: {', '.join(failing)}")
-        return JSONResponse(body.model_dump(mode="json"), status_code=503)
+        return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=503)
     return JSONResponse(body.model_dump(mode="json", exclude={"error"}), status_code=200)

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from channels.http.auth import Scope
-from channels.http.deps import BackendDep, IdempotencyDep, NowDep, PolicyDep, require
+from channels.http.auth import Client, Scope
+from channels.http.deps import BackendDep, CopilotDep, IdempotencyDep, actor, require
 from channels.http.schemas import ErrorResponse, ProposalList, ProposalSubmitted
-from copilot.approvals import Proposal, RequestRecord, RequestState, decide
+from copilot.approvals import Proposal, RequestRecord, RequestState
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -52,14 +52,17 @@ def get_proposal(backend: BackendDep, request_id: Annotated[int, Path(gt=0)]) ->
         200: {"model": ProposalSubmitted, "description": "The same proposal was already requested: that request"},
         409: {"model": ErrorResponse, "description": "The action is advisory under the policy: no request"},
     },
-    dependencies=[Depends(require(Scope.PROPOSE))],
 )
 def submit_proposal(
-    proposal: Proposal, now: NowDep, policy: PolicyDep, backend: BackendDep, idem: IdempotencyDep
+    proposal: Proposal,
+    client: Annotated[Client, Depends(require(Scope.PROPOSE))],
+    copilot: CopilotDep,
+    idem: IdempotencyDep,
 ) -> JSONResponse:
     """201 with the new request, 200 with the existing one (same idempotency key), 409 if advisory."""
-    decision = decide(policy, proposal, now=now)
-    if not decision.creates_request:
+    outcome = copilot.propose(actor(client), proposal)
+    decision, record = outcome.decision, outcome.request
+    if record is None:
         return idem.respond(
             {
                 "error": {
@@ -71,5 +74,4 @@ def submit_proposal(
             },
             status_code=409,
         )
-    record = backend.submit(proposal, decision)
     return idem.respond(ProposalSubmitted(decision=decision, request=record), 201 if record.created else 200)

@@ -1,30 +1,25 @@
-"""The skills over HTTP: summarize a supplier email, classify an issue, draft a reply, answer a question."""
+"""The skills over HTTP: summarize a supplier email, classify an issue, draft a reply, answer a question.
+
+Every route goes through the ``Copilot`` facade as the API client (a service actor whose token scopes
+were checked): rate limits (429) and the audit trail apply as on every other channel.
+"""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from channels.http.auth import Scope
-from channels.http.deps import (
-    CurrentClient,
-    IdempotencyDep,
-    NowDep,
-    OdooDep,
-    SettingsDep,
-    StoreDep,
-    TriagerDep,
-    require,
-)
+from channels.http.auth import Client, Scope
+from channels.http.deps import CopilotDep, IdempotencyDep, actor, require
 from channels.http.schemas import AskRequest, ClassifyRequest, DraftBody, SummarizeRequest
 from copilot.inbound_email import parse_email
-from copilot.skills.answer import Answer, answer_question
-from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
-from copilot.skills.triage import TicketClassification, TriageInput, classify_ticket
+from copilot.skills.answer import Answer
+from copilot.skills.draft_reply import DraftRequest, ReplyDraft
+from copilot.skills.supplier_email import SupplierEmailSummary
+from copilot.skills.triage import TicketClassification, TriageInput
 
 router = APIRouter()
 
@@ -50,16 +45,15 @@ def _message(body: SummarizeRequest) -> bytes | str:
     tags=["supplier emails"],
     response_model=SupplierEmailSummary,
     summary="Summarize a supplier email against the purchase orders in Odoo",
-    dependencies=[Depends(require(Scope.SUMMARIZE))],
 )
 def summarize(
-    body: SummarizeRequest, request: Request, odoo: OdooDep, settings: SettingsDep, idem: IdempotencyDep
+    body: SummarizeRequest,
+    client: Annotated[Client, Depends(require(Scope.SUMMARIZE))],
+    copilot: CopilotDep,
+    idem: IdempotencyDep,
 ) -> JSONResponse:
     """The POs the email names, each change compared with Odoo, a summary and warnings."""
-    summary = summarize_supplier_email(
-        parse_email(_message(body)), client=odoo.client, llm=request.app.state.llm, settings=settings
-    )
-    return idem.respond(summary)
+    return idem.respond(copilot.summarize(actor(client), parse_email(_message(body))))
 
 
 @router.post(
@@ -67,12 +61,16 @@ def summarize(
     tags=["issues"],
     response_model=TicketClassification,
     summary="Classify a customer issue (or an Odoo helpdesk ticket): category, team, priority",
-    dependencies=[Depends(require(Scope.CLASSIFY))],
 )
-def classify(body: ClassifyRequest, odoo: OdooDep, triager: TriagerDep, idem: IdempotencyDep) -> JSONResponse:
+def classify(
+    body: ClassifyRequest,
+    client: Annotated[Client, Depends(require(Scope.CLASSIFY))],
+    copilot: CopilotDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
     """Labels with probabilities, similar past tickets, the customer's orders, needs-a-person verdict."""
     item = TriageInput(subject=body.subject, body=body.body, customer=body.customer, ticket_id=body.ticket_id)
-    return idem.respond(classify_ticket(item, triager, odoo.client))
+    return idem.respond(copilot.classify(actor(client), item))
 
 
 @router.post(
@@ -80,20 +78,15 @@ def classify(body: ClassifyRequest, odoo: OdooDep, triager: TriagerDep, idem: Id
     tags=["drafts"],
     response_model=ReplyDraft,
     summary="Draft a reply to a customer message, grounded in Odoo and the knowledge base (never sent)",
-    dependencies=[Depends(require(Scope.DRAFT))],
 )
 def draft(
-    body: DraftBody, request: Request, odoo: OdooDep, now: NowDep, settings: SettingsDep, idem: IdempotencyDep
+    body: DraftBody,
+    client: Annotated[Client, Depends(require(Scope.DRAFT))],
+    copilot: CopilotDep,
+    idem: IdempotencyDep,
 ) -> JSONResponse:
     """The draft with its facts, citations, open questions and suggested actions."""
-    result = draft_reply(
-        DraftRequest(**body.model_dump()),
-        client=odoo.client,
-        settings=settings,
-        as_of=now,
-        llm=request.app.state.llm,
-    )
-    return idem.respond(result)
+    return idem.respond(copilot.draft(actor(client), DraftRequest(**body.model_dump())))
 
 
 @router.post(
@@ -104,23 +97,10 @@ def draft(
 )
 def ask(
     body: AskRequest,
-    request: Request,
-    client: Annotated[CurrentClient, Depends(require(Scope.ASK))],
-    odoo: OdooDep,
-    now: NowDep,
-    settings: SettingsDep,
-    store: StoreDep,
+    client: Annotated[Client, Depends(require(Scope.ASK))],
+    copilot: CopilotDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """``thread`` is kept per API client: follow-ups in it may say "it" or "that PO"."""
     thread = f"http:{client.name}:{body.thread}" if body.thread else None
-    answer = answer_question(
-        body.question,
-        client=odoo.client,
-        settings=settings,
-        llm=request.app.state.llm,
-        thread=thread,
-        store=store if thread else None,
-        as_of=now,
-    )
-    return idem.respond(answer)
+    return idem.respond(copilot.ask(actor(client), body.question, thread=thread))
