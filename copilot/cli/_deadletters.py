@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 #: Channels whose letters ``replay`` can run again.
-REPLAYABLE = ("email",)
+REPLAYABLE = ("email", "webhook")
 
 
 def _store() -> DeadLetterStore:
@@ -131,17 +131,22 @@ def replay(
     if not letters:
         err_console.print("nothing to replay")
         return
-    from copilot.cli._mail import mail_worker
-
     results: list[dict[str, Any]] = []
-    with mail_worker(settings) as worker:
-        for letter in letters:
-            try:
-                outcome = worker.replay(letter.id)
-            except (CopilotError, ValueError, KeyError) as exc:
-                results.append({"id": letter.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
-            else:
-                results.append({"id": letter.id, "ok": True, "kind": outcome.kind, "detail": outcome.detail})
+    emails = [x for x in letters if x.channel == "email"]
+    if emails:
+        from copilot.cli._mail import mail_worker
+
+        with mail_worker(settings) as worker:
+            for letter in emails:
+                try:
+                    outcome = worker.replay(letter.id)
+                except (CopilotError, ValueError, KeyError) as exc:
+                    results.append({"id": letter.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                else:
+                    results.append({"id": letter.id, "ok": True, "kind": outcome.kind, "detail": outcome.detail})
+    hooks = [x for x in letters if x.channel == "webhook"]
+    if hooks:
+        results.extend(_replay_webhooks(settings, hooks))
     if json:
         print_json(results)
     else:
@@ -152,3 +157,30 @@ def replay(
                 console.print(f"[red]still failing[/] {r['id']}: {escape(r['error'])}", highlight=False)
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
+
+
+def _replay_webhooks(settings: Any, letters: list[Any]) -> list[dict[str, Any]]:
+    """Re-validate each parked webhook body and run its event again through the facade."""
+    from pydantic import ValidationError
+
+    from channels.http.routes.webhooks import EVENT_ADAPTER, run_event
+    from copilot.service import open_copilot
+
+    results: list[dict[str, Any]] = []
+    store = DeadLetterStore.from_settings(settings)
+    try:
+        with open_copilot(settings) as copilot:
+            for letter in letters:
+                source = letter.key.split(":", 1)[0]
+                full = store.get(letter.id)  # listed letters come without their payload
+                try:
+                    event = EVENT_ADAPTER.validate_json((full.payload if full else None) or b"")
+                    run_event(copilot, source, event)
+                except (CopilotError, ValidationError, ValueError) as exc:
+                    results.append({"id": letter.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                    continue
+                store.mark_replayed(letter.id)
+                results.append({"id": letter.id, "ok": True, "kind": event.type, "detail": f"{source} {event.type}"})
+    finally:
+        store.close()
+    return results

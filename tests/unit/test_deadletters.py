@@ -100,3 +100,40 @@ def test_a_letter_needs_a_channel_and_a_key() -> None:
         store.park(channel="", key="k", reason="r", error_type="E", payload=b"")
     with pytest.raises(ValueError, match="500"):
         store.park(channel="email", key="k" * 501, reason="r", error_type="E", payload=b"")
+
+
+def test_a_parked_webhook_is_replayed_through_the_facade_and_a_broken_one_stays_parked(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from copilot.audit import AuditTrail
+    from copilot.cli import app
+    from copilot.config import load_settings
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    store = DeadLetterStore.from_settings(settings)
+    good = store.park(
+        channel="webhook",
+        key="n8n:evt-7",
+        reason="OdooUnavailable: Odoo did not answer",
+        error_type="OdooUnavailable",
+        payload=json.dumps({"type": "question", "text": "which Wood Corner orders are late?"}),
+    )
+    broken = store.park(
+        channel="webhook", key="n8n:evt-8", reason="x", error_type="ValueError", payload=b'{"type": "nonsense"}'
+    )
+    store.close()
+
+    result = CliRunner().invoke(app, ["deadletters", "replay", "--all", "--json"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output  # one letter could not be replayed
+    outcome = {r["id"]: r for r in json.loads(result.stdout)}
+    assert outcome[good.id]["ok"] and outcome[good.id]["kind"] == "question"
+    assert not outcome[broken.id]["ok"] and "ValidationError" in outcome[broken.id]["error"]
+
+    store = DeadLetterStore.from_settings(settings)
+    assert [x.id for x in store.list(status="parked")] == [broken.id]
+    store.close()
+    trail = AuditTrail.from_settings(settings)
+    assert [(r.channel, r.actor, r.skill) for r in trail.records()] == [("webhook", "webhook:n8n", "ask")]
+    trail.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Path, Request
@@ -40,7 +41,7 @@ from copilot.identity import Actor
 from copilot.inbound_email import parse_email
 from copilot.skills.triage import TriageInput
 
-__all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router"]
+__all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]
 
 log = logging.getLogger("channels.http.webhooks")
 
@@ -84,9 +85,11 @@ def _actor(source: str) -> Actor:
     return Actor(channel="webhook", external_id=source)
 
 
-def _run(app_state: Any, source: str, event: Any) -> Any:
-    """Do what the event asks; returns a JSON-able result (skill errors propagate)."""
-    copilot = app_state.copilot
+def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool] | None = None) -> Any:
+    """Do what the event asks through the facade; returns a JSON-able result (skill errors propagate).
+
+    ``wake`` wakes this process's executor (False when none runs here); replays from the CLI pass none.
+    """
     actor = _actor(source)
     if isinstance(event, TicketCreated):
         return copilot.classify(actor, TriageInput(ticket_id=event.ticket_id))
@@ -95,12 +98,22 @@ def _run(app_state: Any, source: str, event: Any) -> Any:
     if isinstance(event, QuestionAsked):
         return copilot.ask(actor, event.text)
     if isinstance(event, ApprovalApproved):
-        executor = next((w for w in app_state.workers if w.name == "executor"), None)
-        if executor is None:
+        if wake is None or not wake():
             return {"woken": False, "detail": "no executor runs in this process; it picks the request up at its poll"}
-        executor.wake()  # type: ignore[attr-defined]
         return {"woken": True, "request_id": event.request_id}
     raise AssertionError(f"unhandled event {event!r}")  # pragma: no cover - the union is exhaustive
+
+
+def _run(app_state: Any, source: str, event: Any) -> Any:
+    executor = next((w for w in app_state.workers if w.name == "executor"), None)
+
+    def wake() -> bool:
+        if executor is None:
+            return False
+        executor.wake()  # type: ignore[attr-defined]
+        return True
+
+    return run_event(app_state.copilot, source, event, wake=wake)
 
 
 def process_event(app_state: Any, source: str, event_id: str, event: Any, body: bytes) -> Any:
