@@ -1,7 +1,10 @@
-"""Input, output and action policy checks, each a small pure function with its own tests.
+"""Input, output and action policy checks, each a small function with its own tests.
 
-The supplier-email skill already treats email text as untrusted data (delimited in prompts) and
-warns on hidden text and bank-detail changes; the guardrails work gathers those checks here.
+Input: ``injection`` (rules plus embeddings against a library of attack patterns) and ``hidden`` (text a
+reader would not see). Output: ``grounding`` (every reference, date and amount is in the evidence),
+``exfiltration`` (no links, contacts, bank details or other customers' data from nowhere) and ``pii``
+(redaction for logs and the audit trail, ``log_redaction``). Action: ``ratelimit``; roles and
+allow-lists live in ``copilot.identity``, approvals in ``copilot.approvals``.
 """
 
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, check_exfiltration
