@@ -24,15 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import JSON, Engine, Integer, String, Text, create_engine, event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import JSON, Engine, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from sqlalchemy.pool import StaticPool
 
 from copilot.audit.schemas import AuditEntry, AuditRecord, ChainReport, ToolCall, Verdict
 from copilot.config import Settings
 from copilot.guardrails.pii import find_pii, redact_obj
+from copilot.state.db import make_engine
 
 __all__ = ["AUDIT_FILE", "GENESIS_HASH", "AuditRow", "AuditTrail", "canonical_json", "entry_from_result"]
 
@@ -107,29 +106,9 @@ def _pseudonymize(actor: str) -> str:
     return "".join(out) + actor[pos:]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
 def _make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite:
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
-        else:
-            if not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 5})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    _AuditBase.metadata.create_all(engine)
-    if sqlite:
+    engine = make_engine(url, metadata=_AuditBase.metadata)
+    if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             for ddl in _SQLITE_TRIGGERS:
                 conn.exec_driver_sql(ddl)
