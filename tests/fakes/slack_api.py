@@ -55,7 +55,7 @@ class FakeSlackAPI:
     """The server; use as a context manager. ``url`` is the base URL for ``WebClient(base_url=...)``."""
 
     users: list[SlackUser] = field(default_factory=list)
-    token: str = "xoxb-test-token"
+    token: str = "xoxb-fake"
     calls: list[SlackCall] = field(default_factory=list)
     fail_methods: dict[str, str] = field(default_factory=dict)
 

@@ -32,7 +32,7 @@ from tests.fakes.slack_api import FakeSlackAPI
 from tests.integration.conftest import make_copilot_settings
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-test-token"
+TOKEN = "xoxb-fake"
 REPO = Path(__file__).resolve().parents[2]
 EMAILS = REPO / "tests" / "fixtures" / "emails"
 SLOW = 90.0  # the first draft or summary loads the embedding model

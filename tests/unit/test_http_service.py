@@ -129,10 +129,11 @@ def test_metrics_count_requests_by_route_template(tmp_path: Path) -> None:
 
 
 def test_metrics_off_loopback_need_a_read_token(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_tokens=SecretStr(f"{TOKENS};asker:asker-token-0123456789abcdefghi:ask"))
+    asker = "asker-token-0123456789abcdefghi"
+    settings = Settings(data_dir=tmp_path, api_tokens=SecretStr(f"{TOKENS};asker:{asker}:ask"))
     with TestClient(create_app(settings), client=("192.0.2.10", 5000)) as client:
         assert client.get("/metrics").status_code == 401
-        no_read = client.get("/metrics", headers={"Authorization": "Bearer asker-token-0123456789abcdefghi"})
+        no_read = client.get("/metrics", headers={"Authorization": f"Bearer {asker}"})
         assert no_read.status_code == 403
         ok = client.get("/metrics", headers={"Authorization": f"Bearer {READER}"})
         assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/plain; version=0.0.4")
