@@ -44,6 +44,8 @@ from copilot.skills.supplier_email import SupplierEmailSummary, summarize_suppli
 from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
 from copilot.state import ConversationStore
 from copilot.tools.odoo import company_scope
+from copilot.tools.sale import sale_order_status
+from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
 
@@ -159,6 +161,13 @@ class Copilot:
                 allowed_tools=allowed_tools(actor),
             ),
         )
+
+    def order_status(self, actor: Actor, reference: str) -> SaleOrderStatus:
+        """A sale order's deliveries for staff (ordered, delivered, reserved, short, expected), by S number."""
+        tools = allowed_tools(actor)
+        if tools is not None and "sale_order_status" not in tools:
+            raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
+        return self._run(actor, "ask", reference, lambda: sale_order_status(self.odoo.client, reference))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""

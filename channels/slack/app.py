@@ -202,6 +202,8 @@ class SlackChannel:
             if parsed.ref.startswith("P"):
                 answer = copilot.ask(actor, f"what is the status of {parsed.ref}?")
                 return ui.answer_blocks(answer, odoo_url=self.odoo_url)
+            if parsed.customer is None:  # staff asking about an order: its deliveries, for the role that sees them
+                return ui.sale_status_blocks(copilot.order_status(actor, parsed.ref), odoo_url=self.odoo_url)
             request = DraftRequest(message=f"What is the status of order {parsed.ref}?", customer=parsed.customer)
             return ui.order_status_blocks(copilot.draft(actor, request), odoo_url=self.odoo_url)
 

@@ -19,6 +19,7 @@ from copilot.skills.answer import Answer
 from copilot.skills.draft_reply import ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.triage import TicketClassification
+from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = [
     "OPEN_IN_ODOO_ACTION_ID",
@@ -199,6 +200,30 @@ def order_status_blocks(draft: ReplyDraft, *, odoo_url: str | None = None) -> Bl
     if draft.open_questions:
         blocks.append(_context(escape(" ".join(draft.open_questions[:3]))))
     blocks += _open_in_odoo(draft.citations, odoo_url)
+    return _finish(blocks)
+
+
+def sale_status_blocks(status: SaleOrderStatus, *, odoo_url: str | None = None) -> Blocks:
+    """A sale order's deliveries for staff: per product ordered, delivered, reserved, short, next receipt."""
+    head = (
+        f"*{escape(status.name)}* · {escape(status.customer.name)} · {escape(status.state)}"
+        + (f" · their ref {escape(status.customer_reference)}" if status.customer_reference else "")
+        + f" · {status.amount_total:,.2f} {escape(status.currency)}"
+    )
+    lines = []
+    for line in status.lines[:MAX_LIST]:
+        text = f"{escape(line.product.name)}: {line.delivered:g}/{line.ordered:g} {escape(line.uom)} delivered"
+        if line.reserved:
+            text += f", {line.reserved:g} reserved"
+        if line.short:
+            when = f", next receipt {line.expected_date:%Y-%m-%d}" if line.expected_date else ", no receipt planned"
+            text += f", *{line.short:g} short*{when}"
+        lines.append(text)
+    blocks: Blocks = [_section(head + ("\n" + _bullets(lines) if lines else ""))]
+    if status.commitment_date:
+        blocks.append(_context(f"Promised for {status.commitment_date:%Y-%m-%d}"))
+    blocks += _open_in_odoo(status.citations, odoo_url)
+    blocks += _sources(status.citations, odoo_url)
     return _finish(blocks)
 
 

@@ -369,6 +369,16 @@ def test_status_of_a_sale_order_shows_where_it_stands(slack: Any) -> None:
     assert "S00024" in shown and "Corner Desk Right Sit" in shown and "WH/IN/00014" in shown
 
 
+def test_staff_get_a_sale_orders_deliveries_without_naming_the_customer_but_a_buyer_does_not(slack: Any) -> None:
+    client, api = slack
+    post(client, command_body(api, "status S00024", trigger="650.1"))  # UADMIN: a manager
+    shown = texts(api.wait_for("response_url", timeout=SLOW)[0].args["blocks"])
+    assert "S00024" in shown and "Gemini Furniture" in shown and "Corner Desk Right Sit" in shown and "short" in shown
+    post(client, command_body(api, "status S00024", user="UBUYER", trigger="650.2"))
+    refused = texts(api.wait_for("response_url", count=2, timeout=SLOW)[1].args["blocks"])
+    assert "does not see sale orders" in refused and "Corner Desk" not in refused
+
+
 def test_a_failure_gets_an_apology_and_is_parked_as_a_dead_letter(
     slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -158,3 +158,13 @@ def test_every_request_and_every_refusal_leaves_a_redacted_audit_record(session:
     assert "mark.brown23@example.com" not in ask and "555 0134" not in ask
     assert "AccessDenied" in records[1].model_dump_json()
     assert trail.verify().ok
+
+
+def test_order_status_is_for_roles_that_see_sale_orders(session: Any, tmp_path: Path) -> None:
+    copilot = _copilot(session, tmp_path, roles="people:\n  agent@example.com: customer_service\n")
+    agent = copilot.actor_for(channel="slack", external_id="UAGENT", email="agent@example.com")
+    status = copilot.order_status(agent, "S00024")
+    assert status.name == "S00024" and any(line.short for line in status.lines)
+    buyer = copilot.actor_for(channel="slack", external_id="UBUYER", email="mark.brown23@example.com")
+    with pytest.raises(AccessDenied, match="does not see sale orders"):
+        copilot.order_status(buyer, "S00024")
