@@ -118,6 +118,8 @@ class MailWorker:
         self.ledger = EmailLedger.from_settings(settings)
         self.deadletters = DeadLetterStore(engine=self.ledger.engine)
         self.outbox = Outbox(engine=self.ledger.engine)
+        #: Messages by outcome since start (processed, skipped, parked, retry, deferred), for /metrics.
+        self.stats: dict[str, int] = {}
         self.notifier = Notifier(settings, self.outbox, slack_client=slack_client)
         self.router = EmailRouter(settings, copilot, self.notifier, self.outbox, smtp=smtp)
         self._mailbox = mailbox
@@ -217,6 +219,7 @@ class MailWorker:
                     break
                 result = self._one(mailbox, uid, validity, report)
                 report.add(result)
+                self.stats[result.status] = self.stats.get(result.status, 0) + 1
                 if progress is not None:
                     progress(result)
         report.seconds = time.monotonic() - started

@@ -384,6 +384,7 @@ def test_without_slack_or_smtp_results_are_kept_in_the_outbox(
     deliver(settings, SUPPLIER_P00009, QUESTION)
     with MailWorker(settings, copilot) as worker:
         assert worker.run_once().processed == 2
+        assert worker.stats == {"processed": 2}  # what /metrics shows as copilot_worker_items_total
         entries = worker.outbox.entries()
         assert [(e.kind, e.target) for e in entries] == [("supplier_summary", "outbox"), ("email_reply", "outbox")]
         reply = worker.outbox.data(entries[1].id)
