@@ -112,10 +112,14 @@ class EmailRouter:
         self.own_addresses = {a.lower() for a in (settings.mail_from, settings.imap_user) if a and "@" in a}
         self.from_address = settings.mail_from or settings.imap_user or "copilot@localhost"
 
-    @property
-    def mailbox_actor(self) -> Actor:
-        """The shared mailbox's own processing: a service actor that may summarize, classify and draft."""
-        return Actor(channel="email", external_id=f"mailbox:{self.settings.imap_user or 'copilot'}", role=None)
+    def mailbox_actor(self, sender: str) -> Actor:
+        """The shared mailbox processing one sender's mail: a service actor that may summarize, classify and draft.
+
+        The sender is part of its id, so the rate limit applies per outside sender: one flooding address is
+        deferred while everyone else's mail goes on.
+        """
+        mailbox = self.settings.imap_user or "copilot"
+        return Actor(channel="email", external_id=f"mailbox:{mailbox}:{sender.lower()}", role=None)
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, key: str, raw: bytes, email: InboundEmail) -> Outcome:
@@ -218,7 +222,7 @@ class EmailRouter:
         sender = email.from_address or ""
         is_vendor, is_customer = self._partner_roles(sender)
         names_pos = bool(_PO.search(f"{email.subject}\n{email.text}"))
-        actor = self.mailbox_actor
+        actor = self.mailbox_actor(sender)
         if names_pos or is_vendor:
             summary = self.copilot.summarize(actor, email)
             if summary.purchase_orders or (is_vendor and not is_customer):

@@ -444,7 +444,8 @@ def test_a_buyer_without_slack_gets_the_summary_in_the_buyer_channel(
 
 
 def test_a_burst_beyond_the_rate_limit_is_deferred_not_dropped(mail_settings: Settings, copilot: Copilot) -> None:
-    deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)
+    again = SUPPLIER_P00009.replace(b"Message-ID: <", b"Message-ID: <again.", 1)  # the same sender once more
+    deliver(mail_settings, SUPPLIER_P00009, again)
     limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
     with MailWorker(mail_settings, limited) as worker:
         report = worker.run_once()
@@ -452,6 +453,13 @@ def test_a_burst_beyond_the_rate_limit_is_deferred_not_dropped(mail_settings: Se
         assert worker.parked() == []
     with MailWorker(mail_settings, copilot) as worker:  # a minute later, in effect
         assert worker.run_once().processed == 1
+
+
+def test_the_rate_limit_applies_per_outside_sender(mail_settings: Settings, copilot: Copilot) -> None:
+    deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)  # two suppliers
+    limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
+    with MailWorker(mail_settings, limited) as worker:
+        assert worker.run_once().processed == 2
 
 
 def test_a_supplier_email_forwarded_by_a_buyer_is_summarized_for_the_pos_buyer(
