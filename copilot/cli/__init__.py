@@ -23,6 +23,7 @@ from copilot.cli import (
     _odoo,
     _sandbox,
     _serve,
+    _slack,
     _summarize,
     _triage,
 )
@@ -97,6 +98,7 @@ app.command("serve")(_serve.serve)
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_mail.app, name="mail")
 app.add_typer(_deadletters.app, name="deadletters")
+app.add_typer(_slack.app, name="slack")
 
 
 def main() -> None:

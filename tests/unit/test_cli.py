@@ -127,3 +127,13 @@ def test_demo_is_a_table_on_a_wide_terminal_and_blocks_on_a_narrow_one(runner: C
     assert "┃ summary" in wide.output and "┃ summary" not in narrow.output
     for out in (wide.output, narrow.output):
         assert "azure-interior-billing.example" in out  # the impersonation warning shows either way
+
+
+def test_slack_socket_mode_without_its_tokens_is_a_configuration_error() -> None:
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    result = CliRunner().invoke(app, ["slack", "socket"])
+    assert result.exit_code == 2
+    assert "COPILOT_SLACK_APP_TOKEN" in result.output
