@@ -25,6 +25,7 @@ from copilot import __version__
 from copilot.approvals import load_policy
 from copilot.audit import AuditTrail
 from copilot.config import Settings, get_settings
+from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model
 from copilot.runtime import odoo_session
 from copilot.service import Copilot
@@ -73,6 +74,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     order, each finishing its item in flight, then closes the stores and the Odoo session.
     """
     settings: Settings = app.state.settings
+    install_log_redaction()  # uvicorn's handlers exist by now: its loggers are redacted too
     async with AsyncExitStack() as stack:
         odoo = stack.enter_context(odoo_session(settings))
         app.state.odoo = odoo
