@@ -49,14 +49,21 @@ MAX_HTML_CHARS = 1_000_000
 MAX_RAW_BYTES = 30_000_000
 
 
+#: Longest readable text kept from one text attachment (for the injection detector only).
+MAX_ATTACHMENT_TEXT = 20_000
+
+
 class Attachment(BaseModel):
-    """An attachment's metadata (its content is never kept)."""
+    """An attachment's metadata, and the readable text of a text or HTML attachment (untrusted, never a fact)."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str | None = None
     content_type: str = "application/octet-stream"
     size: int = Field(default=0, ge=0, description="Decoded size in bytes")
+    text: str = Field(
+        default="", description="Readable text of a text/* attachment, cut at 20,000 characters (only for checks)"
+    )
 
 
 class InboundEmail(BaseModel):
@@ -330,7 +337,12 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
             size = len(data) if isinstance(data, bytes) else 0
         except Exception:
             size = 0
-        found.append(Attachment(name=_clean_line(name) if name else None, content_type=ctype, size=size))
+        text = ""
+        if part.get_content_maintype() == "text" and size:
+            content, _ = _decode_text(part)
+            text = html_to_text(content[:MAX_HTML_CHARS])[0] if ctype == "text/html" else content
+            text = text[:MAX_ATTACHMENT_TEXT]
+        found.append(Attachment(name=_clean_line(name) if name else None, content_type=ctype, size=size, text=text))
     return found
 
 

@@ -680,6 +680,7 @@ def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = N
         reply_deadline=deadline,
         bank_change=signals.bank_change(email.text),
         agreement_claim=signals.agreement_claims(email.text),
-        ai_instructions_visible=signals.ai_instructions(email.text),
+        ai_instructions_visible=signals.ai_instructions(email.text)
+        or any(signals.ai_instructions(a.text) for a in email.attachments if a.text),
         ai_instructions_hidden=bool(hidden.strip()) and signals.ai_instructions(hidden, hidden=True),
     )
