@@ -16,6 +16,7 @@ import email
 import email.errors
 import email.header
 import email.utils
+import io
 import re
 import unicodedata
 from collections import Counter
@@ -49,12 +50,15 @@ MAX_HTML_CHARS = 1_000_000
 MAX_RAW_BYTES = 30_000_000
 
 
-#: Longest readable text kept from one text attachment (for the injection detector only).
+#: Longest readable text kept from one text or PDF attachment (for the injection detector only).
 MAX_ATTACHMENT_TEXT = 20_000
+#: PDFs larger than this, or pages beyond this, are not read for text.
+MAX_PDF_BYTES = 5_000_000
+MAX_PDF_PAGES = 10
 
 
 class Attachment(BaseModel):
-    """An attachment's metadata, and the readable text of a text or HTML attachment (untrusted, never a fact)."""
+    """An attachment's metadata, and the readable text of a text, HTML or PDF attachment (untrusted, never a fact)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -62,7 +66,8 @@ class Attachment(BaseModel):
     content_type: str = "application/octet-stream"
     size: int = Field(default=0, ge=0, description="Decoded size in bytes")
     text: str = Field(
-        default="", description="Readable text of a text/* attachment, cut at 20,000 characters (only for checks)"
+        default="",
+        description="Readable text of a text/* or PDF attachment, at most 20,000 characters (only for checks)",
     )
 
 
@@ -332,6 +337,7 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
             name = part.get_filename()
         except Exception:
             name = None
+        data: Any = None
         try:
             data = part.get_payload(decode=True)
             size = len(data) if isinstance(data, bytes) else 0
@@ -342,8 +348,22 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
             content, _ = _decode_text(part)
             text = html_to_text(content[:MAX_HTML_CHARS])[0] if ctype == "text/html" else content
             text = text[:MAX_ATTACHMENT_TEXT]
+        elif ctype == "application/pdf" and 0 < size <= MAX_PDF_BYTES and isinstance(data, bytes):
+            text = _pdf_text(data)
         found.append(Attachment(name=_clean_line(name) if name else None, content_type=ctype, size=size, text=text))
     return found
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text of a PDF's first pages (for the checks); an unreadable PDF gives no text, not an error."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
+    except Exception:  # a broken or encrypted PDF is still listed; it just has no text to check
+        return ""
+    return "\n".join(pages)[:MAX_ATTACHMENT_TEXT]
 
 
 def _mime_defects(msg: Message) -> list[str]:
