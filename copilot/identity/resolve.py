@@ -90,6 +90,7 @@ class IdentityResolver:
         self._cache: dict[str, tuple[float, _OdooUser | None]] = {}
         self._lock = threading.Lock()
         self._group_fields: dict[str, str] | None = None
+        self._levels: dict[str, dict[Any, str]] = {}
         self._copilot_companies: tuple[int, ...] | None = None
 
     def resolve(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Actor:
@@ -172,29 +173,29 @@ class IdentityResolver:
         )
 
     def _role_fields(self) -> dict[str, str]:
-        """The ``res.users`` fields that show the Purchase and Sales levels and the approver group."""
+        """The ``res.users`` fields that show the Purchase and Sales levels and the approver group (one read)."""
         if self._group_fields is None:
             found: dict[str, str] = {}
-            meta = self.client.fields_get("res.users", ["string", "type"])
+            levels: dict[str, dict[Any, str]] = {}
+            meta = self.client.fields_get("res.users", ["string", "type", "selection"])
             for name, attrs in meta.items():
                 label = str(attrs.get("string") or "")
                 if name.startswith("sel_groups_") and label in ("Purchase", "Sales"):
                     found[label.lower()] = name
+                    levels[name] = {v: str(text) for v, text in attrs.get("selection") or []}
                 elif name.startswith("in_group_") and label.lower().startswith("copilot approver"):
                     found["approver"] = name
-            self._group_fields = found
+            self._group_fields, self._levels = found, levels
         return self._group_fields
 
     def _role_of(self, user: dict[str, Any]) -> Role | None:
         fields = self._role_fields()
-        meta = self.client.fields_get("res.users", ["selection"])
         levels: dict[str, str] = {}
         for app in ("purchase", "sales"):
             name = fields.get(app)
             value = user.get(name) if name else None
-            if value:
-                labels = {v: str(label) for v, label in meta.get(name, {}).get("selection") or []}
-                levels[app] = labels.get(value, "")
+            if name and value:
+                levels[app] = self._levels[name].get(value, "")
         if user.get(fields.get("approver", "")) or any(v.startswith("Administrator") for v in levels.values()):
             return "manager"
         if "purchase" in levels:
