@@ -241,10 +241,13 @@ class Copilot:
 
 
 @contextmanager
-def open_copilot(settings: Settings) -> Iterator[Copilot]:
+def open_copilot(
+    settings: Settings, *, llm: BaseChatModel | None = None, policy: Policy | None = None
+) -> Iterator[Copilot]:
     """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
 
     The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in the data dir.
+    ``llm`` and ``policy`` default to what the settings configure.
     """
     from copilot.llm import build_chat_model
     from copilot.runtime import odoo_session
@@ -257,4 +260,11 @@ def open_copilot(settings: Settings) -> Iterator[Copilot]:
             audit = AuditTrail.from_settings(settings)
             stack.callback(audit.close)
         odoo = stack.enter_context(odoo_session(settings))
-        yield Copilot(settings, odoo, llm=build_chat_model(settings), conversations=conversations, audit=audit)
+        yield Copilot(
+            settings,
+            odoo,
+            llm=llm if llm is not None else build_chat_model(settings),
+            conversations=conversations,
+            policy=policy,
+            audit=audit,
+        )

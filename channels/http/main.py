@@ -23,13 +23,10 @@ from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import build_workers, start_workers, stop_workers
 from copilot import __version__
 from copilot.approvals import load_policy
-from copilot.audit import AuditTrail
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model
-from copilot.runtime import odoo_session
-from copilot.service import Copilot
-from copilot.state import ConversationStore
+from copilot.service import open_copilot
 from copilot.state.db import default_url, make_engine
 from copilot.state.deadletters import DeadLetterStore
 
@@ -76,11 +73,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     install_log_redaction()  # uvicorn's handlers exist by now: its loggers are redacted too
     async with AsyncExitStack() as stack:
-        odoo = stack.enter_context(odoo_session(settings))
-        app.state.odoo = odoo
-        conversations = ConversationStore.from_settings(settings)
-        stack.callback(conversations.close)
-        app.state.conversations = conversations
+        copilot = stack.enter_context(open_copilot(settings, llm=app.state.llm, policy=app.state.policy))
+        app.state.copilot = copilot
+        app.state.odoo = odoo = copilot.odoo
+        app.state.conversations = copilot.conversations
         idempotency = IdempotencyStore.from_settings(settings)
         stack.callback(idempotency.close)
         app.state.idempotency = idempotency
@@ -88,19 +84,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.callback(engine.dispose)
         app.state.webhook_events = EventLedger(engine)
         app.state.deadletters = DeadLetterStore(engine=engine)
-        audit: AuditTrail | None = None
-        if settings.audit_enabled:
-            audit = AuditTrail.from_settings(settings)
-            stack.callback(audit.close)
-        copilot = Copilot(
-            settings,
-            odoo,
-            llm=app.state.llm,
-            conversations=conversations,
-            policy=app.state.policy,
-            audit=audit,
-        )
-        app.state.copilot = copilot
         workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
         app.state.workers = await run_in_threadpool(start_workers, workers)
         stack.push_async_callback(_stop, app)
