@@ -160,6 +160,19 @@ class Settings(BaseSettings):
     audit_enabled: bool = Field(
         default=True, description="Write a tamper-evident, PII-redacted audit record for every request."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key of the audit trail's HMAC chain and signed anchors (>= 32 characters, from a secret "
+        "store; never in the data dir). Unset: a random key in COPILOT_DATA_DIR/audit.key (mode 0600), with a "
+        "warning.",
+    )
+    audit_anchor_interval: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds between signed audit anchors written to the log (0: after every record).",
+    )
 
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,
