@@ -1,8 +1,8 @@
 """Signed head anchors: "the trail had N records and record N's hash was H", signed with the audit key.
 
 An anchor is one line of text, ``cpa1.<seq>.<head hash>.<UTC time>.<key id>.<HMAC-SHA256>``, so it can be
-copied from a log into ``copilot audit verify --anchor``. The trail keeps its latest anchor in a file beside
-the database (``audit.anchor.json``, replaced atomically) and writes one to the log every
+copied from a log into ``copilot audit verify --anchor``. The trail appends an anchor to a file beside the
+database after every record (``audit.anchors.jsonl``) and writes one to the log every
 ``COPILOT_AUDIT_ANCHOR_INTERVAL`` seconds: records removed from the end, or rewritten with a stolen key,
 no longer match an anchor exported before the change.
 """
@@ -20,10 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.audit.keys import AuditKey
 
-__all__ = ["ANCHOR_FILE", "AnchorFile", "AuditAnchor", "BadAnchor"]
+__all__ = ["ANCHOR_FILE", "MAX_FILE_BYTES", "AnchorFile", "AuditAnchor", "BadAnchor"]
 
-#: The latest anchor's file under the data dir (beside ``audit.sqlite``).
-ANCHOR_FILE = "audit.anchor.json"
+#: The anchors' file under the data dir (beside ``audit.sqlite``).
+ANCHOR_FILE = "audit.anchors.jsonl"
+#: Size past which the anchors' file is cut back to its last anchor.
+MAX_FILE_BYTES = 256 * 1024
+#: Bytes read from the end of the file to find the latest anchor.
+_TAIL_BYTES = 8 * 1024
 _PREFIX = "cpa1"
 _TIME = "%Y%m%dT%H%M%SZ"
 _HEX = frozenset("0123456789abcdef")
@@ -96,7 +100,9 @@ def _same(a: str, b: str) -> bool:
 
 
 class AnchorFile:
-    """The latest anchor, in a JSON file replaced atomically (a reader never sees half a file)."""
+    """Anchors appended one JSON line each (cheap, and concurrent writers do not interleave); the file is
+    compacted to its last line when it passes ``MAX_FILE_BYTES``. ``read`` returns the furthest anchor
+    among the last lines; a line that is not an anchor is reported (``BadAnchor``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
@@ -106,26 +112,50 @@ class AnchorFile:
         return self.path.exists()
 
     def read(self) -> AuditAnchor:
-        """The stored anchor; ``BadAnchor`` when the file is not one."""
+        """The anchor with the highest record number among the file's last lines."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return AuditAnchor.parse(str(data["token"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            with self.path.open("rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - _TAIL_BYTES))
+                tail = fh.read().decode("utf-8", "replace")
+        except OSError as exc:
             raise BadAnchor(f"the anchor file {self.path} is unreadable: {exc}") from None
+        lines = tail.splitlines()
+        if size > _TAIL_BYTES and lines:
+            lines = lines[1:]  # the first line of the tail may be cut
+        anchors: list[AuditAnchor] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                anchors.append(AuditAnchor.parse(str(json.loads(line)["token"])))
+            except (ValueError, KeyError, TypeError):
+                raise BadAnchor(f"the anchor file {self.path} holds a line that is not an anchor") from None
+        if not anchors:
+            raise BadAnchor(f"the anchor file {self.path} holds no anchor")
+        return max(anchors, key=lambda a: a.seq)
 
-    def save(self, anchor: AuditAnchor) -> None:
-        """Store ``anchor`` unless the stored one is already further along the chain."""
-        try:
-            if self.exists() and self.read().seq > anchor.seq:
-                return  # another writer already anchored a later record
-        except BadAnchor:
-            pass
+    def save(self, anchor: AuditAnchor, *, compact: bool = False) -> None:
+        """Append ``anchor``; with ``compact`` (or past ``MAX_FILE_BYTES``) the file keeps only this anchor."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"token": anchor.token(), **anchor.model_dump(mode="json", exclude={"signature"})})
-        fd, tmp = tempfile.mkstemp(prefix=".audit-anchor-", dir=self.path.parent)
+        line = json.dumps({"token": anchor.token(), **anchor.model_dump(mode="json", exclude={"signature"})}) + "\n"
+        if compact:
+            self._compact(line)
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        if size > MAX_FILE_BYTES:
+            self._compact(line)
+
+    def _compact(self, line: str) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".audit-anchors-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body + "\n")
+                fh.write(line)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

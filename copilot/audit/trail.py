@@ -220,8 +220,8 @@ class AuditTrail:
     """The append-only, keyed hash-chained audit trail (SQLite file ``audit.sqlite`` in the data dir by default).
 
     ``key``: the audit key; unset, ``audit.key`` beside a SQLite file (made on first use), or a key for this
-    process only with an in-memory database. ``anchor_file``: where the latest signed head is kept; unset,
-    ``audit.anchor.json`` beside a SQLite file (none in memory). ``anchor_interval``: seconds between
+    process only with an in-memory database. ``anchor_file``: where the signed heads are appended; unset,
+    ``audit.anchors.jsonl`` beside a SQLite file (none in memory). ``anchor_interval``: seconds between
     anchors written to the log (0: after every record).
     """
 
@@ -332,14 +332,14 @@ class AuditTrail:
         log.info("audit anchor %s", anchor.token())
 
     def anchor(self) -> AuditAnchor | None:
-        """Sign the current head now (file and log); ``None`` for an empty trail."""
+        """Sign the current head now (the anchor file restarts from it; the log); ``None`` for an empty trail."""
         with Session(self.engine) as session:
             last = session.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
         if last is None:
             return None
         anchor = AuditAnchor.sign(self.key, last.seq, last.hash)
         if self.anchors is not None:
-            self.anchors.save(anchor)
+            self.anchors.save(anchor, compact=True)
         self._log_anchor(anchor)
         return anchor
 

@@ -149,13 +149,13 @@ def test_a_forger_holding_the_key_is_caught_by_the_anchor_in_the_log(
         return keyed_digest(KEY.encode(), row)
 
     forge(db, 2, keyed)
-    (Path(settings.data_dir) / "audit.anchor.json").unlink()  # ...and removes the local anchor
+    (Path(settings.data_dir) / "audit.anchors.jsonl").unlink()  # ...and removes the local anchors
     report = verify(settings, anchor=logged[-1])
     assert not report.ok and "anchor" in (report.problem or ""), report.summary()
 
 
 def test_a_forged_anchor_is_refused(settings, db: Path) -> None:  # type: ignore[no-untyped-def]
-    token = json.loads((db.parent / "audit.anchor.json").read_text())["token"]
+    token = json.loads((db.parent / "audit.anchors.jsonl").read_text().splitlines()[-1])["token"]
     parts = token.split(".")
     parts[1] = "3"  # claim an anchor at record 3, so that records 4 and 5 could be dropped
     report = verify(settings, anchor=".".join(parts))
@@ -268,3 +268,20 @@ def test_verify_checks_the_latest_anchor_and_anchor_prints_a_signed_one(monkeypa
     cut = runner.invoke(app, ["audit", "verify"])
     assert cut.exit_code == 1 and "anchor" in cut.output, cut.output
     assert runner.invoke(app, ["audit", "verify", "--anchor", token]).exit_code == 1
+
+
+def test_the_anchor_file_stays_small_and_a_line_that_is_not_an_anchor_is_reported(tmp_path: Path) -> None:
+    from copilot.audit.anchors import MAX_FILE_BYTES, AnchorFile, AuditAnchor
+    from copilot.audit.keys import AuditKey
+
+    key = AuditKey.of(KEY)
+    anchors = AnchorFile(tmp_path / "audit.anchors.jsonl")
+    for seq in range(1, 2000):
+        anchors.save(AuditAnchor.sign(key, seq, f"{seq:064x}"))
+    assert anchors.path.stat().st_size <= MAX_FILE_BYTES + 1000
+    latest = anchors.read()
+    assert latest.seq == 1999 and latest.problem(key) is None
+    with anchors.path.open("a") as fh:
+        fh.write('{"token": "cpa1.9999.forged"}\n')
+    with pytest.raises(ValueError, match="not an anchor"):
+        anchors.read()
