@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ log = logging.getLogger("copilot.audit")
 KEY_FILE = "audit.key"
 #: Shortest accepted key.
 MIN_KEY_CHARS = 32
+_READ_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def key_file(path: Path) -> AuditKey:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             log.warning("the audit key file %s can be read by other users (mode %o): chmod 600 it", path, mode)
-        return AuditKey.of(path.read_text(encoding="ascii").strip(), f"file {path}")
+        return AuditKey.of(_written(path), f"file {path}")
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(secrets.token_hex(32) + "\n")
     log.warning(
@@ -83,6 +85,16 @@ def key_file(path: Path) -> AuditKey:
         path,
     )
     return AuditKey.of(path.read_text(encoding="ascii").strip(), f"file {path}")
+
+
+def _written(path: Path) -> str:
+    """The key in ``path``, waiting briefly while another process that just made the file writes it."""
+    for _ in range(_READ_ATTEMPTS):
+        text = path.read_text(encoding="ascii").strip()
+        if text:
+            return text
+        time.sleep(0.05)
+    return text
 
 
 def load_audit_key(settings: Settings, default_file: Path | None = None) -> AuditKey:
