@@ -207,6 +207,27 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database).expanduser()
 
 
+def _anchor_problem(
+    wanted: list[_Expected], count: int, hashes: dict[int, str], plain: set[str]
+) -> tuple[str | None, list[str]]:
+    """The first anchor the walked chain does not hold, and the anchors it does hold."""
+    checked: list[str] = []
+    for expected in wanted:
+        if expected.seq == 0:
+            if expected.head_hash in plain:
+                continue
+            return f"{expected.text} is not in the chain (records after it were removed or rewritten)", checked
+        if expected.seq > count:
+            return (
+                f"the trail ends at record {count} but {expected.text} names record {expected.seq}: "
+                "the records after it were removed"
+            ), checked
+        if hashes.get(expected.seq) != expected.head_hash:
+            return f"record {expected.seq} is not the one {expected.text} names (rewritten)", checked
+        checked.append(expected.text)
+    return None, checked
+
+
 @dataclass(frozen=True)
 class _Expected:
     """An anchor to check: record ``seq`` has ``head_hash`` (``seq`` 0: a bare hash anywhere in the chain)."""
@@ -468,22 +489,8 @@ class AuditTrail:
         head = prev_hash if count else None
         if anchor_problem is not None:  # the chain itself holds: now say why the anchor cannot be used
             return ChainReport(ok=False, records=count, head_hash=head, problem=anchor_problem, legacy_records=legacy)
-        checked: list[str] = []
-        for expected in wanted:
-            if expected.seq == 0:
-                if expected.head_hash in plain:
-                    continue
-                problem = f"{expected.text} is not in the chain (records after it were removed or rewritten)"
-            elif expected.seq > count:
-                problem = (
-                    f"the trail ends at record {count} but {expected.text} names record {expected.seq}: "
-                    "the records after it were removed"
-                )
-            elif hashes.get(expected.seq) != expected.head_hash:
-                problem = f"record {expected.seq} is not the one {expected.text} names (rewritten)"
-            else:
-                checked.append(expected.text)
-                continue
+        problem, checked = _anchor_problem(wanted, count, hashes, plain)
+        if problem is not None:
             return ChainReport(ok=False, records=count, head_hash=head, problem=problem, legacy_records=legacy)
         if stored_anchor and keyed and self.anchors is not None and not self.anchors.exists():
             return ChainReport(
