@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from copilot.errors import ConfigError
@@ -95,6 +96,13 @@ class Settings(BaseSettings):
         description="HTTP API: calls without an Authorization header get every scope (local testing only).",
     )
 
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/Forwarded "
+        "headers name the client (e.g. '10.0.0.0/8'); from any other peer those headers are ignored. Only list "
+        "proxies that append the address they saw.",
+    )
+
     webhook_secrets: SecretStr | None = Field(
         default=None,
         description="Inbound webhooks (POST /v1/webhooks/{source}): 'source:secret;...' (secret >= 24 chars). "
@@ -160,6 +168,19 @@ class Settings(BaseSettings):
     audit_enabled: bool = Field(
         default=True, description="Write a tamper-evident, PII-redacted audit record for every request."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key of the audit trail's HMAC chain and signed anchors (>= 32 characters, from a secret "
+        "store; never in the data dir). Unset: a random key in COPILOT_DATA_DIR/audit.key (mode 0600), with a "
+        "warning.",
+    )
+    audit_anchor_interval: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds between signed audit anchors written to the log (0: after every record).",
+    )
 
     llm_base_url: AnyHttpUrl | None = Field(
         default=None,
@@ -196,6 +217,18 @@ class Settings(BaseSettings):
         description="Where reports, the audit log and indexes are written.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING", description="Log level.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for raw in value.split(","):
+            entry = raw.strip()
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _check_cross_fields(self) -> Settings:

@@ -7,22 +7,15 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from channels.email.subject import NEUTRAL_SUBJECT, reply_subject
 from copilot.config import Settings
 from copilot.errors import CopilotError
 
-__all__ = ["SmtpSender", "SmtpUnavailable", "build_reply", "reply_subject"]
+__all__ = ["NEUTRAL_SUBJECT", "SmtpSender", "SmtpUnavailable", "build_reply", "reply_subject"]
 
 
 class SmtpUnavailable(CopilotError):
     """The SMTP server could not be reached or refused the message for now."""
-
-
-def reply_subject(subject: str) -> str:
-    """``Re: <subject>`` without stacking prefixes."""
-    subject = " ".join((subject or "").split())
-    if subject.lower().startswith("re:"):
-        return subject
-    return f"Re: {subject}" if subject else "Re: your question"
 
 
 def build_reply(
@@ -34,7 +27,8 @@ def build_reply(
     message_id: str | None,
     references: str | None,
 ) -> EmailMessage:
-    """A plain-text reply threaded under the original (``In-Reply-To``, ``References``), marked auto-replied."""
+    """A plain-text reply threaded under the original (``In-Reply-To``, ``References``), marked auto-replied;
+    its subject repeats the original's only in a safe form (``channels.email.subject``)."""
     msg = EmailMessage()
     msg["From"] = from_addr
     msg["To"] = to

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from channels.http.auth import TokenTable
+from channels.http.client_address import TrustedProxies
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
 from channels.http.metrics import Metrics, MetricsMiddleware
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = tokens
+    app.state.trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app.state.policy = load_policy(settings.policy_file)
     app.state.llm = build_chat_model(settings)
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)

@@ -5,13 +5,15 @@ events by source, type and outcome; each worker's health, and its counters when 
 mapping (e.g. processed, parked); dead letters still parked, by channel.
 
 Access: clients on loopback need nothing (a Prometheus agent on the same host); any other client needs
-a bearer token with the ``read`` scope (Prometheus ``authorization: {credentials: <token>}``). A reverse
-proxy on the same host must not forward ``/metrics``, or every client would look local.
+a bearer token with the ``read`` scope (Prometheus ``authorization: {credentials: <token>}``). The client
+is the direct peer, or, when the peer is a trusted proxy (``COPILOT_TRUSTED_PROXIES``, loopback by
+default), the address its ``X-Forwarded-For``/``Forwarded`` names (``channels.http.client_address``): a
+same-host reverse proxy that appends the address it saw does not make its clients local. A proxy that
+passes a client's header on unchanged must not be listed as trusted.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from bisect import bisect_left
@@ -23,6 +25,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 
 from channels.http.auth import Scope
+from channels.http.client_address import TrustedProxies, client_host, is_loopback
 
 __all__ = ["BUCKETS", "Metrics", "MetricsMiddleware", "router"]
 
@@ -180,13 +183,12 @@ class MetricsMiddleware:
 router = APIRouter(tags=["health"])
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+def _trusted(request: Request) -> TrustedProxies:
+    trusted = getattr(request.app.state, "trusted_proxies", None)
+    if isinstance(trusted, TrustedProxies):
+        return trusted
+    settings = getattr(request.app.state, "settings", None)
+    return TrustedProxies.parse(getattr(settings, "trusted_proxies", None))
 
 
 def _parked(state: Any) -> dict[str, int] | None:
@@ -210,7 +212,8 @@ def _parked(state: Any) -> dict[str, int] | None:
 )
 def metrics(request: Request) -> PlainTextResponse:
     """Requests, latency, webhook events, workers and dead letters in the Prometheus text format."""
-    if not _is_loopback(request.client.host if request.client else None):
+    peer = request.client.host if request.client else None
+    if not is_loopback(client_host(peer, request.headers, _trusted(request))):
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         client = request.app.state.tokens.find(token.strip()) if scheme.lower() == "bearer" and token.strip() else None

@@ -127,6 +127,7 @@ class AuditRecord(BaseModel):
     duration_ms: int | None
     prev_hash: str
     hash: str
+    version: int = Field(default=1, description="1: plain SHA-256 (before keying); 2: HMAC-SHA256 with the audit key")
 
 
 class ChainReport(BaseModel):
@@ -140,11 +141,19 @@ class ChainReport(BaseModel):
     first_bad_seq: int | None = None
     first_bad_request_id: str | None = None
     problem: str | None = None
+    legacy_records: int = Field(default=0, description="Records written before the chain was keyed (plain SHA-256)")
+    anchors: list[str] = Field(default_factory=list, description="The signed anchors the chain was checked against")
 
     def summary(self) -> str:
         """One line for people."""
         if self.ok:
-            return f"chain ok: {self.records} records" + (f", head {self.head_hash}" if self.head_hash else "")
+            text = f"chain ok: {self.records} records"
+            if self.legacy_records:
+                text += f" ({self.legacy_records} unkeyed, from before keying)"
+            text += f", head {self.head_hash}" if self.head_hash else ""
+            if self.anchors:
+                text += "; checked against " + ", ".join(self.anchors)
+            return text
         if self.first_bad_seq is None:
             return f"chain broken: {self.problem}"
         return f"chain broken at record {self.first_bad_seq}: {self.problem}"

@@ -1,11 +1,20 @@
-"""The audit trail: one append-only table, each record chained to the previous one by its hash.
+"""The audit trail: one append-only table, each record chained to the previous one by a keyed hash.
 
-A record's ``hash`` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of all its
-fields, ``seq`` and ``prev_hash`` included; ``prev_hash`` is the previous record's hash (64 zeros for
-the first). Editing a stored record changes its hash; deleting one leaves a gap in ``seq`` and a
-``prev_hash`` that points nowhere; reordering changes both. ``verify()`` finds the first such record.
-(Removing the last records leaves a shorter valid chain: keep the head hash that ``verify`` prints, and
-check it later with ``verify(anchor=...)``.)
+A record's ``hash`` is the HMAC-SHA256, with the audit key (``copilot.audit.keys``: ``COPILOT_AUDIT_KEY``
+or a key file, never in the database), of the canonical JSON (sorted keys, no spaces, UTF-8) of all its
+fields, ``seq``, ``version`` and ``prev_hash`` included; ``prev_hash`` is the previous record's hash (64
+zeros for the first). Without the key nobody can recompute a hash, so an edited record no longer matches,
+even when the editor dropped the triggers and rebuilt the chain. Deleting a record leaves a gap in ``seq``
+and a ``prev_hash`` that points nowhere; reordering changes both. ``verify()`` finds the first such record.
+
+Removing the last records leaves a shorter chain: after each append the trail signs its head
+(``copilot.audit.anchors``), keeps the latest anchor beside the database and writes one to the log every
+``COPILOT_AUDIT_ANCHOR_INTERVAL`` seconds; ``verify()`` checks the latest anchor by default, and any
+anchor copied from the log with ``verify(anchor=...)``.
+
+Records written before keying (``version`` 1) keep their plain SHA-256; the first keyed record after them
+covers the last one's hash, so rewriting them breaks that link. An unkeyed record after a keyed one is
+reported as a downgrade.
 
 Everything is redacted with ``copilot.guardrails.pii.redact_obj`` before it is hashed and stored; the
 raw input is only hashed. E-mail addresses and phone numbers in the actor become stable pseudonyms
@@ -17,28 +26,52 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import JSON, Engine, Integer, String, Text, func, select
+from sqlalchemy import JSON, Engine, Integer, String, Text, func, inspect, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from copilot.audit.anchors import ANCHOR_FILE, AnchorFile, AuditAnchor, BadAnchor
+from copilot.audit.keys import KEY_FILE, AuditKey, key_file, load_audit_key
 from copilot.audit.schemas import AuditEntry, AuditRecord, ChainReport, ToolCall, Verdict
 from copilot.config import Settings
 from copilot.guardrails.pii import find_pii, redact_obj
 from copilot.state.db import make_engine
 
-__all__ = ["AUDIT_FILE", "GENESIS_HASH", "AuditRow", "AuditTrail", "canonical_json", "entry_from_result"]
+__all__ = [
+    "AUDIT_FILE",
+    "GENESIS_HASH",
+    "KEYED",
+    "LEGACY",
+    "AuditRow",
+    "AuditTrail",
+    "canonical_json",
+    "entry_from_result",
+    "keyed_digest",
+]
+
+log = logging.getLogger("copilot.audit")
 
 #: The SQLite file under ``settings.data_dir`` when no URL is given.
 AUDIT_FILE = "audit.sqlite"
 #: ``prev_hash`` of the first record.
 GENESIS_HASH = "0" * 64
+#: ``version`` of a record hashed with plain SHA-256 (written before the chain was keyed).
+LEGACY = 1
+#: ``version`` of a record hashed with HMAC-SHA256 and the audit key.
+KEYED = 2
+#: Seconds between anchors written to the log when the settings do not say.
+ANCHOR_INTERVAL = 300.0
 #: Attempts to append when another writer took the same place in the chain.
 _APPEND_ATTEMPTS = 20
 
@@ -76,6 +109,7 @@ class AuditRow(_AuditBase):
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, server_default=str(LEGACY))
 
 
 _SQLITE_TRIGGERS = (
@@ -92,7 +126,14 @@ def canonical_json(value: Any) -> str:
 
 
 def _digest(fields: dict[str, Any]) -> str:
+    """The plain SHA-256 of a version-1 (unkeyed) record."""
     return hashlib.sha256(canonical_json({k: fields[k] for k in _HASHED_FIELDS}).encode("utf-8")).hexdigest()
+
+
+def keyed_digest(key: AuditKey | bytes | str, fields: dict[str, Any]) -> str:
+    """The HMAC-SHA256 with ``key`` of a keyed record's fields (``version`` included)."""
+    payload = {k: fields[k] for k in _HASHED_FIELDS} | {"version": fields.get("version", KEYED)}
+    return AuditKey.of(key).mac(canonical_json(payload).encode("utf-8"))
 
 
 def _pseudonymize(actor: str) -> str:
@@ -106,8 +147,21 @@ def _pseudonymize(actor: str) -> str:
     return "".join(out) + actor[pos:]
 
 
+def _add_version_column(engine: Engine) -> None:
+    """A trail written before keying has no ``version`` column: add it (its records are version 1)."""
+    if "version" in {c["name"] for c in inspect(engine).get_columns("audit_records")}:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE audit_records ADD COLUMN version INTEGER NOT NULL DEFAULT {LEGACY}")
+    except OperationalError:  # another process added it first
+        if "version" not in {c["name"] for c in inspect(engine).get_columns("audit_records")}:
+            raise
+
+
 def _make_engine(url: str) -> Engine:
     engine = make_engine(url, metadata=_AuditBase.metadata)
+    _add_version_column(engine)
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             for ddl in _SQLITE_TRIGGERS:
@@ -137,26 +191,105 @@ def _record(row: AuditRow) -> AuditRecord:
         duration_ms=row.duration_ms,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        version=row.version,
     )
 
 
 def _fields(row: AuditRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _HASHED_FIELDS}
+    return {name: getattr(row, name) for name in _HASHED_FIELDS} | {"version": row.version}
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def _anchor_problem(
+    wanted: list[_Expected], count: int, hashes: dict[int, str], plain: set[str]
+) -> tuple[str | None, list[str]]:
+    """The first anchor the walked chain does not hold, and the anchors it does hold."""
+    checked: list[str] = []
+    for expected in wanted:
+        if expected.seq == 0:
+            if expected.head_hash in plain:
+                continue
+            return f"{expected.text} is not in the chain (records after it were removed or rewritten)", checked
+        if expected.seq > count:
+            return (
+                f"the trail ends at record {count} but {expected.text} names record {expected.seq}: "
+                "the records after it were removed"
+            ), checked
+        if hashes.get(expected.seq) != expected.head_hash:
+            return f"record {expected.seq} is not the one {expected.text} names (rewritten)", checked
+        checked.append(expected.text)
+    return None, checked
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """An anchor to check: record ``seq`` has ``head_hash`` (``seq`` 0: a bare hash anywhere in the chain)."""
+
+    seq: int
+    head_hash: str
+    text: str
 
 
 class AuditTrail:
-    """The append-only, hash-chained audit trail (SQLite file ``audit.sqlite`` in the data dir by default)."""
+    """The append-only, keyed hash-chained audit trail (SQLite file ``audit.sqlite`` in the data dir by default).
 
-    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
+    ``key``: the audit key; unset, ``audit.key`` beside a SQLite file (made on first use), or a key for this
+    process only with an in-memory database. ``anchor_file``: where the signed heads are appended; unset,
+    ``audit.anchors.jsonl`` beside a SQLite file (none in memory). ``anchor_interval``: seconds between
+    anchors written to the log (0: after every record).
+    """
+
+    def __init__(
+        self,
+        url: str = "sqlite:///:memory:",
+        *,
+        engine: Engine | None = None,
+        key: AuditKey | bytes | str | None = None,
+        anchor_file: Path | None = None,
+        anchor_interval: float = ANCHOR_INTERVAL,
+    ) -> None:
         self.engine = engine or _make_engine(url)
         if engine is not None:
             _AuditBase.metadata.create_all(engine)
+            _add_version_column(engine)
+        database = _sqlite_file(str(self.engine.url))
+        if key is not None:
+            self.key = AuditKey.of(key)
+        elif database is not None:
+            self.key = key_file(database.with_name(KEY_FILE))
+        elif str(self.engine.url).startswith("sqlite"):
+            self.key = AuditKey.ephemeral()
+        else:
+            raise ValueError("an audit trail outside SQLite needs its key (COPILOT_AUDIT_KEY)")
+        if anchor_file is None and database is not None:
+            anchor_file = database.with_name(ANCHOR_FILE)
+        self.anchors = AnchorFile(anchor_file) if anchor_file is not None else None
+        self.anchor_interval = anchor_interval
+        self._unlogged: AuditAnchor | None = None
+        self._logged_at: float | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> AuditTrail:
-        """The trail at ``url``, or the SQLite file ``audit.sqlite`` in ``settings.data_dir``."""
-        return cls(url or f"sqlite:///{Path(settings.data_dir).expanduser() / AUDIT_FILE}")
+        """The trail at ``url``, or the SQLite file ``audit.sqlite`` in ``settings.data_dir``, keyed with
+        ``COPILOT_AUDIT_KEY`` (else the key file in the data dir)."""
+        data_dir = Path(settings.data_dir).expanduser()
+        url = url or f"sqlite:///{data_dir / AUDIT_FILE}"
+        database = _sqlite_file(url)
+        folder = database.parent if database is not None else data_dir
+        return cls(
+            url,
+            key=load_audit_key(settings, folder / KEY_FILE),
+            anchor_file=folder / ANCHOR_FILE,
+            anchor_interval=settings.audit_anchor_interval,
+        )
 
     # -- writing ---------------------------------------------------------------------------------------
     def append(self, entry: AuditEntry, *, at: datetime | None = None) -> AuditRecord:
@@ -189,14 +322,47 @@ class AuditTrail:
                             **content,
                             "seq": last.seq + 1 if last else 1,
                             "prev_hash": last.hash if last else GENESIS_HASH,
+                            "version": KEYED,
                         }
-                        row = AuditRow(**fields, hash=_digest(fields))
+                        row = AuditRow(**fields, hash=keyed_digest(self.key, fields))
                         session.add(row)
                         session.flush()
-                        return _record(row)
+                        record = _record(row)
                 except (IntegrityError, OperationalError) as exc:  # another process took this place: read again
                     last_error = exc
+                    continue
+                self._anchor(record.seq, record.hash)
+                return record
         raise RuntimeError(f"could not append to the audit trail: {last_error}")
+
+    # -- anchors ---------------------------------------------------------------------------------------
+    def _anchor(self, seq: int, head_hash: str) -> None:
+        """Sign the new head: into the anchor file always, into the log when the interval has passed."""
+        self._unlogged = anchor = AuditAnchor.sign(self.key, seq, head_hash)
+        if self.anchors is not None:
+            try:
+                self.anchors.save(anchor)
+            except OSError as exc:
+                log.error("the audit anchor could not be written to %s: %s", self.anchors.path, exc)
+        now = time.monotonic()
+        if self._logged_at is None or now - self._logged_at >= self.anchor_interval:
+            self._log_anchor(anchor)
+
+    def _log_anchor(self, anchor: AuditAnchor) -> None:
+        self._logged_at, self._unlogged = time.monotonic(), None
+        log.info("audit anchor %s", anchor.token())
+
+    def anchor(self) -> AuditAnchor | None:
+        """Sign the current head now (the anchor file restarts from it; the log); ``None`` for an empty trail."""
+        with Session(self.engine) as session:
+            last = session.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+        if last is None:
+            return None
+        anchor = AuditAnchor.sign(self.key, last.seq, last.hash)
+        if self.anchors is not None:
+            self.anchors.save(anchor, compact=True)
+        self._log_anchor(anchor)
+        return anchor
 
     def record_request(
         self,
@@ -286,37 +452,96 @@ class AuditTrail:
             yield from found
             after = found[-1][0]["seq"]
 
-    def verify(self, *, anchor: str | None = None) -> ChainReport:
-        """Walk the chain from the first record: each hash recomputed, each link and sequence number checked.
+    def verify(self, *, anchor: str | None = None, stored_anchor: bool = True) -> ChainReport:
+        """Walk the chain from the first record: each hash recomputed (keyed ones with the audit key), each
+        link and sequence number checked, then the end of the chain against anchors.
 
-        ``anchor``: a head hash printed by an earlier ``verify``; it must still be in the chain (a trail cut
-        back to before it is reported).
+        ``anchor``: a signed anchor (``cpa1...``, e.g. from the log) or a head hash printed by an earlier
+        ``verify``: it must still be in the chain. ``stored_anchor``: also check the latest anchor kept beside
+        the trail (a keyed trail whose anchor file is missing is reported).
         """
-        expected_seq, prev_hash, count, seen_anchor = 1, GENESIS_HASH, 0, anchor is None
+        expected_seq, prev_hash, count, legacy, keyed = 1, GENESIS_HASH, 0, 0, False
+        hashes: dict[int, str] = {}
+        plain: set[str] = set()
+        wanted = self._wanted(anchor, stored_anchor)
+        anchor_problem = wanted if isinstance(wanted, str) else None
+        wanted = [] if isinstance(wanted, str) else wanted
         for fields, stored_hash in self._hashed_rows():
             seq = fields["seq"]
-            problem = None
-            if _digest(fields) != stored_hash:
-                problem = "its content does not match its hash (the record was edited or moved)"
-            elif seq != expected_seq:
+            problem = self._record_problem(fields, stored_hash, keyed)
+            if problem is None and seq != expected_seq:
                 gap = f"record {expected_seq}" if seq == expected_seq + 1 else f"records {expected_seq}-{seq - 1}"
                 problem = f"{gap} before it is missing (deleted)"
-            elif fields["prev_hash"] != prev_hash:
+            elif problem is None and fields["prev_hash"] != prev_hash:
                 problem = "its prev_hash is not the hash of the record before it (deleted or reordered)"
             if problem is not None:
                 return ChainReport(
                     ok=False, records=count, head_hash=prev_hash if count else None, first_bad_seq=seq,
-                    first_bad_request_id=fields["request_id"], problem=problem,
+                    first_bad_request_id=fields["request_id"], problem=problem, legacy_records=legacy,
                 )  # fmt: skip
+            keyed = keyed or fields["version"] == KEYED
+            legacy += fields["version"] == LEGACY
+            if any(a.seq == seq for a in wanted):
+                hashes[seq] = stored_hash
+            if any(a.seq == 0 and a.head_hash == stored_hash for a in wanted):
+                plain.add(stored_hash)
             prev_hash, expected_seq, count = stored_hash, seq + 1, count + 1
-            seen_anchor = seen_anchor or stored_hash == anchor
         head = prev_hash if count else None
-        if not seen_anchor:
+        if anchor_problem is not None:  # the chain itself holds: now say why the anchor cannot be used
+            return ChainReport(ok=False, records=count, head_hash=head, problem=anchor_problem, legacy_records=legacy)
+        problem, checked = _anchor_problem(wanted, count, hashes, plain)
+        if problem is not None:
+            return ChainReport(ok=False, records=count, head_hash=head, problem=problem, legacy_records=legacy)
+        if stored_anchor and keyed and self.anchors is not None and not self.anchors.exists():
             return ChainReport(
-                ok=False, records=count, head_hash=head,
-                problem=f"the anchor {anchor} is not in the chain (records after it were removed or rewritten)",
+                ok=False, records=count, head_hash=head, legacy_records=legacy,
+                problem=f"the anchor file {self.anchors.path} is missing: records at the end may have been "
+                "removed (check an anchor from the log with --anchor, then `copilot audit anchor`)",
             )  # fmt: skip
-        return ChainReport(ok=True, records=count, head_hash=head)
+        return ChainReport(ok=True, records=count, head_hash=head, legacy_records=legacy, anchors=checked)
+
+    def _record_problem(self, fields: dict[str, Any], stored_hash: str, keyed_before: bool) -> str | None:
+        version = fields["version"]
+        if version == KEYED:
+            if keyed_digest(self.key, fields) != stored_hash:
+                return (
+                    "its content does not match its hash (the record was edited or moved, or written with another key)"
+                )
+            return None
+        if version == LEGACY:
+            if keyed_before:
+                return "an unkeyed record after keyed ones (a keyed record was replaced: downgrade)"
+            if _digest(fields) != stored_hash:
+                return "its content does not match its hash (the record was edited or moved)"
+            return None
+        return f"unknown record version {version!r}"
+
+    def _wanted(self, anchor: str | None, stored: bool) -> list[_Expected] | str:
+        """The anchors to check (a signed one must verify with the key), or why one cannot be used."""
+        wanted: list[_Expected] = []
+        if anchor is not None:
+            text = anchor.strip()
+            if text.startswith("cpa"):
+                try:
+                    signed = AuditAnchor.parse(text)
+                except BadAnchor as exc:
+                    return str(exc)
+                problem = signed.problem(self.key)
+                if problem is not None:
+                    return problem
+                wanted.append(_Expected(signed.seq, signed.head_hash, signed.describe()))
+            else:
+                wanted.append(_Expected(0, text, f"the anchor {text}"))
+        if stored and self.anchors is not None and self.anchors.exists():
+            try:
+                kept = self.anchors.read()
+            except BadAnchor as exc:
+                return str(exc)
+            problem = kept.problem(self.key)
+            if problem is not None:
+                return f"{problem} ({self.anchors.path})"
+            wanted.append(_Expected(kept.seq, kept.head_hash, kept.describe()))
+        return wanted
 
     def count(self) -> int:
         """How many records the trail holds."""
@@ -324,7 +549,10 @@ class AuditTrail:
             return int(session.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Write the last head's anchor to the log (if not yet there) and release the database connections."""
+        with self._lock:
+            if self._unlogged is not None:
+                self._log_anchor(self._unlogged)
         self.engine.dispose()
 
 

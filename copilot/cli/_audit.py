@@ -1,4 +1,5 @@
-"""``copilot audit show|export|verify``: the audit trail from a terminal (read-only: nothing here writes)."""
+"""``copilot audit show|export|verify|anchor``: the audit trail from a terminal (nothing here writes a record;
+``anchor`` signs the current head into the anchor file and the log)."""
 
 from __future__ import annotations
 
@@ -84,11 +85,15 @@ def export(
 
 def verify(
     anchor: str | None = typer.Option(
-        None, "--anchor", help="A head hash printed by an earlier verify: it must still be in the chain."
+        None,
+        "--anchor",
+        help="A signed anchor from the log (cpa1...) or a head hash printed by an earlier verify: it must "
+        "still be in the chain.",
     ),
     json: bool = JSON,
 ) -> None:
-    """Recompute every record's hash and link; exit 1 naming the first record that was edited or removed."""
+    """Recompute every record's keyed hash and link, then check the latest anchor kept beside the trail;
+    exit 1 naming the first record that was edited or removed."""
     trail = _open()
     try:
         report = trail.verify(anchor=anchor)
@@ -102,6 +107,24 @@ def verify(
         raise typer.Exit(1)
 
 
+def anchor() -> None:
+    """Check the chain, then sign its head now (anchor file and log) and print the anchor for safe keeping."""
+    trail = _open()
+    try:
+        report = trail.verify(stored_anchor=False)
+        if not report.ok:
+            typer.echo(report.summary(), err=True)
+            raise typer.Exit(1)
+        signed = trail.anchor()
+    finally:
+        trail.close()
+    if signed is None:
+        typer.echo("no audit records yet: nothing to anchor", err=True)
+        return
+    typer.echo(signed.token())
+
+
 app.command("show")(show)
 app.command("export")(export)
 app.command("verify")(verify)
+app.command("anchor")(anchor)

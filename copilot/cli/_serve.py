@@ -2,16 +2,26 @@
 
 On SIGTERM (or Ctrl-C) uvicorn stops accepting connections, lets in-flight requests finish (up to
 ``GRACEFUL_SECONDS``), then runs the application's shutdown: the workers finish their item in flight.
+
+uvicorn's log handlers carry the PII redaction from the start (its access lines lose their query string),
+and uvicorn's own proxy-header handling is off: ``FORWARDED_ALLOW_IPS`` is ignored, and the application
+decides who the client is from ``COPILOT_TRUSTED_PROXIES`` (``channels.http.client_address``).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import signal
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from copilot.config import Settings
 
 #: Seconds uvicorn waits for in-flight requests after SIGTERM before the workers are stopped.
 GRACEFUL_SECONDS = 30
@@ -34,6 +44,34 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the PII redaction filter on every handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": "copilot.guardrails.log_redaction.PiiRedactingFilter"}
+    for handler in config.get("handlers", {}).values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
+    return config
+
+
+def uvicorn_config(settings: Settings, *, app: Any, host: str, port: int, reload: bool = False) -> uvicorn.Config:
+    """The uvicorn configuration ``copilot serve`` runs (``app``: an application or ``module:factory`` text)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        factory=isinstance(app, str),
+        host=host,
+        port=port,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        log_config=log_config(),
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
+
+
 def serve(
     host: Annotated[
         str, typer.Option(help="Interface to listen on (keep it on loopback or put TLS in front).")
@@ -47,20 +85,13 @@ def serve(
     from copilot.config import get_settings
 
     settings = get_settings()
-    # Start and stop lines are part of operating the service: shown whatever COPILOT_LOG_LEVEL says.
-    for name in ("channels.http", "channels.http.workers"):
+    # Start and stop lines, and the signed audit anchors, are part of operating the service: shown whatever
+    # COPILOT_LOG_LEVEL says.
+    for name in ("channels.http", "channels.http.workers", "copilot.audit"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
-    config = uvicorn.Config(
-        "channels.http:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-    )
+    config = uvicorn_config(settings, app="channels.http:create_app", host=host, port=port, reload=reload)
     if reload:
         typer.echo(f"copilot serve: listening on http://{host}:{port} (reload)", err=True)
         uvicorn.run(
@@ -70,6 +101,8 @@ def serve(
             port=port,
             reload=True,
             log_level=config.log_level,
+            log_config=log_config(),
+            proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
         return

@@ -154,7 +154,7 @@ def test_a_record_edited_by_hand_is_found(trail: AuditTrail, db: Path) -> None:
     assert report.first_bad_request_id == trail.records()[2].request_id
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(trail: AuditTrail, db: Path) -> None:
+def test_an_edit_with_a_recomputed_plain_hash_does_not_match_the_keyed_hash(trail: AuditTrail, db: Path) -> None:
     from copilot.audit.trail import _digest
 
     con = sqlite3.connect(db)
@@ -164,13 +164,13 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(trail: AuditTrail, 
     for name in ("prompt", "tool_calls", "verdicts", "output", "proposals", "approval_ids"):
         fields[name] = json.loads(fields[name])
     fields["verdicts"] = [{"check": "grounding", "ok": True, "detail": "edited"}]
-    forged = _digest(fields)  # the forger recomputes the edited record's hash exactly as the trail does
+    forged = _digest(fields)  # the forger recomputes the edited record's hash as the unkeyed trail did
     raw_sql(
         db, ("UPDATE audit_records SET verdicts = ?, hash = ? WHERE seq = 2", (json.dumps(fields["verdicts"]), forged))
     )
     assert forged != fields["hash"]
     report = trail.verify()
-    assert not report.ok and report.first_bad_seq == 3 and "prev_hash" in (report.problem or "")
+    assert not report.ok and report.first_bad_seq == 2 and "does not match" in (report.problem or "")
 
 
 def test_a_deleted_record_is_found(trail: AuditTrail, db: Path) -> None:
@@ -193,8 +193,9 @@ def test_reordered_records_are_found(trail: AuditTrail, db: Path) -> None:
 def test_a_cut_tail_is_found_with_the_anchor_kept_from_an_earlier_verify(trail: AuditTrail, db: Path) -> None:
     head = trail.verify().head_hash
     raw_sql(db, "DELETE FROM audit_records WHERE seq >= 4")
-    assert trail.verify().ok  # a shorter chain is still a chain...
-    report = trail.verify(anchor=head)
+    assert trail.verify(stored_anchor=False).ok  # a shorter chain is still a chain...
+    assert "removed" in (trail.verify().problem or "")  # ...that the anchor kept beside the trail does not match
+    report = trail.verify(anchor=head, stored_anchor=False)
     assert not report.ok and "anchor" in (report.problem or "")  # ...but the head printed before is gone
     assert report.summary().startswith("chain broken: the anchor")
 
