@@ -1,0 +1,334 @@
+"""An approval executes exactly what the approver saw (issue 13, point 1 and the approval items of 8).
+
+End to end on the embedded sandbox: an API client with scope ``propose`` POSTs to ``/v1/proposals``,
+people approve in Odoo (the sandbox's emulation of the addon), the executor runs. The client's
+title, diff, amount, tier and flags are never trusted: the copilot derives them from the typed
+payload and Odoo, the request stores a canonical hash of what will run, the payload is frozen from
+the first decision, and the executor refuses a request whose hash does not match.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import odoorpc
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from channels.http import create_app
+from copilot.approvals import AddonBackend, Executor, Proposal, RequestState, executor_client
+from copilot.approvals.binding import payload_hash
+from copilot.config import load_settings
+from copilot.sandbox import RECORDED_AT, SandboxServer
+from tests.conftest import make_client
+from tests.unit.test_http_api import ApiSettings
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = RECORDED_AT.replace(tzinfo=UTC)
+PROPOSER = "proposer-token-0123456789abcdefg"
+READER = "reader-token-0123456789abcdefgh"
+TOKENS = f"proposer:{PROPOSER}:propose; reader:{READER}:read"
+MODEL = "copilot.approval.request"
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer() as odoo:
+        yield odoo
+
+
+@pytest.fixture
+def api(server: SandboxServer, tmp_path: Path) -> Iterator[TestClient]:
+    """The HTTP API on this sandbox, under the example policy (price changes: high 5,000, critical 50,000)."""
+    settings = ApiSettings(
+        data_dir=tmp_path / "data",
+        policy_file=REPO / "policy.example.yaml",
+        api_tokens=SecretStr(TOKENS),
+        odoo_url=server.url,
+        odoo_db=server.db,
+        odoo_login="copilot",
+        odoo_password=SecretStr("copilot"),
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def executor(server: SandboxServer) -> Executor:
+    settings = load_settings(executor_password="executor", odoo_backoff=0.01)
+    return Executor(executor_client(settings, url=server.url, db=server.db), now=lambda: NOW)
+
+
+def person(server: SandboxServer, login: str) -> odoorpc.ODOO:
+    odoo = odoorpc.ODOO(server.host, port=server.port, timeout=10)
+    odoo.login(server.db, login, login)
+    return odoo
+
+
+def line(server: SandboxServer, line_id: int) -> dict[str, Any]:
+    fields = ["price_unit", "write_date", "state", "order_id"]
+    return person(server, "admin").env["purchase.order.line"].read([line_id], fields)[0]
+
+
+def post(api: TestClient, body: dict[str, Any]) -> Any:
+    return api.post("/v1/proposals", json=body, headers={"Authorization": f"Bearer {PROPOSER}"})
+
+
+def attack(server: SandboxServer, **target: Any) -> dict[str, Any]:
+    """The proposal as the attack review submitted it: it says line 17 at 281.00, its payload sets line 19 to 5,000."""
+    seen = line(server, 17)
+    return {
+        "title": "Accept P00008 Drawer Black at 281.00 USD",
+        "payload": {"action_type": "accept_price_change", "po_id": 9, "po_name": "P00009", "line_id": 19,
+                    "product": "Large Desk", "quantity": 3, "old_price": 500.0, "new_price": 5000.0,
+                    "currency": "USD"},
+        "target": {"model": "purchase.order.line", "id": 17, "display_name": "P00008 / Drawer Black",
+                   "write_date": seen["write_date"], "expect": {"state": "purchase", "price_unit": 280.8}, **target},
+        "diff": [{"field": "Unit price", "before": "280.80", "after": "281.00"}],
+        "amount": 3, "currency": "USD", "risk_tier": "medium", "source": "supplier_email", "flagged_input": False,
+    }  # fmt: skip
+
+
+def approve(server: SandboxServer, request_id: int, login: str = "manager") -> None:
+    person(server, login).env[MODEL].browse(request_id).action_approve()
+
+
+# -- the finding, as found ------------------------------------------------------------------------------
+def test_a_disguised_price_change_is_never_executed_after_one_approval(
+    server: SandboxServer, api: TestClient, executor: Executor
+) -> None:
+    response = post(api, attack(server))
+    if response.status_code in (200, 201):  # if a request exists, a person approves what they were shown
+        approve(server, response.json()["request"]["id"])
+    report = executor.run_once()
+    assert not [o for o in report.outcomes if o.result == "executed"], report.outcomes
+    assert line(server, 19)["price_unit"] == 500.0
+    assert line(server, 17)["price_unit"] == 280.8
+
+
+def test_a_payload_record_outside_the_target_is_422_with_the_reason(server: SandboxServer, api: TestClient) -> None:
+    response = post(api, attack(server))
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]["message"]
+    assert "line 19" in message and "17" in message
+    assert AddonBackend(make_client(server)).search() == []  # nothing reached Odoo
+
+
+def test_a_po_id_that_is_not_the_lines_order_is_422(server: SandboxServer, api: TestClient) -> None:
+    body = attack(server, id=19)
+    body["payload"] = {**body["payload"], "po_id": 8, "po_name": "P00008"}
+    response = post(api, body)
+    assert response.status_code == 422, response.text
+    assert "P00009" in response.json()["error"]["message"]
+
+
+def test_the_server_derives_title_diff_exposure_and_tier_from_odoo(
+    server: SandboxServer, api: TestClient, executor: Executor
+) -> None:
+    """Honestly targeted at line 19, the lies in title, diff, amount and tier are replaced by the truth."""
+    response = post(api, attack(server, id=19, display_name="whatever", write_date=None, expect={}))
+    assert response.status_code == 201, response.text
+    request, decision = response.json()["request"], response.json()["decision"]
+    assert request["name"] == "Accept P00009 Large Desk at 5,000.00 USD"
+    assert (request["target_model"], request["target_id"]) == ("purchase.order.line", 19)
+    assert request["risk_tier"] == "critical" and request["approvals_required"] == 2
+    assert decision["tier"] == "critical" and decision["approvers_needed"] == 2
+    proposal = Proposal.model_validate(request["proposal"])
+    assert proposal.amount == 90_000.0  # (5,000 - 500) x 20 open units
+    assert [(d.before, d.after) for d in proposal.diff] == [("500.00", "5,000.00")]
+    assert proposal.payload.quantity == 20.0 and proposal.payload.old_price == 500.0  # type: ignore[union-attr]
+    assert proposal.target.write_date == line(server, 19)["write_date"]
+
+    approve(server, request["id"])
+    assert executor.run_once().outcomes == []  # one approval of two: nothing runs
+    assert line(server, 19)["price_unit"] == 500.0
+    approve(server, request["id"], "admin")
+    [outcome] = executor.run_once().outcomes
+    assert outcome.result == "executed" and line(server, 19)["price_unit"] == 5000.0
+
+
+def test_a_client_may_raise_a_flag_but_never_lower_a_tier(server: SandboxServer, api: TestClient) -> None:
+    body = attack(server, id=19)
+    body["payload"] = {**body["payload"], "new_price": 501.0}  # exposure 20: the price rule's base tier
+    low = post(api, {**body, "risk_tier": "low"})
+    assert low.status_code == 201 and low.json()["request"]["risk_tier"] == "medium"
+    body["payload"] = {**body["payload"], "new_price": 502.0}
+    flagged = post(api, {**body, "flagged_input": True})
+    assert flagged.status_code == 201 and flagged.json()["request"]["risk_tier"] == "high"
+
+
+def test_an_api_client_gets_no_pre_approval(server: SandboxServer, api: TestClient) -> None:
+    """set_ticket_labels is pre-approved for the triage skill's own proposals, not for any propose token."""
+    ticket = person(server, "admin").env["helpdesk.ticket"].read([1], ["write_date"])[0]
+    body = {
+        "title": "Relabel HT00001", "source": "triage", "diff": [], "risk_tier": "low",
+        "payload": {"action_type": "set_ticket_labels", "ticket_id": 1, "ticket_name": "HT00001",
+                    "values": {"priority": "3"}, "before": {"priority": "1"}, "after": {"priority": "3"}},
+        "target": {"model": "helpdesk.ticket", "id": 1, "display_name": "HT00001",
+                   "write_date": ticket["write_date"]},
+    }  # fmt: skip
+    response = post(api, body)
+    assert response.status_code == 201, response.text
+    assert response.json()["request"]["state"] == "pending"
+    assert response.json()["decision"]["mode"] == "approval"
+
+
+# -- the request binds to its payload ----------------------------------------------------------------
+def _agent_request(server: SandboxServer, tier: str = "critical") -> int:
+    """A request the copilot's account created directly (as the addon receives it)."""
+    agent = make_client(server)
+    row = line(server, 19)
+    proposal = Proposal.model_validate(
+        {
+            "title": "Accept P00009 Large Desk at 600.00 USD",
+            "payload": {"action_type": "accept_price_change", "po_id": 9, "po_name": "P00009", "line_id": 19,
+                        "product": "Large Desk", "quantity": 20, "old_price": 500.0, "new_price": 600.0,
+                        "currency": "USD"},
+            "target": {"model": "purchase.order.line", "id": 19, "display_name": "P00009 / Large Desk",
+                       "write_date": row["write_date"], "expect": {"state": "purchase", "price_unit": 500.0}},
+            "diff": [{"field": "Unit price", "before": "500.00", "after": "600.00"}],
+            "amount": 2000, "source": "supplier_email", "risk_tier": tier,
+        }
+    )  # fmt: skip
+    from copilot.approvals import Mode, Policy, decide
+    from copilot.approvals.policy import ActionPolicy
+
+    policy = Policy(version=1, actions={proposal.action_type: ActionPolicy(mode=Mode.APPROVAL)})
+    return AddonBackend(agent).submit(proposal, decide(policy, proposal, now=NOW)).id
+
+
+def test_the_request_stores_the_canonical_hash_of_what_will_run(server: SandboxServer) -> None:
+    rid = _agent_request(server)
+    row = person(server, "admin").env[MODEL].read([rid], ["payload", "payload_hash", "action_type"])[0]
+    assert row["payload_hash"] == payload_hash("accept_price_change", "purchase.order.line", 19, row["payload"])
+    assert len(row["payload_hash"]) == 64
+
+
+def test_the_payload_is_frozen_from_the_first_decision_even_for_an_administrator(server: SandboxServer) -> None:
+    rid = _agent_request(server)
+    approve(server, rid)  # one of two approvals: still pending
+    admin = person(server, "admin").env[MODEL]
+    payload = admin.read([rid], ["payload"])[0]["payload"]
+    tampered = {**payload, "payload": {**payload["payload"], "new_price": 5000.0}}
+    for values in ({"payload": tampered}, {"res_id": 17}, {"payload_hash": "0" * 64}, {"risk_tier": "low"}):
+        with pytest.raises(odoorpc.error.RPCError, match="frozen"):
+            admin.browse(rid).write(values)
+    assert admin.read([rid], ["payload"])[0]["payload"] == payload
+
+
+def test_a_hash_given_at_creation_must_match_what_the_addon_computes(server: SandboxServer) -> None:
+    agent = make_client(server)
+    values = {
+        "name": "x", "action_type": "reschedule_po_line", "res_model": "purchase.order.line", "res_id": 19,
+        "payload": {"payload": {"action_type": "reschedule_po_line", "line_id": 19}}, "risk_tier": "low",
+        "idempotency_key": "copilot-hash-test", "payload_hash": "0" * 64,
+    }  # fmt: skip
+    with pytest.raises(Exception, match="hash does not match"):
+        agent.create_approval_request(values)
+
+
+def test_the_executor_refuses_a_request_whose_hash_does_not_match(
+    server: SandboxServer, executor: Executor
+) -> None:
+    rid = _agent_request(server, tier="low")
+    approve(server, rid)
+    # someone with database access rewrites the approved payload behind the addon's back
+    store = server._backend.store  # type: ignore[attr-defined]
+    rec = store.get(MODEL, rid)
+    tampered = {**rec["payload"], "payload": {**rec["payload"]["payload"], "new_price": 5000.0}}
+    store.update(MODEL, rid, {"payload": tampered})
+    [outcome] = executor.run_once().outcomes
+    assert outcome.result == "failed" and "hash" in outcome.detail
+    assert line(server, 19)["price_unit"] == 500.0
+    done = AddonBackend(make_client(server)).get(rid)
+    assert done.state is RequestState.FAILED and "hash" in (done.execution_outcome or "")
+
+
+# -- sandbox = addon: on-behalf-of, user lookup ---------------------------------------------------------
+def test_the_person_on_whose_behalf_cannot_approve_whatever_the_case(server: SandboxServer) -> None:
+    from copilot.approvals import Mode, Policy, decide
+    from copilot.approvals.policy import ActionPolicy
+
+    agent = make_client(server)
+    row = line(server, 19)
+    proposal = Proposal.model_validate(
+        {
+            "title": "Reschedule", "source": "supplier_email", "diff": [],
+            "payload": {"action_type": "reschedule_po_line", "po_id": 9, "po_name": "P00009", "line_id": 19,
+                        "product": "Large Desk", "old_date": None, "new_date": "2026-12-09T10:00:00"},
+            "target": {"model": "purchase.order.line", "id": 19, "display_name": "P00009 / Large Desk",
+                       "write_date": row["write_date"]},
+            "on_behalf_of": "Nora.Blake@YourCompany.example.com",
+        }
+    )  # fmt: skip
+    policy = Policy(version=1, actions={proposal.action_type: ActionPolicy(mode=Mode.APPROVAL)})
+    rid = AddonBackend(agent).submit(proposal, decide(policy, proposal, now=NOW)).id
+    with pytest.raises(odoorpc.error.RPCError, match="someone else"):
+        approve(server, rid, "manager")
+    approve(server, rid, "admin")
+
+
+def test_a_wildcard_on_behalf_of_names_nobody(server: SandboxServer) -> None:
+    """``%@yourcompany.example.com`` is not a pattern: it matches no user, so it blocks nobody by accident."""
+    agent = make_client(server)
+    values = {
+        "name": "x", "action_type": "reschedule_po_line", "res_model": "purchase.order.line", "res_id": 19,
+        "payload": {}, "risk_tier": "low", "idempotency_key": "copilot-wild", "on_behalf_of": "%@yourcompany%",
+    }  # fmt: skip
+    rid = agent.create_approval_request(values)
+    row = person(server, "admin").env[MODEL].read([rid], ["on_behalf_of_user_id"])[0]
+    assert not row["on_behalf_of_user_id"]
+
+
+# -- two executors at once ---------------------------------------------------------------------------
+def test_two_executor_passes_at_once_never_crash(server: SandboxServer, executor: Executor) -> None:
+    other = Executor(executor.client, now=lambda: NOW)
+    expired = _expired_request(server)
+    stale = executor._requests("pending")  # noqa: SLF001 (the list one pass read before the other acted)
+    assert [r["id"] for r in stale] == [expired]
+    assert [o.result for o in other.expire()] == ["expired"]
+    executor._requests = lambda state: stale if state == "pending" else []  # type: ignore[method-assign]
+    assert [o.result for o in executor.expire()] == ["skipped"]  # the other pass expired it: no error
+
+
+def test_two_executor_threads_run_each_request_once(server: SandboxServer, executor: Executor) -> None:
+    ids = [_agent_request(server, tier="low") for _ in range(1)]
+    for rid in ids:
+        approve(server, rid)
+    _expired_request(server)
+    settings = load_settings(executor_password="executor", odoo_backoff=0.01)
+    passes = [executor, Executor(executor_client(settings, url=server.url, db=server.db), now=lambda: NOW)]
+    errors: list[BaseException] = []
+    reports: list[Any] = []
+
+    def run(ex: Executor) -> None:
+        try:
+            for _ in range(5):
+                reports.append(ex.run_once())
+        except BaseException as exc:  # noqa: BLE001 (the test reports any crash)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(ex,)) for ex in passes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    executed = [o for r in reports for o in r.outcomes if o.result == "executed"]
+    assert len(executed) == len(ids)
+    assert sum(o.result == "expired" for r in reports for o in r.outcomes) == 1
+
+
+def _expired_request(server: SandboxServer) -> int:
+    agent = make_client(server)
+    values = {
+        "name": "old", "action_type": "reschedule_po_line", "res_model": "purchase.order.line", "res_id": 20,
+        "payload": {}, "risk_tier": "low", "idempotency_key": f"copilot-expired-{id(server)}",
+        "expires_at": "2026-11-01 00:00:00",
+    }  # fmt: skip
+    return agent.create_approval_request(values)
