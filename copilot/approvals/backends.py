@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.approvals.binding import payload_hash
 from copilot.approvals.policy import Decision, Mode
 from copilot.approvals.schemas import Proposal, RequestState, RiskTier
 from copilot.errors import ApprovalError, OdooError, OdooNotFound
@@ -89,13 +90,15 @@ def _odoo_dt(value: datetime) -> str:
 def request_values(proposal: Proposal, decision: Decision) -> dict[str, Any]:
     """The addon's field values for ``proposal`` under ``decision``."""
     mode = decision.mode if decision.mode is not Mode.ADVISORY else Mode.APPROVAL
+    payload = proposal.model_dump(mode="json")
     return {
         "name": proposal.title,
         "action_type": proposal.action_type.value,
         "res_model": proposal.target.model,
         "res_id": proposal.target.id,
         "res_name": proposal.target.display_name,
-        "payload": proposal.model_dump(mode="json"),
+        "payload": payload,
+        "payload_hash": payload_hash(proposal.action_type.value, proposal.target.model, proposal.target.id, payload),
         "target_snapshot": {"write_date": proposal.target.write_date, "expect": proposal.target.expect},
         "diff": "\n".join(f"{d.field}: {d.before} -> {d.after}" for d in proposal.diff),
         "amount": proposal.amount or 0.0,

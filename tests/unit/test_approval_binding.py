@@ -10,8 +10,8 @@ the first decision, and the executor refuses a request whose hash does not match
 from __future__ import annotations
 
 import threading
-from datetime import UTC
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -225,16 +225,14 @@ def test_a_hash_given_at_creation_must_match_what_the_addon_computes(server: San
     agent = make_client(server)
     values = {
         "name": "x", "action_type": "reschedule_po_line", "res_model": "purchase.order.line", "res_id": 19,
-        "payload": {"payload": {"action_type": "reschedule_po_line", "line_id": 19}}, "risk_tier": "low",
+        "payload": {"note": "not what was hashed"}, "risk_tier": "low",
         "idempotency_key": "copilot-hash-test", "payload_hash": "0" * 64,
     }  # fmt: skip
     with pytest.raises(Exception, match="hash does not match"):
         agent.create_approval_request(values)
 
 
-def test_the_executor_refuses_a_request_whose_hash_does_not_match(
-    server: SandboxServer, executor: Executor
-) -> None:
+def test_the_executor_refuses_a_request_whose_hash_does_not_match(server: SandboxServer, executor: Executor) -> None:
     rid = _agent_request(server, tier="low")
     approve(server, rid)
     # someone with database access rewrites the approved payload behind the addon's back
@@ -289,7 +287,7 @@ def test_a_wildcard_on_behalf_of_names_nobody(server: SandboxServer) -> None:
 def test_two_executor_passes_at_once_never_crash(server: SandboxServer, executor: Executor) -> None:
     other = Executor(executor.client, now=lambda: NOW)
     expired = _expired_request(server)
-    stale = executor._requests("pending")  # noqa: SLF001 (the list one pass read before the other acted)
+    stale = executor._requests("pending")
     assert [r["id"] for r in stale] == [expired]
     assert [o.result for o in other.expire()] == ["expired"]
     executor._requests = lambda state: stale if state == "pending" else []  # type: ignore[method-assign]
@@ -310,7 +308,7 @@ def test_two_executor_threads_run_each_request_once(server: SandboxServer, execu
         try:
             for _ in range(5):
                 reports.append(ex.run_once())
-        except BaseException as exc:  # noqa: BLE001 (the test reports any crash)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(ex,)) for ex in passes]
