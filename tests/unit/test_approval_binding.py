@@ -9,6 +9,8 @@ the first decision, and the executor refuses a request whose hash does not match
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import threading
 from collections.abc import Iterator
 from datetime import UTC
@@ -330,3 +332,93 @@ def _expired_request(server: SandboxServer) -> int:
         "expires_at": "2026-11-01 00:00:00",
     }  # fmt: skip
     return agent.create_approval_request(values)
+
+
+# -- the addon's code says the same (its own Odoo tests cannot run here) -------------------------------
+ADDON = REPO / "odoo_addons" / "copilot_approval"
+
+
+def _addon_module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"copilot_addon_{name}", ADDON / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _constants(path: Path) -> dict[str, Any]:
+    """Module-level frozenset({...}) constants of the addon's model, with ``*OTHER`` spreads resolved."""
+    out: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)):
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "frozenset" and value.args:
+            items: set[str] = set()
+            for elt in getattr(value.args[0], "elts", []):
+                if isinstance(elt, ast.Starred) and isinstance(elt.value, ast.Name):
+                    items |= out[elt.value.id]
+                elif isinstance(elt, ast.Constant):
+                    items.add(elt.value)
+            out[node.targets[0].id] = items
+    return out
+
+
+def test_the_addon_hashes_and_checks_targets_like_the_copilot() -> None:
+    from copilot.approvals import binding
+
+    addon = _addon_module("payload_binding")
+    assert addon.PAYLOAD_TARGETS == binding.PAYLOAD_TARGETS
+    samples = [
+        ("accept_price_change", "purchase.order.line", 19, {"payload": {"new_price": 5000.0, "note": "é €"}}),
+        ("set_ticket_labels", "helpdesk.ticket", 1, {"b": [1, 2], "a": None}),
+        ("expedite", "purchase.order", 10, None),
+    ]
+    for action, model, rid, payload in samples:
+        assert addon.canonical_json(action, model, rid, payload) == binding.canonical_json(action, model, rid, payload)
+        assert addon.payload_hash(action, model, rid, payload) == payload_hash(action, model, rid, payload)
+    assert binding.canonical_json("a", "m", 1, {"z": 1, "y": [2]}) == (
+        '{"action":"a","payload":{"y":[2],"z":1},"target":{"id":1,"model":"m"}}'
+    )
+    inner = {"action_type": "accept_price_change", "line_id": 19}
+    good = {"payload": inner, "target": {"model": "purchase.order.line", "id": 19}}
+    lying = {"payload": inner, "target": {"model": "purchase.order.line", "id": 17}}
+    for action, model, rid, payload in (
+        ("accept_price_change", "purchase.order.line", 19, good),
+        ("accept_price_change", "purchase.order.line", 17, lying),
+        ("accept_price_change", "purchase.order.line", 19, lying),
+        ("expedite", "purchase.order.line", 19, good),
+    ):
+        ours, theirs = (
+            binding.binding_problem(action, model, rid, payload),
+            addon.binding_problem(action, model, rid, payload),
+        )
+        assert ours == theirs
+    assert binding.binding_problem("accept_price_change", "purchase.order.line", 19, good) is None
+    assert binding.binding_problem("accept_price_change", "purchase.order.line", 17, lying) is not None
+
+
+def test_the_sandbox_freezes_exactly_what_the_addon_freezes() -> None:
+    from copilot.sandbox import _approval as sandbox
+
+    addon = _constants(ADDON / "models" / "copilot_approval_request.py")
+    assert addon["BOUND_FIELDS"] == set(sandbox.BOUND_FIELDS)
+    assert addon["FROZEN_FIELDS"] == set(sandbox.FROZEN_FIELDS)
+    assert {"payload", "payload_hash", "name", "diff", "amount", "risk_tier"} <= addon["FROZEN_FIELDS"]
+
+
+def test_the_addon_freezes_from_the_first_decision_and_finds_users_exactly() -> None:
+    """What the addon's own tests check in Odoo, read from its code: the rules the sandbox emulates."""
+    source = (ADDON / "models" / "copilot_approval_request.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    methods = {
+        n.name: ast.get_source_segment(source, n) or "" for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+    }
+    assert 'r.state != "pending" or r.decision_ids' in methods["write"]
+    assert "BOUND_FIELDS" in methods["write"] and "self.env.su" not in methods["write"].split("bound =")[1]
+    assert "payload_hash(" in methods["_bind_payload"] and "binding_problem(" in methods["_bind_payload"]
+    find_user = methods["_find_user"]
+    assert '"=ilike"' in find_user and 'replace("%", ' in find_user and "casefold()" in find_user
+    assert "has_group(GROUP_AGENT)" in methods["_check_pre_approval"]
+    assert "on_behalf_of_user_id" in methods["_is_requester"]
+    assert "_bind_payload(vals)" in methods["create"]
