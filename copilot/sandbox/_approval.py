@@ -83,6 +83,8 @@ FROZEN_FIELDS = frozenset(
 _WORKFLOW_FIELDS = frozenset(
     {"state", "decision_ids", "approved_date", "executed_date", "execution_outcome", "executed_by_id"}
 )
+#: The addon's default ``copilot_approval.exposure_tiers``: minimum exposure per tier, whoever proposes.
+EXPOSURE_TIERS = (("high", 10_000.0), ("critical", 50_000.0))
 #: Action types an Odoo administrator allowed to be approved by policy (addon setting; low tier only).
 PRE_APPROVABLE = frozenset({"set_ticket_labels"})
 _APPROVERS = ("admin", "manager")
@@ -231,8 +233,9 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
             "odoo.exceptions.ValidationError",
             "The operation cannot be completed: An approval request with this idempotency key already exists.",
         )
-    tier = values.get("risk_tier") or "low"
     _check_binding(env, values)
+    values = {**values, **derive_from_target(env, values)}
+    tier = values.get("risk_tier") or "low"
     digest = payload_hash(
         str(values.get("action_type")), str(values.get("res_model")), int(values.get("res_id") or 0),
         values.get("payload"),
@@ -262,6 +265,42 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
         out["state"] = "approved"
         out["approved_date"] = env.now.strftime(DATETIME_FMT)
     return out
+
+
+def _tier_rank(tier: Any) -> int:
+    return [t for t, _ in TIERS].index(tier) if tier in [t for t, _ in TIERS] else 0
+
+
+def derive_from_target(env: Env, values: dict[str, Any]) -> dict[str, Any]:
+    """What Odoo states itself about a price change, whoever created the request: its title, diff,
+    exposure (|new - current price| x open quantity) and at least the tier the exposure calls for."""
+    document = values.get("payload")
+    inner = document.get("payload") if isinstance(document, dict) else None
+    if values.get("action_type") != "accept_price_change" or not isinstance(inner, dict):
+        return {}
+    line = env.store.get("purchase.order.line", values.get("res_id")) or {}
+    try:
+        new = float(inner.get("new_price"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RpcError("odoo.exceptions.ValidationError", "A price change needs a numeric new_price.") from None
+    old = float(line.get("price_unit") or 0)
+    open_qty = max(float(line.get("product_qty") or 0) - float(line.get("qty_received") or 0), 0.0)
+    exposure = round(abs(new - old) * open_qty, 2)
+    order = env.store.get("purchase.order", line.get("order_id")) or {}
+    currency_id = line.get("currency_id") or order.get("currency_id")
+    currency = env.display_name("res.currency", currency_id) if currency_id else ""
+    product = (str(line.get("name") or "").strip().splitlines() or [""])[0][:80]
+    tier = values.get("risk_tier") or "low"
+    for level, minimum in EXPOSURE_TIERS:
+        if exposure >= minimum and _tier_rank(level) > _tier_rank(tier):
+            tier = level
+    return {
+        "name": f"Accept {order.get('name')} {product} at {new:,.2f} {currency or ''}".strip(),
+        "diff": f"Unit price: {old:,.2f} -> {new:,.2f}",
+        "amount": exposure,
+        "currency_id": currency_id or values.get("currency_id"),
+        "risk_tier": tier,
+    }
 
 
 def find_user(env: Env, login_or_email: Any) -> int | bool:

@@ -223,6 +223,24 @@ def test_the_payload_is_frozen_from_the_first_decision_even_for_an_administrator
     assert admin.read([rid], ["payload"])[0]["payload"] == payload
 
 
+def test_the_addon_states_a_price_changes_title_exposure_and_tier_whoever_creates_it(server: SandboxServer) -> None:
+    """A request created directly in Odoo (no /v1/proposals) with a lying title, diff, amount and tier."""
+    agent = make_client(server)
+    body = attack(server, id=19)
+    payload = {**body, "target": {**body["target"], "display_name": "P00008 / Drawer Black"}}
+    values = {
+        "name": body["title"], "action_type": "accept_price_change", "res_model": "purchase.order.line",
+        "res_id": 19, "payload": payload, "diff": "Unit price: 280.80 -> 281.00", "amount": 3.0,
+        "risk_tier": "medium", "idempotency_key": "copilot-direct",
+    }  # fmt: skip
+    rid = agent.create_approval_request(values)
+    fields = ["name", "diff", "amount", "risk_tier", "approvals_required"]
+    row = person(server, "admin").env[MODEL].read([rid], fields)[0]
+    assert row["name"] == "Accept P00009 Large Desk at 5,000.00 USD"
+    assert row["diff"] == "Unit price: 500.00 -> 5,000.00"
+    assert (row["amount"], row["risk_tier"], row["approvals_required"]) == (90_000.0, "critical", 2)
+
+
 def test_a_hash_given_at_creation_must_match_what_the_addon_computes(server: SandboxServer) -> None:
     agent = make_client(server)
     values = {
@@ -364,6 +382,15 @@ def _constants(path: Path) -> dict[str, Any]:
     return out
 
 
+def _module_strings(path: Path) -> dict[str, str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        n.targets[0].id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant)
+    }
+
+
 def test_the_addon_hashes_and_checks_targets_like_the_copilot() -> None:
     from copilot.approvals import binding
 
@@ -404,6 +431,8 @@ def test_the_sandbox_freezes_exactly_what_the_addon_freezes() -> None:
     addon = _constants(ADDON / "models" / "copilot_approval_request.py")
     assert addon["BOUND_FIELDS"] == set(sandbox.BOUND_FIELDS)
     assert addon["FROZEN_FIELDS"] == set(sandbox.FROZEN_FIELDS)
+    default = _module_strings(ADDON / "models" / "copilot_approval_request.py")["DEFAULT_EXPOSURE_TIERS"]
+    assert [(t, float(m)) for t, m in (p.split(":") for p in default.split(","))] == list(sandbox.EXPOSURE_TIERS)
     assert {"payload", "payload_hash", "name", "diff", "amount", "risk_tier"} <= addon["FROZEN_FIELDS"]
 
 

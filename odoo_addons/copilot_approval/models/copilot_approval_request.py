@@ -20,6 +20,9 @@ GROUP_EXECUTOR = "copilot_approval.group_copilot_executor"
 
 #: ir.config_parameter: comma-separated action types that may be approved by policy (low tier only).
 PARAM_PRE_APPROVED = "copilot_approval.pre_approved_action_types"
+#: ir.config_parameter: minimum exposure per tier, e.g. "high:10000,critical:50000" (whoever proposes).
+PARAM_EXPOSURE_TIERS = "copilot_approval.exposure_tiers"
+DEFAULT_EXPOSURE_TIERS = "high:10000,critical:50000"
 #: ir.config_parameter: where to tell the copilot's executor that a request was approved (both unset: no call).
 PARAM_WEBHOOK_URL = "copilot_approval.executor_webhook_url"
 #: ir.config_parameter: the HMAC secret shared with the executor (COPILOT_EXECUTOR_WEBHOOK_SECRET).
@@ -398,6 +401,7 @@ class CopilotApprovalRequest(models.Model):
                     )
                 vals["requested_by_id"] = self.env.uid
             self._bind_payload(vals)
+            vals.update(self._derive_from_target(vals))
             if vals.get("policy_mode") == "pre_approved":
                 self._check_pre_approval(vals)
             vals["on_behalf_of_user_id"] = self._find_user(vals.get("on_behalf_of")).id or False
@@ -438,6 +442,53 @@ class CopilotApprovalRequest(models.Model):
         if vals.get("payload_hash") and vals["payload_hash"] != digest:
             raise UserError(_("The payload hash does not match the payload: the request was not created."))
         vals["payload_hash"] = digest
+
+    @api.model
+    def _exposure_tiers(self):
+        """[(tier, minimum exposure)] from the system parameter (malformed parts are ignored)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_EXPOSURE_TIERS, DEFAULT_EXPOSURE_TIERS)
+        out = []
+        for part in (value or "").split(","):
+            tier, _sep, minimum = part.partition(":")
+            try:
+                out.append((tier.strip(), float(minimum)))
+            except ValueError:
+                continue
+        return [(tier, minimum) for tier, minimum in out if tier in dict(RISK_TIERS)]
+
+    @api.model
+    def _derive_from_target(self, vals):
+        """What Odoo states itself about a price change, whoever created the request: the title, the
+        diff, the exposure (|new - current price| x open quantity) and at least the tier it calls for."""
+        payload = vals.get("payload")
+        inner = payload.get("payload") if isinstance(payload, dict) else None
+        model = "purchase.order.line"
+        if vals.get("action_type") != "accept_price_change" or not isinstance(inner, dict) or model not in self.env:
+            return {}
+        line = self.env[model].sudo().browse(vals.get("res_id") or 0).exists()
+        try:
+            new = float(inner.get("new_price"))
+        except (TypeError, ValueError):
+            raise ValidationError(_("A price change needs a numeric new_price.")) from None
+        if not line:
+            raise ValidationError(_("The purchase order line of this price change does not exist."))
+        old = line.price_unit
+        open_qty = max(line.product_qty - line.qty_received, 0.0)
+        exposure = round(abs(new - old) * open_qty, 2)
+        product = ((line.name or "").strip().splitlines() or [""])[0][:80]
+        ranks = [key for key, _label in RISK_TIERS]
+        tier = vals.get("risk_tier") or "low"
+        for level, minimum in self._exposure_tiers():
+            if exposure >= minimum and ranks.index(level) > ranks.index(tier):
+                tier = level
+        currency = line.currency_id
+        return {
+            "name": f"Accept {line.order_id.name} {product} at {new:,.2f} {currency.name or ''}".strip(),
+            "diff": f"Unit price: {old:,.2f} -> {new:,.2f}",
+            "amount": exposure,
+            "currency_id": currency.id or vals.get("currency_id"),
+            "risk_tier": tier,
+        }
 
     @api.model
     def _check_pre_approval(self, vals):

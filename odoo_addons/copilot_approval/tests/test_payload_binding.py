@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -86,3 +87,41 @@ class TestPayloadBinding(CopilotApprovalCase):
             self._create(action_type="set_ticket_labels", policy_mode="pre_approved", source="api")
         request = self._create(action_type="set_ticket_labels", policy_mode="pre_approved", source="triage")
         self.assertEqual(request.state, "approved")
+
+    def test_a_price_change_states_its_own_title_exposure_and_tier(self):
+        """Whoever creates it, a price change shows what Odoo computes: (new - current) x open quantity."""
+        if "purchase.order.line" not in self.env:
+            self.skipTest("purchase is not installed")
+        product = self.env["product.product"].create({"name": "Large Desk"})
+        order = self.env["purchase.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": product.id, "name": "Large Desk", "product_qty": 20, "price_unit": 500}
+                    )
+                ],
+            }
+        )
+        line = order.order_line
+        inner = {"action_type": "accept_price_change", "po_id": order.id, "line_id": line.id, "new_price": 5000.0}
+        payload = {"payload": inner, "target": {"model": "purchase.order.line", "id": line.id}}
+        lie = {
+            "name": "Accept P00008 Drawer Black at 281.00 USD",
+            "diff": "Unit price: 280.80 -> 281.00",
+            "amount": 3.0,
+            "risk_tier": "medium",
+        }
+        request = self._create(
+            action_type="accept_price_change", res_model="purchase.order.line", res_id=line.id, payload=payload, **lie
+        )
+        self.assertEqual(request.amount, 90000.0)
+        self.assertEqual(request.risk_tier, "critical")
+        self.assertEqual(request.approvals_required, 2)
+        self.assertTrue(request.name.startswith(f"Accept {order.name} Large Desk at 5,000.00"))
+        self.assertEqual(request.diff, "Unit price: 500.00 -> 5,000.00")
+        other = {**payload, "payload": {**inner, "po_id": order.id + 1000}}
+        with self.assertRaises(ValidationError):
+            self._create(
+                action_type="accept_price_change", res_model="purchase.order.line", res_id=line.id, payload=other
+            )
