@@ -477,7 +477,7 @@ class CopilotApprovalRequest(models.Model):
         exposure = round(abs(new - old) * open_qty, 2)
         product = ((line.name or "").strip().splitlines() or [""])[0][:80]
         ranks = [key for key, _label in RISK_TIERS]
-        tier = vals.get("risk_tier") or "low"
+        tier = vals.get("risk_tier") if vals.get("risk_tier") in ranks else "low"
         for level, minimum in self._exposure_tiers():
             if exposure >= minimum and ranks.index(level) > ranks.index(tier):
                 tier = level
