@@ -41,6 +41,7 @@ REQUEST_FIELDS = [
     "expires_at",
     "execution_outcome",
     "payload",
+    "payload_hash",
     "write_date",
 ]
 
@@ -64,6 +65,9 @@ class RequestRecord(BaseModel):
     expires_at: datetime | None
     execution_outcome: str | None
     proposal: Proposal | None = Field(description="The proposal as submitted (None if the payload is not ours)")
+    payload_hash: str | None = Field(
+        default=None, description="SHA-256 of (action, target, payload), computed by Odoo: what the executor may run"
+    )
     created: bool = Field(default=False, description="True when this submit created it (False: it already existed)")
 
 
@@ -134,6 +138,7 @@ def _record(row: dict[str, Any], created: bool = False) -> RequestRecord:
         expires_at=v.when(row.get("expires_at")),
         execution_outcome=v.text(row.get("execution_outcome")),
         proposal=proposal,
+        payload_hash=v.text(row.get("payload_hash")),
         created=created,
     )
 

@@ -451,3 +451,70 @@ def test_the_addon_freezes_from_the_first_decision_and_finds_users_exactly() -> 
     assert "has_group(GROUP_AGENT)" in methods["_check_pre_approval"]
     assert "on_behalf_of_user_id" in methods["_is_requester"]
     assert "_bind_payload(vals)" in methods["create"]
+
+
+# -- the class, not the single case: every action's records must belong to its target ------------------
+@pytest.mark.parametrize(
+    ("payload", "target", "reason"),
+    [
+        ({"action_type": "reschedule_receipt", "picking_id": 20, "picking_name": "WH/IN/00008", "po_name": "P00002",
+          "line_ids": [4, 6], "old_date": None, "new_date": "2026-12-03T10:00:00"},
+         ("stock.picking", 20), "PO line 6"),
+        ({"action_type": "expedite", "po_id": 10, "po_name": "P00010", "vendor_id": 11,
+          "message": "Please ship P00010 by Friday, our customer is waiting."},
+         ("purchase.order", 10), "not the vendor"),
+        ({"action_type": "send_customer_reply", "model": "sale.order", "res_id": 24, "record_name": "S00024",
+          "partner_ids": [15], "subject": "Your order", "body": "Ships Dec 3."},
+         ("sale.order", 24), "neither the customer nor a follower"),
+        ({"action_type": "create_return", "picking_id": 28, "picking_name": "WH/OUT/00013",
+          "lines": [{"product_id": 19, "product": "Large Desk", "quantity": 1}], "reason": "damaged"},
+         ("stock.picking", 28), "was not delivered"),
+        ({"action_type": "substitute_product", "po_id": 8, "po_name": "P00008", "line_id": 19, "old_product_id": 19,
+          "old_product": "Large Desk", "new_product_id": 12, "new_product": "Customizable Desk"},
+         ("purchase.order.line", 19), "belongs to P00009"),
+        ({"action_type": "change_so_commitment", "so_id": 24, "so_name": "S00024", "old_date": None,
+          "new_date": "2026-12-04T15:00:00"},
+         ("sale.order", 23), "declared target is sale.order 23"),
+    ],
+)  # fmt: skip
+def test_every_action_refuses_a_record_outside_its_target(
+    server: SandboxServer, api: TestClient, payload: dict[str, Any], target: tuple[str, int], reason: str
+) -> None:
+    body = {"payload": payload, "target": {"model": target[0], "id": target[1]}}
+    response = post(api, body)
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["error"]["message"]
+    assert AddonBackend(make_client(server)).search() == []
+
+
+def test_the_policy_raises_any_action_by_its_exposure_and_keeps_pre_approval_for_the_copilot() -> None:
+    from copilot.approvals import Mode, Policy, decide
+    from copilot.approvals.policy import ActionPolicy
+    from copilot.approvals.schemas import ActionType
+
+    policy = Policy(
+        version=1,
+        actions={
+            ActionType.ISSUE_CREDIT_NOTE: ActionPolicy(mode=Mode.APPROVAL),
+            ActionType.SET_TICKET_LABELS: ActionPolicy(mode=Mode.PRE_APPROVED),
+        },
+    )
+    note = Proposal.model_validate(
+        {"title": "t", "source": "api", "diff": [], "amount": 60_000,
+         "payload": {"action_type": "issue_credit_note", "invoice_id": 2, "invoice_name": "INV/2026/00002",
+                     "amount": 60_000, "currency": "USD", "reason": "x"},
+         "target": {"model": "account.move", "id": 2, "display_name": "INV/2026/00002", "write_date": None}}
+    )  # fmt: skip
+    decision = decide(policy, note, now=NOW)
+    assert (decision.tier.value, decision.approvers_needed) == ("critical", 2)
+    assert decide(policy, note.model_copy(update={"amount": 12_000}), now=NOW).tier.value == "high"
+    labels = Proposal.model_validate(
+        {"title": "t", "source": "triage", "diff": [],
+         "payload": {"action_type": "set_ticket_labels", "ticket_id": 1, "ticket_name": "HT00001",
+                     "values": {"priority": "3"}, "before": {}, "after": {"priority": "3"}},
+         "target": {"model": "helpdesk.ticket", "id": 1, "display_name": "HT00001", "write_date": None}}
+    )  # fmt: skip
+    assert decide(policy, labels, now=NOW).mode is Mode.PRE_APPROVED
+    from_api = decide(policy, labels.model_copy(update={"source": "api"}), now=NOW)
+    assert from_api.mode is Mode.APPROVAL and from_api.approvers_needed == 1
+    assert any("copilot's own proposals" in r for r in from_api.reasons)
