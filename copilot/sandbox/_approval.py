@@ -340,7 +340,8 @@ def after_approval_create(env: Env, rid: int, values: dict[str, Any], create: Ca
 
 def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> None:
     """Plain writes never change the status; what will run never changes, what people decide on not
-    after the first decision (whoever writes: the buttons never write these fields)."""
+    after the first decision (whoever writes: the buttons never write these fields). A new
+    ``on_behalf_of`` also sets ``on_behalf_of_user_id`` in ``values`` (as the addon's ``write``)."""
     touched = sorted(set(values) & _WORKFLOW_FIELDS)
     if touched and not in_workflow(env):
         raise _user_error(f"Use the request's buttons to change {', '.join(touched)}.")
@@ -357,6 +358,8 @@ def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> No
                 f"Request {rec.get('name')!r} has a decision ({rec.get('state')}): what was proposed is frozen "
                 f"({', '.join(frozen)})."
             )
+    if "on_behalf_of" in values:
+        values["on_behalf_of_user_id"] = find_user(env, values["on_behalf_of"])
 
 
 def _decision(env: Env, rid: int, decision: str, comment: Any) -> dict[str, Any]:

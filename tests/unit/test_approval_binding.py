@@ -13,7 +13,7 @@ import ast
 import importlib.util
 import threading
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +288,13 @@ def test_the_person_on_whose_behalf_cannot_approve_whatever_the_case(server: San
     rid = AddonBackend(agent).submit(proposal, decide(policy, proposal, now=NOW)).id
     with pytest.raises(odoorpc.error.RPCError, match="someone else"):
         approve(server, rid, "manager")
+    other = proposal.payload.model_copy(update={"new_date": datetime(2026, 12, 10, 10, 0)})
+    unnamed = proposal.model_copy(update={"on_behalf_of": None, "payload": other})
+    later = AddonBackend(agent).submit(unnamed, decide(policy, unnamed, now=NOW))
+    assert later.created and later.id != rid
+    person(server, "admin").env[MODEL].browse(later.id).write({"on_behalf_of": "MANAGER"})  # named afterwards
+    with pytest.raises(odoorpc.error.RPCError, match="someone else"):
+        approve(server, later.id, "manager")
     approve(server, rid, "admin")
 
 

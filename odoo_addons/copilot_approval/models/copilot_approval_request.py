@@ -566,6 +566,8 @@ class CopilotApprovalRequest(models.Model):
                         fields=", ".join(frozen),
                     )
                 )
+        if "on_behalf_of" in vals:  # the person who asked can never approve: keep the user in step
+            vals["on_behalf_of_user_id"] = self._find_user(vals["on_behalf_of"]).id or False
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
