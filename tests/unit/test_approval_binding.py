@@ -13,7 +13,7 @@ import ast
 import importlib.util
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -525,3 +525,16 @@ def test_the_policy_raises_any_action_by_its_exposure_and_keeps_pre_approval_for
     from_api = decide(policy, labels.model_copy(update={"source": "api"}), now=NOW)
     assert from_api.mode is Mode.APPROVAL and from_api.approvers_needed == 1
     assert any("copilot's own proposals" in r for r in from_api.reasons)
+
+
+def test_a_fresh_claim_is_left_to_the_pass_that_made_it(server: SandboxServer, executor: Executor) -> None:
+    """Another pass never reconciles a request the first pass is still acting on; a stale claim it does."""
+    rid = _agent_request(server, tier="low")
+    approve(server, rid)
+    executor.client.execute(MODEL, "action_start_execution", [rid])  # pass A claimed it and is acting
+    other = Executor(executor.client, now=lambda: NOW)
+    assert other.run_once().outcomes == []
+    assert AddonBackend(make_client(server)).get(rid).state is RequestState.EXECUTING
+    later = Executor(executor.client, now=lambda: NOW + timedelta(hours=1))  # pass A died long ago
+    [outcome] = later.run_once().outcomes
+    assert outcome.result == "reconciled_failed" and line(server, 19)["price_unit"] == 500.0
