@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.approvals import Decision, RequestRecord
+from copilot.approvals.schemas import ActionPayload, Evidence
 
 __all__ = [
     "ApprovalApproved",
@@ -18,11 +19,13 @@ __all__ = [
     "ErrorResponse",
     "Health",
     "ProposalList",
+    "ProposalSubmission",
     "ProposalSubmitted",
     "QuestionAsked",
     "Readiness",
     "SummarizeRequest",
     "SupplierEmailReceived",
+    "TargetRef",
     "TicketCreated",
     "WebhookAccepted",
     "WebhookEvent",
@@ -122,6 +125,32 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=2_000, pattern=r"\S")
     thread: str | None = Field(default=None, min_length=1, max_length=100, description="Conversation id")
+
+
+class TargetRef(BaseModel):
+    """The record the action changes: model and id (anything else the client sends is ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=128)
+    id: int = Field(gt=0)
+
+
+class ProposalSubmission(BaseModel):
+    """A proposal from an API client: the typed action and its target, nothing else is trusted.
+
+    The server derives the title, the diff, the target's snapshot, the exposure and the risk tier from
+    the payload and what Odoo holds now; ``title``, ``diff``, ``amount``, ``currency``, ``risk_tier``,
+    ``reasons``, ``source`` and ``on_behalf_of`` are ignored if sent. Every record id inside the
+    payload must belong to the target (422 otherwise). ``flagged_input`` can only raise the tier.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    payload: ActionPayload
+    target: TargetRef
+    evidence: list[Evidence] = Field(default_factory=list, max_length=20)
+    flagged_input: bool = Field(default=False, description="The client saw attack signs: raises the tier")
 
 
 class ProposalList(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.approvals.binding import payload_hash
 from copilot.approvals.policy import Decision, Mode
 from copilot.approvals.schemas import Proposal, RequestState, RiskTier
 from copilot.errors import ApprovalError, OdooError, OdooNotFound
@@ -40,6 +41,7 @@ REQUEST_FIELDS = [
     "expires_at",
     "execution_outcome",
     "payload",
+    "payload_hash",
     "write_date",
 ]
 
@@ -63,6 +65,9 @@ class RequestRecord(BaseModel):
     expires_at: datetime | None
     execution_outcome: str | None
     proposal: Proposal | None = Field(description="The proposal as submitted (None if the payload is not ours)")
+    payload_hash: str | None = Field(
+        default=None, description="SHA-256 of (action, target, payload), computed by Odoo: what the executor may run"
+    )
     created: bool = Field(default=False, description="True when this submit created it (False: it already existed)")
 
 
@@ -89,13 +94,15 @@ def _odoo_dt(value: datetime) -> str:
 def request_values(proposal: Proposal, decision: Decision) -> dict[str, Any]:
     """The addon's field values for ``proposal`` under ``decision``."""
     mode = decision.mode if decision.mode is not Mode.ADVISORY else Mode.APPROVAL
+    payload = proposal.model_dump(mode="json")
     return {
         "name": proposal.title,
         "action_type": proposal.action_type.value,
         "res_model": proposal.target.model,
         "res_id": proposal.target.id,
         "res_name": proposal.target.display_name,
-        "payload": proposal.model_dump(mode="json"),
+        "payload": payload,
+        "payload_hash": payload_hash(proposal.action_type.value, proposal.target.model, proposal.target.id, payload),
         "target_snapshot": {"write_date": proposal.target.write_date, "expect": proposal.target.expect},
         "diff": "\n".join(f"{d.field}: {d.before} -> {d.after}" for d in proposal.diff),
         "amount": proposal.amount or 0.0,
@@ -131,6 +138,7 @@ def _record(row: dict[str, Any], created: bool = False) -> RequestRecord:
         expires_at=v.when(row.get("expires_at")),
         execution_outcome=v.text(row.get("execution_outcome")),
         proposal=proposal,
+        payload_hash=v.text(row.get("payload_hash")),
         created=created,
     )
 

@@ -6,6 +6,13 @@ the outcome (executing -> executed | failed). A crash between acting and recordi
 request in ``executing``; the next run finds it and reconciles from what Odoo shows: the change is
 there -> executed; it is not -> failed. It never acts twice. Refused requests need nothing; pending
 ones past their expiry are closed as expired.
+
+Before acting it recomputes the canonical hash of (action, target, payload) it is about to run and
+refuses (records the request as failed, with the reason) a request whose stored hash differs, whose
+payload changes another record than the request's target, or whose records do not belong to that
+target. Several executors may run at once: a request another pass already claimed, expired or
+finished is skipped, never an error; ``executing`` requests are reconciled only once their claim is
+older than ``reconcile_after`` (another pass may still be acting on a younger one).
 """
 
 from __future__ import annotations
@@ -13,23 +20,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.approvals.actions import ACTIONS, check_preconditions, executor_gate
+from copilot.approvals.binding import binding_problem, payload_hash
+from copilot.approvals.derive import PayloadRejected, derive
 from copilot.approvals.schemas import Proposal
 from copilot.config import Settings
 from copilot.errors import ConfigError, OdooError
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 
-__all__ = ["Executor", "ExecutorReport", "Outcome", "executor_client"]
+__all__ = ["EXECUTOR_FIELDS", "Executor", "ExecutorReport", "Outcome", "executor_client"]
 
 log = logging.getLogger(__name__)
 
-_FIELDS = ["name", "state", "payload", "expires_at", "action_type"]
+#: What the executor reads of a request.
+EXECUTOR_FIELDS = [
+    "name", "state", "payload", "expires_at", "action_type", "res_model", "res_id", "payload_hash", "write_date",
+]  # fmt: skip
+#: How long a claim is left to the pass that made it before another pass reconciles it.
+RECONCILE_AFTER = timedelta(minutes=5)
 
 
 class Outcome(BaseModel):
@@ -78,11 +92,13 @@ class Executor:
         *,
         now: Callable[[], datetime],
         notify: Callable[[Outcome], None] | None = None,
+        reconcile_after: timedelta | None = RECONCILE_AFTER,
     ) -> None:
         self.client = client
         self.model = client.approval_model
         self._now = now
         self._notify = notify
+        self._reconcile_after = reconcile_after
         self._wake = threading.Event()
 
     # -- transitions ------------------------------------------------------------------------------
@@ -99,7 +115,11 @@ class Executor:
 
     def _finish(self, rid: int, name: str, result: str, detail: str) -> Outcome:
         method = "action_mark_executed" if result.endswith("executed") else "action_mark_failed"
-        self._call(method, rid, detail)
+        try:
+            self._call(method, rid, detail)
+        except OdooError as exc:  # another pass recorded it first (or it changed state meanwhile)
+            log.warning("executor: request %s: %s not recorded: %s", rid, result, exc)
+            detail = f"{detail} (not recorded: {exc})"
         outcome = Outcome(request_id=rid, name=name, result=result, detail=detail)
         log.info("executor: request %s %s: %s", rid, result, detail)
         if self._notify is not None:
@@ -108,7 +128,7 @@ class Executor:
 
     # -- one run -----------------------------------------------------------------------------------
     def _requests(self, state: str) -> list[dict[str, Any]]:
-        return self.client.search_read(self.model, [("state", "=", state)], _FIELDS, order="id asc")
+        return self.client.search_read(self.model, [("state", "=", state)], EXECUTOR_FIELDS, order="id asc")
 
     @staticmethod
     def _proposal(row: dict[str, Any]) -> Proposal | None:
@@ -117,10 +137,19 @@ class Executor:
         except ValueError:
             return None
 
+    def _claimed_long_ago(self, row: dict[str, Any]) -> bool:
+        if self._reconcile_after is None:
+            return True
+        claimed = v.when(row.get("write_date"))
+        now = self._now().replace(tzinfo=None)
+        return claimed is None or claimed.replace(tzinfo=None) <= now - self._reconcile_after
+
     def reconcile(self) -> list[Outcome]:
         """Requests left in ``executing`` by an interrupted run: decided from what Odoo shows, never re-run."""
         out = []
         for row in self._requests("executing"):
+            if not self._claimed_long_ago(row):
+                continue  # another pass may be acting on it right now
             proposal = self._proposal(row)
             if proposal is None:
                 out.append(self._finish(row["id"], row["name"], "reconciled_failed", "payload unreadable; not run"))
@@ -140,9 +169,33 @@ class Executor:
         for row in self._requests("pending"):
             expires = v.when(row.get("expires_at"))
             if expires is not None and expires.replace(tzinfo=None) <= now:
-                self._call("action_expire", row["id"])
+                try:
+                    self._call("action_expire", row["id"])
+                except OdooError as exc:  # another pass expired it, or a person decided meanwhile
+                    detail = f"not expired here: {exc}"
+                    out.append(Outcome(request_id=row["id"], name=row["name"], result="skipped", detail=detail))
+                    continue
                 out.append(Outcome(request_id=row["id"], name=row["name"], result="expired", detail="past its expiry"))
         return out
+
+    def _binding_problem(self, row: dict[str, Any], proposal: Proposal) -> str | None:
+        """Why what would run is not what was approved (None: it is)."""
+        action, model, rid = str(row.get("action_type") or ""), str(row.get("res_model") or ""), row.get("res_id")
+        stored = row.get("payload_hash")
+        if not stored:
+            return "the request has no payload hash (what was approved is unknown); nothing was done: re-propose it"
+        if payload_hash(action, model, int(rid or 0), row.get("payload")) != stored:
+            return "the payload hash does not match what was approved (the request was altered); nothing was done"
+        problem = binding_problem(action, model, int(rid or 0), row.get("payload"))
+        if problem is None and proposal.action_type.value != action:
+            problem = f"the payload is a {proposal.action_type.value}, the request a {action}"
+        if problem is not None:
+            return f"{problem}; nothing was done"
+        try:
+            derive(self.client, proposal.payload, (model, int(rid or 0)))
+        except (PayloadRejected, OdooError) as exc:
+            return f"{exc}; nothing was done"
+        return None
 
     def execute(self, row: dict[str, Any]) -> Outcome:
         """Claim, re-check, act, record: one approved request."""
@@ -154,7 +207,7 @@ class Executor:
             return self._finish(
                 rid, name, "failed", "the request's payload is not a copilot proposal; nothing was done"
             )
-        problem = check_preconditions(self.client, proposal)
+        problem = self._binding_problem(row, proposal) or check_preconditions(self.client, proposal)
         if problem is not None:
             return self._finish(rid, name, "failed", problem)
         try:

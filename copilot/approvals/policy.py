@@ -2,8 +2,13 @@
 
 Modes: ``advisory`` (shown only, no request), ``approval`` (one approver), ``dual_control`` (two
 distinct approvers), ``pre_approved`` (explicitly low-risk types: a request is still created, approved
-by policy and audited; anything above the low tier falls back to ``approval``). An action type the
+by policy and audited; anything above the low tier falls back to ``approval``; and only for proposals
+the copilot derived itself from a skill, never for one an API client submitted). An action type the
 policy does not name is advisory: everything new starts by only being shown.
+
+Tiers follow the financial exposure the server computed (e.g. a price change: |new - old| x open
+quantity): the action's ``amount_tiers`` first, else the policy-wide ``exposure_tiers`` (by default
+high from 10,000 and critical from 50,000, in the target's currency).
 
 The policy is a YAML file (``COPILOT_POLICY_FILE``; without one, everything is advisory), validated
 when the copilot starts: a typo in it is a configuration error, not a surprise at approval time.
@@ -21,7 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from copilot.approvals.schemas import ActionType, Proposal, RiskTier
 from copilot.errors import ConfigError
 
-__all__ = ["ActionPolicy", "Decision", "Mode", "Policy", "load_policy"]
+__all__ = ["COPILOT_SOURCES", "ActionPolicy", "Decision", "Mode", "Policy", "load_policy"]
+
+#: Proposals the copilot derived itself (a skill's ``source``): the only ones policy may pre-approve.
+COPILOT_SOURCES = frozenset({"supplier_email", "triage"})
+#: The default exposure thresholds of every action type (its own ``amount_tiers`` take precedence).
+DEFAULT_EXPOSURE_TIERS = {RiskTier.HIGH: 10_000.0, RiskTier.CRITICAL: 50_000.0}
 
 
 class Mode(StrEnum):
@@ -59,6 +69,10 @@ class Policy(BaseModel):
     actions: dict[ActionType, ActionPolicy] = Field(default_factory=dict)
     flagged_input_tier: RiskTier = Field(
         default=RiskTier.HIGH, description="At least this tier when the source was flagged by an input guardrail"
+    )
+    exposure_tiers: dict[RiskTier, float] = Field(
+        default_factory=lambda: dict(DEFAULT_EXPOSURE_TIERS),
+        description="Minimum exposure for a tier, for every action type (its amount_tiers take precedence)",
     )
 
     @model_validator(mode="after")
@@ -108,7 +122,8 @@ def decide(
     tier = _raise(rules.tier, proposal.risk_tier)
     reasons = [f"{proposal.action_type.value}: {rules.mode.value}, base tier {tier.value}"]
     amount = abs(proposal.amount or 0.0)
-    for level, minimum in sorted(rules.amount_tiers.items(), key=lambda kv: kv[0].rank):
+    thresholds = {**policy.exposure_tiers, **rules.amount_tiers}
+    for level, minimum in sorted(thresholds.items(), key=lambda kv: kv[0].rank):
         if amount >= minimum and level.rank > tier.rank:
             tier = level
             reasons.append(f"amount {amount:,.2f} {proposal.currency or ''} ≥ {minimum:,.2f}: {level.value}".strip())
@@ -123,6 +138,9 @@ def decide(
         tier = policy.flagged_input_tier
         reasons.append(f"the source was flagged by an input guardrail: {tier.value}")
     mode = rules.mode
+    if mode is Mode.PRE_APPROVED and proposal.source not in COPILOT_SOURCES:
+        mode = Mode.APPROVAL
+        reasons.append(f"pre-approval is for the copilot's own proposals; source {proposal.source!r} needs an approver")
     if mode is Mode.PRE_APPROVED and tier is not RiskTier.LOW:
         mode = Mode.APPROVAL
         reasons.append(f"pre-approval is for low risk only; tier {tier.value} needs an approver")

@@ -151,7 +151,7 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
     rows = client.read(
         "purchase.order.line",
         [change.line_id],
-        ["price_unit", "product_qty", "write_date", "state", "order_id", "name"],
+        ["price_unit", "product_qty", "qty_received", "write_date", "state", "order_id", "name"],
     )
     if not rows:
         return None
@@ -162,7 +162,8 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
     product = change.product.name if change.product else str(line["name"])
     currency = change.email_price.currency or (change.odoo_price.currency if change.odoo_price else None) or ""
     po = v.ref(line["order_id"])
-    exposure = (new - old) * float(line["product_qty"])
+    open_qty = max(float(line["product_qty"]) - float(line.get("qty_received") or 0), 0.0)
+    exposure = (new - old) * open_qty  # what the change costs on what is still to be received
     return Proposal(
         title=f"Accept {change.po_name} {product} at {new:,.2f} {currency}".strip(),
         payload=AcceptPriceChange(
@@ -170,7 +171,7 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
             po_name=change.po_name or "",
             line_id=change.line_id,
             product=product,
-            quantity=float(line["product_qty"]),
+            quantity=open_qty,
             old_price=old,
             new_price=new,
             currency=currency,

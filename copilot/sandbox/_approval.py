@@ -2,8 +2,11 @@
 
 The sandbox enforces the same server-side rules as the addon, so tests and the demo exercise the
 whole loop: the requester never approves, high and critical tiers need two distinct approvers, an
-expired request cannot be approved, an approved payload is frozen, only executors move a request
-through execution, and states change only through the buttons (never by a plain ``write``).
+expired request cannot be approved, what was proposed is frozen from the first decision (and what
+will run -- action, target, payload and their hash -- from creation), only executors move a request
+through execution, and states change only through the buttons (never by a plain ``write``). The
+person on whose behalf the copilot asked (login or e-mail, case-insensitive, never a pattern) cannot
+approve either, and pre-approval is for the copilot's own account and its own proposals only.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from copilot.approvals.binding import binding_problem, payload_hash
 from copilot.sandbox._env import Env
 from copilot.sandbox._security import APPROVAL_MODEL, RpcError, SandboxUser, check_model_access
 
@@ -53,28 +57,40 @@ ACTION_TYPES = [
     ["set_ticket_labels", "Set ticket category, team or priority"],
     ["send_customer_reply", "Send a customer reply"],
 ]
-#: Fields that no longer change once a request is approved (the addon raises the same error).
+#: What will run: set at creation, never written afterwards (the addon raises the same error).
+BOUND_FIELDS = frozenset({"action_type", "res_model", "res_id", "payload", "payload_hash"})
+#: What a person decides on: frozen from the first decision (the addon's list, kept equal by a test).
 FROZEN_FIELDS = frozenset(
     {
-        "action_type",
-        "res_model",
-        "res_id",
+        *BOUND_FIELDS,
+        "name",
         "res_name",
-        "payload",
         "target_snapshot",
+        "diff",
         "amount",
         "currency_id",
         "risk_tier",
+        "policy_mode",
+        "idempotency_key",
+        "company_id",
+        "evidence",
+        "source",
+        "on_behalf_of",
+        "on_behalf_of_user_id",
     }
 )
 #: Fields only the buttons set.
 _WORKFLOW_FIELDS = frozenset(
     {"state", "decision_ids", "approved_date", "executed_date", "execution_outcome", "executed_by_id"}
 )
+#: The addon's default ``copilot_approval.exposure_tiers``: minimum exposure per tier, whoever proposes.
+EXPOSURE_TIERS = (("high", 10_000.0), ("critical", 50_000.0))
 #: Action types an Odoo administrator allowed to be approved by policy (addon setting; low tier only).
 PRE_APPROVABLE = frozenset({"set_ticket_labels"})
 _APPROVERS = ("admin", "manager")
 _EXECUTORS = ("admin", "executor")
+#: The copilot's own account (the addon's *Copilot agent* group).
+_AGENTS = ("readonly",)
 
 
 def _field(name: str, string: str, ftype: str, **extra: Any) -> dict[str, Any]:
@@ -139,6 +155,10 @@ def approval_fields() -> dict[str, dict[str, dict[str, Any]]]:
         "source": _field("source", "Source", "char"),
         "requested_by_id": _field("requested_by_id", "Requested by", "many2one", relation="res.users", readonly=True),
         "on_behalf_of": _field("on_behalf_of", "On Behalf Of", "char"),
+        "on_behalf_of_user_id": _field(
+            "on_behalf_of_user_id", "On Behalf Of (User)", "many2one", relation="res.users", readonly=True
+        ),
+        "payload_hash": _field("payload_hash", "Payload Hash", "char", readonly=True),
         "state": _field("state", "Status", "selection", required=True, readonly=True, selection=STATES),
         "decision_ids": _field(
             "decision_ids", "Decisions", "one2many", relation=DECISION_MODEL, relation_field="request_id", readonly=True
@@ -213,13 +233,23 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
             "odoo.exceptions.ValidationError",
             "The operation cannot be completed: An approval request with this idempotency key already exists.",
         )
+    _check_binding(env, values)
+    values = {**values, **derive_from_target(env, values)}
     tier = values.get("risk_tier") or "low"
+    digest = payload_hash(
+        str(values.get("action_type")), str(values.get("res_model")), int(values.get("res_id") or 0),
+        values.get("payload"),
+    )  # fmt: skip
+    if given.get("payload_hash") and given["payload_hash"] != digest:
+        raise _user_error("The payload hash does not match the payload: the request was not created.")
     out = {
         **values,
         "state": "pending",
         "requested_by_id": env.user.uid,
         "approvals_required": _required(tier, values.get("policy_mode")),
         "decision_ids": [],
+        "payload_hash": digest,
+        "on_behalf_of_user_id": find_user(env, values.get("on_behalf_of")),
     }
     if values.get("policy_mode") == "pre_approved":
         if values.get("action_type") not in PRE_APPROVABLE or tier != "low":
@@ -227,9 +257,79 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
                 f"Pre-approval is not allowed for {values.get('action_type')} at tier {tier}: "
                 "an administrator allows it per action type, for the low tier only."
             )
+        if env.user.role not in _AGENTS or str(values.get("source") or "").startswith("api"):
+            raise _user_error(
+                "Pre-approval is only for the copilot's own proposals: a request from a person or an API "
+                "client needs an approver."
+            )
         out["state"] = "approved"
         out["approved_date"] = env.now.strftime(DATETIME_FMT)
     return out
+
+
+def _tier_rank(tier: Any) -> int:
+    return [t for t, _ in TIERS].index(tier) if tier in [t for t, _ in TIERS] else 0
+
+
+def derive_from_target(env: Env, values: dict[str, Any]) -> dict[str, Any]:
+    """What Odoo states itself about a price change, whoever created the request: its title, diff,
+    exposure (|new - current price| x open quantity) and at least the tier the exposure calls for."""
+    document = values.get("payload")
+    inner = document.get("payload") if isinstance(document, dict) else None
+    if values.get("action_type") != "accept_price_change" or not isinstance(inner, dict):
+        return {}
+    line = env.store.get("purchase.order.line", values.get("res_id")) or {}
+    try:
+        new = float(inner.get("new_price"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RpcError("odoo.exceptions.ValidationError", "A price change needs a numeric new_price.") from None
+    old = float(line.get("price_unit") or 0)
+    open_qty = max(float(line.get("product_qty") or 0) - float(line.get("qty_received") or 0), 0.0)
+    exposure = round(abs(new - old) * open_qty, 2)
+    order = env.store.get("purchase.order", line.get("order_id")) or {}
+    currency_id = line.get("currency_id") or order.get("currency_id")
+    currency = env.display_name("res.currency", currency_id) if currency_id else ""
+    product = (str(line.get("name") or "").strip().splitlines() or [""])[0][:80]
+    tier = values.get("risk_tier") or "low"
+    for level, minimum in EXPOSURE_TIERS:
+        if exposure >= minimum and _tier_rank(level) > _tier_rank(tier):
+            tier = level
+    return {
+        "name": f"Accept {order.get('name')} {product} at {new:,.2f} {currency or ''}".strip(),
+        "diff": f"Unit price: {old:,.2f} -> {new:,.2f}",
+        "amount": exposure,
+        "currency_id": currency_id or values.get("currency_id"),
+        "risk_tier": tier,
+    }
+
+
+def find_user(env: Env, login_or_email: Any) -> int | bool:
+    """The user whose login or e-mail is exactly ``login_or_email`` (case-insensitive; no wildcards), or False."""
+    wanted = str(login_or_email or "").strip().casefold()
+    if not wanted:
+        return False
+    for user in sorted(env.store.iter_records("res.users"), key=lambda u: u["id"]):
+        partner = env.store.get("res.partner", user.get("partner_id")) or {}
+        email = user.get("email") or partner.get("email")  # res.users.email is its partner's
+        if wanted in (str(user.get("login") or "").strip().casefold(), str(email or "").strip().casefold()):
+            return int(user["id"])
+    return False
+
+
+def _check_binding(env: Env, values: dict[str, Any]) -> None:
+    """A copilot payload changes the request's own target, and every record in it belongs to that target."""
+    action, model, rid = str(values.get("action_type")), str(values.get("res_model")), values.get("res_id")
+    document = values.get("payload")
+    problem = binding_problem(action, model, int(rid or 0), document)
+    copilot_payload = isinstance(document, dict) and isinstance(document.get("payload"), dict)
+    if problem is None and copilot_payload and model == "purchase.order.line":
+        po_id = document["payload"].get("po_id")  # type: ignore[index]
+        if (env.store.get(model, rid) or {}).get("order_id") != po_id:
+            problem = f"PO line {rid} does not belong to purchase order {po_id}"
+    if problem:
+        raise RpcError(
+            "odoo.exceptions.ValidationError", f"Every record in a payload must belong to its target: {problem}."
+        )
 
 
 def after_approval_create(env: Env, rid: int, values: dict[str, Any], create: Callable[..., int]) -> None:
@@ -239,17 +339,27 @@ def after_approval_create(env: Env, rid: int, values: dict[str, Any], create: Ca
 
 
 def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> None:
-    """Plain writes never change the status, and an approved request's payload never changes."""
+    """Plain writes never change the status; what will run never changes, what people decide on not
+    after the first decision (whoever writes: the buttons never write these fields). A new
+    ``on_behalf_of`` also sets ``on_behalf_of_user_id`` in ``values`` (as the addon's ``write``)."""
     touched = sorted(set(values) & _WORKFLOW_FIELDS)
     if touched and not in_workflow(env):
         raise _user_error(f"Use the request's buttons to change {', '.join(touched)}.")
+    bound = sorted(set(values) & BOUND_FIELDS)
     frozen = sorted(set(values) & FROZEN_FIELDS)
     for rid in ids:
         rec = env.store.get(APPROVAL_MODEL, rid) or {}
-        if frozen and rec.get("state") != "pending":
+        if bound:
             raise _user_error(
-                f"Request {rec.get('name')!r} is {rec.get('state')}: its payload is frozen ({', '.join(frozen)})."
+                f"Request {rec.get('name')!r}: its payload is frozen from its creation ({', '.join(bound)})."
             )
+        if frozen and (rec.get("state") != "pending" or rec.get("decision_ids")):
+            raise _user_error(
+                f"Request {rec.get('name')!r} has a decision ({rec.get('state')}): what was proposed is frozen "
+                f"({', '.join(frozen)})."
+            )
+    if "on_behalf_of" in values:
+        values["on_behalf_of_user_id"] = find_user(env, values["on_behalf_of"])
 
 
 def _decision(env: Env, rid: int, decision: str, comment: Any) -> dict[str, Any]:
@@ -304,7 +414,8 @@ class Workflow:
             raise _user_error(f"Only a request to approve can be approved; this one is {rec.get('state')}.")
         if _expired(env, rec):  # no state change here: Odoo rolls back writes made before an error
             raise _user_error("This request has expired and can no longer be approved; ask for a new proposal.")
-        if rec.get("requested_by_id") == env.user.uid or rec.get("create_uid") == env.user.uid:
+        requesters = (rec.get("requested_by_id"), rec.get("create_uid"), rec.get("on_behalf_of_user_id"))
+        if env.user.uid in requesters:
             raise _user_error("You requested this action: someone else must approve it.")
         decisions = [env.store.get(DECISION_MODEL, d) or {} for d in rec.get("decision_ids") or []]
         approvers = {d.get("user_id") for d in decisions if d.get("decision") == "approve"}

@@ -153,7 +153,7 @@ def test_create_list_and_get_proposals(api: TestClient) -> None:
 def test_an_advisory_proposal_is_refused_with_409(api: TestClient) -> None:
     proposal = {
         "title": "Expedite P00002",
-        "payload": {"action_type": "expedite", "po_id": 2, "po_name": "P00002", "vendor_id": 1,
+        "payload": {"action_type": "expedite", "po_id": 2, "po_name": "P00002", "vendor_id": 11,
                     "message": "Please ship P00002 as soon as you can."},
         "target": {"model": "purchase.order", "id": 2, "display_name": "P00002", "write_date": None},
         "diff": [], "source": "test",

@@ -1,16 +1,22 @@
-"""Approval requests: list and read them, submit a proposal under the approval policy."""
+"""Approval requests: list and read them, submit a proposal under the approval policy.
+
+A submitted proposal is rebuilt by the server (``copilot.approvals.derive``): the client names the
+action and its target, the copilot reads Odoo and derives what people will decide on.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from channels.http.auth import Client, Scope
 from channels.http.deps import BackendDep, CopilotDep, IdempotencyDep, actor, require
-from channels.http.schemas import ErrorResponse, ProposalList, ProposalSubmitted
-from copilot.approvals import Proposal, RequestRecord, RequestState
+from channels.http.schemas import ErrorResponse, ProposalList, ProposalSubmission, ProposalSubmitted
+from copilot.approvals import RequestRecord, RequestState
+from copilot.approvals.derive import PayloadRejected, proposal_from_client
+from copilot.tools.odoo import company_scope
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -51,16 +57,31 @@ def get_proposal(backend: BackendDep, request_id: Annotated[int, Path(gt=0)]) ->
     responses={
         200: {"model": ProposalSubmitted, "description": "The same proposal was already requested: that request"},
         409: {"model": ErrorResponse, "description": "The action is advisory under the policy: no request"},
+        422: {"model": ErrorResponse, "description": "The payload does not describe a change to its target"},
     },
 )
 def submit_proposal(
-    proposal: Proposal,
+    submission: ProposalSubmission,
     client: Annotated[Client, Depends(require(Scope.PROPOSE))],
     copilot: CopilotDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """201 with the new request, 200 with the existing one (same idempotency key), 409 if advisory."""
-    outcome = copilot.propose(actor(client), proposal)
+    """201 with the new request, 200 with the existing one (same idempotency key), 409 if advisory,
+    422 if a record in the payload does not belong to the target."""
+    who = actor(client)
+    copilot.check(who, "propose")  # access and rate limit before any Odoo read
+    try:
+        with company_scope(who.company_ids):
+            proposal = proposal_from_client(
+                copilot.odoo.client,
+                submission.payload,
+                (submission.target.model, submission.target.id),
+                evidence=submission.evidence,
+                flagged_input=submission.flagged_input,
+            )
+    except PayloadRejected as exc:
+        raise HTTPException(422, detail={"type": "payload_rejected", "message": str(exc)}) from None
+    outcome = copilot.propose(who, proposal)
     decision, record = outcome.decision, outcome.request
     if record is None:
         return idem.respond(

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..executor_webhook import event_body, post_event
+from ..payload_binding import binding_problem, payload_hash
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +20,9 @@ GROUP_EXECUTOR = "copilot_approval.group_copilot_executor"
 
 #: ir.config_parameter: comma-separated action types that may be approved by policy (low tier only).
 PARAM_PRE_APPROVED = "copilot_approval.pre_approved_action_types"
+#: ir.config_parameter: minimum exposure per tier, e.g. "high:10000,critical:50000" (whoever proposes).
+PARAM_EXPOSURE_TIERS = "copilot_approval.exposure_tiers"
+DEFAULT_EXPOSURE_TIERS = "high:10000,critical:50000"
 #: ir.config_parameter: where to tell the copilot's executor that a request was approved (both unset: no call).
 PARAM_WEBHOOK_URL = "copilot_approval.executor_webhook_url"
 #: ir.config_parameter: the HMAC secret shared with the executor (COPILOT_EXECUTOR_WEBHOOK_SECRET).
@@ -58,14 +62,14 @@ POLICY_MODES = [
 ]
 #: Tiers that need two distinct approvers.
 DUAL_TIERS = ("high", "critical")
-#: What a person approves: none of it changes once the request has left "To Approve".
+#: What will run: set at creation, never written afterwards (by anyone, administrators included).
+BOUND_FIELDS = frozenset({"action_type", "res_model", "res_id", "payload", "payload_hash"})
+#: What a person decides on: none of it changes from the first decision on (by anyone).
 FROZEN_FIELDS = frozenset(
     {
-        "action_type",
-        "res_model",
-        "res_id",
+        *BOUND_FIELDS,
+        "name",
         "res_name",
-        "payload",
         "target_snapshot",
         "diff",
         "amount",
@@ -74,6 +78,10 @@ FROZEN_FIELDS = frozenset(
         "policy_mode",
         "idempotency_key",
         "company_id",
+        "evidence",
+        "source",
+        "on_behalf_of",
+        "on_behalf_of_user_id",
     }
 )
 #: Only the buttons set these (they write in superuser mode after their own checks).
@@ -113,6 +121,13 @@ class CopilotApprovalRequest(models.Model):
     res_id = fields.Many2oneReference(string="Target Record ID", model_field="res_model", required=True, index=True)
     res_name = fields.Char(string="Target")
     payload = fields.Json(help="The action's typed parameters, as the copilot proposed them.")
+    payload_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="SHA-256 of the canonical JSON of (action, target, payload), computed by Odoo at creation: "
+        "the executor runs a request only if what it runs has this hash.",
+    )
     payload_display = fields.Text(string="Payload (JSON)", compute="_compute_payload_display")
     target_snapshot = fields.Json(help="The target's values the executor re-checks before acting.")
     diff = fields.Text(string="Changes", help="Before and after, as people read it.")
@@ -385,10 +400,11 @@ class CopilotApprovalRequest(models.Model):
                         )
                     )
                 vals["requested_by_id"] = self.env.uid
+            self._bind_payload(vals)
+            vals.update(self._derive_from_target(vals))
             if vals.get("policy_mode") == "pre_approved":
                 self._check_pre_approval(vals)
-            if vals.get("on_behalf_of") and not vals.get("on_behalf_of_user_id"):
-                vals["on_behalf_of_user_id"] = self._find_user(vals["on_behalf_of"]).id or False
+            vals["on_behalf_of_user_id"] = self._find_user(vals.get("on_behalf_of")).id or False
             attachments.append(vals.pop("attachment_ids", None))
         records = super().create(vals_list)
         for rec, commands in zip(records, attachments, strict=True):
@@ -399,6 +415,80 @@ class CopilotApprovalRequest(models.Model):
             rec._set_workflow({"state": "approved", "approved_date": fields.Datetime.now()})
             rec._notify_executor()
         return records
+
+    @api.model
+    def _bind_payload(self, vals):
+        """Check that a copilot payload changes the request's own target; store the payload's hash.
+
+        The hash is Odoo's own computation: a hash sent by the creator must equal it (a transport or
+        a client that changed the payload on the way is refused), and it never changes afterwards.
+        """
+        action, model, res_id = vals.get("action_type"), vals.get("res_model"), vals.get("res_id") or 0
+        payload = vals.get("payload")
+        problem = binding_problem(action, model, res_id, payload)
+        if problem is None and model == "purchase.order.line" and model in self.env:
+            inner = payload.get("payload") if isinstance(payload, dict) else None
+            if isinstance(inner, dict):
+                line = self.env[model].sudo().browse(res_id).exists()
+                if not line or line.order_id.id != inner.get("po_id"):
+                    problem = _(
+                        "PO line %(line)s does not belong to purchase order %(po)s", line=res_id, po=inner.get("po_id")
+                    )
+        if problem:
+            raise ValidationError(
+                _("Every record in a payload must belong to its target: %(problem)s.", problem=problem)
+            )
+        digest = payload_hash(action, model, res_id, payload)
+        if vals.get("payload_hash") and vals["payload_hash"] != digest:
+            raise UserError(_("The payload hash does not match the payload: the request was not created."))
+        vals["payload_hash"] = digest
+
+    @api.model
+    def _exposure_tiers(self):
+        """[(tier, minimum exposure)] from the system parameter (malformed parts are ignored)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_EXPOSURE_TIERS, DEFAULT_EXPOSURE_TIERS)
+        out = []
+        for part in (value or "").split(","):
+            tier, _sep, minimum = part.partition(":")
+            try:
+                out.append((tier.strip(), float(minimum)))
+            except ValueError:
+                continue
+        return [(tier, minimum) for tier, minimum in out if tier in dict(RISK_TIERS)]
+
+    @api.model
+    def _derive_from_target(self, vals):
+        """What Odoo states itself about a price change, whoever created the request: the title, the
+        diff, the exposure (|new - current price| x open quantity) and at least the tier it calls for."""
+        payload = vals.get("payload")
+        inner = payload.get("payload") if isinstance(payload, dict) else None
+        model = "purchase.order.line"
+        if vals.get("action_type") != "accept_price_change" or not isinstance(inner, dict) or model not in self.env:
+            return {}
+        line = self.env[model].sudo().browse(vals.get("res_id") or 0).exists()
+        try:
+            new = float(inner.get("new_price"))
+        except (TypeError, ValueError):
+            raise ValidationError(_("A price change needs a numeric new_price.")) from None
+        if not line:
+            raise ValidationError(_("The purchase order line of this price change does not exist."))
+        old = line.price_unit
+        open_qty = max(line.product_qty - line.qty_received, 0.0)
+        exposure = round(abs(new - old) * open_qty, 2)
+        product = ((line.name or "").strip().splitlines() or [""])[0][:80]
+        ranks = [key for key, _label in RISK_TIERS]
+        tier = vals.get("risk_tier") if vals.get("risk_tier") in ranks else "low"
+        for level, minimum in self._exposure_tiers():
+            if exposure >= minimum and ranks.index(level) > ranks.index(tier):
+                tier = level
+        currency = line.currency_id
+        return {
+            "name": f"Accept {line.order_id.name} {product} at {new:,.2f} {currency.name or ''}".strip(),
+            "diff": f"Unit price: {old:,.2f} -> {new:,.2f}",
+            "amount": exposure,
+            "currency_id": currency.id or vals.get("currency_id"),
+            "risk_tier": tier,
+        }
 
     @api.model
     def _check_pre_approval(self, vals):
@@ -413,11 +503,28 @@ class CopilotApprovalRequest(models.Model):
                     tier=tier,
                 )
             )
+        if not self.env.user.has_group(GROUP_AGENT) or str(vals.get("source") or "").startswith("api"):
+            raise UserError(
+                _(
+                    "Pre-approval is only for the copilot's own proposals: a request from a person or an "
+                    "API client needs an approver."
+                )
+            )
 
     @api.model
     def _find_user(self, login_or_email):
-        users = self.env["res.users"].sudo()
-        return users.search(["|", ("login", "=", login_or_email), ("email", "=", login_or_email)], limit=1)
+        """The user whose login or e-mail is exactly ``login_or_email``, ignoring case (never a pattern)."""
+        wanted = (login_or_email or "").strip()
+        users = self.env["res.users"].sudo().with_context(active_test=False)
+        if not wanted:
+            return users.browse()
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        candidates = users.search(["|", ("login", "=ilike", escaped), ("email", "=ilike", escaped)], order="id")
+        folded = wanted.casefold()
+        exact = candidates.filtered(
+            lambda u: folded in ((u.login or "").strip().casefold(), (u.email or "").strip().casefold())
+        )
+        return exact[:1]
 
     def _create_evidence_attachments(self, commands):
         """Store the evidence files sent with a new request (the agent may not write the request)."""
@@ -438,18 +545,29 @@ class CopilotApprovalRequest(models.Model):
             touched = sorted(set(vals) & WORKFLOW_FIELDS)
             if touched:
                 raise UserError(_("Use the request's buttons to change %(fields)s.", fields=", ".join(touched)))
+        bound = sorted(set(vals) & BOUND_FIELDS)
+        if bound:
+            raise UserError(
+                _(
+                    "Request %(name)s: its payload is frozen from its creation (%(fields)s).",
+                    name=self[:1].name,
+                    fields=", ".join(bound),
+                )
+            )
         frozen = sorted(set(vals) & FROZEN_FIELDS)
         if frozen:
-            locked = self.filtered(lambda r: r.state != "pending")
+            locked = self.filtered(lambda r: r.state != "pending" or r.decision_ids)
             if locked:
                 raise UserError(
                     _(
-                        "Request %(name)s is %(state)s: what was proposed is frozen (%(fields)s).",
+                        "Request %(name)s has a decision (%(state)s): what was proposed is frozen (%(fields)s).",
                         name=locked[0].name,
                         state=dict(STATES)[locked[0].state],
                         fields=", ".join(frozen),
                     )
                 )
+        if "on_behalf_of" in vals:  # the person who asked can never approve: keep the user in step
+            vals["on_behalf_of_user_id"] = self._find_user(vals["on_behalf_of"]).id or False
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
