@@ -44,35 +44,35 @@ def serve(
     """Serve the HTTP API (/healthz, /readyz, /metrics, /v1, /docs), webhooks, Slack and the workers."""
     import uvicorn
 
+    from channels.http import create_app
     from copilot.config import get_settings
+    from copilot.state.db import usable_data_dir
 
     settings = get_settings()
+    # Every configuration error is one line here, before anything says "listening".
+    usable_data_dir(settings)
+    application = create_app(settings)
     # Start and stop lines are part of operating the service: shown whatever COPILOT_LOG_LEVEL says.
     for name in ("channels.http", "channels.http.workers"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
-    config = uvicorn.Config(
-        "channels.http:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-    )
+    log_level = settings.log_level.lower()
     if reload:
         typer.echo(f"copilot serve: listening on http://{host}:{port} (reload)", err=True)
         uvicorn.run(
-            config.app,
+            "channels.http:create_app",
             factory=True,
             host=host,
             port=port,
             reload=True,
-            log_level=config.log_level,
+            log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
         return
+    config = uvicorn.Config(
+        application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SECONDS
+    )
     sock = _bind(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

@@ -80,7 +80,11 @@ def demo(
     limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
+
     settings = get_settings()
+    # Where the report goes, checked before the work: an unusable COPILOT_DATA_DIR fails now, in one line.
+    path = report or usable_data_dir(settings) / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     llm = build_chat_model(settings)
     summaries: list[SupplierEmailSummary] = []
     with odoo_session(settings) as odoo:
@@ -93,7 +97,6 @@ def demo(
                 email = InboundEmail.from_chatter(msg)
                 summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
                 progress.advance(task)
-    path = report or settings.data_dir / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated_at": datetime.now(UTC).isoformat(),

@@ -65,10 +65,16 @@ def chroma_path(settings: Settings) -> Path:
 
 
 def open_embedded_client(settings: Settings) -> ClientAPI:
-    """The embedded ``PersistentClient`` under the data dir (imports chromadb; ``RetrievalError`` if unusable)."""
+    """The embedded ``PersistentClient`` under the data dir (imports chromadb; ``RetrievalError`` if unusable).
+
+    An unusable data dir is a ``ConfigError`` naming ``COPILOT_DATA_DIR``.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    from copilot.state.db import usable_data_dir
+
+    usable_data_dir(settings)
     path = chroma_path(settings)
     with _mapped(f"cannot open the Chroma store at {path}"):
         path.mkdir(parents=True, exist_ok=True)
