@@ -25,14 +25,32 @@ MAX_INPUT_BYTES = 25 * 1024 * 1024
 WIDE_TABLE = 120
 
 
+#: Bytes looked at to tell text from binary data.
+SNIFF_BYTES = 8192
+#: C0 control bytes that text (and RFC 822 mail) does carry: tab, newline, form feed, carriage return, escape
+#: (ISO-2022-JP switches character sets with it).
+_TEXT_CONTROLS = frozenset(b"\t\n\f\r\x1b")
+
+
 def _read_input(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     file = Path(path)
+    if file.is_dir():
+        raise typer.BadParameter(f"{path} is a directory: give one .eml file, or - for stdin", param_hint="EMAIL")
     if not file.is_file():
         raise typer.BadParameter(f"no such file: {path}", param_hint="EMAIL")
     with file.open("rb") as fh:
         return fh.read(MAX_INPUT_BYTES + 1)
+
+
+def is_binary(raw: bytes) -> bool:
+    """True when ``raw`` starts like binary data (a NUL byte, or more than 1% control bytes), not text."""
+    sample = raw[:SNIFF_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for byte in sample if (byte < 0x20 and byte not in _TEXT_CONTROLS) or byte == 0x7F)
+    return controls > max(2, len(sample) // 100)
 
 
 def render_summary(summary: SupplierEmailSummary) -> None:
@@ -64,6 +82,9 @@ def summarize(
         raise EmailParseError("the email is empty")
     if len(raw) > MAX_INPUT_BYTES:
         raise EmailParseError(f"the email is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read")
+    if is_binary(raw):
+        where = "stdin" if email == "-" else email
+        raise EmailParseError(f"this is not an email: {where} is binary data; give an .eml file or RFC 822 text")
     message = parse_email(raw)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
