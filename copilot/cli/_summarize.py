@@ -60,7 +60,9 @@ def render_summary(summary: SupplierEmailSummary) -> None:
     console.print(f"[dim]from[/] {summary.email.from_address or '?'}  [dim]·[/] {pos}")
     console.print(summary.summary)
     for change in summary.changes:
-        console.print(f"  • [cyan]{change.kind.value}[/] {change.po_name or ''}: {change.note or change.evidence}")
+        target = change.po_name or ", ".join(po.name for po in summary.purchase_orders)  # the email's, if not its own
+        on = f" {target}" if target else ""
+        console.print(f"  • [cyan]{change.kind.value}[/]{on}: {change.note or change.evidence}")
     for warning in summary.warnings:
         console.print(f"  [bold red]⚠ {warning}[/]")
     if summary.unresolved_references:

@@ -135,3 +135,10 @@ def test_flags_are_not_shown_with_a_type_in_help(runner: CliRunner) -> None:
     for path in [[], *_commands(root, [])]:
         help_text = runner.invoke(app, [*path, "--help"], terminal_width=200).output
         assert "<bool>" not in help_text, (path, help_text)
+
+
+def test_a_change_without_its_own_po_names_the_emails_orders(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--report", str(tmp_path / "r.json")], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "question :" not in result.output
+    assert "question P00004, P00007: the supplier asks for an answer" in result.output
