@@ -33,7 +33,7 @@ def _check_customer(client: OdooClient, customer: str) -> None:
 def draft(
     text: str | None = typer.Option(None, help="The customer's message; '-' reads stdin."),
     file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Read the message from this file."),
-    subject: str = typer.Option("", help="The message's subject."),
+    subject: str = typer.Option("", help="The message's subject (default with --ticket: the ticket's)."),
     customer: str | None = typer.Option(None, help="Customer name or e-mail (who is writing)."),
     sender: str | None = typer.Option(None, help="The message's From address."),
     ticket: str | None = typer.Option(None, help=f"The ticket the message belongs to. {TICKET_HELP}"),
@@ -49,6 +49,9 @@ def draft(
     with open_copilot(settings) as copilot:
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
         ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None
+        if ticket_id is not None and not subject:  # the ticket's subject names what the message is about
+            rows = copilot.odoo.client.read("helpdesk.ticket", [ticket_id], ["name"])
+            subject = str(rows[0]["name"] or "") if rows else ""
         if customer:
             _check_customer(copilot.odoo.client, customer)
         result = copilot.draft(

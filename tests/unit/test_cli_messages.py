@@ -142,3 +142,11 @@ def test_a_change_without_its_own_po_names_the_emails_orders(runner: CliRunner, 
     assert result.exit_code == 0, result.output
     assert "question :" not in result.output
     assert "question P00004, P00007: the supplier asks for an answer" in result.output
+
+
+def test_draft_on_a_ticket_reads_the_order_in_the_tickets_subject(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["draft", "--ticket", "HT00011", "--text", "Any news on the desks?", "--json"])
+    assert result.exit_code == 0, result.output
+    draft = json.loads(result.stdout)
+    assert "S00024" in draft["subject"] and "which one is this about" not in draft["body"]
+    assert any(c["model"] == "sale.order" and c["display_name"] == "S00024" for c in draft["citations"])
