@@ -85,13 +85,37 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.callback(engine.dispose)
         app.state.webhook_events = EventLedger(engine)
         app.state.deadletters = DeadLetterStore(engine=engine)
+        await run_in_threadpool(_open_heavy, app, settings)  # before "ready": no probe or request imports them
         workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
         app.state.workers = await run_in_threadpool(start_workers, workers)
         stack.push_async_callback(_stop, app)
         names = ", ".join(w.name for w in app.state.workers) or "none"
-        log.info("HTTP API ready on %s; workers: %s", odoo.label, names)
+        if app.state.chroma_error:
+            log.error("HTTP API started on %s but not ready (/readyz 503): %s", odoo.label, app.state.chroma_error)
+        else:
+            log.info("HTTP API ready on %s; workers: %s", odoo.label, names)
         yield
         log.info("HTTP API stopping")
+
+
+def _open_heavy(app: FastAPI, settings: Settings) -> None:
+    """Open the embedded Chroma store and load the embedding model now, not inside the first probe or request."""
+    from copilot.retrieval.embeddings import get_embedder
+    from copilot.retrieval.store import RetrievalError, open_embedded_client
+
+    started = time.monotonic()
+    app.state.chroma_client = None
+    app.state.chroma_error = None
+    if settings.chroma_url is None:  # a Chroma server is checked over HTTP by /readyz; nothing to open here
+        try:
+            app.state.chroma_client = open_embedded_client(settings)
+        except RetrievalError as exc:
+            app.state.chroma_error = str(exc)
+    try:
+        get_embedder().load()
+    except Exception as exc:  # a broken install: the deterministic answers still work, triage and search do not
+        log.error("embedding model not loaded (%s): triage and knowledge search will fail", exc)
+    log.info("Chroma and the embedding model opened in %.1f s", time.monotonic() - started)
 
 
 async def _stop(app: FastAPI) -> None:

@@ -54,6 +54,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help: flags read "--json", not Typer's rich "--json <bool>" (and help needs no rich import).
+    rich_markup_mode=None,
 )
 
 

@@ -195,6 +195,7 @@ def demo(
     email: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="A supplier email (.eml). Default: the P00002 delay in the sandbox."
     ),
+    json: bool = JSON,
 ) -> None:
     """The whole loop on the sandbox, in one process: email → proposal → request → approval → executor."""
     import odoorpc
@@ -205,6 +206,13 @@ def demo(
     from copilot.inbound_email import InboundEmail
     from copilot.sandbox import SANDBOX_USERS, SandboxServer
     from copilot.tools.chatter import recent_emails
+
+    steps: list[dict[str, str]] = []
+
+    def say(number: int, step: str, detail: str) -> None:
+        steps.append({"step": step, "detail": detail})
+        if not json:
+            console.print(f"{number}. {detail}" if number else detail)
 
     logins = {u.login: u.password for u in SANDBOX_USERS}  # the sandbox's published demo users
     settings = get_settings().model_copy(update={"odoo_url": None})
@@ -218,29 +226,33 @@ def demo(
             messages = recent_emails(agent, "purchase.order", limit=50)
             mail = next(InboundEmail.from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
         summary = summarize_supplier_email(mail, client=agent, settings=settings)
-        console.print(f"1. email: {summary.email.subject!r} → {summary.summary}")
+        say(1, "email", f"email: {summary.email.subject!r} → {summary.summary}")
         proposals = proposals_from_supplier_email(summary, agent)
         if not proposals:
-            console.print("no action to propose from this email")
+            say(0, "proposal", "no action to propose from this email")
+            if json:
+                print_json({"steps": steps})
             return
         backend = AddonBackend(agent)
         requests = [backend.submit(p, decide(policy, p, now=server.anchor.replace(tzinfo=UTC))) for p in proposals]
         for r in requests:
-            console.print(f"2. request #{r.id} created by the copilot: {r.name} · {r.state.value}")
+            say(2, "request", f"request #{r.id} created by the copilot: {r.name} · {r.state.value}")
         manager = odoorpc.ODOO(server.host, port=server.port)
         manager.login(server.db, "manager", logins["manager"])
         for r in requests:
             manager.env[agent.approval_model].browse(r.id).action_approve()
-            console.print(f"3. approved in Odoo by Nora Blake (manager): #{r.id} · {backend.get(r.id).state.value}")
+            say(3, "approval", f"approved in Odoo by Nora Blake (manager): #{r.id} · {backend.get(r.id).state.value}")
         executor_settings = load_settings(executor_login="executor", executor_password=logins["executor"])
         runner = Executor(
             executor_client(executor_settings, url=server.url, db=server.db),
             now=lambda: server.anchor.replace(tzinfo=UTC),
         )
         for o in runner.run_once().outcomes:
-            console.print(f"4. executor: #{o.request_id} {o.result}: {o.detail}")
+            say(4, "executor", f"executor: #{o.request_id} {o.result}: {o.detail}")
         for r in requests:
             done = backend.get(r.id)
-            console.print(f"5. request #{r.id}: {done.state.value} · {done.execution_outcome}")
+            say(5, "result", f"request #{r.id}: {done.state.value} · {done.execution_outcome}")
         again = runner.run_once()
-        console.print(f"6. executor again: {len(again.outcomes)} action(s): each request runs once")
+        say(6, "executor again", f"executor again: {len(again.outcomes)} action(s): each request runs once")
+    if json:
+        print_json({"steps": steps})

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import sys
+from email.utils import getaddresses
 from pathlib import Path
 
 import typer
 
 from copilot.cli._output import console, err_console, print_json
+from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
+from copilot.errors import OdooNotFound
 from copilot.identity import local_actor
 from copilot.service import open_copilot
 from copilot.skills.draft_reply import DraftRequest
+from copilot.tools import find_partners
+from copilot.tools.odoo import OdooClient
+
+
+def _check_customer(client: OdooClient, customer: str) -> None:
+    """``OdooNotFound`` when no partner matches ``customer`` (its name, or an address in it)."""
+    queries = [customer, *(address for _, address in getaddresses([customer]) if "@" in address)]
+    if not any(find_partners(client, q, limit=1) for q in dict.fromkeys(q.strip() for q in queries) if q):
+        raise OdooNotFound(
+            f"no customer in Odoo matches {customer!r} (--customer): check the name or e-mail, "
+            "or leave --customer out to draft without the customer's orders",
+            model="res.partner",
+        )
 
 
 def draft(
     text: str | None = typer.Option(None, help="The customer's message; '-' reads stdin."),
     file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Read the message from this file."),
-    subject: str = typer.Option("", help="The message's subject."),
+    subject: str = typer.Option("", help="The message's subject (default with --ticket: the ticket's)."),
     customer: str | None = typer.Option(None, help="Customer name or e-mail (who is writing)."),
     sender: str | None = typer.Option(None, help="The message's From address."),
-    ticket: int | None = typer.Option(None, help="The helpdesk ticket the message belongs to."),
+    ticket: str | None = typer.Option(None, help=f"The ticket the message belongs to. {TICKET_HELP}"),
     json: bool = typer.Option(False, "--json", help="Print the draft as JSON."),
 ) -> None:
     """Draft a reply with the facts used, citations, open questions and suggested actions (never sent)."""
@@ -32,10 +48,16 @@ def draft(
     settings = get_settings()
     with open_copilot(settings) as copilot:
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
+        ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None
+        if ticket_id is not None and not subject:  # the ticket's subject names what the message is about
+            rows = copilot.odoo.client.read("helpdesk.ticket", [ticket_id], ["name"])
+            subject = str(rows[0]["name"] or "") if rows else ""
+        if customer:
+            _check_customer(copilot.odoo.client, customer)
         result = copilot.draft(
             local_actor(),
             DraftRequest(
-                message=message or "", subject=subject, customer=customer, sender_email=sender, ticket_id=ticket
+                message=message or "", subject=subject, customer=customer, sender_email=sender, ticket_id=ticket_id
             ),
         )
     if json:

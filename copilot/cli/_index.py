@@ -78,6 +78,8 @@ def search(
     """The passages closest to QUERY, best first, with their source file, heading and score."""
     from copilot.retrieval import KnowledgeBase, VectorStore
 
+    if not query.strip():
+        raise typer.BadParameter("the query is empty: say what to look for, e.g. 'return a damaged chair'")
     kb = KnowledgeBase(VectorStore.from_settings(get_settings()))
     hits = kb.search(query, k=k, corpus=corpus)
     if json:

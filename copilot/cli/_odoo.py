@@ -94,6 +94,10 @@ def stock(
     """On hand, reserved and free stock of products, and their open receipts."""
     with odoo_session(get_settings()) as odoo:
         rows = product_availability(odoo.client, query)
+    if not rows:
+        raise OdooNotFound(
+            f"no product matches {query!r} (internal reference or part of a name)", model="product.product"
+        )
     if json:
         return print_json(rows)
     table = Table("product", "on hand", "reserved", "free", "incoming")
@@ -108,6 +112,8 @@ def partner(query: str = typer.Argument(..., help="Name, email or reference."), 
     """Find customers, vendors and contacts."""
     with odoo_session(get_settings()) as odoo:
         rows = find_partners(odoo.client, query)
+    if not rows:
+        raise OdooNotFound(f"no partner matches {query!r} (name, e-mail or reference)", model="res.partner")
     if json:
         return print_json(rows)
     table = Table("id", "name", "email", "company")

@@ -82,20 +82,27 @@ def serve(
     """Serve the HTTP API (/healthz, /readyz, /metrics, /v1, /docs), webhooks, Slack and the workers."""
     import uvicorn
 
+    from channels.http import create_app
     from copilot.config import get_settings
+    from copilot.state.db import usable_data_dir
 
     settings = get_settings()
+    # Every configuration error is one line here, before anything says "listening".
+    usable_data_dir(settings)
+    application = None if reload else create_app(settings)
     # Start and stop lines, and the signed audit anchors, are part of operating the service: shown whatever
     # COPILOT_LOG_LEVEL says.
     for name in ("channels.http", "channels.http.workers", "copilot.audit"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
-    config = uvicorn_config(settings, app="channels.http:create_app", host=host, port=port, reload=reload)
+    config = uvicorn_config(
+        settings, app=application or "channels.http:create_app", host=host, port=port, reload=reload
+    )
     if reload:
         typer.echo(f"copilot serve: listening on http://{host}:{port} (reload)", err=True)
         uvicorn.run(
-            config.app,
+            "channels.http:create_app",
             factory=True,
             host=host,
             port=port,

@@ -25,14 +25,32 @@ MAX_INPUT_BYTES = 25 * 1024 * 1024
 WIDE_TABLE = 120
 
 
+#: Bytes looked at to tell text from binary data.
+SNIFF_BYTES = 8192
+#: C0 control bytes that text (and RFC 822 mail) does carry: tab, newline, form feed, carriage return, escape
+#: (ISO-2022-JP switches character sets with it).
+_TEXT_CONTROLS = frozenset(b"\t\n\f\r\x1b")
+
+
 def _read_input(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     file = Path(path)
+    if file.is_dir():
+        raise typer.BadParameter(f"{path} is a directory: give one .eml file, or - for stdin", param_hint="EMAIL")
     if not file.is_file():
         raise typer.BadParameter(f"no such file: {path}", param_hint="EMAIL")
     with file.open("rb") as fh:
         return fh.read(MAX_INPUT_BYTES + 1)
+
+
+def is_binary(raw: bytes) -> bool:
+    """True when ``raw`` starts like binary data (a NUL byte, or more than 1% control bytes), not text."""
+    sample = raw[:SNIFF_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for byte in sample if (byte < 0x20 and byte not in _TEXT_CONTROLS) or byte == 0x7F)
+    return controls > max(2, len(sample) // 100)
 
 
 def render_summary(summary: SupplierEmailSummary) -> None:
@@ -42,7 +60,9 @@ def render_summary(summary: SupplierEmailSummary) -> None:
     console.print(f"[dim]from[/] {summary.email.from_address or '?'}  [dim]·[/] {pos}")
     console.print(summary.summary)
     for change in summary.changes:
-        console.print(f"  • [cyan]{change.kind.value}[/] {change.po_name or ''}: {change.note or change.evidence}")
+        target = change.po_name or ", ".join(po.name for po in summary.purchase_orders)  # the email's, if not its own
+        on = f" {target}" if target else ""
+        console.print(f"  • [cyan]{change.kind.value}[/]{on}: {change.note or change.evidence}")
     for warning in summary.warnings:
         console.print(f"  [bold red]⚠ {warning}[/]")
     if summary.unresolved_references:
@@ -64,6 +84,9 @@ def summarize(
         raise EmailParseError("the email is empty")
     if len(raw) > MAX_INPUT_BYTES:
         raise EmailParseError(f"the email is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read")
+    if is_binary(raw):
+        where = "stdin" if email == "-" else email
+        raise EmailParseError(f"this is not an email: {where} is binary data; give an .eml file or RFC 822 text")
     message = parse_email(raw)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
@@ -80,7 +103,11 @@ def demo(
     limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
+
     settings = get_settings()
+    # Where the report goes, checked before the work: an unusable COPILOT_DATA_DIR fails now, in one line.
+    path = report or usable_data_dir(settings) / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     llm = build_chat_model(settings)
     summaries: list[SupplierEmailSummary] = []
     with odoo_session(settings) as odoo:
@@ -93,7 +120,6 @@ def demo(
                 email = InboundEmail.from_chatter(msg)
                 summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
                 progress.advance(task)
-    path = report or settings.data_dir / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated_at": datetime.now(UTC).isoformat(),

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
+from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.llm import build_chat_model
@@ -259,7 +260,7 @@ def classify(
     text: str | None = typer.Option(None, help="The issue text (an email body, a Slack message); '-' reads stdin."),
     subject: str = typer.Option("", help="Subject line, if any."),
     customer: str | None = typer.Option(None, help="Customer name or e-mail (to find their open orders)."),
-    ticket: int | None = typer.Option(None, help="Classify this Odoo helpdesk ticket (by id) instead of --text."),
+    ticket: str | None = typer.Option(None, help=f"Classify this ticket instead of --text. {TICKET_HELP}"),
     file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Read the issue text from this file."),
     json: bool = JSON,
 ) -> None:
@@ -277,8 +278,9 @@ def classify(
     odoo_key, database = _where(settings)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
+        ticket_id = resolve_ticket(odoo.client, ticket) if ticket is not None else None  # before the model loads
         triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=llm)
-        item = TriageInput(subject=subject, body=body, customer=customer, ticket_id=ticket)
+        item = TriageInput(subject=subject, body=body, customer=customer, ticket_id=ticket_id)
         result = classify_ticket(item, triager, odoo.client)
     if json:
         return print_json(result)

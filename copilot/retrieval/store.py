@@ -30,6 +30,7 @@ __all__ = [
     "VectorStore",
     "chroma_path",
     "embedding_function",
+    "open_embedded_client",
 ]
 
 #: Collection of company knowledge: policies, FAQ, reply templates.
@@ -61,6 +62,23 @@ def _mapped(action: str) -> Iterator[None]:
 def chroma_path(settings: Settings) -> Path:
     """Folder of the embedded store: ``<data_dir>/chroma``."""
     return Path(settings.data_dir) / "chroma"
+
+
+def open_embedded_client(settings: Settings) -> ClientAPI:
+    """The embedded ``PersistentClient`` under the data dir (imports chromadb; ``RetrievalError`` if unusable).
+
+    An unusable data dir is a ``ConfigError`` naming ``COPILOT_DATA_DIR``.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from copilot.state.db import usable_data_dir
+
+    usable_data_dir(settings)
+    path = chroma_path(settings)
+    with _mapped(f"cannot open the Chroma store at {path}"):
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
 def embedding_function(embedder: Embedder) -> Any:
@@ -129,11 +147,7 @@ class VectorStore:
                     host=parts.hostname or "localhost", port=port, ssl=ssl, settings=chroma_settings
                 )
             return cls(client, embedder, where=f"chroma server {parts.scheme}://{parts.netloc}")
-        path = chroma_path(settings)
-        path.mkdir(parents=True, exist_ok=True)
-        with _mapped(f"cannot open the Chroma store at {path}"):
-            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        return cls(client, embedder, where=f"chroma at {path}")
+        return cls(open_embedded_client(settings), embedder, where=f"chroma at {chroma_path(settings)}")
 
     def collection(self, name: str) -> Collection:
         """The collection ``name`` (created on first use, cosine space, our embedding function)."""

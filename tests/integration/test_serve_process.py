@@ -64,6 +64,7 @@ class _Stderr:
 def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # a checkout on the path runs its own code
         "HOME": str(tmp_path),
         "COPILOT_DATA_DIR": str(tmp_path / "data"),
         "COPILOT_API_TOKENS": f"ops:{TOKEN}:*",
@@ -115,4 +116,45 @@ def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
     assert seconds < 5, log
     assert "webhook from 'n8n' refused: missing signature" in log
     assert log.index("HTTP API stopping") < log.index("HTTP API stopped cleanly") < log.index("copilot serve: stopped")
+    assert "Traceback" not in log
+
+
+@pytest.mark.skipif(not COPILOT.exists(), reason="the copilot command is not installed next to this Python")
+def test_readyz_is_200_for_concurrent_probes_as_soon_as_the_log_says_ready(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # a checkout on the path runs its own code
+        "HOME": str(tmp_path),
+        "COPILOT_DATA_DIR": str(tmp_path / "data"),
+        "COPILOT_API_TOKENS": f"ops:{TOKEN}:*",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [str(COPILOT), "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr = _Stderr(process.stderr)
+    try:
+        base = "http://" + stderr.wait_for(r"listening on http://(127\.0\.0\.1:\d+)", 60).group(1)
+        stderr.wait_for(r"HTTP API ready on", 90)
+        answers: list[tuple[int, Any]] = []
+        probes = [threading.Thread(target=lambda: answers.append(_request(f"{base}/readyz"))) for _ in range(2)]
+        for probe in probes:
+            probe.start()
+        for probe in probes:
+            probe.join(timeout=30)
+        assert [status for status, _ in answers] == [200, 200], answers
+        chroma = [next(c for c in body["checks"] if c["name"] == "chroma") for _, body in answers]
+        assert all(c["detail"] == "embedded store answered" for c in chroma), chroma
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log = stderr.join()
     assert "Traceback" not in log

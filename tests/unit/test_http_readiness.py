@@ -126,3 +126,35 @@ def test_a_hanging_odoo_fails_the_check_within_its_timeout(tmp_path: Path) -> No
     odoo = next(c for c in body["checks"] if c["name"] == "odoo")
     assert status == 503 and body["failing"] == ["odoo"] and odoo["detail"] == "no answer within 1.5 s"
     assert seconds < 2.0
+
+
+def test_chroma_and_the_embedding_model_are_opened_before_the_service_is_ready(tmp_path: Path) -> None:
+    from copilot.retrieval.embeddings import get_embedder
+
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        state: Any = client.app.state  # type: ignore[attr-defined]
+        assert state.chroma_client is not None  # opened by the start-up, not by the first probe
+        assert get_embedder().load_seconds is not None
+
+
+def test_a_probe_never_opens_chroma_itself(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        state: Any = client.app.state  # type: ignore[attr-defined]
+        opened, state.chroma_client = state.chroma_client, None  # as if the start-up had failed to open it
+        response = client.get("/readyz")
+        assert state.chroma_client is None
+        state.chroma_client = opened
+    chroma = next(c for c in response.json()["checks"] if c["name"] == "chroma")
+    assert response.status_code == 503 and response.json()["failing"] == ["chroma"]
+    assert chroma["detail"].startswith("not opened at start-up")
+
+
+def test_concurrent_probes_right_after_start_up_are_all_ready(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        answers: list[int] = []
+        probes = [threading.Thread(target=lambda: answers.append(client.get("/readyz").status_code)) for _ in range(4)]
+        for probe in probes:
+            probe.start()
+        for probe in probes:
+            probe.join(timeout=10)
+    assert answers == [200, 200, 200, 200]

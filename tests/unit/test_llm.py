@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from copilot.config import load_settings
+from copilot.errors import ConfigError
 from copilot.llm import build_chat_model, describe_engine
 
 
@@ -35,3 +36,12 @@ def test_openai_itself_falls_back_to_openai_api_key(monkeypatch: pytest.MonkeyPa
 def test_the_deadline_covers_every_attempt() -> None:
     settings = load_settings(llm_model="m", llm_timeout=10, llm_max_retries=2)
     assert settings.llm_deadline >= 30
+
+
+def test_openai_itself_without_any_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        build_chat_model(load_settings(llm_model="gpt-4o-mini"))
+    message = str(caught.value)
+    assert message.startswith("COPILOT_LLM_API_KEY:") and "COPILOT_LLM_MODEL=gpt-4o-mini" in message
+    assert "\n" not in message

@@ -63,4 +63,4 @@ def test_classify_needs_some_input(runner: CliRunner) -> None:
 
 def test_an_unknown_ticket_is_a_clear_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["triage", "classify", "--ticket", "9999"])
-    assert result.exit_code == 1 and "no helpdesk ticket with id 9999" in result.output
+    assert result.exit_code == 1 and "no helpdesk ticket '9999'" in result.output

@@ -2,9 +2,9 @@
 
 Readiness checks run concurrently, each within ``CHECK_SECONDS``: Odoo (an authenticated
 ``search_count``), the database (``SELECT 1`` on ``state.sqlite``), the data dir (writable), Chroma (the
-embedded client's heartbeat, or the server's ``/api/v2/heartbeat``), the LLM (``GET {base_url}/models``
-when one is configured) and the background workers. The LLM is optional: the deterministic engine
-answers when it is away, so its failure is reported under ``degraded`` and the service stays ready.
+heartbeat of the embedded client the start-up opened, or the server's ``/api/v2/heartbeat``), the LLM
+(``GET {base_url}/models`` when one is configured) and the background workers. The LLM is optional: the
+deterministic engine answers when it is away, so its failure is reported under ``degraded`` and the service stays ready.
 """
 
 from __future__ import annotations
@@ -62,17 +62,11 @@ def _data_dir(state: Any) -> Check:
 
 
 def _chroma_embedded(state: Any) -> Check:
+    """The client the start-up opened answers its heartbeat; a probe never imports or opens Chroma itself."""
     client = getattr(state, "chroma_client", None)
     if client is None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        from copilot.retrieval.store import chroma_path
-
-        path = chroma_path(state.settings)
-        path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
-        state.chroma_client = client
+        why = getattr(state, "chroma_error", None) or "the service is still starting"
+        return Check(name="chroma", ok=False, detail=f"not opened at start-up: {why}")
     client.heartbeat()
     return Check(name="chroma", ok=True, detail="embedded store answered")
 
