@@ -35,6 +35,7 @@ from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.skills.supplier_email import DEFAULT_PO_PATTERN
 from copilot.skills.triage import TriageInput
+from copilot.tools.addresses import addresses_in, exact_address_domain, normalise_address
 
 __all__ = ["EmailKind", "EmailRouter", "Outcome", "internal_domains", "unreadable_reason"]
 
@@ -244,8 +245,15 @@ class EmailRouter:
     def _partner_roles(self, address: str) -> tuple[bool, bool]:
         """(vendor, customer): whether the sender's company has purchase orders, sale orders."""
         client = self.copilot.odoo.client
-        rows = client.search_read("res.partner", [("email", "=ilike", address)], ["commercial_partner_id"], limit=5)
-        ids = sorted({(r["commercial_partner_id"] or [r["id"]])[0] for r in rows})
+        wanted = normalise_address(address)
+        if not wanted:
+            return False, False
+        rows = client.search_read(
+            "res.partner", exact_address_domain("email", wanted), ["email", "commercial_partner_id"], limit=20
+        )
+        ids = sorted(
+            {(r["commercial_partner_id"] or [r["id"]])[0] for r in rows if wanted in addresses_in(r["email"] or None)}
+        )
         if not ids:
             return False, False
         vendor = client.search_count("purchase.order", [("partner_id", "child_of", ids)]) > 0

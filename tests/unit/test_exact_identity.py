@@ -126,8 +126,6 @@ def test_an_unauthenticated_mail_from_the_staff_domain_is_not_a_staff_forward(co
     spoofed = route(r, raw("Mitchell Admin <admin@yourcompany.example.com>", "Fwd: P00008", body))
     assert spoofed.kind == "supplier" and "0 proposal(s)" in spoofed.detail
     assert "forwarded by" not in spoofed.detail  # not handled as a colleague's forward
-    passed = (
-        "Authentication-Results: mx.yourcompany.example.com; dmarc=pass header.from=yourcompany.example.com\r\n"
-    )
+    passed = "Authentication-Results: mx.yourcompany.example.com; dmarc=pass header.from=yourcompany.example.com\r\n"
     genuine = route(r, raw("Mitchell Admin <admin@yourcompany.example.com>", "Fwd: P00008 again", body, passed))
     assert genuine.kind == "supplier" and genuine.detail.startswith("forwarded by admin@yourcompany.example.com")

@@ -59,7 +59,9 @@ def summarize(mail: InboundEmail, config: Settings | None = None) -> tuple[Suppl
 
 
 def verified(summary: SupplierEmailSummary) -> list[str]:
-    return [f"{c.kind.value}:{c.po_name}" for c in summary.changes if not c.unverified and c.kind is not ChangeKind.QUESTION]
+    return [
+        f"{c.kind.value}:{c.po_name}" for c in summary.changes if not c.unverified and c.kind is not ChangeKind.QUESTION
+    ]
 
 
 def auth(domain: str, *, authserv: str = TRUSTED, result: str = "pass") -> str:
