@@ -8,6 +8,8 @@
   **supplier** email. The shared mailbox's service actor summarizes it; the summary and the proposals it
   supports go to the responsible buyer's Slack DM (the PO's purchaser), else the buyer channel.
 - A colleague forwarding a supplier's email: summarized with the colleague's own role, to the buyers.
+  With ``COPILOT_MAIL_TRUSTED_AUTHSERV_IDS`` set, mail is from a colleague only when our mail server
+  authenticated its From address (``copilot.mail_auth``); otherwise it is handled as outside mail.
 - Anything else from outside: a **customer** email, triaged, with a reply draft for an agent in the
   support channel. Nothing is ever sent to a customer or supplier.
 
@@ -31,6 +33,7 @@ from copilot.config import Settings
 from copilot.errors import AccessDenied, EmailParseError
 from copilot.identity import Actor
 from copilot.inbound_email import InboundEmail
+from copilot.mail_auth import authenticate_sender, parse_authserv_ids
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.skills.supplier_email import DEFAULT_PO_PATTERN
@@ -134,6 +137,8 @@ class EmailRouter:
         local = sender.split("@", 1)[0]
         if local in _ROBOTS or _header(headers, "Content-Type").lower().startswith("multipart/report"):
             return Outcome("ignored", "a bounce or robot message")
+        if email.from_domain in self.domains and self._staff_unauthenticated(email):
+            return self._external(key, email)  # anyone can write our domain in From: outside mail until proven
         if email.from_domain in self.domains:
             auto = _header(headers, "Auto-Submitted").strip().lower()
             if auto and auto != "no":
@@ -142,6 +147,15 @@ class EmailRouter:
                 return self._forwarded(key, headers, email)
             return self._question(key, headers, email)
         return self._external(key, email)
+
+    def _staff_unauthenticated(self, email: InboundEmail) -> bool:
+        """True when sender authentication is configured and our mail server did not pass this From address."""
+        trusted = parse_authserv_ids(self.settings.mail_trusted_authserv_ids)
+        auth = authenticate_sender(email.authentication_results, email.from_address, trusted)
+        if auth.status in ("pass", "not_configured"):
+            return False
+        log.warning("mail from a staff domain is not authenticated (%s): handled as outside mail", auth.reason)
+        return True
 
     # -- questions --------------------------------------------------------------------------
     def _question(self, key: str, headers: Message, email: InboundEmail) -> Outcome:
