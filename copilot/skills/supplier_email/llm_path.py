@@ -130,7 +130,12 @@ def _findings_json(result: SupplierEmailSummary) -> str:
                 )
                 for c in result.changes
             ],
-            "warnings": [w.model_dump(mode="json") for w in result.warning_details],
+            # how the deployment is configured says nothing about this email: not for the model
+            "warnings": [
+                w.model_dump(mode="json")
+                for w in result.warning_details
+                if w.code is not WarningCode.SENDER_AUTH_NOT_CONFIGURED
+            ],
             "needs_reply": result.needs_reply,
             "reply_by": result.reply_by.isoformat() if result.reply_by else None,
         },
