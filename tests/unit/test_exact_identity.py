@@ -16,6 +16,7 @@ import pytest
 from channels.email.notify import Notifier, Outbox
 from channels.email.router import EmailRouter
 from copilot.config import load_settings
+from copilot.errors import OdooNotFound
 from copilot.identity import IdentityResolver
 from copilot.inbound_email import parse_email
 from copilot.runtime import odoo_session
@@ -23,6 +24,8 @@ from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
+from copilot.tools.sale import sale_order_status
+from copilot.tools.stock import product_availability
 
 INTERNAL = "yourcompany.example.com"
 
@@ -129,3 +132,10 @@ def test_an_unauthenticated_mail_from_the_staff_domain_is_not_a_staff_forward(co
     passed = "Authentication-Results: mx.yourcompany.example.com; dmarc=pass header.from=yourcompany.example.com\r\n"
     genuine = route(r, raw("Mitchell Admin <admin@yourcompany.example.com>", "Fwd: P00008 again", body, passed))
     assert genuine.kind == "supplier" and genuine.detail.startswith("forwarded by admin@yourcompany.example.com")
+
+
+def test_references_and_product_queries_are_not_patterns_either(odoo: OdooClient) -> None:
+    with pytest.raises(OdooNotFound):
+        sale_order_status(odoo, "S%")  # not "any sale order"
+    assert sale_order_status(odoo, "s00024").name == "S00024"  # letter case still does not matter
+    assert product_availability(odoo, "%") == [] and product_availability(odoo, "____") == []
