@@ -104,7 +104,8 @@ def _facts_json(facts: OdooFacts, result: SupplierEmailSummary) -> str:
         {
             "purchase_orders": orders,
             "unresolved_references": result.unresolved_references,
-            "sender_is_known_contact": result.sender_status == "known_contact",
+            "sender_is_known_contact": result.sender_status == "known_contact"
+            and not (result.warning_codes() & _UNTRUSTED),
         },
         ensure_ascii=False,
     )
