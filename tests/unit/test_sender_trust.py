@@ -167,3 +167,11 @@ def test_a_pasted_message_has_no_verified_sender_and_says_so() -> None:
     assert verified(summary) == [] and proposals == 0
     assert "no verified sender" in " ".join(summary.warnings)
     assert "not verified" in summary.summary
+
+
+def test_a_domain_shared_by_several_vendors_of_the_email_verifies_none_of_their_pos() -> None:
+    # example.com is the domain of both Wood Corner's and Gemini Furniture's contacts: it cannot say which
+    body = "Hello,\n\nP00001 will now ship on Tuesday, December 8. P00002 will now ship on Thursday, December 3.\n"
+    summary, proposals = summarize(message("new.person@example.com", body, subject="P00001 and P00002"))
+    assert {c.po_name for c in summary.changes} >= {"P00001", "P00002"}
+    assert verified(summary) == [] and proposals == 0

@@ -141,7 +141,9 @@ def check_sender(
         v for v in vendors if domain not in FREE_MAIL_DOMAINS and any(_domain(a) == domain for a in by_vendor[v])
     )
     if by_domain:
-        return SenderCheck(status="known_domain", trusted_vendors=by_domain, **base)  # type: ignore[arg-type]
+        # a domain that several of the email's vendors share cannot tell which one writes: none is trusted
+        trusted = by_domain if len(by_domain) == 1 else frozenset()
+        return SenderCheck(status="known_domain", trusted_vendors=trusted, **base)  # type: ignore[arg-type]
     return SenderCheck(status="unknown", **base)  # type: ignore[arg-type]
 
 
