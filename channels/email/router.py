@@ -115,6 +115,11 @@ class EmailRouter:
         self.domains = internal_domains(settings)
         self.own_addresses = {a.lower() for a in (settings.mail_from, settings.imap_user) if a and "@" in a}
         self.from_address = settings.mail_from or settings.imap_user or "copilot@localhost"
+        if not parse_authserv_ids(settings.mail_trusted_authserv_ids):
+            log.warning(
+                "sender authentication is not configured (COPILOT_MAIL_TRUSTED_AUTHSERV_IDS): From addresses are "
+                "taken as written; set it to your receiving mail server's authserv-id"
+            )
 
     def mailbox_actor(self, sender: str) -> Actor:
         """The shared mailbox processing one sender's mail: a service actor that may summarize, classify and draft.
