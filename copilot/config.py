@@ -156,6 +156,14 @@ class Settings(BaseSettings):
         description="Comma-separated email domains of the company's own staff: their emails are questions "
         "to answer, not supplier or customer mail (e.g. 'example.com').",
     )
+    mail_trusted_authserv_ids: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Comma-separated authserv-ids of our own receiving mail server(s): only their "
+        "Authentication-Results headers (DMARC, DKIM or SPF pass aligned with From) authenticate a sender. "
+        "Set: a vendor's or colleague's change needs a pass to be verified. Unset: From is taken as written "
+        "and every summary with a verified change says sender authentication is not configured.",
+    )
 
     roles_file: Path | None = Field(
         default=None,

@@ -50,6 +50,10 @@ MAX_HTML_CHARS = 1_000_000
 MAX_RAW_BYTES = 30_000_000
 
 
+#: Authentication-Results headers kept (topmost first) and the longest value kept of each.
+MAX_AUTH_HEADERS = 20
+MAX_AUTH_HEADER_CHARS = 8_000
+
 #: Longest readable text kept from one text or PDF attachment (for the injection detector only).
 MAX_ATTACHMENT_TEXT = 20_000
 #: PDFs larger than this, or pages beyond this, are not read for text.
@@ -89,7 +93,16 @@ class InboundEmail(BaseModel):
     hidden_text: str = Field(default="", description="Content hidden from a human reader (kept only to flag it)")
     hidden_reasons: list[str] = Field(default_factory=list, description="How content was hidden")
     forwarded: bool = False
-    forwarded_from: str | None = Field(default=None, description="Address of the original sender of a forward")
+    forwarded_from: str | None = Field(
+        default=None,
+        description="Address a forwarded block in the body names as its sender: text written by whoever sent the "
+        "email, never proof of who wrote it (trusted only when the outer sender is authenticated staff)",
+    )
+    authentication_results: list[str] = Field(
+        default_factory=list,
+        description="Raw Authentication-Results headers, topmost first (at most 20): who added each is checked "
+        "by copilot.mail_auth against the trusted authserv-ids",
+    )
     attachments: list[Attachment] = Field(default_factory=list)
     defects: list[str] = Field(default_factory=list, description="Problems found while parsing")
     source: Citation | None = Field(default=None, description="The Odoo chatter message, when read from Odoo")
@@ -213,6 +226,7 @@ def _headers(msg: Message, defects: list[str]) -> dict[str, Any]:
         defects.append("no Date header")
     message_id = _header(msg, "Message-ID", defects).strip() or None
     return {
+        "authentication_results": _authentication_results(msg),
         "message_id": message_id,
         "from_name": _clean_line(name) or None,
         "from_address": address.strip().lower() or None,
@@ -222,6 +236,19 @@ def _headers(msg: Message, defects: list[str]) -> dict[str, Any]:
         "subject": subject,
         "date": date,
     }
+
+
+def _authentication_results(msg: Message) -> list[str]:
+    """The ``Authentication-Results`` headers as text, in message order (topmost first), bounded."""
+    out: list[str] = []
+    for key, value in msg.raw_items():
+        if key.lower() != "authentication-results":
+            continue
+        text = value if isinstance(value, str) else str(value)
+        out.append(" ".join(text[:MAX_AUTH_HEADER_CHARS].split()))
+        if len(out) >= MAX_AUTH_HEADERS:
+            break
+    return out
 
 
 def _header(msg: Message, name: str, defects: list[str]) -> str:

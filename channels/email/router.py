@@ -8,6 +8,8 @@
   **supplier** email. The shared mailbox's service actor summarizes it; the summary and the proposals it
   supports go to the responsible buyer's Slack DM (the PO's purchaser), else the buyer channel.
 - A colleague forwarding a supplier's email: summarized with the colleague's own role, to the buyers.
+  With ``COPILOT_MAIL_TRUSTED_AUTHSERV_IDS`` set, mail is from a colleague only when our mail server
+  authenticated its From address (``copilot.mail_auth``); otherwise it is handled as outside mail.
 - Anything else from outside: a **customer** email, triaged, with a reply draft for an agent in the
   support channel. Nothing is ever sent to a customer or supplier.
 
@@ -31,10 +33,12 @@ from copilot.config import Settings
 from copilot.errors import AccessDenied, EmailParseError
 from copilot.identity import Actor
 from copilot.inbound_email import InboundEmail
+from copilot.mail_auth import authenticate_sender, parse_authserv_ids
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.skills.supplier_email import DEFAULT_PO_PATTERN
 from copilot.skills.triage import TriageInput
+from copilot.tools.addresses import addresses_in, exact_address_domain, normalise_address
 
 __all__ = ["EmailKind", "EmailRouter", "Outcome", "internal_domains", "unreadable_reason"]
 
@@ -111,6 +115,11 @@ class EmailRouter:
         self.domains = internal_domains(settings)
         self.own_addresses = {a.lower() for a in (settings.mail_from, settings.imap_user) if a and "@" in a}
         self.from_address = settings.mail_from or settings.imap_user or "copilot@localhost"
+        if not parse_authserv_ids(settings.mail_trusted_authserv_ids):
+            log.warning(
+                "sender authentication is not configured (COPILOT_MAIL_TRUSTED_AUTHSERV_IDS): From addresses are "
+                "taken as written; set it to your receiving mail server's authserv-id"
+            )
 
     def mailbox_actor(self, sender: str) -> Actor:
         """The shared mailbox processing one sender's mail: a service actor that may summarize, classify and draft.
@@ -133,6 +142,8 @@ class EmailRouter:
         local = sender.split("@", 1)[0]
         if local in _ROBOTS or _header(headers, "Content-Type").lower().startswith("multipart/report"):
             return Outcome("ignored", "a bounce or robot message")
+        if email.from_domain in self.domains and self._staff_unauthenticated(email):
+            return self._external(key, email)  # anyone can write our domain in From: outside mail until proven
         if email.from_domain in self.domains:
             auto = _header(headers, "Auto-Submitted").strip().lower()
             if auto and auto != "no":
@@ -141,6 +152,15 @@ class EmailRouter:
                 return self._forwarded(key, headers, email)
             return self._question(key, headers, email)
         return self._external(key, email)
+
+    def _staff_unauthenticated(self, email: InboundEmail) -> bool:
+        """True when sender authentication is configured and our mail server did not pass this From address."""
+        trusted = parse_authserv_ids(self.settings.mail_trusted_authserv_ids)
+        auth = authenticate_sender(email.authentication_results, email.from_address, trusted)
+        if auth.status in ("pass", "not_configured"):
+            return False
+        log.warning("mail from a staff domain is not authenticated (%s): handled as outside mail", auth.reason)
+        return True
 
     # -- questions --------------------------------------------------------------------------
     def _question(self, key: str, headers: Message, email: InboundEmail) -> Outcome:
@@ -244,8 +264,15 @@ class EmailRouter:
     def _partner_roles(self, address: str) -> tuple[bool, bool]:
         """(vendor, customer): whether the sender's company has purchase orders, sale orders."""
         client = self.copilot.odoo.client
-        rows = client.search_read("res.partner", [("email", "=ilike", address)], ["commercial_partner_id"], limit=5)
-        ids = sorted({(r["commercial_partner_id"] or [r["id"]])[0] for r in rows})
+        wanted = normalise_address(address)
+        if not wanted:
+            return False, False
+        rows = client.search_read(
+            "res.partner", exact_address_domain("email", wanted), ["email", "commercial_partner_id"], limit=20
+        )
+        ids = sorted(
+            {(r["commercial_partner_id"] or [r["id"]])[0] for r in rows if wanted in addresses_in(r["email"] or None)}
+        )
         if not ids:
             return False, False
         vendor = client.search_count("purchase.order", [("partner_id", "child_of", ids)]) > 0

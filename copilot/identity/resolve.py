@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import ConfigError, OdooError
 from copilot.identity.actor import Actor, Channel, Role
+from copilot.tools.addresses import addresses_in, escape_like, exact_address_domain
 from copilot.tools.odoo import OdooClient
 
 __all__ = ["IdentityResolver", "RoleEntry", "RolesFile", "load_roles_file"]
@@ -150,15 +151,17 @@ class IdentityResolver:
         return user
 
     def _lookup(self, email: str) -> _OdooUser | None:
+        """The Odoo user whose login, or whose partner's email, is exactly ``email`` (never a LIKE pattern)."""
         fields = ["login", "name", "company_ids", "share", "active", *self._role_fields().values()]
-        domain: list[Any] = [("login", "=ilike", email)]
-        rows = self.client.search_read("res.users", domain, ["id"], limit=1)
-        if not rows:
-            partners = self.client.search_read("res.partner", [("email", "=ilike", email)], ["id"], limit=20)
-            if partners:
-                rows = self.client.search_read(
-                    "res.users", [("partner_id", "in", [p["id"] for p in partners])], ["id"], limit=1
-                )
+        if not email:
+            return None
+        logins = self.client.search_read("res.users", [("login", "=ilike", escape_like(email))], ["login"], limit=5)
+        rows = [r for r in logins if str(r.get("login") or "").strip().lower() == email]
+        if not rows and "@" in email:
+            partners = self.client.search_read("res.partner", exact_address_domain("email", email), ["email"], limit=20)
+            ids = [p["id"] for p in partners if email in addresses_in(p.get("email") or None)]
+            if ids:
+                rows = self.client.search_read("res.users", [("partner_id", "in", ids)], ["id"], limit=1)
         if not rows:
             return None
         user = self.client.read("res.users", [rows[0]["id"]], fields)[0]

@@ -11,6 +11,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
 from copilot.errors import CopilotError, OdooNotFound
+from copilot.tools.addresses import escape_like
 from copilot.tools.chatter import get_chatter_messages
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners, find_vendor_id
@@ -83,7 +84,7 @@ def build_tools(client: OdooClient, *, as_of: Callable[[], datetime] | None = No
         return _dump(find_partners(client, query))
 
     def po_emails(reference: str) -> list:
-        rows = client.search_read("purchase.order", [("name", "=ilike", reference)], ["name"], limit=1)
+        rows = client.search_read("purchase.order", [("name", "=ilike", escape_like(reference))], ["name"], limit=1)
         if not rows:
             raise OdooNotFound(f"no purchase order named {reference!r}", model="purchase.order")
         return _dump(get_chatter_messages(client, "purchase.order", rows[0]["id"]))

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
 from copilot.tools import _values as v
+from copilot.tools.addresses import addresses_in, escape_like, exact_address_domain, normalise_address
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import PartnerMatch
 
-__all__ = ["contacts_of", "find_partners", "find_vendor_id", "get_partner_contacts"]
+__all__ = ["contacts_of", "find_partners", "find_partners_by_email", "find_vendor_id", "get_partner_contacts"]
 
 PARTNER_FIELDS = ["complete_name", "email", "is_company", "parent_id"]
 
@@ -28,13 +29,36 @@ def _match(row: dict) -> PartnerMatch:
 
 
 def find_partners(client: OdooClient, query: str, *, limit: int = 10) -> list[PartnerMatch]:
-    """Partners whose name or email contains ``query``, or whose reference is ``query`` (one round trip)."""
+    """Partners with exactly the address ``query``, else whose name contains it or whose reference it is.
+
+    An address (``a@b``) is compared whole and case-insensitively, never as a substring or a pattern:
+    ``5@example.com`` is not ``brandon.freeman55@example.com``. ``%`` and ``_`` are literal characters in
+    names and references too. One round trip.
+    """
     q = query.strip()
     if not q:
         return []
-    domain = ["|", "|", ("complete_name", "ilike", q), ("email", "ilike", q), ("ref", "=ilike", q)]
+    if "@" in q:
+        return find_partners_by_email(client, q, limit=limit)
+    pattern = escape_like(q)
+    domain = ["|", "|", ("complete_name", "ilike", pattern), ("email", "ilike", pattern), ("ref", "=ilike", pattern)]
     rows = client.search_read("res.partner", domain, PARTNER_FIELDS, limit=limit, order="complete_name asc, id asc")
     return [_match(r) for r in rows]
+
+
+def find_partners_by_email(client: OdooClient, address: str, *, limit: int = 10) -> list[PartnerMatch]:
+    """Partners whose email is exactly ``address`` (normalised, case-insensitive; one round trip)."""
+    wanted = normalise_address(address)
+    if not wanted or "@" not in wanted:
+        return []
+    rows = client.search_read(
+        "res.partner",
+        exact_address_domain("email", wanted),
+        PARTNER_FIELDS,
+        limit=max(limit, 1) * 4,
+        order="complete_name asc, id asc",
+    )
+    return [_match(r) for r in rows if wanted in addresses_in(v.text(r["email"]))][:limit]
 
 
 def get_partner_contacts(client: OdooClient, partner_id: int) -> list[PartnerMatch]:

@@ -8,6 +8,7 @@ from copilot.citations import Citation
 from copilot.errors import OdooNotFound
 from copilot.tools import _values as v
 from copilot.tools._moves import MOVE_FIELDS, stock_move
+from copilot.tools.addresses import escape_like
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import Ref, SaleOrderLineStatus, SaleOrderStatus, StockMoveInfo
 
@@ -32,7 +33,7 @@ def sale_order_status(client: OdooClient, reference: str) -> SaleOrderStatus:
 
     Two round trips: the order, then in one query its delivery moves and the open receipts of its products.
     """
-    ref = reference.strip()
+    ref = escape_like(reference.strip())  # "S%" is a reference, not a pattern matching every order
     rows = client.search_read(
         "sale.order", ["|", ("name", "=ilike", ref), ("client_order_ref", "=ilike", ref)], SO_FIELDS, limit=2
     )

@@ -7,6 +7,7 @@ from collections import defaultdict
 from copilot.citations import Citation
 from copilot.tools import _values as v
 from copilot.tools._moves import MOVE_FIELDS, stock_move
+from copilot.tools.addresses import escape_like
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import ProductAvailability, Ref, StockMoveInfo
 
@@ -16,7 +17,8 @@ QUANT_FIELDS = ["product_id", "quantity", "reserved_quantity"]
 
 
 def _product_domain(path: str, query: str) -> list:
-    return ["|", (f"{path}.default_code", "=ilike", query), (f"{path}.name", "ilike", query)]
+    pattern = escape_like(query)  # "%" and "_" are characters of the query, not wildcards
+    return ["|", (f"{path}.default_code", "=ilike", pattern), (f"{path}.name", "ilike", pattern)]
 
 
 def product_availability(client: OdooClient, query: str, *, limit: int = 10) -> list[ProductAvailability]:

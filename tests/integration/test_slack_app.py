@@ -347,6 +347,20 @@ def test_mrkdwn_in_a_shared_email_cannot_forge_links_or_mentions(slack: Any) -> 
     assert "<!channel>" not in shown and "<https://evil" not in shown and "<@UADMIN>" not in shown
 
 
+def test_a_pasted_supplier_email_has_no_verified_sender_and_no_proposal(slack: Any) -> None:
+    client, api = slack
+    pasted = (
+        "---------- Forwarded message ---------\nFrom: Ron Gibson <ron.gibson76@example.com>\n"
+        "Subject: P00008\n\nWe have to adjust the price of [FURN_8900] Drawer Black from $280.80 to $312.50 "
+        "per dozen for P00008."
+    )
+    message = {"type": "message", "user": "UADMIN", "ts": "1700000450.000100", "text": pasted}
+    post(client, _shortcut(api, "summarize_supplier_email", message, user="UADMIN", trigger="450.1"))
+    shown = texts(api.wait_for("response_url", timeout=SLOW)[0].args["blocks"])
+    assert "P00008" in shown and "no verified sender" in shown and "_unverified_" in shown
+    assert "Propose this action" not in shown
+
+
 def test_draft_a_reply_shortcut_prepares_a_draft_that_is_not_sent(slack: Any) -> None:
     client, api = slack
     message = {

@@ -6,12 +6,13 @@ import email.utils
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from copilot.tools.addresses import addresses_in, escape_like, normalise_address
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import contacts_of, find_partners
 from copilot.tools.purchase import get_purchase_orders
 from copilot.tools.schemas import PartnerMatch, PurchaseOrderStatus
 
-__all__ = ["OdooFacts", "gather_facts"]
+__all__ = ["OdooFacts", "gather_facts", "is_staff"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,25 @@ class OdooFacts:
 
 def _emails(partner: PartnerMatch) -> set[str]:
     return {a.lower() for _, a in email.utils.getaddresses([partner.email or ""]) if "@" in a}
+
+
+def is_staff(client: OdooClient, address: str) -> bool:
+    """True when ``address`` is exactly the login or email of an active internal Odoo user (one round trip)."""
+    wanted = normalise_address(address)
+    if not wanted or "@" not in wanted:
+        return False
+    pattern = escape_like(wanted)
+    rows = client.search_read(
+        "res.users",
+        ["|", ("login", "=ilike", pattern), ("email", "=ilike", pattern)],
+        ["login", "email", "share"],
+        limit=5,
+    )
+    return any(
+        not r.get("share")
+        and (str(r.get("login") or "").strip().lower() == wanted or wanted in addresses_in(r.get("email") or None))
+        for r in rows
+    )
 
 
 def gather_facts(client: OdooClient, po_refs: Sequence[str], sender: str | None) -> OdooFacts:

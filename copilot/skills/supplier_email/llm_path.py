@@ -27,7 +27,7 @@ from copilot.skills.supplier_email.compare import match_line
 from copilot.skills.supplier_email.extract import Extraction
 from copilot.skills.supplier_email.facts import OdooFacts
 from copilot.skills.supplier_email.render import UNVERIFIED_PREFIX, verification_sentence
-from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary
+from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary, WarningCode
 from copilot.skills.supplier_email.values import find_dates, find_money
 
 __all__ = [
@@ -104,7 +104,8 @@ def _facts_json(facts: OdooFacts, result: SupplierEmailSummary) -> str:
         {
             "purchase_orders": orders,
             "unresolved_references": result.unresolved_references,
-            "sender_is_known_contact": result.sender_status == "known_contact",
+            "sender_is_known_contact": result.sender_status == "known_contact"
+            and not (result.warning_codes() & _UNTRUSTED),
         },
         ensure_ascii=False,
     )
@@ -130,7 +131,12 @@ def _findings_json(result: SupplierEmailSummary) -> str:
                 )
                 for c in result.changes
             ],
-            "warnings": [w.model_dump(mode="json") for w in result.warning_details],
+            # how the deployment is configured says nothing about this email: not for the model
+            "warnings": [
+                w.model_dump(mode="json")
+                for w in result.warning_details
+                if w.code is not WarningCode.SENDER_AUTH_NOT_CONFIGURED
+            ],
             "needs_reply": result.needs_reply,
             "reply_by": result.reply_by.isoformat() if result.reply_by else None,
         },
@@ -273,7 +279,10 @@ def check_answer(
 
 # -- merge and fallback ---------------------------------------------------------------------------
 def _merge(answer: LLMAnswer, result: SupplierEmailSummary, facts: OdooFacts, engine: str) -> SupplierEmailSummary:
-    unverified = any(c.unverified for c in result.changes)
+    untrusted = result.sender_status in ("unknown", "other_vendor") or bool(result.warning_codes() & _UNTRUSTED)
+    unverified = untrusted or any(c.unverified for c in result.changes)
+    # a PO with an unverified change (another vendor's, say) gets no verified change from the model either
+    doubtful = {c.po_name for c in result.changes if c.unverified}
     known = {(c.kind, c.po_name, (c.product_code or "").upper()) for c in result.changes}
     added: list[DetectedChange] = []
     for c in answer.changes:
@@ -293,7 +302,10 @@ def _merge(answer: LLMAnswer, result: SupplierEmailSummary, facts: OdooFacts, en
                 email_value=c.email_value,
                 evidence=c.evidence,
                 matched_in_odoo=order is not None and (code is None or line is not None),
-                unverified=unverified and c.kind is not ChangeKind.QUESTION,
+                unverified=(
+                    unverified or po in doubtful or (po is not None and order is None) or _foreign(po, facts, result)
+                )
+                and c.kind is not ChangeKind.QUESTION,
                 note=c.note or "",
                 source="llm",
             )
@@ -303,7 +315,7 @@ def _merge(answer: LLMAnswer, result: SupplierEmailSummary, facts: OdooFacts, en
     loud = verification_sentence(result.changes, result.warning_details)
     if loud and UNVERIFIED_PREFIX.lower() not in summary.lower():
         summary = f"{summary} {loud}"
-    trusted = result.sender_status not in ("unknown", "other_vendor") and not unverified
+    trusted = not unverified
     return result.model_copy(
         update={
             "summary": summary,
@@ -312,6 +324,24 @@ def _merge(answer: LLMAnswer, result: SupplierEmailSummary, facts: OdooFacts, en
             "engine": engine,
         }
     )
+
+
+#: Warnings that mean the sender itself is not verified: nothing the model adds may be verified.
+_UNTRUSTED = frozenset(
+    {
+        WarningCode.NO_SENDER,
+        WarningCode.SENDER_NOT_AUTHENTICATED,
+        WarningCode.SENDER_UNKNOWN_DOMAIN,
+        WarningCode.PO_OTHER_VENDOR,
+    }
+)
+
+
+def _foreign(po: str | None, facts: OdooFacts, result: SupplierEmailSummary) -> bool:
+    """True when the email names POs of several vendors and ``po`` has no verified change of the rules."""
+    if len({o.vendor.id for o in facts.orders}) < 2:
+        return False
+    return not any(c.po_name == po and not c.unverified for c in result.changes)
 
 
 def improve_with_llm(

@@ -125,6 +125,12 @@ def verification_sentence(changes: Sequence[DetectedChange], warnings: Sequence[
         parts.append("it hides instructions to an AI assistant, which were ignored")
     if WarningCode.SENDER_UNKNOWN_DOMAIN in codes or WarningCode.PO_OTHER_VENDOR in codes:
         parts.append("the sender is not a known contact of the vendor")
+    if WarningCode.NO_SENDER in codes:
+        parts.append("it has no verified sender")
+    if WarningCode.SENDER_NOT_AUTHENTICATED in codes:
+        parts.append("our mail server did not authenticate the sender's address")
+    if WarningCode.FORWARD_NOT_TRUSTED in codes:
+        parts.append("its forwarded sender is only text written by whoever sent it")
     if not parts:
         return None
     if not parts[0].startswith(UNVERIFIED_PREFIX):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from copilot.inbound_email import InboundEmail
+from copilot.mail_auth import SenderAuth, authenticate_sender
 from copilot.skills.supplier_email.compare import Comparison
 from copilot.skills.supplier_email.extract import Extraction
 from copilot.skills.supplier_email.schemas import (
@@ -18,6 +18,7 @@ from copilot.skills.supplier_email.schemas import (
     Severity,
     WarningCode,
 )
+from copilot.tools.addresses import addresses_in, normalise_address
 from copilot.tools.schemas import PartnerMatch, PurchaseOrderStatus
 
 __all__ = ["FREE_MAIL_DOMAINS", "SenderCheck", "build_warnings", "check_sender", "mark_unverified", "sender_address"]
@@ -50,9 +51,13 @@ FREE_MAIL_DOMAINS = frozenset(
 _CONFIRMED_STATES = ("purchase", "done")
 
 
+def _not_configured() -> SenderAuth:
+    return authenticate_sender((), None, frozenset())
+
+
 @dataclass(frozen=True)
 class SenderCheck:
-    """The sender compared with the contacts Odoo knows for the POs' vendors."""
+    """The sender compared with the contacts Odoo knows for the POs' vendors, and how far it is trusted."""
 
     status: SenderStatus
     address: str | None
@@ -60,21 +65,39 @@ class SenderCheck:
     known_domains: tuple[str, ...] = ()
     contact: PartnerMatch | None = None
     other_vendor: str | None = None
+    #: The vendors (partner ids) whose POs this sender may change: those it is a contact of, else those
+    #: whose known domain it writes from. A contact of vendor A is never trusted for vendor B's PO.
+    trusted_vendors: frozenset[int] = frozenset()
+    contact_vendor: str | None = None
+    auth: SenderAuth = field(default_factory=_not_configured)
+
+    @property
+    def trusted(self) -> bool:
+        """A sender address exists, is not unknown or another vendor's, and passed authentication if required."""
+        return (
+            bool(self.address)
+            and self.status not in ("unknown", "other_vendor")
+            and self.auth.status in ("pass", "not_configured")
+        )
 
 
 def _addresses(value: str | None) -> list[str]:
-    if not value:
-        return []
-    return [a.lower() for _, a in email.utils.getaddresses([value]) if "@" in a]
+    return sorted(addresses_in(value))
 
 
 def _domain(address: str) -> str:
     return address.rsplit("@", 1)[1] if "@" in address else ""
 
 
-def sender_address(mail: InboundEmail) -> str | None:
-    """The address to verify: the original sender of a forward, else ``From``."""
-    return mail.forwarded_from if mail.forwarded and mail.forwarded_from else mail.from_address
+def sender_address(mail: InboundEmail, forward_trusted: bool = False) -> str | None:
+    """The address to verify: the original sender of a forward by authenticated staff, else ``From``.
+
+    A "Forwarded message / From:" block is text written by whoever sent the email: it names the original
+    sender only when the email comes from an authenticated colleague (``forward_trusted``).
+    """
+    if forward_trusted and mail.forwarded and mail.forwarded_from:
+        return mail.forwarded_from
+    return mail.from_address
 
 
 def check_sender(
@@ -82,27 +105,45 @@ def check_sender(
     orders: Sequence[PurchaseOrderStatus],
     contacts: dict[int, list[PartnerMatch]],
     sender_partners: Sequence[PartnerMatch] = (),
+    auth: SenderAuth | None = None,
 ) -> SenderCheck:
     """Classify the sender: a known contact of the vendor, a known domain, another vendor's contact, or unknown."""
+    auth = auth if auth is not None else _not_configured()
     vendors = {o.vendor.id: o.vendor.name for o in orders if o.vendor.id}
+    address = normalise_address(address) if address else None
     if not vendors or not address or "@" not in address:
-        return SenderCheck(status="no_vendor", address=address, vendors=tuple(vendors.values()))
-    known: dict[str, PartnerMatch] = {}
+        return SenderCheck(status="no_vendor", address=address, vendors=tuple(vendors.values()), auth=auth)
+    by_vendor: dict[int, dict[str, PartnerMatch]] = {v: {} for v in vendors}
     for vendor_id in vendors:
         for partner in contacts.get(vendor_id, []):
             for a in _addresses(partner.email):
-                known.setdefault(a, partner)
+                by_vendor[vendor_id].setdefault(a, partner)
+    known = {a for found in by_vendor.values() for a in found}
     domains = tuple(sorted({_domain(a) for a in known} - FREE_MAIL_DOMAINS))
-    base = {"address": address, "vendors": tuple(vendors.values()), "known_domains": domains}
-    if address in known:
-        return SenderCheck(status="known_contact", contact=known[address], **base)  # type: ignore[arg-type]
+    base = {"address": address, "vendors": tuple(vendors.values()), "known_domains": domains, "auth": auth}
+    contact_of = [v for v in vendors if address in by_vendor[v]]
+    if contact_of:
+        first = contact_of[0]
+        return SenderCheck(
+            status="known_contact",
+            contact=by_vendor[first][address],
+            trusted_vendors=frozenset(contact_of),
+            contact_vendor=vendors[first],
+            **base,  # type: ignore[arg-type]
+        )
     for partner in sender_partners:
         company = partner.company.id if partner.company else partner.id
         if address in _addresses(partner.email) and company not in vendors:
             name = partner.company.name if partner.company else partner.display_name
             return SenderCheck(status="other_vendor", contact=partner, other_vendor=name, **base)  # type: ignore[arg-type]
-    if _domain(address) in domains:
-        return SenderCheck(status="known_domain", **base)  # type: ignore[arg-type]
+    domain = _domain(address)
+    by_domain = frozenset(
+        v for v in vendors if domain not in FREE_MAIL_DOMAINS and any(_domain(a) == domain for a in by_vendor[v])
+    )
+    if by_domain:
+        # a domain that several of the email's vendors share cannot tell which one writes: none is trusted
+        trusted = by_domain if len(by_domain) == 1 else frozenset()
+        return SenderCheck(status="known_domain", trusted_vendors=trusted, **base)  # type: ignore[arg-type]
     return SenderCheck(status="unknown", **base)  # type: ignore[arg-type]
 
 
@@ -131,6 +172,7 @@ def build_warnings(
     orders: Sequence[PurchaseOrderStatus],
     comparison: Comparison,
     sender: SenderCheck,
+    forward_trusted: bool = False,
 ) -> list[EmailWarning]:
     """Every warning the buyer must see, most severe first."""
     w = _Warnings()
@@ -162,6 +204,8 @@ def build_warnings(
             f"the email references POs of different vendors: {', '.join(vendor_names)}",
         )
     _sender_warnings(w, mail, sender)
+    _origin_warnings(w, mail, sender, comparison, forward_trusted)
+    _foreign_po_warnings(w, orders, sender)
     if extraction.bank_change:
         w.add(
             WarningCode.BANK_DETAILS_CHANGE,
@@ -191,7 +235,7 @@ def build_warnings(
         )
     for text in comparison.inconsistencies:
         w.add(WarningCode.INCONSISTENT_WITH_ODOO, "warning", text)
-    if mail.forwarded:
+    if mail.forwarded and (forward_trusted or not mail.forwarded_from):
         w.add(
             WarningCode.FORWARDED,
             "info",
@@ -232,10 +276,56 @@ def _sender_warnings(w: _Warnings, mail: InboundEmail, sender: SenderCheck) -> N
                 )
 
 
+def _origin_warnings(
+    w: _Warnings, mail: InboundEmail, sender: SenderCheck, comparison: Comparison, forward_trusted: bool
+) -> None:
+    """Where the sender's identity comes from: no sender at all, a forwarded block, authentication."""
+    if not mail.from_address:
+        w.add(
+            WarningCode.NO_SENDER,
+            "warning",
+            "the message has no verified sender (pasted text, or no From address): confirm any change with a "
+            "known contact of the vendor before acting on it",
+        )
+    if mail.forwarded and mail.forwarded_from and not forward_trusted:
+        w.add(
+            WarningCode.FORWARD_NOT_TRUSTED,
+            "warning",
+            f"the email quotes a forwarded message said to be from {mail.forwarded_from}, but it was sent by "
+            f"{mail.from_address or 'an unknown sender'}, who is not an authenticated colleague: the forwarded "
+            "sender is only text in the email and was not trusted",
+        )
+    auth = sender.auth
+    if auth.status in ("fail", "none") and mail.from_address:
+        w.add(WarningCode.SENDER_NOT_AUTHENTICATED, "warning", f"the sender is not authenticated: {auth.reason}")
+    elif auth.status == "not_configured" and mail.from_address and comparison.changes:
+        w.add(WarningCode.SENDER_AUTH_NOT_CONFIGURED, "info", auth.reason)
+
+
+def _foreign_po_warnings(w: _Warnings, orders: Sequence[PurchaseOrderStatus], sender: SenderCheck) -> None:
+    """A sender trusted for one vendor writing about another vendor's PO: a classic attack sign."""
+    if not sender.trusted_vendors:
+        return
+    who = sender.contact_vendor or ", ".join(
+        sorted({o.vendor.name for o in orders if o.vendor.id in sender.trusted_vendors})
+    )
+    for order in orders:
+        if order.vendor.id and order.vendor.id not in sender.trusted_vendors:
+            w.add(
+                WarningCode.PO_OTHER_VENDOR,
+                "critical",
+                f"the sender writes for {who}, but {order.name} belongs to {order.vendor.name}: changes to it are "
+                "not verified",
+            )
+
+
 def mark_unverified(
-    changes: Sequence[DetectedChange], sender: SenderCheck, warnings: Sequence[EmailWarning]
+    changes: Sequence[DetectedChange],
+    sender: SenderCheck,
+    warnings: Sequence[EmailWarning],
+    orders: Sequence[PurchaseOrderStatus] = (),
 ) -> list[DetectedChange]:
-    """Flag the changes as unverified when the sender is not trusted or the email shows attack signs."""
+    """Flag the changes as unverified: an untrusted sender, attack signs, or a PO of a vendor the sender is not."""
     attack = any(
         w.code
         in (
@@ -246,6 +336,14 @@ def mark_unverified(
         )
         for w in warnings
     )
-    if sender.status not in ("unknown", "other_vendor") and not attack:
-        return list(changes)
-    return [c if c.kind is ChangeKind.QUESTION else c.model_copy(update={"unverified": True}) for c in changes]
+    vendor_of = {o.name.upper(): o.vendor.id for o in orders}
+    every_vendor = set(vendor_of.values())
+    out: list[DetectedChange] = []
+    for c in changes:
+        vendor = vendor_of.get((c.po_name or "").upper())
+        own = vendor in sender.trusted_vendors if vendor is not None else every_vendor <= sender.trusted_vendors
+        if c.kind is ChangeKind.QUESTION or (sender.trusted and not attack and own):
+            out.append(c)
+        else:
+            out.append(c.model_copy(update={"unverified": True}))
+    return out

@@ -139,6 +139,10 @@ class WarningCode(StrEnum):
     AGREEMENT_CLAIM = "agreement_claim"
     INCONSISTENT_WITH_ODOO = "inconsistent_with_odoo"
     FORWARDED = "forwarded"
+    FORWARD_NOT_TRUSTED = "forward_not_trusted"
+    NO_SENDER = "no_sender"
+    SENDER_NOT_AUTHENTICATED = "sender_not_authenticated"
+    SENDER_AUTH_NOT_CONFIGURED = "sender_auth_not_configured"
     PARSE_DEFECTS = "parse_defects"
 
 

@@ -9,9 +9,10 @@ from langchain_core.language_models import BaseChatModel
 from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.inbound_email import InboundEmail
+from copilot.mail_auth import SenderAuth, authenticate_sender, parse_authserv_ids
 from copilot.skills.supplier_email.compare import compare
 from copilot.skills.supplier_email.extract import Extraction, extract
-from copilot.skills.supplier_email.facts import OdooFacts, gather_facts
+from copilot.skills.supplier_email.facts import OdooFacts, gather_facts, is_staff
 from copilot.skills.supplier_email.llm_path import improve_with_llm
 from copilot.skills.supplier_email.render import render_summary
 from copilot.skills.supplier_email.risks import build_warnings, check_sender, mark_unverified, sender_address
@@ -50,13 +51,26 @@ def _citations(mail: InboundEmail, facts: OdooFacts, contact: Citation | None) -
     return list(dict.fromkeys(found))
 
 
-def deterministic_summary(mail: InboundEmail, extraction: Extraction, facts: OdooFacts) -> SupplierEmailSummary:
-    """The rules-only result: changes checked against Odoo, warnings and a templated summary."""
+def deterministic_summary(
+    mail: InboundEmail,
+    extraction: Extraction,
+    facts: OdooFacts,
+    *,
+    auth: SenderAuth | None = None,
+    forward_trusted: bool = False,
+) -> SupplierEmailSummary:
+    """The rules-only result: changes checked against Odoo, warnings and a templated summary.
+
+    ``auth`` is the mail server's verdict on the From address (default: authentication not configured);
+    ``forward_trusted`` says the email is a forward by an authenticated colleague, so the forwarded
+    block's sender is the one checked. Without it, a forwarded block is only text.
+    """
     comparison = compare(extraction, facts.orders)
-    sender = check_sender(sender_address(mail), facts.orders, facts.contacts, facts.sender_partners)
-    warnings = build_warnings(mail, extraction, facts.orders, comparison, sender)
-    changes = mark_unverified(comparison.changes, sender, warnings)
-    trusted = sender.status not in ("unknown", "other_vendor") and not any(c.unverified for c in changes)
+    address = sender_address(mail, forward_trusted)
+    sender = check_sender(address, facts.orders, facts.contacts, facts.sender_partners, auth)
+    warnings = build_warnings(mail, extraction, facts.orders, comparison, sender, forward_trusted)
+    changes = mark_unverified(comparison.changes, sender, warnings, facts.orders)
+    trusted = sender.trusted and not any(c.unverified for c in changes)
     needs_reply = trusted and any(c.kind is ChangeKind.QUESTION for c in changes)
     resolved = {o.name.upper() for o in facts.orders}
     summary = render_summary(
@@ -67,7 +81,7 @@ def deterministic_summary(mail: InboundEmail, extraction: Extraction, facts: Odo
         po_names=[o.name for o in facts.orders] or extraction.po_refs,
         needs_reply=needs_reply,
         reply_by=extraction.reply_by,
-        sender_trusted=sender.status not in ("unknown", "other_vendor"),
+        sender_trusted=sender.trusted,
     )
     return SupplierEmailSummary(
         email=EmailHeader(
@@ -104,13 +118,25 @@ def summarize_supplier_email(
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
     Odoo is read in at most four calls: the POs, their lines, the vendors' contacts, and a partner
-    lookup only when the sender is not one of those contacts. Odoo errors propagate as
+    lookup only when the sender is not one of those contacts; a forwarded email adds one, to check that
+    the colleague who forwarded it is an Odoo user (only then is the forwarded block's sender trusted).
+    With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
+    authentication (``copilot.mail_auth``) for any change to be verified. Odoo errors propagate as
     ``OdooError``; LLM errors never do (they become ``fallback_reason``).
     """
     pattern = compile_po_pattern(po_pattern)
     extraction = extract(email, po_pattern=pattern)
-    facts = gather_facts(client, extraction.po_refs, sender_address(email))
-    result = deterministic_summary(email, extraction, facts)
+    trusted_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids if settings is not None else None)
+    auth = authenticate_sender(email.authentication_results, email.from_address, trusted_ids)
+    forward_trusted = bool(
+        email.forwarded
+        and email.forwarded_from
+        and email.from_address
+        and auth.status in ("pass", "not_configured")
+        and is_staff(client, email.from_address)
+    )
+    facts = gather_facts(client, extraction.po_refs, sender_address(email, forward_trusted))
+    result = deterministic_summary(email, extraction, facts, auth=auth, forward_trusted=forward_trusted)
     if llm is None:
         return result
     timeout = settings.llm_deadline if settings is not None else None  # all attempts, not just one
