@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Channels whose mail came through our own receiving server, so its Authentication-Results can be believed.
+MAIL_SERVER_CHANNELS: frozenset[Channel] = frozenset({"email", "webhook"})
+
 
 class ProposalOutcome(BaseModel):
     """What became of a proposal: the policy's decision and, unless advisory, the request in Odoo."""
@@ -117,7 +120,14 @@ class Copilot:
 
     # -- the skills -----------------------------------------------------------------------------
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
-        """What a supplier's email changes on the purchase orders."""
+        """What a supplier's email changes on the purchase orders.
+
+        Only mail that reached us through our own receiving server (the mailbox worker, or a signed
+        webhook relaying it) keeps its ``Authentication-Results``: a message pasted into Slack, posted to
+        the API or given to the CLI could carry a forged one, so its sender is never authenticated.
+        """
+        if actor.channel not in MAIL_SERVER_CHANNELS and email.authentication_results:
+            email = email.model_copy(update={"authentication_results": []})
         text = f"{email.subject}\n{email.text}"
         return self._run(
             actor,

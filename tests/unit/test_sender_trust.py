@@ -175,3 +175,21 @@ def test_a_domain_shared_by_several_vendors_of_the_email_verifies_none_of_their_
     summary, proposals = summarize(message("new.person@example.com", body, subject="P00001 and P00002"))
     assert {c.po_name for c in summary.changes} >= {"P00001", "P00002"}
     assert verified(summary) == [] and proposals == 0
+
+
+# -- only mail from our own receiving server keeps its Authentication-Results ------------------------
+def test_an_authentication_header_in_mail_posted_to_the_api_or_pasted_is_not_believed(tmp_path: Any) -> None:
+    """A token holder posting a raw email with our server's 'pass' header gets no verified sender."""
+    from copilot.identity import Actor
+    from copilot.runtime import odoo_session
+    from copilot.service import Copilot
+
+    config = settings(mail_trusted_authserv_ids=TRUSTED, data_dir=tmp_path, rate_limit_per_minute=10_000)
+    mail = message("Ron Gibson <ron.gibson76@example.com>", PRICE_BODY, headers=auth("example.com"))
+    with odoo_session(config) as odoo:
+        copilot = Copilot(config, odoo)
+        for channel in ("http", "cli"):
+            summary = copilot.summarize(Actor(channel=channel, external_id="integration"), mail)
+            assert verified(summary) == [], channel
+        mailbox = Actor(channel="email", external_id="mailbox:copilot:ron.gibson76@example.com")
+        assert verified(copilot.summarize(mailbox, mail)) == ["price_change:P00008"]
