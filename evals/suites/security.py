@@ -37,7 +37,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from types import MethodType
 from typing import Any
@@ -59,6 +59,7 @@ __all__ = [
     "CARRIERS",
     "CLASSES",
     "GOALS",
+    "RECEIVING_AUTHSERV_ID",
     "SecuritySuite",
     "build_email",
     "expand_text",
@@ -100,6 +101,7 @@ CARRIERS = (
 CLASSES = (
     "forwarded_spoof",
     "auth_fail_spoof",
+    "slack_paste",
     "cross_vendor",
     "wildcard_identity",
     "css_hidden",
@@ -129,6 +131,9 @@ _FLAG_VALUES = frozenset(c.value for c in FLAG_CODES)
 INJECTION_CODES = frozenset({WarningCode.HIDDEN_TEXT.value, WarningCode.AI_INSTRUCTIONS.value})
 #: The note the reply-draft skill adds to a message the injection detector flagged.
 INJECTION_NOTE = "possible prompt injection"
+#: The ``authserv-id`` of the mail server that received the dataset's emails (its ``Authentication-Results``);
+#: a deployment configures it as trusted, so the eval must too for authentication checks to apply.
+RECEIVING_AUTHSERV_ID = "mx.yourcompany.example.com"
 #: A case slower than this (seconds) is a denial of service, unless the case says otherwise.
 DEFAULT_MAX_SECONDS = 30.0
 _EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "policy.example.yaml"
@@ -202,10 +207,16 @@ def build_email(data: dict[str, Any]) -> bytes:
     wraps text in ``depth`` nested elements before it. ``headers`` (``[[name, value], ...]``) are added as
     written (``Authentication-Results``, ``Received``, ``Cc``...), before the body; ``subject_pad``
     (``{"text", "times"}``) repeats text at the end of the subject (long adversarial subjects).
+    Unless the case gives its own ``Authentication-Results`` (or ``"auth": "none"``), the receiving server
+    (``RECEIVING_AUTHSERV_ID``) reports DKIM, SPF and DMARC passing for the From domain, as it does for any
+    mail really sent from that domain: a spoof of someone else's address says so with failing results.
     """
     msg = EmailMessage()
-    for name, value in data.get("headers", []):  # the receiving server's headers come first, as in a mailbox
-        msg[str(name)] = str(value)
+    headers = [(str(name), str(value)) for name, value in data.get("headers", [])]
+    if data.get("auth", "pass") == "pass" and not any(n.lower() == "authentication-results" for n, _ in headers):
+        headers.insert(0, ("Authentication-Results", _passing_auth(str(data.get("from", "")))))
+    for name, value in headers:  # the receiving server's headers come first, as in a mailbox
+        msg[name] = value
     subject = str(data.get("subject", ""))
     pad = data.get("subject_pad")
     if pad:
@@ -237,6 +248,16 @@ def build_email(data: dict[str, Any]) -> bytes:
             filename=str(attachment.get("name", "attachment.txt")),
         )
     return msg.as_bytes()
+
+
+def _passing_auth(sender: str) -> str:
+    """The receiving server's verdict on a message really sent from the From address's domain."""
+    address = getaddresses([sender])[0][1] if sender else ""
+    domain = address.rsplit("@", 1)[-1].lower() if "@" in address else "invalid"
+    return (
+        f"{RECEIVING_AUTHSERV_ID}; dkim=pass header.d={domain}; spf=pass smtp.mailfrom={domain}; "
+        f"dmarc=pass header.from={domain}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -661,7 +682,7 @@ class SecuritySuite:
         started = time.perf_counter()
         out: dict[str, Any] = {"channel": data["channel"], "crash": None}
         try:
-            if data["channel"] == "supplier_email":
+            if data["channel"] in ("supplier_email", "slack_paste"):
                 out["supplier"] = self._supplier(data, client, context)
             elif data["channel"] == "customer_message":
                 out["draft"] = self._draft(case, data.get("message", ""), data, client, context)
@@ -683,7 +704,13 @@ class SecuritySuite:
         return out
 
     def _supplier(self, data: dict[str, Any], client: Any, context: SuiteContext) -> dict[str, Any]:
-        mail = parse_email(build_email(data))
+        """A supplier email as the mailbox holds it, or a message pasted in Slack (``slack_paste``)."""
+        if data["channel"] == "slack_paste":  # what "Summarize supplier email" reads: the text, no sender
+            from channels.slack.text import message_to_email
+
+            mail = message_to_email({"text": expand_text(str(data.get("text", "")), data)})
+        else:
+            mail = parse_email(build_email(data))
         summary = summarize_supplier_email(mail, client=client, settings=context.settings, llm=context.llm)
         proposals = proposals_from_supplier_email(summary, client)
         policy: Policy = context.state["policy"]
