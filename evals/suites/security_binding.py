@@ -122,7 +122,11 @@ def run_api_proposal(data: dict[str, Any], settings: Settings) -> dict[str, Any]
         admin = _person(server, "admin")
         proposal = _fill_target(data["proposal"], admin)
         before = _snapshot(admin)
-        with TestClient(create_app(local)) as api:
+        # the API alone: no mailbox, Slack or executor worker of the environment's configuration
+        api_only = local.model_copy(
+            update={"imap_host": None, "slack_signing_secret": None, "slack_bot_token": None, "executor_password": None}
+        )
+        with TestClient(create_app(api_only)) as api:
             response = api.post("/v1/proposals", json=proposal, headers={"Authorization": f"Bearer {_TOKEN}"})
         out["status_code"] = response.status_code
         body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
