@@ -198,8 +198,9 @@ def _shown_text(shown: dict[str, Any]) -> str:
 def _change_shown(change: dict[str, Any], shown: dict[str, Any]) -> bool:
     text = _shown_text(shown)
     same_record = change["model"] == shown.get("res_model") and change["id"] == shown.get("res_id")
-    same_order = bool(change.get("order")) and str(change["order"]) in text
-    return (same_record or same_order) and _shows_value(text, change["after"])
+    # a receipt's reschedule moves the lines of its PO too: shown when that PO is named
+    along = change["model"] != shown.get("res_model") and bool(change.get("order")) and str(change["order"]) in text
+    return (same_record or along) and _shows_value(text, change["after"])
 
 
 def _describe(change: dict[str, Any]) -> str:

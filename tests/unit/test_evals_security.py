@@ -379,6 +379,8 @@ def test_an_approval_that_shows_one_change_and_executes_another_is_executed_and_
               "res_name": "P00009 Large Desk", "diff": "price_unit: 500.00 -> 5,000.00", "risk_tier": "critical",
               "approvals_required": 2}  # fmt: skip
     assert binding_problems(target, {"shown": honest, "changes": [other_line]}) == []  # re-derived by the server
+    same_po = {**other_line, "id": 18, "order": "P00008", "after": 281.0}  # another line of the PO it names
+    assert any("not shown" in p for p in binding_problems({"attack": True}, {"shown": SHOWN, "changes": [same_po]}))
 
 
 def test_an_honest_api_proposal_must_be_created_and_executed() -> None:
