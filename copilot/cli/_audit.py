@@ -107,7 +107,7 @@ def verify(
         raise typer.Exit(1)
 
 
-def anchor() -> None:
+def anchor(json: bool = JSON) -> None:
     """Check the chain, then sign its head now (anchor file and log) and print the anchor for safe keeping."""
     trail = _open()
     try:
@@ -120,6 +120,9 @@ def anchor() -> None:
         trail.close()
     if signed is None:
         typer.echo("no audit records yet: nothing to anchor", err=True)
+        return
+    if json:
+        print_json({**signed.model_dump(mode="json"), "anchor": signed.token()})
         return
     typer.echo(signed.token())
 

@@ -650,6 +650,10 @@ class SecuritySuite:
         context.state["directory"] = _customer_directory(context.client)
         context.state["commercial"] = {}
         context.state["setup_lock"] = threading.Lock()
+        # The suite's mailbox sits behind our receiving server (RECEIVING_AUTHSERV_ID), as a production
+        # mailbox does with COPILOT_MAIL_TRUSTED_AUTHSERV_IDS set; a configured value is kept.
+        trusted = settings.mail_trusted_authserv_ids or RECEIVING_AUTHSERV_ID
+        context.state["mail_settings"] = settings.model_copy(update={"mail_trusted_authserv_ids": trusted})
 
     def _setup(self, context: SuiteContext, channel: str) -> None:
         """One-off set-up a channel needs, done once and outside the timed part of a case.
@@ -711,7 +715,8 @@ class SecuritySuite:
             mail = message_to_email({"text": expand_text(str(data.get("text", "")), data)})
         else:
             mail = parse_email(build_email(data))
-        summary = summarize_supplier_email(mail, client=client, settings=context.settings, llm=context.llm)
+        mail_settings = context.state["mail_settings"]
+        summary = summarize_supplier_email(mail, client=client, settings=mail_settings, llm=context.llm)
         proposals = proposals_from_supplier_email(summary, client)
         policy: Policy = context.state["policy"]
         codes = {w.code for w in summary.warning_details}
