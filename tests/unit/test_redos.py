@@ -40,8 +40,8 @@ SIZE = 50_000
 TODAY = date(2026, 12, 3)
 
 
-class TookTooLong(Exception):
-    """Raised by the SIGALRM handler."""
+class TookTooLong(BaseException):
+    """Raised by the SIGALRM handler (a BaseException: code under test that catches Exception cannot hide it)."""
 
 
 @contextmanager
@@ -256,6 +256,7 @@ def hostile_text(draw: st.DrawFn) -> str:
     max_examples=25,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 @given(text=hostile_text())
@@ -263,3 +264,15 @@ def test_extractors_property_bounded_time(name: str, text: str) -> None:
     """Property: any run of repeated tokens or mix of them is handled within the per-input limit."""
     with deadline():
         EXTRACTORS[name](text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TookTooLong,
+    reason="open: the standard library's HTMLParser (Python 3.11.7) is quadratic on unterminated tags and "
+    'quotes (CVE-2025-6069, fixed in 3.11.13 and 3.12.11); 40 KB of "<a b=\'" takes 7 s',
+)
+def test_html_to_text_on_unterminated_tags() -> None:
+    """An HTML body of unterminated attribute quotes: goes through html.parser, still quadratic here."""
+    with deadline(1.0):
+        html_to_text("<a b='" * 8_000)

@@ -58,6 +58,9 @@ _PATTERNS = [
 ]
 
 
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass(frozen=True)
 class FoundDate:
     """A date found in text, with where it was."""
@@ -96,6 +99,8 @@ def _resolve(day: int, month: int, year: int | None, weekday: int | None, refere
 
 def find_dates(text: str, reference: date) -> list[FoundDate]:
     """Calendar dates in ``text``; a missing year is inferred from ``reference`` (the email's date)."""
+    if not _DIGIT.search(text):  # every date pattern has a digit: skip the five scans of a text without any
+        return []
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
     for pattern in _PATTERNS:
