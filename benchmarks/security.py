@@ -7,8 +7,8 @@ sandbox with the deterministic engine. Three parts:
   separators, repeated tokens, each the shape that made an old regex quadratic); goal < 200 ms each. A call
   past ``--cap`` seconds is stopped (SIGALRM) and shown as ``> cap``;
 - parsing an email of 10,000 MIME parts;
-- ``/healthz`` latency (p50, p99, max) polled every 10 ms from a second client while ``copilot serve``'s app,
-  run by uvicorn on a loopback port, summarizes ``--emails`` such hostile emails; goal p99 < 50 ms.
+- ``/healthz`` latency (p50, p99, max) polled every 10 ms while the service (uvicorn in its own process on
+  a loopback port) summarizes ``--emails`` such hostile emails; goal p99 < 50 ms.
 
 Model loads are excluded (one warm-up email first).
 """
@@ -16,10 +16,13 @@ Model loads are excluded (one warm-up email first).
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,10 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from channels.slack.text import parse_command, slack_to_plain
-from copilot.config import load_settings
 from copilot.guardrails.exfiltration import check_exfiltration, find_urls
 from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.pii import find_pii, redact
@@ -144,58 +145,64 @@ def bench_mime(parts: int = 10_000) -> None:
     print(f"email of {parts} MIME parts: read in {elapsed * 1000:.0f} ms, {len(email.attachments)} attachments listed")
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def bench_healthz(size: int, emails: int, data_dir: Path) -> None:
-    """Serve the app with uvicorn on loopback; poll /healthz while hostile emails are summarized."""
-    import uvicorn
-
-    from channels.http import create_app
-
+    """Serve the app with uvicorn in its own process on loopback; poll /healthz while hostile emails are
+    summarized. The server is a separate process so that its GIL stalls are not the prober's."""
     token = secrets.token_hex(16)  # a throwaway client for this run
-    settings = load_settings(data_dir=data_dir, api_tokens=SecretStr(f"bench:{token}:*"), rate_limit_per_minute=10_000)
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COPILOT_DATA_DIR": str(data_dir),
+        "COPILOT_API_TOKENS": f"bench:{token}:*",
+        "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
+    }
+    command = [sys.executable, "-m", "uvicorn", "channels.http:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and arguments
     base = f"http://127.0.0.1:{port}"
     body = ("1 x " * (size // 8) + "@\n") + "1" * (size // 2)
     headers = {"Authorization": f"Bearer {token}"}
     request = {"subject": "P00008 update", "from": "someone@outside.example", "body": body}
-    with httpx.Client(base_url=base, timeout=600) as client:
-        warm = {"subject": "P00008", "from": "a@b.example", "body": "We confirm P00008."}
-        client.post("/v1/supplier-emails/summarize", json=warm, headers=headers)  # model loads
-        done = threading.Event()
-        durations: list[float] = []
-        statuses: list[int] = []
+    try:
+        with httpx.Client(base_url=base, timeout=1200) as client:
+            for _ in range(600):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            warm = {"subject": "P00008", "from": "a@b.example", "body": "We confirm P00008."}
+            client.post("/v1/supplier-emails/summarize", json=warm, headers=headers)  # model loads
+            done = threading.Event()
+            durations: list[float] = []
+            statuses: list[int] = []
 
-        def attack() -> None:
-            for _ in range(emails):
-                started = time.perf_counter()
-                response = client.post("/v1/supplier-emails/summarize", json=request, headers=headers)
-                durations.append(time.perf_counter() - started)
-                statuses.append(response.status_code)
-            done.set()
+            def attack() -> None:
+                for _ in range(emails):
+                    started = time.perf_counter()
+                    response = client.post("/v1/supplier-emails/summarize", json=request, headers=headers)
+                    durations.append(time.perf_counter() - started)
+                    statuses.append(response.status_code)
+                done.set()
 
-        attacker = threading.Thread(target=attack, daemon=True)
-        latencies: list[float] = []
-        with httpx.Client(base_url=base, timeout=120) as prober:
-            attacker.start()
-            while not done.is_set():
-                started = time.perf_counter()
-                prober.get("/healthz")
-                latencies.append((time.perf_counter() - started) * 1000)
-                time.sleep(0.01)
-    server.should_exit = True
-    thread.join(10)
+            attacker = threading.Thread(target=attack, daemon=True)
+            latencies: list[float] = []
+            with httpx.Client(base_url=base, timeout=1200) as prober:
+                attacker.start()
+                while not done.is_set():
+                    started = time.perf_counter()
+                    prober.get("/healthz")
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    time.sleep(0.01)
+    finally:
+        server.terminate()
+        server.wait(30)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     verdict = "ok" if p99 < GOAL_HEALTHZ_P99_MS else "OVER"

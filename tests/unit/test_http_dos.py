@@ -188,12 +188,14 @@ def test_healthz_answers_while_a_hostile_email_is_summarized(tmp_path: Path) -> 
 
         worker = threading.Thread(target=post)
         worker.start()
-        latencies = []
+        gaps = []  # between successive answers: a stall of the process anywhere in the loop shows here
+        previous = time.perf_counter()
         while worker.is_alive():
-            started = time.perf_counter()
             assert client.get("/healthz").status_code == 200
-            latencies.append(time.perf_counter() - started)
+            now = time.perf_counter()
+            gaps.append(now - previous)
+            previous = now
             time.sleep(0.02)
         worker.join()
     assert result["response"].status_code == 200, result["response"].text
-    assert max(latencies) < 1.0, f"/healthz took up to {max(latencies):.2f} s"
+    assert max(gaps) < 1.0, f"/healthz went {max(gaps):.2f} s without an answer"
