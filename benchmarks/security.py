@@ -1,6 +1,6 @@
 """Denial-of-service figures: the extractors on hostile text, a many-part email, /healthz under attack.
 
-Run: ``python -m benchmarks.security [--size 50000] [--emails 3] [--cap 20]``. Offline, on the embedded
+Run: ``python -m benchmarks.security [--size 50000] [--emails 10] [--cap 20]``. Offline, on the embedded
 sandbox with the deterministic engine. Three parts:
 
 - the worst time of each extractor and detector over hostile inputs of ``--size`` characters (runs of digits,
@@ -218,7 +218,7 @@ def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=50_000, help="characters of each hostile input")
-    parser.add_argument("--emails", type=int, default=3, help="hostile emails summarized while /healthz is polled")
+    parser.add_argument("--emails", type=int, default=10, help="hostile emails summarized while /healthz is polled")
     parser.add_argument("--cap", type=float, default=20.0, help="seconds after which one extractor call is stopped")
     args = parser.parse_args()
     bench_extractors(args.size, args.cap)
