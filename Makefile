@@ -49,6 +49,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.triage
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.channels
+	$(BIN)/python -m benchmarks.security
 
 sandbox: $(VENV)/.installed
 	$(BIN)/copilot sandbox

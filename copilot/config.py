@@ -111,6 +111,32 @@ class Settings(BaseSettings):
     webhook_tolerance: int = Field(
         default=300, ge=10, le=3600, description="Seconds a signed webhook or Slack request stays valid."
     )
+    http_max_body_bytes: int = Field(
+        default=4_000_000,
+        ge=1_024,
+        le=100_000_000,
+        description="Largest request body on /v1/* (413 above it), checked before the body is read and before "
+        "authentication; a chunked body is counted while it streams.",
+    )
+    slack_max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=1_024,
+        le=100_000_000,
+        description="Largest request body on /slack/events (413 above it), checked before the signature.",
+    )
+    http_skill_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds one skill call over HTTP (/v1 routes, webhook events) may take before the caller "
+        "gets 504; the skill runs off the event loop, so /healthz keeps answering meanwhile.",
+    )
+    http_max_concurrent_skills: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Skill calls running at once in the HTTP service; one more gets 503 with Retry-After.",
+    )
 
     slack_bot_token: SecretStr | None = Field(
         default=None, description="Slack bot token (xoxb-...). Unset: the Slack app is not mounted."

@@ -17,6 +17,7 @@ import email.errors
 import email.header
 import email.utils
 import io
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -33,6 +34,7 @@ from copilot.errors import EmailParseError
 from copilot.tools.schemas import ChatterMessage, Ref
 
 __all__ = [
+    "MAX_MIME_PARTS",
     "MAX_TEXT_CHARS",
     "Attachment",
     "InboundEmail",
@@ -48,6 +50,11 @@ MAX_TEXT_CHARS = 200_000
 MAX_HTML_CHARS = 1_000_000
 #: Largest raw message read at all; beyond this the input is cut before parsing.
 MAX_RAW_BYTES = 30_000_000
+#: MIME parts read (body, attachments, defects); a real email has a few dozen. A message with more is read
+#: up to here and a defect says so; before parsing, it is cut at its ``MAX_MIME_BOUNDARY_LINES``-th line
+#: starting with ``--`` (a MIME boundary or a signature separator), which bounds the parser's work too.
+MAX_MIME_PARTS = 100
+MAX_MIME_BOUNDARY_LINES = 10 * MAX_MIME_PARTS
 
 
 #: Authentication-Results headers kept (topmost first) and the longest value kept of each.
@@ -160,6 +167,7 @@ def parse_email(raw: bytes | str) -> InboundEmail:
     if size > MAX_RAW_BYTES:
         raw = raw[:MAX_RAW_BYTES]
         defects.append(f"message truncated at {MAX_RAW_BYTES} of {size} bytes before parsing")
+    raw = _cap_boundaries(raw, defects)
     try:
         if isinstance(raw, str):
             msg = email.message_from_string(raw, policy=policy.default)
@@ -169,6 +177,7 @@ def parse_email(raw: bytes | str) -> InboundEmail:
         raise EmailParseError(f"unreadable email: {exc}") from exc
 
     headers = _headers(msg, defects)
+    _count_parts(msg, defects)
     body_part = _body_part(msg, defects)
     body: dict[str, Any] = {}
     if body_part is None:
@@ -296,10 +305,39 @@ def _body_part(msg: Message, defects: list[str]) -> Message | None:
 
 
 def _walk(msg: Message) -> list[Message]:
+    """The first ``MAX_MIME_PARTS`` parts, depth first (``_count_parts`` says when there are more)."""
     try:
-        return list(msg.walk())
+        return list(itertools.islice(msg.walk(), MAX_MIME_PARTS))
     except Exception:
         return [msg]
+
+
+def _cap_boundaries(raw: bytes | str, defects: list[str]) -> bytes | str:
+    """``raw`` cut before its ``MAX_MIME_BOUNDARY_LINES + 1``-th line starting with ``--``: the parser then
+    builds a bounded number of parts, whatever the message holds."""
+    marker: bytes | str = b"\n--" if isinstance(raw, bytes | bytearray) else "\n--"
+    at = -1
+    for _ in range(MAX_MIME_BOUNDARY_LINES + 1):
+        at = raw.find(marker, at + 1)  # type: ignore[arg-type]
+        if at == -1:
+            return raw
+    defects.append(
+        f"over {MAX_MIME_BOUNDARY_LINES} MIME boundaries: MIME parts after byte {at} of {len(raw)} were not read "
+        f"(at most {MAX_MIME_PARTS} are)"
+    )
+    return raw[:at]
+
+
+def _count_parts(msg: Message, defects: list[str]) -> None:
+    """A defect when the message has more parts than ``_walk`` reads."""
+    try:
+        total = sum(1 for _ in itertools.islice(msg.walk(), 100 * MAX_MIME_PARTS))
+    except Exception:
+        return
+    if total > MAX_MIME_PARTS:
+        defects.append(
+            f"{total} MIME parts: only the first {MAX_MIME_PARTS} were read (later attachments not listed or checked)"
+        )
 
 
 def _is_attachment(part: Message) -> bool:

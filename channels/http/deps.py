@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from channels.http.auth import ANONYMOUS, Client, Scope, TokenTable
+from channels.http.budget import SkillRunner
 from channels.http.errors import IdempotentReplay
 from channels.http.idempotency import (
     IdempotencyConflict,
@@ -32,6 +33,7 @@ __all__ = [
     "Idempotency",
     "IdempotencyDep",
     "OdooDep",
+    "RunnerDep",
     "SettingsDep",
     "actor",
     "require",
@@ -54,7 +56,12 @@ def _copilot(request: Request) -> Copilot:
     return request.app.state.copilot  # type: ignore[no-any-return]
 
 
+def _runner(request: Request) -> SkillRunner:
+    return request.app.state.skill_runner  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+RunnerDep = Annotated[SkillRunner, Depends(_runner)]
 CopilotDep = Annotated[Copilot, Depends(_copilot)]
 
 

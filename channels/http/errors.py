@@ -9,6 +9,8 @@ OdooAccessDenied             403 odoo_access_denied
 OdooError (other)            502 odoo_error
 AccessDenied                 403 access_denied (the actor's role may not use the skill)
 RateLimited                  429 rate_limited, with Retry-After
+SkillTimeout                 504 skill_timeout (the skill ran past COPILOT_HTTP_SKILL_TIMEOUT)
+SkillBusy                    503 busy, with Retry-After (COPILOT_HTTP_MAX_CONCURRENT_SKILLS are running)
 ApprovalError                409 approval_error
 StaleModelError              409 stale_model
 other CopilotError           400 bad_request
@@ -28,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels.http.budget import RETRY_AFTER, SkillBusy, SkillTimeout
 from channels.http.schemas import ErrorResponse
 from copilot.errors import (
     AccessDenied,
@@ -62,6 +65,7 @@ _STATUS_TYPES = {
 
 #: (exception class, status, type), most specific first.
 _DOMAIN: list[tuple[type[Exception], int, str]] = [
+    (SkillTimeout, 504, "skill_timeout"),
     (OdooNotFound, 404, "not_found"),
     (OdooUnavailable, 503, "odoo_unavailable"),
     (OdooAuthenticationError, 503, "odoo_unavailable"),
@@ -80,8 +84,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No or invalid bearer token"),
         (403, "The token lacks the route's scope"),
         (422, "Invalid body, or an Idempotency-Key reused with another body"),
+        (413, "Request body over COPILOT_HTTP_MAX_BODY_BYTES"),
         (429, "Too many requests from this client this minute (see Retry-After)"),
-        (503, "Odoo is unreachable"),
+        (503, "Odoo is unreachable, or every skill slot is busy (see Retry-After)"),
+        (504, "The skill ran past COPILOT_HTTP_SKILL_TIMEOUT"),
     ]
 }
 
@@ -132,6 +138,9 @@ async def _domain(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         retry_after = str(max(1, math.ceil(exc.retry_after)))
         return error_response(429, "rate_limited", str(exc), headers={"Retry-After": retry_after})
+    if isinstance(exc, SkillBusy):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "busy", str(exc), headers={"Retry-After": str(RETRY_AFTER)})
     for cls, status, type_ in _DOMAIN:
         if isinstance(exc, cls):
             if status >= 500:

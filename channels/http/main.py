@@ -13,9 +13,11 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from channels.http.auth import TokenTable
+from channels.http.budget import SkillRunner
 from channels.http.client_address import TrustedProxies
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
+from channels.http.limits import BodySizeLimit
 from channels.http.metrics import Metrics, MetricsMiddleware
 from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
@@ -126,6 +128,7 @@ async def _stop(app: FastAPI) -> None:
         await run_in_threadpool(slack.close)
     await run_in_threadpool(stop_workers, app.state.workers)
     app.state.workers = []
+    app.state.skill_runner.close()
     log.info("HTTP API stopped cleanly in %.1f s", time.monotonic() - started)
 
 
@@ -174,6 +177,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
     app.state.metrics = Metrics()
+    app.state.skill_runner = SkillRunner.from_settings(settings)
+    # Body limits run before anything reads the body (before the token check too); metrics wrap them.
+    app.add_middleware(
+        BodySizeLimit,
+        limits=[("/v1", settings.http_max_body_bytes), ("/slack/events", settings.slack_max_body_bytes)],
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     app.include_router(health.router)

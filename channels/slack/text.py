@@ -24,7 +24,7 @@ HELP = (
 )
 
 _REF = re.compile(r"^[PS]\d{4,6}$", re.IGNORECASE)
-_CUSTOMER = re.compile(r"\s*--customer(?:=|\s+)(?:\"([^\"]+)\"|“([^”]+)”|'([^']+)'|(\S+))", re.IGNORECASE)
+_CUSTOMER = re.compile(r"(?<!\s)\s*+--customer(?:=|\s++)(?:\"([^\"]+)\"|“([^”]+)”|'([^']+)'|(\S+))", re.IGNORECASE)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<[#!][^|>]*(?:\|([^>]*))?>")

@@ -55,8 +55,11 @@ _BARE_DOMAIN = re.compile(
     re.IGNORECASE,
 )
 #: "evil[.]com", "evil (dot) com": a link written to slip past a filter is still a link.
+#: Labels are bounded (DNS: 63) and start only where a run of label characters starts, so "a-a-a-..." is linear.
 _OBFUSCATED_DOMAIN = re.compile(
-    r"\b[a-z0-9-]+(?:\s*(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\}|\sdot\s)\s*[a-z0-9-]+)+\b", re.IGNORECASE
+    r"(?<![a-z0-9-])[a-z0-9-]{1,63}"
+    r"(?:(?:\s*+(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\})|\s++dot(?=\s))\s*+[a-z0-9-]{1,63})+\b",
+    re.IGNORECASE,
 )
 _TRAILING = ".,;:!?'\")]}>"
 _ALLOW_LINE = re.compile(
@@ -65,7 +68,7 @@ _ALLOW_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LEGAL_SUFFIX = re.compile(
-    r"[\s,]+(?:inc|llc|ltd|limited|corp|corporation|co|gmbh|ag|sa|sas|sarl|srl|spa|bv|nv|plc|oy|ab|as)\.?$",
+    r"(?<![\s,])[\s,]++(?:inc|llc|ltd|limited|corp|corporation|co|gmbh|ag|sa|sas|sarl|srl|spa|bv|nv|plc|oy|ab|as)\.?$",
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(r"\b(?:[SP]\d{5}|(?:INV|RINV|BILL)/\d{4}/\d{4,6}|WH/(?:IN|OUT|INT|PICK|RET)/\d{4,6})\b", re.I)

@@ -102,8 +102,8 @@ _RULES: tuple[_Rule, ...] = (
         "instruction_override",
         0.95,
         _rx(
-            r"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
-            r"(?:previous|prior|above|earlier|preceding|original|existing|system|safety|standing)?\s*"
+            r"\b(?:ignore|disregard|forget|override|bypass|skip)\s++(?:(?:all|any|the|your|of)\s++)*+"
+            r"(?:(?:previous|prior|above|earlier|preceding|original|existing|system|safety|standing)\s*+)?"
             r"(?:instructions|prompts?|rules|guidelines|guardrails|directives|programming|messages)\b"
             r"(?!\s+(?:we|i|our \w+) (?:sent|gave|emailed|wrote|mentioned)|\s+(?:about|regarding|on|for) (?:the|our|"
             r"this|that) (?:old|previous|delivery|shipment|pallets?|dock|warehouse|address|invoice|order))"
@@ -130,7 +130,7 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:assistant|agent)s?\b|\b(?:language model|LLM|chat ?GPT|GPT-?\d|chatbot|assistant processing"
             r"|AI processing)\b|\bnote (?:to|for) the (?:AI|assistant|model|bot|copilot)\b"
             r"|\b(?:dear|hey|attention|to the|for the|instructions? (?:to|for) the)\s+(?:AI|bot|copilot)\b"
-            r"|^\s*(?:assistant|copilot|bot)\s*[:,]"
+            r"|^[^\S\n]*+(?:assistant|copilot|bot)\s*+[:,]"
             r"|\b(?:AI|assistant|copilot|bot|model|agent)s? (?:reading|processing|handling|summari[sz]ing|parsing|that "
             r"(?:reads|processes|handles)) (?:this|these|the|our)\b"
         ),
@@ -141,14 +141,14 @@ _RULES: tuple[_Rule, ...] = (
         0.9,
         _rx(
             r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>"
-            r"|^\s*#{2,}\s*(?:system|instruction|assistant)\b"
+            r"|^[^\S\n]*+#{2,}+\s*+(?:system|instruction|assistant)\b"
         ),
         "contains chat-template markers",
     ),
     _Rule(
         "role_marker",
         0.45,
-        _rx(r"^\s*\[?(?:system|assistant|developer)\]?\s*:"),
+        _rx(r"^[^\S\n]*+\[?(?:system|assistant|developer)\]?\s*+:"),
         "contains a line that imitates a chat role",
     ),
     _Rule(

@@ -116,8 +116,8 @@ _THOUSANDS = re.compile(r"^\d{1,3}(?:[ .,]\d{3})+$")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,32}")
 _CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){12,18}(?![\w/]|[.,]\d)")
 _ACCOUNT = re.compile(
-    r"(?:\b(?:bank\s+)?(?:account|acct|a/c)\.?\s*(?:number|num|no\.?|nr\.?|#)?|\brouting\s*(?:number|no\.?|#)?"
-    r"|\baba\b|\bsort\s*code|\bbsb)\s*[:#]?\s*(?P<value>\d[\d -]{4,22}\d)(?![\w/])",
+    r"(?:\b(?:bank\s++)?(?:account|acct|a/c)\.?\s*+(?:number|num|no\.?|nr\.?|#)?|\brouting\s*+(?:number|no\.?|#)?"
+    r"|\baba\b|\bsort\s*+code|\bbsb)\s*+[:#]?\s*+(?P<value>\d[\d -]{4,22}\d)(?![\w/])",
     re.IGNORECASE,
 )
 _BIC = re.compile(r"(?<![A-Za-z0-9])[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")

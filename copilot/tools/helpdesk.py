@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 TICKET_MODEL = "helpdesk.ticket"
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")  # not "<[^>]+>": "<a<a<a..." would rescan the rest from each "<"
 
 
 class HelpdeskFlavour(StrEnum):

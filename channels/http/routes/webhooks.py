@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from channels.http.auth import Scope
+from channels.http.budget import SkillRunner
 from channels.http.deps import require
 from channels.http.metrics import Metrics
 from channels.http.schemas import (
@@ -120,8 +121,12 @@ def process_event(app_state: Any, source: str, event_id: str, event: Any, body: 
     """Run one event and record its outcome; a failure is recorded and parked as a dead letter."""
     ledger: EventLedger = app_state.webhook_events
     metrics: Metrics | None = getattr(app_state, "metrics", None)
+    runner: SkillRunner | None = getattr(app_state, "skill_runner", None)
     try:
-        result = jsonable_encoder(_run(app_state, source, event))
+        if runner is None:
+            result = jsonable_encoder(_run(app_state, source, event))
+        else:  # under the skill budget: past it the event is recorded as failed and parked for a replay
+            result = jsonable_encoder(runner.call(f"webhook {source} {event.type}", _run, app_state, source, event))
     except Exception as exc:
         if not isinstance(exc, CopilotError):
             log.exception("webhook %s event %s (%s) failed", source, event_id, event.type)

@@ -19,7 +19,8 @@ from copilot.tools.schemas import Ref
 __all__ = ["Routed", "ThreadContext", "Vocabulary", "load_vocabulary", "route"]
 
 PO_REF = v.PO_REF
-_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\d[A-Z0-9]*\b", re.IGNORECASE)
+#: A product code is short: the look-ahead bounds each try to 40 characters, so "a-a-a-..." is linear.
+_CODE = re.compile(r"\b(?=[A-Z0-9_-]{1,40}(?![A-Z0-9_-]))[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\d[A-Z0-9]*\b", re.IGNORECASE)
 _NOT_CODES = re.compile(r"^(?:[PS]\d{5}|HT\d{5}|\d+)$", re.IGNORECASE)
 
 _SAID = re.compile(

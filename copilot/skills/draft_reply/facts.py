@@ -23,7 +23,7 @@ from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
 __all__ = ["Gathered", "detect_intent", "gather"]
 
 _CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}(?:-[A-Z0-9]{2,6})*-\d{2,6}\b")  # DA-88213, AZ-PO-4471, OW-2026-118
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ("damaged", re.compile(r"\b(?:damag\w*|broken|cracked|dent\w*|scratch\w*|crushed|defect\w*)\b", re.I)),
     ("missing", re.compile(r"\b(?:missing|short|only (?:got|received)|fewer|incomplete)\b", re.I)),

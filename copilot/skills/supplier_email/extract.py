@@ -155,8 +155,8 @@ _SHORT = re.compile(
 )
 _PERCENT = re.compile(
     r"\bprices?\b[^.%]{0,40}?\b(?P<dir>increase|rise|go(?:es)? up|raise|decrease|reduc|lower|drop|go(?:es)? down)\w*"
-    r"\s+(?:by\s+)?(?P<pct>\d+(?:\.\d+)?)\s?%"
-    r"|(?P<pct2>\d+(?:\.\d+)?)\s?%\s+(?:price\s+)?(?P<dir2>increase|surcharge|decrease|reduction|discount)",
+    r"\s++(?:by\s++)?(?P<pct>\d++(?:\.\d++)?+)\s?%"
+    r"|(?<!\d)(?P<pct2>\d++(?:\.\d++)?+)\s?%\s++(?:price\s++)?(?P<dir2>increase|surcharge|decrease|reduction|discount)",
     _I,
 )
 _DISCONTINUED = re.compile(
@@ -211,13 +211,17 @@ _TRANSPORT_TROUBLE = re.compile(
     r"\b(?:delay\w*|held|failure|stuck|breakdown|broke|transload\w*|rerouted|accident)\b", _I
 )
 _TOTAL = re.compile(r"\btotal\b[^$€£\d.]{0,15}$|\binvoice\s+\S+\s+(?:for|of)\s*$|\bamounting to\s*$", _I)
+# "3 x [FURN_8900] Drawer Black @ $281.00": the product text is bounded (a line names a product, not a
+# page) and the spaces around it are possessive, so a line of "1 x 1 x 1 x ... @" is read in linear time.
 _LINE_X = re.compile(
-    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s*[x×]\s+(?P<what>[^,;()\n@]+?(?:\s*\([^()\n]{{1,40}}\))?)"
-    r"\s*(?:@\s*(?P<price>[$€£]\s?[\d,]+(?:\.\d{1,2})?)|(?=[,;()\n]|$))",
+    _NUM + rf"\s*+(?:(?P<u>{UOM_WORDS})\s*+)?[x×]\s++(?P<what>[^,;()\n@]{{1,200}}+(?:\s*+\([^()\n]{{1,40}}\))?)"
+    r"\s*+(?:@\s*+(?P<price>[$€£]\s?[\d,]++(?:\.\d{1,2})?)|(?=[,;()\n]|$))",
     _I,
 )
 _LINE_COLON = re.compile(
-    r"^(?P<what>[^:]{2,60}):\s*" + _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s*[x×]\s*(?P<price>[$€£]\s?[\d,]+(?:\.\d{{1,2}})?)",
+    r"^(?P<what>[^:]{2,60}):\s*+"
+    + _NUM
+    + rf"\s*+(?:(?P<u>{UOM_WORDS})\s*+)?[x×]\s*+(?P<price>[$€£]\s?[\d,]++(?:\.\d{{1,2}})?)",
     _I,
 )
 

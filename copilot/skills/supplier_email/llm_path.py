@@ -170,7 +170,7 @@ def parse_answer(text: str) -> LLMAnswer:
 
 
 # -- grounding -----------------------------------------------------------------------------------
-_EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}\b")
 _CLAIMS = re.compile(r"\b(?:approv\w*|authori[sz]\w*)\b", re.IGNORECASE)

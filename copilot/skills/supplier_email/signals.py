@@ -71,8 +71,17 @@ def product_codes(text: str) -> list[str]:
     return list(dict.fromkeys(m.group("code") for m in _CODE.finditer(text) if re.search("[A-Za-z]", m.group("code"))))
 
 
+#: Longest sentence the rules read; a longer run without a sentence end is cut into pieces of this size
+#: (at a space when there is one), so no rule ever scans more than this at once.
+MAX_SENTENCE_CHARS = 1_000
+
+
 def sentences(text: str, pattern: re.Pattern[str]) -> list[Sentence]:
-    """The body split into sentences (list items and paragraphs first, then sentence ends)."""
+    """The body split into sentences (list items and paragraphs first, then sentence ends).
+
+    Runs of white space inside a sentence are one space, and no sentence is longer than
+    ``MAX_SENTENCE_CHARS``: the rules' cost is bounded per sentence, whatever the email holds.
+    """
     out: list[Sentence] = []
     for number, raw_line in enumerate(text.split("\n")):
         line = raw_line.strip()
@@ -82,33 +91,51 @@ def sentences(text: str, pattern: re.Pattern[str]) -> list[Sentence]:
         if list_item:
             line = line[2:].strip()
         for part in _SPLIT.split(line):
-            part = part.strip()
-            if part:
+            for piece in _pieces(" ".join(part.split())):
                 out.append(
-                    Sentence(part, number, list_item, tuple(find_po_refs(part, pattern)), tuple(product_codes(part)))
+                    Sentence(piece, number, list_item, tuple(find_po_refs(piece, pattern)), tuple(product_codes(piece)))
                 )
     return out
 
 
+def _pieces(text: str) -> list[str]:
+    """``text`` cut into pieces of at most ``MAX_SENTENCE_CHARS``, at the last space of each when there is one."""
+    pieces: list[str] = []
+    while len(text) > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", MAX_SENTENCE_CHARS // 2, MAX_SENTENCE_CHARS + 1)
+        cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        pieces.append(text)
+    return [p for p in pieces if p]
+
+
 # -- other references ------------------------------------------------------------------------------
-_REF = r"(?P<ref>[A-Z0-9][A-Z0-9]*(?:[-/][A-Z0-9]+)+|[A-Z]{1,5}\d{4,}|\d{6,})"
+# A document number is short: each run is bounded and every space run is possessive, so a label repeated
+# thousands of times ("PROPROPRO...", "invoice" followed by 50,000 spaces) is read in linear time.
+_REF = r"(?P<ref>[A-Z0-9]{1,40}+(?:[-/][A-Z0-9]{1,40}+){1,8}+(?![A-Z0-9])|[A-Z]{1,5}\d{4,40}+(?!\d)|\d{6,40}+(?!\d))"
+_LABEL = r"\s*+(?:(?:no\.?|number|#)\s*+)?(?::\s*+)?"
 _REFERENCES: list[tuple[str, re.Pattern[str]]] = [
-    ("proforma", re.compile(r"pro-?\s?forma(?: invoice)?\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
+    ("proforma", re.compile(r"pro-?\s?forma(?: invoice)?" + _LABEL + _REF, re.IGNORECASE)),
     (
         "tracking",
-        re.compile(r"(?:tracking|waybill|AWB|PRO)(?:\s*/\s*tracking)?(?:\s*(?:number|no\.?|#))?\s*:?\s*" + _REF),
+        re.compile(r"(?:tracking|waybill|AWB|PRO)(?:\s*+/\s*+tracking)?" + _LABEL + _REF),
     ),
-    ("invoice", re.compile(r"invoice\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
-    ("packing_list", re.compile(r"packing list\s*(?:no\.?|number|#)?\s*:?\s*" + _REF, re.IGNORECASE)),
+    ("invoice", re.compile(r"invoice" + _LABEL + _REF, re.IGNORECASE)),
+    ("packing_list", re.compile(r"packing list" + _LABEL + _REF, re.IGNORECASE)),
     (
         "vendor_order",
         re.compile(
-            r"(?:our|vendor|supplier)\s+(?:order|sales order|SO)?\s*(?:ref(?:erence)?|number|no\.?)\s*(?:is|:)?\s*"
-            + _REF,
+            r"(?:our|vendor|supplier)\s++(?:(?:order|sales order|SO)\s*+)?(?:ref(?:erence)?|number|no\.?)"
+            r"\s*+(?:(?:is|:)\s*+)?" + _REF,
             re.IGNORECASE,
         ),
     ),
-    ("lot", re.compile(r"\blot\s*(?:no\.?|number|#)?\s*:?\s*(?P<ref>[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+)", re.IGNORECASE)),
+    (
+        "lot",
+        re.compile(r"\blot" + _LABEL + r"(?P<ref>[A-Za-z0-9_]{1,40}+(?:-[A-Za-z0-9_]{1,40}+){1,8}+)", re.IGNORECASE),
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -39,19 +40,25 @@ _MONTHS = {
 }
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
-_WD = r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thur?s?|fri|sat|sun)\.?,?\s+)?"
+_WD = (
+    r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thur?s?|fri|sat|sun)"
+    r"\.?,?\s++)?"
+)
 _MONTH = (
     r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_YEAR = r"(?:,?\s+(?P<year>20\d{2}))?"
+_YEAR = r"(?:,?\s++(?P<year>20\d{2}))?"
 _PATTERNS = [
     re.compile(r"\b(?P<year>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
     re.compile(_WD + r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>20\d{2}|\d{2})\b", re.IGNORECASE),
     re.compile(_WD + r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<year>20\d{2})\b", re.IGNORECASE),
-    re.compile(_WD + r"\b" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?![:.,]\d|\s*%)" + _YEAR, re.IGNORECASE),
-    re.compile(_WD + r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b" + _YEAR, re.IGNORECASE),
+    re.compile(_WD + r"\b" + _MONTH + r"\s++(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?![:.,]\d|\s*%)" + _YEAR, re.IGNORECASE),
+    re.compile(_WD + r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s++(?:of\s++)?" + _MONTH + r"\b" + _YEAR, re.IGNORECASE),
 ]
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -92,11 +99,13 @@ def _resolve(day: int, month: int, year: int | None, weekday: int | None, refere
 
 def find_dates(text: str, reference: date) -> list[FoundDate]:
     """Calendar dates in ``text``; a missing year is inferred from ``reference`` (the email's date)."""
+    if not _DIGIT.search(text):  # every date pattern has a digit: skip the five scans of a text without any
+        return []
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):
-            if any(match.start() < end and start < match.end() for start, end in taken):
+            if _overlaps(taken, match.start(), match.end()):
                 continue
             groups = match.groupdict()
             month_name = groups.get("month")
@@ -121,8 +130,18 @@ def find_dates(text: str, reference: date) -> list[FoundDate]:
                 continue
             value, mismatch = resolved
             found.append(FoundDate(value, match.start(), match.end(), match.group(0), mismatch))
-            taken.append((match.start(), match.end()))
+            _take(taken, match.start(), match.end())
     return sorted(found, key=lambda f: f.start)
+
+
+def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when [start, end) overlaps a span of ``taken`` (sorted, disjoint): a bisection, not a scan."""
+    i = bisect_left(taken, (start, end))
+    return (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end)
+
+
+def _take(taken: list[tuple[int, int]], start: int, end: int) -> None:
+    taken.insert(bisect_left(taken, (start, end)), (start, end))
 
 
 _RELATIVE = {"today": 0, "this morning": 0, "this afternoon": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
@@ -135,10 +154,14 @@ def relative_date(phrase: str, reference: date) -> date | None:
 
 
 # -- money ---------------------------------------------------------------------------------------
-_AMOUNT = r"(?P<amt>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
+# Linear on any input (a run of 50,000 digits takes milliseconds): the amount is an atomic group (no
+# backtracking into it: a shorter amount would leave a digit next to it, which the patterns refuse anyway),
+# and an amount after its currency only starts where a number starts (not after a digit, nor after
+# "digit,"), so a long run of digits or of ",123" groups is read once, not once per position.
+_AMOUNT = r"(?P<amt>(?>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?))"
 _MONEY_PATTERNS = [
     re.compile(r"(?P<cur>[$€£]|USD|EUR|GBP|US\$)\s?" + _AMOUNT + r"(?![\d.,]*\d)"),
-    re.compile(_AMOUNT + r"\s?(?P<cur>USD|EUR|GBP|€|dollars)\b"),
+    re.compile(r"(?<!\d)(?<!\d,)" + _AMOUNT + r"\s?(?P<cur>USD|EUR|GBP|€|dollars)\b"),
 ]
 _CURRENCIES = {
     "$": "USD",
@@ -165,9 +188,10 @@ class FoundMoney:
 def find_money(text: str) -> list[FoundMoney]:
     """Amounts of money in ``text`` (``$1,234.50``, ``312.50 USD``), with ``per <uom>`` when stated."""
     found: list[FoundMoney] = []
+    taken: list[tuple[int, int]] = []
     for pattern in _MONEY_PATTERNS:
         for match in pattern.finditer(text):
-            if any(match.start() < f.end and f.start < match.end() for f in found):
+            if _overlaps(taken, match.start(), match.end()):
                 continue
             per_match = _PER.match(text[match.end() : match.end() + 20])
             per = None
@@ -178,6 +202,7 @@ def find_money(text: str) -> list[FoundMoney]:
                     end += per_match.end()
             money = Money(amount=parse_number(match.group("amt")), currency=_CURRENCIES[match.group("cur")], per=per)
             found.append(FoundMoney(money, match.start(), end))
+            _take(taken, match.start(), end)
     return sorted(found, key=lambda f: f.start)
 
 
