@@ -66,7 +66,9 @@ def test_instructions_anywhere_in_the_message_are_flagged(raw: bytes) -> None:
             f"{DATE_CHANGE}\n\nOn Mon, Nov 23, 2026 at 9:00 AM Edwin Hansen wrote:\n"
             "> Please note our new bank details for all future payments.\n"
         ),
-        _mail(f"{DATE_CHANGE} Our letter is attached.", attachment="Veuillez noter nos nouvelles coordonnées bancaires."),
+        _mail(
+            f"{DATE_CHANGE} Our letter is attached.", attachment="Veuillez noter nos nouvelles coordonnées bancaires."
+        ),
     ],
     ids=["subject", "quoted-text", "attachment"],
 )
