@@ -34,10 +34,11 @@ __all__ = [
     "styles_in_html",
 ]
 
-#: Style rules read from one document; more are ignored (a flood of rules is not slower to read).
-MAX_RULES = 5_000
-#: Longest ``<style>`` text read from one document, and longest inline style read.
-MAX_CSS_CHARS = 500_000
+#: Style rules read from one document, and the longest ``<style>`` text read; beyond them rules are ignored (a
+#: mail's CSS is a few KB; text that a later rule would hide is then read as visible, and checked as such).
+MAX_RULES = 2_000
+MAX_CSS_CHARS = 100_000
+#: Longest inline style read.
 MAX_INLINE_CHARS = 4_000
 #: Properties that can hide text; rules that set none of them are not kept.
 _RELEVANT = frozenset(

@@ -1,15 +1,22 @@
 """Prompt-injection detector for untrusted text (emails, tickets, attachments, chat messages).
 
-``detect_injection(text, source=...)`` scores a text in two layers:
+``detect_injection(text, source=...)`` folds the text first (``normalize.fold``: NFKC, homoglyphs to the
+Latin letters they imitate, no accents) and scores it in two layers:
 
-1. **Heuristics**: regular expressions for the phrasings attacks use (overriding instructions, role
-   play, addressing an AI, approval and tool commands, exfiltration requests, secrecy, chat-template
-   markers, encoded payloads). Each rule has a weight; strong rules flag on their own, weak ones
-   (``do not mention``, ``without asking``) only in hidden text or together with another signal.
-2. **Embeddings**: each sentence is compared (cosine similarity, all-MiniLM-L6-v2, local) with a library
-   of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This catches paraphrases
-   no regex anticipated. The threshold is calibrated so urgent, angry or price-increase business mail
-   stays below it; see ``EMBEDDING_THRESHOLD``.
+1. **Heuristics** (``injection_rules``): regular expressions, in English, French, German, Spanish, Dutch and
+   Italian, for the phrasings attacks use (overriding instructions, role play, addressing an AI, approval
+   and tool commands, exfiltration requests, secrecy, chat-template markers). Each rule has a weight;
+   strong rules flag on their own, weak ones (``do not mention``, a mention of a chatbot or of an API key)
+   only in hidden text or together with another signal. The strong rules also read the text with
+   spelled-out letters joined (``i g n o r e``) and with ROT13 undone, and base64 payloads are decoded.
+2. **Embeddings**: every distinct sentence of the whole text (long ones in windows, at most
+   ``MAX_SENTENCES``, the most instruction-like first) is compared (cosine similarity, all-MiniLM-L6-v2,
+   local) with a library of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This
+   catches paraphrases no regex anticipated. The threshold is calibrated so urgent, angry or price-increase
+   business mail stays below it; see ``EMBEDDING_THRESHOLD``.
+
+Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a
+larger set of benign look-alikes (``tests/fixtures/guardrails``).
 
 An optional classifier (for instance an LLM call) can be plugged in with ``set_classifier``; its
 score is combined with the others. The embedding layer is lazy (the model loads on first use and is
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import logging
 import re
 import threading
@@ -119,6 +127,20 @@ def _decoded_payloads(text: str) -> list[str]:
     return out
 
 
+#: Frequent English words after ROT13 ("gur" is "the"): two of them make a text worth decoding.
+_ROT13_WORDS = re.compile(
+    r"\b(?:gur|naq|lbh|lbhe|nyy|gb|bs|sbe|guvf|vf|ner|jvgu|abg|qb|nv|nffvfgnag|vafgehpgvbaf|cerivbhf|vtaber)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_rot13(text: str) -> bool:
+    """True when ``text`` may hold ROT13 English (or says it does)."""
+    if sum(1 for _ in itertools.islice(_ROT13_WORDS.finditer(text), 2)) >= 2:
+        return True
+    return _ENCODING_WORDS.search(text) is not None
+
+
 def _rule_hits(text: str, rules: Sequence[Rule]) -> list[tuple[Rule, str]]:
     """The rules that match ``text``, each with a snippet around its first match."""
     hits: list[tuple[Rule, str]] = []
@@ -144,6 +166,8 @@ def _heuristics(text: str) -> tuple[float, list[str], list[str], str | None]:
     strong = [rule for rule in RULES if rule.weight >= FLAG_THRESHOLD]
     found = {rule.name for rule, _ in hits}
     for name, undo, reason in _OBFUSCATIONS:
+        if name == "rot13" and not _looks_rot13(text):
+            continue
         variant = undo(text)
         if variant == text:
             continue
