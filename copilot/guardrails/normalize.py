@@ -66,6 +66,13 @@ def _spelled(token: str) -> str | None:
     return None
 
 
+#: A quick test for spelled-out letters (five one-letter tokens in a row, or five letters joined by one separator),
+#: so ordinary text skips the token walk. Bounded repetitions only: linear time.
+_SPELLED_HINT = re.compile(
+    r"(?<!\S)(?:[^\W\d_][:,;.!?]?\s{1,4}){4}[^\W\d_](?!\S)|(?:[^\W\d_][.\-_*\u00b7\u2022/|]){4}[^\W\d_]"
+)
+
+
 def unspace(text: str) -> str:
     """``text`` with runs of spelled-out letters joined into words; unchanged when it has none.
 
@@ -73,6 +80,8 @@ def unspace(text: str) -> str:
     the letters become one word. Dotted spellings (``i.g.n.o.r.e``) become one word each when the text has at
     least one of ``MIN_SPELLED`` letters (so ``e.g.`` in ordinary text stays as it is).
     """
+    if not _SPELLED_HINT.search(text):
+        return text
     tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", text)]
     spelled = {i: s for i, (_, _, token) in enumerate(tokens) if (s := _spelled(token.rstrip(":,;!?")))}
     dotted = any(len(s) >= MIN_SPELLED for s in spelled.values())
