@@ -43,7 +43,8 @@ _VERBS = (
 )
 #: "Ignore the previous instructions regarding pallet labels": a topic after the object makes it business.
 _TOPIC = (
-    r"\s*(?:about|regarding|concerning|re:?|on|for|in (?:my|our)|we|i|that we|which|you (?:got|received)"
+    r"\s*(?:about|regarding|concerning|re:?|on|for|in (?:my|our|the)|at the|of the|with the|from (?:my|our|the)"
+    r"|printed|written|sent|attached|shown|included|listed|we|i|that we|which|you (?:got|received)"
     r"|concernant|relatives?|sur|pour|zur|zum|zu|bezuglich|uber|fur|sobre|para|relativas|acerca|over|voor"
     r"|betreffende|omtrent|riguardo|relative|sulle|sui|per|circa)\b(?!\s+(?:you|the (?:ai|assistant|model|bot)))"
 )
@@ -89,6 +90,17 @@ RULES: tuple[Rule, ...] = (
         "tries to override the assistant's instructions",
     ),
     Rule(
+        "glued_phrase",
+        0.9,
+        _rx(
+            r"ignore(?:all|the|your|any)*(?:previous|prior|above|earlier)?(?:instructions|rules|prompts?)"
+            r"|disregard(?:all|the|your|any)*(?:previous|prior|above)?(?:instructions|rules)|systemprompt"
+            r"|noteto(?:the)?(?:ai|assistant|bot|copilot)|approve(?:it|this)?automatically|youarenow"
+            r"|developermode|donot(?:mention|tell|flag)(?:this|it)?(?:to)?(?:the)?(?:buyer|human)"
+        ),
+        "spells out an instruction to the assistant without spaces",
+    ),
+    Rule(
         "role_play",
         0.9,
         _rx(
@@ -113,8 +125,11 @@ RULES: tuple[Rule, ...] = (
             rf"|caro|cara|ciao|gentile)\s+(?:{_AI})\b"
             rf"|\b(?:to|for) the (?:ai|bot|copilot|llm|language model|chatbot|(?:ai|virtual|automated) assistant)\b"
             r"|^\s*(?:assistant|copilot|bot|ai|llm|ai assistant|assistente|asistente|assistent)\s*[:,]"
+            rf"|(?:^\s*|\b(?:to|an|aan|a|al|all'|alla|para|pour|per|voor|fur)\s+(?:the\s+|die\s+|den\s+|de\s+|het\s+"
+            rf"|la\s+|le\s+|l'|el\s+|il\s+|lo\s+)?|\ball')(?:{_AI})\s*[:,]"
             rf"|\b(?:{_AI}|model)s?\s+(?:reading|processing|handling|summari[sz]ing|parsing"
-            r"|that (?:reads|processes|handles)|who (?:reads|processes)|qui (?:lit|traite|analyse)"
+            r"|that (?:reads|processes|handles|summari[sz]es|parses|reviews|sees)|who (?:reads|processes)"
+            r"|qui (?:lit|traite|analyse|resume)"
             r"|die (?:liest|verarbeitet|leest|verwerkt)|der (?:liest|verarbeitet)|que (?:lee|procesa)"
             r"|che (?:legge|elabora))\s+(?:this|these|the|our|ce|cette|ces|diese\w*|este|esta|dit|deze|questo|questa)\b"
             r"|\byou are an? (?:ai|language model|llm|assistant)\b"

@@ -36,7 +36,8 @@ def _skeleton() -> dict[int, str]:
         for entry in data.get(target, []):
             char = entry.get("c", "")
             if len(char) == 1 and ord(char) > 127 and not unicodedata.category(char).startswith("M"):
-                table[ord(char)] = target
+                # Unicode's skeleton of a capital I is "l"; a capital look-alike (Greek Iota) reads as "I"
+                table[ord(char)] = "I" if target == "l" and char.isupper() else target
     return table
 
 
