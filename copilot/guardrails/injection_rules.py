@@ -60,9 +60,9 @@ _ADJECTIVES = (
 )
 _AI = (
     r"ai|ia|ki|llm|bot|chatbot|chat bot|copilot|chat ?gpt|gpt-?\d?|language model|modele|modell|modelo|modello"
-    r"|(?:ai|ia|ki)[- ]?(?:assist\w*|agent\w*)"
-    r"|assist\w*\s+(?:de\s+|d')?(?:ia|ki|ai|virtuel\w*|virtual\w*|digital\w*|automati\w*)"
-    r"|(?:virtual|virtuel\w*|digital\w*|automated)\s+(?:assist\w*|agent\w*)"
+    r"|(?:ai|ia|ki)[- ]?(?:as+ist\w*|agent\w*)"
+    r"|as+ist\w*\s+(?:de\s+|d')?(?:ia|ki|ai|virtuel\w*|virtual\w*|digital\w*|automati\w*)"
+    r"|(?:virtual|virtuel\w*|digital\w*|automated)\s+(?:as+ist\w*|agent\w*)"
 )
 _ROLES = (
     r"\w*manager|\w*leiter\w*|admin\w*|director\w*|directeur\w*|directrice|direttore|responsable|responsabile|chef"
@@ -123,10 +123,9 @@ RULES: tuple[Rule, ...] = (
             rf"|de\s+|het\s+|il\s+|lo\s+)?(?:{_AI})\b"
             rf"|\b(?:dear|hey|hi|hello|attention|cher|chere|liebe|lieber|hallo|querido|querida|estimado|hola|beste"
             rf"|caro|cara|ciao|gentile)\s+(?:{_AI})\b"
-            rf"|\b(?:to|for) the (?:ai|bot|copilot|llm|language model|chatbot|(?:ai|virtual|automated) assistant)\b"
-            r"|^\s*(?:assistant|copilot|bot|ai|llm|ai assistant|assistente|asistente|assistent)\s*[:,]"
-            rf"|(?:^\s*|\b(?:to|an|aan|a|al|all'|alla|para|pour|per|voor|fur)\s+(?:the\s+|die\s+|den\s+|de\s+|het\s+"
-            rf"|la\s+|le\s+|l'|el\s+|il\s+|lo\s+)?|\ball')(?:{_AI})\s*[:,]"
+            r"|^\s*(?:assistant|copilot|bot|assistente|asistente|assistent)\s*[:,]"
+            rf"|(?:^\s*|\b(?:to|an|aan|a|alla|para|pour|per|voor|fur)\s+(?:the|die|den|de|het|la|le|el|il|lo)\s+"
+            rf"|\b(?:a|para|pour|per)\s+l'|\ball'|\bal\s+)(?:{_AI})\s*:"
             rf"|\b(?:{_AI}|model)s?\s+(?:reading|processing|handling|summari[sz]ing|parsing"
             r"|that (?:reads|processes|handles|summari[sz]es|parses|reviews|sees)|who (?:reads|processes)"
             r"|qui (?:lit|traite|analyse|resume)"
