@@ -347,7 +347,10 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
         text = ""
         if part.get_content_maintype() == "text" and size:
             content, _ = _decode_text(part)
-            text = html_to_text(content[:MAX_HTML_CHARS])[0] if ctype == "text/html" else content
+            if ctype == "text/html":  # hidden parts too: the text is only read by the checks
+                visible, quoted, hidden, _ = html_to_text(content[:MAX_HTML_CHARS])
+                content = "\n\n".join(part for part in (visible, quoted, hidden) if part)
+            text = content
             text = text[:MAX_ATTACHMENT_TEXT]
         elif ctype == "application/pdf" and 0 < size <= MAX_PDF_BYTES and isinstance(data, bytes):
             text = _pdf_text(data)
