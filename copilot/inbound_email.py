@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
 from copilot.errors import EmailParseError
+from copilot.guardrails.hidden_css import Element, StyleSheet, declarations, hidden_reason, style_sheet, styles_in_html
 from copilot.tools.schemas import ChatterMessage, Ref
 
 __all__ = [
@@ -411,7 +412,10 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
         text = ""
         if part.get_content_maintype() == "text" and size:
             content, _ = _decode_text(part)
-            text = html_to_text(content[:MAX_HTML_CHARS])[0] if ctype == "text/html" else content
+            if ctype == "text/html":  # hidden parts too: the text is only read by the checks
+                visible, quoted, hidden, _ = html_to_text(content[:MAX_HTML_CHARS])
+                content = "\n\n".join(part for part in (visible, quoted, hidden) if part)
+            text = content
             text = text[:MAX_ATTACHMENT_TEXT]
         elif ctype == "application/pdf" and 0 < size <= MAX_PDF_BYTES and isinstance(data, bytes):
             text = _pdf_text(data)
@@ -574,15 +578,22 @@ _VOID_TAGS = frozenset(
     ["br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"]
 )
 _SKIP_TAGS = frozenset(["script", "style", "head", "title", "template", "noscript", "svg", "object", "iframe"])
-_WHITE = re.compile(r"^(#fff(fff)?|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(,\s*1(\.0+)?\s*)?\))$")
-_TINY_FONT = re.compile(r"^(0(\.\d+)?|[01](\.\d+)?px|0(\.\d+)?(pt|em|rem|%)|1pt|xx?-small)$")
 _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote")
 
 
 class _Frame:
-    __slots__ = ("background", "color", "hidden", "quoted", "tag")
+    __slots__ = ("background", "color", "hidden", "keys", "quoted", "tag")
 
-    def __init__(self, tag: str, hidden: str | None, quoted: bool, color: str | None, background: str | None) -> None:
+    def __init__(
+        self,
+        tag: str,
+        hidden: str | None,
+        quoted: bool,
+        color: str | None,
+        background: str | None,
+        keys: tuple[str, ...] = (),
+    ) -> None:
+        self.keys = keys
         self.tag = tag
         self.hidden = hidden
         self.quoted = quoted
@@ -593,10 +604,13 @@ class _Frame:
 class _HTMLText(HTMLParser):
     """Streams HTML into three buffers: visible text, quoted text, hidden text."""
 
-    def __init__(self) -> None:
+    def __init__(self, sheet: StyleSheet | None = None) -> None:
         super().__init__(convert_charrefs=True)
+        self.sheet = sheet or StyleSheet()
+        self.inline: dict[str, dict[str, str]] = {}  # parsed inline styles (mail repeats the same ones)
         self.stack: list[_Frame] = []
         # Counters kept in step with the stack, so deep nesting costs O(1) per tag, not O(depth).
+        self.open_keys: Counter[str] = Counter()  # classes, ids, tags of open elements, for <style> selectors
         self.hidden_open = 0
         self.quoted_open = 0
         self.open_tags: Counter[str] = Counter()
@@ -641,7 +655,13 @@ class _HTMLText(HTMLParser):
             if tag == "hr":
                 self._newline()
             return
-        hidden, color, background = self._hidden_reason(tag, attributes)
+        element = Element(
+            tag,
+            frozenset(attributes.get("class", "").split()[:32]),
+            attributes.get("id") or None,
+            attributes,
+        )
+        hidden, color, background = self._hidden_reason(element)
         classes = attributes.get("class", "")
         quoted = (
             tag == "blockquote" or "data-o-mail-quote-node" in attributes or any(c in classes for c in _QUOTE_CLASSES)
@@ -650,7 +670,16 @@ class _HTMLText(HTMLParser):
             self.sticky_quote = True
         if hidden and hidden not in self.reasons:
             self.reasons.append(hidden)
-        self.stack.append(_Frame(tag, hidden, quoted, color, background))
+        keys: tuple[str, ...] = ()
+        if self.sheet.count:
+            keys = (
+                f"tag:{tag}",
+                *(f"class:{c}" for c in element.classes),
+                *((f"id:{element.id}",) if element.id else ()),
+                *(f"attr:{name}" for name in list(attributes)[:32]),
+            )
+            self.open_keys.update(keys)
+        self.stack.append(_Frame(tag, hidden, quoted, color, background, keys))
         self.hidden_open += bool(hidden)
         self.quoted_open += bool(quoted)
         self.open_tags[tag] += 1
@@ -683,6 +712,8 @@ class _HTMLText(HTMLParser):
             self._newline()
         while self.stack:
             frame = self.stack.pop()
+            if frame.keys:
+                self.open_keys.subtract(frame.keys)
             self.hidden_open -= bool(frame.hidden)
             self.quoted_open -= bool(frame.quoted)
             self.open_tags[frame.tag] -= 1
@@ -713,48 +744,27 @@ class _HTMLText(HTMLParser):
             self.hidden.append(text + "\n")
 
     # -- hidden content -----------------------------------------------------------------------
-    def _hidden_reason(self, tag: str, attributes: dict[str, str]) -> tuple[str | None, str | None, str | None]:
-        style = _style(attributes.get("style", ""))
-        color = style.get("color") or (attributes.get("color") if tag == "font" else None)
+    def _hidden_reason(self, element: Element) -> tuple[str | None, str | None, str | None]:
+        """(why the element is hidden or None, its text colour, its background) from its style and the sheet."""
+        attributes = element.attributes
+        style = self.sheet.style_of(element, self.open_keys)
+        inline = attributes.get("style", "")
+        if inline:
+            if inline not in self.inline:
+                if len(self.inline) > 4_096:
+                    self.inline.clear()
+                self.inline[inline] = declarations(inline)
+            style = {**style, **self.inline[inline]}
+        color = style.get("color") or (attributes.get("color") if element.tag == "font" else None)
         background = style.get("background-color") or style.get("background") or attributes.get("bgcolor")
-        if background:
-            background = background.split()[0]
-        inherited_bg = self.backgrounds[-1] if self.backgrounds else None
-        effective_bg = background or inherited_bg
+        if color:
+            style = {**style, "color": color}
         if "hidden" in attributes:
             return "hidden attribute", color, background
-        if style.get("display") == "none":
-            return "display:none", color, background
-        if style.get("visibility") in ("hidden", "collapse"):
-            return "visibility:hidden", color, background
-        if style.get("opacity", "").rstrip("%") in ("0", "0.0", "0.00", ".0"):
-            return "opacity:0", color, background
-        if _TINY_FONT.match(style.get("font-size", "")):
+        if element.tag == "font" and attributes.get("size", "").strip() == "0":
             return "zero or tiny font size", color, background
-        if tag == "font" and attributes.get("size", "").strip() in ("0",):
-            return "zero or tiny font size", color, background
-        overflow_hidden = style.get("overflow") == "hidden"
-        for prop in ("height", "max-height", "width", "max-width"):
-            if overflow_hidden and re.match(r"^0(px|pt|em|%)?$", style.get(prop, "")):
-                return "zero-size box", color, background
-        if re.match(r"^-\d{3,}", style.get("text-indent", "")) or (
-            style.get("position") == "absolute" and re.match(r"^-\d{3,}", style.get("left", style.get("top", "")))
-        ):
-            return "positioned off-screen", color, background
-        if color and _WHITE.match(color.lower()) and (effective_bg is None or _WHITE.match(effective_bg.lower())):
-            return "white-on-white text", color, background
-        if color and effective_bg and color.lower() == effective_bg.lower():
-            return "text colour equals background", color, background
-        return None, color, background
-
-
-def _style(value: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in value.split(";"):
-        if ":" in item:
-            key, _, val = item.partition(":")
-            out[key.strip().lower()] = re.sub(r"\s*!important\s*$", "", val.strip().lower())
-    return out
+        effective_bg = background or (self.backgrounds[-1] if self.backgrounds else None)
+        return hidden_reason(style, effective_bg), color, background
 
 
 _CONDITIONAL_COMMENT = re.compile(r"^\s*(?:\[if\b|<?!?\[endif\]|\[endif\])", re.IGNORECASE)
@@ -783,7 +793,7 @@ def html_comment_text(data: str) -> str:
 
 def html_to_text(html: str) -> tuple[str, str, str, list[str]]:
     """Readable text of HTML: ``(visible, quoted, hidden, hidden_reasons)``."""
-    parser = _HTMLText()
+    parser = _HTMLText(style_sheet(styles_in_html(html)))
     with contextlib.suppress(Exception):  # html.parser is lenient; on a rare failure keep what was read
         parser.feed(html)
         parser.close()

@@ -31,6 +31,7 @@ from channels.email.smtp import SmtpSender, build_reply
 from copilot.approvals import proposals_from_supplier_email
 from copilot.config import Settings
 from copilot.errors import AccessDenied, EmailParseError
+from copilot.guardrails.message import message_context
 from copilot.identity import Actor
 from copilot.inbound_email import InboundEmail
 from copilot.mail_auth import authenticate_sender, parse_authserv_ids
@@ -253,10 +254,13 @@ class EmailRouter:
                 where = ", ".join(d.target for d in deliveries) or "already delivered"
                 return Outcome("supplier", f"summary of {pos} with {len(proposals)} proposal(s) -> {where}", deliveries)
         text = email.text or email.subject
+        context = message_context(email)  # the sender's name, quoted text, attachments: checked, never answered
         classification = self.copilot.classify(
-            actor, TriageInput(subject=email.subject[:1000], body=text, customer=sender)
+            actor, TriageInput(subject=email.subject[:1000], body=text, customer=sender, context=context)
         )
-        draft = self.copilot.draft(actor, DraftRequest(message=text, subject=email.subject, sender_email=sender))
+        draft = self.copilot.draft(
+            actor, DraftRequest(message=text, subject=email.subject, sender_email=sender, context=context)
+        )
         deliveries = self.notifier.customer_draft(key, email, classification, draft)
         where = ", ".join(d.target for d in deliveries) or "already delivered"
         return Outcome("customer", f"triaged and drafted ({draft.status}, not sent) -> {where}", deliveries)

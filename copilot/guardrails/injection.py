@@ -1,15 +1,22 @@
 """Prompt-injection detector for untrusted text (emails, tickets, attachments, chat messages).
 
-``detect_injection(text, source=...)`` scores a text in two layers:
+``detect_injection(text, source=...)`` folds the text first (``normalize.fold``: NFKC, homoglyphs to the
+Latin letters they imitate, no accents) and scores it in two layers:
 
-1. **Heuristics**: regular expressions for the phrasings attacks use (overriding instructions, role
-   play, addressing an AI, approval and tool commands, exfiltration requests, secrecy, chat-template
-   markers, encoded payloads). Each rule has a weight; strong rules flag on their own, weak ones
-   (``do not mention``, ``without asking``) only in hidden text or together with another signal.
-2. **Embeddings**: each sentence is compared (cosine similarity, all-MiniLM-L6-v2, local) with a library
-   of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This catches paraphrases
-   no regex anticipated. The threshold is calibrated so urgent, angry or price-increase business mail
-   stays below it; see ``EMBEDDING_THRESHOLD``.
+1. **Heuristics** (``injection_rules``): regular expressions, in English, French, German, Spanish, Dutch and
+   Italian, for the phrasings attacks use (overriding instructions, role play, addressing an AI, approval
+   and tool commands, exfiltration requests, secrecy, chat-template markers). Each rule has a weight;
+   strong rules flag on their own, weak ones (``do not mention``, a mention of a chatbot or of an API key)
+   only in hidden text or together with another signal. The strong rules also read the text with
+   spelled-out letters joined (``i g n o r e``) and with ROT13 undone, and base64 payloads are decoded.
+2. **Embeddings**: every distinct sentence of the whole text (long ones in windows, at most
+   ``MAX_SENTENCES``, the most instruction-like first) is compared (cosine similarity, all-MiniLM-L6-v2,
+   local) with a library of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This
+   catches paraphrases no regex anticipated. The threshold is calibrated so urgent, angry or price-increase
+   business mail stays below it; see ``EMBEDDING_THRESHOLD``.
+
+Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a
+larger set of benign look-alikes (``tests/fixtures/guardrails``).
 
 An optional classifier (for instance an LLM call) can be plugged in with ``set_classifier``; its
 score is combined with the others. The embedding layer is lazy (the model loads on first use and is
@@ -24,17 +31,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.guardrails.injection_rules import RULES, Rule
+from copilot.guardrails.normalize import fold, rot13, unspace
 
 __all__ = [
     "EMBEDDING_THRESHOLD",
@@ -61,9 +71,14 @@ EMBEDDING_THRESHOLD = 0.62
 EMBEDDING_WEAK = 0.55
 #: Text beyond this is not scanned (``parse_email`` keeps at most this much of a body).
 MAX_SCAN_CHARS = 200_000
-#: At most this many sentences are embedded per text (a flood of sentences is cut, never slow).
-MAX_SENTENCES = 80
+#: At most this many distinct sentences are embedded per text (the most instruction-like first when there are
+#: more): a 10 KB email has about 100, so ordinary mail is read whole and a flood of sentences is never slow.
+MAX_SENTENCES = 256
+#: Longest window of a sentence embedded at once (longer sentences are read in overlapping windows).
+SENTENCE_WORDS = 40
 _SENTENCE_CHARS = 400
+#: Sentence vectors kept per process (a thread's quoted text and repeated checks are embedded once).
+_CACHE_SIZE = 4_096
 
 
 class InjectionVerdict(BaseModel):
@@ -85,135 +100,13 @@ class InjectionVerdict(BaseModel):
 # --------------------------------------------------------------------------------------------------
 # heuristics
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    weight: float  # >= FLAG_THRESHOLD: flags alone
-    pattern: re.Pattern[str]
-    reason: str
-
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-
-
-_RULES: tuple[_Rule, ...] = (
-    _Rule(
-        "instruction_override",
-        0.95,
-        _rx(
-            r"\b(?:ignore|disregard|forget|override|bypass|skip)\s++(?:(?:all|any|the|your|of)\s++)*+"
-            r"(?:(?:previous|prior|above|earlier|preceding|original|existing|system|safety|standing)\s*+)?"
-            r"(?:instructions|prompts?|rules|guidelines|guardrails|directives|programming|messages)\b"
-            r"(?!\s+(?:we|i|our \w+) (?:sent|gave|emailed|wrote|mentioned)|\s+(?:about|regarding|on|for) (?:the|our|"
-            r"this|that) (?:old|previous|delivery|shipment|pallets?|dock|warehouse|address|invoice|order))"
-            r"|\bnew (?:system )?instructions? for (?:the|you|any)\b|\bsystem prompt\b"
-            r"|\b(?:these|the following) instructions (?:take|have) (?:priority|precedence)\b"
-        ),
-        "tries to override the assistant's instructions",
-    ),
-    _Rule(
-        "role_play",
-        0.9,
-        _rx(
-            r"\byou are now\b|\bfrom now on,? you (?:are|will|must)\b|\bpretend (?:to be|you are)\b"
-            r"|\b(?:act|behave|respond) as (?:if you were |an? |the )?(?:unrestricted|admin|administrator|system|"
-            r"developer|manager|director|jailbroken)\b|\bdeveloper mode\b|\bjailbreak|\bDAN mode\b"
-        ),
-        "asks the assistant to play another role",
-    ),
-    _Rule(
-        "ai_addressed",
-        0.9,
-        _rx(
-            r"\b(?:AI|A\.I\.)\s+(?:assistant|agent|model|bot)s?\b|\b(?:virtual|automated|digital)\s+"
-            r"(?:assistant|agent)s?\b|\b(?:language model|LLM|chat ?GPT|GPT-?\d|chatbot|assistant processing"
-            r"|AI processing)\b|\bnote (?:to|for) the (?:AI|assistant|model|bot|copilot)\b"
-            r"|\b(?:dear|hey|attention|to the|for the|instructions? (?:to|for) the)\s+(?:AI|bot|copilot)\b"
-            r"|^[^\S\n]*+(?:assistant|copilot|bot)\s*+[:,]"
-            r"|\b(?:AI|assistant|copilot|bot|model|agent)s? (?:reading|processing|handling|summari[sz]ing|parsing|that "
-            r"(?:reads|processes|handles)) (?:this|these|the|our)\b"
-        ),
-        "addresses instructions to an AI assistant",
-    ),
-    _Rule(
-        "chat_markup",
-        0.9,
-        _rx(
-            r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>"
-            r"|^[^\S\n]*+#{2,}+\s*+(?:system|instruction|assistant)\b"
-        ),
-        "contains chat-template markers",
-    ),
-    _Rule(
-        "role_marker",
-        0.45,
-        _rx(r"^[^\S\n]*+\[?(?:system|assistant|developer)\]?\s*+:"),
-        "contains a line that imitates a chat role",
-    ),
-    _Rule(
-        "approval_bypass",
-        0.7,
-        _rx(
-            r"\b(?:auto-?approve|approve (?:it |this |them |the (?:request|change|increase|price) )?"
-            r"(?:automatically|silently|without)|mark (?:it |the request |this )?as approved"
-            r"|set (?:the )?(?:risk )?tier to|bypass (?:the )?(?:approval|policy|review|check)"
-            r"|skip (?:the )?(?:approval|review|verification|sign-?off)|without (?:human|manager|any) "
-            r"(?:review|approval|sign-?off)|(?:accept|apply|update) (?:it |the (?:new )?price |this )?silently)\b"
-        ),
-        "asks to approve or apply a change without review",
-    ),
-    _Rule(
-        "tool_command",
-        0.7,
-        _rx(
-            r"/copilot\s+\w+|\bwrite (?:to )?(?:odoo|the database)\b|\b(?:sale|purchase)\.order\b\s+\S+\s+\w+="
-            r"|\b(?:call|invoke|use|run) (?:your|the) (?:\w+ )?(?:tools?|functions?|executor)\b"
-        ),
-        "tries to make the assistant use its tools",
-    ),
-    _Rule(
-        "command_words",
-        0.25,
-        _rx(r"\b(?:execute|perform) the following (?:actions?|steps|commands?)\b|\bAPI\b"),
-        "reads like a command to a program",
-    ),
-    _Rule(
-        "exfiltration",
-        0.7,
-        _rx(
-            r"\b(?:send|forward|email|export|give|share|list|paste|include|attach|reply with|tell me)\b[^.\n]{0,40}\b"
-            r"(?:all|every|full|whole|complete|your|the)\s+(?:\w+\s+){0,2}"
-            r"(?:customers|clients|vendors|suppliers|contacts|customer list|client list|vendor list"
-            r"|bank details of|email addresses|phone numbers|credentials|api keys?|passwords?|database)\b"
-            r"|\b(?:orders?|prices?|invoices?|addresses|details|data|names)\s+of\s+(?:your|all|every|the)\s+other\s+"
-            r"(?:customers?|clients?|vendors?|suppliers?|companies)\b"
-            r"|\b(?:reveal|print|repeat|show|output)\b[^.\n]{0,20}\b(?:your|the)\s+(?:system |hidden |original )?"
-            r"(?:prompt|instructions|configuration|rules)\b"
-            r"|!\[[^\]]*\]\(https?://[^)]*[?&][^)]*\)"
-        ),
-        "asks for data to be sent out or revealed",
-    ),
-    _Rule(
-        "secrecy",
-        0.35,
-        _rx(
-            r"\bdo not (?:mention|tell|reveal|disclose|inform|flag|warn|show)\b|\bdon'?t (?:mention|tell|flag)\b"
-            r"|\bwithout (?:asking|telling|checking with|notifying)\b|\bsilently\b"
-            r"|\bkeep (?:this|it) (?:hidden|secret)\b"
-            r"|\b(?:leave|keep) (?:it|this|that) out of (?:the|your) (?:summary|report|answer|reply)\b|\bquietly\b"
-        ),
-        "asks to keep something from the people reading",
-    ),
-    _Rule(
-        "instructions_word",
-        0.2,
-        _rx(r"\bnew instructions?\b|\binstructions?\b"),
-        "talks about instructions",
-    ),
-)
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
-_ENCODING_WORDS = _rx(r"\b(?:base64|rot13|decode (?:this|the following)|hex-?encoded)\b")
+_ENCODING_WORDS = re.compile(r"\b(?:base64|rot13|decode (?:this|the following)|hex-?encoded)\b", re.IGNORECASE)
+#: Ways to hide a phrase from the rules, undone before the strong rules read the text again.
+_OBFUSCATIONS: tuple[tuple[str, Callable[[str], str], str], ...] = (
+    ("spaced_letters", unspace, "spells words out letter by letter"),
+    ("rot13", rot13, "carries a ROT13-encoded text"),
+)
 
 
 def _decoded_payloads(text: str) -> list[str]:
@@ -234,22 +127,60 @@ def _decoded_payloads(text: str) -> list[str]:
     return out
 
 
+#: Frequent English words after ROT13 ("gur" is "the"): two of them make a text worth decoding.
+_ROT13_WORDS = re.compile(
+    r"\b(?:gur|naq|lbh|lbhe|nyy|gb|bs|sbe|guvf|vf|ner|jvgu|abg|qb|nv|nffvfgnag|vafgehpgvbaf|cerivbhf|vtaber)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_rot13(text: str) -> bool:
+    """True when ``text`` may hold ROT13 English (or says it does)."""
+    if sum(1 for _ in itertools.islice(_ROT13_WORDS.finditer(text), 2)) >= 2:
+        return True
+    return _ENCODING_WORDS.search(text) is not None
+
+
+def _rule_hits(text: str, rules: Sequence[Rule]) -> list[tuple[Rule, str]]:
+    """The rules that match ``text``, each with a snippet around its first match."""
+    hits: list[tuple[Rule, str]] = []
+    for rule in rules:
+        match = rule.pattern.search(text)
+        if match is not None:
+            hits.append((rule, _snippet(text, match.start(), match.end())))
+    return hits
+
+
 def _heuristics(text: str) -> tuple[float, list[str], list[str], str | None]:
-    """(score, reasons, matched rule names, evidence) of the regular expressions."""
+    """(score, reasons, matched rule names, evidence) of the rules on folded ``text`` and its de-obfuscations."""
     weights: list[float] = []
     reasons: list[str] = []
     matched: list[str] = []
     evidence = None
-    for rule in _RULES:
-        match = rule.pattern.search(text)
-        if match is None:
-            continue
+    hits = _rule_hits(text, RULES)
+    for rule, snippet in hits:
         weights.append(rule.weight)
         matched.append(rule.name)
-        reasons.append(f"{rule.reason}: {_snippet(text, match.start(), match.end())!r}")
-        evidence = evidence or _snippet(text, match.start(), match.end())
+        reasons.append(f"{rule.reason}: {snippet!r}")
+        evidence = evidence or snippet
+    strong = [rule for rule in RULES if rule.weight >= FLAG_THRESHOLD]
+    found = {rule.name for rule, _ in hits}
+    for name, undo, reason in _OBFUSCATIONS:
+        if name == "rot13" and not _looks_rot13(text):
+            continue
+        variant = undo(text)
+        if variant == text:
+            continue
+        for rule, snippet in _rule_hits(variant, strong):
+            if rule.name in found:
+                continue
+            weights.append(max(0.7, rule.weight))  # hiding a strong phrase is a signal of its own
+            matched += [name, f"{name}:{rule.name}"]
+            reasons.append(f"{reason} that {rule.reason}: {snippet!r}")
+            evidence = evidence or snippet
+            break
     for payload in _decoded_payloads(text):
-        inner, inner_reasons, inner_matched, _ = _heuristics(payload)
+        inner, inner_reasons, inner_matched, _ = _heuristics(fold(payload))
         weights.append(max(0.6, inner))
         matched.append("encoded_payload")
         reasons.append("carries an encoded (base64) text" + (f" that {inner_reasons[0]}" if inner_reasons else ""))
@@ -288,6 +219,7 @@ class _Library:
         self.labels: list[tuple[str, str]] = []
         self.failed: str | None = None
         self.classifier: Callable[[str, str], float | None] | None = None
+        self.cache: dict[str, np.ndarray] = {}
 
     def get_embedder(self) -> Any:
         if self.embedder is None:
@@ -335,6 +267,7 @@ def set_embedder(embedder: Any | None) -> None:
         _LIBRARY.embedder = embedder
         _LIBRARY.vectors = None
         _LIBRARY.failed = None
+        _LIBRARY.cache.clear()
 
 
 def set_classifier(classifier: Callable[[str, str], float | None] | None) -> None:
@@ -346,19 +279,60 @@ def set_classifier(classifier: Callable[[str, str], float | None] | None) -> Non
 
 
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_DIGITS = re.compile(r"\d+")
+#: Rules that only note a mention (of an AI, of instructions): not enough to make a weak similarity count.
+_MENTIONS = frozenset({"ai_mentioned", "instructions_word"})
+_WORD = re.compile(r"[a-z]+")
+#: Words of instructions to an assistant: when a text has more distinct sentences than ``MAX_SENTENCES``, the
+#: sentences with most of them are embedded first (the rules still read every sentence).
+_CUES = frozenset(
+    {
+        *("you", "your", "assistant", "ai", "bot", "model", "copilot", "system", "prompt", "instruction"),
+        *("instructions", "ignore", "disregard", "forget", "approve", "approval", "approved", "accept", "skip"),
+        *("bypass", "review", "send", "forward", "reveal", "mention", "tell", "flag", "hidden", "secret"),
+        *("pretend", "act", "treat", "override", "execute", "tool", "tools", "customers", "clients", "list"),
+        *("rules", "guidelines", "human", "buyer", "silently", "automatically", "sign", "reply", "answer"),
+        *("summary", "report", "email"),
+    }
+)
 
 
 def _sentences(text: str) -> list[str]:
-    """Distinct sentences worth embedding (4+ words), at most ``MAX_SENTENCES``."""
-    seen: dict[str, None] = {}
+    """Distinct sentences worth embedding (4+ words), from the whole text.
+
+    Long sentences are cut into overlapping windows of ``SENTENCE_WORDS`` words; a sentence that differs from
+    another only in its numbers (order lines, tables) counts once. Beyond ``MAX_SENTENCES`` distinct sentences
+    the most instruction-like ones are kept.
+    """
+    seen: dict[str, str] = {}
     for raw in _SPLIT.split(text[:MAX_SCAN_CHARS]):
-        sentence = " ".join(raw.strip(" >-*\t").split())
-        if len(sentence.split()) < 4:
-            continue
-        seen.setdefault(sentence[:_SENTENCE_CHARS], None)
-        if len(seen) >= MAX_SENTENCES:
-            break
-    return list(seen)
+        words = raw.strip(" >-*\t").split()
+        for start in range(0, max(1, len(words) - SENTENCE_WORDS // 4), SENTENCE_WORDS * 3 // 4):
+            window = words[start : start + SENTENCE_WORDS]
+            if len(window) < 4:
+                continue
+            sentence = " ".join(window)[:_SENTENCE_CHARS]
+            seen.setdefault(_DIGITS.sub("0", sentence.casefold()), sentence)
+    sentences = list(seen.values())
+    if len(sentences) <= MAX_SENTENCES:
+        return sentences
+    scores = [len(_CUES.intersection(_WORD.findall(s.lower()))) for s in sentences]
+    keep = sorted(range(len(sentences)), key=lambda i: -scores[i])[:MAX_SENTENCES]
+    return [sentences[i] for i in sorted(keep)]
+
+
+def _embed(sentences: list[str]) -> np.ndarray:
+    """The sentences' vectors in one batch; sentences seen before in this process come from a small cache."""
+    cache = _LIBRARY.cache
+    missing = [s for s in dict.fromkeys(sentences) if s not in cache]
+    if missing:
+        vectors = np.asarray(_LIBRARY.get_embedder().embed(missing), dtype=np.float32)
+        if len(cache) + len(missing) > _CACHE_SIZE:
+            cache.clear()
+        cache.update(zip(missing, vectors, strict=True))
+        fresh = dict(zip(missing, vectors, strict=True))
+        return np.stack([fresh[s] if s in fresh else cache[s] for s in sentences])
+    return np.stack([cache[s] for s in sentences])
 
 
 def _nearest(text: str) -> tuple[float, str, str, str] | None:
@@ -369,7 +343,7 @@ def _nearest(text: str) -> tuple[float, str, str, str] | None:
     if not sentences:
         return None
     try:
-        vectors = np.asarray(_LIBRARY.get_embedder().embed(sentences), dtype=np.float32)
+        vectors = _embed(sentences)
     except Exception as exc:  # pragma: no cover - a model that loaded but then fails
         log.warning("injection detector: embedding failed (%s)", exc)
         return None
@@ -401,13 +375,14 @@ def detect_injection(
     text = (text or "")[:MAX_SCAN_CHARS]
     if not text.strip():
         return InjectionVerdict(source=source, score=0.0, flagged=False)
-    score, reasons, matched, evidence = _heuristics(text)
-    weak_only = bool(matched) and score < FLAG_THRESHOLD
+    folded = fold(text)
+    score, reasons, matched, evidence = _heuristics(folded)
+    weak_only = score < FLAG_THRESHOLD and any(name not in _MENTIONS for name in matched)
     engine = "heuristics"
     nearest_pattern = None
     similarity = None
     if use_embeddings:
-        found = _nearest(text)
+        found = _nearest(folded)
         if found is not None:
             engine = "heuristics+embeddings"
             similarity, group, nearest_pattern, sentence = found

@@ -27,8 +27,14 @@ class DraftRequest(BaseModel):
     customer: str | None = Field(default=None, description="Customer name or e-mail, when the agent knows it")
     sender_email: str | None = Field(default=None, description="The From address of the message")
     ticket_id: int | None = None
+    context: str = Field(
+        default="",
+        max_length=500_000,
+        description="Other untrusted parts of the message (sender's name, quoted text, attachments): checked for "
+        "instructions to the assistant, never answered",
+    )
 
-    @field_validator("message", "subject")
+    @field_validator("message", "subject", "context")
     @classmethod
     def _visible_only(cls, value: str) -> str:
         """ "S00\u200b024" is S00024 to a person: invisible characters never hide a reference or an instruction."""

@@ -131,7 +131,8 @@ def draft_reply(
     engine, prompt_ref, fallback = "templates", None, None
     tone = "apologetic" if composed.late or intent in ("damaged", "missing", "wrong_item") else "informative"
     open_questions = list(composed.open_questions)
-    injection = detect_injection(text, source="customer_message")
+    screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
+    injection = detect_injection(screened, source="customer_message")  # the whole message, not only the body
     if injection.flagged:  # answered for its legitimate content, but a person reads it first
         open_questions.append(
             "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "

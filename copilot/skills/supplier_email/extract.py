@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot.guardrails.message import message_context, message_text
 from copilot.inbound_email import InboundEmail
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
@@ -632,7 +633,7 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
 
 # -- entry point ---------------------------------------------------------------------------------
 def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = None) -> Extraction:
-    """Run every rule over the email's visible text."""
+    """Run every rule over the email's visible text; the risk checks read the whole message."""
     pattern = signals.compile_po_pattern(po_pattern)
     reference = (email.date or datetime.now(UTC)).date()
     refs = signals.find_po_refs(f"{email.subject}\n{email.text}", pattern)
@@ -682,9 +683,10 @@ def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = N
         stated_totals=_totals(ss),
         reply_by=reply_by,
         reply_deadline=deadline,
-        bank_change=signals.bank_change(email.text),
+        # the whole message: subject and body with any IBAN; name, quoted mail and attachments only with wording
+        bank_change=signals.bank_change(f"{email.subject}\n{email.text}")
+        or signals.bank_change(message_context(email), iban_alone=False),
         agreement_claim=signals.agreement_claims(email.text),
-        ai_instructions_visible=signals.ai_instructions(email.text)
-        or any(signals.ai_instructions(a.text) for a in email.attachments if a.text),
+        ai_instructions_visible=signals.ai_instructions(message_text(email)),
         ai_instructions_hidden=bool(hidden.strip()) and signals.ai_instructions(hidden, hidden=True),
     )

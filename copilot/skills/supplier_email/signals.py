@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copilot.guardrails.bank_change import find_bank_change
 from copilot.guardrails.injection import detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
 
@@ -152,32 +153,13 @@ def other_references(text: str, pattern: re.Pattern[str]) -> list[EmailReference
 
 
 # -- risk signals ----------------------------------------------------------------------------------
-_BANK = re.compile(
-    r"\b(?:changed|chang(?:e|ing) (?:our |of )?|switched|moved)\s*banks?\b"
-    r"|\b(?:new|updated|changed|different|revised)\s+(?:bank(?:ing)?|remittance|payment|account|wire)\s*"
-    r"(?:details|information|info|account|instructions|coordinates|number)"
-    r"|\b(?:bank|banking|remittance|account|payment)\s+(?:details|information|account)\s+(?:have|has)\s+(?:been\s+)?"
-    r"(?:changed|updated)"
-    r"|\bnew\s+(?:IBAN|account number|sort code|routing number|SWIFT|BIC)\b",
-    re.IGNORECASE,
-)
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,4})?\b")
-_UNCHANGED = re.compile(r"\b(?:unchanged|same as (?:before|always)|as before|as usual|no change)\b", re.IGNORECASE)
-_NEGATED = re.compile(r"\b(?:not|never|no|unchanged)\b[^.;]{0,15}$", re.IGNORECASE)
+def bank_change(text: str, *, iban_alone: bool = True) -> str | None:
+    """The sentence asking us to pay to new bank details, if any, in any of the languages we buy in.
 
-
-def bank_change(text: str) -> str | None:
-    """The sentence asking us to pay to new bank details, if any (negations such as 'have not changed' excluded)."""
-    for match in _BANK.finditer(text):
-        before = text[max(0, match.start() - 25) : match.start()]
-        if _NEGATED.search(before):
-            continue
-        return _sentence_around(text, match.start())
-    for iban in _IBAN.finditer(text):
-        around = text[max(0, iban.start() - 40) : iban.end() + 40]
-        if not _UNCHANGED.search(around):  # "IBAN ... (unchanged)" in a signature is not a change
-            return _sentence_around(text, iban.start())
-    return None
+    The shared detector's verdict (``copilot.guardrails.bank_change``): homoglyphs folded, negations in the same
+    clause excluded; ``iban_alone=False`` ignores a bare IBAN (attachments and quoted mail carry the usual one).
+    """
+    return find_bank_change(text, iban_alone=iban_alone)
 
 
 def ai_instructions(text: str, *, hidden: bool = False) -> bool:

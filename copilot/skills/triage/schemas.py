@@ -113,8 +113,14 @@ class TriageInput(BaseModel):
     body: str = Field(default="", description="Untrusted customer text; any length (only the start is embedded)")
     customer: str | None = Field(default=None, description="Customer name or e-mail, to look up their open orders")
     ticket_id: int | None = Field(default=None, description="The Odoo ticket this text belongs to")
+    context: str = Field(
+        default="",
+        max_length=500_000,
+        description="Other untrusted parts of the message (sender's name, quoted text, attachments): checked for "
+        "instructions to the assistant, never classified",
+    )
 
-    @field_validator("subject", "body")
+    @field_validator("subject", "body", "context")
     @classmethod
     def _visible_only(cls, value: str) -> str:
         """Invisible characters never hide a reference or an instruction from the classifier."""

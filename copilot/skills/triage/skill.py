@@ -198,7 +198,8 @@ class Triager:
             )
         if not looks_english(text):
             reasons.append("the text does not look like English; the embedding model reads English only")
-        flagged = bool(detect_injection(text, source="ticket").flagged or _LABEL_SETTING.search(text))
+        screened = f"{text}\n\n{item.context}" if item.context else text  # the whole message, not only the body
+        flagged = bool(detect_injection(screened, source="ticket").flagged or _LABEL_SETTING.search(screened))
         if flagged:
             reasons.append(
                 "the text tries to set labels or instruct an assistant (possible injection): a person decides"
