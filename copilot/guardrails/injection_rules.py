@@ -82,7 +82,8 @@ RULES: tuple[Rule, ...] = (
         _rx(
             rf"\b(?:{_VERBS})(?:\s+(?:{_DETERMINERS})){{0,5}}\s+(?:(?:{_OBJECTS})(?:\s+(?:{_ADJECTIVES}))?+|(?:your|tes|vos|deine|ihre"
             rf"|tus|sus|je|jouw|uw|tue|le tue)\s+(?:{_RULE_OBJECTS}))\b(?!{_TOPIC})"
-            r"|\bnew (?:system )?instructions? for (?:the|you|any)\b|\bsystem ?prompt\b|\bsysteemprompt\b"
+            rf"|\bnew (?:system )?instructions? for (?:you|any (?:{_AI})|the (?:{_AI}|assistant|model|system))\b"
+            r"|\bsystem ?prompt\b|\bsysteemprompt\b"
             r"|\bprompt (?:du |de |del |di )?(?:systeme|sistema)\b"
             r"|\b(?:these|the following) instructions (?:take|have) (?:priority|precedence)\b"
             r"|\b(?:treat|consider|regard)\b[^.\n]{0,40}\bas (?:orders|instructions|commands) from\b"
@@ -123,8 +124,8 @@ RULES: tuple[Rule, ...] = (
             rf"|de\s+|het\s+|il\s+|lo\s+)?(?:{_AI})\b"
             rf"|\b(?:dear|hey|hi|hello|attention|cher|chere|liebe|lieber|hallo|querido|querida|estimado|hola|beste"
             rf"|caro|cara|ciao|gentile)\s+(?:{_AI})\b"
-            r"|^\s*(?:assistant|copilot|bot|assistente|asistente|assistent)\s*[:,]"
-            rf"|(?:^\s*|\b(?:to|an|aan|a|alla|para|pour|per|voor|fur)\s+(?:the|die|den|de|het|la|le|el|il|lo)\s+"
+            r"|^[^\S\n]*+(?:assistant|copilot|bot|assistente|asistente|assistent)\s*+[:,]"
+            rf"|(?:^[^\S\n]*+|\b(?:to|an|aan|a|alla|para|pour|per|voor|fur)\s+(?:the|die|den|de|het|la|le|el|il|lo)\s+"
             rf"|\b(?:a|para|pour|per)\s+l'|\ball'|\bal\s+)(?:{_AI})\s*:"
             rf"|\b(?:{_AI}|model)s?\s+(?:reading|processing|handling|summari[sz]ing|parsing"
             r"|that (?:reads|processes|handles|summari[sz]es|parses|reviews|sees)|who (?:reads|processes)"
@@ -146,14 +147,14 @@ RULES: tuple[Rule, ...] = (
         0.9,
         _rx(
             r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>"
-            r"|^\s*#{2,}\s*(?:system|instruction|assistant)\b"
+            r"|^[^\S\n]*+#{2,}+\s*+(?:system|instruction|assistant)\b"
         ),
         "contains chat-template markers",
     ),
     Rule(
         "role_marker",
         0.45,
-        _rx(r"^\s*\[?(?:system|assistant|developer)\]?\s*:"),
+        _rx(r"^[^\S\n]*+\[?(?:system|assistant|developer)\]?\s*+:"),
         "contains a line that imitates a chat role",
     ),
     Rule(

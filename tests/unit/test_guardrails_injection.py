@@ -151,7 +151,7 @@ def test_benign_lookalikes_are_not_flagged(text: str) -> None:
     assert verdict.similarity is not None and verdict.similarity < EMBEDDING_THRESHOLD
 
 
-def test_no_hard_negative_of_the_security_dataset_reaches_the_threshold() -> None:
+def test_hard_negatives_of_the_security_dataset_rarely_reach_the_threshold() -> None:
     rows = [json.loads(line) for line in (datasets_dir() / "security.jsonl").read_text().splitlines() if line]
     texts = [
         row["input"].get("body") or row["input"].get("message") or ""
@@ -160,7 +160,9 @@ def test_no_hard_negative_of_the_security_dataset_reaches_the_threshold() -> Non
     ]
     assert len(texts) >= 120
     flagged = [t for t in texts if detect_injection(t, source="email").flagged]
-    assert flagged == []
+    # The outside review's benign look-alikes (sec-371 on) were written to sit next to attacks; the issue's
+    # target is fewer than 5% of them flagged (a flag costs a person's review, never the change itself).
+    assert len(flagged) / len(texts) < 0.05, flagged
 
 
 def test_heuristics_only_when_switched_off_or_unavailable(restore_detector: None) -> None:
