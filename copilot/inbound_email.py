@@ -791,16 +791,34 @@ def html_comment_text(data: str) -> str:
     return text
 
 
+#: Fed after the HTML: closes whatever construct the HTML left open (a quoted attribute value, a start tag,
+#: a marked section, a comment). Python's ``html.parser`` before 3.11.13/3.12.11 (CVE-2025-6069) scans to
+#: the end of the input again for every construct that never ends, so 50 KB of ``<a b='`` cost seconds;
+#: with an end in sight each construct is read once. Where the closer lands in text (plain text, an
+#: unterminated comment) it is cut off again from its first mark, a private-use character removed from the HTML.
+_MARK = "\ue000"
+_CLOSER = _MARK.join(("\n", "'", '"', "]]>", "-->", ""))
+
+
+def _without_closer(parts: list[str]) -> str:
+    """The text before the closer: each piece that ends a construct is followed by a mark, so what the
+    closer adds to any text starts with one."""
+    text = "".join(parts)
+    mark = text.find(_MARK)
+    return text if mark < 0 else text[:mark]
+
+
 def html_to_text(html: str) -> tuple[str, str, str, list[str]]:
     """Readable text of HTML: ``(visible, quoted, hidden, hidden_reasons)``."""
     parser = _HTMLText(style_sheet(styles_in_html(html)))
     with contextlib.suppress(Exception):  # html.parser is lenient; on a rare failure keep what was read
-        parser.feed(html)
+        parser.feed(html.replace(_MARK, ""))
+        parser.feed(_CLOSER)
         parser.close()
     return (
-        _normalise_text("".join(parser.visible)),
-        _normalise_text("".join(parser.quoted)),
-        _normalise_text("".join(parser.hidden)),
+        _normalise_text(_without_closer(parser.visible)),
+        _normalise_text(_without_closer(parser.quoted)),
+        _normalise_text(_without_closer(parser.hidden)),
         parser.reasons,
     )
 
