@@ -7,9 +7,9 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from channels.email.subject import NEUTRAL_SUBJECT, reply_subject
 from copilot.config import Settings
 from copilot.errors import CopilotError
+from copilot.guardrails.subject import NEUTRAL_SUBJECT, reply_subject
 
 __all__ = ["NEUTRAL_SUBJECT", "SmtpSender", "SmtpUnavailable", "build_reply", "reply_subject"]
 

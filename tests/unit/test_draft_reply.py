@@ -178,3 +178,39 @@ def test_an_unidentified_sender_gets_no_order_details(odoo: OdooClient, passages
 def test_invisible_characters_do_not_hide_an_order_number(odoo: OdooClient, passages: list[KbPassage]) -> None:
     result = _draft(odoo, passages, "Where is S00\u200b024?", "Gemini Furniture")
     assert result.orders == ["S00024"]
+
+
+LURES = [
+    "Your Odoo password expires today - re-login at https://odoo-login.secure-check.io",
+    "Invoice overdue: call +44 20 7946 0991 now to avoid suspension",
+    "Verify your account at www.azure-interior-billing.top/verify",
+]
+
+
+@pytest.mark.parametrize("lure", LURES)
+def test_a_drafts_subject_never_reflects_a_link_or_a_lure_of_the_sender(
+    odoo: OdooClient, passages: list[KbPassage], lure: str
+) -> None:
+    """The draft goes out under our name: the sender's phishing subject must not come back in it."""
+    result = draft_reply(
+        DraftRequest(message="Hi, where is S00024?", subject=lure, customer="Gemini Furniture"),
+        client=odoo, settings=load_settings(), as_of=AS_OF, passages=passages,
+    )  # fmt: skip
+    assert result.subject == "Re: your order S00024" or "S00024" in result.subject
+    for piece in ("http", "secure-check", "7946", "billing.top", "password", "verify"):
+        assert piece not in result.subject.lower()
+    written = {"subject": f"Re: {lure}", "body": "Dear Gemini Furniture, S00024 is on its way.", "tone": "informative"}
+    llm_draft = draft_reply(
+        DraftRequest(message="Hi, where is S00024?", subject=lure, customer="Gemini Furniture"),
+        client=odoo, settings=load_settings(), as_of=AS_OF, passages=passages,
+        llm=FakeListChatModel(responses=[json.dumps(written)]),
+    )  # fmt: skip
+    assert "secure-check" not in llm_draft.subject and "7946" not in llm_draft.subject
+
+
+def test_a_plain_subject_is_still_answered_in_the_same_thread(odoo: OdooClient, passages: list[KbPassage]) -> None:
+    result = draft_reply(
+        DraftRequest(message="Hi, where is S00024?", subject="Delivery of our desks", customer="Gemini Furniture"),
+        client=odoo, settings=load_settings(), as_of=AS_OF, passages=passages,
+    )  # fmt: skip
+    assert result.subject == "Re: Delivery of our desks"

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from copilot.citations import Citation
+from copilot.guardrails.subject import reflected_subject
 from copilot.prompts import prompts_dir
 from copilot.skills.draft_reply.facts import Gathered
 from copilot.skills.draft_reply.schemas import Fact, Intent, KbPassage, SuggestedAction
@@ -229,8 +230,9 @@ def compose(
             )
         )
     body = "\n\n".join([greeting, t["thanks"], *out.paragraphs, t["closing"]])
-    if subject:
-        reply_subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    safe = reflected_subject(subject)  # the customer's subject, without links or phishing phrasing
+    if safe is not None:
+        reply_subject = f"Re: {safe}"
     elif gathered.orders:
         reply_subject = t["subject_status"].format(order=gathered.orders[0].name)
     else:

@@ -23,6 +23,7 @@ from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.guardrails.injection import detect_injection
+from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.draft_reply.compose import compose
@@ -153,7 +154,9 @@ def draft_reply(
             elif not (leak := _exfiltration(client, request, gathered, composed.facts, passages, written_text)).ok:
                 fallback = f"the model's draft would leak data: {leak.summary()}"
             else:
-                subject, body, tone, engine = written.subject, written.body, written.tone, f"llm:{model_name(llm)}"
+                body, tone, engine = written.body, written.tone, f"llm:{model_name(llm)}"
+                if _safe_subject(written.subject):  # else the template's subject (no link or lure of the sender's)
+                    subject = written.subject
                 open_questions += written.open_questions
         except LLMError as exc:
             fallback = f"{type(exc).__name__}: {exc}"
@@ -199,3 +202,9 @@ def draft_reply(
         fallback_reason=fallback,
         as_of=as_of.date(),
     )
+
+
+def _safe_subject(subject: str) -> bool:
+    """True when the model's subject repeats no link and no phishing phrasing (the sender's text can hold both)."""
+    safe = reflected_subject(subject)
+    return safe is not None and LINK not in safe

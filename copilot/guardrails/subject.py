@@ -6,7 +6,7 @@ Odoo password expires - re-login at https://..." must not come back from a trust
 * control and format characters (bidi overrides, zero-width spaces) go, NFKC folds look-alike forms;
 * a subject with letters outside the Latin script is not reflected (homoglyphs cannot be ruled out);
 * every link, domain or e-mail address becomes ``[link removed]``;
-* phishing phrasing in what remains (password, log in / re-login, verify or confirm your account,
+* a telephone number, or phishing phrasing in what remains (password, log in / re-login, verify or confirm your account,
   credentials, expiry, suspension, reset, a link spelt out in pieces...) in English, French, German,
   Spanish, Dutch or Italian, with separators, leetspeak or diacritics in between, gives the neutral
   subject; otherwise the text is cut to ``MAX_REFLECTED_CHARS``.
@@ -17,6 +17,8 @@ No regular expression: every step is one pass over at most ``MAX_INPUT_CHARS`` c
 from __future__ import annotations
 
 import unicodedata
+
+import phonenumbers
 
 __all__ = ["LINK", "MAX_REFLECTED_CHARS", "NEUTRAL_SUBJECT", "reflected_subject", "reply_subject"]
 
@@ -39,9 +41,9 @@ _LURES = (
     "accedi", "twofactor", "verificationcode", "securitycode", "onetimecode",
     # account threats and calls to act
     "account", "konto", "compte", "cuenta", "verify", "verifi", "confirmyour", "validateyour", "bestatig",
-    "bestaetig", "suspend", "locked", "unlock", "deactivat", "disabled", "expire", "expiry", "expiring", "ablauf",
-    "lauftab", "laeuftab", "caduc", "verloop", "scadenz", "scade", "reset", "unusual", "suspicious", "securityalert",
-    "mailbox", "quotaexceed", "overquota", "clickhere", "click", "urgent", "actnow", "immediately",
+    "bestaetig", "suspend", "suspens", "locked", "unlock", "deactivat", "disabled", "expire", "expiry", "expiring",
+    "ablauf", "lauftab", "laeuftab", "caduc", "verloop", "scadenz", "scade", "reset", "unusual", "suspicious",
+    "securityalert", "mailbox", "quotaexceed", "overquota", "clickhere", "click", "urgent", "actnow", "immediately",
     # money lures
     "bankdetail", "paymentdetail", "wiretransfer", "giftcard", "iban",
     # links spelt out
@@ -124,6 +126,11 @@ def _cut(text: str) -> str:
     return (head[:space] if space > MAX_REFLECTED_CHARS // 2 else head).rstrip() + "…"
 
 
+def _phone(text: str) -> bool:
+    """True when the text holds a telephone number (a lure's "call us now"; numbers with a + in any country)."""
+    return any(True for _ in phonenumbers.PhoneNumberMatcher(text, "US"))
+
+
 def reflected_subject(subject: str | None) -> str | None:
     """The part of ``subject`` safe to repeat in an answer, or ``None`` when none is."""
     text = _without_prefixes(_clean(subject or ""))
@@ -131,7 +138,7 @@ def reflected_subject(subject: str | None) -> str | None:
         return None
     text = _without_links(text)
     rest = text.replace(LINK, " ")
-    if not rest.strip(" " + _EDGE + "-") or _lure(rest):  # a link spelt out in pieces is a lure too
+    if not rest.strip(" " + _EDGE + "-") or _lure(rest) or _phone(rest):  # a link spelt out in pieces is a lure too
         return None
     return _cut(text)
 
