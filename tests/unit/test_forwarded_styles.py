@@ -73,9 +73,9 @@ def forward(style: str, outer: str, *, headers: str = "") -> InboundEmail:
     raw = (
         f"{headers}From: {outer}\nTo: purchasing@yourcompany.example.com\nSubject: {prefix} P00008 - price adjustment\n"
         "Date: Tue, 24 Nov 2026 09:10:00 -0800\nMessage-ID: <f@example.com>\n"
-        'Content-Type: text/plain; charset="utf-8"\n\n' + body
+        'Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: 8bit\n\n' + body
     )
-    return parse_email(raw)
+    return parse_email(raw.encode("utf-8"))
 
 
 # -- benign: a colleague's authenticated forward --------------------------------------------------------
