@@ -132,3 +132,33 @@ def test_the_parser_is_linear_on_hostile_text(text: str) -> None:
     started = time.perf_counter()
     find_forward(text, subject="Fwd: x")
     assert time.perf_counter() - started < 0.5
+
+
+HTML_FORWARDS = {
+    "outlook_html": (
+        '<div>FYI</div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr">'
+        "<b>From:</b> Ron Gibson &lt;ron.gibson76@example.com&gt;<br><b>Sent:</b> Tuesday, November 24, 2026"
+        "<br><b>To:</b> Mitchell Admin &lt;admin@yourcompany.example.com&gt;<br><b>Subject:</b> P00008</div>"
+    ),
+    "gmail_german_html": (
+        '<div dir="ltr">FYI<br><br><div class="gmail_quote"><div class="gmail_attr">---------- Weitergeleitete '
+        "Nachricht ---------<br>Von: <strong>Ron Gibson</strong> &lt;ron.gibson76@example.com&gt;<br>Datum: "
+        "Di., 24. Nov. 2026<br>Betreff: P00008<br></div><br>"
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(HTML_FORWARDS))
+@pytest.mark.parametrize("outer", [STAFF, OUTSIDER])
+def test_html_forwards_are_read_and_trusted_only_from_authenticated_staff(style: str, outer: str) -> None:
+    html = HTML_FORWARDS[style] + "<p>" + PRICE_BODY.replace("\n", "<br>") + "</p></div>"
+    domain = outer.rsplit("@", 1)[1].rstrip(">")
+    raw = (
+        f"{auth(domain)}From: {outer}\nSubject: FW: P00008\nDate: Tue, 24 Nov 2026 09:10:00 -0800\n"
+        'Content-Type: text/html; charset="utf-8"\n\n<html><body>' + html + "</body></html>"
+    )
+    mail = parse_email(raw)
+    assert mail.forwarded and mail.forwarded_from == "ron.gibson76@example.com" and "$312.50" in mail.text
+    summary, proposals = summarize(mail, configured())
+    expected = (["price_change:P00008"], 1) if outer == STAFF else ([], 0)
+    assert (verified(summary), proposals) == expected
