@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
 from copilot.errors import EmailParseError
+from copilot.forwarded import find_forward
 from copilot.guardrails.hidden_css import Element, StyleSheet, declarations, hidden_reason, style_sheet, styles_in_html
 from copilot.tools.schemas import ChatterMessage, Ref
 
@@ -135,7 +136,7 @@ class InboundEmail(BaseModel):
     def from_chatter(cls, msg: ChatterMessage) -> InboundEmail:
         """Build an email from an Odoo chatter message (body is HTML)."""
         name, address = email.utils.parseaddr(msg.email_from or "")
-        body = _convert_body(msg.body_html or "", is_html=True)
+        body = _convert_body(msg.body_html or "", is_html=True, subject=msg.subject or "")
         thread = None
         if msg.res_id:
             thread = Citation(
@@ -191,7 +192,7 @@ def parse_email(raw: bytes | str) -> InboundEmail:
         is_html = body_part.get_content_subtype() == "html"
         if not content.strip():
             defects.append("no body")
-        body = _convert_body(content, is_html=is_html, defects=defects)
+        body = _convert_body(content, is_html=is_html, subject=str(headers.get("subject") or ""), defects=defects)
     attachments = _attachments(msg, body_part, defects)
     defects.extend(_mime_defects(msg))
     body_defects = body.pop("defects", [])
@@ -473,8 +474,10 @@ def _clean_line(value: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # body: HTML -> text, quoted replies, hidden content
 # --------------------------------------------------------------------------------------------------
-def _convert_body(content: str, *, is_html: bool, defects: list[str] | None = None) -> dict[str, Any]:
-    """Text, quoted text, hidden text and flags of a body (HTML or plain)."""
+def _convert_body(
+    content: str, *, is_html: bool, subject: str = "", defects: list[str] | None = None
+) -> dict[str, Any]:
+    """Text, quoted text, hidden text and flags of a body (HTML or plain); ``subject`` tells Outlook forwards."""
     local: list[str] = []
     if is_html:
         if len(content) > MAX_HTML_CHARS:
@@ -492,20 +495,19 @@ def _convert_body(content: str, *, is_html: bool, defects: list[str] | None = No
 
     forwarded = False
     forwarded_from = None
-    # A forward wrapped in a quote element (Gmail's gmail_quote) is the content, not an old reply.
-    if quoted and _FORWARD_MARKER.search(quoted.lstrip().split("\n", 1)[0]):
-        visible, quoted = (visible + "\n\n" + quoted).strip(), ""
-    marker = _FORWARD_MARKER.search(visible)
-    if marker:
+    block = find_forward(visible, subject=subject)
+    if block is None and quoted:
+        # A forward wrapped in a quote element (Gmail's gmail_quote) is the content, not an old reply.
+        inner = find_forward(quoted, subject=subject)
+        if inner is not None and not quoted[: inner.start].strip():
+            visible, quoted = (visible + "\n\n" + quoted).strip(), ""
+            block = find_forward(visible, subject=subject)
+    if block is not None:
         forwarded = True
-        head = visible[marker.end() : marker.end() + 1500]
-        sender = re.search(r"^\s*\**From:?\**\s*(.+)$", head, re.MULTILINE | re.IGNORECASE)
-        if sender:
-            original = email.utils.parseaddr(sender.group(1).replace("*", ""))[1].lower()
-            forwarded_from = original if "@" in original else None
-        before, after = visible[: marker.end()], visible[marker.end() :]
-        body_after, quoted_after = split_quoted(after, skip_header_block=True)
-        visible = (before + "\n" + body_after).strip()
+        forwarded_from = block.sender
+        before, after = visible[: block.header_end], visible[block.header_end :]
+        body_after, quoted_after = split_quoted(after)
+        visible = (before.rstrip() + "\n\n" + body_after).strip()
         quoted = "\n\n".join(p for p in (quoted_after, quoted) if p)
     else:
         visible, more_quoted = split_quoted(visible)
@@ -860,11 +862,6 @@ def _strip_invisible(text: str) -> tuple[str, str, list[str]]:
     return _INVISIBLE.sub("", text), "\n".join(smuggled), reasons
 
 
-_FORWARD_MARKER = re.compile(
-    r"^[ >]*(?:-{2,}\s*Forwarded message\s*-{2,}|-{2,}\s*Forwarded Message\s*-{2,}|Begin forwarded message:"
-    r"|-{2,}\s*Message transféré\s*-{2,}|-{2,}\s*Weitergeleitete Nachricht\s*-{2,})[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
 _ON_WROTE = re.compile(
     r"^(?:On\s.{4,250}?\swrote:|Le\s.{4,250}?\sa écrit\s?:|Am\s.{4,250}?\sschrieb\s.{0,100}?:)\s*$",
     re.MULTILINE | re.IGNORECASE | re.DOTALL,
@@ -873,18 +870,13 @@ _ORIGINAL = re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.MULTILINE | 
 _OUTLOOK_HEADER = re.compile(r"^\**From:\**\s.+\n\**(?:Sent|Date):\**\s.+\n", re.MULTILINE | re.IGNORECASE)
 
 
-def split_quoted(text: str, *, skip_header_block: bool = False) -> tuple[str, str]:
+def split_quoted(text: str) -> tuple[str, str]:
     """Split plain text into ``(new text, quoted earlier messages)``."""
     if not text:
         return "", ""
-    start = 0
-    if skip_header_block:  # the "From: / Date: / Subject:" block of a forward is not a reply header
-        header = re.match(r"(?:\s*\**(?:From|Date|Sent|Subject|To|Cc)\**:.*\n)+", text, re.IGNORECASE)
-        if header:
-            start = header.end()
     cut = len(text)
     for pattern in (_ON_WROTE, _ORIGINAL, _OUTLOOK_HEADER):
-        match = pattern.search(text, start)
+        match = pattern.search(text)
         if match and match.start() < cut and len(match.group(0)) < 400:
             cut = match.start()
     head, tail = text[:cut], text[cut:]

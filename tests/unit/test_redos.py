@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.slack.text import parse_command, slack_to_plain
+from copilot.forwarded import find_forward
 from copilot.guardrails import injection
 from copilot.guardrails.exfiltration import allow_list_from_texts, check_exfiltration, find_urls
 from copilot.guardrails.hidden import strip_hidden
@@ -92,6 +93,7 @@ EXTRACTORS: dict[str, Callable[[str], Any]] = {
     "html_to_text": html_to_text,
     "strip_invisible": strip_invisible,
     "split_quoted": split_quoted,
+    "find_forward": lambda t: find_forward(t, subject="FW: x"),
     "parse_email": lambda t: parse_email(f"From: a@b.example\nSubject: {t[:200]}\n\n{t}"),
     "detect_intent": detect_intent,
     "looks_english": looks_english,
