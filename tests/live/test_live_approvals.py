@@ -89,11 +89,12 @@ def test_credit_note_through_odoos_reversal_wizard_on_live_odoo(
     if not invoices:
         pytest.skip("no posted customer invoice without a credit note left in this database")
     inv = invoices[0]
+    run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")  # a new proposal each run: a refused one is never reopened
     proposal = Proposal.model_validate(
         {
             "title": f"Credit note for {inv['name']}",
             "payload": {"action_type": "issue_credit_note", "invoice_id": inv["id"], "invoice_name": inv["name"],
-                        "amount": inv["amount_total"], "currency": "USD", "reason": "live test: damaged goods"},
+                        "amount": inv["amount_total"], "currency": "USD", "reason": f"live test {run}: damaged goods"},
             "target": {"model": "account.move", "id": inv["id"], "display_name": inv["name"],
                        "write_date": inv["write_date"],
                        "expect": {"state": "posted", "amount_total": inv["amount_total"]}},
@@ -104,6 +105,7 @@ def test_credit_note_through_odoos_reversal_wizard_on_live_odoo(
     request = AddonBackend(live_client).submit(proposal, decide(policy, proposal, now=datetime.now(UTC)))
     approver.env[live_client.approval_model].browse(request.id).action_approve()
     if AddonBackend(live_client).get(request.id).state is not RequestState.APPROVED:  # high tier: a second approver
+        approver.env[live_client.approval_model].browse(request.id).action_refuse()  # leave nothing pending
         pytest.skip("the invoice amount needs two approvers; this live setup has one")
     executor = Executor(executor_client(live_settings), now=lambda: datetime.now(UTC))
     [outcome] = [o for o in executor.run_once().outcomes if o.request_id == request.id]
