@@ -42,11 +42,14 @@ def test_supplier_delay_to_executed_reschedule_on_live_odoo(
 ) -> None:
     mail = parse_email((REPO / "tests" / "fixtures" / "emails" / "02_p00002_new_ship_date.eml").read_bytes())
     summary = summarize_supplier_email(mail, client=live_client, settings=live_settings)
-    [receipt] = live_client.search_read(
+    receipts = live_client.search_read(
         "stock.picking",
         [("origin", "=", "P00002"), ("picking_type_id.code", "=", "incoming"), ("state", "not in", ["done", "cancel"])],
         ["name", "scheduled_date"],
     )
+    if not receipts:
+        pytest.skip("P00002 has no open receipt in this database (Odoo's plain demo leaves it a draft RFQ)")
+    [receipt] = receipts
     new_day = (v.when(receipt["scheduled_date"]) + timedelta(days=1)).date()  # type: ignore[operator]
     change = next(c for c in summary.changes if c.po_name == "P00002" and c.email_date)
     summary = summary.model_copy(update={"changes": [change.model_copy(update={"email_date": new_day})]})
