@@ -2,7 +2,8 @@
 
 Needs, besides the copilot's own credentials: an approver (COPILOT_LIVE_APPROVER_LOGIN/_PASSWORD, a
 user in *Copilot approver*) and the executor's credential (COPILOT_EXECUTOR_LOGIN/_PASSWORD, a user
-in *Copilot executor*). Each run moves P00002's receipt one day later than it is now.
+in *Copilot executor*); a credit note above the high tier also needs a second approver
+(COPILOT_LIVE_SECOND_APPROVER_LOGIN/_PASSWORD). Each run moves P00002's receipt one day later than it is now.
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ from copilot.tools.odoo import OdooClient
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _login(settings: Settings, login: str, password: str) -> odoorpc.ODOO:
+    """An odoorpc session of ``login`` on the configured Odoo."""
+    url = str(settings.odoo_url).rstrip("/")
+    host, port = url.split("://", 1)[1].rsplit(":", 1) if url.count(":") > 1 else (url.split("://", 1)[1], "80")
+    odoo = odoorpc.ODOO(host, port=int(port), timeout=60)
+    odoo.login(settings.odoo_db, login, password)
+    return odoo
+
+
 @pytest.fixture
 def approver(live_settings: Settings) -> odoorpc.ODOO:
     login, password = os.environ.get("COPILOT_LIVE_APPROVER_LOGIN"), os.environ.get("COPILOT_LIVE_APPROVER_PASSWORD")
     if not (login and password and live_settings.executor_password):
         pytest.skip("set COPILOT_LIVE_APPROVER_LOGIN/_PASSWORD and COPILOT_EXECUTOR_PASSWORD for the approval loop")
-    url = str(live_settings.odoo_url).rstrip("/")
-    host, port = url.split("://", 1)[1].rsplit(":", 1) if url.count(":") > 1 else (url.split("://", 1)[1], "80")
-    odoo = odoorpc.ODOO(host, port=int(port), timeout=60)
-    odoo.login(live_settings.odoo_db, login, password)
-    return odoo
+    return _login(live_settings, login, password)
 
 
 def test_supplier_delay_to_executed_reschedule_on_live_odoo(
@@ -108,8 +114,13 @@ def test_credit_note_through_odoos_reversal_wizard_on_live_odoo(
     request = AddonBackend(live_client).submit(proposal, decide(policy, proposal, now=datetime.now(UTC)))
     approver.env[live_client.approval_model].browse(request.id).action_approve()
     if AddonBackend(live_client).get(request.id).state is not RequestState.APPROVED:  # high tier: a second approver
-        approver.env[live_client.approval_model].browse(request.id).action_refuse()  # leave nothing pending
-        pytest.skip("the invoice amount needs two approvers; this live setup has one")
+        login = os.environ.get("COPILOT_LIVE_SECOND_APPROVER_LOGIN")
+        password = os.environ.get("COPILOT_LIVE_SECOND_APPROVER_PASSWORD")
+        if not (login and password):
+            approver.env[live_client.approval_model].browse(request.id).action_refuse()  # leave nothing pending
+            pytest.skip("the invoice needs two approvers: set COPILOT_LIVE_SECOND_APPROVER_LOGIN/_PASSWORD")
+        _login(live_settings, login, password).env[live_client.approval_model].browse(request.id).action_approve()
+        assert AddonBackend(live_client).get(request.id).state is RequestState.APPROVED
     executor = Executor(executor_client(live_settings), now=lambda: datetime.now(UTC))
     [outcome] = [o for o in executor.run_once().outcomes if o.request_id == request.id]
     assert outcome.result == "executed", outcome.detail
