@@ -67,7 +67,8 @@ def test_a_disguised_price_change_is_refused_and_an_honest_one_needs_two_approve
     live_client: OdooClient, live_settings: Settings, approver: odoorpc.ODOO, api: TestClient
 ) -> None:
     shown, real = _line(live_client, "P00008"), _line(live_client, "P00009")
-    new_price = round(float(real["price_unit"]) * 10, 2)
+    cents = int(datetime.now(UTC).timestamp() * 100) % 10_000  # a new proposal each run: a refused one stays refused
+    new_price = round(float(real["price_unit"]) * 10 + cents / 100, 2)
     payload = {"action_type": "accept_price_change", "po_id": real["order_id"][0], "po_name": "P00009",
                "line_id": real["id"], "product": "x", "quantity": 3, "old_price": real["price_unit"],
                "new_price": new_price, "currency": "USD"}  # fmt: skip

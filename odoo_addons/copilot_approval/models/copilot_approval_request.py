@@ -438,10 +438,34 @@ class CopilotApprovalRequest(models.Model):
             raise ValidationError(
                 _("Every record in a payload must belong to its target: %(problem)s.", problem=problem)
             )
+        self._check_stored_as_sent(payload)
         digest = payload_hash(action, model, res_id, payload)
         if vals.get("payload_hash") and vals["payload_hash"] != digest:
             raise UserError(_("The payload hash does not match the payload: the request was not created."))
         vals["payload_hash"] = digest
+
+    @api.model
+    def _check_stored_as_sent(self, payload):
+        """Refuse a payload that PostgreSQL's jsonb would give back changed (its hash would never match again).
+
+        jsonb stores numbers as decimals: -0.0 comes back as 0.0 and 1e+16 as the integer 10000000000000000,
+        so the executor, hashing what it reads, would refuse the approved request forever.
+        """
+        if not payload:
+            return
+        try:
+            sent = json.dumps(payload, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(_("The payload is not plain JSON: %(error)s.", error=exc)) from None
+        self.env.cr.execute("SELECT %s::jsonb", [sent])
+        stored = json.dumps(self.env.cr.fetchone()[0], sort_keys=True, ensure_ascii=False, allow_nan=False)
+        if stored != sent:
+            raise ValidationError(
+                _(
+                    "The payload would not be stored as sent (PostgreSQL rewrites numbers such as -0.0 or 1e+16), "
+                    "so what was approved could never be checked: send plain decimal numbers."
+                )
+            )
 
     @api.model
     def _exposure_tiers(self):

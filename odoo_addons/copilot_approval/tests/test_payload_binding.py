@@ -7,6 +7,7 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..payload_binding import payload_hash
 from .common import CopilotApprovalCase
 
 
@@ -34,6 +35,21 @@ class TestPayloadBinding(CopilotApprovalCase):
         }
         canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         self.assertEqual(request.payload_hash, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+    def test_the_stored_payload_has_the_stored_hash(self):
+        """What PostgreSQL gives back hashes to the stored hash; a payload it would change is refused."""
+        for value in (5000.0, 0.1 + 0.2, 1e-07, 12345678901234567890, "é €"):
+            with self.subTest(value=value):
+                request = self._create(payload={"x": value, "y": [value]})
+                request.invalidate_recordset(["payload"])
+                stored = request.read(["payload"])[0]["payload"]
+                self.assertEqual(stored, {"x": value, "y": [value]})
+                self.assertEqual(
+                    request.payload_hash, payload_hash(request.action_type, request.res_model, request.res_id, stored)
+                )
+        for value in (-0.0, 1e16, 1.5e300):  # jsonb gives back 0.0 and integers: the executor would refuse forever
+            with self.subTest(value=value), self.assertRaises(ValidationError):
+                self._create(payload={"x": value})
 
     def test_a_sent_hash_must_match(self):
         with self.assertRaises(UserError):
