@@ -223,6 +223,28 @@ def in_workflow(env: Env) -> bool:
     return bool(getattr(env, "workflow", False))
 
 
+def _numbers_jsonb_rewrites(value: Any) -> bool:
+    """True when ``value`` holds a number PostgreSQL's jsonb gives back changed (-0.0, 1e+16, NaN)."""
+    if isinstance(value, float):
+        return (value == 0.0 and str(value).startswith("-")) or "e+" in repr(value) or value != value
+    if isinstance(value, dict):
+        return any(_numbers_jsonb_rewrites(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_numbers_jsonb_rewrites(v) for v in value)
+    return False
+
+
+def _check_stored_as_sent(payload: Any) -> None:
+    """As the addon: refuse a payload whose numbers jsonb would rewrite (checked live: -0.0 -> 0.0, 1e+16 ->
+    10000000000000000), since its stored hash could never match what the executor reads back."""
+    if _numbers_jsonb_rewrites(payload):
+        raise RpcError(
+            "odoo.exceptions.ValidationError",
+            "The payload would not be stored as sent (PostgreSQL rewrites numbers such as -0.0 or 1e+16), "
+            "so what was approved could never be checked: send plain decimal numbers.",
+        )
+
+
 def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """Checks of a new request (``given`` by the caller; ``values`` with defaults): the values to store."""
     if any(name in given for name in _WORKFLOW_FIELDS):
@@ -234,6 +256,7 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
             "The operation cannot be completed: An approval request with this idempotency key already exists.",
         )
     _check_binding(env, values)
+    _check_stored_as_sent(values.get("payload"))
     values = {**values, **derive_from_target(env, values)}
     tier = values.get("risk_tier") or "low"
     digest = payload_hash(

@@ -252,6 +252,17 @@ def test_a_hash_given_at_creation_must_match_what_the_addon_computes(server: San
         agent.create_approval_request(values)
 
 
+@pytest.mark.parametrize("value", [-0.0, 1e16, 1.5e300])
+def test_a_payload_postgresql_would_store_changed_is_refused_as_on_odoo(server: SandboxServer, value: float) -> None:
+    """Real Odoo 18 gives -0.0 back as 0.0 and 1e+16 as an integer: the executor could never match the hash."""
+    values = {
+        "name": "x", "action_type": "reschedule_po_line", "res_model": "purchase.order.line", "res_id": 19,
+        "payload": {"x": [value]}, "risk_tier": "low", "idempotency_key": f"copilot-jsonb-{value!r}",
+    }  # fmt: skip
+    with pytest.raises(Exception, match="would not be stored as sent"):
+        make_client(server).create_approval_request(values)
+
+
 def test_the_executor_refuses_a_request_whose_hash_does_not_match(server: SandboxServer, executor: Executor) -> None:
     rid = _agent_request(server, tier="low")
     approve(server, rid)
