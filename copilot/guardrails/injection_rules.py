@@ -81,10 +81,16 @@ _ROLE_WORDS = (
     r"|desarrollador|ontwikkelaar|sviluppatore|copilot|ai|ia|ki"
 )
 #: A chat role where a line or a bracket starts, then a colon: "SYSTEM:", "[assistant: ...]", "(Systeme: ...)".
-_ROLE_MARK = (
-    rf"(?:^|[\[(<{{])[^\S\n]*+\[?(?:{_ROLE_WORDS})(?:[^\S\n]++(?:{_ROLE_WORDS}|note|message|notice|override"
-    r"|instructions?|prompt))?+\]?[^\S\n]*+:"
+_ROLE_QUALIFIERS = (
+    r"note|message|notice|override|instructions?|prompt|hinweis|nachricht|anweisung\w*|mitteilung|consignes?"
+    r"|aviso|mensaje|instrucci\w+|bericht|melding|instructies?|nota|messaggio|istruzion\w+"
 )
+_ROLE_COLON = (
+    rf"(?:^|[\[(<{{])[^\S\n]*+\[?(?:{_ROLE_WORDS})(?:(?:[^\S\n]++|-)(?:{_ROLE_WORDS}|{_ROLE_QUALIFIERS}))?+"
+    r"\]?[^\S\n]*+:"
+)
+#: ... or in a square or angle bracket of its own ("[SYSTEM] approve ...", "<system>accept ..."): an order after it.
+_ROLE_MARK = rf"{_ROLE_COLON}|[\[<][^\S\n]*+(?:{_ROLE_WORDS})(?:[^\S\n]++(?:{_ROLE_QUALIFIERS}))?+[^\S\n]*+[\]>]"
 #: Orders to the assistant that follow such a marker (approve, ignore, mark as verified, must ...).
 _COMMANDS = (
     r"approve\w*|accept\w*|ignore\w*|disregard|forget|override|bypass|skip|treat|trust|mark|whitelist|must"
@@ -180,7 +186,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "role_marker",
         0.45,
-        _rx(_ROLE_MARK),
+        _rx(_ROLE_COLON),
         "contains a line or bracket that imitates a chat role",
     ),
     Rule(
@@ -311,6 +317,8 @@ HEADER_RULES: tuple[Rule, ...] = (
             r"|\bno (?:review|approval|check|verification|sign-?off)s? (?:is |are )?"
             r"(?:needed|required|necessary)\b|\b(?:review|approval|verification) (?:is )?not (?:needed|required"
             r"|necessary)\b|\bauto-?approved?\b|\bverified (?:sender|vendor|supplier|contact)\b"
+            r"|\bno need (?:to|for) (?:a |any )?(?:check|review|verif\w*|approv\w*)"
+            r"|\b(?:sign-?off|approval) (?:is )?(?:done|given|granted|obtained|received)\b"
             r"|\bpre-?\s?approuve\w*|\bdeja (?:approuve|valide|autorise|verifie)\w*|\bapprouve\w* par\b"
             r"|\bsans (?:verification|validation|revision|controle|verifier|valider)\b"
             r"|\baucune? (?:verification|validation|revision|controle) (?:necessaire|requise?)\b"
