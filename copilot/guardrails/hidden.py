@@ -47,6 +47,8 @@ _CLAIM_WORDS = re.compile(
 #: Order, invoice and product references ("P00004", "INV/2026"): hidden ones point a model at other records.
 _REFERENCES = re.compile(r"\b[A-Z]{1,4}[-/_]?\d{4,}\b")
 _SPACE = re.compile(r"\s+")
+#: Distinct hidden lines read; more than this is reported without reading further.
+MAX_HIDDEN_LINES = 1_000
 
 
 def _plain(text: str) -> str:
@@ -62,15 +64,18 @@ def hidden_text_matters(hidden: str, visible: str) -> bool:
     any of these (spacers, tracking references, "skip to content") do not matter.
     """
     seen = _plain(visible)
-    for line in hidden.splitlines():
-        plain = _plain(line)
+    lines = dict.fromkeys(line.strip() for line in fold(_strip_invisible(hidden)[0]).splitlines())
+    if len(lines) > MAX_HIDDEN_LINES:
+        return True  # no newsletter hides that much
+    for line in lines:
+        plain = _SPACE.sub(" ", line.casefold())
         if not any(ch.isalnum() for ch in plain) or plain in seen:
             continue
         if _CLAIM_WORDS.search(plain):
             return True
         if any(_plain(m.group(0)) not in seen for m in _CHANGE_TOKENS.finditer(plain)):
             return True
-        if any(_plain(m.group(0)) not in seen for m in _REFERENCES.finditer(fold(line))):
+        if any(_plain(m.group(0)) not in seen for m in _REFERENCES.finditer(line)):
             return True
     return False
 

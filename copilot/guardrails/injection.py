@@ -8,11 +8,15 @@ Latin letters they imitate, no accents) and scores it in two layers:
    and tool commands, exfiltration requests, secrecy, chat-template markers). Each rule has a weight;
    strong rules flag on their own, weak ones (``do not mention``, a mention of a chatbot or of an API key)
    only in hidden text or together with another signal. The strong rules also read the text with
-   spelled-out letters joined (``i g n o r e``) and with ROT13 undone, and base64 payloads are decoded.
+   spelled-out letters joined (``i g n o r e``), with ROT13 undone and with leetspeak read as letters
+   (``1gn0r3``), and base64 payloads are decoded. In a subject or display name (``HEADER_SOURCES``) a claim
+   that the change is approved or needs no review flags too.
 2. **Embeddings**: every distinct sentence of the whole text (long ones in windows, at most
    ``MAX_SENTENCES``, the most instruction-like first) is compared (cosine similarity, all-MiniLM-L6-v2,
    local) with a library of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This
-   catches paraphrases no regex anticipated. The threshold is calibrated so urgent, angry or price-increase
+   catches paraphrases no regex anticipated. A sentence closer to a legitimate look-alike
+   (``data/benign_anchors.yaml``: confidential prices, bank notices, superseded delivery instructions) than
+   to every attack pattern is not counted. The threshold is calibrated so urgent, angry or price-increase
    business mail stays below it; see ``EMBEDDING_THRESHOLD``.
 
 Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a

@@ -241,3 +241,15 @@ def test_newsletter_hidden_boilerplate_is_not_reported(hidden: str) -> None:
 )
 def test_hidden_changes_and_claims_are_still_reported(hidden: str) -> None:
     assert WarningCode.HIDDEN_TEXT in _codes(_html_mail(hidden + NEWSLETTER))
+
+
+def test_the_hidden_text_check_stays_fast_on_many_lines() -> None:
+    import time
+
+    from copilot.guardrails.hidden import hidden_text_matters
+
+    visible = "Pallets ship on Friday. " * 2_000
+    started = time.perf_counter()
+    assert not hidden_text_matters("skip to content\n" * 20_000, visible)
+    assert hidden_text_matters("\n".join(f"line {i} of the hidden notes" for i in range(5_000)), visible)
+    assert time.perf_counter() - started < 0.5
