@@ -8,11 +8,15 @@ Latin letters they imitate, no accents) and scores it in two layers:
    and tool commands, exfiltration requests, secrecy, chat-template markers). Each rule has a weight;
    strong rules flag on their own, weak ones (``do not mention``, a mention of a chatbot or of an API key)
    only in hidden text or together with another signal. The strong rules also read the text with
-   spelled-out letters joined (``i g n o r e``) and with ROT13 undone, and base64 payloads are decoded.
+   spelled-out letters joined (``i g n o r e``), with ROT13 undone and with leetspeak read as letters
+   (``1gn0r3``), and base64 payloads are decoded. In a subject or display name (``HEADER_SOURCES``) a claim
+   that the change is approved or needs no review flags too.
 2. **Embeddings**: every distinct sentence of the whole text (long ones in windows, at most
    ``MAX_SENTENCES``, the most instruction-like first) is compared (cosine similarity, all-MiniLM-L6-v2,
    local) with a library of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This
-   catches paraphrases no regex anticipated. The threshold is calibrated so urgent, angry or price-increase
+   catches paraphrases no regex anticipated. A sentence closer to a legitimate look-alike
+   (``data/benign_anchors.yaml``: confidential prices, bank notices, superseded delivery instructions) than
+   to every attack pattern is not counted. The threshold is calibrated so urgent, angry or price-increase
    business mail stays below it; see ``EMBEDDING_THRESHOLD``.
 
 Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a
@@ -43,14 +47,16 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.guardrails.injection_rules import RULES, Rule
-from copilot.guardrails.normalize import fold, rot13, unspace
+from copilot.guardrails.injection_rules import HEADER_RULES, RULES, Rule
+from copilot.guardrails.normalize import fold, rot13, unleet, unspace
 
 __all__ = [
     "EMBEDDING_THRESHOLD",
     "FLAG_THRESHOLD",
+    "HEADER_SOURCES",
     "InjectionVerdict",
     "attack_patterns",
+    "benign_anchors",
     "detect_injection",
     "set_classifier",
     "set_embedder",
@@ -106,7 +112,10 @@ _ENCODING_WORDS = re.compile(r"\b(?:base64|rot13|decode (?:this|the following)|h
 _OBFUSCATIONS: tuple[tuple[str, Callable[[str], str], str], ...] = (
     ("spaced_letters", unspace, "spells words out letter by letter"),
     ("rot13", rot13, "carries a ROT13-encoded text"),
+    ("leetspeak", unleet, "writes letters as digits (leetspeak)"),
 )
+#: Sources that are a message's header fields (subject, sender's display name): approval claims flag there.
+HEADER_SOURCES = frozenset({"email_header", "subject", "display_name"})
 
 
 def _decoded_payloads(text: str) -> list[str]:
@@ -151,19 +160,23 @@ def _rule_hits(text: str, rules: Sequence[Rule]) -> list[tuple[Rule, str]]:
     return hits
 
 
-def _heuristics(text: str) -> tuple[float, list[str], list[str], str | None]:
-    """(score, reasons, matched rule names, evidence) of the rules on folded ``text`` and its de-obfuscations."""
+def _heuristics(text: str, *, header: bool = False) -> tuple[float, list[str], list[str], str | None]:
+    """(score, reasons, matched rule names, evidence) of the rules on folded ``text`` and its de-obfuscations.
+
+    ``header``: the text is a subject or display name, where the header rules (approval claims) apply too.
+    """
     weights: list[float] = []
     reasons: list[str] = []
     matched: list[str] = []
     evidence = None
-    hits = _rule_hits(text, RULES)
+    rules = (*RULES, *HEADER_RULES) if header else RULES
+    hits = _rule_hits(text, rules)
     for rule, snippet in hits:
         weights.append(rule.weight)
         matched.append(rule.name)
         reasons.append(f"{rule.reason}: {snippet!r}")
         evidence = evidence or snippet
-    strong = [rule for rule in RULES if rule.weight >= FLAG_THRESHOLD]
+    strong = [rule for rule in rules if rule.weight >= FLAG_THRESHOLD]
     found = {rule.name for rule, _ in hits}
     for name, undo, reason in _OBFUSCATIONS:
         if name == "rot13" and not _looks_rot13(text):
@@ -216,6 +229,7 @@ class _Library:
         self.enabled = True
         self.embedder: Any = None  # an ``Embedder``; None: the process-wide local model
         self.vectors: np.ndarray | None = None
+        self.anchors: np.ndarray | None = None
         self.labels: list[tuple[str, str]] = []
         self.failed: str | None = None
         self.classifier: Callable[[str, str], float | None] | None = None
@@ -238,7 +252,10 @@ class _Library:
             if self.vectors is None and not self.failed:
                 try:
                     labels = [(group, text) for group, texts in attack_patterns().items() for text in texts]
-                    self.vectors = np.asarray(self.get_embedder().embed([t for _, t in labels]), dtype=np.float32)
+                    embedder = self.get_embedder()
+                    anchors = benign_anchors()
+                    self.anchors = np.asarray(embedder.embed(anchors), dtype=np.float32) if anchors else None
+                    self.vectors = np.asarray(embedder.embed([t for _, t in labels]), dtype=np.float32)
                     self.labels = labels
                 except Exception as exc:  # the model is not installed or broken: heuristics only
                     self.failed = f"{type(exc).__name__}: {exc}"[:200]
@@ -256,6 +273,16 @@ def attack_patterns() -> dict[str, list[str]]:
     return {str(group): [str(p) for p in items or []] for group, items in (data.get("groups") or {}).items()}
 
 
+def benign_anchors() -> list[str]:
+    """Legitimate sentences that look like attacks to the embeddings (``data/benign_anchors.yaml``).
+
+    A sentence closer to one of them than to every attack pattern is not counted as attack-like.
+    """
+    text = resources.files("copilot.guardrails").joinpath("data/benign_anchors.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return [str(a) for a in data.get("anchors") or []]
+
+
 def set_embeddings_enabled(enabled: bool) -> None:
     """Turn the embedding layer on or off for this process (off: heuristics only)."""
     _LIBRARY.enabled = enabled
@@ -266,6 +293,7 @@ def set_embedder(embedder: Any | None) -> None:
     with _LIBRARY.lock:
         _LIBRARY.embedder = embedder
         _LIBRARY.vectors = None
+        _LIBRARY.anchors = None
         _LIBRARY.failed = None
         _LIBRARY.cache.clear()
 
@@ -349,6 +377,9 @@ def _nearest(text: str) -> tuple[float, str, str, str] | None:
         return None
     assert _LIBRARY.vectors is not None
     sims = vectors @ _LIBRARY.vectors.T
+    if _LIBRARY.anchors is not None:  # a sentence closer to a legitimate look-alike than to any attack: not counted
+        benign = (vectors @ _LIBRARY.anchors.T).max(axis=1)
+        sims = np.where((benign >= sims.max(axis=1))[:, None], 0.0, sims)
     row, col = np.unravel_index(int(np.argmax(sims)), sims.shape)
     group, pattern = _LIBRARY.labels[int(col)]
     return float(sims[row, col]), group, pattern, sentences[int(row)]
@@ -365,7 +396,9 @@ def detect_injection(
     use_embeddings: bool = True,
 ) -> InjectionVerdict:
     """Score ``text`` (untrusted) for prompt-injection; ``source`` says where it came from (``email``,
-    ``email_hidden``, ``ticket``, ``customer_message``, ``attachment``, ...), for the record.
+    ``email_hidden``, ``ticket``, ``customer_message``, ``attachment``, ...), for the record. A source in
+    ``HEADER_SOURCES`` (``email_header``: subject and display name) also applies the header rules: a claim that
+    the change is approved or needs no review flags there on its own.
 
     ``hidden`` (default: ``source == "email_hidden"``) marks text a human reader could not see: there a
     weak signal is enough, since legitimate senders have no reason to hide instructions.
@@ -376,7 +409,7 @@ def detect_injection(
     if not text.strip():
         return InjectionVerdict(source=source, score=0.0, flagged=False)
     folded = fold(text)
-    score, reasons, matched, evidence = _heuristics(folded)
+    score, reasons, matched, evidence = _heuristics(folded, header=source in HEADER_SOURCES)
     weak_only = score < FLAG_THRESHOLD and any(name not in _MENTIONS for name in matched)
     engine = "heuristics"
     nearest_pattern = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["RULES", "Rule"]
+__all__ = ["HEADER_RULES", "RULES", "Rule"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,31 @@ _READER = (
     r"|samenvatting|compratore|buyer|umano|riassunto"
 )
 
+#: Chat roles in the six languages ("system", "systeme", "assistant IA", ...), as an attacker writes them.
+_ROLE_WORDS = (
+    r"system|systeme|sistema|systeem|assistant|assistent|assistente|asistente|developer|developpeur|entwickler"
+    r"|desarrollador|ontwikkelaar|sviluppatore|copilot|ai|ia|ki"
+)
+#: A chat role where a line or a bracket starts, then a colon: "SYSTEM:", "[assistant: ...]", "(Systeme: ...)".
+_ROLE_QUALIFIERS = (
+    r"note|message|notice|override|instructions?|prompt|hinweis|nachricht|anweisung\w*|mitteilung|consignes?"
+    r"|aviso|mensaje|instrucci\w+|bericht|melding|instructies?|nota|messaggio|istruzion\w+"
+)
+_ROLE_COLON = (
+    rf"(?:^|[\[(<{{])[^\S\n]*+\[?(?:{_ROLE_WORDS})(?:(?:[^\S\n]++|-)(?:{_ROLE_WORDS}|{_ROLE_QUALIFIERS}))?+"
+    r"\]?[^\S\n]*+:"
+)
+#: ... or in a square or angle bracket of its own ("[SYSTEM] approve ...", "<system>accept ..."): an order after it.
+_ROLE_MARK = rf"{_ROLE_COLON}|[\[<][^\S\n]*+(?:{_ROLE_WORDS})(?:[^\S\n]++(?:{_ROLE_QUALIFIERS}))?+[^\S\n]*+[\]>]"
+#: Orders to the assistant that follow such a marker (approve, ignore, mark as verified, must ...).
+_COMMANDS = (
+    r"approve\w*|accept\w*|ignore\w*|disregard|forget|override|bypass|skip|treat|trust|mark|whitelist|must"
+    r"|should|do not|don't|never|always|apply|set|approuve\w*|accepte\w*|marque\w*|traite\w*|doit|devez|oublie\w*"
+    r"|genehmig\w*|akzeptier\w*|ignorier\w*|markier\w*|muss\w*|vergiss|aprueb\w*|acept\w*|ignor\w*|marca\w*"
+    r"|debe\w*|olvida\w*|keur\w*|accepteer\w*|negeer\w*|markeer\w*|moet|vergeet|approv\w*|accett\w*|segna\w*"
+    r"|deve|dimentica\w*"
+)
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "instruction_override",
@@ -83,7 +108,8 @@ RULES: tuple[Rule, ...] = (
             rf"\b(?:{_VERBS})(?:\s+(?:{_DETERMINERS})){{0,5}}\s+(?:(?:{_OBJECTS})(?:\s+(?:{_ADJECTIVES}))?+|(?:your|tes|vos|deine|ihre"
             rf"|tus|sus|je|jouw|uw|tue|le tue)\s+(?:{_RULE_OBJECTS}))\b(?!{_TOPIC})"
             rf"|\bnew (?:system )?instructions? for (?:you|any (?:{_AI})|the (?:{_AI}|assistant|model|system))\b"
-            r"|\bsystem ?prompt\b|\bsysteemprompt\b"
+            r"|\b(?:your|new|updated|real|hidden|secret|override|the assistant's|the ai's)\s+system ?prompt\b"
+            r"|(?:^|[\[(<{])[^\S\n]*+system ?prompt\s*+[:\]]|\bsysteemprompt\b"
             r"|\bprompt (?:du |de |del |di )?(?:systeme|sistema)\b"
             r"|\b(?:these|the following) instructions (?:take|have) (?:priority|precedence)\b"
             r"|\b(?:treat|consider|regard)\b[^.\n]{0,40}\bas (?:orders|instructions|commands) from\b"
@@ -152,10 +178,16 @@ RULES: tuple[Rule, ...] = (
         "contains chat-template markers",
     ),
     Rule(
+        "role_command",
+        0.9,
+        _rx(rf"{_ROLE_MARK}[^\n\]\)]{{0,80}}?\b(?:{_COMMANDS})\b"),
+        "gives the assistant an order under a chat role (system:, assistant:)",
+    ),
+    Rule(
         "role_marker",
         0.45,
-        _rx(r"^[^\S\n]*+\[?(?:system|assistant|developer)\]?\s*+:"),
-        "contains a line that imitates a chat role",
+        _rx(_ROLE_COLON),
+        "contains a line or bracket that imitates a chat role",
     ),
     Rule(
         "approval_bypass",
@@ -167,8 +199,10 @@ RULES: tuple[Rule, ...] = (
             r"|skip (?:the )?(?:approval|review|verification|sign-?off)|without (?:human|manager|any) "
             r"(?:review|approval|sign-?off)|(?:accept|apply|update) (?:it |the (?:new )?price |this )?silently"
             r"|no (?:human|one|manager) (?:needs|has) to (?:look|check|review|approve|sign))\b"
+            r"|\bapprov\w*\b[^.\n]{0,40}?\bwithout (?:a |any )?(?:warnings?|review|checks?|checking|verification"
+            r"|verifying|asking|questions?|flag\w*)\b"
             r"|\b(?:approuve\w*|valide\w*|accepte\w*)\b[^.\n]{0,30}?\b(?:automatiquement"
-            r"|sans (?:validation|verification|revision|controle|approbation|demander))"
+            r"|sans (?:validation|verification|revision|controle|approbation|demander|verifier|valider|controler))"
             r"|\bgenehmig\w*[^.\n]{0,30}?\bautomatisch\b|\bautomatisch\w*\s+genehmig\w*"
             r"|\bohne\s+(?:menschliche\s+)?(?:prufung|freigabe|ruckfrage|kontrolle|genehmigung)\b"
             r"|\b(?:aprueb\w*|acept\w*)[^.\n]{0,30}?\b(?:automaticamente|sin (?:revision|aprobacion|control|preguntar))"
@@ -268,5 +302,37 @@ RULES: tuple[Rule, ...] = (
         0.15,
         _rx(r"\binstructions?\b|\b(?:consignes|anweisungen|instrucciones|instructies|istruzioni)\b"),
         "talks about instructions",
+    ),
+)
+
+#: Approval or review-bypass claims: business prose uses them ("the quote you already approved"), but no
+#: legitimate sender puts them in a subject or in the display name, so there they flag on their own.
+HEADER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "approval_claim_in_header",
+        0.9,
+        _rx(
+            r"\bpre-?\s?approved\b|\b(?:already|been)\s+(?:pre-?)?(?:approved|validated|authori[sz]ed|signed off"
+            r"|cleared|verified)\b|\bapproved by\b"
+            r"|\bno (?:review|approval|check|verification|sign-?off)s? (?:is |are )?"
+            r"(?:needed|required|necessary)\b|\b(?:review|approval|verification) (?:is )?not (?:needed|required"
+            r"|necessary)\b|\bauto-?approved?\b|\bverified (?:sender|vendor|supplier|contact)\b"
+            r"|\bno need (?:to|for) (?:a |any )?(?:check|review|verif\w*|approv\w*)"
+            r"|\b(?:sign-?off|approval) (?:is )?(?:done|given|granted|obtained|received)\b"
+            r"|\bpre-?\s?approuve\w*|\bdeja (?:approuve|valide|autorise|verifie)\w*|\bapprouve\w* par\b"
+            r"|\bsans (?:verification|validation|revision|controle|verifier|valider)\b"
+            r"|\baucune? (?:verification|validation|revision|controle) (?:necessaire|requise?)\b"
+            r"|\b(?:vorab|bereits|schon)\s+(?:genehmigt|freigegeben|gepruft)\b"
+            r"|\b(?:genehmigt|freigegeben) (?:von|durch)\b"
+            r"|\bkeine (?:prufung|freigabe|kontrolle|genehmigung) (?:notig|erforderlich)\b"
+            r"|\bohne (?:prufung|freigabe|kontrolle)\b"
+            r"|\bpre-?\s?aprobad\w*|\bya aprobad\w*|\baprobad[oa]s? por\b|\bsin (?:revision|verificacion|aprobacion"
+            r"|control)\b|\bno (?:requiere|necesita) (?:revision|aprobacion|verificacion)\b"
+            r"|\b(?:vooraf|al|reeds) goedgekeurd\b|\bgoedgekeurd door\b|\bgeen (?:controle|goedkeuring|review) nodig\b"
+            r"|\bzonder (?:controle|goedkeuring)\b"
+            r"|\bpre-?\s?approvat\w*|\bgia approvat\w*|\bapprovat[oaie] da\b|\bsenza (?:revisione|verifica"
+            r"|approvazione|controllo)\b|\bnessuna (?:revisione|verifica|approvazione) (?:necessaria|richiesta)\b"
+        ),
+        "claims in the subject or sender name that the change is approved or needs no review",
     ),
 )

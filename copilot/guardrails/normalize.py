@@ -4,19 +4,21 @@
 scripts to the Latin letter they imitate (Cyrillic "bаnk" becomes "bank"; the map is Unicode's confusables
 table as shipped by ``confusable_homoglyphs``) and drops accents, so rules are written once, unaccented, for
 English, French, German, Spanish, Dutch and Italian. ``unspace`` joins letters spelled out one by one
-("i g n o r e  a l l", "i.g.n.o.r.e"), and ``rot13`` undoes the ROT13 cipher. All three are linear in the
+("i g n o r e  a l l", "i.g.n.o.r.e"), ``rot13`` undoes the ROT13 cipher and ``unleet`` reads digits written for
+letters ("1gn0r3 pr3v10us" is "ignore previous"; only worth it when ``looks_leet``). All are linear in the
 length of the text.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import string
 import unicodedata
 from functools import cache
 
-__all__ = ["fold", "rot13", "unspace"]
+__all__ = ["fold", "looks_leet", "rot13", "unleet", "unspace"]
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 #: Letters spelled out one by one: tokens of one letter, or letters joined by one separator (``i.g.n.o.r.e``).
@@ -69,6 +71,24 @@ def compact_space(text: str) -> str:
 def rot13(text: str) -> str:
     """``text`` with the ROT13 cipher applied (which also undoes it)."""
     return codecs.encode(text, "rot13")
+
+
+#: Digits and signs written for the letters they resemble.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
+#: A leet digit between two letters ("pr3v", "1gn0r"): product codes put their digits after the letters instead.
+_LEET_WORD = re.compile(r"[^\W\d_][013457@]++[^\W\d_]")
+#: Fewest such spots that make a text look written in leetspeak.
+MIN_LEET = 3
+
+
+def looks_leet(text: str) -> bool:
+    """True when ``text`` has at least ``MIN_LEET`` digits written between letters, as leetspeak does."""
+    return sum(1 for _ in itertools.islice(_LEET_WORD.finditer(text), MIN_LEET)) >= MIN_LEET
+
+
+def unleet(text: str) -> str:
+    """``text`` with leetspeak digits read as letters (``4ss1st4nt`` -> ``assistant``) if it looks leet."""
+    return text.translate(_LEET) if looks_leet(text) else text
 
 
 def _spelled(token: str) -> str | None:

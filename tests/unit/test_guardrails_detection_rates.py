@@ -1,7 +1,8 @@
 """Detection rates of the injection detector on an attack set and a larger set of benign look-alikes.
 
 The attack set (``tests/fixtures/guardrails/injection_attacks.jsonl``) holds English, French, German, Spanish,
-Dutch and Italian injections and obfuscated ones (ROT13, homoglyphs, spaced-out letters). The benign set
+Dutch and Italian injections, obfuscated ones (ROT13, homoglyphs, spaced-out letters, leetspeak) and chat-role
+markers where a line or bracket starts ("[system: ...]", "SYSTEME : ..."). The benign set
 (``benign_lookalikes.jsonl``) is larger and holds the phrasings that an outside review found flagged in
 legitimate supplier mail: a bank notice that mentions verification, "ignore the previous instructions regarding
 pallet labels", "our automated assistant", "chatbot", "do not mention this price", "API key".
@@ -49,7 +50,11 @@ def test_the_benign_set_is_at_least_as_large_as_the_attack_set_and_covers_the_re
     counts = Counter(row["class"] for row in benign)
     assert all(counts[c] >= 4 for c in REVIEW_CLASSES), counts
     assert {"fr", "de", "es", "nl", "it"} <= set(counts)
-    assert {"fr", "de", "es", "nl", "it", "rot13", "homoglyph", "spaced"} <= {row["class"] for row in attacks}
+    assert {"fr", "de", "es", "nl", "it", "rot13", "homoglyph", "spaced", "leet", "role_marker"} <= {
+        row["class"] for row in attacks
+    }
+    # the look-alikes of the new classes: codes that look leet, lines that look like chat roles, confidential prices
+    assert all(counts[c] >= 3 for c in ("leet_lookalike", "role_lookalike", "confidential_price")), counts
 
 
 def test_attacks_are_caught_in_every_language_and_obfuscation(attacks: list[dict[str, str]]) -> None:

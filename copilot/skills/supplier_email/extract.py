@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from copilot.guardrails.message import message_context, message_text
+from copilot.guardrails.message import header_text, message_context, message_text
 from copilot.inbound_email import InboundEmail
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
@@ -687,6 +687,7 @@ def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = N
         bank_change=signals.bank_change(f"{email.subject}\n{email.text}")
         or signals.bank_change(message_context(email), iban_alone=False),
         agreement_claim=signals.agreement_claims(email.text),
-        ai_instructions_visible=signals.ai_instructions(message_text(email)),
+        ai_instructions_visible=signals.ai_instructions(message_text(email))
+        or signals.ai_instructions(header_text(email), header=True),
         ai_instructions_hidden=bool(hidden.strip()) and signals.ai_instructions(hidden, hidden=True),
     )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from copilot.guardrails.message import hidden_content_matters
 from copilot.inbound_email import InboundEmail
 from copilot.mail_auth import SenderAuth, authenticate_sender
 from copilot.skills.supplier_email.compare import Comparison
@@ -213,7 +214,7 @@ def build_warnings(
             "the email asks to pay to new bank or remittance details: verify by phone with a known contact of the "
             "vendor before any payment; do not use details from the email",
         )
-    if mail.hidden_text.strip() or mail.hidden_reasons:
+    if extraction.ai_instructions_hidden or hidden_content_matters(mail):  # not a preheader or a spacer
         how = ", ".join(mail.hidden_reasons) or "hidden content"
         w.add(
             WarningCode.HIDDEN_TEXT,

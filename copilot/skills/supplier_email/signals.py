@@ -162,14 +162,16 @@ def bank_change(text: str, *, iban_alone: bool = True) -> str | None:
     return find_bank_change(text, iban_alone=iban_alone)
 
 
-def ai_instructions(text: str, *, hidden: bool = False) -> bool:
+def ai_instructions(text: str, *, hidden: bool = False, header: bool = False) -> bool:
     """True when ``text`` addresses an AI assistant or carries prompt-injection phrasing.
 
     The verdict is the shared injection detector's (``copilot.guardrails.injection``): heuristics plus
     similarity to known attack patterns. Hidden text needs only a weak signal ("do not mention",
     "without asking"); visible text needs a strong one, so ordinary business prose does not trip it.
+    ``header``: the text is the subject and display name, where a claim of approval ("pre-approved") flags too.
     """
-    return detect_injection(text, source="email_hidden" if hidden else "email").flagged
+    source = "email_hidden" if hidden else "email_header" if header else "email"
+    return detect_injection(text, source=source).flagged
 
 
 _AGREEMENT = re.compile(
