@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from copilot.approvals import (
     AddonBackend,
@@ -31,6 +31,8 @@ from copilot.approvals import (
     decide,
     load_policy,
 )
+from copilot.approvals.derive import proposal_from_client
+from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
 from copilot.config import Settings
 from copilot.errors import AccessDenied, CopilotError
@@ -62,6 +64,9 @@ class ProposalOutcome(BaseModel):
 
     decision: Decision
     request: RequestRecord | None = None
+    proposal: Proposal | None = Field(
+        default=None, description="What was put under the policy (as the server stated it)"
+    )
 
 
 class Copilot:
@@ -181,16 +186,35 @@ class Copilot:
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
-        if proposal.on_behalf_of is None and (actor.email or actor.external_id):
-            proposal = proposal.model_copy(update={"on_behalf_of": actor.email or actor.external_id})
+        return self._run(actor, "propose", proposal.title, lambda: self._submit(actor, proposal))
+
+    def propose_payload(
+        self,
+        actor: Actor,
+        payload: Any,
+        target: tuple[str, int],
+        *,
+        evidence: list[Evidence] | None = None,
+        flagged_input: bool = False,
+    ) -> ProposalOutcome:
+        """An API client's proposal: rebuilt from its typed payload and what Odoo holds (title, diff, exposure,
+        tier), then under the policy; ``PayloadRejected`` when a record in it is not the target's."""
 
         def submit() -> ProposalOutcome:
-            decision = decide(self.policy, proposal, now=self.now)
-            if not decision.creates_request:
-                return ProposalOutcome(decision=decision)
-            return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision))
+            proposal = proposal_from_client(
+                self.odoo.client, payload, target, evidence=evidence, flagged_input=flagged_input
+            )
+            return self._submit(actor, proposal)
 
-        return self._run(actor, "propose", proposal.title, submit)
+        return self._run(actor, "propose", f"{target[0]},{target[1]}", submit)
+
+    def _submit(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
+        if proposal.on_behalf_of is None and (actor.email or actor.external_id):
+            proposal = proposal.model_copy(update={"on_behalf_of": actor.email or actor.external_id})
+        decision = decide(self.policy, proposal, now=self.now)
+        if not decision.creates_request:
+            return ProposalOutcome(decision=decision, proposal=proposal)
+        return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision), proposal=proposal)
 
     # -- the pipeline ---------------------------------------------------------------------------
     def check(self, actor: Actor, skill: Skill) -> None:

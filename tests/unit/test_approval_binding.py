@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from channels.http import create_app
 from copilot.approvals import AddonBackend, Executor, Proposal, RequestState, executor_client
 from copilot.approvals.binding import payload_hash
+from copilot.audit import AuditTrail
 from copilot.config import load_settings
 from copilot.sandbox import RECORDED_AT, SandboxServer
 from tests.conftest import make_client
@@ -119,6 +120,22 @@ def test_a_payload_record_outside_the_target_is_422_with_the_reason(server: Sand
     message = response.json()["error"]["message"]
     assert "line 19" in message and "17" in message
     assert AddonBackend(make_client(server)).search() == []  # nothing reached Odoo
+
+
+def test_the_reads_behind_a_submission_are_in_the_audit_trail(
+    server: SandboxServer, api: TestClient, tmp_path: Path
+) -> None:
+    """The server reads Odoo inside the facade's pipeline: audited like any skill, refusals with their reason."""
+    assert post(api, attack(server)).status_code == 422
+    assert post(api, attack(server, id=19, display_name="x", write_date=None, expect={})).status_code == 201
+    trail = AuditTrail.from_settings(load_settings(data_dir=tmp_path / "data"))
+    try:
+        refused, created = trail.records(skill="propose")
+    finally:
+        trail.close()
+    assert refused.channel == "http" and refused.error and "line 19" in refused.error
+    assert created.error is None and created.approval_ids
+    assert any(c.name.startswith("purchase.order.line.") and 19 in c.record_ids for c in created.tool_calls)
 
 
 def test_a_po_id_that_is_not_the_lines_order_is_422(server: SandboxServer, api: TestClient) -> None:

@@ -15,8 +15,7 @@ from channels.http.auth import Client, Scope
 from channels.http.deps import BackendDep, CopilotDep, IdempotencyDep, actor, require
 from channels.http.schemas import ErrorResponse, ProposalList, ProposalSubmission, ProposalSubmitted
 from copilot.approvals import RequestRecord, RequestState
-from copilot.approvals.derive import PayloadRejected, proposal_from_client
-from copilot.tools.odoo import company_scope
+from copilot.approvals.derive import PayloadRejected
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -68,27 +67,23 @@ def submit_proposal(
 ) -> JSONResponse:
     """201 with the new request, 200 with the existing one (same idempotency key), 409 if advisory,
     422 if a record in the payload does not belong to the target."""
-    who = actor(client)
-    copilot.check(who, "propose")  # access and rate limit before any Odoo read
     try:
-        with company_scope(who.company_ids):
-            proposal = proposal_from_client(
-                copilot.odoo.client,
-                submission.payload,
-                (submission.target.model, submission.target.id),
-                evidence=submission.evidence,
-                flagged_input=submission.flagged_input,
-            )
+        outcome = copilot.propose_payload(
+            actor(client),
+            submission.payload,
+            (submission.target.model, submission.target.id),
+            evidence=submission.evidence,
+            flagged_input=submission.flagged_input,
+        )
     except PayloadRejected as exc:
         raise HTTPException(422, detail={"type": "payload_rejected", "message": str(exc)}) from None
-    outcome = copilot.propose(who, proposal)
     decision, record = outcome.decision, outcome.request
     if record is None:
         return idem.respond(
             {
                 "error": {
                     "type": "advisory",
-                    "message": f"{proposal.action_type.value} is advisory under the approval policy: "
+                    "message": f"{submission.payload.action_type.value} is advisory under the approval policy: "
                     "shown only, no approval request is created",
                 },
                 "decision": decision,
