@@ -94,7 +94,7 @@ def _forwarded_for(value: str) -> list[str]:
 
 def _rightmost_untrusted(hops: Sequence[str], trusted: TrustedProxies) -> str | None:
     hosts = [_host_of(h) for h in hops[-MAX_HOPS:]]
-    hosts = [h for h in hosts if h] or []
+    hosts = [h for h in hosts if h]
     if not hosts:
         return None
     for host in reversed(hosts):
@@ -104,7 +104,7 @@ def _rightmost_untrusted(hops: Sequence[str], trusted: TrustedProxies) -> str | 
 
 
 def _joined(values: Iterable[str]) -> str:
-    return ",".join(values)[:_MAX_HEADER_CHARS]
+    return ",".join(values)[-_MAX_HEADER_CHARS:]  # the hops that count are on the right (proxies append)
 
 
 def client_host(peer: str | None, headers: Mapping[str, str], trusted: TrustedProxies) -> str | None:

@@ -94,6 +94,15 @@ def test_client_host_takes_the_rightmost_address_no_trusted_proxy_added() -> Non
     assert client_host("10.0.0.2", httpx.Headers({"X-Forwarded-For": "9" * 100_000}), trusted) != "127.0.0.1"
 
 
+def test_a_padded_header_cannot_push_the_address_the_proxy_saw_out_of_reach() -> None:
+    """Proxies append what they saw on the right: a long client-sent prefix must not cut that off."""
+    from channels.http.client_address import TrustedProxies, client_host
+
+    trusted = TrustedProxies.parse("10.0.0.0/8, 127.0.0.1")
+    padded = ",".join(["127.0.0.1"] * 1_000) + ",198.51.100.7"
+    assert client_host("10.0.0.2", httpx.Headers({"X-Forwarded-For": padded}), trusted) == "198.51.100.7"
+
+
 def test_a_bad_trusted_proxy_setting_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="COPILOT_TRUSTED_PROXIES"):
         load_settings(trusted_proxies="127.0.0.1, proxy.example.com")
