@@ -60,15 +60,15 @@ class _Stderr:
         return "\n".join(self.lines)
 
 
-@pytest.mark.skipif(not COPILOT.exists(), reason="the copilot command is not installed next to this Python")
-def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def _serve(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[str], _Stderr]:
+    """``copilot serve --port 0`` with only defaults plus ``settings`` (COPILOT_* values), and its stderr."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # a checkout on the path runs its own code
         "HOME": str(tmp_path),
         "COPILOT_DATA_DIR": str(tmp_path / "data"),
         "COPILOT_API_TOKENS": f"ops:{TOKEN}:*",
-        "COPILOT_WEBHOOK_SECRETS": f"n8n:{SECRET}",
+        **settings,
     }
     process = subprocess.Popen(  # noqa: S603 - our own command
         [str(COPILOT), "serve", "--port", "0"],
@@ -78,7 +78,12 @@ def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
         stderr=subprocess.PIPE,
         text=True,
     )
-    stderr = _Stderr(process.stderr)
+    return process, _Stderr(process.stderr)
+
+
+@pytest.mark.skipif(not COPILOT.exists(), reason="the copilot command is not installed next to this Python")
+def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    process, stderr = _serve(tmp_path, COPILOT_WEBHOOK_SECRETS=f"n8n:{SECRET}")
     try:
         base = "http://" + stderr.wait_for(r"listening on http://(127\.0\.0\.1:\d+)", 60).group(1)
         stderr.wait_for(r"HTTP API ready on embedded Odoo sandbox", 60)
@@ -121,22 +126,7 @@ def test_serve_with_defaults_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
 
 @pytest.mark.skipif(not COPILOT.exists(), reason="the copilot command is not installed next to this Python")
 def test_readyz_is_200_for_concurrent_probes_as_soon_as_the_log_says_ready(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # a checkout on the path runs its own code
-        "HOME": str(tmp_path),
-        "COPILOT_DATA_DIR": str(tmp_path / "data"),
-        "COPILOT_API_TOKENS": f"ops:{TOKEN}:*",
-    }
-    process = subprocess.Popen(  # noqa: S603 - our own command
-        [str(COPILOT), "serve", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    stderr = _Stderr(process.stderr)
+    process, stderr = _serve(tmp_path)
     try:
         base = "http://" + stderr.wait_for(r"listening on http://(127\.0\.0\.1:\d+)", 60).group(1)
         stderr.wait_for(r"HTTP API ready on", 90)
