@@ -88,7 +88,7 @@ EXTRACTORS: dict[str, Callable[[str], Any]] = {
 }
 
 
-class _Stopped(Exception):
+class _Stopped(BaseException):  # not swallowed by an extractor's "except Exception"
     pass
 
 

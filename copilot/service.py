@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from copilot.approvals import (
     AddonBackend,
@@ -64,9 +64,6 @@ class ProposalOutcome(BaseModel):
 
     decision: Decision
     request: RequestRecord | None = None
-    proposal: Proposal | None = Field(
-        default=None, description="What was put under the policy (as the server stated it)"
-    )
 
 
 class Copilot:
@@ -213,8 +210,8 @@ class Copilot:
             proposal = proposal.model_copy(update={"on_behalf_of": actor.email or actor.external_id})
         decision = decide(self.policy, proposal, now=self.now)
         if not decision.creates_request:
-            return ProposalOutcome(decision=decision, proposal=proposal)
-        return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision), proposal=proposal)
+            return ProposalOutcome(decision=decision)
+        return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision))
 
     # -- the pipeline ---------------------------------------------------------------------------
     def check(self, actor: Actor, skill: Skill) -> None:

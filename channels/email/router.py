@@ -116,7 +116,8 @@ class EmailRouter:
         self.domains = internal_domains(settings)
         self.own_addresses = {a.lower() for a in (settings.mail_from, settings.imap_user) if a and "@" in a}
         self.from_address = settings.mail_from or settings.imap_user or "copilot@localhost"
-        if not parse_authserv_ids(settings.mail_trusted_authserv_ids):
+        self.authserv_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids)
+        if not self.authserv_ids:
             log.warning(
                 "sender authentication is not configured (COPILOT_MAIL_TRUSTED_AUTHSERV_IDS): From addresses are "
                 "taken as written; set it to your receiving mail server's authserv-id"
@@ -156,8 +157,7 @@ class EmailRouter:
 
     def _staff_unauthenticated(self, email: InboundEmail) -> bool:
         """True when sender authentication is configured and our mail server did not pass this From address."""
-        trusted = parse_authserv_ids(self.settings.mail_trusted_authserv_ids)
-        auth = authenticate_sender(email.authentication_results, email.from_address, trusted)
+        auth = authenticate_sender(email.authentication_results, email.from_address, self.authserv_ids)
         if auth.status in ("pass", "not_configured"):
             return False
         log.warning("mail from a staff domain is not authenticated (%s): handled as outside mail", auth.reason)

@@ -184,11 +184,8 @@ router = APIRouter(tags=["health"])
 
 
 def _trusted(request: Request) -> TrustedProxies:
-    trusted = getattr(request.app.state, "trusted_proxies", None)
-    if isinstance(trusted, TrustedProxies):
-        return trusted
-    settings = getattr(request.app.state, "settings", None)
-    return TrustedProxies.parse(getattr(settings, "trusted_proxies", None))
+    trusted: TrustedProxies = request.app.state.trusted_proxies  # parsed once by create_app
+    return trusted
 
 
 def _parked(state: Any) -> dict[str, int] | None:

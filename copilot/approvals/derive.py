@@ -337,7 +337,7 @@ def _reply(client: OdooClient, p: SendCustomerReply) -> Derived:
     return Derived(
         payload=p.model_copy(update={"record_name": label}),
         target=Target(model=p.model, id=p.res_id, display_name=label, write_date=None),
-        title=f"Reply on {label}: {p.subject}"[:200],
+        title=f"Reply on {label}: {p.subject}",
         diff=[DiffLine(field="To", before="-", after=", ".join(str(n.get("display_name")) for n in names)),
               DiffLine(field="Subject", before="-", after=p.subject)],
     )  # fmt: skip

@@ -187,8 +187,6 @@ class Executor:
         if payload_hash(action, model, int(rid or 0), row.get("payload")) != stored:
             return "the payload hash does not match what was approved (the request was altered); nothing was done"
         problem = binding_problem(action, model, int(rid or 0), row.get("payload"))
-        if problem is None and proposal.action_type.value != action:
-            problem = f"the payload is a {proposal.action_type.value}, the request a {action}"
         if problem is not None:
             return f"{problem}; nothing was done"
         try:

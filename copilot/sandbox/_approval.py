@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from copilot.approvals.binding import binding_problem, payload_hash
+from copilot.approvals.schemas import RiskTier
 from copilot.sandbox._env import Env
 from copilot.sandbox._security import APPROVAL_MODEL, RpcError, SandboxUser, check_model_access
 
@@ -291,7 +292,7 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
 
 
 def _tier_rank(tier: Any) -> int:
-    return [t for t, _ in TIERS].index(tier) if tier in [t for t, _ in TIERS] else 0
+    return RiskTier(tier).rank if tier in RiskTier._value2member_map_ else 0
 
 
 def derive_from_target(env: Env, values: dict[str, Any]) -> dict[str, Any]:
