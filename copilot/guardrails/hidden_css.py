@@ -26,6 +26,7 @@ import tinycss2.color3
 
 __all__ = [
     "MAX_RULES",
+    "MAX_RULE_CHECKS",
     "Element",
     "StyleSheet",
     "declarations",
@@ -37,6 +38,9 @@ __all__ = [
 #: Style rules read from one document, and the longest ``<style>`` text read; beyond them rules are ignored (a
 #: mail's CSS is a few KB; text that a later rule would hide is then read as visible, and checked as such).
 MAX_RULES = 2_000
+#: Rule-against-element checks one document may cost (rules x elements could reach ~10^8 on 1 MB of HTML);
+#: past it, elements get no style-sheet style, so their text counts as visible and is checked as such.
+MAX_RULE_CHECKS = 200_000
 MAX_CSS_CHARS = 100_000
 #: Longest inline style read.
 MAX_INLINE_CHARS = 4_000
@@ -135,6 +139,7 @@ class StyleSheet:
     by_key: dict[str, list[_Rule]] = field(default_factory=dict)
     universal: list[_Rule] = field(default_factory=list)
     count: int = 0
+    checks: int = 0  # rule-against-element checks spent, bounded by MAX_RULE_CHECKS
 
     def add(self, rule: _Rule) -> None:
         """Index one rule under the most selective part of its subject."""
@@ -164,6 +169,9 @@ class StyleSheet:
         keys += [f"class:{c}" for c in list(element.classes)[:32]]
         keys += [f"attr:{name}" for name in list(element.attributes)[:32]]
         candidates = [rule for key in keys for rule in self.by_key.get(key, ())] + self.universal
+        self.checks += len(candidates)
+        if self.checks > MAX_RULE_CHECKS:
+            return {}
         found: dict[str, str] = {}
         for rule in sorted(candidates, key=lambda r: r.order):
             if rule.subject.matches(element) and all(

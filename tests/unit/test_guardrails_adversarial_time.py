@@ -46,3 +46,13 @@ def test_style_rules_with_deep_selectors_stay_linear() -> None:
     started = time.perf_counter()
     visible, _, _, _ = html_to_text(f"<style>{style}</style>{body}")
     assert time.perf_counter() - started < 3.0 and visible == "text"
+
+
+def test_many_rules_on_one_class_times_many_elements_stay_bounded() -> None:
+    """2,000 rules filed under one class against 48,000 elements (1 MB): 43.6 s before the check budget."""
+    style = ".c{display:none}" * 2_000
+    body = "<div class=c>x</div>" * 48_000
+    started = time.perf_counter()
+    _, _, hidden, _ = html_to_text(f"<style>{style}</style>{body}")
+    assert time.perf_counter() - started < 5.0
+    assert hidden.startswith("x")  # the first elements are still matched and hidden
