@@ -20,9 +20,9 @@ input. Here each line is read once, and each candidate header block is read for 
 
 from __future__ import annotations
 
-import email.utils
-
 from pydantic import BaseModel, ConfigDict
+
+from copilot.tools.addresses import normalise_address
 
 __all__ = ["ForwardBlock", "find_forward", "is_forward_subject"]
 
@@ -106,8 +106,8 @@ def _header(line: str) -> tuple[str, str] | None:
 
 
 def _address(value: str) -> str | None:
-    address = email.utils.parseaddr(value.replace("*", ""))[1].lower()
-    return address if "@" in address else None
+    address = normalise_address(value.replace("*", ""))
+    return address if address and "@" in address else None
 
 
 def _header_block(lines: list[str], first: int) -> tuple[int, str | None, bool, bool]:

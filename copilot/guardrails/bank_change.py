@@ -94,17 +94,18 @@ def find_bank_change(text: str, *, iban_alone: bool = True) -> str | None:
     folded = fold(text or "")
     for match in _CHANGE_WORDING.finditer(folded):
         if not _negated(folded, match.start()):
-            return _sentence_around(folded, match.start())
+            return sentence_around(folded, match.start())[:500]
     if iban_alone:
         for iban in _IBAN.finditer(folded):
             around = folded[max(0, iban.start() - 60) : iban.end() + 60]
             if not _UNCHANGED.search(around):  # "IBAN ... (unchanged)" in a signature is not a change
-                return _sentence_around(folded, iban.start())
+                return sentence_around(folded, iban.start())[:500]
     return None
 
 
-def _sentence_around(text: str, index: int) -> str:
+def sentence_around(text: str, index: int) -> str:
+    """The sentence (up to ". " or a line break on either side) that holds ``text[index]``."""
     start = max(text.rfind(". ", 0, index), text.rfind("\n", 0, index)) + 1
     ends = [e for e in (text.find(". ", index), text.find("\n", index)) if e != -1]
     end = min(ends) + 1 if ends else len(text)
-    return text[start:end].strip()[:500]
+    return text[start:end].strip()

@@ -61,7 +61,6 @@ def _clean(subject: str) -> str:
     """NFKC, without control or format characters, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", subject[:MAX_INPUT_CHARS])
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return " ".join(text.split())
 
 

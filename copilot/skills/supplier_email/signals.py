@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from copilot.guardrails.bank_change import find_bank_change
+from copilot.guardrails.bank_change import find_bank_change, sentence_around
 from copilot.guardrails.injection import detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
 
@@ -184,11 +184,4 @@ _AGREEMENT = re.compile(
 def agreement_claims(text: str) -> str | None:
     """The sentence claiming a prior agreement or approval (which Odoo cannot show), if any."""
     match = _AGREEMENT.search(text)
-    return _sentence_around(text, match.start()) if match else None
-
-
-def _sentence_around(text: str, index: int) -> str:
-    start = max(text.rfind(". ", 0, index), text.rfind("\n", 0, index)) + 1
-    ends = [e for e in (text.find(". ", index), text.find("\n", index)) if e != -1]
-    end = min(ends) + 1 if ends else len(text)
-    return text[start:end].strip()
+    return sentence_around(text, match.start()) if match else None
