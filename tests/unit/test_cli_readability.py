@@ -213,8 +213,8 @@ def test_demo_says_what_follows_and_leaves_no_blank_line_in_a_pipe(runner: CliRu
 
 
 def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
-    from copilot.cli._summarize import render_summary
     from copilot.cli._output import console
+    from copilot.cli._summarize import render_summary
     from copilot.inbound_email import parse_email
     from copilot.sandbox import SandboxServer
     from copilot.skills.supplier_email import summarize_supplier_email
