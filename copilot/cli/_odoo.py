@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
+from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli._output import cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
@@ -22,6 +24,7 @@ from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets
 from copilot.tools.partner import find_vendor_id
 
 if TYPE_CHECKING:
+    from copilot.tools.helpdesk import Ticket
     from copilot.tools.schemas import PurchaseOrderStatus
 
 app = typer.Typer(help="Read Odoo through the copilot's read-only tools.", no_args_is_help=True)
@@ -179,11 +182,32 @@ def tickets(
         rows = get_tickets(odoo.client, catalog, domain=domain, limit=limit)
     if json:
         return print_json(rows)
-    table = Table("ticket", "subject", "category", "team", "priority", "stage", title=f"Helpdesk: {schema.flavour}")
+    console.print(
+        _tickets_table(rows, title=f"{len(rows)} helpdesk tickets ({schema.flavour})", wide=console.width >= 140)
+    )
+
+
+def _tickets_table(rows: list[Ticket], *, title: str, wide: bool) -> Table:
+    """One line per ticket; long names end in an ellipsis. Narrow: the customer's company, no category or team."""
+    # Columns with a ratio share what the fixed ones leave, so the table always fits the terminal.
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, expand=True)
+    table.add_column("ticket", no_wrap=True)
+    if wide:
+        table.add_column("customer", no_wrap=True, overflow="ellipsis", ratio=2)
+    else:
+        table.add_column("customer", no_wrap=True, overflow="ellipsis", max_width=18)
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", ratio=3)
+    if wide:
+        table.add_column("category", no_wrap=True, overflow="ellipsis", ratio=2)
+        table.add_column("team", no_wrap=True, overflow="ellipsis")
+    table.add_column("priority", no_wrap=True)
+    table.add_column("stage", no_wrap=True, overflow="ellipsis")
     for t in rows:
         lab = t.labels
-        table.add_row(
-            t.reference or str(t.id), t.subject, lab.category.name if lab.category else "-",
-            lab.team.name if lab.team else "-", lab.priority_label or "-", lab.stage.name if lab.stage else "-",
-        )  # fmt: skip
-    console.print(table)
+        customer = t.customer.name if t.customer else "-"
+        cells = [t.reference or str(t.id), customer if wide else customer.split(",")[0], t.subject]
+        if wide:
+            cells += [lab.category.name if lab.category else "-", lab.team.name if lab.team else "-"]
+        cells += [lab.priority_label or "-", lab.stage.name if lab.stage else "-"]
+        table.add_row(*(escape(c) for c in cells))
+    return table
