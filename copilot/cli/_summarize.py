@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
@@ -61,7 +60,7 @@ def render_summary(summary: SupplierEmailSummary) -> None:
     console.print(summary.summary)
     for change in summary.changes:
         target = change.po_name or ", ".join(po.name for po in summary.purchase_orders)  # the email's, if not its own
-        on = f" {target}" if target else ""
+        on = f" {target}" if target else " (no PO)"
         console.print(f"  • [cyan]{change.kind.value}[/]{on}: {change.note or change.evidence}")
     for warning in summary.warnings:
         console.print(f"  [bold red]⚠ {warning}[/]")
@@ -103,6 +102,7 @@ def demo(
     limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    from copilot.cli._progress import progress
     from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
 
     settings = get_settings()
@@ -114,12 +114,11 @@ def demo(
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)
-        with Progress(console=err_console, transient=True, disable=json) as progress:
-            task = progress.add_task("summarizing supplier emails", total=len(messages))
+        with progress("summarizing supplier emails", console=err_console, total=len(messages), disable=json) as report:
             for msg in messages:
                 email = InboundEmail.from_chatter(msg)
                 summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
-                progress.advance(task)
+                report.advance()
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated_at": datetime.now(UTC).isoformat(),
@@ -132,6 +131,11 @@ def demo(
         print_json(payload)
         return
     if console.width < WIDE_TABLE:  # a narrow terminal: one block per email reads better than a squeezed table
+        console.print(
+            f"{len(summaries)} supplier emails, one block per email: subject, sender and purchase orders, the summary,"
+            " each change against Odoo, warnings, sources",
+            highlight=False,
+        )
         for s in summaries:
             render_summary(s)
         err_console.print(f"{len(summaries)} supplier emails; report written to {path}")
@@ -142,7 +146,7 @@ def demo(
         warn = f"\n[bold red]⚠ {'; '.join(s.warnings)}[/]" if s.warnings else ""
         table.add_row(
             s.email.date.strftime("%m-%d %H:%M") if s.email.date else "-",
-            ", ".join(po.name for po in s.purchase_orders) or "[yellow]?[/]",
+            ", ".join(po.name for po in s.purchase_orders) or "[yellow]no PO[/]",
             ", ".join(dict.fromkeys(po.vendor.name for po in s.purchase_orders)) or "-",
             kinds,
             s.summary + warn,

@@ -229,4 +229,4 @@ def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
     with console.capture() as captured:
         render_summary(summary)
     changes = [line for line in captured.get().splitlines() if line.strip().startswith("•")]
-    assert changes and all(" no PO:" in line for line in changes), changes
+    assert changes and all(" (no PO):" in line for line in changes), changes
