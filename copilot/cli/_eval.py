@@ -113,7 +113,7 @@ def run(
     (run_dir / "run.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     runs = []
     with odoo_session(settings) as odoo:
-        err_console.print(f"eval: {config.engine} on {odoo.label}")
+        err_console.print(f"eval: {config.engine} on {odoo.label}", soft_wrap=True)
         for name in names:
             s = get_suite(name)
             context = SuiteContext(settings=settings, client=odoo.client, llm=llm, judge=grader)

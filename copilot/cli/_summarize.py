@@ -138,7 +138,7 @@ def demo(
         )
         for s in summaries:
             render_summary(s)
-        err_console.print(f"{len(summaries)} supplier emails; report written to {path}")
+        err_console.print(f"{len(summaries)} supplier emails; report written to {path}", soft_wrap=True)
         return
     table = Table("date", "PO", "vendor", "changes", "summary", title=f"{len(summaries)} supplier emails", expand=True)
     for s in summaries:
@@ -152,4 +152,4 @@ def demo(
             s.summary + warn,
         )
     console.print(table)
-    err_console.print(f"report written to {path}")
+    err_console.print(f"report written to {path}", soft_wrap=True)
