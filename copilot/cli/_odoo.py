@@ -208,6 +208,7 @@ def _tickets_table(rows: list[Ticket], *, title: str, wide: bool) -> Table:
         cells = [t.reference or str(t.id), customer if wide else customer.split(",")[0], t.subject]
         if wide:
             cells += [lab.category.name if lab.category else "-", lab.team.name if lab.team else "-"]
-        cells += [lab.priority_label or "-", lab.stage.name if lab.stage else "-"]
+        priority = (lab.priority_label or "-").removesuffix(" priority")  # Enterprise says "High priority"
+        cells += [priority, lab.stage.name if lab.stage else "-"]
         table.add_row(*(escape(c) for c in cells))
     return table
