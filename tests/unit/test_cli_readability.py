@@ -210,6 +210,12 @@ def test_demo_says_what_follows_and_leaves_no_blank_line_in_a_pipe(runner: CliRu
     assert "13 supplier emails" in first and "one block per email" in first, first
     assert "summarizing supplier emails 13/13" in result.stderr
     assert "" not in _lines(result.stderr), result.stderr
+    # P00002 was expected 2026-11-22 and nothing is received: overdue on the sandbox's 2026-11-26
+    assert "P00002 (expected 2026-11-22, overdue 4 d)" in " ".join(result.stdout.split())
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    orders = {po["name"]: po for s in report["summaries"] for po in s["purchase_orders"]}
+    assert orders["P00002"]["overdue"] is True and orders["P00002"]["days_overdue"] == 4
+    assert orders["P00012"]["overdue"] is False  # received in full
 
 
 def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
