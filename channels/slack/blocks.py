@@ -178,6 +178,8 @@ def draft_blocks(draft: ReplyDraft, *, odoo_url: str | None = None) -> Blocks:
     blocks: Blocks = [_section(header), _section(f"*{escape(draft.subject)}*\n```{body}```")]
     if draft.open_questions:
         blocks.append(_section("*Check before sending*\n" + _bullets(escape(q) for q in draft.open_questions[:8])))
+    if draft.needs_customer:
+        blocks.append(_context('Name the customer: `/copilot draft <message> --customer "Name"`'))
     if draft.suggested_actions:
         lines = (f"{escape(a.title)}: {escape(a.reason)}" for a in draft.suggested_actions[:5])
         blocks.append(_section("*Suggested follow-ups*\n" + _bullets(lines)))

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -26,10 +28,62 @@ def _open() -> AuditTrail:
     return AuditTrail.from_settings(get_settings())
 
 
-def _verdicts(record: AuditRecord) -> str:
-    if not record.verdicts:
-        return "-"
-    return ", ".join(f"{v.check} {'ok' if v.ok else 'FAILED'}" for v in record.verdicts)
+def _checks(record: AuditRecord) -> str:
+    """The guardrails' verdicts: the error and failed checks first (what the eye must find), then those that passed."""
+    failed = [f"{v.check} FAILED" for v in record.verdicts if not v.ok]
+    passed = [v.check for v in record.verdicts if v.ok]
+    ok = [f"ok: {', '.join(passed)}"] if passed else []
+    return "; ".join((["error"] if record.error else []) + failed + ok) or "-"
+
+
+def _table(records: list[AuditRecord]) -> Table:
+    """One line per record; the columns that carry a ratio share the width the others leave."""
+    wide = console.width >= 140
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, expand=True)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("actor", no_wrap=True, overflow="ellipsis", ratio=2)
+    table.add_column("skill", no_wrap=True, overflow="ellipsis", max_width=12)
+    if wide:
+        table.add_column("model", no_wrap=True, overflow="ellipsis", ratio=2)
+        table.add_column("tools", no_wrap=True, justify="right")
+    table.add_column("checks", no_wrap=True, overflow="ellipsis", ratio=3)
+    table.add_column("approvals", no_wrap=True, overflow="ellipsis", max_width=10)
+    for r in records:
+        cells = [str(r.seq), r.created_at.strftime("%Y-%m-%d %H:%M"), _actor(r) if wide else r.actor, r.skill]
+        if wide:
+            cells += [r.model, str(len(r.tool_calls))]
+        cells += [_checks(r), ", ".join(map(str, r.approval_ids)) or "-"]
+        table.add_row(*(escape(c) for c in cells))
+    return table
+
+
+def _actor(record: AuditRecord) -> str:
+    return record.actor + (f" ({record.actor_role})" if record.actor_role else "")
+
+
+def _block(record: AuditRecord) -> None:
+    """Every field of one record, one labelled line each (wrapped, never cut)."""
+    tools = Counter(f"{c.name}" + (f" {c.record_ids}" if c.record_ids else "") for c in record.tool_calls)
+    prompt = f" · prompt {record.prompt.name} v{record.prompt.version}" if record.prompt else ""
+    took = f" · {record.duration_ms} ms" if record.duration_ms is not None else ""
+    rows = [
+        ("model", f"{record.model}{prompt}"),
+        ("tools", "; ".join(f"{name} ×{n}" if n > 1 else name for name, n in tools.items()) or "-"),
+        *((v.check, ("ok" if v.ok else "FAILED") + (f": {v.detail}" if v.detail else "")) for v in record.verdicts),
+        ("approvals", ", ".join(map(str, record.approval_ids)) or "-"),
+        *((("error", record.error),) if record.error else ()),
+        ("request", f"{record.request_id}{took}"),
+        ("input sha256", record.input_hash or "-"),
+    ]
+    console.print(
+        f"[bold]#{record.seq}[/] {record.created_at:%Y-%m-%d %H:%M:%S} UTC · {escape(record.skill)}"
+        f" · {escape(_actor(record))}"
+        + ("" if record.actor.startswith(f"{record.channel}:") else f" via {record.channel}"),
+        highlight=False,
+    )
+    for label, value in rows:
+        console.print(f"  [dim]{escape(label):<13}[/] {escape(value)}", highlight=False)
 
 
 def show(
@@ -37,9 +91,12 @@ def show(
     actor: str | None = typer.Option(None, "--actor", help="Only this actor (channel:id, e.g. slack:U123)."),
     skill: str | None = typer.Option(None, "--skill", help="Only this skill (answer, draft, ...)."),
     since: datetime | None = typer.Option(None, "--since", help="Only records from this time on (ISO date/time)."),
+    wide: bool = typer.Option(
+        False, "--wide", help="Every field of each record (model, prompt, tools, each check's detail), a block each."
+    ),
     json: bool = JSON,
 ) -> None:
-    """The most recent audit records, oldest first."""
+    """The most recent audit records, oldest first: one line each (--wide: every field; --json: everything)."""
     trail = _open()
     try:
         records = trail.records(since=since, actor=actor, limit=limit, skill=skill)
@@ -51,19 +108,11 @@ def show(
     if not records:
         console.print("no audit records")
         return
-    table = Table("#", "time (UTC)", "actor", "skill", "model", "tools", "verdicts", "approvals")
-    for r in records:
-        table.add_row(
-            str(r.seq),
-            r.created_at.strftime("%Y-%m-%d %H:%M"),
-            escape(r.actor + (f" ({r.actor_role})" if r.actor_role else "")),
-            escape(r.skill),
-            escape(r.model + (f" {r.prompt.name} v{r.prompt.version}" if r.prompt else "")),
-            str(len(r.tool_calls)),
-            escape(_verdicts(r) + (f"; error: {r.error}" if r.error else "")),
-            ", ".join(map(str, r.approval_ids)) or "-",
-        )
-    console.print(table)
+    if wide:
+        for r in records:
+            _block(r)
+        return
+    console.print(_table(records))
 
 
 def export(

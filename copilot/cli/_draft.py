@@ -48,10 +48,8 @@ def draft(
     settings = get_settings()
     with open_copilot(settings) as copilot:
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
+        # The skill takes the ticket's subject when none is given (on every channel).
         ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None
-        if ticket_id is not None and not subject:  # the ticket's subject names what the message is about
-            rows = copilot.odoo.client.read("helpdesk.ticket", [ticket_id], ["name"])
-            subject = str(rows[0]["name"] or "") if rows else ""
         if customer:
             _check_customer(copilot.odoo.client, customer)
         result = copilot.draft(
@@ -71,6 +69,8 @@ def draft(
         console.print(f"[red]not grounded[/]: {result.grounding.summary()}")
     for q in result.open_questions:
         console.print(f"[yellow]check[/]: {q}")
+    if result.needs_customer:
+        console.print("[yellow]hint[/]: say who is writing with --customer NAME, --sender ADDRESS or --ticket HT00011")
     for a in result.suggested_actions:
         console.print(f"suggested action ({a.action_type}): {a.title} — {a.reason}")
     if result.fallback_reason:

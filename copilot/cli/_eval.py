@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
@@ -82,6 +81,7 @@ def run(
     """Run the suites (deterministic engine on the sandbox unless an LLM/Odoo is configured); write reports."""
     from langchain_core.globals import set_llm_cache
 
+    from copilot.cli._progress import progress
     from evals.cache import SQLiteResponseCache
     from evals.reports import html_report, junit_xml, markdown_summary
     from evals.runner import describe_config, run_suite, skill_of, write_suite_run
@@ -113,21 +113,17 @@ def run(
     (run_dir / "run.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     runs = []
     with odoo_session(settings) as odoo:
-        err_console.print(f"eval: {config.engine} on {odoo.label}")
+        err_console.print(f"eval: {config.engine} on {odoo.label}", soft_wrap=True)
         for name in names:
             s = get_suite(name)
             context = SuiteContext(settings=settings, client=odoo.client, llm=llm, judge=grader)
-            with Progress(
-                TextColumn(f"{name:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err_console, transient=True,
-            ) as bar:  # fmt: skip
-                from evals.schema import datasets_dir, load_dataset
+            from evals.schema import datasets_dir, load_dataset
 
-                cases = load_dataset(datasets_dir() / s.dataset, skill=skill_of(s))
-                task = bar.add_task(name, total=len(cases))
+            cases = load_dataset(datasets_dir() / s.dataset, skill=skill_of(s))
+            with progress(f"eval {name}", console=err_console, total=len(cases)) as report:
                 result = run_suite(
                     s, context, cases=cases, concurrency=concurrency, price_per_1k_tokens=price_per_1k_tokens,
-                    progress=lambda n, task=task: bar.advance(task, n),
+                    progress=report.advance,
                 )  # fmt: skip
             write_suite_run(result, run_dir)
             runs.append(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
@@ -36,6 +35,7 @@ def index(
     json: bool = JSON,
 ) -> None:
     """Index a folder of documents: new and changed files are embedded, unchanged ones skipped, deleted ones removed."""
+    from copilot.cli._progress import progress
     from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
 
     if overlap >= chunk_size:
@@ -43,24 +43,9 @@ def index(
     folder = folder or sample_kb_path()
     store = VectorStore.from_settings(get_settings())
     kb = KnowledgeBase(store)
-    err_console.print(f"[dim]indexing {folder} into {store.where}[/]")
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("embedding chunks", total=total)
-            bar.update(task, completed=done)
-
-        summary = index_folder(folder, kb, corpus=corpus, size=chunk_size, overlap=overlap, progress=progress)
+    err_console.print(f"[dim]indexing {folder} into {store.where}[/]", soft_wrap=True)
+    with progress("embedding chunks", console=err_console) as report:
+        summary = index_folder(folder, kb, corpus=corpus, size=chunk_size, overlap=overlap, progress=report.update)
     if json:
         return print_json(summary)
     console.print(summary.line(), highlight=False, soft_wrap=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+from rich import box
+from rich.markup import escape
 from rich.table import Table
 
-from copilot.cli._output import console, fmt_date, fmt_qty, print_json
+from copilot.cli._output import cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.runtime import odoo_session
@@ -19,9 +23,15 @@ from copilot.tools import (
 from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.partner import find_vendor_id
 
+if TYPE_CHECKING:
+    from copilot.tools.helpdesk import Ticket
+    from copilot.tools.schemas import PurchaseOrderStatus
+
 app = typer.Typer(help="Read Odoo through the copilot's read-only tools.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+#: Stock move states that are no longer expected (a past date on them is not overdue).
+_CLOSED_MOVES = frozenset({"done", "cancel"})
 
 
 @app.command("po")
@@ -29,22 +39,34 @@ def po(reference: str = typer.Argument(..., help="Purchase order name, e.g. P000
     """Status of a purchase order: vendor, lines, expected dates, what was received."""
     with odoo_session(get_settings()) as odoo:
         status = purchase_order_status(odoo.client, reference)
+    today, waiting = odoo.as_of, _awaits_goods(status)
     if json:
-        return print_json(status)
+        data = status.model_dump(mode="json") | overdue_fields(status.date_planned, today, open_=waiting)
+        for line, row in zip(status.lines, data["lines"], strict=True):
+            row |= overdue_fields(line.date_planned, today, open_=waiting and line.quantity_received < line.quantity)
+        return print_json(data)
     console.print(
-        f"[bold]{status.name}[/] · {status.vendor.name} · {status.state} · expected {fmt_date(status.date_planned)}"
+        f"[bold]{status.name}[/] · {status.vendor.name} · {status.state}"
+        f" · expected {fmt_due(status.date_planned, today, open_=waiting)}"
         f" · receipt {status.receipt_status or '-'} · {status.amount_total:,.2f} {status.currency}"
     )
-    table = Table("product", "ordered", "received", "unit price", "expected")
+    table = Table("product", "ordered", "received", "unit price")
+    table.add_column("expected", no_wrap=True)  # a date and its overdue mark never break mid-way
+    sep = cell_sep()
     for line in status.lines:
         table.add_row(
             line.product.name if line.product else line.description,
             f"{fmt_qty(line.quantity)} {line.uom}",
             fmt_qty(line.quantity_received),
             f"{line.price_unit:,.2f}",
-            fmt_date(line.date_planned),
+            fmt_due(line.date_planned, today, open_=waiting and line.quantity_received < line.quantity, sep=sep),
         )
     console.print(table)
+
+
+def _awaits_goods(status: PurchaseOrderStatus) -> bool:
+    """A confirmed order with goods still to receive: only then is a past expected date overdue."""
+    return status.state == "purchase" and status.receipt_status in ("pending", "partial")
 
 
 @app.command("late")
@@ -59,10 +81,13 @@ def late(
         rows = late_purchase_orders(odoo.client, as_of=odoo.as_of, vendor_id=vendor_id, limit=limit)
     if json:
         return print_json(rows)
-    table = Table("PO", "vendor", "expected", "days late", "receipt", "amount")
+    table = Table("PO", "vendor")
+    table.add_column("expected", no_wrap=True)
+    table.add_column("receipt")
+    table.add_column("amount")
     for r in rows:
         table.add_row(
-            r.name, r.vendor.name, fmt_date(r.date_planned), str(r.days_late), r.receipt_status or "-",
+            r.name, r.vendor.name, fmt_due(r.date_planned, odoo.as_of), r.receipt_status or "-",
             f"{r.amount_total:,.2f} {r.currency}",
         )  # fmt: skip
     console.print(table)
@@ -75,14 +100,20 @@ def so(
     """Delivery state of a sale order: shipped, reserved, short, and when more is expected."""
     with odoo_session(get_settings()) as odoo:
         status = sale_order_status(odoo.client, reference)
+    today = odoo.as_of
     if json:
-        return print_json(status)
+        data = status.model_dump(mode="json")
+        for line, row in zip(status.lines, data["lines"], strict=True):
+            row |= overdue_fields(line.expected_date, today)
+        return print_json(data)
     console.print(f"[bold]{status.name}[/] · {status.customer.name} · {status.state}")
-    table = Table("product", "ordered", "delivered", "reserved", "short", "next receipt")
+    table = Table("product", "ordered", "delivered", "reserved", "short")
+    table.add_column("next receipt", no_wrap=True)
+    sep = cell_sep()
     for line in status.lines:
         table.add_row(
             line.product.name, f"{fmt_qty(line.ordered)} {line.uom}", fmt_qty(line.delivered),
-            fmt_qty(line.reserved), fmt_qty(line.short), fmt_date(line.expected_date),
+            fmt_qty(line.reserved), fmt_qty(line.short), fmt_due(line.expected_date, today, sep=sep),
         )  # fmt: skip
     console.print(table)
 
@@ -98,11 +129,24 @@ def stock(
         raise OdooNotFound(
             f"no product matches {query!r} (internal reference or part of a name)", model="product.product"
         )
+    today = odoo.as_of
     if json:
-        return print_json(rows)
-    table = Table("product", "on hand", "reserved", "free", "incoming")
+        data = [r.model_dump(mode="json") for r in rows]
+        for r, row in zip(rows, data, strict=True):
+            for move, out in zip(r.incoming, row["incoming"], strict=True):
+                out |= overdue_fields(move.date, today, open_=move.state not in _CLOSED_MOVES)
+        return print_json(data)
+    table = Table("product", "on hand", "reserved", "free")
+    table.add_column("incoming", no_wrap=True)  # one receipt a line
+    sep = cell_sep()
     for r in rows:
-        incoming = ", ".join(f"{fmt_qty(m.demand)} on {fmt_date(m.date)}" for m in r.incoming) or "-"
+        incoming = (
+            "\n".join(
+                f"{fmt_qty(m.demand)} on {fmt_due(m.date, today, open_=m.state not in _CLOSED_MOVES, sep=sep)}"
+                for m in r.incoming
+            )
+            or "-"
+        )
         table.add_row(r.product.name, fmt_qty(r.on_hand), fmt_qty(r.reserved), fmt_qty(r.available), incoming)
     console.print(table)
 
@@ -138,11 +182,33 @@ def tickets(
         rows = get_tickets(odoo.client, catalog, domain=domain, limit=limit)
     if json:
         return print_json(rows)
-    table = Table("ticket", "subject", "category", "team", "priority", "stage", title=f"Helpdesk: {schema.flavour}")
+    console.print(
+        _tickets_table(rows, title=f"{len(rows)} helpdesk tickets ({schema.flavour})", wide=console.width >= 140)
+    )
+
+
+def _tickets_table(rows: list[Ticket], *, title: str, wide: bool) -> Table:
+    """One line per ticket; long names end in an ellipsis. Narrow: the customer's company, no category or team."""
+    # Columns with a ratio share what the fixed ones leave, so the table always fits the terminal.
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, expand=True)
+    table.add_column("ticket", no_wrap=True)
+    if wide:
+        table.add_column("customer", no_wrap=True, overflow="ellipsis", ratio=2)
+    else:
+        table.add_column("customer", no_wrap=True, overflow="ellipsis", max_width=18)
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", ratio=3)
+    if wide:
+        table.add_column("category", no_wrap=True, overflow="ellipsis", ratio=2)
+        table.add_column("team", no_wrap=True, overflow="ellipsis")
+    table.add_column("priority", no_wrap=True)
+    table.add_column("stage", no_wrap=True, overflow="ellipsis")
     for t in rows:
         lab = t.labels
-        table.add_row(
-            t.reference or str(t.id), t.subject, lab.category.name if lab.category else "-",
-            lab.team.name if lab.team else "-", lab.priority_label or "-", lab.stage.name if lab.stage else "-",
-        )  # fmt: skip
-    console.print(table)
+        customer = t.customer.name if t.customer else "-"
+        cells = [t.reference or str(t.id), customer if wide else customer.split(",")[0], t.subject]
+        if wide:
+            cells += [lab.category.name if lab.category else "-", lab.team.name if lab.team else "-"]
+        priority = (lab.priority_label or "-").removesuffix(" priority")  # Enterprise says "High priority"
+        cells += [priority, lab.stage.name if lab.stage else "-"]
+        table.add_row(*(escape(c) for c in cells))
+    return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,3 +32,29 @@ def fmt_date(value: Any) -> str:
 def fmt_qty(value: float) -> str:
     """A quantity without a needless ``.0``."""
     return f"{value:g}"
+
+
+def days_overdue(value: datetime | None, today: datetime) -> int | None:
+    """Whole days ``value`` lies before ``today`` (calendar dates, UTC), or ``None`` when it is not past."""
+    if value is None:
+        return None
+    days = (today.date() - value.date()).days
+    return days if days > 0 else None
+
+
+def fmt_due(value: datetime | None, today: datetime, *, open_: bool = True, sep: str = " ") -> str:
+    """A due date as ``YYYY-MM-DD``, with ``(overdue N d)`` when it is past and still ``open_`` (not received);
+    ``sep`` goes between them (a newline puts the mark under the date in a narrow table cell)."""
+    days = days_overdue(value, today) if open_ else None
+    return fmt_date(value) + (f"{sep}(overdue {days} d)" if days else "")
+
+
+def cell_sep(width: int = 100) -> str:
+    """What separates a date from its overdue mark in a table cell: a newline on a terminal narrower than ``width``."""
+    return " " if console.width >= width else "\n"
+
+
+def overdue_fields(value: datetime | None, today: datetime, *, open_: bool = True) -> dict[str, Any]:
+    """``overdue`` (bool) and ``days_overdue`` (int or null) for JSON output, beside the date they judge."""
+    days = days_overdue(value, today) if open_ else None
+    return {"overdue": days is not None, "days_overdue": days}

@@ -6,12 +6,12 @@ import json as jsonlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from copilot.cli._output import console, err_console, print_json
+from copilot.cli._output import console, days_overdue, err_console, fmt_date, overdue_fields, print_json
 from copilot.config import get_settings
 from copilot.errors import EmailParseError
 from copilot.inbound_email import InboundEmail, parse_email
@@ -19,6 +19,9 @@ from copilot.llm import build_chat_model, describe_engine
 from copilot.runtime import odoo_session
 from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 from copilot.tools.chatter import recent_emails
+
+if TYPE_CHECKING:
+    from copilot.skills.supplier_email.schemas import ResolvedPurchaseOrder
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 #: Columns from which the demo prints one table row per email.
@@ -53,15 +56,42 @@ def is_binary(raw: bytes) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def render_summary(summary: SupplierEmailSummary) -> None:
-    """Print one summary for a buyer: the POs, each change against Odoo, warnings, citations."""
-    pos = ", ".join(po.name for po in summary.purchase_orders) or "no purchase order resolved"
+def _awaits_goods(po: ResolvedPurchaseOrder) -> bool:
+    """A confirmed order with goods still to receive: only then is a past expected date overdue."""
+    return po.state == "purchase" and po.receipt_status in ("pending", "partial")
+
+
+def po_label(po: ResolvedPurchaseOrder, today: datetime | None, *, short: bool = False) -> str:
+    """``P00002``, or ``P00002 (expected 2026-11-22, overdue 4 d)`` when its arrival is past and goods are due
+    (``short``: ``P00002`` over ``(overdue 4 d)``, for a table cell)."""
+    days = days_overdue(po.date_planned, today) if today is not None and _awaits_goods(po) else None
+    if not days:
+        return po.name
+    return (
+        f"{po.name}\n(overdue {days} d)"
+        if short
+        else f"{po.name} (expected {fmt_date(po.date_planned)}, overdue {days} d)"
+    )
+
+
+def report_json(summary: SupplierEmailSummary, today: datetime) -> dict[str, Any]:
+    """The summary as JSON, each purchase order with ``overdue`` and ``days_overdue`` against ``today``."""
+    data = summary.model_dump(mode="json")
+    for po, row in zip(summary.purchase_orders, data["purchase_orders"], strict=True):
+        row |= overdue_fields(po.date_planned, today, open_=_awaits_goods(po))
+    return data
+
+
+def render_summary(summary: SupplierEmailSummary, *, today: datetime | None = None) -> None:
+    """Print one summary for a buyer: the POs (marked when overdue against ``today``), each change against Odoo,
+    warnings, citations."""
+    pos = ", ".join(po_label(po, today) for po in summary.purchase_orders) or "no purchase order resolved"
     console.rule(f"[bold]{summary.email.subject or '(no subject)'}[/]")
     console.print(f"[dim]from[/] {summary.email.from_address or '?'}  [dim]·[/] {pos}")
     console.print(summary.summary)
     for change in summary.changes:
         target = change.po_name or ", ".join(po.name for po in summary.purchase_orders)  # the email's, if not its own
-        on = f" {target}" if target else ""
+        on = f" {target}" if target else " (no PO)"
         console.print(f"  • [cyan]{change.kind.value}[/]{on}: {change.note or change.evidence}")
     for warning in summary.warnings:
         console.print(f"  [bold red]⚠ {warning}[/]")
@@ -92,9 +122,9 @@ def summarize(
     with odoo_session(settings) as odoo:
         result = summarize_supplier_email(message, client=odoo.client, llm=llm, settings=settings)
     if json:
-        return print_json(result)
+        return print_json(report_json(result, odoo.as_of))
     err_console.print(f"[dim]{describe_engine(settings)} · {odoo.label}[/]")
-    render_summary(result)
+    render_summary(result, today=odoo.as_of)
 
 
 def demo(
@@ -103,6 +133,7 @@ def demo(
     limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    from copilot.cli._progress import progress
     from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
 
     settings = get_settings()
@@ -114,27 +145,31 @@ def demo(
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)
-        with Progress(console=err_console, transient=True, disable=json) as progress:
-            task = progress.add_task("summarizing supplier emails", total=len(messages))
+        with progress("summarizing supplier emails", console=err_console, total=len(messages), disable=json) as report:
             for msg in messages:
                 email = InboundEmail.from_chatter(msg)
                 summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
-                progress.advance(task)
+                report.advance()
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated_at": datetime.now(UTC).isoformat(),
         "odoo": odoo.label,
         "engine": describe_engine(settings),
-        "summaries": [s.model_dump(mode="json") for s in summaries],
+        "summaries": [report_json(s, odoo.as_of) for s in summaries],
     }
     path.write_text(jsonlib.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     if json:
         print_json(payload)
         return
     if console.width < WIDE_TABLE:  # a narrow terminal: one block per email reads better than a squeezed table
+        console.print(
+            f"{len(summaries)} supplier emails, one block per email: subject, sender and purchase orders, the summary,"
+            " each change against Odoo, warnings, sources",
+            highlight=False,
+        )
         for s in summaries:
-            render_summary(s)
-        err_console.print(f"{len(summaries)} supplier emails; report written to {path}")
+            render_summary(s, today=odoo.as_of)
+        err_console.print(f"{len(summaries)} supplier emails; report written to {path}", soft_wrap=True)
         return
     table = Table("date", "PO", "vendor", "changes", "summary", title=f"{len(summaries)} supplier emails", expand=True)
     for s in summaries:
@@ -142,10 +177,10 @@ def demo(
         warn = f"\n[bold red]⚠ {'; '.join(s.warnings)}[/]" if s.warnings else ""
         table.add_row(
             s.email.date.strftime("%m-%d %H:%M") if s.email.date else "-",
-            ", ".join(po.name for po in s.purchase_orders) or "[yellow]?[/]",
+            "\n".join(po_label(po, odoo.as_of, short=True) for po in s.purchase_orders) or "[yellow]no PO[/]",
             ", ".join(dict.fromkeys(po.vendor.name for po in s.purchase_orders)) or "-",
             kinds,
             s.summary + warn,
         )
     console.print(table)
-    err_console.print(f"report written to {path}")
+    err_console.print(f"report written to {path}", soft_wrap=True)

@@ -214,3 +214,28 @@ def test_a_plain_subject_is_still_answered_in_the_same_thread(odoo: OdooClient, 
         client=odoo, settings=load_settings(), as_of=AS_OF, passages=passages,
     )  # fmt: skip
     assert result.subject == "Re: Delivery of our desks"
+
+
+def test_a_ticket_gives_the_draft_its_subject_on_every_channel(odoo: OdooClient, passages: list[KbPassage]) -> None:
+    """HT00011 is "ETA for 10 Corner Desks - S00024": the message alone names no order."""
+    request = DraftRequest(message="Any news on the desks?", ticket_id=11)
+    result = draft_reply(request, client=odoo, settings=load_settings(), as_of=AS_OF, passages=passages)
+    assert result.orders == ["S00024"], result.body
+    assert "S00024" in result.subject
+
+
+def test_an_unknown_customer_is_named_in_words_every_channel_understands(
+    odoo: OdooClient, passages: list[KbPassage]
+) -> None:
+    result = _draft(odoo, passages, "Where is S00024?", "Nobody Inc")
+    assert result.orders == []
+    assert any("Nobody Inc" in q and "no customer" in q.lower() for q in result.open_questions), result.open_questions
+    assert not any("--" in q for q in result.open_questions)  # no CLI flag in what Slack or HTTP users read
+    anonymous = _draft(odoo, passages, "Where is S00028?", None)
+    assert not any("--" in q for q in anonymous.open_questions), anonymous.open_questions
+
+
+def test_copilot_draft_adds_its_own_flags_to_the_hint() -> None:
+    result = CliRunner().invoke(app, ["draft", "--text", "Where is S00028?"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "--customer" in result.output and "--ticket" in result.output

@@ -116,6 +116,13 @@ def test_draft_a_reply(api: TestClient) -> None:
     assert body["body"] and "S00024" in response.text and body["citations"]
 
 
+def test_a_draft_for_a_ticket_reads_the_tickets_subject(api: TestClient) -> None:
+    """HT00011 is "ETA for 10 Corner Desks - S00024": over HTTP too, the ticket says which order is meant."""
+    response = api.post("/v1/drafts", json={"message": "Any news on the desks?", "ticket_id": 11}, headers=auth())
+    assert response.status_code == 200, response.text
+    assert response.json()["orders"] == ["S00024"], response.json()["body"]
+
+
 def test_ask_a_question_in_a_thread(api: TestClient) -> None:
     response = api.post(
         "/v1/questions", json={"question": "which Wood Corner orders are late?", "thread": "t1"}, headers=auth(ASKER)

@@ -125,6 +125,19 @@ def test_long_results_stay_within_slacks_limits() -> None:
     assert "not sent" in text_of(blocks)
 
 
+def test_a_draft_without_a_known_customer_says_how_to_name_one_in_slack() -> None:
+    draft = ReplyDraft(
+        status="needs_clarification", subject="Re: S00028", body="Which order?", tone="neutral", intent="status",
+        customer=None, orders=[], facts=[], kb_passages=[], citations=[], suggested_actions=[],
+        open_questions=["The sender is not identified, so no order detail is in the draft."],
+        grounding=GroundingReport(grounded=True, unsupported=[], checked=0), engine="templates",
+        as_of=date(2026, 11, 26), needs_customer=True,
+    )  # fmt: skip
+    assert '/copilot draft <message> --customer "Name"' in text_of(ui.draft_blocks(draft))
+    known = draft.model_copy(update={"needs_customer": False})
+    assert "--customer" not in text_of(ui.draft_blocks(known))
+
+
 # -- proposals -------------------------------------------------------------------------------------------
 def test_a_proposal_offers_a_propose_button_whose_value_names_the_stored_proposal() -> None:
     block = ui.proposal_block(proposal())

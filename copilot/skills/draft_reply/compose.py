@@ -200,12 +200,18 @@ def compose(
             f"{', '.join(gathered.foreign)} belongs to another customer: nothing about it is in the draft. "
             "Check who is writing before sharing any detail."
         )
+    if gathered.customer_not_found:  # words for every channel: each adds how to name a customer (CLI flag, field)
+        out.open_questions.append(
+            f"No customer in Odoo matches {gathered.customer_not_found!r}, so no order detail is in the draft: "
+            "check the customer's name or e-mail address."
+        )
     if gathered.unidentified:
         out.paragraphs.append(t["ask_identity"].format(order=", ".join(gathered.unidentified)))
-        out.open_questions.append(
-            "The sender is not identified, so no order detail is in the draft: give the customer "
-            "(--customer, --sender or the ticket) to include it."
-        )
+        if not gathered.customer_not_found:
+            out.open_questions.append(
+                "The sender is not identified, so no order detail is in the draft: name the customer (name or "
+                "e-mail address), the sender's address or the helpdesk ticket to include it."
+            )
     if gathered.ambiguous and not (intent == "billing" and gathered.invoices):
         out.paragraphs.append(t["ask_which_order"].format(orders=", ".join(r.name for r in gathered.ambiguous)))
         out.facts += [

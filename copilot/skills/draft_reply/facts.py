@@ -20,7 +20,7 @@ from copilot.tools.partner import find_partners
 from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
 
-__all__ = ["Gathered", "detect_intent", "gather"]
+__all__ = ["Gathered", "detect_intent", "gather", "with_ticket_subject"]
 
 _CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}(?:-[A-Z0-9]{2,6})*-\d{2,6}\b")  # DA-88213, AZ-PO-4471, OW-2026-118
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
@@ -84,6 +84,8 @@ class Gathered:
     foreign: list[str] = field(default_factory=list)
     ambiguous: list[Ref] = field(default_factory=list)
     unidentified: list[str] = field(default_factory=list)
+    #: The customer the request named (name or e-mail) when no partner in Odoo matches it.
+    customer_not_found: str | None = None
 
 
 def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
@@ -99,6 +101,19 @@ def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
             found = find_partners(client, partner.name, limit=1)
             return found[0] if found else None
     return None
+
+
+def with_ticket_subject(client: OdooClient, request: DraftRequest) -> tuple[DraftRequest, bool]:
+    """The request with its ticket's subject when it gives none (the subject often names the order: "ETA for 10
+    Corner Desks - S00024"), on every channel; ``False`` when the ticket is not in Odoo."""
+    if request.ticket_id is None:
+        return request, True
+    rows = client.read("helpdesk.ticket", [request.ticket_id], ["name"])
+    if not rows:
+        return request, False
+    if request.subject or not rows[0].get("name"):
+        return request, True
+    return DraftRequest.model_validate({**request.model_dump(), "subject": str(rows[0]["name"])}), True
 
 
 def _orders_named(client: OdooClient, text: str) -> dict[str, str]:
@@ -117,6 +132,8 @@ def gather(client: OdooClient, request: DraftRequest, intent: Intent, *, max_ord
     out = Gathered()
     text = f"{request.subject}\n{request.message}"
     out.customer = _identify(client, request)
+    if out.customer is None and request.customer:
+        out.customer_not_found = request.customer
     if out.customer is not None:
         out.commercial_id = out.customer.company.id if out.customer.company else out.customer.id
     named = _orders_named(client, text)

@@ -98,3 +98,8 @@ class ReplyDraft(BaseModel):
     prompt: PromptRef | None = None
     fallback_reason: str | None = None
     as_of: date
+    needs_customer: bool = Field(
+        default=False,
+        description="Order details were left out because Odoo does not know who is writing: each channel says how "
+        "to name the customer (CLI --customer, Slack --customer, HTTP 'customer', 'sender_email' or 'ticket_id')",
+    )

@@ -27,7 +27,7 @@ from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.draft_reply.compose import compose
-from copilot.skills.draft_reply.facts import Gathered, detect_intent, gather
+from copilot.skills.draft_reply.facts import Gathered, detect_intent, gather, with_ticket_subject
 from copilot.skills.draft_reply.llm_path import PROMPT_NAME, write_with_llm
 from copilot.skills.draft_reply.schemas import DraftRequest, Fact, KbPassage, ReplyDraft
 from copilot.tools.odoo import OdooClient
@@ -113,6 +113,7 @@ def draft_reply(
     passages: list[KbPassage] | None = None,
 ) -> ReplyDraft:
     """A grounded reply draft for the agent to review (never sent, never written to Odoo)."""
+    request, ticket_found = with_ticket_subject(client, request)
     text = f"{request.subject}\n{request.message}"
     intent = detect_intent(text)
     gathered = gather(client, request, intent)
@@ -132,6 +133,8 @@ def draft_reply(
     engine, prompt_ref, fallback = "templates", None, None
     tone = "apologetic" if composed.late or intent in ("damaged", "missing", "wrong_item") else "informative"
     open_questions = list(composed.open_questions)
+    if not ticket_found:
+        open_questions.append(f"Helpdesk ticket {request.ticket_id} is not in Odoo: nothing from it is in the draft.")
     screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
     injection = detect_injection(screened, source="customer_message")  # the whole message, not only the body
     if injection.flagged:  # answered for its legitimate content, but a person reads it first
@@ -201,6 +204,7 @@ def draft_reply(
         prompt=prompt_ref,
         fallback_reason=fallback,
         as_of=as_of.date(),
+        needs_customer=bool(gathered.unidentified) or gathered.customer_not_found is not None,
     )
 
 
