@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from copilot.config import ENV_PREFIX, Settings
 
-__all__ = ["OUTSIDE_SETTINGS", "OUTPUT", "render"]
+__all__ = ["OUTPUT", "OUTSIDE_SETTINGS", "main", "render"]
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -146,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if current != text:
-            print(f"{OUTPUT} is stale: run `python -m scripts.gen_config_docs`", file=sys.stderr)
+            sys.stderr.write(f"{OUTPUT} is stale: run `python -m scripts.gen_config_docs`\n")
             return 1
         return 0
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    sys.stderr.write(f"wrote {OUTPUT}\n")
     return 0
 
 
