@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 SERVICES = REPO / "scripts" / "test-services.sh"
 MAKE = shutil.which("make") or "make"
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")]
 
 
 def _make_dry_run(*args: str, venv: Path) -> list[str]:
