@@ -5,13 +5,22 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-# PyTorch (for the local embedding model) is installed first, pinned, so that pip does not pick a
-# multi-GB CUDA build: on machines with a CPU wheel at hand this takes it; elsewhere set
-# TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu" (or your mirror).
-TORCH_SPEC ?= torch==2.13.0
-TORCH_PIP_ARGS ?=
+# PyTorch (for the local embedding model) is installed first, pinned, as the CPU build, so that pip never
+# resolves PyPI's Linux default (the CUDA build plus ~18 nvidia-* wheels, several GB). A torch wheel that
+# pip's find-links provide (a local wheel cache, `pip config list`) is taken first, without any index;
+# otherwise the build comes from TORCH_INDEX_URL (the PyTorch CPU index; set your mirror, or a CUDA index
+# such as https://download.pytorch.org/whl/cu128 if you want one). `pip install -e .` then brings torch's
+# own small dependencies (sympy, networkx, jinja2, ...) from PyPI.
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
+# The fallback download gives up after TORCH_TIMEOUT seconds per attempt and 2 retries (no hang in CI).
+TORCH_TIMEOUT ?= 60
+# `make test` first checks the test servers (Dovecot IMAP for the email channel's tests): `install`
+# installs dovecot-imapd when it is missing and that is possible (root or passwordless sudo, apt-get);
+# `check` only prints a one-line hint when it is missing. See scripts/test-services.sh.
+TEST_SERVICES ?= install
 
-.PHONY: demo test lint format live bench sandbox clean
+.PHONY: demo test test-services docs lint format live bench sandbox clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + " (set PYTHON=...)")'
@@ -19,7 +28,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) '$(TORCH_SPEC)'
+	@if $(BIN)/python -m pip install --quiet --no-deps --no-index 'torch==$(TORCH_VERSION)' 2>/dev/null; then \
+	  echo "torch $(TORCH_VERSION): a local wheel (pip find-links)"; \
+	else \
+	  echo "torch $(TORCH_VERSION): no local wheel; the build from $(TORCH_INDEX_URL)"; \
+	  $(BIN)/python -m pip install --quiet --no-deps --timeout $(TORCH_TIMEOUT) --retries 2 \
+	    --index-url '$(TORCH_INDEX_URL)' 'torch==$(TORCH_VERSION)'; \
+	fi
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
@@ -30,8 +45,18 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/copilot demo
 
+# pytest prints its own time; the last line is the wall time of the tests (install excluded).
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@scripts/test-services.sh $(TEST_SERVICES)
+	@start=$$(date +%s); rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	  echo "make test: $$(( $$(date +%s) - start )) s of tests (exit $$rc)"; exit $$rc
+
+test-services:
+	scripts/test-services.sh install
+
+# Regenerates docs/configuration.md from the settings model (a test fails when it is stale).
+docs: $(VENV)/.installed
+	$(BIN)/python -m scripts.gen_config_docs
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
