@@ -1,4 +1,4 @@
-"""``copilot sandbox``: the Odoo sandbox on a port, for manual use and other clients."""
+"""``copilot sandbox``: the Odoo sandbox on a port, for manual use and other clients; ``sandbox reset``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,19 @@ from typing import Literal
 
 import typer
 
+from copilot.cli._output import console, print_json
+from copilot.config import get_settings
 
+app = typer.Typer(
+    help="Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...); "
+    "`copilot sandbox reset` restores the recording.",
+    invoke_without_command=True,
+)
+
+
+@app.callback()
 def sandbox(
+    ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (keep it on loopback)."),
     port: int = typer.Option(8069, min=0, max=65535, help="Port (Odoo's default is 8069; 0 picks a free one)."),
     helpdesk: Literal["oca", "enterprise", "none"] = typer.Option(
@@ -16,7 +27,42 @@ def sandbox(
         "Odoo Enterprise helpdesk) or none (no Helpdesk app).",
     ),
 ) -> None:
-    """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...)."""
+    """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...).
+
+    Its writes are kept with the embedded sandbox's (COPILOT_DATA_DIR/sandbox/writes.sqlite) unless
+    COPILOT_SANDBOX_KEEP_WRITES=false; `copilot sandbox reset` restores the recording.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from copilot.sandbox import serve_forever
 
-    serve_forever(host, port, helpdesk=helpdesk)
+    settings = get_settings()
+    state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
+    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file)
+
+
+@app.command("reset")
+def reset(json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Forget every write the sandbox kept (requests, decisions, executed changes): back to the recording."""
+    from copilot.sandbox import clear_journal
+
+    path = get_settings().sandbox_writes_file
+    removed = clear_journal(path)
+    if json:
+        return print_json({"path": str(path), "removed": removed})
+    if not removed:
+        console.print(f"nothing to remove: the sandbox serves the recording ({path} holds no writes)", soft_wrap=True)
+        return
+    parts = ", ".join(f"{n} {_label(model, n)}" for model, n in removed.items())
+    console.print(f"removed {parts} from {path}; the sandbox serves the recording again", soft_wrap=True)
+
+
+_LABELS = {
+    "copilot.approval.request": ("approval request", "approval requests"),
+    "copilot.approval.decision": ("decision", "decisions"),
+}
+
+
+def _label(model: str, n: int) -> str:
+    one, many = _LABELS.get(model, (f"{model} record", f"{model} records"))
+    return one if n == 1 else many
