@@ -139,6 +139,9 @@ def list_requests(
     _sandbox_hint(settings)
     if json:
         return print_json([r.model_dump(mode="json", exclude={"proposal"}) for r in rows])
+    if not rows:
+        console.print("no approval requests" + (" in these states" if state else ""))
+        return
     table = Table("id", "request", "state", "tier", "target", "outcome")
     for r in rows:
         table.add_row(
@@ -202,7 +205,6 @@ def approve(
     else:
         console.print(f"#{done.request_id} {done.name}: approved by {who} · {done.state}")
         console.print("[dim]next: copilot executor --once[/]")
-    _sandbox_hint(settings)
 
 
 def _print_report(report: ExecutorReport) -> None:
@@ -222,7 +224,6 @@ def executor(
         runner = _executor_runner(settings, stack)
         if once:
             _print_report(runner.run_once())
-            _sandbox_hint(settings)
             return
         _run_executor(settings, runner, interval)
 

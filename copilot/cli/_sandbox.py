@@ -53,12 +53,14 @@ def reset(json: bool = typer.Option(False, "--json", help="Print the result as J
     if not removed:
         console.print(f"nothing to remove: the sandbox serves the recording ({path} holds no writes)", soft_wrap=True)
         return
-    parts = ", ".join(f"{n} {_label(model, n)}" for model, n in removed.items())
+    ordered = sorted(removed.items(), key=lambda item: (item[0] not in _LABELS, item[0] != APPROVAL_MODEL, item[0]))
+    parts = ", ".join(f"{n} {_label(model, n)}" for model, n in ordered)
     console.print(f"removed {parts} from {path}; the sandbox serves the recording again", soft_wrap=True)
 
 
+APPROVAL_MODEL = "copilot.approval.request"
 _LABELS = {
-    "copilot.approval.request": ("approval request", "approval requests"),
+    APPROVAL_MODEL: ("approval request", "approval requests"),
     "copilot.approval.decision": ("decision", "decisions"),
 }
 

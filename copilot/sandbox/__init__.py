@@ -21,17 +21,17 @@ Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilo
 from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
 from copilot.sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
 from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp
-from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
 from copilot.sandbox._journal import clear_journal
+from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
 from copilot.sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
 
 __all__ = [
     "APPROVAL_MODEL",
-    "DecisionRefused",
     "HELPDESK_APPS",
     "RECORDED_AT",
     "SANDBOX_DB",
     "SANDBOX_USERS",
+    "DecisionRefused",
     "FaultMode",
     "HelpdeskApp",
     "LoggedRequest",

@@ -60,7 +60,9 @@ def _approvals(admin: Any, request: dict[str, Any]) -> set[int]:
 
 def _default_approver(users: tuple[SandboxUser, ...], request: dict[str, Any], approved: set[int]) -> SandboxUser:
     requesters = {
-        (request.get(f) or [None])[0] for f in ("requested_by_id", "create_uid", "on_behalf_of_user_id") if request.get(f)
+        (request.get(f) or [None])[0]
+        for f in ("requested_by_id", "create_uid", "on_behalf_of_user_id")
+        if request.get(f)
     }
     for role in _DEFAULT_ORDER:
         for user in users:

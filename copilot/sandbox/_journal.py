@@ -82,7 +82,9 @@ class Journal:
             if own:
                 conn.execute("COMMIT")
         self._version = self._data_version()
-        return [(m, int(i), json.loads(d) if d is not None else None) for m, i, d in rows], int(ticks[0] if ticks else 0)
+        return [(m, int(i), json.loads(d) if d is not None else None) for m, i, d in rows], int(
+            ticks[0] if ticks else 0
+        )
 
     # ----------------------------------------------------------------- writing
 

@@ -177,3 +177,40 @@ def test_a_failed_call_keeps_nothing(tmp_path: Path) -> None:
         client = odoorpc.ODOO(server.host, port=server.port)
         client.login(server.db, "copilot", "copilot")
         assert client.env[APPROVAL_MODEL].search_count([]) == 0
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+import odoorpc
+from copilot.sandbox import APPROVAL_MODEL, SandboxServer
+with SandboxServer(state_file=Path(sys.argv[1])) as server:
+    client = odoorpc.ODOO(server.host, port=server.port)
+    client.login(server.db, "copilot", "copilot")
+    for i in range(15):
+        client.env[APPROVAL_MODEL].create({
+            "name": f"r{i}", "action_type": "expedite", "res_model": "purchase.order", "res_id": 2,
+            "risk_tier": "low", "idempotency_key": f"{sys.argv[2]}-{i}", "company_id": 1,
+        })
+"""
+
+
+def test_two_processes_writing_at_once_keep_every_write(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    state = tmp_path / "writes.sqlite"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(state), name], cwd=REPO, stderr=subprocess.PIPE)  # noqa: S603
+        for name in ("serve", "cli")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    with SandboxServer(state_file=state) as server:
+        client = odoorpc.ODOO(server.host, port=server.port)
+        client.login(server.db, "copilot", "copilot")
+        ids = client.env[APPROVAL_MODEL].search([])
+        assert sorted(ids) == list(range(1, 31))
+        keys = {r["idempotency_key"] for r in client.env[APPROVAL_MODEL].read(ids, ["idempotency_key"])}
+        assert len(keys) == 30
