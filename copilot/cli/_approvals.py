@@ -122,7 +122,8 @@ def propose(
     elif settings.policy_file is None:
         err_console.print(
             "no approval policy: every proposal is advisory; set COPILOT_POLICY_FILE=policy.example.yaml and add "
-            "--submit to create approval requests"
+            "--submit to create approval requests",
+            soft_wrap=True,
         )
 
 

@@ -6,7 +6,6 @@ from typing import Literal
 
 import typer
 
-from copilot.cli._output import console, print_json
 from copilot.config import get_settings
 
 app = typer.Typer(
@@ -44,6 +43,7 @@ def sandbox(
 @app.command("reset")
 def reset(json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Forget every write the sandbox kept (requests, decisions, executed changes): back to the recording."""
+    from copilot.cli._output import console, print_json
     from copilot.sandbox import clear_journal
 
     path = get_settings().sandbox_writes_file

@@ -124,7 +124,10 @@ def test_submit_without_a_policy_says_how_to_enable_one() -> None:
     code, out, err = _run("propose", DELAY, "--submit")
     said = " ".join((out + err).split())
     assert code == 2, said  # a missing setting: exits 2 like every configuration error, before any work
-    assert "COPILOT_POLICY_FILE=policy.example.yaml" in said
+    assert "COPILOT_POLICY_FILE=policy.example.yaml" in said and len(err.strip().splitlines()) == 1
+    code, out, err = _run("propose", DELAY)  # without --submit: the proposals, and the next step
+    assert code == 0 and "advisory" in out
+    assert "set COPILOT_POLICY_FILE=policy.example.yaml and add --submit" in err
 
 
 def test_two_sandboxes_on_one_state_file_see_each_others_writes(tmp_path: Path) -> None:
