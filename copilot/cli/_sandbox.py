@@ -61,6 +61,7 @@ def reset(json: bool = typer.Option(False, "--json", help="Print the result as J
 APPROVAL_MODEL = "copilot.approval.request"
 _LABELS = {
     APPROVAL_MODEL: ("approval request", "approval requests"),
+    "unreadable file": ("unreadable writes file (deleted)", "unreadable writes files (deleted)"),
     "copilot.approval.decision": ("decision", "decisions"),
 }
 

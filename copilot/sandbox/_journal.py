@@ -18,7 +18,7 @@ from typing import Any
 
 from copilot.errors import ConfigError
 
-__all__ = ["FORMAT", "Journal", "JournalRow", "clear_journal"]
+__all__ = ["FORMAT", "UNREADABLE", "Journal", "JournalRow", "clear_journal"]
 
 #: Bumped when the file's layout changes; a file of another format is refused, never guessed at.
 FORMAT = "1"
@@ -34,11 +34,10 @@ _SCHEMA = (
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to ``path`` (its folder created); a folder that cannot be made is a ConfigError."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=DELETE")
-        conn.execute("PRAGMA synchronous=FULL")
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"COPILOT_DATA_DIR: cannot keep the sandbox's writes in {path}: {exc}") from None
     return conn
@@ -128,6 +127,8 @@ class Journal:
     def _open(self) -> None:
         conn = _connect(self.path)
         try:
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.execute("PRAGMA synchronous=FULL")
             conn.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -140,7 +141,10 @@ class Journal:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.close()
-            raise ConfigError(f"COPILOT_DATA_DIR: the sandbox's writes in {self.path} cannot be read: {exc}") from None
+            raise ConfigError(
+                f"COPILOT_DATA_DIR: the sandbox's writes in {self.path} cannot be read ({exc}); "
+                "`copilot sandbox reset` restores the recording"
+            ) from None
         if stamps and stamps != {"format": FORMAT, "recorded_at": self._recorded_at}:
             conn.close()
             raise ConfigError(
@@ -151,22 +155,47 @@ class Journal:
 
 
 def clear_journal(path: Path) -> dict[str, int]:
-    """Forget every kept write (in one transaction, so running sandboxes reload); per model, how many."""
+    """Forget every kept write, per model how many (in one transaction, so running sandboxes reload).
+
+    A file that is not a writes file of this format (damaged, or from another version) is deleted:
+    the key ``UNREADABLE`` then says so."""
     if not path.exists():
         return {}
-    conn = _connect(path)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"COPILOT_DATA_DIR: cannot open the sandbox's writes in {path}: {exc}") from None
     try:
         conn.execute("BEGIN IMMEDIATE")
-        try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        counts: dict[str, int] = {}
+        if "records" in tables:
             counts = dict(conn.execute("SELECT model, COUNT(*) FROM records GROUP BY model ORDER BY model").fetchall())
-        except sqlite3.OperationalError:  # an empty file: nothing was ever kept
-            counts = {}
-        else:
             conn.execute("DELETE FROM records")
-            conn.execute("DELETE FROM meta WHERE key = 'ticks'")
+        if "meta" in tables:
+            conn.execute("DELETE FROM meta")  # the next sandbox stamps the file afresh
         conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        raise ConfigError(f"COPILOT_DATA_DIR: cannot reset the sandbox's writes in {path}: {exc}") from None
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise ConfigError(f"COPILOT_DATA_DIR: the sandbox's writes in {path} stay in use: {exc}") from None
+        conn.close()
+        return _delete(path)
+    except sqlite3.DatabaseError:  # not a database at all
+        conn.close()
+        return _delete(path)
     finally:
         conn.close()
     return {str(m): int(n) for m, n in counts.items()}
+
+
+#: ``clear_journal``'s key for a file it could not read and deleted.
+UNREADABLE = "unreadable file"
+
+
+def _delete(path: Path) -> dict[str, int]:
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"COPILOT_DATA_DIR: cannot delete {leftover}: {exc}") from None
+    return {UNREADABLE: 1}

@@ -217,3 +217,24 @@ def test_two_processes_writing_at_once_keep_every_write(tmp_path: Path) -> None:
         assert sorted(ids) == list(range(1, 31))
         keys = {r["idempotency_key"] for r in client.env[APPROVAL_MODEL].read(ids, ["idempotency_key"])}
         assert len(keys) == 30
+
+
+def test_a_damaged_or_foreign_writes_file_is_one_line_and_reset_clears_it() -> None:
+    import sqlite3
+
+    path = get_settings().sandbox_writes_file
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as conn:  # written by another recording of the sandbox
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('format', '1'), ('recorded_at', '2020-01-01T00:00:00')")
+    code, out, err = _run("approvals", "list")
+    assert code == 2 and "copilot sandbox reset" in err and len(err.strip().splitlines()) == 1
+    assert _run("sandbox", "reset")[0] == 0
+    assert _json("approvals", "list") == []
+
+    path.write_bytes(b"not a database at all" * 100)
+    code, out, err = _run("approvals", "list")
+    assert code == 2 and "copilot sandbox reset" in err and len(err.strip().splitlines()) == 1
+    code, out, err = _run("sandbox", "reset")
+    assert code == 0 and "unreadable writes file (deleted)" in out and not path.exists()
+    assert _json("approvals", "list") == []
