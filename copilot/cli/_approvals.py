@@ -219,7 +219,8 @@ def executor(
     once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron or a test)."),
     interval: float | None = typer.Option(None, min=1, help="Seconds between polls (default: the setting)."),
 ) -> None:
-    """Run approved requests exactly once each, with the executor's own Odoo credential (Ctrl-C stops)."""
+    """Run approved requests exactly once each, with the executor's own Odoo credential (on the embedded
+    sandbox: its executor user); Ctrl-C stops."""
     settings = get_settings()
     with ExitStack() as stack:
         runner = _executor_runner(settings, stack)
