@@ -238,3 +238,28 @@ def test_a_damaged_or_foreign_writes_file_is_one_line_and_reset_clears_it() -> N
     code, out, err = _run("sandbox", "reset")
     assert code == 0 and "unreadable writes file (deleted)" in out and not path.exists()
     assert _json("approvals", "list") == []
+
+
+def test_evals_score_the_recording_not_the_kept_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from copilot import runtime
+    from copilot.cli import _eval
+    from copilot.config import Settings
+    from copilot.errors import CopilotError
+
+    seen: list[Settings] = []
+
+    @contextmanager
+    def fake_session(settings: Settings) -> Iterator[None]:
+        seen.append(settings)
+        raise CopilotError("stop here")
+        yield
+
+    monkeypatch.setattr(runtime, "odoo_session", fake_session)
+    monkeypatch.setattr(_eval, "odoo_session", fake_session, raising=False)  # imported at the top or not
+    code, _, err = _run("eval", "run", "--suite", "proposals")
+    assert code == 1 and "stop here" in err
+    assert get_settings().sandbox_state_file is not None  # the CLI keeps writes by default...
+    assert [s.sandbox_state_file for s in seen] == [None]  # ...an eval run never reads or adds to them
