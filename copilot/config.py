@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     sandbox_keep_writes: bool = Field(
         default=True,
         description="The embedded sandbox keeps its writes (approval requests, decisions, executed changes) in "
-        "COPILOT_DATA_DIR/sandbox/writes.sqlite across commands; `copilot sandbox reset` restores the recording. "
+        "COPILOT_DATA_DIR/sandbox/ across commands; `copilot sandbox reset` restores the recording. "
         "false: every command starts from the recording.",
     )
     approval_model: str = Field(
@@ -291,8 +291,10 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_writes_file(self) -> Path:
-        """The file in which the sandbox keeps its writes (see ``sandbox_keep_writes``)."""
-        return self.data_dir / "sandbox" / "writes.sqlite"
+        """The file in which the sandbox keeps its writes (see ``sandbox_keep_writes``): one per Helpdesk
+        flavour, since their tickets differ."""
+        name = "writes.sqlite" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}.sqlite"
+        return self.data_dir / "sandbox" / name
 
     @property
     def sandbox_state_file(self) -> Path | None:

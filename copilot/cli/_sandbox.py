@@ -28,14 +28,14 @@ def sandbox(
 ) -> None:
     """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...).
 
-    Its writes are kept with the embedded sandbox's (COPILOT_DATA_DIR/sandbox/writes.sqlite) unless
+    Its writes are kept with the embedded sandbox's (in COPILOT_DATA_DIR/sandbox/) unless
     COPILOT_SANDBOX_KEEP_WRITES=false; `copilot sandbox reset` restores the recording.
     """
     if ctx.invoked_subcommand is not None:
         return
     from copilot.sandbox import serve_forever
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk})
     state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
     serve_forever(host, port, helpdesk=helpdesk, state_file=state_file)
 
@@ -46,16 +46,25 @@ def reset(json: bool = typer.Option(False, "--json", help="Print the result as J
     from copilot.cli._output import console, print_json
     from copilot.sandbox import clear_journal
 
-    path = get_settings().sandbox_writes_file
-    removed = clear_journal(path)
+    folder = get_settings().sandbox_writes_file.parent
+    removed: dict[str, int] = {}
+    paths = []
+    for path in sorted(folder.glob("writes*.sqlite")):  # every Helpdesk flavour's
+        counts = clear_journal(path)
+        if counts:
+            paths.append(str(path))
+        for model, n in counts.items():
+            removed[model] = removed.get(model, 0) + n
     if json:
-        return print_json({"path": str(path), "removed": removed})
+        return print_json({"folder": str(folder), "files": paths, "removed": removed})
     if not removed:
-        console.print(f"nothing to remove: the sandbox serves the recording ({path} holds no writes)", soft_wrap=True)
+        console.print(
+            f"nothing to remove: the sandbox serves the recording (no writes kept in {folder})", soft_wrap=True
+        )
         return
     ordered = sorted(removed.items(), key=lambda item: (item[0] not in _LABELS, item[0] != APPROVAL_MODEL, item[0]))
     parts = ", ".join(f"{n} {_label(model, n)}" for model, n in ordered)
-    console.print(f"removed {parts} from {path}; the sandbox serves the recording again", soft_wrap=True)
+    console.print(f"removed {parts} from {', '.join(paths)}; the sandbox serves the recording again", soft_wrap=True)
 
 
 APPROVAL_MODEL = "copilot.approval.request"

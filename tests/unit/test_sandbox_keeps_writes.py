@@ -81,7 +81,7 @@ def test_a_tier_needing_two_approvers_takes_two_people_and_a_refusal_is_final(wi
 
 
 def test_high_tier_requests_need_a_second_distinct_approver(with_policy: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    with SandboxServer(state_file=get_settings().data_dir / "sandbox" / "writes.sqlite") as server:
+    with SandboxServer(state_file=get_settings().sandbox_writes_file) as server:
         agent = odoorpc.ODOO(server.host, port=server.port)
         agent.login(server.db, "copilot", "copilot")
         request_id = agent.env[APPROVAL_MODEL].create(
@@ -100,10 +100,20 @@ def test_high_tier_requests_need_a_second_distinct_approver(with_policy: None, m
 
 def test_sandbox_reset_restores_the_recording(with_policy: None) -> None:
     _json("propose", DELAY, "--submit")
+    enterprise = get_settings().model_copy(update={"sandbox_helpdesk": "enterprise"}).sandbox_writes_file
+    with SandboxServer(helpdesk="enterprise", state_file=enterprise) as server:  # another flavour's file
+        agent = odoorpc.ODOO(server.host, port=server.port)
+        agent.login(server.db, "copilot", "copilot")
+        agent.env[APPROVAL_MODEL].create(
+            {
+                "name": "Expedite P00002", "action_type": "expedite", "res_model": "purchase.order", "res_id": 2,
+                "risk_tier": "low", "idempotency_key": "enterprise-flavour", "company_id": 1,
+            }
+        )  # fmt: skip
     code, out, err = _run("sandbox", "reset")
     assert code == 0, out + err
     said = " ".join(out.split())
-    assert "removed" in said and "1 approval request" in said
+    assert "removed 2 approval requests" in said and str(enterprise) in said
     assert _json("approvals", "list") == []
     code, out, err = _run("sandbox", "reset")
     assert code == 0 and "nothing to remove" in out
