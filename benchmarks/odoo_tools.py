@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    settings = load_settings()
+    settings = load_settings(sandbox_keep_writes=False)  # the recording, as measured
     with odoo_session(settings) as odoo:
         c = odoo.client
         print(f"Odoo: {odoo.label}; {args.repeat} runs each")

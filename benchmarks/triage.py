@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="Torch threads (0: torch's default).")
     args = parser.parse_args()
     rng = random.Random(42)  # noqa: S311 - reproducible test data, not security
-    settings = load_settings()
+    settings = load_settings(sandbox_keep_writes=False)  # the recording, as measured
     with odoo_session(settings) as odoo:
         catalog = load_catalog(odoo.client, detect_helpdesk(odoo.client))
         labels = labels_from_catalog(catalog)

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Helpdesk app the embedded sandbox serves (no Odoo URL): oca (recorded OCA helpdesk_mgmt), "
         "enterprise (the same tickets shaped like Odoo Enterprise helpdesk) or none.",
     )
+    sandbox_keep_writes: bool = Field(
+        default=True,
+        description="The embedded sandbox keeps its writes (approval requests, decisions, executed changes) in "
+        "COPILOT_DATA_DIR/sandbox/ across commands; `copilot sandbox reset` restores the recording. "
+        "false: every command starts from the recording.",
+    )
     approval_model: str = Field(
         default="copilot.approval.request",
         description="The only Odoo model the copilot may create records on (the approval-request model).",
@@ -282,6 +288,18 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """True when no Odoo URL is configured: the embedded sandbox serves the data."""
         return self.odoo_url is None
+
+    @property
+    def sandbox_writes_file(self) -> Path:
+        """The file in which the sandbox keeps its writes (see ``sandbox_keep_writes``): one per Helpdesk
+        flavour, since their tickets differ."""
+        name = "writes.sqlite" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}.sqlite"
+        return self.data_dir / "sandbox" / name
+
+    @property
+    def sandbox_state_file(self) -> Path | None:
+        """The embedded sandbox's writes file, or None (a real Odoo, or writes kept in memory only)."""
+        return self.sandbox_writes_file if self.sandbox and self.sandbox_keep_writes else None
 
     @property
     def llm_enabled(self) -> bool:

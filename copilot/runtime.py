@@ -40,7 +40,7 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
         return
     from copilot.sandbox import RECORDED_AT, SandboxServer
 
-    with SandboxServer(helpdesk=settings.sandbox_helpdesk) as server:
+    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
         # The sandbox's read-only copilot user, as in the recorded Odoo.
         sandbox_settings = settings.model_copy(
             update={"odoo_login": "copilot", "odoo_password": SecretStr("copilot"), "odoo_api_key": None}

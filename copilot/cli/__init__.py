@@ -85,7 +85,7 @@ def _startup(
 
 app.command("summarize")(_summarize.summarize)
 app.command("demo")(_summarize.demo)
-app.command("sandbox")(_sandbox.sandbox)
+app.add_typer(_sandbox.app, name="sandbox")
 app.add_typer(_odoo.app, name="odoo")
 app.add_typer(_triage.app, name="triage")
 app.command("propose")(_approvals.propose)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,25 @@ app = typer.Typer(
     help="Approval requests in Odoo: list them, show one, run the loop on the sandbox.", no_args_is_help=True
 )
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+NO_POLICY = (
+    "COPILOT_POLICY_FILE: no approval policy, so --submit can create no request (every action is advisory); "
+    "set COPILOT_POLICY_FILE=policy.example.yaml to create them"
+)
+
+
+def _sandbox_hint(settings: Settings) -> None:
+    """On the embedded sandbox, say where its writes live (stderr: the result stays clean)."""
+    if not settings.sandbox:
+        return
+    if settings.sandbox_state_file is None:
+        err_console.print("sandbox: writes are not kept (COPILOT_SANDBOX_KEEP_WRITES=false); each command starts "
+                          "from the recording", style="dim", soft_wrap=True)  # fmt: skip
+        return
+    err_console.print(
+        f"sandbox: writes kept in {settings.sandbox_state_file}; `copilot sandbox reset` restores the recording",
+        style="dim",
+        soft_wrap=True,
+    )
 
 
 def backend_for(settings: Settings, client: OdooClient) -> ApprovalBackend:
@@ -69,6 +89,10 @@ def propose(
 ) -> None:
     """Proposals from a supplier email (reschedules, price acceptances), under the approval policy."""
     settings = get_settings()
+    if submit and settings.policy_file is None:  # before the email is read and the models load
+        from copilot.errors import ConfigError
+
+        raise ConfigError(NO_POLICY)
     policy = load_policy(settings.policy_file)
     raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     mail = parse_email(raw)
@@ -95,6 +119,12 @@ def propose(
     _show_proposals(items)
     if not submit and any(d.creates_request for _, d, _ in items):
         console.print("[dim]run again with --submit to create the approval requests in Odoo[/]")
+    elif settings.policy_file is None:
+        err_console.print(
+            "no approval policy: every proposal is advisory; set COPILOT_POLICY_FILE=policy.example.yaml and add "
+            "--submit to create approval requests",
+            soft_wrap=True,
+        )
 
 
 @app.command("list")
@@ -107,8 +137,12 @@ def list_requests(
     settings = get_settings()
     with odoo_session(settings) as odoo:
         rows = backend_for(settings, odoo.client).search(list(state) or None, limit=limit)
+    _sandbox_hint(settings)
     if json:
         return print_json([r.model_dump(mode="json", exclude={"proposal"}) for r in rows])
+    if not rows:
+        console.print("no approval requests" + (" in these states" if state else ""))
+        return
     table = Table("id", "request", "state", "tier", "target", "outcome")
     for r in rows:
         table.add_row(
@@ -133,6 +167,47 @@ def show(request_id: int = typer.Argument(..., help="The request's id."), json: 
         console.print(f"outcome: {record.execution_outcome}")
 
 
+@app.command("approve")
+def approve(
+    request_id: int = typer.Argument(..., help="The request's id (copilot approvals list)."),
+    as_login: str | None = typer.Option(
+        None, "--as", help="The approver's sandbox login (default: the manager, then the administrator)."
+    ),
+    reject: bool = typer.Option(False, "--reject", help="Refuse the request instead."),
+    note: str | None = typer.Option(None, "--note", help="A comment kept with the decision."),
+    json: bool = JSON,
+) -> None:
+    """A manager's decision on the sandbox, to try the loop (on a real Odoo, approvers decide in Odoo)."""
+    from copilot.errors import CopilotError
+
+    settings = get_settings()
+    if not settings.sandbox:
+        raise CopilotError(
+            "decisions are made in Odoo by an approver (the copilot's account cannot decide); "
+            "`approvals approve` only works on the embedded sandbox"
+        )
+    from copilot.sandbox import DecisionRefused, SandboxServer, decide_in_sandbox
+
+    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
+        try:
+            done = decide_in_sandbox(server, request_id, login=as_login, refuse=reject, note=note)
+        except DecisionRefused as exc:
+            raise CopilotError(f"the sandbox refused: {exc}") from None
+    if json:
+        return print_json(done)
+    who = f"{done.user_name} ({done.login})"
+    if done.decision == "refuse":
+        console.print(f"#{done.request_id} {done.name}: refused by {who} · {done.state}")
+    elif done.state == "pending":
+        console.print(
+            f"#{done.request_id} {done.name}: approval {done.approvals} of {done.approvals_required} by {who}; "
+            "still pending: a second, different approver is needed (run it again, or --as LOGIN)"
+        )
+    else:
+        console.print(f"#{done.request_id} {done.name}: approved by {who} · {done.state}")
+        console.print("[dim]next: copilot executor --once[/]")
+
+
 def _print_report(report: ExecutorReport) -> None:
     for o in report.outcomes:
         console.print(f"#{o.request_id} {o.name}: [bold]{o.result}[/] · {o.detail}")
@@ -144,18 +219,40 @@ def executor(
     once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron or a test)."),
     interval: float | None = typer.Option(None, min=1, help="Seconds between polls (default: the setting)."),
 ) -> None:
-    """Run approved requests exactly once each, with the executor's own Odoo credential (Ctrl-C stops)."""
+    """Run approved requests exactly once each, with the executor's own Odoo credential (on the embedded
+    sandbox: its executor user); Ctrl-C stops."""
     settings = get_settings()
-    if settings.sandbox:
-        raise typer.BadParameter(
-            "the executor acts on a real Odoo (COPILOT_ODOO_URL); on the sandbox, `copilot approvals demo` runs "
-            "the whole loop in one process",
-            param_hint="COPILOT_ODOO_URL",
+    with ExitStack() as stack:
+        runner = _executor_runner(settings, stack)
+        if once:
+            _print_report(runner.run_once())
+            return
+        _run_executor(settings, runner, interval)
+
+
+def _executor_runner(settings: Settings, stack: ExitStack) -> Executor:
+    """The executor on the configured Odoo, or on the embedded sandbox as its own executor user."""
+    if not settings.sandbox:
+        return Executor(executor_client(settings), now=lambda: datetime.now(UTC))
+    from pydantic import SecretStr
+
+    from copilot.errors import ConfigError
+    from copilot.sandbox import SANDBOX_USERS, SandboxServer
+
+    user = next((u for u in SANDBOX_USERS if u.login == settings.executor_login), None)
+    if user is None or user.role != "executor":  # never the copilot's read-only account
+        raise ConfigError(
+            f"COPILOT_EXECUTOR_LOGIN: {settings.executor_login!r} is not the sandbox's executor user (executor)"
         )
-    runner = Executor(executor_client(settings), now=lambda: datetime.now(UTC))
-    if once:
-        _print_report(runner.run_once())
-        return
+    server = stack.enter_context(
+        SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file)
+    )
+    own = settings.model_copy(update={"executor_password": SecretStr(user.password)})
+    anchor = server.anchor.replace(tzinfo=UTC)
+    return Executor(executor_client(own, url=server.url, db=server.db), now=lambda: anchor)
+
+
+def _run_executor(settings: Settings, runner: Executor, interval: float | None) -> None:
     stop = threading.Event()
 
     def _terminate(*_: object) -> None:

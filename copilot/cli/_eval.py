@@ -112,7 +112,8 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "run.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     runs = []
-    with odoo_session(settings) as odoo:
+    # Evals score the recording itself, never what the sandbox kept from earlier commands.
+    with odoo_session(settings.model_copy(update={"sandbox_keep_writes": False})) as odoo:
         err_console.print(f"eval: {config.engine} on {odoo.label}", soft_wrap=True)
         for name in names:
             s = get_suite(name)

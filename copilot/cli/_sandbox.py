@@ -1,4 +1,4 @@
-"""``copilot sandbox``: the Odoo sandbox on a port, for manual use and other clients."""
+"""``copilot sandbox``: the Odoo sandbox on a port, for manual use and other clients; ``sandbox reset``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,18 @@ from typing import Literal
 
 import typer
 
+from copilot.config import get_settings
 
+app = typer.Typer(
+    help="Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...); "
+    "`copilot sandbox reset` restores the recording.",
+    invoke_without_command=True,
+)
+
+
+@app.callback()
 def sandbox(
+    ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (keep it on loopback)."),
     port: int = typer.Option(8069, min=0, max=65535, help="Port (Odoo's default is 8069; 0 picks a free one)."),
     helpdesk: Literal["oca", "enterprise", "none"] = typer.Option(
@@ -16,7 +26,55 @@ def sandbox(
         "Odoo Enterprise helpdesk) or none (no Helpdesk app).",
     ),
 ) -> None:
-    """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...)."""
+    """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...).
+
+    Its writes are kept with the embedded sandbox's (in COPILOT_DATA_DIR/sandbox/) unless
+    COPILOT_SANDBOX_KEEP_WRITES=false; `copilot sandbox reset` restores the recording.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from copilot.sandbox import serve_forever
 
-    serve_forever(host, port, helpdesk=helpdesk)
+    settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk})
+    state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
+    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file)
+
+
+@app.command("reset")
+def reset(json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Forget every write the sandbox kept (requests, decisions, executed changes): back to the recording."""
+    from copilot.cli._output import console, print_json
+    from copilot.sandbox import clear_journal
+
+    folder = get_settings().sandbox_writes_file.parent
+    removed: dict[str, int] = {}
+    paths = []
+    for path in sorted(folder.glob("writes*.sqlite")):  # every Helpdesk flavour's
+        counts = clear_journal(path)
+        if counts:
+            paths.append(str(path))
+        for model, n in counts.items():
+            removed[model] = removed.get(model, 0) + n
+    if json:
+        return print_json({"folder": str(folder), "files": paths, "removed": removed})
+    if not removed:
+        console.print(
+            f"nothing to remove: the sandbox serves the recording (no writes kept in {folder})", soft_wrap=True
+        )
+        return
+    ordered = sorted(removed.items(), key=lambda item: (item[0] not in _LABELS, item[0] != APPROVAL_MODEL, item[0]))
+    parts = ", ".join(f"{n} {_label(model, n)}" for model, n in ordered)
+    console.print(f"removed {parts} from {', '.join(paths)}; the sandbox serves the recording again", soft_wrap=True)
+
+
+APPROVAL_MODEL = "copilot.approval.request"
+_LABELS = {
+    APPROVAL_MODEL: ("approval request", "approval requests"),
+    "unreadable file": ("unreadable writes file (deleted)", "unreadable writes files (deleted)"),
+    "copilot.approval.decision": ("decision", "decisions"),
+}
+
+
+def _label(model: str, n: int) -> str:
+    one, many = _LABELS.get(model, (f"{model} record", f"{model} records"))
+    return one if n == 1 else many

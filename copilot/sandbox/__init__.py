@@ -11,11 +11,17 @@ It serves a seeded copy of the recorded reference (``../shared/odoo-reference``)
 (derived, see ``_flavours``), ``helpdesk="none"`` an Odoo without a Helpdesk app.
 
 Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilot/copilot 8
-(read-only; may only create ``copilot.approval.request``), manager/manager 9.
+(read-only; may only create ``copilot.approval.request``), manager/manager 9, executor/executor 10.
+
+``SandboxServer(state_file=path)`` keeps its writes in ``path`` across processes (the CLI's default,
+``Settings.sandbox_state_file``); without it, writes live in the instance's memory (tests, evals).
+``decide_in_sandbox`` records a person's decision on a request, through the same rules.
 """
 
 from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
+from copilot.sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
 from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp
+from copilot.sandbox._journal import clear_journal
 from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
 from copilot.sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
 
@@ -25,10 +31,14 @@ __all__ = [
     "RECORDED_AT",
     "SANDBOX_DB",
     "SANDBOX_USERS",
+    "DecisionRefused",
     "FaultMode",
     "HelpdeskApp",
     "LoggedRequest",
+    "SandboxDecision",
     "SandboxServer",
     "SandboxUser",
+    "clear_journal",
+    "decide_in_sandbox",
     "serve_forever",
 ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from copilot.sandbox._journal import Journal
 from copilot.sandbox._meta import ModelMeta, meta_for
 
 __all__ = ["RECORDED_AT", "SANDBOX_DB", "Dataset", "Record", "Store", "inverse_links", "load_dataset"]
@@ -95,12 +97,59 @@ _DELETED: Record = {}
 class Store:
     """The records one server serves: the shared dataset plus this server's own changes."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, journal: Journal | None = None) -> None:
         self.dataset = dataset
         self.lock = threading.RLock()
         self._changed: dict[str, dict[int, Record]] = {}
         self._ids_cache: dict[str, list[int]] = {}
         self._ticks = 0
+        #: where the changes are kept between processes (None: in this instance's memory only)
+        self.journal = journal
+        self._dirty: set[tuple[str, int]] = set()
+        if journal is not None:
+            self._reload()
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[None]:
+        """One call: under the lock, up to date with other processes; a write call's changes are kept
+        together or not at all (a failed call leaves nothing behind, as Odoo rolls back)."""
+        with self.lock:
+            journal = self.journal
+            if journal is None:
+                yield
+                return
+            if not write:
+                if journal.changed_since_load():
+                    self._reload()
+                yield
+                return
+            try:
+                with journal.write_transaction():
+                    if journal.changed_since_load():
+                        self._reload()
+                    yield
+                    rows = [(m, i, self._row(m, i)) for m, i in sorted(self._dirty)]
+                    journal.save(rows, self._ticks)
+            except BaseException:
+                self._reload()  # drop this call's changes from memory too
+                raise
+            finally:
+                self._dirty.clear()
+
+    def _row(self, model: str, rid: int) -> Record | None:
+        rec = self._changed.get(model, {}).get(rid)
+        return None if rec is None or rec is _DELETED else rec
+
+    def _reload(self) -> None:
+        assert self.journal is not None
+        rows, ticks = self.journal.load()
+        changed: dict[str, dict[int, Record]] = {}
+        for model, rid, data in rows:
+            changed.setdefault(model, {})[rid] = _DELETED if data is None else data
+        self._changed = changed
+        self._ids_cache = {}
+        self._ticks = ticks
+        self._dirty = set()
 
     def tick(self, now: datetime) -> datetime:
         """The time stamp of a write: ``now`` plus one second per write so far, so that every write
@@ -154,6 +203,8 @@ class Store:
         """Insert or replace a record (copy-on-write: the shared dataset is untouched)."""
         self._changed.setdefault(model, {})[int(record["id"])] = record
         self._ids_cache.pop(model, None)
+        if self.journal is not None:
+            self._dirty.add((model, int(record["id"])))
 
     def update(self, model: str, rid: int, values: Record) -> None:
         """Change some fields of an existing record."""
@@ -166,3 +217,5 @@ class Store:
         """Remove a record."""
         self._changed.setdefault(model, {})[rid] = _DELETED
         self._ids_cache.pop(model, None)
+        if self.journal is not None:
+            self._dirty.add((model, rid))

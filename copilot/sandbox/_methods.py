@@ -1098,6 +1098,13 @@ def _lookup(env: Env, model: str, method: str) -> tuple[Callable[..., Any], bool
 
 
 _PUBLIC_NAMES = {"search_": "search"}
+#: Methods that never write: they run without taking the kept writes' file lock.
+READ_ONLY_METHODS = frozenset(
+    {
+        "search_read", "search", "search_count", "name_search", "fields_get", "read_group", "default_get",
+        "check_access_rights", "read", "exists", "context_get",
+    }
+)  # fmt: skip
 _WORKFLOW_METHODS = Workflow(write, _create_one)
 
 
@@ -1125,5 +1132,5 @@ def execute_kw(store: Store, user: SandboxUser, now: datetime, model: str, metho
     except TypeError as exc:
         name = _PUBLIC_NAMES.get(func.__name__, func.__name__)
         raise RpcError("builtins.TypeError", f"BaseModel.{name}() {exc}") from None
-    with store.lock:
+    with store.transaction(write=method not in READ_ONLY_METHODS):
         return func(*call_args, **kwargs)

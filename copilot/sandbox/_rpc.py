@@ -12,6 +12,7 @@ from typing import Any
 
 from copilot.sandbox._data import Dataset, Store, load_dataset
 from copilot.sandbox._env import Env
+from copilot.sandbox._journal import Journal
 from copilot.sandbox._methods import execute_kw
 from copilot.sandbox._security import RpcError, SandboxUser, access_denied, error_payload
 
@@ -52,9 +53,16 @@ def _bind(func: Callable[..., Any], name: str, args: Any, kwargs: dict[str, Any]
 class Backend:
     """One sandbox's state (records, sessions) and its JSON-RPC routes."""
 
-    def __init__(self, users: Iterable[SandboxUser], now: datetime, db: str, dataset: Dataset | None = None) -> None:
+    def __init__(
+        self,
+        users: Iterable[SandboxUser],
+        now: datetime,
+        db: str,
+        dataset: Dataset | None = None,
+        journal: Journal | None = None,
+    ) -> None:
         self.dataset = dataset or load_dataset()
-        self.store = Store(self.dataset)
+        self.store = Store(self.dataset, journal)
         self.users = tuple(users)
         self.now = now
         self.db = db

@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
 from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp, dataset_for
+from copilot.sandbox._journal import Journal, clear_journal
 from copilot.sandbox._rpc import Backend, Reply
 from copilot.sandbox._security import SANDBOX_USERS, SandboxUser
 
@@ -127,9 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
 class SandboxServer:
     """A local Odoo 18 JSON-RPC server over the seeded dataset (for tests, evals and the demo).
 
-    Writes by users who may write are kept in this instance's memory only; every instance
-    starts from the same recorded snapshot. ``helpdesk`` picks the Helpdesk app it serves: "oca"
-    (recorded OCA helpdesk_mgmt), "enterprise" (derived Enterprise helpdesk) or "none" (see ``_flavours``).
+    Writes by users who may write are kept in this instance's memory only, unless ``state_file``
+    names a file that keeps them across processes (``_journal``; the CLI's default, never the tests'
+    or evals'); every instance starts from the same recorded snapshot plus that file. ``helpdesk`` picks
+    the Helpdesk app it serves: "oca" (recorded OCA helpdesk_mgmt), "enterprise" (derived Enterprise
+    helpdesk) or "none" (see ``_flavours``).
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class SandboxServer:
         users: Iterable[SandboxUser] | None = None,
         anchor: datetime | None = None,
         helpdesk: HelpdeskApp = "oca",
+        state_file: Path | None = None,
     ) -> None:
         if helpdesk not in HELPDESK_APPS:
             raise ValueError(f"helpdesk must be one of {HELPDESK_APPS}, not {helpdesk!r}")
@@ -151,6 +156,8 @@ class SandboxServer:
         self.db = SANDBOX_DB
         #: the Helpdesk app this server serves ("oca", "enterprise" or "none")
         self.helpdesk: HelpdeskApp = helpdesk
+        #: the file that keeps this server's writes (None: memory only)
+        self.state_file = state_file
         self._backend = self._new_backend()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -188,6 +195,9 @@ class SandboxServer:
             thread.join(timeout=5)
         self._httpd = None
         self._thread = None
+        journal = self._backend.store.journal
+        if journal is not None:
+            journal.close()
 
     def __enter__(self) -> SandboxServer:
         if self._httpd is None:
@@ -263,18 +273,30 @@ class SandboxServer:
     # ----------------------------------------------------------------- state
 
     def reset(self) -> None:
-        """Drop every in-memory change and session: back to the snapshot (same Helpdesk flavour)."""
+        """Drop every change and session: back to the snapshot (same Helpdesk flavour and state file,
+        whose kept writes are forgotten too)."""
+        journal = self._backend.store.journal
+        if journal is not None:
+            journal.close()
+        if self.state_file is not None:
+            clear_journal(self.state_file)
         self._backend = self._new_backend()
 
     def _new_backend(self) -> Backend:
-        return Backend(self._users, self.anchor, self.db, dataset_for(self.helpdesk))
+        journal = Journal(self.state_file, RECORDED_AT.isoformat()) if self.state_file is not None else None
+        return Backend(self._users, self.anchor, self.db, dataset_for(self.helpdesk), journal)
 
 
 def serve_forever(
-    host: str = "127.0.0.1", port: int = 8069, *, verbose: bool = True, helpdesk: HelpdeskApp = "oca"
+    host: str = "127.0.0.1",
+    port: int = 8069,
+    *,
+    verbose: bool = True,
+    helpdesk: HelpdeskApp = "oca",
+    state_file: Path | None = None,
 ) -> None:
     """Run a sandbox in the foreground until Ctrl-C (the ``copilot sandbox`` command)."""
-    server = SandboxServer(host, port, helpdesk=helpdesk)
+    server = SandboxServer(host, port, helpdesk=helpdesk, state_file=state_file)
     out = sys.stdout
 
     def show(entry: LoggedRequest) -> None:
@@ -294,6 +316,8 @@ def serve_forever(
     logins = ", ".join(f"{u.login}/{u.password} (uid {u.uid})" for u in server.users)
     out.write(f"Odoo 18 sandbox listening on {server.url}  database {server.db!r}  helpdesk {helpdesk}\n")
     out.write(f"logins: {logins}\n")
+    if state_file is not None:
+        out.write(f"writes kept in {state_file}; `copilot sandbox reset` restores the recording\n")
     out.write("Press Ctrl-C to stop.\n")
     out.flush()
     try:

@@ -46,9 +46,15 @@ def test_an_unverified_sender_gets_no_proposal() -> None:
     assert "no action to propose" in result.output  # the injected "approve a price increase" achieves nothing
 
 
-def test_the_executor_refuses_to_run_on_the_sandbox() -> None:
+def test_the_executor_runs_on_the_sandbox_as_its_own_user_never_the_copilots(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(app, ["executor", "--once"])
-    assert result.exit_code == 2 and "copilot approvals demo" in " ".join(result.output.split())
+    assert result.exit_code == 0 and "nothing to do" in result.output
+    monkeypatch.setenv("COPILOT_EXECUTOR_LOGIN", "copilot")
+    from copilot.config import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["executor", "--once"])
+    assert result.exit_code == 2 and "COPILOT_EXECUTOR_LOGIN" in result.output
 
 
 def test_a_broken_policy_file_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
