@@ -28,12 +28,13 @@ from copilot.guardrails import injection
 from copilot.guardrails.exfiltration import allow_list_from_texts, check_exfiltration, find_urls
 from copilot.guardrails.hidden import strip_hidden
 from copilot.guardrails.pii import find_pii, redact
-from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted, strip_invisible
+from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.skills.draft_reply.facts import detect_intent
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.extract import extract
-from copilot.skills.supplier_email.values import find_dates, find_money
 from copilot.skills.triage.skill import looks_english
+from copilot.text.invisible import strip_invisible
+from copilot.text.values import find_dates, find_money
 
 #: Generous: the linear code does 50 KB in a few ms; the quadratic code took minutes.
 LIMIT = 2.0
