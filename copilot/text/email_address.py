@@ -14,7 +14,7 @@ __all__ = ["EMAIL_ADDRESS", "email_addresses"]
 #: Linear: the local part is possessive and starts only where its run starts; each domain label is possessive
 #: and ends at a dot, so the labels are given back at most once each.
 EMAIL_ADDRESS = re.compile(
-    r"(?<![\w.%+-])[\w.%+-]++@(?:[\w-]++\.)+(?:[^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?!\w)"
+    r"(?<![\w.%+-])[\w.%+-]++@(?:[\w-]++\.)+(?:[Xx][Nn]--[A-Za-z0-9-]{1,59}|[^\W\d_]{2,63})(?!\w)"
 )
 
 
