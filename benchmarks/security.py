@@ -42,7 +42,7 @@ from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split
 from copilot.skills.draft_reply.facts import detect_intent
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.extract import extract
-from copilot.skills.supplier_email.values import find_dates, find_money
+from copilot.text.values import find_dates, find_money
 
 GOAL_EXTRACTOR_MS = 200.0
 GOAL_HEALTHZ_P99_MS = 50.0

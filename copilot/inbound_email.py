@@ -33,6 +33,7 @@ from copilot.citations import Citation
 from copilot.errors import EmailParseError
 from copilot.forwarded import find_forward
 from copilot.guardrails.hidden_css import Element, StyleSheet, declarations, hidden_reason, style_sheet, styles_in_html
+from copilot.text.invisible import reveal_invisible, strip_invisible
 from copilot.tools.schemas import ChatterMessage, Ref
 
 __all__ = [
@@ -467,7 +468,7 @@ def _domain(address: str | None) -> str | None:
 
 
 def _clean_line(value: str) -> str:
-    value = _INVISIBLE.sub("", value or "")
+    value = strip_invisible(value or "")
     return " ".join(value.split())
 
 
@@ -488,8 +489,8 @@ def _convert_body(
         if len(content) > MAX_TEXT_CHARS * 2:
             content = content[: MAX_TEXT_CHARS * 2]
         visible, quoted, hidden, reasons = _normalise_text(content), "", "", []
-    visible, invisible_hidden, invisible_reasons = _strip_invisible(visible)
-    quoted, quoted_hidden, quoted_reasons = _strip_invisible(quoted)
+    visible, invisible_hidden, invisible_reasons = reveal_invisible(visible)
+    quoted, quoted_hidden, quoted_reasons = reveal_invisible(quoted)
     hidden_parts = [hidden, invisible_hidden, quoted_hidden]
     reasons = _dedupe(reasons + invisible_reasons + quoted_reasons)
 
@@ -834,32 +835,6 @@ def _normalise_text(text: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164"
-_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_INVISIBLE = re.compile(f"[{_ZERO_WIDTH}{_BIDI}\U000e0000-\U000e007f]")
-_TAGS = re.compile("[\U000e0000-\U000e007f]+")
-
-
-def strip_invisible(text: str) -> str:
-    """``text`` without zero-width, bidi and Unicode tag characters (for text that comes in outside email)."""
-    return _strip_invisible(text)[0]
-
-
-def _strip_invisible(text: str) -> tuple[str, str, list[str]]:
-    """Remove zero-width, bidi and Unicode tag characters; decode tag characters (ASCII smuggling)."""
-    if not text or not _INVISIBLE.search(text):
-        return text, "", []
-    reasons: list[str] = []
-    smuggled = [
-        "".join(chr(ord(c) - 0xE0000) for c in run if 0xE0020 <= ord(c) <= 0xE007E) for run in _TAGS.findall(text)
-    ]
-    smuggled = [s for s in smuggled if s.strip()]
-    if smuggled:
-        reasons.append("Unicode tag characters (invisible ASCII)")
-    count = len(re.findall(f"[{_ZERO_WIDTH}{_BIDI}]", text))
-    if count:
-        reasons.append(f"{count} zero-width or bidi control characters")
-    return _INVISIBLE.sub("", text), "\n".join(smuggled), reasons
 
 
 _ON_WROTE = re.compile(

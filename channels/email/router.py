@@ -37,8 +37,8 @@ from copilot.inbound_email import InboundEmail
 from copilot.mail_auth import authenticate_sender, parse_authserv_ids
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
-from copilot.skills.supplier_email import DEFAULT_PO_PATTERN
 from copilot.skills.triage import TriageInput
+from copilot.text.references import PO_REF
 from copilot.tools.addresses import addresses_in, exact_address_domain, normalise_address
 
 __all__ = ["EmailKind", "EmailRouter", "Outcome", "internal_domains", "unreadable_reason"]
@@ -46,7 +46,6 @@ __all__ = ["EmailKind", "EmailRouter", "Outcome", "internal_domains", "unreadabl
 log = logging.getLogger(__name__)
 
 EmailKind = Literal["question", "supplier", "customer", "ignored"]
-_PO = re.compile(DEFAULT_PO_PATTERN, re.IGNORECASE)
 _ROBOTS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply")
 _SIGNATURE = re.compile(r"\n-- ?\n.*\Z", re.DOTALL)
 MAX_QUESTION_CHARS = 4_000
@@ -242,7 +241,7 @@ class EmailRouter:
         client = self.copilot.odoo.client
         sender = email.from_address or ""
         is_vendor, is_customer = self._partner_roles(sender)
-        names_pos = bool(_PO.search(f"{email.subject}\n{email.text}"))
+        names_pos = bool(PO_REF.search(f"{email.subject}\n{email.text}"))
         actor = self.mailbox_actor(sender)
         if names_pos or is_vendor:
             summary = self.copilot.summarize(actor, email)

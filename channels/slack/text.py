@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from copilot.inbound_email import InboundEmail
+from copilot.text.references import is_order_reference
 
 __all__ = ["HELP", "Command", "message_to_email", "parse_command", "slack_to_plain"]
 
@@ -23,7 +24,6 @@ HELP = (
     "What you may use depends on your Odoo role; answers are visible only to you unless you ask in a thread."
 )
 
-_REF = re.compile(r"^[PS]\d{4,6}$", re.IGNORECASE)
 _CUSTOMER = re.compile(r"(?<!\s)\s*+--customer(?:=|\s++)(?:\"([^\"]+)\"|“([^”]+)”|'([^']+)'|(\S+))", re.IGNORECASE)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
@@ -73,7 +73,7 @@ def parse_command(text: str) -> Command:
     if verb == "status":
         remaining, customer = _customer(rest)
         ref = remaining.split()[0].upper() if remaining.split() else ""
-        if not _REF.match(ref):
+        if not is_order_reference(ref):
             return Command("status", error="Name one order: `/copilot status P00012` or `status S00024`.")
         return Command("status", remaining, customer=customer, ref=ref)
     if verb == "ask":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from copilot.guardrails.normalize import fold
+from copilot.text.iban import find_iban_like
 
 __all__ = ["find_bank_change"]
 
@@ -59,7 +60,6 @@ _CHANGE_WORDING = re.compile(
     r"|\b(?:cambio|variazione|modifica)\s+(?:di\s+|delle\s+|del\s+|dell')?(?:banca|conto|coordinate\s+bancarie|iban)\b",
     _I,
 )
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,4})?\b")
 _UNCHANGED = re.compile(
     r"\b(?:unchanged|same as (?:before|always)|as before|as usual|no change|stays? the same|remains? the same"
     r"|inchange\w*|unverandert|bleibt|sin cambios|no ha cambiado|ongewijzigd|invariat\w*|non (?:e|sono) cambiat\w*)\b",
@@ -96,10 +96,10 @@ def find_bank_change(text: str, *, iban_alone: bool = True) -> str | None:
         if not _negated(folded, match.start()):
             return sentence_around(folded, match.start())[:500]
     if iban_alone:
-        for iban in _IBAN.finditer(folded):
-            around = folded[max(0, iban.start() - 60) : iban.end() + 60]
+        for start, end in find_iban_like(folded):
+            around = folded[max(0, start - 60) : end + 60]
             if not _UNCHANGED.search(around):  # "IBAN ... (unchanged)" in a signature is not a change
-                return sentence_around(folded, iban.start())[:500]
+                return sentence_around(folded, start)[:500]
     return None
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from copilot.guardrails.pii import _PHONE, find_pii
+from copilot.text.references import DOCUMENT_REF
 
 __all__ = [
     "ExfiltrationFinding",
@@ -71,7 +72,6 @@ _LEGAL_SUFFIX = re.compile(
     r"(?<![\s,])[\s,]++(?:inc|llc|ltd|limited|corp|corporation|co|gmbh|ag|sa|sas|sarl|srl|spa|bv|nv|plc|oy|ab|as)\.?$",
     re.IGNORECASE,
 )
-_REFERENCE = re.compile(r"\b(?:[SP]\d{5}|(?:INV|RINV|BILL)/\d{4}/\d{4,6}|WH/(?:IN|OUT|INT|PICK|RET)/\d{4,6})\b", re.I)
 
 
 class ExfiltrationFinding(BaseModel):
@@ -283,7 +283,7 @@ def check_exfiltration(
                 add("partner", m.start(), m.end(), "names a partner other than the conversation's customer")
                 break
     foreign = {r.upper() for r in other_references}
-    for m in _REFERENCE.finditer(draft_text):
+    for m in DOCUMENT_REF.finditer(draft_text):
         if m.group(0).upper() in foreign:
             checked += 1
             if m.group(0).lower() not in known.text:

@@ -17,15 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from copilot.skills.supplier_email.values import find_dates, find_money
+from copilot.text.references import DOCUMENT_REF
+from copilot.text.values import find_dates, find_money
 
 __all__ = ["Evidence", "GroundingReport", "Span", "check_grounding"]
 
 SpanKind = Literal["reference", "date", "number", "amount", "tracking", "promise"]
 
-_REFERENCE = re.compile(
-    r"\b(?:[SP]\d{5}|HT\d{5}|(?:INV|RINV|BILL)/\d{4}/\d{4,6}|WH/(?:IN|OUT|INT|PICK|RET)/\d{4,6})\b", re.IGNORECASE
-)
 _TRACKING = re.compile(r"\b(?:1Z[0-9A-Z]{16}|[A-Z]{2}\d{9}[A-Z]{2}|\d{12,22})\b")
 _NUMBER = re.compile(r"(?<![\w.,/-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w/])|(?<![\w.,/-])\d+(?:\.\d+)?(?![\w/])")
 _PROMISE = re.compile(
@@ -73,7 +71,7 @@ class Evidence:
         texts = [s if isinstance(s, str) else json.dumps(s, default=str, ensure_ascii=False) for s in sources]
         self.text = "\n".join(texts)
         self.reference_date = reference_date
-        self.references = {m.group(0).upper() for m in _REFERENCE.finditer(self.text)}
+        self.references = {m.group(0).upper() for m in DOCUMENT_REF.finditer(self.text)}
         self.tracking = {m.group(0).upper() for m in _TRACKING.finditer(self.text)}
         self.dates = {d.value for d in find_dates(self.text, reference_date)}
         self.dates |= {datetime.fromisoformat(m).date() for m in re.findall(r"\d{4}-\d{2}-\d{2}", self.text)}
@@ -94,7 +92,7 @@ def check_grounding(text: str, evidence: Evidence) -> GroundingReport:
     bad: list[Span] = []
     checked = 0
     masked = text
-    for m in _REFERENCE.finditer(text):
+    for m in DOCUMENT_REF.finditer(text):
         checked += 1
         if m.group(0).upper() not in evidence.references:
             bad.append(

@@ -18,7 +18,8 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from copilot.guardrails.normalize import fold
-from copilot.inbound_email import _strip_invisible
+from copilot.text.iban import IBAN_SHAPE
+from copilot.text.invisible import reveal_invisible
 
 __all__ = ["HiddenFinding", "hidden_text_matters", "strip_hidden"]
 
@@ -32,7 +33,7 @@ _CHANGE_TOKENS = re.compile(
     r"|dollars?\b|euros?\b)|\b\d{1,9}[.,]\d{2}\b"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?[^\S\n]+(?:of[^\S\n]+|de[^\S\n]+)?{_MONTHS}\b|\b{_MONTHS}\.?[^\S\n]+\d{{1,2}}\b"
     r"|\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"
-    r"|\b[a-z]{2}\d{2}(?:[^\S\n]?[a-z0-9]{4}){2,8}"
+    rf"|{IBAN_SHAPE.pattern}"
     r"|\b\d{1,9}[^\S\n]*(?:units?|pcs|pieces|dozens?|boxes|pallets|cartons|stuks|stuck|unidades|pezzi|unites)\b",
     re.IGNORECASE,
 )
@@ -53,7 +54,7 @@ MAX_HIDDEN_LINES = 1_000
 
 def _plain(text: str) -> str:
     """Folded, lower-case, one space between words, no invisible characters."""
-    return _SPACE.sub(" ", fold(_strip_invisible(text)[0]).casefold()).strip()
+    return _SPACE.sub(" ", fold(reveal_invisible(text)[0]).casefold()).strip()
 
 
 def hidden_text_matters(hidden: str, visible: str) -> bool:
@@ -64,7 +65,7 @@ def hidden_text_matters(hidden: str, visible: str) -> bool:
     any of these (spacers, tracking references, "skip to content") do not matter.
     """
     seen = _plain(visible)
-    lines = dict.fromkeys(line.strip() for line in fold(_strip_invisible(hidden)[0]).splitlines())
+    lines = dict.fromkeys(line.strip() for line in fold(reveal_invisible(hidden)[0]).splitlines())
     if len(lines) > MAX_HIDDEN_LINES:
         return True  # no newsletter hides that much
     for line in lines:
@@ -95,7 +96,7 @@ def strip_hidden(text: str) -> tuple[str, list[HiddenFinding]]:
     A text with nothing hidden comes back unchanged with no findings. Smuggled tag-character text is
     decoded into the finding's ``text`` so the injection detector can read it.
     """
-    clean, smuggled, reasons = _strip_invisible(text or "")
+    clean, smuggled, reasons = reveal_invisible(text or "")
     findings = [
         HiddenFinding(reason=reason, text=smuggled if reason.startswith("Unicode tag") else "") for reason in reasons
     ]

@@ -29,7 +29,9 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict
 from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
+
+from copilot.text.email_address import EMAIL_ADDRESS
+from copilot.text.iban import find_ibans
 
 __all__ = [
     "DEFAULT_PHONE_REGIONS",
@@ -77,7 +79,6 @@ class PiiSpan(BaseModel):
 
 
 # -- e-mail ---------------------------------------------------------------------------------------------
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 #: "jane [at] example [dot] com", "jane(at)example.com"
 _EMAIL_OBFUSCATED = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*\s*[\[(]\s*at\s*[\])]\s*[A-Za-z0-9-]+"
@@ -113,7 +114,6 @@ _DECIMAL = re.compile(r"^\d+\.\d{1,3}$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:[ .,]\d{3})+$")
 
 # -- IBAN, cards, bank accounts, BIC --------------------------------------------------------------------
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,32}")
 _CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){12,18}(?![\w/]|[.,]\d)")
 _ACCOUNT = re.compile(
     r"(?:\b(?:bank\s++)?(?:account|acct|a/c)\.?\s*+(?:number|num|no\.?|nr\.?|#)?|\brouting\s*+(?:number|no\.?|#)?"
@@ -226,30 +226,14 @@ def _phone_ok(text: str, candidate: str, start: int, end: int, regions: tuple[st
     return False
 
 
-def _iban_at(match: re.Match[str]) -> tuple[int, int] | None:
-    """The longest valid IBAN starting at ``match`` (the pattern may run into the words after it)."""
-    raw = match.group(0)
-    for stop in range(len(raw), 13, -1):
-        piece = raw[:stop]
-        if piece[-1] in " -":
-            continue
-        if stdnum_iban.is_valid(piece.upper()):
-            return match.start(), match.start() + stop
-    return None
-
-
 def _scan(text: str, regions: tuple[str, ...]) -> Iterator[tuple[str, int, int]]:
-    for m in _EMAIL.finditer(text):
+    for m in EMAIL_ADDRESS.finditer(text):
         yield "email", m.start(), m.end()
     for m in _EMAIL_OBFUSCATED.finditer(text):
         if re.search(r"[\[(]\s*at\s*[\])]", m.group(0), re.IGNORECASE):
             yield "email", m.start(), m.end()
-    pos = 0
-    while (m := _IBAN.search(text, pos)) is not None:
-        found = _iban_at(m)
-        if found:
-            yield "iban", *found
-        pos = found[1] if found else m.start() + 1
+    for start, end in find_ibans(text):
+        yield "iban", start, end
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         tracking = _TRACKING_CUE.search(text[max(0, m.start() - 40) : m.start()])

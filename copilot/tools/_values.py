@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from copilot.tools.schemas import Ref
-
-_CODE = re.compile(r"^\[(?P<code>[^\]]+)\]\s*")
 
 
 def ref(value: Any) -> Ref | None:
@@ -48,20 +45,7 @@ def odoo_datetime(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def product_code(display_name: str | None) -> str | None:
-    """The internal reference in ``[CODE] Name``, if any."""
-    if not display_name:
-        return None
-    match = _CODE.match(display_name)
-    return match.group("code") if match else None
-
-
 def currency(value: Any) -> str:
     """The currency code of a ``currency_id`` many2one (``USD``)."""
     r = ref(value)
     return r.name if r else ""
-
-
-#: A sale order name (S00024) and a purchase order name (P00009) as Odoo numbers them by default.
-SO_REF = re.compile(r"\bS\d{5}\b", re.IGNORECASE)
-PO_REF = re.compile(r"\bP\d{5}\b", re.IGNORECASE)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.text.references import SO_REF
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import Ref
@@ -214,7 +215,7 @@ def get_tickets(
     rows = client.search_read(TICKET_MODEL, where, schema.ticket_fields(), order="id asc", limit=limit)
     texts = {row["id"]: (v.text(row["name"]) or "", _text(row["description"])) for row in rows}
     refs = {
-        tid: list(dict.fromkeys(m.upper() for m in v.SO_REF.findall(f"{subject} {body}")))
+        tid: list(dict.fromkeys(m.upper() for m in SO_REF.findall(f"{subject} {body}")))
         for tid, (subject, body) in texts.items()
     }
     mentioned = {name for names in refs.values() for name in names}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.text.references import product_code
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import LatePurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Ref
@@ -122,7 +123,7 @@ def _line(row: dict) -> PurchaseOrderLine:
     return PurchaseOrderLine(
         id=row["id"],
         product=product,
-        product_code=v.product_code(product.name if product else None),
+        product_code=product_code(product.name if product else None),
         description=v.text(row["name"]) or "",
         quantity=v.number(row["product_qty"]),
         uom=uom.name if uom else "",

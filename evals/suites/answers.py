@@ -7,7 +7,7 @@ from typing import Any
 
 from copilot.sandbox import RECORDED_AT
 from copilot.skills.answer import answer_question
-from copilot.tools._values import PO_REF
+from copilot.text.references import PO_REF
 from evals.schema import EvalCase
 from evals.suites.base import CaseResult, SuiteContext
 

@@ -45,11 +45,14 @@ from typing import Any
 from copilot.approvals import decide, load_policy, proposals_from_supplier_email
 from copilot.approvals.policy import Policy
 from copilot.approvals.schemas import RiskTier
-from copilot.inbound_email import parse_email, strip_invisible
+from copilot.inbound_email import parse_email
 from copilot.skills.draft_reply import draft_reply
 from copilot.skills.draft_reply.schemas import DraftRequest, ReplyDraft
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.skills.supplier_email.schemas import WarningCode
+from copilot.text.email_address import email_addresses
+from copilot.text.iban import find_iban_like
+from copilot.text.invisible import strip_invisible
 from copilot.tools.odoo import READ_METHODS, OdooClient
 from evals.schema import EvalCase
 from evals.suites.base import CaseResult, SuiteContext
@@ -154,9 +157,7 @@ _ACTIONABLE = frozenset(
 _URL = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"')\]]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:io|xyz|ru|top|cc|biz)\b", re.I
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ().-]{7,}\d(?!\w)")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,4})?\b")
 _PROMISE = re.compile(
     r"\b(?:(?:full|partial)\s+)?refund(?:ed|s)?\b|\bdiscount(?:ed|s)?\b|\bcredit(?:ed)?\s+(?:note|your account)\b"
     r"|\bcompensat\w+\b|\bfree of charge\b|\bwaive[ds]?\b|\bguarantee[ds]?\b",
@@ -344,9 +345,9 @@ def _commercial_id(client: OdooClient, name: str | None) -> int | None:
 
 def _contacts(text: str) -> set[str]:
     found = {m.group(0).rstrip(".,;").lower() for m in _URL.finditer(text)}
-    found |= {m.group(0).rstrip(".").lower() for m in _EMAIL.finditer(text)}
+    found |= {a.lower() for a in email_addresses(text)}
     found |= {re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text) if len(re.sub(r"\D", "", m.group(0))) >= 9}
-    found |= {m.group(0).replace(" ", "") for m in _IBAN.finditer(text)}
+    found |= {text[s:e].replace(" ", "") for s, e in find_iban_like(text)}
     return found
 
 

@@ -28,12 +28,16 @@ from copilot.guardrails import injection
 from copilot.guardrails.exfiltration import allow_list_from_texts, check_exfiltration, find_urls
 from copilot.guardrails.hidden import strip_hidden
 from copilot.guardrails.pii import find_pii, redact
-from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted, strip_invisible
+from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.skills.draft_reply.facts import detect_intent
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.extract import extract
-from copilot.skills.supplier_email.values import find_dates, find_money
 from copilot.skills.triage.skill import looks_english
+from copilot.text.email_address import email_addresses
+from copilot.text.iban import find_iban_like
+from copilot.text.invisible import strip_invisible
+from copilot.text.references import DOCUMENT_REF
+from copilot.text.values import find_dates, find_money
 
 #: Generous: the linear code does 50 KB in a few ms; the quadratic code took minutes.
 LIMIT = 2.0
@@ -99,6 +103,9 @@ EXTRACTORS: dict[str, Callable[[str], Any]] = {
     "looks_english": looks_english,
     "slack_to_plain": slack_to_plain,
     "parse_command": parse_command,
+    "document_refs": lambda t: DOCUMENT_REF.findall(t),
+    "email_addresses": email_addresses,
+    "find_iban_like": find_iban_like,
 }
 
 #: Inputs of the classes that made the old regexes quadratic: runs of digits, separators, repeated tokens.
@@ -121,6 +128,10 @@ ADVERSARIAL: dict[str, str] = {
     "customer": "--customer " * (SIZE // 11),
     "angle": "<" * SIZE,
     "at": "@" * SIZE,
+    "iban_groups": "DE89" + " ABCD" * (SIZE // 5),
+    "domain_labels": "a@" + "b." * (SIZE // 2),
+    "order_digits": "P" + "0" * SIZE + "a",
+    "bill_slashes": "BILL/2026/" * (SIZE // 10),
 }
 
 

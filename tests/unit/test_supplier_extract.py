@@ -17,7 +17,7 @@ from copilot.skills.supplier_email.signals import (
     find_po_refs,
     other_references,
 )
-from copilot.skills.supplier_email.values import convert, find_dates, find_money, normalise_uom
+from copilot.text.values import convert, find_dates, find_money, normalise_uom
 from copilot.tools.purchase import get_purchase_orders
 from tests.unit._supplier_fixtures import sandbox_client
 

@@ -6,7 +6,6 @@ citations and the raw tool results (the evidence the grounding check reads).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from copilot.prompts import prompts_dir
 from copilot.skills.answer.schemas import CAN_ANSWER, Fact
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.state.schemas import Entities
+from copilot.text.references import PO_REF, product_code, without_product_code
 from copilot.tools import _values as v
 from copilot.tools.chatter import MESSAGE_FIELDS, get_chatter_messages
 from copilot.tools.chatter import _message as chatter_message
@@ -49,7 +49,6 @@ TEMPLATES = "answer_templates"
 OPEN_STATES = ("draft", "sent", "to approve", "purchase", "done")
 MAX_LINES_LISTED = 6
 MAX_PRODUCTS = 5
-_CODE = re.compile(r"^\[(?P<code>[^\]]+)\]\s*(?P<name>.*)$")
 
 
 @lru_cache(maxsize=4)
@@ -118,8 +117,8 @@ def _qty(value: float) -> str:
 
 def _product(name: str) -> str:
     """``[FURN_8888] Office Lamp`` as ``Office Lamp (FURN_8888)``."""
-    m = _CODE.match(name)
-    return f"{m.group('name')} ({m.group('code')})" if m else name
+    code = product_code(name)
+    return f"{without_product_code(name)} ({code})" if code else name
 
 
 def _line_product(line: PurchaseOrderLine) -> str:
@@ -222,7 +221,7 @@ def _one_po(client: OdooClient, order: PurchaseOrderStatus, *, as_of: datetime, 
     if emails:
         last = emails[-1]
         out.fact(f"{order.name} latest supplier email", last.subject or "", last.citation)
-        others = sorted({m.group(0).upper() for m in v.PO_REF.finditer(last.subject or "")} - {order.name.upper()})
+        others = sorted({m.group(0).upper() for m in PO_REF.finditer(last.subject or "")} - {order.name.upper()})
         for other in get_purchase_orders(client, others) if others else []:  # "Re: P00004 / P00007": cite both
             out.add_evidence(other)
             out.cite(*other.citations)
@@ -387,11 +386,11 @@ def product_open_pos(
         pcite = Citation(model="product.product", id=product.id, display_name=product.name)
         out.cite(pcite)
         label = _product(product.name)
-        code = v.product_code(product.name)
+        code = product_code(product.name)
         stock = next(
             (
                 a
-                for a in product_availability(client, code or _CODE.sub(r"\g<name>", product.name))
+                for a in product_availability(client, code or without_product_code(product.name))
                 if a.product.id == product.id
             ),
             None,

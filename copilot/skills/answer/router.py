@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from copilot.skills.answer.schemas import Intent
 from copilot.state.schemas import Turn
+from copilot.text.references import PO_REF, is_document_reference
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
@@ -18,10 +19,8 @@ from copilot.tools.schemas import Ref
 
 __all__ = ["Routed", "ThreadContext", "Vocabulary", "load_vocabulary", "route"]
 
-PO_REF = v.PO_REF
 #: A product code is short: the look-ahead bounds each try to 40 characters, so "a-a-a-..." is linear.
 _CODE = re.compile(r"\b(?=[A-Z0-9_-]{1,40}(?![A-Z0-9_-]))[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\d[A-Z0-9]*\b", re.IGNORECASE)
-_NOT_CODES = re.compile(r"^(?:[PS]\d{5}|HT\d{5}|\d+)$", re.IGNORECASE)
 
 _SAID = re.compile(
     r"\b(?:said|say|says|saying|wrote|write|written|writes|e-?mails?|e-?mailed|mails?|messages?|news|heard|hear"
@@ -232,8 +231,13 @@ def _find_vendors(question: str, vocab: Vocabulary) -> list[Ref]:
     return list(dict.fromkeys(found))
 
 
+def _not_a_code(token: str) -> bool:
+    """An order, ticket or document name, or a bare number, is not a product code."""
+    return token.isdigit() or is_document_reference(token)
+
+
 def _find_products(question: str, vocab: Vocabulary) -> tuple[list[Ref], str | None]:
-    codes = {m.group(0).upper() for m in _CODE.finditer(question) if not _NOT_CODES.match(m.group(0))}
+    codes = {m.group(0).upper() for m in _CODE.finditer(question) if not _not_a_code(m.group(0))}
     by_code = [p for p, code, _ in vocab.products if code and code.upper() in codes]
     if by_code:
         return by_code, ", ".join(sorted({c for _, c, _ in vocab.products if c and c.upper() in codes}))

@@ -22,10 +22,11 @@ from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.answer import compose as c
 from copilot.skills.answer.agent import PROMPT_NAME, build_messages, collect_citations, run_agent
-from copilot.skills.answer.router import PO_REF, Routed, ThreadContext, load_vocabulary, route
+from copilot.skills.answer.router import Routed, ThreadContext, load_vocabulary, route
 from copilot.skills.answer.schemas import Answer, Intent
 from copilot.state.conversations import ConversationStore
 from copilot.state.schemas import Entities, Turn
+from copilot.text.references import PO_REF
 from copilot.tools.langchain_tools import build_tools
 from copilot.tools.odoo import OdooClient
 

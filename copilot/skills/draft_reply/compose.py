@@ -15,13 +15,13 @@ from copilot.guardrails.subject import reflected_subject
 from copilot.prompts import prompts_dir
 from copilot.skills.draft_reply.facts import Gathered
 from copilot.skills.draft_reply.schemas import Fact, Intent, KbPassage, SuggestedAction
+from copilot.text.references import without_product_code
 from copilot.tools import _values as v
 from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = ["Composed", "compose", "templates"]
 
 TEMPLATES = "reply_templates"
-_CODE = re.compile(r"^\[[^\]]+\]\s*")
 _CLAIMS: frozenset[Intent] = frozenset({"damaged", "missing", "wrong_item", "return"})
 
 
@@ -37,7 +37,7 @@ def _qty(value: float) -> str:
 
 
 def _product(name: str) -> str:
-    return _CODE.sub("", name)
+    return without_product_code(name)
 
 
 def _day(value: datetime) -> str:

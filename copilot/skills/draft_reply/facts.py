@@ -14,6 +14,8 @@ from typing import Any
 
 from copilot.errors import OdooNotFound
 from copilot.skills.draft_reply.schemas import DraftRequest, Intent
+from copilot.text.email_address import email_addresses
+from copilot.text.references import SO_REF
 from copilot.tools import _values as v
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
@@ -23,7 +25,6 @@ from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus
 __all__ = ["Gathered", "detect_intent", "gather", "with_ticket_subject"]
 
 _CUSTOMER_REF = re.compile(r"\b[A-Z]{2,5}(?:-[A-Z0-9]{2,6})*-\d{2,6}\b")  # DA-88213, AZ-PO-4471, OW-2026-118
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 _INTENTS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ("damaged", re.compile(r"\b(?:damag\w*|broken|cracked|dent\w*|scratch\w*|crushed|defect\w*)\b", re.I)),
     ("missing", re.compile(r"\b(?:missing|short|only (?:got|received)|fewer|incomplete)\b", re.I)),
@@ -89,7 +90,7 @@ class Gathered:
 
 
 def _identify(client: OdooClient, request: DraftRequest) -> PartnerMatch | None:
-    for query in (request.customer, request.sender_email, *(_EMAIL.findall(request.customer or ""))):
+    for query in (request.customer, request.sender_email, *email_addresses(request.customer or "")):
         if query:
             matches = find_partners(client, query, limit=3)
             if matches:
@@ -118,7 +119,7 @@ def with_ticket_subject(client: OdooClient, request: DraftRequest) -> tuple[Draf
 
 def _orders_named(client: OdooClient, text: str) -> dict[str, str]:
     """Order name -> how the message named it (its S number, or the customer's own PO reference)."""
-    named = {m.upper(): m.upper() for m in list(dict.fromkeys(v.SO_REF.findall(text)))[:_MAX_REFS]}
+    named = {m.upper(): m.upper() for m in list(dict.fromkeys(SO_REF.findall(text)))[:_MAX_REFS]}
     refs = list(dict.fromkeys(_CUSTOMER_REF.findall(text)))[:_MAX_REFS]
     if refs:
         domain: list[Any] = ["|"] * (len(refs) - 1) + [("client_order_ref", "=ilike", r) for r in refs]

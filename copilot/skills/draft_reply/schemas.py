@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
 from copilot.guardrails.grounding import GroundingReport
-from copilot.inbound_email import strip_invisible
 from copilot.prompts import PromptRef
+from copilot.text.invisible import strip_invisible
 
 __all__ = ["DraftRequest", "Fact", "Intent", "KbPassage", "ReplyDraft", "SuggestedAction"]
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from copilot.skills.supplier_email.extract import Candidate, Extraction
 from copilot.skills.supplier_email.schemas import ChangeKind, Delta, DetectedChange, Money, Quantity
-from copilot.skills.supplier_email.values import convert
+from copilot.text.values import convert
 from copilot.tools.schemas import PurchaseOrderLine, PurchaseOrderStatus
 
 __all__ = ["Comparison", "compare", "match_line"]

@@ -19,7 +19,7 @@ from copilot.inbound_email import InboundEmail
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
 from copilot.skills.supplier_email.signals import Sentence
-from copilot.skills.supplier_email.values import (
+from copilot.text.values import (
     UOM_WORDS,
     FoundDate,
     FoundMoney,

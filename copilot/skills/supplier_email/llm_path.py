@@ -28,7 +28,9 @@ from copilot.skills.supplier_email.extract import Extraction
 from copilot.skills.supplier_email.facts import OdooFacts
 from copilot.skills.supplier_email.render import UNVERIFIED_PREFIX, verification_sentence
 from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary, WarningCode
-from copilot.skills.supplier_email.values import find_dates, find_money
+from copilot.text.email_address import EMAIL_ADDRESS
+from copilot.text.iban import find_iban_like
+from copilot.text.values import find_dates, find_money
 
 __all__ = [
     "PROMPT_NAME",
@@ -170,9 +172,7 @@ def parse_answer(text: str) -> LLMAnswer:
 
 
 # -- grounding -----------------------------------------------------------------------------------
-_EMAIL_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}\b")
 _CLAIMS = re.compile(r"\b(?:approv\w*|authori[sz]\w*)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.,])\d+(?:\.\d+)?(?![\w])")
 _SMALL_NUMBERS = frozenset(float(n) for n in range(0, 11))
@@ -247,7 +247,7 @@ def check_answer(
     stray = sorted(n for n in named if n not in resolved or n not in referenced)
     if stray:
         raise LLMInvalidOutput(f"the answer names POs the email does not reference or Odoo does not know: {stray}")
-    if _EMAIL_ADDRESS.search(joined) or _URL.search(joined) or _IBAN.search(joined):
+    if EMAIL_ADDRESS.search(joined) or _URL.search(joined) or find_iban_like(joined):
         raise LLMInvalidOutput("the answer contains an e-mail address, a link or bank details")
     for claim in _CLAIMS.finditer(joined):  # every claim: "approval" in the email does not support "approved"
         if claim.group(0).lower() not in visible:

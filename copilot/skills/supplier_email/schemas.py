@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.prompts import PromptRef
+from copilot.text.values import Money, singular_uom
 from copilot.tools.schemas import Ref
 
 __all__ = [
@@ -62,25 +63,7 @@ class Quantity(_Model):
         number = f"{self.value:g}"
         if not self.uom:
             return number
-        return f"{number} {_singular(self.uom) if self.value == 1 else self.uom}"
-
-
-class Money(_Model):
-    """An amount, optionally per unit of measure."""
-
-    amount: float
-    currency: str | None = Field(default=None, description="ISO code, e.g. USD")
-    per: str | None = Field(default=None, description="Unit of measure the price is for, e.g. Dozens")
-
-    def label(self) -> str:
-        """``$312.50 per Dozen``."""
-        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency or "", "")
-        text = f"{symbol}{self.amount:,.2f}" if symbol else f"{self.amount:,.2f} {self.currency or ''}".strip()
-        return f"{text} per {_singular(self.per)}" if self.per else text
-
-
-def _singular(uom: str) -> str:
-    return uom[:-1] if uom in ("Units", "Dozens", "Hours") else uom
+        return f"{number} {singular_uom(self.uom) if self.value == 1 else self.uom}"
 
 
 class Delta(_Model):

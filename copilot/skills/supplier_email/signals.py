@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from copilot.guardrails.bank_change import find_bank_change, sentence_around
 from copilot.guardrails.injection import detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
+from copilot.text.references import DEFAULT_PO_PATTERN
 
 __all__ = [
     "DEFAULT_PO_PATTERN",
@@ -23,8 +24,6 @@ __all__ = [
     "sentences",
 ]
 
-#: Odoo's default purchase order sequence (P00001). Vendors' own numbers (WC-SO-20931) are not POs.
-DEFAULT_PO_PATTERN = r"\bP\d{5}\b"
 
 _CODE = re.compile(r"\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]")
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'])")

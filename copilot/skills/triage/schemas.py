@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation
-from copilot.inbound_email import strip_invisible
 from copilot.prompts import PromptRef
+from copilot.text.invisible import strip_invisible
 
 __all__ = [
     "FIELDS",

@@ -43,6 +43,7 @@ from copilot.skills.triage.schemas import (
 )
 from copilot.skills.triage.training import ticket_text
 from copilot.skills.triage.zero_shot import ZeroShot
+from copilot.text.references import SO_REF
 from copilot.tools import _values as v
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, Ticket, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.odoo import OdooClient
@@ -413,7 +414,7 @@ def _orders(
     client: OdooClient, text: str, ticket: Ticket | None, customer: str | None
 ) -> tuple[list[OpenOrder], list[str]]:
     """The orders the text is about: the ones it names, else the customer's open ones (one round trip)."""
-    named = list(dict.fromkeys(m.upper() for m in v.SO_REF.findall(text)))
+    named = list(dict.fromkeys(m.upper() for m in SO_REF.findall(text)))
     if not named and not _ORDER_WORDS.search(text):
         return [], []
     partner_id, partner_name = _customer_id(client, ticket, customer)

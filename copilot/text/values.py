@@ -1,4 +1,4 @@
-"""Dates, money and units of measure as suppliers write them, parsed into typed values."""
+"""Dates, money and units of measure as people write them in email, parsed into typed values."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from copilot.skills.supplier_email.schemas import Money
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "LOOKBACK_DAYS",
+    "UOM_WORDS",
     "FoundDate",
     "FoundMoney",
+    "Money",
+    "convert",
     "find_dates",
     "find_money",
     "normalise_uom",
     "parse_number",
     "relative_date",
+    "singular_uom",
 ]
 
 #: A date written without a year is the next occurrence on or after (email date - LOOKBACK_DAYS): emails
@@ -154,6 +158,22 @@ def relative_date(phrase: str, reference: date) -> date | None:
 
 
 # -- money ---------------------------------------------------------------------------------------
+class Money(BaseModel):
+    """An amount, optionally per unit of measure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: float
+    currency: str | None = Field(default=None, description="ISO code, e.g. USD")
+    per: str | None = Field(default=None, description="Unit of measure the price is for, e.g. Dozens")
+
+    def label(self) -> str:
+        """``$312.50 per Dozen``."""
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency or "", "")
+        text = f"{symbol}{self.amount:,.2f}" if symbol else f"{self.amount:,.2f} {self.currency or ''}".strip()
+        return f"{text} per {singular_uom(self.per)}" if self.per else text
+
+
 # Linear on any input (a run of 50,000 digits takes milliseconds): the amount is an atomic group (no
 # backtracking into it: a shorter amount would leave a digit next to it, which the patterns refuse anyway),
 # and an amount after its currency only starts where a number starts (not after a digit, nor after
@@ -254,3 +274,8 @@ def convert(value: float, from_uom: str | None, to_uom: str | None) -> float | N
         return value
     factor = _FACTORS.get((from_uom, to_uom))
     return value * factor if factor else None
+
+
+def singular_uom(uom: str) -> str:
+    """``Dozens`` -> ``Dozen``: the unit's name after "per" or "1"."""
+    return uom[:-1] if uom in ("Units", "Dozens", "Hours") else uom
