@@ -161,7 +161,7 @@ class StyleSheet:
 
     def style_of(self, element: Element, open_keys: Counter[str]) -> dict[str, str]:
         """The declarations the sheet gives ``element`` (later rules win), with ``open_keys`` its ancestors."""
-        if not self.count:
+        if not self.count or self.checks > MAX_RULE_CHECKS:  # past the budget: no candidate list is even built
             return {}
         keys = [f"tag:{element.tag}"]
         if element.id:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from copilot.guardrails import hidden_css
 from copilot.guardrails.bank_change import find_bank_change
 from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.normalize import fold, unspace
@@ -48,11 +49,23 @@ def test_style_rules_with_deep_selectors_stay_linear() -> None:
     assert time.perf_counter() - started < 3.0 and visible == "text"
 
 
-def test_many_rules_on_one_class_times_many_elements_stay_bounded() -> None:
-    """2,000 rules filed under one class against 48,000 elements (1 MB): 43.6 s before the check budget."""
+def test_many_rules_on_one_class_times_many_elements_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """2,000 rules filed under one class against 48,000 elements (1 MB): 96 M checks (43.6 s) without a budget.
+
+    Counted, not timed: the rule-against-element checks stop at the budget (the seconds are in
+    ``python -m benchmarks.security``).
+    """
+    matched = 0
+    original = hidden_css._Compound.matches
+
+    def counting(self: object, element: hidden_css.Element) -> bool:
+        nonlocal matched
+        matched += 1
+        return original(self, element)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hidden_css._Compound, "matches", counting)
     style = ".c{display:none}" * 2_000
     body = "<div class=c>x</div>" * 48_000
-    started = time.perf_counter()
     _, _, hidden, _ = html_to_text(f"<style>{style}</style>{body}")
-    assert time.perf_counter() - started < 5.0
+    assert 0 < matched <= hidden_css.MAX_RULE_CHECKS
     assert hidden.startswith("x")  # the first elements are still matched and hidden
