@@ -131,6 +131,15 @@ def bench_extractors(size: int, cap: float) -> None:
     injection.set_embeddings_enabled(True)
 
 
+def bench_css(rules: int = 2_000, elements: int = 48_000) -> None:
+    """Print the time to read an HTML body whose style sheet files ``rules`` rules under one class."""
+    html = "<style>" + ".c{display:none}" * rules + "</style>" + "<div class=c>x</div>" * elements
+    started = time.perf_counter()
+    html_to_text(html)
+    elapsed = time.perf_counter() - started
+    print(f"HTML of {len(html) // 1000} KB, {rules} rules on one class x {elements} elements: {elapsed * 1000:.0f} ms")
+
+
 def bench_mime(parts: int = 10_000) -> None:
     """Print the time to read an email of ``parts`` attachment parts."""
     head = (
@@ -223,6 +232,7 @@ def main() -> None:
     args = parser.parse_args()
     bench_extractors(args.size, args.cap)
     bench_mime()
+    bench_css()
     with tempfile.TemporaryDirectory() as tmp:
         bench_healthz(args.size, args.emails, Path(tmp))
 
