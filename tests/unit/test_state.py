@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.config import load_settings
-from copilot.state import STATE_FILE, ConversationStore, Entities, Turn, default_url
+from copilot.state import STATE_FILE, ConversationStore, Database, Entities, Turn, default_url
 from copilot.tools.schemas import Ref
 
 AZURE = Ref(id=15, name="Azure Interior")
@@ -19,7 +19,7 @@ def turn(question: str, *pos: str) -> Turn:
 
 
 def test_append_and_last_keep_order_and_limit() -> None:
-    store = ConversationStore()
+    store = ConversationStore(Database.open())
     start = datetime(2026, 11, 26, 9, tzinfo=UTC)
     for i in range(5):
         stored = store.append(
@@ -34,7 +34,7 @@ def test_append_and_last_keep_order_and_limit() -> None:
 
 
 def test_threads_are_isolated_and_can_be_cleared() -> None:
-    store = ConversationStore()
+    store = ConversationStore(Database.open())
     store.append("cli:alice", turn("a", "P00010"))
     store.append("cli:bob", turn("b", "P00009"))
     assert [t.question for t in store.last("cli:alice")] == ["a"]
@@ -44,7 +44,7 @@ def test_threads_are_isolated_and_can_be_cleared() -> None:
 
 
 def test_entities_round_trip_with_vendors_and_products() -> None:
-    store = ConversationStore()
+    store = ConversationStore(Database.open())
     entities = Entities(
         purchase_orders=["P00010"], vendors=[AZURE], products=[Ref(id=6, name="[FURN_8888] Office Lamp")]
     )
@@ -68,4 +68,4 @@ def test_the_sqlite_file_lives_in_the_data_dir_and_survives_a_restart(tmp_path: 
 @pytest.mark.parametrize("thread", ["", "   ", "x" * 201])
 def test_bad_thread_keys_are_refused(thread: str) -> None:
     with pytest.raises(ValueError, match="thread"):
-        ConversationStore().append(thread, turn("q"))
+        ConversationStore(Database.open()).append(thread, turn("q"))

@@ -1,0 +1,200 @@
+"""The project's database: one engine and its sessions, shared by every store, migrated by Alembic.
+
+``Database.from_settings`` opens ``COPILOT_DATABASE_URL`` (PostgreSQL in production, e.g.
+``postgresql+psycopg://copilot:...@db/copilot``), else the SQLite file ``state.sqlite`` in the data dir,
+and brings its schema to the newest migration (``copilot/state/migrations``). A data dir written before
+the migrations existed (tables, no ``alembic_version``) is upgraded in place: the baseline migration only
+creates what is missing, and the next one moves the audit trail and the idempotency keys out of their
+own files into this database. A process opens one ``Database`` and hands it to every store, so one
+SQLite file or one PostgreSQL server has one connection pool per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from copilot.config import Settings
+from copilot.state.db import default_url
+
+__all__ = ["MIGRATIONS", "Database", "Store", "database_url"]
+
+log = logging.getLogger("copilot.state")
+
+#: The Alembic script directory shipped in the package.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Key of the PostgreSQL advisory lock that serializes migrations across processes.
+MIGRATION_LOCK = 0x636F70696C6F7401
+
+
+def database_url(settings: Settings) -> str:
+    """``COPILOT_DATABASE_URL``, else the SQLite file ``state.sqlite`` in the data dir (the folder is created)."""
+    if settings.database_url is not None and settings.database_url.get_secret_value().strip():
+        return settings.database_url.get_secret_value().strip()
+    return default_url(settings)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (a Slack worker) do not block the writer
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database in ("", ":memory:"):  # one shared connection, or every session sees an empty database
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    else:
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 5})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """One engine and its session factory; ``upgrade()`` migrates the schema (``open`` does both)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = _engine(url)
+        #: ``with db.session() as s, s.begin(): ...`` (SQLAlchemy 2.0 sessions on the one engine).
+        self.session: sessionmaker[Session] = sessionmaker(self.engine)
+
+    @classmethod
+    def open(cls, url: str = "sqlite://") -> Database:
+        """The database at ``url`` (default: a private in-memory SQLite), migrated to the newest schema."""
+        db = cls(url)
+        try:
+            db.upgrade()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The configured database (``COPILOT_DATABASE_URL`` or ``state.sqlite`` in the data dir), migrated."""
+        return cls.open(database_url(settings))
+
+    # -- facts ----------------------------------------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def label(self) -> str:
+        """The URL with its password hidden (for logs and the CLI)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file, or None (in memory, or another database)."""
+        database = self.engine.url.database or ""
+        if self.dialect != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return Path(database).expanduser()
+
+    def ping(self) -> None:
+        """A ``SELECT 1`` (the readiness check of the database)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- schema ---------------------------------------------------------------------------------------
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the schema to ``revision``; a database written before the migrations is taken over as it is."""
+        from alembic import command
+
+        with self._migration_lock(), self.engine.begin() as conn:
+            command.upgrade(self._config(conn), revision)
+
+    def current(self) -> str | None:
+        """The schema's revision (None: never migrated)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head(self) -> str:
+        """The newest revision the code knows."""
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self._config(None)).get_current_head()
+        if head is None:  # pragma: no cover - the package ships its migrations
+            raise RuntimeError(f"no migration in {MIGRATIONS}")
+        return head
+
+    def _config(self, connection: Any) -> Any:
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        sqlite_file = self.sqlite_file
+        #: Where the files of a data dir written before the migrations are (audit.sqlite, ...).
+        config.attributes["legacy_dir"] = sqlite_file.parent if sqlite_file is not None else None
+        return config
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """One process migrates at a time: a lock file beside a SQLite file, an advisory lock on PostgreSQL
+        (taken in the migration's transaction by ``env.py``)."""
+        sqlite_file = self.sqlite_file
+        if sqlite_file is None:
+            yield
+            return
+        import fcntl
+
+        with open(sqlite_file.with_name(sqlite_file.name + ".migrate-lock"), "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.label!r})"
+
+
+class Store:
+    """Base of a store on the project's database: ``Store(db)`` shares ``db`` (a process passes its one
+    ``Database`` to every store); ``from_settings`` opens the configured database for this store alone, and
+    ``close`` then closes it (a CLI command, a test)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._owns_db = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The store on its own ``Database.from_settings(settings)`` (closed by ``close``)."""
+        store = cls(Database.from_settings(settings))
+        store._owns_db = True
+        return store
+
+    def close(self) -> None:
+        """Release the database's connections if this store opened it; a shared database stays open."""
+        if self._owns_db:
+            self.db.close()
