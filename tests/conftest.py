@@ -63,7 +63,7 @@ def postgres() -> Iterator[Any]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """The project's database, migrated: a SQLite file, then a fresh PostgreSQL database (the store tests run on both)."""
+    """The project's database, migrated: a SQLite file, then a fresh PostgreSQL database (store tests run on both)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'state.sqlite'}"
     else:

@@ -9,6 +9,7 @@ system user the package creates, and its commands run through ``runuser``. ``sto
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -48,7 +49,7 @@ class PostgresServer:
         command = [str(folder / args[0]), *args[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603 - our own arguments
 
     @property
     def data(self) -> Path:
@@ -81,10 +82,8 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server and remove its folder."""
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
-            except subprocess.CalledProcessError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:
