@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -146,3 +148,30 @@ def test_the_audit_trail_on_postgresql_needs_its_key(postgres: Any) -> None:
         trail = AuditTrail.from_settings(settings, db)
         trail.append(AuditEntry(actor="cli:alice", channel="cli", skill="answer", input_text="q"))
         assert trail.verify().ok
+
+
+def test_copilot_serve_opens_one_engine_for_all_its_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from channels.http import create_app
+    from copilot.state import database as database_module
+    from tests.servers.dovecot import free_port
+
+    made: list[str] = []
+    real = database_module._engine
+    monkeypatch.setattr(database_module, "_engine", lambda url: made.append(url) or real(url))
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        odoo_url="http://127.0.0.1:9", odoo_db="prod", odoo_password=SecretStr("x"), odoo_retries=0, odoo_timeout=2,
+        slack_bot_token=SecretStr("xoxb-test"), slack_signing_secret=SecretStr("s" * 32),
+        imap_host="127.0.0.1", imap_port=free_port(), imap_user="copilot", imap_password=SecretStr("x"),
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state  # type: ignore[attr-defined]
+        [mail] = [w for w in state.workers if w.name == "email"]
+        stores = [
+            state.copilot.conversations, state.copilot.audit, state.idempotency, state.webhook_events,
+            state.deadletters, state.slack.state, state.slack.deadletters, mail.ledger, mail.deadletters, mail.outbox,
+        ]  # fmt: skip
+        assert all(store.db is state.db for store in stores)
+    assert made == [f"sqlite:///{tmp_path / 'data' / 'state.sqlite'}"]
