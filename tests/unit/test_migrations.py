@@ -31,6 +31,7 @@ from channels.slack.state import SlackState
 from copilot.audit import AuditEntry, AuditTrail
 from copilot.config import Settings, load_settings
 from copilot.state import Base, ConversationStore, Database, DeadLetterStore
+from copilot.state.database import HEAD
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "main-data-dir"
 FILES = ("state", "audit", "http-idempotency")
@@ -132,6 +133,10 @@ def test_several_processes_opening_a_new_data_dir_at_once_migrate_it_once(tmp_pa
     assert errors == []
     with Database(url) as db:
         assert db.current() == db.head()
+
+
+def test_head_names_the_newest_migration(database: Database) -> None:
+    assert database.head() == HEAD == database.current()
 
 
 def test_the_models_and_the_migrations_agree(database: Database) -> None:

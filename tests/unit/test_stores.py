@@ -26,6 +26,7 @@ from copilot.approvals import Proposal
 from copilot.audit import AuditEntry, AuditTrail
 from copilot.config import load_settings
 from copilot.state import Database
+from copilot.state.database import HEAD
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 KEY = "k" * 40
@@ -175,3 +176,15 @@ def test_copilot_serve_opens_one_engine_for_all_its_stores(tmp_path: Path, monke
         ]  # fmt: skip
         assert all(store.db is state.db for store in stores)
     assert made == [f"sqlite:///{tmp_path / 'data' / 'state.sqlite'}"]
+
+
+def test_copilot_database_url_puts_every_store_on_postgresql(postgres: Any, tmp_path: Path) -> None:
+    url = postgres.create_database().replace("postgres@", "postgres:s3cret-pw@")
+    settings = load_settings(data_dir=tmp_path / "data", database_url=SecretStr(url), audit_key=SecretStr(KEY))
+    with Database.from_settings(settings) as db:
+        assert db.dialect == "postgresql" and db.current() == HEAD
+        assert "s3cret-pw" not in db.label and "s3cret-pw" not in repr(db)
+        EmailLedger(db).finish("mid:<a@x>", status="done", folder="INBOX", uidvalidity=1, uid=1)
+    assert not (tmp_path / "data" / "state.sqlite").exists()
+    with Database.from_settings(settings) as again:  # another replica
+        assert EmailLedger(again).status("mid:<a@x>") == "done"
