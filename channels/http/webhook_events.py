@@ -6,7 +6,7 @@
 
 Each entry is ``source:secret``: the source names the URL (``POST /v1/webhooks/n8n``) and the secret
 signs its calls (``copilot.guardrails.signatures``). The ledger keeps every accepted event for 7 days
-in the project's database (``state.sqlite``): a second call with the same event id, or the very same
+in the project's database: a second call with the same event id, or the very same
 signed request again, is a duplicate and does nothing.
 """
 

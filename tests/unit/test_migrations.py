@@ -89,6 +89,23 @@ def test_a_data_dir_written_before_migrations_upgrades_with_no_loss(settings: Se
     again.close()
 
 
+def test_audit_records_left_in_the_write_ahead_log_of_a_crashed_process_are_moved_too(tmp_path: Path) -> None:
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    writer = sqlite3.connect(tmp_path / "audit.sqlite")
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # everything stays in audit.sqlite-wal
+    writer.executescript((FIXTURE / "audit.sql").read_text(encoding="utf-8"))
+    for suffix in ("", "-wal", "-shm"):  # the files as a killed process leaves them
+        shutil.copy(tmp_path / f"audit.sqlite{suffix}", crashed / f"audit.sqlite{suffix}")
+    writer.close()
+    assert (crashed / "audit.sqlite-wal").stat().st_size > 0
+    settings = load_settings(data_dir=crashed, audit_key=SecretStr(KEY))
+    with Database.from_settings(settings) as db:
+        trail = AuditTrail.from_settings(settings, db)
+        assert trail.count() == 3 and trail.verify(stored_anchor=False).ok
+
+
 def test_the_upgraded_stores_read_the_old_rows(settings: Settings) -> None:
     with Database.from_settings(settings) as db:
         turns = ConversationStore(db).last("slack:C1:1.0")

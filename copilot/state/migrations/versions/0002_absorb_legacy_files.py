@@ -40,7 +40,7 @@ def _absorb(path: Path, table: str) -> int:
     """Copy the rows of ``table`` in the old file ``path`` into the same table here; returns how many."""
     bind = op.get_bind()
     wanted = [c["name"] for c in sa.inspect(bind).get_columns(table)]
-    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    source = sqlite3.connect(path)  # not read-only: records still in a crashed writer's WAL file are read too
     try:
         found = _columns(source, table)
         if not found:
