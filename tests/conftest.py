@@ -61,7 +61,7 @@ def postgres() -> Iterator[Any]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """The project's database, migrated: a SQLite file, then a fresh PostgreSQL database (store tests run on both)."""
     if request.param == "sqlite":

@@ -1,7 +1,7 @@
 """The project's database (one ``Database``, Alembic migrations) and the stores of conversations and dead letters."""
 
 from copilot.state.conversations import ConversationStore
-from copilot.state.database import Database, database_url
+from copilot.state.database import Database, Store, database_url
 from copilot.state.db import STATE_FILE, default_url
 from copilot.state.deadletters import DeadLetter, DeadLetterStore
 from copilot.state.schemas import Entities, Turn
@@ -16,6 +16,7 @@ __all__ = [
     "DeadLetterRow",
     "DeadLetterStore",
     "Entities",
+    "Store",
     "Turn",
     "TurnRow",
     "database_url",

@@ -89,6 +89,23 @@ def test_a_data_dir_written_before_migrations_upgrades_with_no_loss(settings: Se
     again.close()
 
 
+def test_a_data_dir_that_used_only_some_stores_gets_the_missing_tables(tmp_path: Path) -> None:
+    folder = tmp_path / "cli-only"
+    folder.mkdir()
+    con = sqlite3.connect(folder / "state.sqlite")  # `copilot ask` alone made conversation_turns, nothing else
+    con.executescript((FIXTURE / "state.sql").read_text(encoding="utf-8"))
+    for name in list(tables(folder / "state.sqlite")):
+        if name != "conversation_turns":
+            con.execute(f'DROP TABLE "{name}"')
+    con.commit()
+    con.close()
+    with Database.from_settings(load_settings(data_dir=folder)) as db:
+        assert set(tables(folder / "state.sqlite")) == set(Base.metadata.tables)
+        assert len(ConversationStore(db).last("slack:C1:1.0")) == 2
+        letter = DeadLetterStore(db).park(channel="email", key="k", reason="r", error_type="E", payload=b"x")
+        assert DeadLetterStore(db).get(letter.id) is not None
+
+
 def test_audit_records_left_in_the_write_ahead_log_of_a_crashed_process_are_moved_too(tmp_path: Path) -> None:
     crashed = tmp_path / "crashed"
     crashed.mkdir()

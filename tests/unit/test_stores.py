@@ -141,6 +141,7 @@ def test_concurrent_audit_appends_keep_one_chain_and_rows_cannot_be_changed(data
     assert trail.count() == 30
 
 
+@pytest.mark.postgres
 def test_the_audit_trail_on_postgresql_needs_its_key(postgres: Any) -> None:
     with Database.open(postgres.create_database()) as db:
         with pytest.raises(ValueError, match="COPILOT_AUDIT_KEY"):
@@ -178,6 +179,7 @@ def test_copilot_serve_opens_one_engine_for_all_its_stores(tmp_path: Path, monke
     assert made == [f"sqlite:///{tmp_path / 'data' / 'state.sqlite'}"]
 
 
+@pytest.mark.postgres
 def test_copilot_database_url_puts_every_store_on_postgresql(postgres: Any, tmp_path: Path) -> None:
     url = postgres.create_database().replace("postgres@", "postgres:s3cret-pw@")
     settings = load_settings(data_dir=tmp_path / "data", database_url=SecretStr(url), audit_key=SecretStr(KEY))
