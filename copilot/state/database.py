@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -40,6 +41,9 @@ HEAD = "0002"
 VERSION_TABLE = "alembic_version"
 #: Key of the PostgreSQL advisory lock that serializes migrations across processes.
 MIGRATION_LOCK = 0x636F70696C6F7401
+#: Alembic keeps the running migration in module globals (``alembic.op``, ``alembic.context``): two migrations
+#: in one process at once (two databases, two threads) would run each other's steps, so they take turns.
+_ALEMBIC = threading.Lock()
 
 
 def database_url(settings: Settings) -> str:
@@ -129,7 +133,7 @@ class Database:
 
         log.info("database %s: schema %s, migrating to %s", self.label, current or "not migrated", revision)
 
-        with self._migration_lock(), self.engine.begin() as conn:
+        with _ALEMBIC, self._migration_lock(), self.engine.begin() as conn:
             command.upgrade(self._config(conn), revision)
 
     def current(self) -> str | None:

@@ -169,6 +169,31 @@ def test_several_processes_opening_a_new_data_dir_at_once_migrate_it_once(tmp_pa
         assert db.current() == db.head()
 
 
+def test_databases_migrated_on_several_threads_at_once_all_reach_head(tmp_path: Path) -> None:
+    """Alembic keeps the running migration in module globals: two at once in one process must take turns."""
+    urls = [f"sqlite:///{tmp_path / f'db{i}' / 'state.sqlite'}" for i in range(4)]
+
+    def migrate(i: int) -> str | None:
+        with Database.open(urls[i]) as db:
+            return db.current()
+
+    results: list[str | None] = [None] * len(urls)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            results[i] = migrate(i)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(urls))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and results == [HEAD] * len(urls)
+
+
 def test_head_names_the_newest_migration(database: Database) -> None:
     assert database.head() == HEAD == database.current()
 
