@@ -75,6 +75,15 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _retire(path: Path) -> None:
+    """Rename a SQLite file whose rows moved into the database (and its WAL files) to ``<name>.moved``."""
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists():
+            old.rename(path.with_name(f"{path.name}.moved{suffix}"))
+    log.warning("%s is now %s.moved: a backup, no longer read", path, path.name)
+
+
 class Database:
     """One engine and its session factory; ``upgrade()`` migrates the schema (``open`` does both)."""
 
@@ -133,8 +142,12 @@ class Database:
 
         log.info("database %s: schema %s, migrating to %s", self.label, current or "not migrated", revision)
 
-        with _ALEMBIC, self._migration_lock(), self.engine.begin() as conn:
-            command.upgrade(self._config(conn), revision)
+        with _ALEMBIC, self._migration_lock():
+            with self.engine.begin() as conn:
+                config = self._config(conn)
+                command.upgrade(config, revision)
+            for path in config.attributes.get("absorbed", []):  # committed: the old files are never read again
+                _retire(path)
 
     def current(self) -> str | None:
         """The schema's revision (None: never migrated)."""

@@ -83,6 +83,8 @@ def test_a_data_dir_written_before_migrations_upgrades_with_no_loss(settings: Se
     for table, rows in before.items():
         assert after[table] == rows, table  # every row, every column, as it was
     db.close()
+    assert not (data / "audit.sqlite").exists() and not (data / "http-idempotency.sqlite").exists()
+    assert tables(data / "audit.sqlite.moved")["audit_records"] == before["audit_records"]  # kept as a backup
 
     again = Database.from_settings(settings)  # a restart: nothing is moved twice
     assert tables(data / "state.sqlite") == after

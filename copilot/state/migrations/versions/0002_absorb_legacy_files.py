@@ -3,8 +3,8 @@ data dir written before the migrations move into ``state.sqlite``, row for row.
 
 Audit records are copied with their ``seq``, hashes and all fields unchanged, so the chain, its keyed
 hashes and the signed anchors beside it still verify; a trail from before keying (no ``version``
-column) keeps version 1. The old files are left where they were (no longer read): keep them as a
-backup or delete them. Nothing happens on PostgreSQL or without such files.
+column) keeps version 1. Once the migration is committed, ``Database.upgrade`` renames each old file to
+``<name>.moved`` (kept as a backup, never read again). Nothing happens on PostgreSQL or without such files.
 
 Revision ID: 0002
 Revises: 0001
@@ -72,6 +72,7 @@ def upgrade() -> None:
         path = Path(folder) / name
         if path.is_file():
             copied = _absorb(path, table)
+            context.config.attributes.setdefault("absorbed", []).append(path)  # renamed once committed
             log.warning(
                 "moved %d rows of %s from %s into the database (the file is no longer used)", copied, table, path
             )
