@@ -175,6 +175,7 @@ class Database:
         sqlite_file = self.sqlite_file
         #: Where the files of a data dir written before the migrations are (audit.sqlite, ...).
         config.attributes["legacy_dir"] = sqlite_file.parent if sqlite_file is not None else None
+        config.attributes["database_file"] = sqlite_file
         return config
 
     @contextlib.contextmanager

@@ -30,7 +30,7 @@ from channels.http.webhook_events import EventLedger
 from channels.slack.state import SlackState
 from copilot.audit import AuditEntry, AuditTrail
 from copilot.config import Settings, load_settings
-from copilot.state import Base, ConversationStore, Database, DeadLetterStore
+from copilot.state import Base, ConversationStore, Database, DeadLetterStore, Turn
 from copilot.state.database import HEAD
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "main-data-dir"
@@ -194,6 +194,15 @@ def test_databases_migrated_on_several_threads_at_once_all_reach_head(tmp_path: 
     for th in threads:
         th.join()
     assert errors == [] and results == [HEAD] * len(urls)
+
+
+def test_a_database_file_named_like_an_old_one_is_not_moved_into_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+    with Database.open(url) as db:
+        ConversationStore(db).append("cli:a", Turn(question="q", intent="late_pos"))
+    with Database.open(url) as again:
+        assert len(ConversationStore(again).last("cli:a")) == 1
+    assert not (tmp_path / "audit.sqlite.moved").exists()
 
 
 def test_head_names_the_newest_migration(database: Database) -> None:

@@ -68,9 +68,10 @@ def upgrade() -> None:
     folder = context.config.attributes.get("legacy_dir")
     if folder is None or op.get_bind().dialect.name != "sqlite":
         return
+    own = context.config.attributes.get("database_file")
     for name, table in _LEGACY:
         path = Path(folder) / name
-        if path.is_file():
+        if path.is_file() and (own is None or path.resolve() != Path(own).resolve()):  # never the database itself
             copied = _absorb(path, table)
             context.config.attributes.setdefault("absorbed", []).append(path)  # renamed once committed
             log.warning(
