@@ -159,6 +159,10 @@ def test_copilot_serve_opens_one_engine_for_all_its_stores(tmp_path: Path, monke
     from copilot.state import database as database_module
     from tests.servers.dovecot import free_port
 
+    def no_model(app: Any, settings: Any) -> None:  # no Chroma, no embedding model: engines only
+        app.state.chroma_client = app.state.chroma_error = None
+
+    monkeypatch.setattr("channels.http.main._open_heavy", no_model)
     made: list[str] = []
     real = database_module._engine
     monkeypatch.setattr(database_module, "_engine", lambda url: made.append(url) or real(url))
