@@ -37,7 +37,9 @@ def _percentile(values: list[float], q: float) -> float:
 def bench_email(count: int, data_dir: Path) -> None:
     """Route ``count`` supplier emails through the facade to the outbox; print emails/s and latency."""
     raws = [p.read_bytes() for p in sorted(FIXTURES.glob("[0-9]*.eml"))]
-    settings = load_settings(data_dir=data_dir, rate_limit_per_minute=10_000, imap_user="copilot@example.com")
+    settings = load_settings(
+        data_dir=data_dir, database_url=None, rate_limit_per_minute=10_000, imap_user="copilot@example.com"
+    )
     with odoo_session(settings) as odoo:
         copilot = Copilot(settings, odoo)
         outbox = Outbox.from_settings(settings)
@@ -71,7 +73,7 @@ def bench_redaction(lines: int) -> None:
 
 def bench_audit(records: int, data_dir: Path) -> None:
     """Append ``records`` audit records to the SQLite chain, then verify it."""
-    trail = AuditTrail.from_settings(load_settings(data_dir=data_dir))
+    trail = AuditTrail.from_settings(load_settings(data_dir=data_dir, database_url=None))
     entry = AuditEntry(actor="slack:UBUYER", channel="slack", skill="ask", input_hash="0" * 64, model="deterministic")
     started = time.perf_counter()
     for _ in range(records):

@@ -256,6 +256,12 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Where reports, the audit log and indexes are written.",
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The project's database (conversations, ledgers, dead letters, audit trail), an SQLAlchemy "
+        "URL, e.g. postgresql+psycopg://copilot:...@db/copilot. Unset: the SQLite file "
+        "COPILOT_DATA_DIR/state.sqlite.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING", description="Log level.")
 
     @field_validator("trusted_proxies")

@@ -44,7 +44,7 @@ from copilot.skills.answer import Answer, answer_question
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
-from copilot.state import ConversationStore
+from copilot.state import ConversationStore, Database
 from copilot.tools.odoo import company_scope
 from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import SaleOrderStatus
@@ -80,8 +80,11 @@ class Copilot:
         limiter: RateLimiter | None = None,
         identity: IdentityResolver | None = None,
         audit: AuditTrail | None = None,
+        db: Database | None = None,
     ) -> None:
         self.settings = settings
+        #: The project's database the stores share (``None``: none opened, e.g. in unit tests of a skill).
+        self.db = db
         self.odoo = odoo
         self.llm = llm
         self.conversations = conversations
@@ -273,22 +276,28 @@ class Copilot:
 
 @contextmanager
 def open_copilot(
-    settings: Settings, *, llm: BaseChatModel | None = None, policy: Policy | None = None
+    settings: Settings,
+    *,
+    llm: BaseChatModel | None = None,
+    policy: Policy | None = None,
+    db: Database | None = None,
 ) -> Iterator[Copilot]:
     """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
 
-    The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in the data dir.
-    ``llm`` and ``policy`` default to what the settings configure.
+    The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in ``db`` (default:
+    the configured database, opened, migrated and closed here). ``llm`` and ``policy`` default to what the
+    settings configure.
     """
     from copilot.llm import build_chat_model
     from copilot.runtime import odoo_session
 
     with ExitStack() as stack:
-        conversations = ConversationStore.from_settings(settings)
-        stack.callback(conversations.close)
+        if db is None:
+            db = stack.enter_context(Database.from_settings(settings))
+        conversations = ConversationStore(db)
         audit: AuditTrail | None = None
         if settings.audit_enabled:
-            audit = AuditTrail.from_settings(settings)
+            audit = AuditTrail.from_settings(settings, db)
             stack.callback(audit.close)
         odoo = stack.enter_context(odoo_session(settings))
         yield Copilot(
@@ -298,4 +307,5 @@ def open_copilot(
             conversations=conversations,
             policy=policy,
             audit=audit,
+            db=db,
         )

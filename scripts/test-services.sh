@@ -1,60 +1,96 @@
 #!/usr/bin/env bash
 # The servers the test suite starts on loopback, checked before pytest (`make test`, `.ci/run`).
-# Today one is outside Python: Dovecot (IMAP), for the email channel's integration tests (SMTP is aiosmtpd,
-# from the dev extras; Odoo is the embedded sandbox; Chroma is embedded).
+# Two are outside Python, both from Debian's packages:
+#   Dovecot (IMAP), for the email channel's integration tests;
+#   PostgreSQL (initdb/pg_ctl: each test session starts a throwaway cluster), for the stores on PostgreSQL.
+# SMTP is aiosmtpd, from the dev extras; Odoo is the embedded sandbox; Chroma is embedded.
 #
-#   scripts/test-services.sh install   installs dovecot-imapd when it is missing and that is possible without
-#                                      a prompt (root, or passwordless sudo, and apt-get); else prints the hint
-#   scripts/test-services.sh check     only prints a one-line hint when it is missing
+#   scripts/test-services.sh install   installs what is missing when that is possible without a prompt
+#                                      (root, or passwordless sudo, and apt-get); else prints a one-line hint
+#   scripts/test-services.sh check     only prints a one-line hint per missing server
 #
-# With COPILOT_REQUIRE_SERVICES=1 (CI) a missing Dovecot is an error (exit 1) here and in the tests;
+# With COPILOT_REQUIRE_SERVICES=1 (CI) a missing server is an error (exit 1) here and in the tests;
 # otherwise the tests that need it are skipped and pytest's summary counts them.
 set -uo pipefail
 
 mode="${1:-check}"
-hint="Dovecot not found: the email channel's IMAP tests will be skipped; install with: sudo apt-get install dovecot-imapd"
-
-# Where dovecot is looked for (Debian puts it in /usr/sbin, often not on a user's PATH).
-search_path="${DOVECOT_SEARCH_PATH:-$PATH:/usr/sbin:/usr/local/sbin}"
-
-have_dovecot() {
-  PATH="$search_path" command -v dovecot >/dev/null 2>&1
-}
-
-missing() {
-  if [ "${COPILOT_REQUIRE_SERVICES:-}" = "1" ]; then
-    echo "Dovecot not found and COPILOT_REQUIRE_SERVICES=1; install with: sudo apt-get install dovecot-imapd" >&2
-    exit 1
-  fi
-  echo "$hint" >&2
-  exit 0
-}
-
-if have_dovecot; then
-  echo "test servers: dovecot found"
-  exit 0
-fi
 case "$mode" in
-  check) missing ;;
-  install) ;;
+  check | install) ;;
   *) echo "usage: $0 install|check" >&2; exit 2 ;;
 esac
 
-if [ "$(id -u)" = 0 ]; then
-  sudo=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  sudo=(sudo -n)
-else
-  missing
-fi
-command -v apt-get >/dev/null 2>&1 || missing
+# Where the servers are looked for (Debian puts dovecot in /usr/sbin, often not on a user's PATH, and
+# PostgreSQL's initdb in /usr/lib/postgresql/<version>/bin).
+dovecot_path="${DOVECOT_SEARCH_PATH:-$PATH:/usr/sbin:/usr/local/sbin}"
+postgres_glob="${POSTGRES_SEARCH_GLOB:-/usr/lib/postgresql/*/bin}"
 
-echo "test servers: installing dovecot-imapd (apt-get)"
-if "${sudo[@]}" apt-get update -qq >/dev/null \
-  && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq dovecot-imapd >/dev/null \
-  && have_dovecot; then
-  echo "test servers: dovecot installed"
-  exit 0
-fi
-echo "test servers: apt-get could not install dovecot-imapd" >&2
-missing
+have() {  # have NAME: is the server's program there?
+  case "$1" in
+    dovecot) PATH="$dovecot_path" command -v dovecot >/dev/null 2>&1 ;;
+    postgresql)
+      for folder in $postgres_glob; do [ -x "$folder/initdb" ] && return 0; done
+      command -v initdb >/dev/null 2>&1
+      ;;
+  esac
+}
+
+package() {  # package NAME: its Debian package
+  case "$1" in
+    dovecot) echo dovecot-imapd ;;
+    postgresql) echo postgresql ;;
+  esac
+}
+
+what() {  # what NAME: the tests that need it
+  case "$1" in
+    dovecot) echo "Dovecot not found: the email channel's IMAP tests" ;;
+    postgresql) echo "PostgreSQL not found: the stores' PostgreSQL tests" ;;
+  esac
+}
+
+failed=0
+missing() {  # missing NAME: the hint, or an error under COPILOT_REQUIRE_SERVICES=1
+  if [ "${COPILOT_REQUIRE_SERVICES:-}" = "1" ]; then
+    echo "$(what "$1") cannot run and COPILOT_REQUIRE_SERVICES=1; install with: sudo apt-get install $(package "$1")" >&2
+    failed=1
+  else
+    echo "$(what "$1") will be skipped; install with: sudo apt-get install $(package "$1")" >&2
+  fi
+}
+
+can_install() {
+  [ "$mode" = install ] || return 1
+  command -v apt-get >/dev/null 2>&1 || return 1
+  if [ "$(id -u)" = 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    return 1
+  fi
+}
+
+updated=0
+for name in dovecot postgresql; do
+  if have "$name"; then
+    echo "test servers: $name found"
+    continue
+  fi
+  if ! can_install; then
+    missing "$name"
+    continue
+  fi
+  echo "test servers: installing $(package "$name") (apt-get)"
+  if [ "$updated" = 0 ]; then
+    "${sudo[@]}" apt-get update -qq >/dev/null
+    updated=1
+  fi
+  if DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$(package "$name")" >/dev/null \
+    && have "$name"; then
+    echo "test servers: $name installed"
+  else
+    echo "test servers: apt-get could not install $(package "$name")" >&2
+    missing "$name"
+  fi
+done
+exit "$failed"

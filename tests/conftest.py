@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,13 @@ from typing import Any
 import pytest
 
 from copilot.config import Settings, get_settings, load_settings
+from copilot.state import Database
 from copilot.tools.odoo import OdooClient
 
 REPO = Path(__file__).resolve().parents[1]
 ODOO_CASSETTES = REPO / "tests" / "cassettes" / "odoo"
+#: Read at import: the test-isolation fixture clears every COPILOT_* variable before each test.
+SERVICES_REQUIRED = os.environ.get("COPILOT_REQUIRE_SERVICES", "").strip() == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +42,35 @@ def sandbox() -> Iterator[Any]:
 
     with SandboxServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the session (each test takes its own database).
+
+    Skipped when PostgreSQL is not installed, unless ``COPILOT_REQUIRE_SERVICES=1`` (CI): then it fails.
+    """
+    from tests.servers.postgres import PostgresServer, postgres_bin
+
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if SERVICES_REQUIRED:
+            pytest.fail(f"COPILOT_REQUIRE_SERVICES=1 but {message}")
+        pytest.skip(message)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The project's database, migrated: a SQLite file, then a fresh PostgreSQL database (store tests run on both)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    db = Database.open(url)
+    yield db
+    db.close()
 
 
 def make_client(server: Any, login: str = "copilot", password: str = "copilot", **overrides: Any) -> OdooClient:

@@ -12,16 +12,15 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import DateTime, Engine, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from copilot.config import Settings
-from copilot.state.db import Base, default_url, make_engine
+from copilot.state.database import Store
+from copilot.state.tables import MAX_KEY_CHARS, LedgerRow
 
 __all__ = ["EmailLedger", "LedgerRow", "LedgerStatus", "message_key"]
 
 LedgerStatus = Literal["pending", "done", "parked"]
-MAX_KEY_CHARS = 500
 
 
 def message_key(message_id: str | None, raw: bytes) -> str:
@@ -32,39 +31,12 @@ def message_key(message_id: str | None, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-class LedgerRow(Base):
-    """One message seen in the mailbox (table ``email_ledger``)."""
-
-    __tablename__ = "email_ledger"
-
-    key: Mapped[str] = mapped_column(String(MAX_KEY_CHARS), primary_key=True)
-    folder: Mapped[str] = mapped_column(String(300))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    uid: Mapped[int] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="")
-    outcome: Mapped[str] = mapped_column(Text, default="")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class EmailLedger:
+class EmailLedger(Store):
     """Processed, pending and parked messages of the shared mailbox, by key and by UID."""
-
-    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
-        self.engine = engine or make_engine(url)
-        Base.metadata.create_all(self.engine, tables=[LedgerRow.__table__])  # type: ignore[list-item]
-
-    @classmethod
-    def from_settings(cls, settings: Settings, url: str | None = None) -> EmailLedger:
-        """The ledger in ``state.sqlite`` under ``settings.data_dir`` (or at ``url``)."""
-        return cls(url or default_url(settings))
 
     def status(self, key: str) -> LedgerStatus | None:
         """``done``, ``parked``, ``pending`` (failed before, to retry) or None (never seen)."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.get(LedgerRow, key)
             return row.status if row is not None else None  # type: ignore[return-value]
 
@@ -73,7 +45,7 @@ class EmailLedger:
         query = select(LedgerRow.status).where(
             LedgerRow.folder == folder, LedgerRow.uidvalidity == uidvalidity, LedgerRow.uid == uid
         )
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             found = set(session.scalars(query).all())
         for status in ("done", "parked", "pending"):
             if status in found:
@@ -82,13 +54,13 @@ class EmailLedger:
 
     def attempts(self, key: str) -> int:
         """How many tries of ``key`` failed so far."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.get(LedgerRow, key)
             return row.attempts if row is not None else 0
 
     def record_failure(self, key: str, *, folder: str, uidvalidity: int, uid: int, error: str) -> int:
         """Count one failed try (the message stays to process); returns the attempts so far."""
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             row = self._row(session, key, folder, uidvalidity, uid)
             row.attempts = (row.attempts or 0) + 1
             row.last_error = error[:2000]
@@ -106,7 +78,7 @@ class EmailLedger:
         outcome: str = "",
     ) -> None:
         """Record the message as done or parked: it will not be processed again."""
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             row = self._row(session, key, folder, uidvalidity, uid)
             row.status = status
             row.kind = kind[:20]
@@ -136,13 +108,9 @@ class EmailLedger:
 
     def counts(self) -> dict[str, int]:
         """Messages by status."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             rows = session.scalars(select(LedgerRow.status)).all()
         out: dict[str, int] = {}
         for status in rows:
             out[status] = out.get(status, 0) + 1
         return out
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
 
 from channels.slack import blocks as ui
 from channels.slack.blocks import PROPOSE_ACTION_ID
@@ -30,7 +29,8 @@ from copilot.skills.answer import Answer
 from copilot.skills.draft_reply import ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.triage import TicketClassification
-from copilot.state.db import Base, default_url, make_engine
+from copilot.state.database import Store
+from copilot.state.tables import OutboxRow
 
 __all__ = [
     "PROPOSE_ACTION_ID",
@@ -49,21 +49,6 @@ class SlackUnavailable(CopilotError):
     """Slack's Web API could not be reached or refused the call for now (rate limit, server error)."""
 
 
-class OutboxRow(Base):
-    """One delivery of a mailbox result (table ``email_outbox``)."""
-
-    __tablename__ = "email_outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_key: Mapped[str] = mapped_column(String(500), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    target: Mapped[str] = mapped_column(String(300))
-    text: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    slack_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 @dataclass(frozen=True)
 class Delivery:
     """Where one result went: ``slack:<channel>``, ``outbox`` or ``smtp:<address>``."""
@@ -74,22 +59,13 @@ class Delivery:
     id: int
 
 
-class Outbox:
+class Outbox(Store):
     """Deliveries of the mailbox's results, in the project's database."""
-
-    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
-        self.engine = engine or make_engine(url)
-        Base.metadata.create_all(self.engine, tables=[OutboxRow.__table__])  # type: ignore[list-item]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Outbox:
-        """The outbox in ``state.sqlite`` under ``settings.data_dir``."""
-        return cls(default_url(settings))
 
     def delivered(self, message_key: str, target: str) -> bool:
         """True when the message's result already reached ``target``."""
         query = select(OutboxRow.id).where(OutboxRow.message_key == message_key, OutboxRow.target == target)
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             return session.scalars(query).first() is not None
 
     def record(
@@ -105,7 +81,7 @@ class Outbox:
             slack_ts=slack_ts,
             created_at=datetime.now(UTC),
         )
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             session.add(row)
             session.flush()
             return Delivery(kind=kind, target=target, text=text, id=row.id)
@@ -117,29 +93,25 @@ class Outbox:
             query = query.where(OutboxRow.kind == kind)
         if message_key is not None:
             query = query.where(OutboxRow.message_key == message_key)
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             return [Delivery(kind=r.kind, target=r.target, text=r.text, id=r.id) for r in session.scalars(query)]
 
     def data(self, delivery_id: int) -> dict[str, Any]:
         """The stored payload of one delivery (blocks, proposals, the email sent)."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.get(OutboxRow, delivery_id)
             return dict(row.data) if row is not None else {}
 
     def proposal(self, key: str) -> Proposal | None:
         """The proposal with idempotency key ``key`` from a posted supplier summary (for the Slack button)."""
         query = select(OutboxRow).where(OutboxRow.kind == "supplier_summary").order_by(OutboxRow.id.desc())
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             for row in session.scalars(query):
                 for item in (row.data or {}).get("proposals", []):
                     if item.get("idempotency_key") == key:
                         data = {k: v for k, v in item.items() if k != "idempotency_key"}
                         return Proposal.model_validate(data)
         return None
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
 
 
 # -- rendering (Block Kit from channels.slack.blocks; the email answer is plain text) ---------------

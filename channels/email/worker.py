@@ -26,6 +26,7 @@ from copilot.config import Settings
 from copilot.errors import CopilotError, EmailParseError, LLMError, OdooUnavailable, RateLimited
 from copilot.inbound_email import InboundEmail, parse_email
 from copilot.service import Copilot
+from copilot.state.database import Database
 from copilot.state.deadletters import DeadLetter, DeadLetterStore
 
 __all__ = ["CHANNEL", "MailWorker", "MessageResult", "PollReport"]
@@ -115,9 +116,12 @@ class MailWorker:
         self.copilot = copilot
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
-        self.ledger = EmailLedger.from_settings(settings)
-        self.deadletters = DeadLetterStore(engine=self.ledger.engine)
-        self.outbox = Outbox(engine=self.ledger.engine)
+        #: The Copilot's database (one engine per process), else the configured one, opened here.
+        self._owns_db = getattr(copilot, "db", None) is None
+        self.db: Database = copilot.db if not self._owns_db else Database.from_settings(settings)
+        self.ledger = EmailLedger(self.db)
+        self.deadletters = DeadLetterStore(self.db)
+        self.outbox = Outbox(self.db)
         #: Messages by outcome since start (processed, skipped, parked, retry, deferred), for /metrics.
         self.stats: dict[str, int] = {}
         self.notifier = Notifier(settings, self.outbox, slack_client=slack_client)
@@ -165,9 +169,10 @@ class MailWorker:
         return self._thread is not None and self._thread.is_alive() and self._ok
 
     def close(self) -> None:
-        """Stop and release the database connections."""
+        """Stop, and release the database connections if the worker opened the database."""
         self.stop()
-        self.ledger.close()
+        if self._owns_db:
+            self.db.close()
 
     def __enter__(self) -> MailWorker:
         return self

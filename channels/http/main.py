@@ -30,7 +30,7 @@ from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model
 from copilot.service import open_copilot
-from copilot.state.db import default_url, make_engine
+from copilot.state.database import Database, database_url
 from copilot.state.deadletters import DeadLetterStore
 
 __all__ = ["create_app"]
@@ -76,17 +76,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     install_log_redaction()  # uvicorn's handlers exist by now: its loggers are redacted too
     async with AsyncExitStack() as stack:
-        copilot = stack.enter_context(open_copilot(settings, llm=app.state.llm, policy=app.state.policy))
+        db: Database = app.state.db  # the one engine of this process: every store and the Slack channel
+        stack.callback(db.close)
+        await run_in_threadpool(db.upgrade)
+        copilot = stack.enter_context(open_copilot(settings, llm=app.state.llm, policy=app.state.policy, db=db))
         app.state.copilot = copilot
         app.state.odoo = odoo = copilot.odoo
         app.state.conversations = copilot.conversations
-        idempotency = IdempotencyStore.from_settings(settings)
-        stack.callback(idempotency.close)
-        app.state.idempotency = idempotency
-        engine = make_engine(default_url(settings))
-        stack.callback(engine.dispose)
-        app.state.webhook_events = EventLedger(engine)
-        app.state.deadletters = DeadLetterStore(engine=engine)
+        app.state.idempotency = IdempotencyStore(db)
+        app.state.webhook_events = EventLedger(db)
+        app.state.deadletters = DeadLetterStore(db)
         await run_in_threadpool(_open_heavy, app, settings)  # before "ready": no probe or request imports them
         workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
         app.state.workers = await run_in_threadpool(start_workers, workers)
@@ -171,6 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = tokens
+    #: The database's engine (no connection yet); the lifespan migrates it and hands it to every store.
+    app.state.db = Database(database_url(settings))
     app.state.trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app.state.policy = load_policy(settings.policy_file)
     app.state.llm = build_chat_model(settings)
@@ -206,4 +207,4 @@ def _mount_slack(app: FastAPI, settings: Settings) -> None:
     except ImportError:  # the Slack channel is not installed in this build
         log.warning("COPILOT_SLACK_* is set but the Slack channel is not available: /slack/events not mounted")
         return
-    mount_slack(app, settings)
+    mount_slack(app, settings, db=app.state.db)

@@ -6,7 +6,7 @@
 
 Each entry is ``source:secret``: the source names the URL (``POST /v1/webhooks/n8n``) and the secret
 signs its calls (``copilot.guardrails.signatures``). The ledger keeps every accepted event for 7 days
-in the project's database (``state.sqlite``): a second call with the same event id, or the very same
+in the project's database: a second call with the same event id, or the very same
 signed request again, is a duplicate and does nothing.
 """
 
@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, UniqueConstraint, delete, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from copilot.errors import ConfigError
+from copilot.state.database import Database, Store
+from copilot.state.tables import WebhookEventRow
 
 __all__ = ["EVENT_TTL_SECONDS", "EventLedger", "EventRecord", "parse_webhook_secrets"]
 
@@ -33,22 +34,6 @@ __all__ = ["EVENT_TTL_SECONDS", "EventLedger", "EventRecord", "parse_webhook_sec
 EVENT_TTL_SECONDS = 7 * 24 * 3600
 MIN_SECRET_CHARS = 24
 _SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-_metadata = MetaData()
-_events = Table(
-    "webhook_events",
-    _metadata,
-    Column("source", String(64), primary_key=True),
-    Column("event_id", String(200), primary_key=True),
-    Column("signature", String(64), nullable=False),  # sha256 of the signature header: the same request again
-    Column("type", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # accepted, done, failed
-    Column("result", Text, nullable=True),
-    Column("error", Text, nullable=True),
-    Column("created_at", Float, nullable=False, index=True),
-    Column("updated_at", Float, nullable=False),
-    UniqueConstraint("source", "signature", name="uq_webhook_events_signature"),
-)
 
 
 def parse_webhook_secrets(value: SecretStr | str | None) -> dict[str, bytes]:
@@ -87,29 +72,27 @@ class EventRecord:
     created_at: float
 
 
-class EventLedger:
-    """Received webhook events by (source, event id), on an SQLAlchemy engine (``state.sqlite`` by default)."""
+class EventLedger(Store):
+    """Received webhook events by (source, event id), in the project's database."""
 
-    def __init__(self, engine: Engine, *, ttl: float = EVENT_TTL_SECONDS, clock: Callable[[], float] = time.time):
-        self.engine = engine
+    def __init__(self, db: Database, *, ttl: float = EVENT_TTL_SECONDS, clock: Callable[[], float] = time.time):
+        super().__init__(db)
         self.ttl = ttl
         self._clock = clock
-        _metadata.create_all(engine)
 
     def ping(self) -> None:
         """A ``SELECT 1`` (the readiness check of the database)."""
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        self.db.ping()
 
     def claim(self, source: str, event_id: str, signature: str, type_: str) -> bool:
         """Record a new event; False when it is a duplicate (same event id, or the same signed request)."""
         now = self._clock()
         digest = hashlib.sha256(signature.encode("utf-8", "replace")).hexdigest()
         try:
-            with self.engine.begin() as conn:
-                conn.execute(delete(_events).where(_events.c.created_at < now - self.ttl))
-                conn.execute(
-                    _events.insert().values(
+            with self.db.session.begin() as session:
+                session.execute(delete(WebhookEventRow).where(WebhookEventRow.created_at < now - self.ttl))
+                session.execute(
+                    insert(WebhookEventRow).values(
                         source=source,
                         event_id=event_id,
                         signature=digest,
@@ -130,21 +113,25 @@ class EventLedger:
             values |= {"status": "done", "result": json.dumps(result, default=str)}
         else:
             values |= {"status": "failed", "error": error[:2000]}
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(_events).where(_events.c.source == source, _events.c.event_id == event_id).values(values)
+        with self.db.session.begin() as session:
+            session.execute(
+                update(WebhookEventRow)
+                .where(WebhookEventRow.source == source, WebhookEventRow.event_id == event_id)
+                .values(values)
             )
 
     def release(self, source: str, event_id: str) -> None:
         """Forget an event whose processing could not even start (a retry of it runs again)."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(_events).where(_events.c.source == source, _events.c.event_id == event_id))
+        with self.db.session.begin() as session:
+            session.execute(
+                delete(WebhookEventRow).where(WebhookEventRow.source == source, WebhookEventRow.event_id == event_id)
+            )
 
     def get(self, source: str, event_id: str) -> EventRecord | None:
         """The event, or None (unknown or expired)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(_events).where(_events.c.source == source, _events.c.event_id == event_id)
+        with self.db.session() as session:
+            row = session.scalars(
+                select(WebhookEventRow).where(WebhookEventRow.source == source, WebhookEventRow.event_id == event_id)
             ).first()
         if row is None:
             return None

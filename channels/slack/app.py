@@ -32,7 +32,7 @@ from copilot.errors import AccessDenied, RateLimited
 from copilot.identity import Actor
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
-from copilot.state import DeadLetterStore
+from copilot.state import Database, DeadLetterStore
 from copilot.tools.odoo import company_scope
 
 __all__ = [
@@ -113,6 +113,7 @@ class SlackChannel:
         settings: Settings,
         get_copilot: Callable[[], Copilot],
         *,
+        db: Database | None = None,
         state: SlackState | None = None,
         client: WebClient | None = None,
         deadletters: DeadLetterStore | None = None,
@@ -126,10 +127,11 @@ class SlackChannel:
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.settings = settings
         self.get_copilot = get_copilot
-        self.state = state or SlackState.from_settings(settings)
-        self._owns_state = state is None
-        self.deadletters = deadletters if deadletters is not None else DeadLetterStore.from_settings(settings)
-        self._owns_deadletters = deadletters is None
+        #: The database of the channel's state (its own, opened here and closed by ``close``, when not given).
+        self._owns_db = db is None
+        self.db = db if db is not None else Database.from_settings(settings)
+        self.state = state or SlackState(self.db)
+        self.deadletters = deadletters if deadletters is not None else DeadLetterStore(self.db)
         self.odoo_url = str(settings.odoo_url).rstrip("/") if settings.odoo_url else None
         token = settings.slack_bot_token.get_secret_value()
         self.client = client or WebClient(token=token, base_url=str(settings.slack_api_url), timeout=15)
@@ -151,10 +153,8 @@ class SlackChannel:
     def close(self) -> None:
         """Let running work finish, then release the thread pool and the state."""
         self.executor.shutdown(wait=True, cancel_futures=False)
-        if self._owns_state:
-            self.state.close()
-        if self._owns_deadletters:
-            self.deadletters.close()
+        if self._owns_db:
+            self.db.close()
 
     # -- middleware ------------------------------------------------------------------------------
     def _dedupe(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
@@ -343,11 +343,7 @@ class SlackChannel:
                 from channels.email.notify import Outbox
             except ImportError:
                 return None
-            outbox = Outbox.from_settings(self.settings)
-            try:
-                proposal = outbox.proposal(key)
-            finally:
-                outbox.close()
+            proposal = Outbox(self.db).proposal(key)
         return proposal
 
     def _replace_block(

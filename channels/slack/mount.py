@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from channels.slack.app import SlackChannel
 from copilot.config import Settings
 from copilot.service import Copilot
-from copilot.state import DeadLetterStore
+from copilot.state import Database, DeadLetterStore
 
 __all__ = ["EVENTS_PATH", "mount_slack", "refusal_reason"]
 
@@ -54,16 +54,20 @@ def mount_slack(
     settings: Settings,
     get_copilot: Callable[[], Copilot] | None = None,
     *,
+    db: Database | None = None,
     deadletters: DeadLetterStore | None = None,
     path: str = EVENTS_PATH,
 ) -> SlackChannel:
     """Add ``POST {path}`` for the Slack app; the ``Copilot`` comes from ``app.state.copilot`` by default.
+
+    ``db``: the process's database for the channel's state (default: the configured one, opened by the channel).
 
     Returns the channel (also ``app.state.slack``): call ``close()`` on shutdown to let running work finish.
     """
     channel = SlackChannel(
         settings,
         get_copilot or (lambda: app.state.copilot),
+        db=db,
         deadletters=deadletters,
     )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

@@ -26,7 +26,7 @@ def run_socket_mode(settings: Settings) -> None:
     from copilot.service import open_copilot
 
     with open_copilot(settings) as copilot:
-        channel = SlackChannel(settings, lambda: copilot, socket_mode=True)
+        channel = SlackChannel(settings, lambda: copilot, db=copilot.db, socket_mode=True)
         handler = SocketModeHandler(
             channel.bolt, settings.slack_app_token.get_secret_value(), web_client=channel.client
         )

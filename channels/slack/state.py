@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Engine, String, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from copilot.approvals import Proposal
-from copilot.config import Settings
-from copilot.state.db import Base, default_url, make_engine
+from copilot.state.database import Database, Store
+from copilot.state.tables import SeenRow, StashedProposalRow
 
 __all__ = ["SeenRow", "SlackState", "StashedProposalRow"]
 
@@ -28,48 +27,23 @@ PROPOSAL_TTL = timedelta(days=14)
 PURGE_EVERY = 200
 
 
-class SeenRow(Base):
-    """A Slack delivery already accepted (table ``slack_seen``)."""
-
-    __tablename__ = "slack_seen"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
-class StashedProposalRow(Base):
-    """A proposal offered in a Slack message (table ``slack_proposals``)."""
-
-    __tablename__ = "slack_proposals"
-
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    proposal: Mapped[dict[str, object]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class SlackState:
-    """Dedupe keys and stashed proposals in the project's database (SQLite by default)."""
+class SlackState(Store):
+    """Dedupe keys and stashed proposals in the project's database."""
 
-    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
-        self.engine = engine or make_engine(url)
-        Base.metadata.create_all(self.engine, tables=[SeenRow.__table__, StashedProposalRow.__table__])  # type: ignore[list-item]
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
         self._writes = 0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SlackState:
-        """The state in ``state.sqlite`` under ``settings.data_dir``."""
-        return cls(default_url(settings))
 
     def first_time(self, key: str, *, now: datetime | None = None) -> bool:
         """Record ``key``; True the first time within the TTL, False for a retry or a replay."""
         now = now or datetime.now(UTC)
         key = key[:300]
         try:
-            with Session(self.engine) as session, session.begin():
+            with self.db.session() as session, session.begin():
                 row = session.get(SeenRow, key)
                 if row is not None and now - _aware(row.seen_at) < SEEN_TTL:
                     return False
@@ -87,7 +61,7 @@ class SlackState:
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete dedupe keys past their TTL and proposals past theirs; returns how many rows went."""
         now = now or datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             gone = session.execute(delete(SeenRow).where(SeenRow.seen_at < now - SEEN_TTL)).rowcount or 0
             gone += (
                 session.execute(
@@ -100,17 +74,13 @@ class SlackState:
     def stash(self, proposals: list[Proposal]) -> None:
         """Keep proposals a message offers, so that a button click can find them by idempotency key."""
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             for proposal in proposals:
                 data = proposal.model_dump(mode="json", exclude={"idempotency_key"})
                 session.merge(StashedProposalRow(key=proposal.idempotency_key, proposal=data, created_at=now))
 
     def proposal(self, key: str) -> Proposal | None:
         """The stashed proposal with idempotency key ``key``, if still kept."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.scalars(select(StashedProposalRow).where(StashedProposalRow.key == key)).first()
             return Proposal.model_validate(row.proposal) if row is not None else None
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()

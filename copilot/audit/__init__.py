@@ -1,8 +1,9 @@
 """The audit trail: an append-only, hash-chained, PII-redacted record of every request.
 
-``AuditTrail`` (``copilot.audit.trail``) stores ``AuditEntry`` values in one SQLite table (any SQLAlchemy
-URL works), chained with HMAC-SHA256 and the audit key (``copilot.audit.keys``); ``verify()`` walks the
-chain and checks it against signed head anchors (``copilot.audit.anchors``). ``capture_tool_calls()``
+``AuditTrail`` (``copilot.audit.trail``) stores ``AuditEntry`` values in one table of the project's database
+(``copilot.state.Database``: SQLite or PostgreSQL), chained with HMAC-SHA256 and the audit key
+(``copilot.audit.keys``); ``verify()`` walks the chain and checks it against signed head anchors
+(``copilot.audit.anchors``). ``capture_tool_calls()``
 (``copilot.audit.calls``) collects the Odoo calls made inside it, as ``OdooClient.execute`` reports each one.
 
 The names are imported lazily: ``copilot.tools.odoo`` imports ``copilot.audit.calls`` on every start,

@@ -22,7 +22,7 @@ from copilot.audit.keys import AuditKey
 
 __all__ = ["ANCHOR_FILE", "MAX_FILE_BYTES", "AnchorFile", "AuditAnchor", "BadAnchor"]
 
-#: The anchors' file under the data dir (beside ``audit.sqlite``).
+#: The anchors' file under the data dir (beside ``state.sqlite``).
 ANCHOR_FILE = "audit.anchors.jsonl"
 #: Size past which the anchors' file is cut back to its last anchor.
 MAX_FILE_BYTES = 256 * 1024

@@ -26,7 +26,7 @@ __all__ = ["KEY_FILE", "MIN_KEY_CHARS", "AuditKey", "key_file", "load_audit_key"
 
 log = logging.getLogger("copilot.audit")
 
-#: The generated key's file under ``settings.data_dir`` (beside ``audit.sqlite``).
+#: The generated key's file under ``settings.data_dir`` (beside ``state.sqlite``).
 KEY_FILE = "audit.key"
 #: Shortest accepted key.
 MIN_KEY_CHARS = 32

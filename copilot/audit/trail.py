@@ -19,7 +19,8 @@ reported as a downgrade.
 Everything is redacted with ``copilot.guardrails.pii.redact_obj`` before it is hashed and stored; the
 raw input is only hashed. E-mail addresses and phone numbers in the actor become stable pseudonyms
 (``email:<EMAIL:1a2b3c4d5e6f>``), so ``records(actor="email:jane@example.com")`` still finds that person.
-SQLite triggers refuse ``UPDATE`` and ``DELETE`` on the table; the class has no method for either.
+Triggers (SQLite and PostgreSQL, made by the migrations) refuse ``UPDATE`` and ``DELETE`` on the table; the
+class has no method for either. On PostgreSQL each append holds an advisory lock: one writer extends the chain.
 """
 
 from __future__ import annotations
@@ -36,17 +37,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import JSON, Engine, Integer, String, Text, func, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from copilot.audit.anchors import ANCHOR_FILE, AnchorFile, AuditAnchor, BadAnchor
 from copilot.audit.keys import KEY_FILE, AuditKey, key_file, load_audit_key
 from copilot.audit.schemas import AuditEntry, AuditRecord, ChainReport, ToolCall, Verdict
 from copilot.config import Settings
 from copilot.guardrails.pii import find_pii, redact_obj
-from copilot.state.db import make_engine
+from copilot.state.database import Database
+from copilot.state.tables import AUDIT_LEGACY_VERSION, AuditRow
 
 __all__ = [
     "AUDIT_FILE",
@@ -62,12 +62,12 @@ __all__ = [
 
 log = logging.getLogger("copilot.audit")
 
-#: The SQLite file under ``settings.data_dir`` when no URL is given.
+#: The SQLite file that held the trail before it moved into the project's database (migration 0002).
 AUDIT_FILE = "audit.sqlite"
 #: ``prev_hash`` of the first record.
 GENESIS_HASH = "0" * 64
 #: ``version`` of a record hashed with plain SHA-256 (written before the chain was keyed).
-LEGACY = 1
+LEGACY = AUDIT_LEGACY_VERSION
 #: ``version`` of a record hashed with HMAC-SHA256 and the audit key.
 KEYED = 2
 #: Seconds between anchors written to the log when the settings do not say.
@@ -81,43 +81,8 @@ _HASHED_FIELDS = (
 )  # fmt: skip
 
 
-class _AuditBase(DeclarativeBase):
-    """The audit table lives in its own database file, apart from the conversation state."""
-
-
-class AuditRow(_AuditBase):
-    """A stored record (table ``audit_records``)."""
-
-    __tablename__ = "audit_records"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    request_id: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[str] = mapped_column(String(40), index=True)
-    actor: Mapped[str] = mapped_column(String(300), index=True)
-    actor_role: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    channel: Mapped[str] = mapped_column(String(40))
-    skill: Mapped[str] = mapped_column(String(60))
-    input_hash: Mapped[str] = mapped_column(String(64))
-    prompt: Mapped[Any] = mapped_column(JSON, nullable=True)
-    model: Mapped[str] = mapped_column(String(200))
-    tool_calls: Mapped[Any] = mapped_column(JSON)
-    verdicts: Mapped[Any] = mapped_column(JSON)
-    output: Mapped[Any] = mapped_column(JSON, nullable=True)
-    proposals: Mapped[Any] = mapped_column(JSON)
-    approval_ids: Mapped[Any] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(Integer, server_default=str(LEGACY))
-
-
-_SQLITE_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records "
-    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records "
-    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
-)
+#: PostgreSQL advisory lock taken by each append: one writer at a time extends the chain, across processes.
+_APPEND_LOCK = 0x636F70696C6F7402
 
 
 def canonical_json(value: Any) -> str:
@@ -145,28 +110,6 @@ def _pseudonymize(actor: str) -> str:
         out.append(actor[pos : span.start] + f"<{span.kind.upper()}:{hashlib.sha256(key.encode()).hexdigest()[:12]}>")
         pos = span.end
     return "".join(out) + actor[pos:]
-
-
-def _add_version_column(engine: Engine) -> None:
-    """A trail written before keying has no ``version`` column: add it (its records are version 1)."""
-    if "version" in {c["name"] for c in inspect(engine).get_columns("audit_records")}:
-        return
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"ALTER TABLE audit_records ADD COLUMN version INTEGER NOT NULL DEFAULT {LEGACY}")
-    except OperationalError:  # another process added it first
-        if "version" not in {c["name"] for c in inspect(engine).get_columns("audit_records")}:
-            raise
-
-
-def _make_engine(url: str) -> Engine:
-    engine = make_engine(url, metadata=_AuditBase.metadata)
-    _add_version_column(engine)
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            for ddl in _SQLITE_TRIGGERS:
-                conn.exec_driver_sql(ddl)
-    return engine
 
 
 def _record(row: AuditRow) -> AuditRecord:
@@ -197,14 +140,6 @@ def _record(row: AuditRow) -> AuditRecord:
 
 def _fields(row: AuditRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in _HASHED_FIELDS} | {"version": row.version}
-
-
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
-        return None
-    return Path(database).expanduser()
 
 
 def _anchor_problem(
@@ -238,7 +173,7 @@ class _Expected:
 
 
 class AuditTrail:
-    """The append-only, keyed hash-chained audit trail (SQLite file ``audit.sqlite`` in the data dir by default).
+    """The append-only, keyed hash-chained audit trail (table ``audit_records`` of the project's database).
 
     ``key``: the audit key; unset, ``audit.key`` beside a SQLite file (made on first use), or a key for this
     process only with an in-memory database. ``anchor_file``: where the signed heads are appended; unset,
@@ -248,23 +183,20 @@ class AuditTrail:
 
     def __init__(
         self,
-        url: str = "sqlite:///:memory:",
+        db: Database,
         *,
-        engine: Engine | None = None,
         key: AuditKey | bytes | str | None = None,
         anchor_file: Path | None = None,
         anchor_interval: float = ANCHOR_INTERVAL,
     ) -> None:
-        self.engine = engine or _make_engine(url)
-        if engine is not None:
-            _AuditBase.metadata.create_all(engine)
-            _add_version_column(engine)
-        database = _sqlite_file(str(self.engine.url))
+        self.db = db
+        self._owns_db = False
+        database = db.sqlite_file
         if key is not None:
             self.key = AuditKey.of(key)
         elif database is not None:
             self.key = key_file(database.with_name(KEY_FILE))
-        elif str(self.engine.url).startswith("sqlite"):
+        elif db.dialect == "sqlite":
             self.key = AuditKey.ephemeral()
         else:
             raise ValueError("an audit trail outside SQLite needs its key (COPILOT_AUDIT_KEY)")
@@ -277,19 +209,27 @@ class AuditTrail:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, url: str | None = None) -> AuditTrail:
-        """The trail at ``url``, or the SQLite file ``audit.sqlite`` in ``settings.data_dir``, keyed with
-        ``COPILOT_AUDIT_KEY`` (else the key file in the data dir)."""
-        data_dir = Path(settings.data_dir).expanduser()
-        url = url or f"sqlite:///{data_dir / AUDIT_FILE}"
-        database = _sqlite_file(url)
-        folder = database.parent if database is not None else data_dir
-        return cls(
-            url,
-            key=load_audit_key(settings, folder / KEY_FILE),
-            anchor_file=folder / ANCHOR_FILE,
-            anchor_interval=settings.audit_anchor_interval,
-        )
+    def from_settings(cls, settings: Settings, db: Database | None = None) -> AuditTrail:
+        """The trail in ``db`` (default: the configured database, opened for this trail and closed by ``close``),
+        keyed with ``COPILOT_AUDIT_KEY`` (else the key file beside the SQLite file, or in the data dir), its
+        anchors beside the key."""
+        owned = db is None
+        db = db if db is not None else Database.from_settings(settings)
+        database = db.sqlite_file
+        folder = database.parent if database is not None else Path(settings.data_dir).expanduser()
+        try:
+            trail = cls(
+                db,
+                key=load_audit_key(settings, folder / KEY_FILE),
+                anchor_file=folder / ANCHOR_FILE,
+                anchor_interval=settings.audit_anchor_interval,
+            )
+        except BaseException:
+            if owned:
+                db.close()
+            raise
+        trail._owns_db = owned
+        return trail
 
     # -- writing ---------------------------------------------------------------------------------------
     def append(self, entry: AuditEntry, *, at: datetime | None = None) -> AuditRecord:
@@ -314,7 +254,9 @@ class AuditTrail:
         with self._lock:
             for _ in range(_APPEND_ATTEMPTS):
                 try:
-                    with Session(self.engine) as session, session.begin():
+                    with self.db.session() as session, session.begin():
+                        if self.db.dialect == "postgresql":  # serialized append: no retry storm across replicas
+                            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
                         last = session.execute(
                             select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
                         ).first()
@@ -354,7 +296,7 @@ class AuditTrail:
 
     def anchor(self) -> AuditAnchor | None:
         """Sign the current head now (the anchor file restarts from it; the log); ``None`` for an empty trail."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             last = session.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
         if last is None:
             return None
@@ -413,7 +355,7 @@ class AuditTrail:
             query = query.order_by(AuditRow.seq.desc()).limit(max(limit, 0))
         else:
             query = query.order_by(AuditRow.seq)
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             rows = [_record(r) for r in session.scalars(query)]
         return sorted(rows, key=lambda r: r.seq)
 
@@ -421,7 +363,7 @@ class AuditTrail:
         """Every record in chain order, read in batches (for export)."""
         after = 0
         while True:
-            with Session(self.engine) as session:
+            with self.db.session() as session:
                 rows = session.scalars(
                     select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
                 ).all()
@@ -442,7 +384,7 @@ class AuditTrail:
     def _hashed_rows(self, batch: int = 500) -> Iterator[tuple[dict[str, Any], str]]:
         after = 0
         while True:
-            with Session(self.engine) as session:
+            with self.db.session() as session:
                 rows = session.scalars(
                     select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
                 ).all()
@@ -545,15 +487,16 @@ class AuditTrail:
 
     def count(self) -> int:
         """How many records the trail holds."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             return int(session.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
     def close(self) -> None:
-        """Write the last head's anchor to the log (if not yet there) and release the database connections."""
+        """Write the last head's anchor to the log (if not yet there); close the database if the trail opened it."""
         with self._lock:
             if self._unlogged is not None:
                 self._log_anchor(self._unlogged)
-        self.engine.dispose()
+        if self._owns_db:
+            self.db.close()
 
 
 # -- building an entry from a skill's result --------------------------------------------------------------

@@ -15,6 +15,7 @@ from copilot.cli import (
     _approvals,
     _ask,
     _audit,
+    _db,
     _deadletters,
     _draft,
     _eval,
@@ -101,6 +102,7 @@ app.add_typer(_audit.app, name="audit")
 app.add_typer(_mail.app, name="mail")
 app.add_typer(_deadletters.app, name="deadletters")
 app.add_typer(_slack.app, name="slack")
+app.add_typer(_db.app, name="db")
 
 
 def main() -> None:

@@ -1,27 +1,17 @@
-"""The project's database: SQLAlchemy 2, SQLite under the data directory by default, any URL (PostgreSQL) later."""
+"""Where the project's database lives by default: ``state.sqlite`` in the data dir (see ``copilot.state.database``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import StaticPool
 
 from copilot.config import Settings
 from copilot.errors import ConfigError
 
-__all__ = ["STATE_FILE", "Base", "default_url", "make_engine", "usable_data_dir"]
+__all__ = ["STATE_FILE", "default_url", "usable_data_dir"]
 
-#: The SQLite file under ``settings.data_dir`` when no URL is given.
+#: The SQLite file under ``settings.data_dir`` when no ``COPILOT_DATABASE_URL`` is given.
 STATE_FILE = "state.sqlite"
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every table the copilot keeps (conversation turns today)."""
 
 
 def usable_data_dir(settings: Settings) -> Path:
@@ -40,28 +30,3 @@ def usable_data_dir(settings: Settings) -> Path:
 def default_url(settings: Settings) -> str:
     """The SQLite URL of ``settings.data_dir/state.sqlite`` (the folder is created; see ``usable_data_dir``)."""
     return f"sqlite:///{usable_data_dir(settings) / STATE_FILE}"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (a Slack worker) do not block the writer
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
-def make_engine(url: str, *, metadata: MetaData | None = None) -> Engine:
-    """An engine for ``url``; a SQLite file's folder is created, and the tables of ``metadata`` (default: state's)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):  # one shared connection, or every session sees an empty database
-            engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
-        else:
-            if not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 5})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    (metadata or Base.metadata).create_all(engine)
-    return engine

@@ -13,37 +13,16 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, Engine, Integer, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
 
-from copilot.config import Settings
-from copilot.state.db import Base, default_url, make_engine
+from copilot.state.database import Store
+from copilot.state.tables import DeadLetterRow
 
 __all__ = ["DeadLetter", "DeadLetterRow", "DeadLetterStatus", "DeadLetterStore"]
 
 DeadLetterStatus = Literal["parked", "replayed", "resolved"]
 #: Longest reason kept (a traceback-sized message is cut).
 MAX_REASON_CHARS = 2_000
-
-
-class DeadLetterRow(Base):
-    """A stored dead letter (table ``dead_letters``)."""
-
-    __tablename__ = "dead_letters"
-    __table_args__ = (UniqueConstraint("channel", "key", name="uq_dead_letters_channel_key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(40), index=True)
-    key: Mapped[str] = mapped_column(String(500))
-    reason: Mapped[str] = mapped_column(Text)
-    error_type: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
-    summary: Mapped[str] = mapped_column(String(500), default="")
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), index=True, default="parked")
-    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DeadLetter(BaseModel):
@@ -95,17 +74,8 @@ def _letter(row: DeadLetterRow, *, with_payload: bool) -> DeadLetter:
     )
 
 
-class DeadLetterStore:
-    """Dead letters in the project's database (SQLite file by default, any SQLAlchemy URL)."""
-
-    def __init__(self, url: str = "sqlite:///:memory:", *, engine: Engine | None = None) -> None:
-        self.engine = engine or make_engine(url)
-        Base.metadata.create_all(self.engine, tables=[DeadLetterRow.__table__])  # type: ignore[list-item]
-
-    @classmethod
-    def from_settings(cls, settings: Settings, url: str | None = None) -> DeadLetterStore:
-        """The store at ``url``, or the SQLite file ``state.sqlite`` in ``settings.data_dir``."""
-        return cls(url or default_url(settings))
+class DeadLetterStore(Store):
+    """Dead letters in the project's database."""
 
     def park(
         self,
@@ -126,7 +96,7 @@ class DeadLetterStore:
             raise ValueError("a dead letter's key is at most 500 characters")
         now = at or datetime.now(UTC)
         data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             row = session.scalars(
                 select(DeadLetterRow).where(DeadLetterRow.channel == channel, DeadLetterRow.key == key)
             ).first()
@@ -155,18 +125,18 @@ class DeadLetterStore:
             query = query.where(DeadLetterRow.channel == channel)
         if status is not None:
             query = query.where(DeadLetterRow.status == status)
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             return [_letter(r, with_payload=False) for r in session.scalars(query).all()]
 
     def get(self, letter_id: int) -> DeadLetter | None:
         """One letter with its payload, or None."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.get(DeadLetterRow, letter_id)
             return _letter(row, with_payload=True) if row is not None else None
 
     def find(self, channel: str, key: str) -> DeadLetter | None:
         """The letter parked for ``channel`` and ``key``, if any (without payload)."""
-        with Session(self.engine) as session:
+        with self.db.session() as session:
             row = session.scalars(
                 select(DeadLetterRow).where(DeadLetterRow.channel == channel, DeadLetterRow.key == key)
             ).first()
@@ -181,7 +151,7 @@ class DeadLetterStore:
         return self._set_status(letter_id, "resolved", at=at)
 
     def _set_status(self, letter_id: int, status: DeadLetterStatus, *, at: datetime | None) -> DeadLetter:
-        with Session(self.engine) as session, session.begin():
+        with self.db.session() as session, session.begin():
             row = session.get(DeadLetterRow, letter_id)
             if row is None:
                 raise KeyError(f"no dead letter {letter_id}")
@@ -190,7 +160,3 @@ class DeadLetterStore:
                 row.replayed_at = at or datetime.now(UTC)
             session.flush()
             return _letter(row, with_payload=False)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()

@@ -114,6 +114,7 @@ def run_api_proposal(data: dict[str, Any], settings: Settings) -> dict[str, Any]
                 "odoo_password": SecretStr("copilot"),
                 "odoo_api_key": None,
                 "data_dir": Path(folder),
+                "database_url": None,  # the throwaway state.sqlite in that folder, never a configured database
                 "api_tokens": SecretStr(f"evalclient:{_TOKEN}:propose"),
                 "executor_password": SecretStr("executor"),
                 "executor_login": "executor",

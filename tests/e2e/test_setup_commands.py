@@ -77,7 +77,7 @@ def _services(mode: str, stubs: Path, sbin: Path, **env: str) -> subprocess.Comp
         capture_output=True,
         text=True,
         timeout=30,
-        env={"PATH": str(stubs), "DOVECOT_SEARCH_PATH": str(sbin), **env},
+        env={"PATH": str(stubs), "DOVECOT_SEARCH_PATH": str(sbin), "POSTGRES_SEARCH_GLOB": f"{sbin}/pg*", **env},
         check=False,
     )
 
@@ -92,12 +92,14 @@ def machine(tmp_path: Path) -> tuple[Path, Path]:
     return stubs, sbin
 
 
-def test_without_dovecot_and_no_way_to_install_it_a_one_line_hint_is_printed(machine: tuple[Path, Path]) -> None:
+def test_without_the_servers_and_no_way_to_install_them_one_line_hint_each(machine: tuple[Path, Path]) -> None:
     done = _services("install", *machine)
     assert done.returncode == 0
     assert done.stderr.strip().splitlines() == [
         "Dovecot not found: the email channel's IMAP tests will be skipped; "
-        "install with: sudo apt-get install dovecot-imapd"
+        "install with: sudo apt-get install dovecot-imapd",
+        "PostgreSQL not found: the stores' PostgreSQL tests will be skipped; "
+        "install with: sudo apt-get install postgresql",
     ]
 
 
@@ -107,7 +109,7 @@ def test_ci_requiring_the_services_fails_when_dovecot_is_missing(machine: tuple[
     assert "sudo apt-get install dovecot-imapd" in done.stderr
 
 
-def test_as_root_with_apt_get_dovecot_is_installed(machine: tuple[Path, Path]) -> None:
+def test_as_root_with_apt_get_the_servers_are_installed(machine: tuple[Path, Path]) -> None:
     stubs, sbin = machine
     log = stubs.parent / "apt.log"
     _stub(stubs, "id", "echo 0\n")
@@ -115,16 +117,21 @@ def test_as_root_with_apt_get_dovecot_is_installed(machine: tuple[Path, Path]) -
         stubs,
         "apt-get",
         f'echo "$DEBIAN_FRONTEND $*" >> {log}\n'
-        f'case "$*" in *dovecot-imapd*) printf "#!/bin/sh\\n" > {sbin}/dovecot; /bin/chmod +x {sbin}/dovecot;; esac\n',
+        f'case "$*" in *dovecot-imapd*) printf "#!/bin/sh\\n" > {sbin}/dovecot; /bin/chmod +x {sbin}/dovecot;; esac\n'
+        f'case "$*" in *" postgresql"*) /bin/mkdir {sbin}/pg16; printf "#!/bin/sh\\n" > {sbin}/pg16/initdb; '
+        f"/bin/chmod +x {sbin}/pg16/initdb;; esac\n",
     )
     done = _services("install", stubs, sbin, COPILOT_REQUIRE_SERVICES="1")
     assert done.returncode == 0, done.stderr
-    assert "dovecot installed" in done.stdout
-    assert log.read_text(encoding="utf-8").splitlines()[-1] == "noninteractive install -y -qq dovecot-imapd"
+    assert "dovecot installed" in done.stdout and "postgresql installed" in done.stdout
+    assert log.read_text(encoding="utf-8").splitlines()[-2:] == [
+        "noninteractive install -y -qq dovecot-imapd",
+        "noninteractive install -y -qq postgresql",
+    ]
     # once there, nothing is installed again
     again = _services("install", stubs, sbin)
-    assert again.stdout.strip() == "test servers: dovecot found"
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 2
+    assert again.stdout.strip().splitlines() == ["test servers: dovecot found", "test servers: postgresql found"]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 3  # one update, two installs
 
 
 def test_check_mode_never_installs(machine: tuple[Path, Path]) -> None:

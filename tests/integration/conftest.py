@@ -17,7 +17,7 @@ from imapclient import IMAPClient
 from copilot.config import Settings, load_settings
 from copilot.runtime import odoo_session
 from copilot.service import Copilot
-from copilot.state import ConversationStore
+from copilot.state import ConversationStore, Database
 from tests.servers.dovecot import DovecotServer, dovecot_binary
 from tests.servers.smtp import SmtpCapture
 
@@ -61,7 +61,7 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Copilot]:
     """One Copilot on one sandbox for the module (the embedding model loads once)."""
     settings = make_copilot_settings(tmp_path_factory.mktemp("copilot"))
     with odoo_session(settings) as odoo:
-        conversations = ConversationStore()
+        conversations = ConversationStore(Database.open())
         copilot = Copilot(settings, odoo, conversations=conversations)
         copilot.triager  # noqa: B018 - load it now, once
         yield copilot

@@ -32,6 +32,7 @@ from copilot.sandbox import RECORDED_AT
 from copilot.service import Copilot
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.supplier_email.schemas import EmailHeader
+from copilot.state import Database
 from copilot.tools.odoo import OdooClient
 from tests.integration.conftest import (
     BUYER_CHANNEL,
@@ -478,7 +479,7 @@ def test_slack_messages_link_citations_to_odoo_18_record_urls_and_escape_the_sen
     settings = make_copilot_settings(
         tmp_path / "links", odoo_url="https://erp.example.com", odoo_db="prod", odoo_api_key="k"
     )
-    outbox = Outbox()
+    outbox = Outbox(Database.open())
     po = Citation(model="purchase.order", id=9, display_name="P00009")
     email = InboundEmail(from_name="<!channel> Soham", from_address="soham.palmer15@example.com", subject="P00009")
     summary = SupplierEmailSummary(

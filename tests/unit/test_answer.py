@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from copilot.config import load_settings
 from copilot.sandbox import RECORDED_AT
 from copilot.skills.answer import CAN_ANSWER, Answer, Intent, answer_question
-from copilot.state import ConversationStore
+from copilot.state import ConversationStore, Database
 from copilot.tools.odoo import OdooClient
 
 AS_OF = RECORDED_AT.replace(tzinfo=UTC)
@@ -133,7 +133,7 @@ def test_an_unknown_product_is_reported(odoo: OdooClient) -> None:
 
 # -- follow-ups in a thread --------------------------------------------------------------------------
 def test_a_follow_up_resolves_it_from_the_thread(odoo: OdooClient) -> None:
-    store = ConversationStore()
+    store = ConversationStore(Database.open())
     first = ask(odoo, "what about P00010?", thread="slack:C1:1.1", store=store)
     assert first.entities.purchase_orders == ["P00010"] and not first.resolved_from_thread
     second = ask(odoo, "when will it arrive?", thread="slack:C1:1.1", store=store)
@@ -156,7 +156,7 @@ def test_a_follow_up_resolves_it_from_the_thread(odoo: OdooClient) -> None:
 
 
 def test_it_after_a_list_asks_which_one(odoo: OdooClient) -> None:
-    store = ConversationStore()
+    store = ConversationStore(Database.open())
     ask(odoo, "which Gemini Furniture orders are late?", thread="cli:t", store=store)
     answer = ask(odoo, "when will it arrive?", thread="cli:t", store=store)
     assert answer.text == "Which one do you mean: P00002, P00009?"

@@ -28,6 +28,7 @@ from copilot.identity import Actor
 from copilot.sandbox import RECORDED_AT
 from copilot.skills.draft_reply import DraftRequest, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
+from copilot.state import Database
 from copilot.tools.odoo import OdooClient
 
 RAW = (
@@ -63,7 +64,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def trail(db: Path) -> AuditTrail:
-    t = AuditTrail(f"sqlite:///{db}")
+    t = AuditTrail(Database.open(f"sqlite:///{db}"))
     for n in range(5):
         t.append(entry(n), at=T0 + timedelta(minutes=n))
     return t
@@ -111,7 +112,7 @@ def test_the_input_is_only_hashed_and_nothing_stored_holds_raw_pii(trail: AuditT
 
 
 def test_an_email_actor_is_kept_as_a_pseudonym_that_still_finds_the_person(db: Path) -> None:
-    t = AuditTrail(f"sqlite:///{db}")
+    t = AuditTrail(Database.open(f"sqlite:///{db}"))
     t.append(entry(actor="email:Jane.Doe@customer.example", channel="email"))
     t.append(entry(actor="slack:U9"))
     [record] = t.records(actor="email:jane.doe@customer.example")
@@ -201,11 +202,11 @@ def test_a_cut_tail_is_found_with_the_anchor_kept_from_an_earlier_verify(trail: 
 
 
 def test_appends_from_several_writers_keep_one_chain(db: Path) -> None:
-    AuditTrail(f"sqlite:///{db}").close()
+    AuditTrail(Database.open(f"sqlite:///{db}")).close()
     errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        t = AuditTrail(f"sqlite:///{db}")  # its own engine and connections, like another process
+        t = AuditTrail(Database.open(f"sqlite:///{db}"))  # its own engine and connections, like another process
         try:
             for i in range(8):
                 t.append(entry(n * 100 + i))
@@ -220,7 +221,7 @@ def test_appends_from_several_writers_keep_one_chain(db: Path) -> None:
     for th in threads:
         th.join()
     assert errors == []
-    t = AuditTrail(f"sqlite:///{db}")
+    t = AuditTrail(Database.open(f"sqlite:///{db}"))
     report = t.verify()
     assert report.ok and report.records == 32, report.summary()
 
@@ -251,7 +252,7 @@ def test_an_entry_from_a_real_draft_carries_its_verdicts_tools_and_redacted_outp
             DraftRequest(message=message, customer="Gemini Furniture"), client=odoo, settings=load_settings(),
             as_of=RECORDED_AT, passages=[passage],
         )  # fmt: skip
-    trail = AuditTrail(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    trail = AuditTrail(Database.open(f"sqlite:///{tmp_path / 'a.sqlite'}"))
     record = trail.record_request(actor=actor, skill="draft", input_text=message, result=draft, tool_calls=calls)
     assert record.actor == "slack:U42" and record.actor_role == "customer_service" and record.channel == "slack"
     assert record.model == "deterministic" and record.prompt is None
@@ -306,7 +307,7 @@ def test_audit_commands_show_export_and_verify(tmp_path: Path) -> None:
     assert json.loads(lines[1])["prev_hash"] == json.loads(lines[0])["hash"]
     assert "284-4875" not in out.read_text(encoding="utf-8")
 
-    raw_sql(Path(settings.data_dir) / "audit.sqlite", "UPDATE audit_records SET skill = 'ask' WHERE seq = 2")
+    raw_sql(Path(settings.data_dir) / "state.sqlite", "UPDATE audit_records SET skill = 'ask' WHERE seq = 2")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert broken.output.startswith("chain broken at record 2: its content does not match its hash")

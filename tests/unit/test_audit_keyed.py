@@ -104,7 +104,7 @@ def db(settings) -> Path:  # type: ignore[no-untyped-def]
     for n in range(1, 6):
         trail.append(entry(n), at=T0 + timedelta(minutes=n))
     trail.close()
-    return Path(settings.data_dir) / "audit.sqlite"
+    return Path(settings.data_dir) / "state.sqlite"
 
 
 def verify(settings, **kw: object):  # type: ignore[no-untyped-def]
@@ -141,7 +141,7 @@ def test_a_forger_holding_the_key_is_caught_by_the_anchor_in_the_log(
     trail.close()
     logged = [r.getMessage().split()[-1] for r in caplog.records if r.getMessage().startswith("audit anchor ")]
     assert logged, "no signed anchor was written to the log"
-    db = Path(settings.data_dir) / "audit.sqlite"
+    db = Path(settings.data_dir) / "state.sqlite"
 
     def keyed(row: dict[str, object]) -> str:  # the stolen key: the forger recomputes exactly what the trail does
         from copilot.audit.trail import keyed_digest
@@ -185,7 +185,7 @@ def test_without_a_key_a_private_key_file_is_made_once_and_a_warning_says_so(
     report = again.verify()
     again.close()
     assert report.ok and report.records == 2, report.summary()
-    forge(Path(settings.data_dir) / "audit.sqlite", 1, plain_sha256)
+    forge(Path(settings.data_dir) / "state.sqlite", 1, plain_sha256)
     assert not verify(settings).ok
 
 
@@ -218,9 +218,9 @@ def legacy_db(db: Path, n: int) -> None:
 
 
 def test_unkeyed_records_are_kept_and_sealed_by_the_first_keyed_one(settings) -> None:  # type: ignore[no-untyped-def]
-    db = Path(settings.data_dir) / "audit.sqlite"
-    legacy_db(db, 3)
-    trail = AuditTrail.from_settings(settings)
+    db = Path(settings.data_dir) / "state.sqlite"
+    legacy_db(Path(settings.data_dir) / "audit.sqlite", 3)  # its own file, as before the migrations
+    trail = AuditTrail.from_settings(settings)  # the migration moves the records into state.sqlite
     trail.append(entry(4))
     report = trail.verify()
     trail.close()
@@ -263,7 +263,7 @@ def test_verify_checks_the_latest_anchor_and_anchor_prints_a_signed_one(monkeypa
     printed = runner.invoke(app, ["audit", "anchor"])
     assert printed.exit_code == 0 and printed.output.strip().startswith("cpa1.3."), printed.output
     token = printed.output.strip()
-    db = Path(settings.data_dir) / "audit.sqlite"
+    db = Path(settings.data_dir) / "state.sqlite"
     rewrite(db, rows(db)[:2])
     cut = runner.invoke(app, ["audit", "verify"])
     assert cut.exit_code == 1 and "anchor" in cut.output, cut.output

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from copilot.config import load_settings
-from copilot.state import DeadLetterStore
+from copilot.state import Database, DeadLetterStore
 
 RAW = b"From: someone@example.com\r\nSubject: broken\r\n\r\n\xff\xfe binary \x00\x01"
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
 
 
-def test_park_keeps_the_payload_reason_and_error_type() -> None:
-    store = DeadLetterStore()
+def test_park_keeps_the_payload_reason_and_error_type(database: Database) -> None:
+    store = DeadLetterStore(database)
     letter = store.park(
         channel="email",
         key="mid:<1@example.com>",
@@ -36,8 +36,8 @@ def test_park_keeps_the_payload_reason_and_error_type() -> None:
     assert store.get(letter.id + 100) is None
 
 
-def test_parking_the_same_input_again_updates_one_letter() -> None:
-    store = DeadLetterStore()
+def test_parking_the_same_input_again_updates_one_letter(database: Database) -> None:
+    store = DeadLetterStore(database)
     first = store.park(channel="email", key="k1", reason="Odoo down", error_type="OdooUnavailable", payload=b"x", at=T0)
     again = store.park(
         channel="email",
@@ -56,8 +56,8 @@ def test_parking_the_same_input_again_updates_one_letter() -> None:
     assert len(store.list(status=None)) == 2
 
 
-def test_list_filters_by_channel_and_status_newest_first() -> None:
-    store = DeadLetterStore()
+def test_list_filters_by_channel_and_status_newest_first(database: Database) -> None:
+    store = DeadLetterStore(database)
     for i, channel in enumerate(["email", "slack", "email"]):
         store.park(
             channel=channel, key=f"k{i}", reason=f"r{i}", error_type="E", payload=b"", at=T0 + timedelta(minutes=i)
@@ -67,8 +67,8 @@ def test_list_filters_by_channel_and_status_newest_first() -> None:
     assert [x.key for x in store.list(limit=1)] == ["k2"]
 
 
-def test_mark_replayed_takes_the_letter_out_of_the_parked_list() -> None:
-    store = DeadLetterStore()
+def test_mark_replayed_takes_the_letter_out_of_the_parked_list(database: Database) -> None:
+    store = DeadLetterStore(database)
     letter = store.park(channel="email", key="k", reason="r", error_type="E", payload=b"x")
     done = store.mark_replayed(letter.id, at=T0)
     assert done.status == "replayed" and done.replayed_at == T0
@@ -94,8 +94,8 @@ def test_letters_survive_a_restart_in_the_data_dir(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_a_letter_needs_a_channel_and_a_key() -> None:
-    store = DeadLetterStore()
+def test_a_letter_needs_a_channel_and_a_key(database: Database) -> None:
+    store = DeadLetterStore(database)
     with pytest.raises(ValueError, match="channel and a key"):
         store.park(channel="", key="k", reason="r", error_type="E", payload=b"")
     with pytest.raises(ValueError, match="500"):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from channels.email.smtp import NEUTRAL_SUBJECT, build_reply, reply_subject
+from copilot.state import Database
 
 REVIEW = "your Odoo password expires - re-login at https://odoo-login.example.net/web/login?db=prod"
 
@@ -102,7 +103,7 @@ def test_the_email_channel_mails_no_lure_back(tmp_path: Path) -> None:
     settings = load_settings(
         data_dir=tmp_path, internal_domains="yourcompany.example.com", mail_from="copilot@yourcompany.example.com"
     )
-    outbox = Outbox()
+    outbox = Outbox(Database.open())
     with open_copilot(settings) as copilot:
         router = EmailRouter(settings, copilot, Notifier(settings, outbox), outbox)
         outcome = router.route("lure-1", raw, parse_email(raw))

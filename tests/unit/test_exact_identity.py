@@ -22,6 +22,7 @@ from copilot.inbound_email import parse_email
 from copilot.runtime import odoo_session
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
+from copilot.state import Database
 from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
 from copilot.tools.sale import sale_order_status
@@ -71,7 +72,7 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Copilot]:
 
 def router(copilot: Copilot, **overrides: Any) -> EmailRouter:
     settings = copilot.settings.model_copy(update=overrides)
-    outbox = Outbox()
+    outbox = Outbox(Database.open())
     return EmailRouter(settings, Copilot(settings, copilot.odoo), Notifier(settings, outbox), outbox)
 
 

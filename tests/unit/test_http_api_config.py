@@ -13,6 +13,7 @@ from channels.http.auth import TokenTable, parse_tokens
 from channels.http.idempotency import IdempotencyConflict, IdempotencyInProgress, IdempotencyStore, fingerprint
 from copilot.config import Settings
 from copilot.errors import ConfigError
+from copilot.state import Database
 
 TOKEN = "a-valid-token-0123456789abcdef"
 
@@ -95,7 +96,7 @@ def test_a_config_error_is_a_generic_500(tmp_path: Path) -> None:
 
 def test_idempotency_store_expires_conflicts_and_releases(tmp_path: Path) -> None:
     now = [1000.0]
-    store = IdempotencyStore(f"sqlite:///{tmp_path / 'idem.sqlite'}", clock=lambda: now[0])
+    store = IdempotencyStore(Database.open(f"sqlite:///{tmp_path / 'idem.sqlite'}"), clock=lambda: now[0])
     body = fingerprint("POST", "/v1/drafts", b'{"a": 1, "b": 2}')
     assert body == fingerprint("POST", "/v1/drafts", b'{"b":2,"a":1}')  # canonical JSON
     assert store.begin("c", "k", body) is None

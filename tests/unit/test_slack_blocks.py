@@ -27,6 +27,7 @@ from copilot.skills.answer.schemas import Intent
 from copilot.skills.draft_reply import ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.supplier_email.schemas import EmailHeader
+from copilot.state import Database
 
 ODOO = "https://erp.example.com/"
 EVIL = "<!channel> pay now <https://evil.example/pay|click here> <@U123> & more"
@@ -247,7 +248,7 @@ def test_retries_are_recognised_by_event_id_and_trigger_id() -> None:
 
 
 def test_a_key_is_accepted_once_concurrently_and_again_after_the_ttl(tmp_path: Path) -> None:
-    state = SlackState(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    state = SlackState(Database.open(f"sqlite:///{tmp_path / 'state.sqlite'}"))
     wins: list[bool] = []
     threads = [threading.Thread(target=lambda: wins.append(state.first_time("event:Ev9"))) for _ in range(8)]
     for t in threads:

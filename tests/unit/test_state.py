@@ -1,4 +1,4 @@
-"""Conversation state: turns keyed by thread in SQLite (file or memory), oldest first, isolated per thread."""
+"""Conversation state: turns keyed by thread (SQLite and PostgreSQL), oldest first, isolated per thread."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.config import load_settings
-from copilot.state import STATE_FILE, ConversationStore, Entities, Turn, default_url
+from copilot.state import STATE_FILE, ConversationStore, Database, Entities, Turn, default_url
 from copilot.tools.schemas import Ref
 
 AZURE = Ref(id=15, name="Azure Interior")
@@ -18,8 +18,8 @@ def turn(question: str, *pos: str) -> Turn:
     return Turn(question=question, intent="po_status", entities=Entities(purchase_orders=list(pos)), answer="...")
 
 
-def test_append_and_last_keep_order_and_limit() -> None:
-    store = ConversationStore()
+def test_append_and_last_keep_order_and_limit(database: Database) -> None:
+    store = ConversationStore(database)
     start = datetime(2026, 11, 26, 9, tzinfo=UTC)
     for i in range(5):
         stored = store.append(
@@ -33,8 +33,8 @@ def test_append_and_last_keep_order_and_limit() -> None:
     assert store.last("slack:C123:1700000000.123", 0) == []
 
 
-def test_threads_are_isolated_and_can_be_cleared() -> None:
-    store = ConversationStore()
+def test_threads_are_isolated_and_can_be_cleared(database: Database) -> None:
+    store = ConversationStore(database)
     store.append("cli:alice", turn("a", "P00010"))
     store.append("cli:bob", turn("b", "P00009"))
     assert [t.question for t in store.last("cli:alice")] == ["a"]
@@ -43,8 +43,8 @@ def test_threads_are_isolated_and_can_be_cleared() -> None:
     assert store.last("cli:alice") == [] and len(store.last("cli:bob")) == 1
 
 
-def test_entities_round_trip_with_vendors_and_products() -> None:
-    store = ConversationStore()
+def test_entities_round_trip_with_vendors_and_products(database: Database) -> None:
+    store = ConversationStore(database)
     entities = Entities(
         purchase_orders=["P00010"], vendors=[AZURE], products=[Ref(id=6, name="[FURN_8888] Office Lamp")]
     )
@@ -68,4 +68,4 @@ def test_the_sqlite_file_lives_in_the_data_dir_and_survives_a_restart(tmp_path: 
 @pytest.mark.parametrize("thread", ["", "   ", "x" * 201])
 def test_bad_thread_keys_are_refused(thread: str) -> None:
     with pytest.raises(ValueError, match="thread"):
-        ConversationStore().append(thread, turn("q"))
+        ConversationStore(Database.open()).append(thread, turn("q"))

@@ -1,7 +1,7 @@
 """``/healthz`` (the process is up) and ``/readyz`` (what the service depends on answers, quickly).
 
 Readiness checks run concurrently, each within ``CHECK_SECONDS``: Odoo (an authenticated
-``search_count``), the database (``SELECT 1`` on ``state.sqlite``), the data dir (writable), Chroma (the
+``search_count``), the database (``SELECT 1``), the data dir (writable), Chroma (the
 heartbeat of the embedded client the start-up opened, or the server's ``/api/v2/heartbeat``), the LLM
 (``GET {base_url}/models`` when one is configured) and the background workers. The LLM is optional: the
 deterministic engine answers when it is away, so its failure is reported under ``degraded`` and the service stays ready.
