@@ -23,7 +23,6 @@ from copilot.approvals import (
     decide,
     executor_client,
     load_policy,
-    proposals_from_supplier_email,
 )
 from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
@@ -31,7 +30,6 @@ from copilot.cli._output import console, err_console, print_json
 from copilot.config import Settings, get_settings
 from copilot.inbound_email import parse_email
 from copilot.runtime import OdooSession, odoo_session
-from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.tools.odoo import OdooClient
 
 app = typer.Typer(
@@ -68,6 +66,9 @@ def propose(
     json: bool = JSON,
 ) -> None:
     """Proposals from a supplier email (reschedules, price acceptances), under the approval policy."""
+    from copilot.approvals.propose import proposals_from_supplier_email  # imports the skills: not at start-up
+    from copilot.skills.supplier_email import summarize_supplier_email
+
     settings = get_settings()
     policy = load_policy(settings.policy_file)
     raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
@@ -201,10 +202,12 @@ def demo(
     import odoorpc
 
     from copilot.approvals.policy import ActionPolicy, Mode, Policy
+    from copilot.approvals.propose import proposals_from_supplier_email
     from copilot.approvals.schemas import ActionType
     from copilot.config import load_settings
     from copilot.inbound_email import InboundEmail
     from copilot.sandbox import SANDBOX_USERS, SandboxServer
+    from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.tools.chatter import recent_emails
 
     steps: list[dict[str, str]] = []

@@ -13,8 +13,6 @@ from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.identity import local_actor
-from copilot.service import open_copilot
-from copilot.skills.draft_reply import DraftRequest
 from copilot.tools import find_partners
 from copilot.tools.odoo import OdooClient
 
@@ -45,6 +43,9 @@ def draft(
     message = (
         file.read_text(encoding="utf-8", errors="replace") if file else (sys.stdin.read() if text == "-" else text)
     )
+    from copilot.service import open_copilot  # the skills and the state database: not at start-up
+    from copilot.skills.draft_reply import DraftRequest
+
     settings = get_settings()
     with open_copilot(settings) as copilot:
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")

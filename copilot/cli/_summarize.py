@@ -6,6 +6,7 @@ import json as jsonlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress
@@ -17,8 +18,10 @@ from copilot.errors import EmailParseError
 from copilot.inbound_email import InboundEmail, parse_email
 from copilot.llm import build_chat_model, describe_engine
 from copilot.runtime import odoo_session
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 from copilot.tools.chatter import recent_emails
+
+if TYPE_CHECKING:
+    from copilot.skills.supplier_email import SupplierEmailSummary
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 #: Columns from which the demo prints one table row per email.
@@ -87,6 +90,8 @@ def summarize(
     if is_binary(raw):
         where = "stdin" if email == "-" else email
         raise EmailParseError(f"this is not an email: {where} is binary data; give an .eml file or RFC 822 text")
+    from copilot.skills.supplier_email import summarize_supplier_email  # the guardrails and prompts
+
     message = parse_email(raw)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
@@ -103,6 +108,7 @@ def demo(
     limit: int = typer.Option(100, min=1, max=1000, help="At most this many emails."),
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
+    from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
 
     settings = get_settings()
