@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 from copilot.identity import local_actor
@@ -48,6 +49,8 @@ def ask(
 
     settings = get_settings()
     with open_copilot(settings) as copilot:
+        check_odoo(copilot.odoo)  # before the guardrails load the embedding model
+        announce_model_loads()
         answer = copilot.ask(local_actor(), question, thread=thread)
         label = copilot.odoo.label
     if json:

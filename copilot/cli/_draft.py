@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
@@ -48,6 +49,8 @@ def draft(
 
     settings = get_settings()
     with open_copilot(settings) as copilot:
+        check_odoo(copilot.odoo)  # before the knowledge base loads the embedding model
+        announce_model_loads()
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
         ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None
         if ticket_id is not None and not subject:  # the ticket's subject names what the message is about

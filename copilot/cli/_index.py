@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 
@@ -41,6 +42,7 @@ def index(
     if overlap >= chunk_size:
         raise typer.BadParameter("--overlap must be smaller than --chunk-size")
     folder = folder or sample_kb_path()
+    announce_model_loads()
     store = VectorStore.from_settings(get_settings())
     kb = KnowledgeBase(store)
     err_console.print(f"[dim]indexing {folder} into {store.where}[/]")
@@ -80,6 +82,7 @@ def search(
 
     if not query.strip():
         raise typer.BadParameter("the query is empty: say what to look for, e.g. 'return a damaged chair'")
+    announce_model_loads()
     kb = KnowledgeBase(VectorStore.from_settings(get_settings()))
     hits = kb.search(query, k=k, corpus=corpus)
     if json:
@@ -103,6 +106,8 @@ def tickets(json: bool = JSON) -> None:
 
     settings = get_settings()
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the embedding model loads
+        announce_model_loads()
         store = VectorStore.from_settings(settings)
         embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
     if json:

@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 from copilot.errors import EmailParseError
@@ -95,6 +96,8 @@ def summarize(
     message = parse_email(raw)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the guardrails load the embedding model
+        announce_model_loads()
         result = summarize_supplier_email(message, client=odoo.client, llm=llm, settings=settings)
     if json:
         return print_json(result)
@@ -117,6 +120,8 @@ def demo(
     llm = build_chat_model(settings)
     summaries: list[SupplierEmailSummary] = []
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)
+        announce_model_loads()
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import Settings, get_settings
@@ -286,6 +287,8 @@ def classify(
     odoo_key, database = _where(settings)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the embedding model loads
+        announce_model_loads()
         ticket_id = resolve_ticket(odoo.client, ticket) if ticket is not None else None  # before the model loads
         triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=llm)
         item = TriageInput(subject=subject, body=body, customer=customer, ticket_id=ticket_id)
