@@ -1,8 +1,9 @@
 """Cold wall time of CLI commands: each run is a fresh interpreter, as a user's shell starts it.
 
-Run: ``python -m benchmarks.cli_startup [--runs 3] [--repo PATH] [--eval-suite NAME]``. Prints, per command,
+Run: ``python -m benchmarks.cli_startup [--runs 3] [--repo PATH ...] [--eval-suite NAME]``. Prints, per command,
 the median, fastest and slowest of ``--runs`` runs. ``--repo`` times another checkout with this Python (its
-code first on ``PYTHONPATH``), so two commits compare on the same venv. Offline: the embedded sandbox and the
+code first on ``PYTHONPATH``); given twice, the two checkouts take turns run by run, so before and after compare
+on the same venv under the same load. Offline: the embedded sandbox and the
 deterministic engine; ``COPILOT_*`` variables are dropped and the data goes to a temporary ``COPILOT_DATA_DIR``
 (indexed once, untimed, so ``kb search`` has passages). ``eval run`` is slow: only with ``--eval-suite``.
 """
@@ -27,9 +28,10 @@ FIXTURE = Path("tests") / "fixtures" / "emails" / "04_p00009_partial_shipment.em
 
 @dataclass(frozen=True)
 class Timing:
-    """``runs`` wall times of one command, in seconds, and the exit code of the last run."""
+    """``runs`` wall times of one command against one checkout, in seconds, and the last run's exit code."""
 
     label: str
+    repo: Path
     seconds: tuple[float, ...]
     exit_code: int
 
@@ -90,31 +92,48 @@ def check_repo(repo: Path, env: dict[str, str], cwd: Path) -> None:
         raise SystemExit(f"copilot is imported from {where}, not from {repo}")
 
 
-def bench(repo: Path, runs: int, eval_suites: list[str]) -> list[Timing]:
-    """Time every command ``runs`` times against ``repo``'s code."""
+def bench(repos: list[Path], runs: int, eval_suites: list[str]) -> list[Timing]:
+    """Time every command ``runs`` times per checkout; the checkouts take turns, so a load change hits all alike."""
     with tempfile.TemporaryDirectory(prefix="copilot-bench-") as tmp:
-        cwd = Path(tmp)
-        env = environment(repo, cwd / "data")
-        check_repo(repo, env, cwd)
-        print(f"indexing the sample knowledge base into {cwd / 'data'} (untimed)", file=sys.stderr)
-        run_once(["index"], env, cwd)
+        setups = []
+        for number, repo in enumerate(repos):
+            cwd = Path(tmp) / str(number)
+            cwd.mkdir()
+            env = environment(repo, cwd / "data")
+            check_repo(repo, env, cwd)
+            print(f"indexing the sample knowledge base for {repo} (untimed)", file=sys.stderr)
+            run_once(["index"], env, cwd)
+            setups.append((repo, env, cwd))
         timings = []
-        for label, args in commands(repo, eval_suites):
-            results = [run_once(args, env, cwd) for _ in range(runs)]
-            timings.append(Timing(label, tuple(s for s, _ in results), results[-1][1]))
-            print(f"  {label}: {statistics.median(timings[-1].seconds):.2f} s", file=sys.stderr)
+        for label, args in commands(repos[0], eval_suites):  # the first checkout's email fixture for all
+            results: dict[Path, list[tuple[float, int]]] = {repo: [] for repo in repos}
+            for _ in range(runs):
+                for repo, env, cwd in setups:
+                    results[repo].append(run_once(args, env, cwd))
+            for repo in repos:
+                timing = Timing(label, repo, tuple(sec for sec, _ in results[repo]), results[repo][-1][1])
+                timings.append(timing)
+                print(f"  {label} ({repo}): {statistics.median(timing.seconds):.2f} s", file=sys.stderr)
         return timings
 
 
-def table(timings: list[Timing]) -> str:
-    """The timings as a fixed-width table."""
-    width = max(len(t.label) for t in timings)
-    lines = [f"{'command':<{width}}  {'median':>7}  {'min':>7}  {'max':>7}  exit", "-" * (width + 33)]
-    for t in timings:
-        lines.append(
-            f"{t.label:<{width}}  {statistics.median(t.seconds):>6.2f}s  {min(t.seconds):>6.2f}s  "
-            f"{max(t.seconds):>6.2f}s  {t.exit_code}"
-        )
+def table(timings: list[Timing], repos: list[Path]) -> str:
+    """The medians as a fixed-width table: one row per command, one column per checkout (min-max, exit code)."""
+    labels = list(dict.fromkeys(t.label for t in timings))
+    by_key = {(t.label, t.repo): t for t in timings}
+    width = max(len(label) for label in labels)
+    cell = 26
+    heads = "".join(f"  {f'[{i + 1}] median (min-max) exit':>{cell}}" for i in range(len(repos)))
+    lines = [f"{'command':<{width}}{heads}"]
+    lines.append("-" * len(lines[0]))
+    for label in labels:
+        row = f"{label:<{width}}"
+        for repo in repos:
+            t = by_key[(label, repo)]
+            text = f"{statistics.median(t.seconds):.2f}s ({min(t.seconds):.2f}-{max(t.seconds):.2f}) {t.exit_code}"
+            row += f"  {text:>{cell}}"
+        lines.append(row)
+    lines += [f"[{i + 1}] {repo}" for i, repo in enumerate(repos)]
     return "\n".join(lines)
 
 
@@ -122,19 +141,26 @@ def main() -> None:
     """Parse the options, time the commands, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Runs per command (the median is reported).")
-    parser.add_argument("--repo", type=Path, default=REPO, help="Checkout whose code is timed (default: this one).")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        action="append",
+        default=[],
+        help="Checkout whose code is timed (default: this one); repeat it to compare checkouts run by run.",
+    )
     parser.add_argument(
         "--eval-suite", action="append", default=[], metavar="NAME", help="Also time `eval run --suite NAME`."
     )
     options = parser.parse_args()
     if options.runs < 1:
         parser.error("--runs must be at least 1")
-    repo = options.repo.resolve()
-    if not (repo / "copilot" / "cli").is_dir():
-        parser.error(f"{repo} is not a checkout of the copilot")
-    timings = bench(repo, options.runs, options.eval_suite)
-    print(f"cold wall time, {options.runs} run(s) each, {os.cpu_count()} CPU(s), code from {repo}")
-    print(table(timings))
+    repos = [repo.resolve() for repo in options.repo or [REPO]]
+    for repo in repos:
+        if not (repo / "copilot" / "cli").is_dir():
+            parser.error(f"{repo} is not a checkout of the copilot")
+    timings = bench(repos, options.runs, options.eval_suite)
+    print(f"cold wall time: median of {options.runs} run(s), fresh interpreter each, {os.cpu_count()} CPU(s)")
+    print(table(timings, repos))
 
 
 if __name__ == "__main__":
