@@ -76,6 +76,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.channels
 	$(BIN)/python -m benchmarks.security
+	$(BIN)/python -m benchmarks.cli_startup
 
 sandbox: $(VENV)/.installed
 	$(BIN)/copilot sandbox

@@ -6,12 +6,15 @@ This is the only module that imports ``langchain_openai``.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from copilot.config import Settings
 from copilot.errors import ConfigError
+
+if TYPE_CHECKING:  # LangChain costs half a second to import: only when a model is configured
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["build_chat_model", "describe_engine"]
 

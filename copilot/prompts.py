@@ -12,12 +12,14 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from langchain_core.messages import BaseMessage
-from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:  # LangChain is imported when a template is built, not by every schema naming a PromptRef
+    from langchain_core.messages import BaseMessage
+    from langchain_core.prompts import ChatPromptTemplate
 
 __all__ = ["PromptRef", "VersionedPrompt", "available_versions", "load_prompt", "prompts_dir"]
 
@@ -56,6 +58,8 @@ class VersionedPrompt(BaseModel):
 
     def template(self) -> ChatPromptTemplate:
         """The LangChain chat template (system, then user)."""
+        from langchain_core.prompts import ChatPromptTemplate
+
         return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.user)])
 
     def to_messages(self, **variables: Any) -> list[BaseMessage]:

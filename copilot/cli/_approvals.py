@@ -24,7 +24,6 @@ from copilot.approvals import (
     decide,
     executor_client,
     load_policy,
-    proposals_from_supplier_email,
 )
 from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
@@ -32,7 +31,6 @@ from copilot.cli._output import console, err_console, print_json
 from copilot.config import Settings, get_settings
 from copilot.inbound_email import parse_email
 from copilot.runtime import OdooSession, odoo_session
-from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.tools.odoo import OdooClient
 
 app = typer.Typer(
@@ -88,6 +86,9 @@ def propose(
     json: bool = JSON,
 ) -> None:
     """Proposals from a supplier email (reschedules, price acceptances), under the approval policy."""
+    from copilot.approvals.propose import proposals_from_supplier_email  # imports the skills: not at start-up
+    from copilot.skills.supplier_email import summarize_supplier_email
+
     settings = get_settings()
     if submit and settings.policy_file is None:  # before the email is read and the models load
         from copilot.errors import ConfigError
@@ -298,10 +299,12 @@ def demo(
     import odoorpc
 
     from copilot.approvals.policy import ActionPolicy, Mode, Policy
+    from copilot.approvals.propose import proposals_from_supplier_email
     from copilot.approvals.schemas import ActionType
     from copilot.config import load_settings
     from copilot.inbound_email import InboundEmail
     from copilot.sandbox import SANDBOX_USERS, SandboxServer
+    from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.tools.chatter import recent_emails
 
     steps: list[dict[str, str]] = []

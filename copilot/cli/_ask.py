@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 from copilot.identity import local_actor
 from copilot.llm import describe_engine
-from copilot.service import open_copilot
-from copilot.skills.answer import Answer
+
+if TYPE_CHECKING:
+    from copilot.skills.answer import Answer
 
 
 def render_answer(answer: Answer) -> None:
@@ -41,8 +45,12 @@ def ask(
     """Answer a buyer's question from Odoo (the embedded sandbox when no Odoo is set), with its sources."""
     if not question.strip():
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    from copilot.service import open_copilot  # the skills and the state database: not at start-up
+
     settings = get_settings()
     with open_copilot(settings) as copilot:
+        check_odoo(copilot.odoo)  # before the guardrails load the embedding model
+        announce_model_loads()
         answer = copilot.ask(local_actor(), question, thread=thread)
         label = copilot.odoo.label
     if json:

@@ -7,15 +7,18 @@ import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from copilot.audit import AuditRecord, AuditTrail
 from copilot.cli._output import console, print_json
 from copilot.config import get_settings
+
+if TYPE_CHECKING:
+    from copilot.audit import AuditRecord, AuditTrail
 
 app = typer.Typer(
     help="The audit trail: who asked what, which prompt, model and tools answered, what the guardrails said.",
@@ -25,6 +28,8 @@ JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 def _open() -> AuditTrail:
+    from copilot.audit import AuditTrail  # SQLAlchemy: only for the commands that read the trail
+
     return AuditTrail.from_settings(get_settings())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -11,7 +11,9 @@ from rich.table import Table
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 from copilot.errors import CopilotError
-from copilot.state.deadletters import DeadLetter, DeadLetterStore
+
+if TYPE_CHECKING:
+    from copilot.state.deadletters import DeadLetter, DeadLetterStore
 
 app = typer.Typer(
     help="Dead letters: what a channel parked (unreadable, or failing after its retries), and replaying them.",
@@ -23,6 +25,8 @@ REPLAYABLE = ("email", "webhook")
 
 
 def _store() -> DeadLetterStore:
+    from copilot.state.deadletters import DeadLetterStore  # SQLAlchemy: not at start-up
+
     return DeadLetterStore.from_settings(get_settings())
 
 

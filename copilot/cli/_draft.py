@@ -8,13 +8,12 @@ from pathlib import Path
 
 import typer
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.identity import local_actor
-from copilot.service import open_copilot
-from copilot.skills.draft_reply import DraftRequest
 from copilot.tools import find_partners
 from copilot.tools.odoo import OdooClient
 
@@ -45,8 +44,13 @@ def draft(
     message = (
         file.read_text(encoding="utf-8", errors="replace") if file else (sys.stdin.read() if text == "-" else text)
     )
+    from copilot.service import open_copilot  # the skills and the state database: not at start-up
+    from copilot.skills.draft_reply import DraftRequest
+
     settings = get_settings()
     with open_copilot(settings) as copilot:
+        check_odoo(copilot.odoo)  # before the knowledge base loads the embedding model
+        announce_model_loads()
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
         # The skill takes the ticket's subject when none is given (on every channel).
         ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None

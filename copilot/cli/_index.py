@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 
@@ -41,6 +42,7 @@ def index(
     if overlap >= chunk_size:
         raise typer.BadParameter("--overlap must be smaller than --chunk-size")
     folder = folder or sample_kb_path()
+    announce_model_loads()
     store = VectorStore.from_settings(get_settings())
     kb = KnowledgeBase(store)
     err_console.print(f"[dim]indexing {folder} into {store.where}[/]", soft_wrap=True)
@@ -65,6 +67,7 @@ def search(
 
     if not query.strip():
         raise typer.BadParameter("the query is empty: say what to look for, e.g. 'return a damaged chair'")
+    announce_model_loads()
     kb = KnowledgeBase(VectorStore.from_settings(get_settings()))
     hits = kb.search(query, k=k, corpus=corpus)
     if json:
@@ -88,6 +91,8 @@ def tickets(json: bool = JSON) -> None:
 
     settings = get_settings()
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the embedding model loads
+        announce_model_loads()
         store = VectorStore.from_settings(settings)
         embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
     if json:

@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, days_overdue, err_console, fmt_date, overdue_fields, print_json
 from copilot.config import get_settings
 from copilot.errors import EmailParseError
 from copilot.inbound_email import InboundEmail, parse_email
 from copilot.llm import build_chat_model, describe_engine
 from copilot.runtime import odoo_session
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 from copilot.tools.chatter import recent_emails
 
 if TYPE_CHECKING:
+    from copilot.skills.supplier_email import SupplierEmailSummary
     from copilot.skills.supplier_email.schemas import ResolvedPurchaseOrder
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
@@ -117,9 +118,13 @@ def summarize(
     if is_binary(raw):
         where = "stdin" if email == "-" else email
         raise EmailParseError(f"this is not an email: {where} is binary data; give an .eml file or RFC 822 text")
+    from copilot.skills.supplier_email import summarize_supplier_email  # the guardrails and prompts
+
     message = parse_email(raw)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the guardrails load the embedding model
+        announce_model_loads()
         result = summarize_supplier_email(message, client=odoo.client, llm=llm, settings=settings)
     if json:
         return print_json(report_json(result, odoo.as_of))
@@ -134,6 +139,7 @@ def demo(
 ) -> None:
     """Summarize every supplier email logged on purchase orders (the embedded sandbox when no Odoo is set)."""
     from copilot.cli._progress import progress
+    from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.state.db import usable_data_dir  # imports SQLAlchemy: not for `copilot --help`
 
     settings = get_settings()
@@ -142,6 +148,8 @@ def demo(
     llm = build_chat_model(settings)
     summaries: list[SupplierEmailSummary] = []
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)
+        announce_model_loads()
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)

@@ -6,31 +6,27 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.llm import build_chat_model
 from copilot.runtime import odoo_session
-from copilot.skills.triage.labels import TriageLabels, labels_from_catalog
-from copilot.skills.triage.model import FieldReport, ModelNotFound, TriageModel, model_root
-from copilot.skills.triage.schemas import TicketClassification, TriageInput
-from copilot.skills.triage.skill import classify_ticket, load_triager, model_owner
-from copilot.skills.triage.training import (
-    DEFAULT_SEED,
-    Example,
-    SplitKind,
-    describe_split,
-    evaluate,
-    examples_from_tickets,
-    train_model,
-)
+from copilot.skills.triage.schemas import DEFAULT_SEED, TriageInput
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.odoo import OdooClient
+
+if TYPE_CHECKING:  # the model and training modules import NumPy and scikit-learn: inside the commands
+    from copilot.skills.triage.labels import TriageLabels
+    from copilot.skills.triage.model import FieldReport, TriageModel
+    from copilot.skills.triage.schemas import TicketClassification
+    from copilot.skills.triage.training import Example, SplitKind
 
 app = typer.Typer(
     help="Helpdesk triage: learn from Odoo's labelled tickets, report how well it does, classify issues.",
@@ -45,6 +41,8 @@ _MAX_TICKETS = 100_000
 
 def _where(settings: Settings) -> tuple[str, str]:
     """Which Odoo and database: models of different ones are kept apart."""
+    from copilot.skills.triage.skill import model_owner
+
     return model_owner(settings)
 
 
@@ -57,6 +55,9 @@ def _no_helpdesk() -> CopilotError:
 
 
 def _labelled(client: OdooClient) -> tuple[list[Example], HelpdeskCatalog, TriageLabels]:
+    from copilot.skills.triage.labels import labels_from_catalog
+    from copilot.skills.triage.training import examples_from_tickets
+
     schema = detect_helpdesk(client)
     if schema.flavour is HelpdeskFlavour.NONE:
         raise _no_helpdesk()
@@ -77,6 +78,9 @@ def train(
     json: bool = JSON,
 ) -> None:
     """Learn category, team and priority from Odoo's labelled (categorized or closed) tickets; save the model."""
+    from copilot.skills.triage.model import model_root
+    from copilot.skills.triage.training import train_model
+
     settings = get_settings()
     odoo_key, database = _where(settings)
     with odoo_session(settings) as odoo:
@@ -164,6 +168,9 @@ def report(
     """Per-class precision, recall, F1, the confusion matrix and coverage, on tickets the model did not see."""
     if split not in ("auto", "cv", "holdout"):
         raise typer.BadParameter("choose auto, cv or holdout", param_hint="--split")
+    from copilot.skills.triage.model import ModelNotFound, TriageModel, model_root
+    from copilot.skills.triage.training import describe_split, evaluate
+
     settings = get_settings()
     odoo_key, database = _where(settings)
     try:
@@ -267,6 +274,8 @@ def classify(
     """Category, team and priority with probabilities, similar past tickets and a needs-a-person verdict."""
     if ticket is None and text is None and file is None:
         raise typer.BadParameter("give --text, --file or --ticket", param_hint="--text")
+    from copilot.skills.triage.skill import classify_ticket, load_triager
+
     body = ""
     if file is not None:
         body = file.read_text(encoding="utf-8", errors="replace")
@@ -278,6 +287,8 @@ def classify(
     odoo_key, database = _where(settings)
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # before the embedding model loads
+        announce_model_loads()
         ticket_id = resolve_ticket(odoo.client, ticket) if ticket is not None else None  # before the model loads
         triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=llm)
         item = TriageInput(subject=subject, body=body, customer=customer, ticket_id=ticket_id)

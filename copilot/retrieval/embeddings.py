@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Protocol
 
@@ -71,6 +71,8 @@ class LocalEmbedder:
         self._lock = threading.Lock()
         #: Seconds the last load took (import of torch included); None until loaded.
         self.load_seconds: float | None = None
+        #: Called once, when the load starts (a command tells its user what the wait is for).
+        self.on_load: Callable[[EmbedderInfo], None] | None = None
 
     @property
     def info(self) -> EmbedderInfo:
@@ -91,6 +93,8 @@ class LocalEmbedder:
         return self._model
 
     def _load(self) -> SentenceTransformer:
+        if self.on_load is not None:
+            self.on_load(self.info)
         # The weights are on disk: never let a library try the hub, and keep its progress bars quiet.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -1,5 +1,17 @@
-"""Skills: one package per job the copilot does (supplier-email summary, ...)."""
+"""Skills: one package per job the copilot does (supplier-email summary, ...).
 
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
+The names are imported lazily: a skill pulls in its models and prompts, which ``copilot --help`` never needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from copilot._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 
 __all__ = ["SupplierEmailSummary", "summarize_supplier_email"]
+
+__getattr__ = lazy_exports(__name__, dict.fromkeys(__all__, "supplier_email"))

@@ -300,13 +300,24 @@ class OdooClient:
         self._ensure_login()
         return self._uid
 
-    def _ensure_login(self) -> None:
+    def check_connection(self) -> None:
+        """Log in now; when nothing listens at the URL (refused, unknown host), fail at once instead of retrying.
+
+        For a command about to load a model: a dead Odoo is reported in a second, not after the model loaded.
+        Timeouts and 5xx answers are still retried (Odoo may be busy or restarting).
+        """
+        self._ensure_login(retry_unreachable=False)
+
+    def _ensure_login(self, *, retry_unreachable: bool = True) -> None:
         with self._lock:
             if not self._logged_in:
-                self._uid = int(self._with_retries(self._transport.login, what="login", retry_any=True) or 0)
+                uid = self._with_retries(
+                    self._transport.login, what="login", retry_any=True, retry_unreachable=retry_unreachable
+                )
+                self._uid = int(uid or 0)
                 self._logged_in = True
 
-    def _with_retries(self, call: Callable[[], T], *, what: str, retry_any: bool) -> T:
+    def _with_retries(self, call: Callable[[], T], *, what: str, retry_any: bool, retry_unreachable: bool = True) -> T:
         attempt = 0
         while True:
             try:
@@ -316,7 +327,8 @@ class OdooClient:
             except Exception as exc:
                 if not _is_retryable(exc):
                     raise
-                if attempt >= self._retries or not (retry_any or _never_sent(exc)):
+                gone = not retry_unreachable and _never_sent(exc)  # nothing listens: retrying only delays the error
+                if gone or attempt >= self._retries or not (retry_any or _never_sent(exc)):
                     raise OdooUnavailable(
                         f"{self.description} unreachable for {what} after {attempt + 1} attempt(s): {exc}",
                         method=what,

@@ -155,3 +155,35 @@ def test_password_never_appears_in_errors() -> None:
         client.search_count("purchase.order", [])
     assert "s3cret-pw" not in str(caught.value)
     assert "s3cret-pw" not in repr(settings)
+
+
+class FailingLogin(SpyTransport):
+    """A transport whose logins fail with ``error``."""
+
+    def login(self) -> int:
+        self.logins += 1
+        raise self.error
+
+
+def test_check_connection_fails_at_once_when_nothing_listens() -> None:
+    spy = FailingLogin(error=urllib.error.URLError(ConnectionRefusedError(111, "refused")))
+    client, sleeps = client_with(spy)
+    with pytest.raises(OdooUnavailable, match="after 1 attempt"):
+        client.check_connection()
+    assert spy.logins == 1 and sleeps == []  # a command about to load a model says so now, not in 3.5 s
+
+
+def test_check_connection_still_retries_a_timeout() -> None:
+    spy = FailingLogin(error=TimeoutError("timed out"))
+    client, sleeps = client_with(spy)
+    with pytest.raises(OdooUnavailable, match="after 4 attempt"):
+        client.check_connection()
+    assert spy.logins == 4 and sleeps == [0.5, 1.0, 2.0]
+
+
+def test_a_call_still_retries_a_refused_login() -> None:
+    spy = FailingLogin(error=urllib.error.URLError(ConnectionRefusedError(111, "refused")))
+    client, sleeps = client_with(spy)
+    with pytest.raises(OdooUnavailable):
+        client.search_count("purchase.order", [])
+    assert spy.logins == 4 and len(sleeps) == 3  # a long-running service rides out an Odoo restart

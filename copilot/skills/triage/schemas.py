@@ -12,6 +12,7 @@ from copilot.prompts import PromptRef
 from copilot.text.invisible import strip_invisible
 
 __all__ = [
+    "DEFAULT_SEED",
     "FIELDS",
     "ClassifierMode",
     "FieldPrediction",
@@ -29,6 +30,8 @@ LabelField = Literal["category", "team", "priority"]
 #: The labels the copilot predicts, in display order.
 FIELDS: tuple[LabelField, ...] = ("category", "team", "priority")
 ClassifierMode = Literal["trained", "cold_start"]
+#: Seed of every random choice in training (folds, solver); here so the CLI names it without scikit-learn.
+DEFAULT_SEED = 42
 
 
 class _Frozen(BaseModel):

@@ -36,7 +36,7 @@ from copilot.skills.triage.model import (
     TriageModel,
     softmax,
 )
-from copilot.skills.triage.schemas import FIELDS, Label, LabelField
+from copilot.skills.triage.schemas import DEFAULT_SEED, FIELDS, Label, LabelField
 from copilot.tools.helpdesk import HelpdeskCatalog, Ticket
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "train_model",
 ]
 
-DEFAULT_SEED = 42
 DEFAULT_C = 10.0
 DEFAULT_FOLDS = 5
 SplitKind = Literal["cv", "holdout"]
