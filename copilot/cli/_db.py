@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
+from copilot.cli._output import print_json
 from copilot.config import get_settings
+
+if TYPE_CHECKING:
+    from copilot.state.database import Database
 
 app = typer.Typer(
     help="The project's database (COPILOT_DATABASE_URL, else state.sqlite in the data dir) and its migrations.",
     no_args_is_help=True,
 )
+
+
+JSON = typer.Option(False, "--json", help="Print the database, its revision and the head revision as JSON.")
+
+
+def _report(db: Database, json: bool) -> None:
+    revision, head = db.current(), db.head()
+    if json:
+        print_json({"database": db.label, "revision": revision, "head": head, "at_head": revision == head})
+    else:
+        typer.echo(f"{db.label}: {_describe(revision, head)}")
 
 
 def _describe(revision: str | None, head: str) -> str:
@@ -19,18 +36,18 @@ def _describe(revision: str | None, head: str) -> str:
 
 
 @app.command("current")
-def current() -> None:
+def current(json: bool = JSON) -> None:
     """Print the database and the revision of its schema."""
     from copilot.state.database import Database, database_url
 
     with Database(database_url(get_settings())) as db:
-        typer.echo(f"{db.label}: {_describe(db.current(), db.head())}")
+        _report(db, json)
 
 
 @app.command("upgrade")
-def upgrade() -> None:
+def upgrade(json: bool = JSON) -> None:
     """Migrate the schema to the newest revision (a data dir from before migrations is taken over as it is)."""
     from copilot.state.database import Database
 
     with Database.from_settings(get_settings()) as db:
-        typer.echo(f"{db.label}: {_describe(db.current(), db.head())}")
+        _report(db, json)

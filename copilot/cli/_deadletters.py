@@ -114,6 +114,8 @@ def replay(
     """Run a parked input's original processing again from its stored payload; on success it is marked replayed."""
     if (letter_id is None) == (not all_):
         raise typer.BadParameter("give one ID or --all", param_hint="ID")
+    from copilot.state.deadletters import DeadLetterStore  # SQLAlchemy: not at start-up
+
     settings = get_settings()
     store = DeadLetterStore.from_settings(settings)
     try:
@@ -169,6 +171,7 @@ def _replay_webhooks(settings: Any, letters: list[Any]) -> list[dict[str, Any]]:
 
     from channels.http.routes.webhooks import EVENT_ADAPTER, run_event
     from copilot.service import open_copilot
+    from copilot.state.deadletters import DeadLetterStore
 
     results: list[dict[str, Any]] = []
     store = DeadLetterStore.from_settings(settings)

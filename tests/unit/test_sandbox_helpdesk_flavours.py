@@ -161,7 +161,7 @@ def test_the_cli_serves_the_configured_helpdesk(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("COPILOT_SANDBOX_HELPDESK", "enterprise")
     result = runner.invoke(app, ["odoo", "tickets", "--open"])
     assert result.exit_code == 0, result.output
-    assert "Helpdesk: enterprise_helpdesk" in result.output
+    assert "helpdesk tickets (enterprise_helpdesk)" in result.output
     as_json = runner.invoke(app, ["odoo", "tickets", "--open", "--json"])
     eta = next(t for t in json.loads(as_json.stdout) if t["id"] == 11)
     assert (eta["reference"], eta["labels"]["category"]["name"]) == ("11", "Order Status")
