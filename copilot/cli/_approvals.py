@@ -27,6 +27,7 @@ from copilot.approvals import (
 )
 from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
+from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import Settings, get_settings
 from copilot.inbound_email import parse_email
@@ -98,6 +99,8 @@ def propose(
     raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     mail = parse_email(raw)
     with odoo_session(settings) as odoo:
+        check_odoo(odoo)  # a dead Odoo fails now, before the guardrails load the embedding model
+        announce_model_loads()
         summary = summarize_supplier_email(mail, client=odoo.client, settings=settings)
         proposals = proposals_from_supplier_email(summary, odoo.client, on_behalf_of=on_behalf_of)
         items = []
@@ -325,6 +328,7 @@ def demo(
         else:
             messages = recent_emails(agent, "purchase.order", limit=50)
             mail = next(InboundEmail.from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
+        announce_model_loads()
         summary = summarize_supplier_email(mail, client=agent, settings=settings)
         say(1, "email", f"email: {summary.email.subject!r} → {summary.summary}")
         proposals = proposals_from_supplier_email(summary, agent)
