@@ -46,7 +46,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "copilot odoo po P00002": ("P00002", "2026-12-03"),
     "copilot audit verify": ("chain ok",),
     "copilot eval run --suite proposals": ("proposals", "pass_rate", "report.md"),
-    "copilot sandbox reset": (),
+    "copilot sandbox reset": ("removed", "approval request", "the sandbox serves the recording again"),
 }
 
 
