@@ -839,7 +839,8 @@ def _unlink_one(env: Env, model: str, rid: int) -> None:
 
 def create(env: Env, model: str, vals_list: Any) -> Any:
     """``create``: one id for a dict, a list of ids for a list of dicts."""
-    check_model_access(env.user, model, "create")
+    if not in_workflow(env):  # the buttons write in superuser mode (no access rights), as in the addon
+        check_model_access(env.user, model, "create")
     if isinstance(vals_list, dict):
         return _create_one(env, model, vals_list)
     if not isinstance(vals_list, list):
@@ -849,7 +850,8 @@ def create(env: Env, model: str, vals_list: Any) -> Any:
 
 def write(env: Env, model: str, ids: Any, values: Any) -> bool:
     """``write``: change the records (in this server's memory only)."""
-    check_model_access(env.user, model, "write")
+    if not in_workflow(env):  # the buttons write in superuser mode (no access rights), as in the addon
+        check_model_access(env.user, model, "write")
     record_ids = _ids(ids)
     _check_values(env, model, values)
     _check_exist(env, model, record_ids)
