@@ -43,13 +43,9 @@ def _value(node: ast.expr, names: dict[str, Any]) -> Any:
                 items.extend(_value(element.value, names))
             else:
                 items.append(_value(element, names))
-        return (
-            set(items)
-            if isinstance(node, ast.Set)
-            else type(items)(items)
-            if isinstance(node, ast.List)
-            else tuple(items)
-        )
+        if isinstance(node, ast.Set):
+            return set(items)
+        return items if isinstance(node, ast.List) else tuple(items)
     return ast.literal_eval(node)
 
 
