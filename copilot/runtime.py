@@ -38,7 +38,7 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             as_of=datetime.now(UTC),
         )
         return
-    from copilot.sandbox import RECORDED_AT, SandboxServer
+    from odoo_sandbox import RECORDED_AT, SandboxServer
 
     with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
         # The sandbox's read-only copilot user, as in the recorded Odoo.

@@ -30,9 +30,9 @@ from copilot.approvals.schemas import ActionType, RescheduleReceipt
 from copilot.config import load_settings
 from copilot.errors import ApprovalError, ConfigError, MethodNotAllowed
 from copilot.inbound_email import parse_email
-from copilot.sandbox import RECORDED_AT, SandboxServer
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT, SandboxServer
 from tests.conftest import make_client
 
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"

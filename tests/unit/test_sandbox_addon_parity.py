@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import _approval as sandbox
-from copilot.sandbox._security import ROLE_GROUPS, SANDBOX_USERS, may
+from odoo_sandbox import _approval as sandbox
+from odoo_sandbox._security import ROLE_GROUPS, SANDBOX_USERS, may
 
 ADDON = Path(__file__).resolve().parents[2] / "odoo_addons" / "copilot_approval"
 REQUEST = "copilot.approval.request"

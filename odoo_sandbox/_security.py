@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from copilot.sandbox._meta import meta_for
+from odoo_sandbox._meta import meta_for
 
 __all__ = [
     "APPROVAL_MODEL",

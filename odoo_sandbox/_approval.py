@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from copilot.approvals.binding import binding_problem, payload_hash
-from copilot.approvals.schemas import RiskTier
-from copilot.sandbox._env import Env
-from copilot.sandbox._security import (
+from odoo_sandbox._env import Env
+from odoo_sandbox._security import (
     APPROVAL_MODEL,
     DECISION_MODEL,
     GROUP_AGENT,
@@ -314,7 +313,9 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
 
 
 def _tier_rank(tier: Any) -> int:
-    return RiskTier(tier).rank if tier in RiskTier._value2member_map_ else 0
+    """The tier's rank in the addon's selection (an unknown tier ranks as low)."""
+    ranks = [key for key, _label in TIERS]
+    return ranks.index(tier) if tier in ranks else 0
 
 
 def derive_from_target(env: Env, values: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from copilot.sandbox._approval import (
+from odoo_sandbox._approval import (
     APPROVAL_METHODS,
     DECISION_MODEL,
     Workflow,
@@ -21,10 +21,10 @@ from copilot.sandbox._approval import (
     prepare_approval_create,
     workflow_env,
 )
-from copilot.sandbox._data import Record, Store
-from copilot.sandbox._domain import and_domains, name_ids, search
-from copilot.sandbox._env import X2MANY, Env, default_value, is_null
-from copilot.sandbox._security import (
+from odoo_sandbox._data import Record, Store
+from odoo_sandbox._domain import and_domains, name_ids, search
+from odoo_sandbox._env import X2MANY, Env, default_value, is_null
+from odoo_sandbox._security import (
     APPROVAL_MODEL,
     RpcError,
     SandboxUser,

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.sandbox._approval import is_approver
-from copilot.sandbox._security import APPROVAL_MODEL, SandboxUser
+from odoo_sandbox._approval import is_approver
+from odoo_sandbox._security import APPROVAL_MODEL, SandboxUser
 
 __all__ = ["DecisionRefused", "SandboxDecision", "decide_in_sandbox"]
 
