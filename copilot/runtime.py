@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from copilot.config import Settings
 from copilot.tools.odoo import OdooClient
 
-__all__ = ["OdooSession", "odoo_session"]
+__all__ = ["OdooSession", "odoo_session", "sandbox_database"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,10 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             sandbox=True,
             as_of=RECORDED_AT.replace(tzinfo=UTC),
         )
+
+
+def sandbox_database() -> str:
+    """The embedded sandbox's database name (what a triage model trained on it records as its database)."""
+    from odoo_sandbox import SANDBOX_DB
+
+    return SANDBOX_DB
