@@ -39,6 +39,7 @@ __all__ = [
     "PRE_APPROVABLE",
     "WORKFLOW_FIELDS",
     "approval_fields",
+    "check_approval_unlink",
     "check_approval_write",
     "in_workflow",
     "is_approver",
@@ -407,6 +408,14 @@ def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> No
             )
     if "on_behalf_of" in values:
         values["on_behalf_of_user_id"] = find_user(env, values["on_behalf_of"])
+
+
+def check_approval_unlink(env: Env, ids: list[int]) -> None:
+    """Decided requests are an audit trail: only undecided ones can be deleted (as the addon's ``ondelete``)."""
+    for rid in ids:
+        rec = env.store.get(APPROVAL_MODEL, rid) or {}
+        if rec.get("state") != "pending" or rec.get("decision_ids"):
+            raise _user_error("Decided approval requests are an audit trail: they cannot be deleted.")
 
 
 def _decision(env: Env, rid: int, decision: str, comment: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from odoo_sandbox._approval import (
     DECISION_MODEL,
     Workflow,
     after_approval_create,
+    check_approval_unlink,
     check_approval_write,
     in_workflow,
     prepare_approval_create,
@@ -893,6 +894,8 @@ def unlink(env: Env, model: str, ids: Any) -> bool:
     record_ids = _ids(ids)
     _check_exist(env, model, record_ids)
     _check_visible(env, model, record_ids, "unlink")
+    if model == APPROVAL_MODEL:
+        check_approval_unlink(env, record_ids)
     for rid in dict.fromkeys(record_ids):
         _unlink_one(env, model, rid)
     return True

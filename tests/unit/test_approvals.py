@@ -471,3 +471,15 @@ def test_a_flagged_email_never_yields_a_low_tier_request(agent: OdooClient) -> N
     assert all(p.flagged_input and any("email flagged" in r for r in p.reasons) for p in proposals)
     decision = decide(POLICY, proposals[0], now=NOW)
     assert decision.tier is RiskTier.HIGH and decision.approvers_needed == 2
+
+
+def test_a_decided_request_is_an_audit_trail_even_for_an_administrator(
+    server: SandboxServer, agent: OdooClient
+) -> None:
+    """As the addon's ``_unlink_only_undecided``: only an undecided request can be deleted."""
+    request = submit(agent, delay_proposal(agent))
+    person(server, "manager").env["copilot.approval.request"].browse(request.id).action_refuse()
+    admin = person(server, "admin").env["copilot.approval.request"]
+    with pytest.raises(odoorpc.error.RPCError, match="audit trail"):
+        admin.unlink([request.id])
+    assert AddonBackend(agent).get(request.id).state is RequestState.REFUSED
