@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from copilot.config import Settings
 from copilot.tools.odoo import OdooClient
 
-__all__ = ["OdooSession", "odoo_session"]
+__all__ = ["OdooSession", "odoo_session", "sandbox_database"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             as_of=datetime.now(UTC),
         )
         return
-    from copilot.sandbox import RECORDED_AT, SandboxServer
+    from odoo_sandbox import RECORDED_AT, SandboxServer
 
     with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
         # The sandbox's read-only copilot user, as in the recorded Odoo.
@@ -53,3 +53,10 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             sandbox=True,
             as_of=RECORDED_AT.replace(tzinfo=UTC),
         )
+
+
+def sandbox_database() -> str:
+    """The embedded sandbox's database name (what a triage model trained on it records as its database)."""
+    from odoo_sandbox import SANDBOX_DB
+
+    return SANDBOX_DB

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate ``copilot/sandbox/data/`` from the recorded Odoo reference (``../shared/odoo-reference``).
+"""Regenerate ``odoo_sandbox/data/`` from the recorded Odoo reference (``../shared/odoo-reference``).
 
 Data reshaping only, deterministic (same input, byte-identical output):
 
@@ -33,13 +33,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from copilot.sandbox._meta import compute_display_name  # noqa: E402
+from odoo_sandbox._meta import compute_display_name  # noqa: E402
 
 Json = Any
 Record = dict[str, Any]
 
 DEFAULT_REFERENCE = REPO.parent / "shared" / "odoo-reference"
-DEFAULT_OUT = REPO / "copilot" / "sandbox" / "data"
+DEFAULT_OUT = REPO / "odoo_sandbox" / "data"
 APPROVAL_MODEL = "copilot.approval.request"
 RELATIONAL = ("many2one", "one2many", "many2many")
 #: hierarchical comodels: relational fields pointing at them accept child_of/parent_of

@@ -38,7 +38,7 @@ def _isolated_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Any]:
     """One Odoo sandbox for the session (read-only tests share it)."""
-    from copilot.sandbox import SandboxServer
+    from odoo_sandbox import SandboxServer
 
     with SandboxServer() as server:
         yield server

@@ -190,7 +190,7 @@ def approve(
             "decisions are made in Odoo by an approver (the copilot's account cannot decide); "
             "`approvals approve` only works on the embedded sandbox"
         )
-    from copilot.sandbox import DecisionRefused, SandboxServer, decide_in_sandbox
+    from odoo_sandbox import DecisionRefused, SandboxServer, decide_in_sandbox
 
     with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
         try:
@@ -241,7 +241,7 @@ def _executor_runner(settings: Settings, stack: ExitStack) -> Executor:
     from pydantic import SecretStr
 
     from copilot.errors import ConfigError
-    from copilot.sandbox import SANDBOX_USERS, SandboxServer
+    from odoo_sandbox import SANDBOX_USERS, SandboxServer
 
     user = next((u for u in SANDBOX_USERS if u.login == settings.executor_login), None)
     if user is None or user.role != "executor":  # never the copilot's read-only account
@@ -306,9 +306,9 @@ def demo(
     from copilot.approvals.schemas import ActionType
     from copilot.config import load_settings
     from copilot.inbound_email import InboundEmail
-    from copilot.sandbox import SANDBOX_USERS, SandboxServer
     from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.tools.chatter import recent_emails
+    from odoo_sandbox import SANDBOX_USERS, SandboxServer
 
     steps: list[dict[str, str]] = []
 

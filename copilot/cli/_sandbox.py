@@ -33,7 +33,7 @@ def sandbox(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from copilot.sandbox import serve_forever
+    from odoo_sandbox import serve_forever
 
     settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk})
     state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
@@ -44,7 +44,7 @@ def sandbox(
 def reset(json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Forget every write the sandbox kept (requests, decisions, executed changes): back to the recording."""
     from copilot.cli._output import console, print_json
-    from copilot.sandbox import clear_journal
+    from odoo_sandbox import clear_journal
 
     folder = get_settings().sandbox_writes_file.parent
     removed: dict[str, int] = {}

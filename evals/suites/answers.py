@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.answer import answer_question
 from copilot.text.references import PO_REF
 from evals.schema import EvalCase
 from evals.suites.base import CaseResult, SuiteContext
+from odoo_sandbox import RECORDED_AT
 
 __all__ = ["AnswersSuite"]
 

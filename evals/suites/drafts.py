@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.draft_reply import DraftRequest, draft_reply
 from copilot.skills.draft_reply.skill import knowledge_passages
 from evals.schema import EvalCase
 from evals.scorers.classification import accuracy, confusion
 from evals.scorers.drafts import passed, score_draft, uncited_references
 from evals.suites.base import CaseResult, SuiteContext
+from odoo_sandbox import RECORDED_AT
 
 __all__ = ["DraftsSuite"]
 

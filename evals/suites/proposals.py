@@ -13,12 +13,12 @@ from typing import Any
 
 from copilot.approvals import decide, load_policy, proposals_from_supplier_email
 from copilot.inbound_email import parse_email
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.supplier_email import summarize_supplier_email
 from evals.schema import EvalCase
 from evals.scorers.proposals import rates, score_proposals
 from evals.suites.base import CaseResult, SuiteContext
 from evals.suites.supplier_email import to_rfc822
+from odoo_sandbox import RECORDED_AT
 
 __all__ = ["ProposalsSuite"]
 

@@ -643,7 +643,7 @@ class SecuritySuite:
         context.state["policy"] = load_policy(policy_file)
         context.state["policy_file"] = str(policy_file)
         if settings.sandbox:
-            from copilot.sandbox import RECORDED_AT
+            from odoo_sandbox import RECORDED_AT
 
             context.state["as_of"] = RECORDED_AT.replace(tzinfo=UTC)
         else:

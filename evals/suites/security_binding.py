@@ -102,7 +102,7 @@ def run_api_proposal(data: dict[str, Any], settings: Settings) -> dict[str, Any]
 
     from channels.http import create_app
     from copilot.approvals import Executor, executor_client
-    from copilot.sandbox import RECORDED_AT, SandboxServer
+    from odoo_sandbox import RECORDED_AT, SandboxServer
 
     out: dict[str, Any] = {"status_code": None, "shown": None, "approvals": [], "executed": [], "changes": []}
     with SandboxServer() as server, tempfile.TemporaryDirectory(prefix="eval-binding-") as folder:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import SandboxServer
+from odoo_sandbox import SandboxServer
 
 #: The recorded transcripts (vcr cassettes) kept with the tests.
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "cassettes" / "odoo"

@@ -23,7 +23,7 @@ import odoorpc
 import pytest
 import yaml
 
-from copilot.sandbox import SandboxServer
+from odoo_sandbox import SandboxServer
 
 pytestmark = pytest.mark.contract
 

@@ -28,12 +28,12 @@ from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, authorize
 from copilot.inbound_email import InboundEmail
 from copilot.runtime import OdooSession
-from copilot.sandbox import RECORDED_AT
 from copilot.service import Copilot
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.supplier_email.schemas import EmailHeader
 from copilot.state import Database
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT
 from tests.integration.conftest import (
     BUYER_CHANNEL,
     COPILOT_ADDRESS,

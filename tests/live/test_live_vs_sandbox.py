@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import SandboxServer
 from copilot.tools import find_partners, late_purchase_orders, product_availability, sale_order_status
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
 

@@ -6,8 +6,8 @@ import atexit
 from functools import cache
 from pathlib import Path
 
-from copilot.sandbox import SandboxServer
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

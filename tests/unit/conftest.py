@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import RECORDED_AT, SANDBOX_USERS
-from copilot.sandbox._data import Store, load_dataset
-from copilot.sandbox._methods import execute_kw
+from odoo_sandbox import RECORDED_AT, SANDBOX_USERS
+from odoo_sandbox._data import Store, load_dataset
+from odoo_sandbox._methods import execute_kw
 
 USERS = {u.login: u for u in SANDBOX_USERS}
 

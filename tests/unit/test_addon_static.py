@@ -374,7 +374,7 @@ def test_the_cron_calls_a_model_method() -> None:
 def test_the_fields_the_client_sends_exist_in_the_addon() -> None:
     """``copilot.approvals.backends.request_values`` and the sandbox's model match the addon's fields."""
     backends = pytest.importorskip("copilot.approvals.backends")
-    sandbox = pytest.importorskip("copilot.sandbox._approval")
+    sandbox = pytest.importorskip("odoo_sandbox._approval")
     request = models()[REQUEST_MODEL]["fields"]
     source = ast.parse(Path(backends.__file__).read_text(encoding="utf-8"))
     func = next(n for n in ast.walk(source) if isinstance(n, ast.FunctionDef) and n.name == "request_values")

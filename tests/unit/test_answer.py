@@ -16,10 +16,10 @@ from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
 from copilot.config import load_settings
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.answer import CAN_ANSWER, Answer, Intent, answer_question
 from copilot.state import ConversationStore, Database
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT
 
 AS_OF = RECORDED_AT.replace(tzinfo=UTC)
 VENDORS = ("Wood Corner", "Azure Interior", "Gemini Furniture", "Deco Addict", "Ready Mat")

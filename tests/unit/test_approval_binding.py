@@ -27,7 +27,7 @@ from copilot.approvals import AddonBackend, Executor, Proposal, RequestState, ex
 from copilot.approvals.binding import payload_hash
 from copilot.audit import AuditTrail
 from copilot.config import load_settings
-from copilot.sandbox import RECORDED_AT, SandboxServer
+from odoo_sandbox import RECORDED_AT, SandboxServer
 from tests.conftest import make_client
 from tests.unit.test_http_api import ApiSettings
 
@@ -461,7 +461,7 @@ def test_the_addon_hashes_and_checks_targets_like_the_copilot() -> None:
 
 
 def test_the_sandbox_freezes_exactly_what_the_addon_freezes() -> None:
-    from copilot.sandbox import _approval as sandbox
+    from odoo_sandbox import _approval as sandbox
 
     addon = _constants(ADDON / "models" / "copilot_approval_request.py")
     assert addon["BOUND_FIELDS"] == set(sandbox.BOUND_FIELDS)

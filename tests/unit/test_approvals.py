@@ -30,9 +30,9 @@ from copilot.approvals.schemas import ActionType, RescheduleReceipt
 from copilot.config import load_settings
 from copilot.errors import ApprovalError, ConfigError, MethodNotAllowed
 from copilot.inbound_email import parse_email
-from copilot.sandbox import RECORDED_AT, SandboxServer
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT, SandboxServer
 from tests.conftest import make_client
 
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
@@ -158,8 +158,8 @@ def test_the_agent_credential_cannot_approve_or_execute(server: SandboxServer, a
 
 
 def test_the_requester_can_never_approve(server: SandboxServer) -> None:
-    manager = person(server, "manager")
-    requests = manager.env["copilot.approval.request"]
+    admin = person(server, "admin")  # an approver who may also create requests (Settings), as in the addon
+    requests = admin.env["copilot.approval.request"]
     rid = requests.create(
         {"name": "Mine", "action_type": "expedite", "res_model": "purchase.order", "res_id": 2,
          "risk_tier": "low", "idempotency_key": "k-mine"}
@@ -204,17 +204,20 @@ def test_an_approved_payload_is_frozen(server: SandboxServer, agent: OdooClient)
     request = submit(agent, delay_proposal(agent))
     manager = person(server, "manager").env["copilot.approval.request"]
     manager.browse(request.id).action_approve()
+    admin = person(server, "admin").env["copilot.approval.request"]  # the only group the addon lets write
     with pytest.raises(odoorpc.error.RPCError, match="payload is frozen"):
-        manager.browse(request.id).write({"payload": {"new_date": "2030-01-01"}})
+        admin.browse(request.id).write({"payload": {"new_date": "2030-01-01"}})
     with pytest.raises(odoorpc.error.RPCError, match="buttons"):
-        manager.browse(request.id).write({"state": "executed"})
+        admin.browse(request.id).write({"state": "executed"})
+    with pytest.raises(odoorpc.error.RPCError, match="not allowed to modify"):
+        manager.browse(request.id).write({"expires_at": "2030-01-01 00:00:00"})  # approvers only use buttons
 
 
 def test_a_client_context_cannot_unlock_the_workflow(server: SandboxServer, agent: OdooClient) -> None:
     request = submit(agent, delay_proposal(agent))
-    manager = person(server, "manager")
+    admin = person(server, "admin")
     with pytest.raises(odoorpc.error.RPCError, match="buttons"):
-        manager.execute_kw(
+        admin.execute_kw(
             agent.approval_model, "write", [[request.id], {"state": "approved"}],
             {"context": {"copilot_approval_workflow": True}},
         )  # fmt: skip
@@ -468,3 +471,15 @@ def test_a_flagged_email_never_yields_a_low_tier_request(agent: OdooClient) -> N
     assert all(p.flagged_input and any("email flagged" in r for r in p.reasons) for p in proposals)
     decision = decide(POLICY, proposals[0], now=NOW)
     assert decision.tier is RiskTier.HIGH and decision.approvers_needed == 2
+
+
+def test_a_decided_request_is_an_audit_trail_even_for_an_administrator(
+    server: SandboxServer, agent: OdooClient
+) -> None:
+    """As the addon's ``_unlink_only_undecided``: only an undecided request can be deleted."""
+    request = submit(agent, delay_proposal(agent))
+    person(server, "manager").env["copilot.approval.request"].browse(request.id).action_refuse()
+    admin = person(server, "admin").env["copilot.approval.request"]
+    with pytest.raises(odoorpc.error.RPCError, match="audit trail"):
+        admin.unlink([request.id])
+    assert AddonBackend(agent).get(request.id).state is RequestState.REFUSED

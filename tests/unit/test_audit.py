@@ -25,11 +25,11 @@ from copilot.audit import (
 from copilot.cli import app
 from copilot.config import load_settings
 from copilot.identity import Actor
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.draft_reply import DraftRequest, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
 from copilot.state import Database
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT
 
 RAW = (
     "From: jane.doe@customer.example\nHi, S00024 is late again. Call me on +1 (941) 284-4875. "

@@ -222,9 +222,9 @@ def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
     from copilot.cli._output import console
     from copilot.cli._summarize import render_summary
     from copilot.inbound_email import parse_email
-    from copilot.sandbox import SandboxServer
     from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.tools.odoo import OdooClient
+    from odoo_sandbox import SandboxServer
 
     raw = b"From: someone@example.com\nSubject: our order\n\nCan you confirm the order? Please reply.\n"
     with SandboxServer() as server:

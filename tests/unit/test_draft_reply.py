@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.config import load_settings
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT
 
 AS_OF = RECORDED_AT
 _REF = re.compile(r"\b(?:S|P)\d{5}\b|\b(?:INV)/\d{4}/\d{5}\b|\bWH/(?:IN|OUT)/\d{5}\b")

@@ -94,7 +94,7 @@ def test_spans_give_kind_offsets_and_the_raw_value() -> None:
 
 
 def test_every_phone_and_email_of_the_sandbox_partners_is_redacted() -> None:
-    from copilot.sandbox._data import load_dataset
+    from odoo_sandbox._data import load_dataset
 
     partners = list(load_dataset().records["res.partner"].values())
     values = [p[f] for p in partners for f in ("email", "phone") if isinstance(p.get(f), str) and p[f]]

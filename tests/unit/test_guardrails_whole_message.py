@@ -12,12 +12,12 @@ import pytest
 from copilot.config import load_settings
 from copilot.guardrails.injection import detect_injection
 from copilot.inbound_email import parse_email
-from copilot.sandbox import RECORDED_AT
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.supplier_email import WarningCode, summarize_supplier_email
 from copilot.skills.triage import TriageInput
 from copilot.skills.triage.skill import load_triager
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import RECORDED_AT
 from tests.unit._supplier_fixtures import sandbox_client
 
 DATE_CHANGE = "The desks on P00009 will be delivered on December 2, 2026."

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from copilot.errors import OdooUnavailable
-from copilot.sandbox import SandboxServer
+from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from copilot.config import load_settings
 from copilot.retrieval import TicketIndex, VectorStore
 from copilot.retrieval.resolved import index_resolved_tickets
-from copilot.sandbox import SandboxServer
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
 

@@ -9,11 +9,11 @@ from types import ModuleType
 
 import pytest
 
-from copilot.sandbox import APPROVAL_MODEL
-from copilot.sandbox._data import load_dataset
+from odoo_sandbox import APPROVAL_MODEL
+from odoo_sandbox._data import load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "copilot" / "sandbox" / "data"
+DATA = REPO / "odoo_sandbox" / "data"
 REFERENCE = REPO.parent / "shared" / "odoo-reference"
 
 

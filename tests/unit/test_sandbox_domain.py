@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox._data import load_dataset
-from copilot.sandbox._security import RpcError
+from odoo_sandbox._data import load_dataset
+from odoo_sandbox._security import RpcError
 
 Call = Callable[..., Any]
 

@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.errors import OdooNotFound
-from copilot.sandbox import SandboxServer
-from copilot.sandbox._data import load_dataset
-from copilot.sandbox._flavours import MODEL_RENAMES, dataset_for
 from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import SandboxServer
+from odoo_sandbox._data import load_dataset
+from odoo_sandbox._flavours import MODEL_RENAMES, dataset_for
 from tests.conftest import make_client
 
 ENTERPRISE_MODELS = ("helpdesk.team", "helpdesk.stage", "helpdesk.tag", "helpdesk.ticket.type")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.config import get_settings
-from copilot.sandbox import APPROVAL_MODEL, SandboxServer
+from odoo_sandbox import APPROVAL_MODEL, SandboxServer
 
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
 REPO = Path(__file__).resolve().parents[2]
@@ -196,7 +196,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 import odoorpc
-from copilot.sandbox import APPROVAL_MODEL, SandboxServer
+from odoo_sandbox import APPROVAL_MODEL, SandboxServer
 with SandboxServer(state_file=Path(sys.argv[1])) as server:
     client = odoorpc.ODOO(server.host, port=server.port)
     client.login(server.db, "copilot", "copilot")

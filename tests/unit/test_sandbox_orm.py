@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from copilot.sandbox import APPROVAL_MODEL, RECORDED_AT, SANDBOX_USERS
-from copilot.sandbox._data import Store, load_dataset
-from copilot.sandbox._methods import execute_kw
-from copilot.sandbox._security import RpcError
+from odoo_sandbox import APPROVAL_MODEL, RECORDED_AT, SANDBOX_USERS
+from odoo_sandbox._data import Store, load_dataset
+from odoo_sandbox._methods import execute_kw
+from odoo_sandbox._security import RpcError
 
 Call = Callable[..., Any]
 USERS = {u.login: u for u in SANDBOX_USERS}

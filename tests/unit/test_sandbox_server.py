@@ -15,7 +15,7 @@ from typing import Any
 import odoorpc
 import pytest
 
-from copilot.sandbox import RECORDED_AT, SANDBOX_DB, SANDBOX_USERS, LoggedRequest, SandboxServer, SandboxUser
+from odoo_sandbox import RECORDED_AT, SANDBOX_DB, SANDBOX_USERS, LoggedRequest, SandboxServer, SandboxUser
 
 
 @pytest.fixture

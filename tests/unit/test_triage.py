@@ -13,7 +13,6 @@ import pytest
 from langchain_core.language_models import FakeListChatModel
 
 from copilot.config import load_settings
-from copilot.sandbox import SandboxServer
 from copilot.skills.triage import (
     StaleModelError,
     TriageInput,
@@ -33,6 +32,7 @@ from copilot.skills.triage.training import (
 )
 from copilot.tools.helpdesk import HelpdeskCatalog, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.odoo import OdooClient
+from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
 TRAINED_AT = datetime(2026, 11, 26, 16, 5, 5)

@@ -319,9 +319,9 @@ def _combine(p: FieldPrediction, llm_label: Label | None, cold_start: bool) -> F
 def model_owner(settings: Settings) -> tuple[str, str]:
     """Which Odoo and database a triage model belongs to: models of different ones are kept apart."""
     if settings.sandbox:
-        from copilot.sandbox import SANDBOX_DB
+        from copilot.runtime import sandbox_database
 
-        return f"sandbox-{settings.sandbox_helpdesk}", SANDBOX_DB
+        return f"sandbox-{settings.sandbox_helpdesk}", sandbox_database()
     return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""
 
 

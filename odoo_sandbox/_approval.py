@@ -16,16 +16,30 @@ from datetime import datetime
 from typing import Any
 
 from copilot.approvals.binding import binding_problem, payload_hash
-from copilot.approvals.schemas import RiskTier
-from copilot.sandbox._env import Env
-from copilot.sandbox._security import APPROVAL_MODEL, RpcError, SandboxUser, check_model_access
+from odoo_sandbox._env import Env
+from odoo_sandbox._security import (
+    APPROVAL_MODEL,
+    DECISION_MODEL,
+    GROUP_AGENT,
+    GROUP_APPROVER,
+    GROUP_EXECUTOR,
+    ROLE_GROUPS,
+    RpcError,
+    SandboxUser,
+    check_model_access,
+)
 
 __all__ = [
     "APPROVAL_METHODS",
+    "BOUND_FIELDS",
     "DECISION_MODEL",
+    "DUAL_TIERS",
+    "EXPOSURE_TIERS",
     "FROZEN_FIELDS",
     "PRE_APPROVABLE",
+    "WORKFLOW_FIELDS",
     "approval_fields",
+    "check_approval_unlink",
     "check_approval_write",
     "in_workflow",
     "is_approver",
@@ -34,7 +48,6 @@ __all__ = [
     "workflow_env",
 ]
 
-DECISION_MODEL = "copilot.approval.decision"
 DATETIME_FMT = "%Y-%m-%d %H:%M:%S"
 STATES = [
     ["pending", "To Approve"],
@@ -80,18 +93,25 @@ FROZEN_FIELDS = frozenset(
         "on_behalf_of_user_id",
     }
 )
-#: Fields only the buttons set.
-_WORKFLOW_FIELDS = frozenset(
-    {"state", "decision_ids", "approved_date", "executed_date", "execution_outcome", "executed_by_id"}
+#: Fields only the buttons set (the addon's list, kept equal by a test).
+WORKFLOW_FIELDS = frozenset(
+    {
+        "state",
+        "decision_ids",
+        "approvals_required",
+        "requested_by_id",
+        "approved_date",
+        "executed_date",
+        "executed_by_id",
+        "execution_outcome",
+    }
 )
+#: Tiers that need two distinct approvers.
+DUAL_TIERS = ("high", "critical")
 #: The addon's default ``copilot_approval.exposure_tiers``: minimum exposure per tier, whoever proposes.
 EXPOSURE_TIERS = (("high", 10_000.0), ("critical", 50_000.0))
 #: Action types an Odoo administrator allowed to be approved by policy (addon setting; low tier only).
 PRE_APPROVABLE = frozenset({"set_ticket_labels"})
-_APPROVERS = ("admin", "manager")
-_EXECUTORS = ("admin", "executor")
-#: The copilot's own account (the addon's *Copilot agent* group).
-_AGENTS = ("readonly",)
 
 
 def _field(name: str, string: str, ftype: str, **extra: Any) -> dict[str, Any]:
@@ -190,13 +210,15 @@ def approval_fields() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def is_approver(user: SandboxUser) -> bool:
-    """Member of *Copilot approver*."""
-    return user.role in _APPROVERS
+    """Member of *Copilot approver* and not the *Copilot agent* (the addon's ``_user_may_approve``)."""
+    groups = ROLE_GROUPS[user.role]
+    return GROUP_APPROVER in groups and GROUP_AGENT not in groups
 
 
 def is_executor(user: SandboxUser) -> bool:
-    """Member of *Copilot executor*."""
-    return user.role in _EXECUTORS
+    """Member of *Copilot executor* and not the *Copilot agent*."""
+    groups = ROLE_GROUPS[user.role]
+    return GROUP_EXECUTOR in groups and GROUP_AGENT not in groups
 
 
 def _user_error(message: str) -> RpcError:
@@ -208,7 +230,7 @@ def _access_error(message: str) -> RpcError:
 
 
 def _required(tier: Any, mode: Any) -> int:
-    return 2 if tier in ("high", "critical") or mode == "dual_control" else 1
+    return 2 if tier in DUAL_TIERS or mode == "dual_control" else 1
 
 
 def workflow_env(env: Env) -> Env:
@@ -248,7 +270,7 @@ def _check_stored_as_sent(payload: Any) -> None:
 
 def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """Checks of a new request (``given`` by the caller; ``values`` with defaults): the values to store."""
-    if any(name in given for name in _WORKFLOW_FIELDS):
+    if any(name in given for name in WORKFLOW_FIELDS):
         raise _user_error("A new approval request always starts as 'To Approve'; its status is set by its buttons.")
     key = values.get("idempotency_key")
     if key and any(r.get("idempotency_key") == key for r in env.store.iter_records(APPROVAL_MODEL)):
@@ -281,7 +303,7 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
                 f"Pre-approval is not allowed for {values.get('action_type')} at tier {tier}: "
                 "an administrator allows it per action type, for the low tier only."
             )
-        if env.user.role not in _AGENTS or str(values.get("source") or "").startswith("api"):
+        if GROUP_AGENT not in ROLE_GROUPS[env.user.role] or str(values.get("source") or "").startswith("api"):
             raise _user_error(
                 "Pre-approval is only for the copilot's own proposals: a request from a person or an API "
                 "client needs an approver."
@@ -292,7 +314,9 @@ def prepare_approval_create(env: Env, given: dict[str, Any], values: dict[str, A
 
 
 def _tier_rank(tier: Any) -> int:
-    return RiskTier(tier).rank if tier in RiskTier._value2member_map_ else 0
+    """The tier's rank in the addon's selection (an unknown tier ranks as low)."""
+    ranks = [key for key, _label in TIERS]
+    return ranks.index(tier) if tier in ranks else 0
 
 
 def derive_from_target(env: Env, values: dict[str, Any]) -> dict[str, Any]:
@@ -366,7 +390,7 @@ def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> No
     """Plain writes never change the status; what will run never changes, what people decide on not
     after the first decision (whoever writes: the buttons never write these fields). A new
     ``on_behalf_of`` also sets ``on_behalf_of_user_id`` in ``values`` (as the addon's ``write``)."""
-    touched = sorted(set(values) & _WORKFLOW_FIELDS)
+    touched = sorted(set(values) & WORKFLOW_FIELDS)
     if touched and not in_workflow(env):
         raise _user_error(f"Use the request's buttons to change {', '.join(touched)}.")
     bound = sorted(set(values) & BOUND_FIELDS)
@@ -384,6 +408,14 @@ def check_approval_write(env: Env, ids: list[int], values: dict[str, Any]) -> No
             )
     if "on_behalf_of" in values:
         values["on_behalf_of_user_id"] = find_user(env, values["on_behalf_of"])
+
+
+def check_approval_unlink(env: Env, ids: list[int]) -> None:
+    """Decided requests are an audit trail: only undecided ones can be deleted (as the addon's ``ondelete``)."""
+    for rid in ids:
+        rec = env.store.get(APPROVAL_MODEL, rid) or {}
+        if rec.get("state") != "pending" or rec.get("decision_ids"):
+            raise _user_error("Decided approval requests are an audit trail: they cannot be deleted.")
 
 
 def _decision(env: Env, rid: int, decision: str, comment: Any) -> dict[str, Any]:
@@ -430,7 +462,7 @@ class Workflow:
 
     def action_approve(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
         """Approve: an approver other than the requester, once each, before expiry."""
-        check_model_access(env.user, APPROVAL_MODEL, "write")
+        check_model_access(env.user, APPROVAL_MODEL, "read")
         rid, rec = _one(env, ids)
         if not is_approver(env.user):
             raise _access_error("Only members of 'Copilot approver' can approve copilot requests.")
@@ -452,7 +484,7 @@ class Workflow:
 
     def action_refuse(self, env: Env, model: str, ids: Any, comment: Any = None) -> bool:
         """Refuse: any approver, while pending."""
-        check_model_access(env.user, APPROVAL_MODEL, "write")
+        check_model_access(env.user, APPROVAL_MODEL, "read")
         rid, rec = _one(env, ids)
         if not is_approver(env.user):
             raise _access_error("Only members of 'Copilot approver' can refuse copilot requests.")
@@ -463,7 +495,7 @@ class Workflow:
         return True
 
     def _executor_step(self, env: Env, ids: Any, allowed_from: tuple[str, ...], verb: str) -> tuple[int, dict]:
-        check_model_access(env.user, APPROVAL_MODEL, "write")
+        check_model_access(env.user, APPROVAL_MODEL, "read")
         rid, rec = _one(env, ids)
         if not is_executor(env.user):
             raise _access_error(f"Only members of 'Copilot executor' can {verb} copilot requests.")
@@ -502,6 +534,7 @@ class Workflow:
             {
                 "state": "failed",
                 "executed_date": env.now.strftime(DATETIME_FMT),
+                "executed_by_id": env.user.uid,
                 "execution_outcome": str(reason or "failed"),
             },
         )
@@ -509,7 +542,7 @@ class Workflow:
 
     def action_expire(self, env: Env, model: str, ids: Any) -> bool:
         """Close a pending request past its expiry (what the addon's cron does)."""
-        check_model_access(env.user, APPROVAL_MODEL, "write")
+        check_model_access(env.user, APPROVAL_MODEL, "read")
         rid, rec = _one(env, ids)
         if not (is_executor(env.user) or is_approver(env.user)):
             raise _access_error("Only approvers and executors can expire copilot requests.")

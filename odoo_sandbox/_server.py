@@ -19,11 +19,11 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
-from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp, dataset_for
-from copilot.sandbox._journal import Journal, clear_journal
-from copilot.sandbox._rpc import Backend, Reply
-from copilot.sandbox._security import SANDBOX_USERS, SandboxUser
+from odoo_sandbox._data import RECORDED_AT, SANDBOX_DB
+from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp, dataset_for
+from odoo_sandbox._journal import Journal, clear_journal
+from odoo_sandbox._rpc import Backend, Reply
+from odoo_sandbox._security import SANDBOX_USERS, SandboxUser
 
 __all__ = ["FaultMode", "LoggedRequest", "SandboxServer", "serve_forever"]
 

@@ -12,8 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from copilot.sandbox._journal import Journal
-from copilot.sandbox._meta import ModelMeta, meta_for
+from odoo_sandbox._journal import Journal
+from odoo_sandbox._meta import ModelMeta, meta_for
 
 __all__ = ["RECORDED_AT", "SANDBOX_DB", "Dataset", "Record", "Store", "inverse_links", "load_dataset"]
 
@@ -51,7 +51,7 @@ class Dataset:
 
 
 def _read_json(name: str) -> Any:
-    text = resources.files("copilot.sandbox").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("odoo_sandbox").joinpath("data", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -64,7 +64,7 @@ def load_dataset() -> Dataset:
     meta_json = _read_json("meta.json")
     fields = {model: spec["fields"] for model, spec in fields_json.items()}
     restricted = {model: frozenset(spec["restricted"]) for model, spec in fields_json.items()}
-    from copilot.sandbox._approval import add_executor_user, approval_fields  # the addon's models and rules
+    from odoo_sandbox._approval import add_executor_user, approval_fields  # the addon's models and rules
 
     for model, model_fields in approval_fields().items():
         fields[model] = model_fields

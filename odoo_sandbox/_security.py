@@ -6,10 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from copilot.sandbox._meta import meta_for
+from odoo_sandbox._meta import meta_for
 
 __all__ = [
     "APPROVAL_MODEL",
+    "DECISION_MODEL",
+    "GROUP_AGENT",
+    "GROUP_APPROVER",
+    "GROUP_EXECUTOR",
+    "ROLE_GROUPS",
     "SANDBOX_USERS",
     "Role",
     "RpcError",
@@ -21,6 +26,11 @@ __all__ = [
 ]
 
 APPROVAL_MODEL = "copilot.approval.request"
+DECISION_MODEL = "copilot.approval.decision"
+GROUP_AGENT = "copilot_approval.group_copilot_agent"
+GROUP_APPROVER = "copilot_approval.group_copilot_approver"
+GROUP_EXECUTOR = "copilot_approval.group_copilot_executor"
+GROUP_SYSTEM = "base.group_system"
 
 Role = Literal["admin", "internal", "manager", "executor", "readonly", "portal"]
 Operation = Literal["read", "write", "create", "unlink"]
@@ -51,6 +61,37 @@ SANDBOX_USERS: tuple[SandboxUser, ...] = (
     # Not in the recorded database: the executor's own credential (group Copilot executor).
     SandboxUser("executor", "executor", 10, "executor"),
 )
+
+
+#: The addon's groups each sandbox role is in (the addon makes the administrator approver and executor).
+ROLE_GROUPS: dict[str, frozenset[str]] = {
+    "admin": frozenset({GROUP_SYSTEM, GROUP_APPROVER, GROUP_EXECUTOR}),
+    "internal": frozenset(),
+    "manager": frozenset({GROUP_APPROVER}),
+    "executor": frozenset({GROUP_EXECUTOR}),
+    "readonly": frozenset({GROUP_AGENT}),
+    "portal": frozenset(),
+}
+
+#: The addon's ``ir.model.access.csv`` on its two models (a test keeps both equal): what each group may do.
+_APPROVAL_ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    (APPROVAL_MODEL, GROUP_AGENT): frozenset({"read", "create"}),
+    (APPROVAL_MODEL, GROUP_APPROVER): frozenset({"read"}),
+    (APPROVAL_MODEL, GROUP_EXECUTOR): frozenset({"read"}),
+    (APPROVAL_MODEL, GROUP_SYSTEM): frozenset({"read", "write", "create", "unlink"}),
+    (DECISION_MODEL, GROUP_AGENT): frozenset({"read"}),
+    (DECISION_MODEL, GROUP_APPROVER): frozenset({"read"}),
+    (DECISION_MODEL, GROUP_EXECUTOR): frozenset({"read"}),
+    (DECISION_MODEL, GROUP_SYSTEM): frozenset({"read"}),
+}
+
+#: How Odoo names the addon's groups in an access error ("Category/Group").
+_GROUP_NAMES = {
+    GROUP_SYSTEM: "Administration/Settings",
+    GROUP_AGENT: "Copilot/Copilot agent",
+    GROUP_APPROVER: "Copilot/Copilot approver",
+    GROUP_EXECUTOR: "Copilot/Copilot executor",
+}
 
 
 class RpcError(Exception):
@@ -139,6 +180,9 @@ _PORTAL_READABLE = frozenset({"res.partner", "res.users", "res.company"})
 
 def allowed_groups(model: str, operation: str) -> tuple[str, ...]:
     """The groups named in the access-error message for ``operation`` on ``model``."""
+    if model in (APPROVAL_MODEL, DECISION_MODEL):
+        granting = {group for (m, group), ops in _APPROVAL_ACCESS.items() if m == model and operation in ops}
+        return tuple(name for group, name in _GROUP_NAMES.items() if group in granting)
     if operation == "read":
         return _INTERNAL
     if (model, operation) in _ALLOWED_GROUPS:
@@ -175,6 +219,8 @@ def record_rule_error(user_name: str, uid: int, model: str, operation: str) -> R
 
 def may(user: SandboxUser, model: str, operation: str) -> bool:
     """Whether ``user``'s groups grant ``operation`` on ``model`` (ir.model.access)."""
+    if model in (APPROVAL_MODEL, DECISION_MODEL):
+        return any(operation in _APPROVAL_ACCESS.get((model, group), ()) for group in ROLE_GROUPS[user.role])
     if user.role in ("admin", "internal", "manager", "executor"):
         return True
     if user.role == "readonly":

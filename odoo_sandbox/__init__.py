@@ -18,12 +18,12 @@ Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilo
 ``decide_in_sandbox`` records a person's decision on a request, through the same rules.
 """
 
-from copilot.sandbox._data import RECORDED_AT, SANDBOX_DB
-from copilot.sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
-from copilot.sandbox._flavours import HELPDESK_APPS, HelpdeskApp
-from copilot.sandbox._journal import clear_journal
-from copilot.sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
-from copilot.sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
+from odoo_sandbox._data import RECORDED_AT, SANDBOX_DB
+from odoo_sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
+from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp
+from odoo_sandbox._journal import clear_journal
+from odoo_sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
+from odoo_sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
 
 __all__ = [
     "APPROVAL_MODEL",

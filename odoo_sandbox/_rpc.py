@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from copilot.sandbox._data import Dataset, Store, load_dataset
-from copilot.sandbox._env import Env
-from copilot.sandbox._journal import Journal
-from copilot.sandbox._methods import execute_kw
-from copilot.sandbox._security import RpcError, SandboxUser, access_denied, error_payload
+from odoo_sandbox._data import Dataset, Store, load_dataset
+from odoo_sandbox._env import Env
+from odoo_sandbox._journal import Journal
+from odoo_sandbox._methods import execute_kw
+from odoo_sandbox._security import RpcError, SandboxUser, access_denied, error_payload
 
 __all__ = ["Backend", "Reply"]
 

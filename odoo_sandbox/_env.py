@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from copilot.sandbox._data import Dataset, Record, Store
-from copilot.sandbox._meta import compute_display_name
-from copilot.sandbox._security import RpcError, SandboxUser
+from odoo_sandbox._data import Dataset, Record, Store
+from odoo_sandbox._meta import compute_display_name
+from odoo_sandbox._security import RpcError, SandboxUser
 
 __all__ = ["X2MANY", "Env", "default_value", "is_null"]
 

@@ -37,8 +37,8 @@ from dataclasses import replace
 from functools import cache
 from typing import Any, Literal, get_args
 
-from copilot.sandbox._data import Dataset, FieldAttrs, Record, inverse_links, load_dataset
-from copilot.sandbox._meta import ENTERPRISE_TICKET_META, compute_display_name
+from odoo_sandbox._data import Dataset, FieldAttrs, Record, inverse_links, load_dataset
+from odoo_sandbox._meta import ENTERPRISE_TICKET_META, compute_display_name
 
 __all__ = ["HELPDESK_APPS", "MODEL_RENAMES", "TICKET_FIELD_RENAMES", "HelpdeskApp", "dataset_for", "with_helpdesk"]
 

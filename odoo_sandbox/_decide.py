@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.sandbox._approval import is_approver
-from copilot.sandbox._security import APPROVAL_MODEL, SandboxUser
+from odoo_sandbox._approval import is_approver
+from odoo_sandbox._security import APPROVAL_MODEL, SandboxUser
 
 __all__ = ["DecisionRefused", "SandboxDecision", "decide_in_sandbox"]
 
@@ -96,9 +96,16 @@ def decide_in_sandbox(
             known = ", ".join(u.login for u in users if is_approver(u))
             raise DecisionRefused(f"no sandbox user {login!r} (approvers: {known})")
         user = found
+    if not is_approver(user):
+        verb = "refuse" if refuse else "approve"
+        known = ", ".join(u.login for u in users if is_approver(u))
+        raise DecisionRefused(
+            f"Only members of 'Copilot approver' can {verb} copilot requests; {user.login} is not one "
+            f"(approvers: {known})"
+        )
     person = _login(server, user)
-    record = person.env[APPROVAL_MODEL].browse(request_id)
     try:
+        record = person.env[APPROVAL_MODEL].browse(request_id)
         if refuse:
             record.action_refuse(comment=note or False)
         else:

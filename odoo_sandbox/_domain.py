@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from copilot.sandbox._env import X2MANY, Env, is_null
-from copilot.sandbox._security import RpcError
+from odoo_sandbox._env import X2MANY, Env, is_null
+from odoo_sandbox._security import RpcError
 
 __all__ = ["FALSE_LEAF", "TRUE_LEAF", "and_domains", "name_ids", "normalize_domain", "search"]
 
