@@ -197,6 +197,7 @@ class Copilot:
                 store=self.conversations if thread else None,
                 as_of=self.now,
                 allowed_tools=allowed_tools(actor),
+                injection=self.components.injection,
             ),
         )
 

@@ -21,6 +21,7 @@ from copilot.config import Settings
 from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
+from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
@@ -99,9 +100,10 @@ def draft_reply(
 ) -> ReplyDraft:
     """A grounded reply draft for the agent to review (never sent, never written to Odoo).
 
-    ``components``: the composition root's knowledge base and injection detector (default: built for this call).
+    ``components``: the composition root's knowledge base and injection detector. Without it the message is
+    screened by the injection rules alone (no model loads) and, unless ``passages`` are given, a knowledge base
+    is opened for this call.
     """
-    components = components or Components(settings)
     request, ticket_found = with_ticket_subject(client, request)
     text = f"{request.subject}\n{request.message}"
     intent = detect_intent(text)
@@ -126,7 +128,9 @@ def draft_reply(
     if not ticket_found:
         open_questions.append(f"Helpdesk ticket {request.ticket_id} is not in Odoo: nothing from it is in the draft.")
     screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
-    injection = components.injection.detect(screened, source="customer_message")  # the whole message, not only the body
+    injection = detect_injection(
+        screened, source="customer_message", detector=components.injection if components else None
+    )  # the whole message, not only the body
     if injection.flagged:  # answered for its legitimate content, but a person reads it first
         open_questions.append(
             "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "
