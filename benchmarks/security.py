@@ -108,9 +108,6 @@ def _cap(seconds: float) -> Iterator[None]:
 
 def bench_extractors(size: int, cap: float) -> None:
     """Print each extractor's worst time over the hostile inputs."""
-    import copilot.guardrails.injection as injection
-
-    injection.set_embeddings_enabled(False)
     inputs = hostile_inputs(size)
     print(f"extractors on {size // 1000} KB hostile inputs ({len(inputs)} classes), goal < {GOAL_EXTRACTOR_MS:.0f} ms:")
     for name, fn in EXTRACTORS.items():
@@ -128,7 +125,6 @@ def bench_extractors(size: int, cap: float) -> None:
         shown = f"> {cap * 1000:.0f}" if stopped else f"{worst:.1f}"
         verdict = "ok" if worst < GOAL_EXTRACTOR_MS and not stopped else "OVER"
         print(f"  {name:<26} worst {shown:>8} ms  ({worst_case})  {verdict}")
-    injection.set_embeddings_enabled(True)
 
 
 def bench_css(rules: int = 2_000, elements: int = 48_000) -> None:

@@ -248,6 +248,12 @@ class Settings(BaseSettings):
         description="Triage: below this probability a label needs a person (the classification says needs_human).",
     )
 
+    injection_embeddings: bool = Field(
+        default=True,
+        description="Injection detector: compare sentences with known attacks by embeddings (loads the local model). "
+        "false: the rules alone, no model.",
+    )
+
     chroma_url: AnyHttpUrl | None = Field(
         default=None, description="Chroma server URL. Unset: an embedded store under COPILOT_DATA_DIR/chroma."
     )

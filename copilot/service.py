@@ -34,6 +34,7 @@ from copilot.approvals import (
 from copilot.approvals.derive import proposal_from_client
 from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
+from copilot.composition import Components
 from copilot.config import Settings
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import RateLimiter
@@ -81,8 +82,11 @@ class Copilot:
         identity: IdentityResolver | None = None,
         audit: AuditTrail | None = None,
         db: Database | None = None,
+        components: Components | None = None,
     ) -> None:
         self.settings = settings
+        #: The composition root's embedder, injection detector and knowledge base (this copilot's own by default).
+        self.components = components or Components(settings)
         #: The project's database the stores share (``None``: none opened, e.g. in unit tests of a skill).
         self.db = db
         self.odoo = odoo
@@ -119,7 +123,13 @@ class Copilot:
             if self._triager is None:
                 odoo_key, database = model_owner(self.settings)
                 self._triager = load_triager(
-                    self.odoo.client, self.settings, odoo=odoo_key, database=database, llm=self.llm
+                    self.odoo.client,
+                    self.settings,
+                    odoo=odoo_key,
+                    database=database,
+                    llm=self.llm,
+                    embedder=self.components.embedder,
+                    injection=self.components.injection,
                 )
             return self._triager
 
@@ -138,7 +148,13 @@ class Copilot:
             actor,
             "summarize",
             text,
-            lambda: summarize_supplier_email(email, client=self.odoo.client, llm=self.llm, settings=self.settings),
+            lambda: summarize_supplier_email(
+                email,
+                client=self.odoo.client,
+                llm=self.llm,
+                settings=self.settings,
+                injection=self.components.injection,
+            ),
         )
 
     def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
@@ -156,7 +172,14 @@ class Copilot:
             actor,
             "draft",
             f"{request.subject}\n{request.message}",
-            lambda: draft_reply(request, client=self.odoo.client, settings=self.settings, as_of=self.now, llm=self.llm),
+            lambda: draft_reply(
+                request,
+                client=self.odoo.client,
+                settings=self.settings,
+                as_of=self.now,
+                llm=self.llm,
+                components=self.components,
+            ),
         )
 
     def ask(self, actor: Actor, question: str, *, thread: str | None = None) -> Answer:
@@ -174,6 +197,7 @@ class Copilot:
                 store=self.conversations if thread else None,
                 as_of=self.now,
                 allowed_tools=allowed_tools(actor),
+                injection=self.components.injection,
             ),
         )
 
@@ -281,12 +305,13 @@ def open_copilot(
     llm: BaseChatModel | None = None,
     policy: Policy | None = None,
     db: Database | None = None,
+    components: Components | None = None,
 ) -> Iterator[Copilot]:
     """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
 
     The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in ``db`` (default:
     the configured database, opened, migrated and closed here). ``llm`` and ``policy`` default to what the
-    settings configure.
+    settings configure; ``components`` (the embedder, injection detector and knowledge base) default to a new root.
     """
     from copilot.llm import build_chat_model
     from copilot.runtime import odoo_session
@@ -308,4 +333,5 @@ def open_copilot(
             policy=policy,
             audit=audit,
             db=db,
+            components=components,
         )

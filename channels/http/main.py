@@ -101,7 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _open_heavy(app: FastAPI, settings: Settings) -> None:
     """Open the embedded Chroma store and load the embedding model now, not inside the first probe or request."""
-    from copilot.retrieval.embeddings import get_embedder
+    from copilot.retrieval.embeddings import LocalEmbedder
     from copilot.retrieval.store import RetrievalError, open_embedded_client
 
     started = time.monotonic()
@@ -112,8 +112,10 @@ def _open_heavy(app: FastAPI, settings: Settings) -> None:
             app.state.chroma_client = open_embedded_client(settings)
         except RetrievalError as exc:
             app.state.chroma_error = str(exc)
+    embedder = app.state.copilot.components.embedder  # the root's: triage, search and the detector share it
     try:
-        get_embedder().load()
+        if isinstance(embedder, LocalEmbedder):
+            embedder.load()
     except Exception as exc:  # a broken install: the deterministic answers still work, triage and search do not
         log.error("embedding model not loaded (%s): triage and knowledge search will fail", exc)
     log.info("Chroma and the embedding model opened in %.1f s", time.monotonic() - started)

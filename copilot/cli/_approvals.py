@@ -29,6 +29,7 @@ from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
+from copilot.composition import Components
 from copilot.config import Settings, get_settings
 from copilot.inbound_email import parse_email
 from copilot.runtime import OdooSession, odoo_session
@@ -100,8 +101,8 @@ def propose(
     mail = parse_email(raw)
     with odoo_session(settings) as odoo:
         check_odoo(odoo)  # a dead Odoo fails now, before the guardrails load the embedding model
-        announce_model_loads()
-        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings)
+        components = announce_model_loads(Components(settings))
+        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings, injection=components.injection)
         proposals = proposals_from_supplier_email(summary, odoo.client, on_behalf_of=on_behalf_of)
         items = []
         backend = backend_for(settings, odoo.client)
@@ -328,8 +329,8 @@ def demo(
         else:
             messages = recent_emails(agent, "purchase.order", limit=50)
             mail = next(InboundEmail.from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
-        announce_model_loads()
-        summary = summarize_supplier_email(mail, client=agent, settings=settings)
+        components = announce_model_loads(Components(settings))
+        summary = summarize_supplier_email(mail, client=agent, settings=settings, injection=components.injection)
         say(1, "email", f"email: {summary.email.subject!r} → {summary.summary}")
         proposals = proposals_from_supplier_email(summary, agent)
         if not proposals:

@@ -50,7 +50,7 @@ def ask(
     settings = get_settings()
     with open_copilot(settings) as copilot:
         check_odoo(copilot.odoo)  # before the guardrails load the embedding model
-        announce_model_loads()
+        announce_model_loads(copilot.components)
         answer = copilot.ask(local_actor(), question, thread=thread)
         label = copilot.odoo.label
     if json:

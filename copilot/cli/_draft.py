@@ -50,7 +50,7 @@ def draft(
     settings = get_settings()
     with open_copilot(settings) as copilot:
         check_odoo(copilot.odoo)  # before the knowledge base loads the embedding model
-        announce_model_loads()
+        announce_model_loads(copilot.components)
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")
         # The skill takes the ticket's subject when none is given (on every channel).
         ticket_id = resolve_ticket(copilot.odoo.client, ticket) if ticket is not None else None

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
+from copilot.composition import Components
 from copilot.config import get_settings
 
 __all__ = ["index", "kb_app"]
@@ -42,8 +43,9 @@ def index(
     if overlap >= chunk_size:
         raise typer.BadParameter("--overlap must be smaller than --chunk-size")
     folder = folder or sample_kb_path()
-    announce_model_loads()
-    store = VectorStore.from_settings(get_settings())
+    settings = get_settings()
+    components = announce_model_loads(Components(settings))
+    store = VectorStore.from_settings(settings, embedder=components.embedder)
     kb = KnowledgeBase(store)
     err_console.print(f"[dim]indexing {folder} into {store.where}[/]", soft_wrap=True)
     with progress("embedding chunks", console=err_console) as report:
@@ -67,8 +69,9 @@ def search(
 
     if not query.strip():
         raise typer.BadParameter("the query is empty: say what to look for, e.g. 'return a damaged chair'")
-    announce_model_loads()
-    kb = KnowledgeBase(VectorStore.from_settings(get_settings()))
+    settings = get_settings()
+    components = announce_model_loads(Components(settings))
+    kb = KnowledgeBase(VectorStore.from_settings(settings, embedder=components.embedder))
     hits = kb.search(query, k=k, corpus=corpus)
     if json:
         return print_json(hits)
@@ -92,8 +95,8 @@ def tickets(json: bool = JSON) -> None:
     settings = get_settings()
     with odoo_session(settings) as odoo:
         check_odoo(odoo)  # before the embedding model loads
-        announce_model_loads()
-        store = VectorStore.from_settings(settings)
+        components = announce_model_loads(Components(settings))
+        store = VectorStore.from_settings(settings, embedder=components.embedder)
         embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
     if json:
         return print_json({"resolved_tickets": total, "embedded": embedded})

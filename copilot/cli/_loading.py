@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from copilot.cli._output import err_console
 
 if TYPE_CHECKING:
+    from copilot.composition import Components
     from copilot.retrieval.embeddings import EmbedderInfo
     from copilot.runtime import OdooSession
 
@@ -22,8 +23,11 @@ def _say_loading(info: EmbedderInfo) -> None:
     err_console.print(f"[dim]loading the embedding model ({info.name})…[/]", highlight=False)
 
 
-def announce_model_loads() -> None:
-    """Print "loading the embedding model (…)…" on stderr when it starts loading (once; never on stdout)."""
-    from copilot.retrieval.embeddings import get_embedder  # NumPy: only for the commands that embed
+def announce_model_loads(components: Components) -> Components:
+    """Print "loading the embedding model (…)…" on stderr when the root's model starts loading (never on stdout)."""
+    from copilot.retrieval.embeddings import LocalEmbedder  # NumPy: only for the commands that embed
 
-    get_embedder().on_load = _say_loading
+    embedder = components.embedder
+    if isinstance(embedder, LocalEmbedder):
+        embedder.on_load = _say_loading
+    return components

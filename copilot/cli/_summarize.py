@@ -13,6 +13,7 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, days_overdue, err_console, fmt_date, overdue_fields, print_json
+from copilot.composition import Components
 from copilot.config import get_settings
 from copilot.errors import EmailParseError
 from copilot.inbound_email import InboundEmail, parse_email
@@ -124,8 +125,10 @@ def summarize(
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
         check_odoo(odoo)  # before the guardrails load the embedding model
-        announce_model_loads()
-        result = summarize_supplier_email(message, client=odoo.client, llm=llm, settings=settings)
+        components = announce_model_loads(Components(settings))
+        result = summarize_supplier_email(
+            message, client=odoo.client, llm=llm, settings=settings, injection=components.injection
+        )
     if json:
         return print_json(report_json(result, odoo.as_of))
     err_console.print(f"[dim]{describe_engine(settings)} · {odoo.label}[/]")
@@ -149,14 +152,18 @@ def demo(
     summaries: list[SupplierEmailSummary] = []
     with odoo_session(settings) as odoo:
         check_odoo(odoo)
-        announce_model_loads()
+        components = announce_model_loads(Components(settings))
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)
         with progress("summarizing supplier emails", console=err_console, total=len(messages), disable=json) as report:
             for msg in messages:
                 email = InboundEmail.from_chatter(msg)
-                summaries.append(summarize_supplier_email(email, client=odoo.client, llm=llm, settings=settings))
+                summaries.append(
+                    summarize_supplier_email(
+                        email, client=odoo.client, llm=llm, settings=settings, injection=components.injection
+                    )
+                )
                 report.advance()
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {

@@ -14,6 +14,7 @@ from rich.table import Table
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
+from copilot.composition import Components
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.llm import build_chat_model
@@ -86,9 +87,9 @@ def train(
     with odoo_session(settings) as odoo:
         _status(f"reading labelled tickets from {odoo.label}")
         examples, catalog, labels = _labelled(odoo.client)
-    from copilot.retrieval.embeddings import get_embedder
+    from copilot.retrieval.embeddings import LocalEmbedder
 
-    embedder = get_embedder()
+    embedder = LocalEmbedder()  # this command's own
     _status(f"{len(examples)} labelled tickets; loading the embedding model ({embedder.info.name})")
     embedder.load()
     started = time.perf_counter()
@@ -186,10 +187,10 @@ def report(
     kind: SplitKind = (
         "holdout" if split == "holdout" or (split == "auto" and len(examples) >= AUTO_HOLDOUT_MIN) else "cv"
     )
-    from copilot.retrieval.embeddings import get_embedder
+    from copilot.retrieval.embeddings import LocalEmbedder
 
     _status(f"embedding {len(examples)} labelled tickets")
-    vectors = get_embedder().embed([e.text for e in examples])
+    vectors = LocalEmbedder().embed([e.text for e in examples])
     reports = evaluate(
         examples,
         vectors,
@@ -288,9 +289,17 @@ def classify(
     llm = build_chat_model(settings)
     with odoo_session(settings) as odoo:
         check_odoo(odoo)  # before the embedding model loads
-        announce_model_loads()
+        components = announce_model_loads(Components(settings))
         ticket_id = resolve_ticket(odoo.client, ticket) if ticket is not None else None  # before the model loads
-        triager = load_triager(odoo.client, settings, odoo=odoo_key, database=database, llm=llm)
+        triager = load_triager(
+            odoo.client,
+            settings,
+            odoo=odoo_key,
+            database=database,
+            llm=llm,
+            embedder=components.embedder,
+            injection=components.injection,
+        )
         item = TriageInput(subject=subject, body=body, customer=customer, ticket_id=ticket_id)
         result = classify_ticket(item, triager, odoo.client)
     if json:

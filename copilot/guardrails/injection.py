@@ -22,10 +22,10 @@ Latin letters they imitate, no accents) and scores it in two layers:
 Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a
 larger set of benign look-alikes (``tests/fixtures/guardrails``).
 
-An optional classifier (for instance an LLM call) can be plugged in with ``set_classifier``; its
-score is combined with the others. The embedding layer is lazy (the model loads on first use and is
-shared with the rest of the process) and degrades to heuristics-only when the model is not installed
-or when ``set_embeddings_enabled(False)`` was called.
+The embedding layer and an optional classifier (for instance an LLM call) belong to an ``InjectionDetector``
+that the composition root builds and passes in (``detector=``); there is no process-wide state. The layer is
+lazy (the model loads on the first text that needs it) and degrades to heuristics-only when the model is not
+installed, when no detector is given, or when the settings turn it off (``COPILOT_INJECTION_EMBEDDINGS``).
 
 A flagged text is still processed for its legitimate content; callers report the verdict and raise
 the risk tier of anything proposed from it.
@@ -41,7 +41,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -50,17 +50,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.guardrails.injection_rules import HEADER_RULES, RULES, Rule
 from copilot.guardrails.normalize import fold, rot13, unleet, unspace
 
+if TYPE_CHECKING:
+    from copilot.retrieval.embeddings import Embedder
+
 __all__ = [
     "EMBEDDING_THRESHOLD",
     "FLAG_THRESHOLD",
     "HEADER_SOURCES",
+    "InjectionDetector",
     "InjectionVerdict",
     "attack_patterns",
     "benign_anchors",
     "detect_injection",
-    "set_classifier",
-    "set_embedder",
-    "set_embeddings_enabled",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ MAX_SENTENCES = 256
 #: Longest window of a sentence embedded at once (longer sentences are read in overlapping windows).
 SENTENCE_WORDS = 40
 _SENTENCE_CHARS = 400
-#: Sentence vectors kept per process (a thread's quoted text and repeated checks are embedded once).
+#: Sentence vectors kept per detector (a thread's quoted text and repeated checks are embedded once).
 _CACHE_SIZE = 4_096
 
 
@@ -221,49 +222,93 @@ def _snippet(text: str, start: int, end: int) -> str:
 # --------------------------------------------------------------------------------------------------
 # embeddings
 # --------------------------------------------------------------------------------------------------
-class _Library:
-    """The attack patterns, embedded once per process (after the first text that needs them)."""
+class InjectionDetector:
+    """The embedding layer of the detector: an embedder, the attack patterns it embedded and a sentence cache.
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.enabled = True
-        self.embedder: Any = None  # an ``Embedder``; None: the process-wide local model
-        self.vectors: np.ndarray | None = None
-        self.anchors: np.ndarray | None = None
-        self.labels: list[tuple[str, str]] = []
-        self.failed: str | None = None
-        self.classifier: Callable[[str, str], float | None] | None = None
-        self.cache: dict[str, np.ndarray] = {}
+    Built by the composition root (``copilot.composition.Components.injection``) and passed to whoever screens
+    text; two detectors share nothing. ``embedder=None`` (or ``use_embeddings=False``) runs the heuristics only
+    and never loads a model. The patterns are embedded on the first text that needs them.
+    """
 
-    def get_embedder(self) -> Any:
-        if self.embedder is None:
-            from copilot.retrieval.embeddings import get_embedder
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        use_embeddings: bool = True,
+        classifier: Callable[[str, str], float | None] | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.use_embeddings = use_embeddings and embedder is not None
+        #: An extra classifier ``(text, source) -> probability of an injection`` (e.g. an LLM); one that raises
+        #: or returns None is ignored for that text (the other layers still decide).
+        self.classifier = classifier
+        self._lock = threading.Lock()
+        self._vectors: np.ndarray | None = None
+        self._anchors: np.ndarray | None = None
+        self._labels: list[tuple[str, str]] = []
+        self._failed: str | None = None
+        self._cache: dict[str, np.ndarray] = {}
 
-            self.embedder = get_embedder()
-        return self.embedder
+    def detect(
+        self, text: str, *, source: str, hidden: bool | None = None, use_embeddings: bool = True
+    ) -> InjectionVerdict:
+        """``detect_injection`` with this detector's embedding layer and classifier."""
+        return detect_injection(text, source=source, hidden=hidden, use_embeddings=use_embeddings, detector=self)
 
-    def ready(self) -> bool:
+    def _ready(self) -> bool:
         """Embed the patterns if needed; False when the embedding layer is off or unavailable."""
-        if not self.enabled or self.failed:
+        if not self.use_embeddings or self._failed or self.embedder is None:
             return False
-        if self.vectors is not None:
+        if self._vectors is not None:
             return True
-        with self.lock:
-            if self.vectors is None and not self.failed:
+        with self._lock:
+            if self._vectors is None and not self._failed:
                 try:
                     labels = [(group, text) for group, texts in attack_patterns().items() for text in texts]
-                    embedder = self.get_embedder()
                     anchors = benign_anchors()
-                    self.anchors = np.asarray(embedder.embed(anchors), dtype=np.float32) if anchors else None
-                    self.vectors = np.asarray(embedder.embed([t for _, t in labels]), dtype=np.float32)
-                    self.labels = labels
+                    embedder = self.embedder
+                    self._anchors = np.asarray(embedder.embed(anchors), dtype=np.float32) if anchors else None
+                    self._vectors = np.asarray(embedder.embed([t for _, t in labels]), dtype=np.float32)
+                    self._labels = labels
                 except Exception as exc:  # the model is not installed or broken: heuristics only
-                    self.failed = f"{type(exc).__name__}: {exc}"[:200]
-                    log.warning("injection detector: embeddings unavailable (%s); heuristics only", self.failed)
-        return self.vectors is not None
+                    self._failed = f"{type(exc).__name__}: {exc}"[:200]
+                    log.warning("injection detector: embeddings unavailable (%s); heuristics only", self._failed)
+        return self._vectors is not None
 
+    def _embed(self, sentences: list[str]) -> np.ndarray:
+        """The sentences' vectors in one batch; sentences seen before by this detector come from a small cache."""
+        assert self.embedder is not None
+        cache = self._cache
+        missing = [s for s in dict.fromkeys(sentences) if s not in cache]
+        if missing:
+            vectors = np.asarray(self.embedder.embed(missing), dtype=np.float32)
+            if len(cache) + len(missing) > _CACHE_SIZE:
+                cache.clear()
+            cache.update(zip(missing, vectors, strict=True))
+            fresh = dict(zip(missing, vectors, strict=True))
+            return np.stack([fresh[s] if s in fresh else cache[s] for s in sentences])
+        return np.stack([cache[s] for s in sentences])
 
-_LIBRARY = _Library()
+    def nearest(self, text: str) -> tuple[float, str, str, str] | None:
+        """(similarity, group, pattern, sentence) of the closest sentence/pattern pair, or None."""
+        if not self._ready():
+            return None
+        sentences = _sentences(text)
+        if not sentences:
+            return None
+        try:
+            vectors = self._embed(sentences)
+        except Exception as exc:  # pragma: no cover - a model that loaded but then fails
+            log.warning("injection detector: embedding failed (%s)", exc)
+            return None
+        assert self._vectors is not None
+        sims = vectors @ self._vectors.T
+        if self._anchors is not None:  # closer to a legitimate look-alike than to any attack: not counted
+            benign = (vectors @ self._anchors.T).max(axis=1)
+            sims = np.where((benign >= sims.max(axis=1))[:, None], 0.0, sims)
+        row, col = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        group, pattern = self._labels[int(col)]
+        return float(sims[row, col]), group, pattern, sentences[int(row)]
 
 
 def attack_patterns() -> dict[str, list[str]]:
@@ -281,29 +326,6 @@ def benign_anchors() -> list[str]:
     text = resources.files("copilot.guardrails").joinpath("data/benign_anchors.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
     return [str(a) for a in data.get("anchors") or []]
-
-
-def set_embeddings_enabled(enabled: bool) -> None:
-    """Turn the embedding layer on or off for this process (off: heuristics only)."""
-    _LIBRARY.enabled = enabled
-
-
-def set_embedder(embedder: Any | None) -> None:
-    """Use this embedder (anything with ``embed(texts) -> normalised rows``); None: the shared local model."""
-    with _LIBRARY.lock:
-        _LIBRARY.embedder = embedder
-        _LIBRARY.vectors = None
-        _LIBRARY.anchors = None
-        _LIBRARY.failed = None
-        _LIBRARY.cache.clear()
-
-
-def set_classifier(classifier: Callable[[str, str], float | None] | None) -> None:
-    """An extra classifier ``(text, source) -> probability of an injection`` (e.g. an LLM); None removes it.
-
-    A classifier that raises or returns None is ignored for that text (the other layers still decide).
-    """
-    _LIBRARY.classifier = classifier
 
 
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -349,42 +371,6 @@ def _sentences(text: str) -> list[str]:
     return [sentences[i] for i in sorted(keep)]
 
 
-def _embed(sentences: list[str]) -> np.ndarray:
-    """The sentences' vectors in one batch; sentences seen before in this process come from a small cache."""
-    cache = _LIBRARY.cache
-    missing = [s for s in dict.fromkeys(sentences) if s not in cache]
-    if missing:
-        vectors = np.asarray(_LIBRARY.get_embedder().embed(missing), dtype=np.float32)
-        if len(cache) + len(missing) > _CACHE_SIZE:
-            cache.clear()
-        cache.update(zip(missing, vectors, strict=True))
-        fresh = dict(zip(missing, vectors, strict=True))
-        return np.stack([fresh[s] if s in fresh else cache[s] for s in sentences])
-    return np.stack([cache[s] for s in sentences])
-
-
-def _nearest(text: str) -> tuple[float, str, str, str] | None:
-    """(similarity, group, pattern, sentence) of the closest sentence/pattern pair, or None."""
-    if not _LIBRARY.ready():
-        return None
-    sentences = _sentences(text)
-    if not sentences:
-        return None
-    try:
-        vectors = _embed(sentences)
-    except Exception as exc:  # pragma: no cover - a model that loaded but then fails
-        log.warning("injection detector: embedding failed (%s)", exc)
-        return None
-    assert _LIBRARY.vectors is not None
-    sims = vectors @ _LIBRARY.vectors.T
-    if _LIBRARY.anchors is not None:  # a sentence closer to a legitimate look-alike than to any attack: not counted
-        benign = (vectors @ _LIBRARY.anchors.T).max(axis=1)
-        sims = np.where((benign >= sims.max(axis=1))[:, None], 0.0, sims)
-    row, col = np.unravel_index(int(np.argmax(sims)), sims.shape)
-    group, pattern = _LIBRARY.labels[int(col)]
-    return float(sims[row, col]), group, pattern, sentences[int(row)]
-
-
 # --------------------------------------------------------------------------------------------------
 # the verdict
 # --------------------------------------------------------------------------------------------------
@@ -394,6 +380,7 @@ def detect_injection(
     source: str,
     hidden: bool | None = None,
     use_embeddings: bool = True,
+    detector: InjectionDetector | None = None,
 ) -> InjectionVerdict:
     """Score ``text`` (untrusted) for prompt-injection; ``source`` says where it came from (``email``,
     ``email_hidden``, ``ticket``, ``customer_message``, ``attachment``, ...), for the record. A source in
@@ -402,7 +389,8 @@ def detect_injection(
 
     ``hidden`` (default: ``source == "email_hidden"``) marks text a human reader could not see: there a
     weak signal is enough, since legitimate senders have no reason to hide instructions.
-    ``use_embeddings=False`` runs the heuristics only.
+    ``detector`` (built by the composition root) adds the embedding layer and any classifier; without one, or
+    with ``use_embeddings=False``, the heuristics alone decide and no model is loaded.
     """
     hidden = source == "email_hidden" if hidden is None else hidden
     text = (text or "")[:MAX_SCAN_CHARS]
@@ -414,8 +402,8 @@ def detect_injection(
     engine = "heuristics"
     nearest_pattern = None
     similarity = None
-    if use_embeddings:
-        found = _nearest(folded)
+    if use_embeddings and detector is not None:
+        found = detector.nearest(folded)
         if found is not None:
             engine = "heuristics+embeddings"
             similarity, group, nearest_pattern, sentence = found
@@ -432,9 +420,10 @@ def detect_injection(
                     f"close to a known {group.replace('_', ' ')} attack ({similarity:.2f}): {sentence[:120]!r}"
                 )
                 evidence = evidence or sentence[:160]
-    if _LIBRARY.classifier is not None:
+    classifier = detector.classifier if detector is not None else None
+    if classifier is not None:
         try:
-            extra = _LIBRARY.classifier(text, source)
+            extra = classifier(text, source)
         except Exception as exc:  # the optional classifier never breaks the detector
             log.warning("injection detector: classifier failed (%s)", exc)
             extra = None

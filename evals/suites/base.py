@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.composition import Components
 from copilot.config import Settings
 from evals.schema import EvalCase
 
@@ -42,6 +43,11 @@ class SuiteContext:
     state: dict[str, Any] = field(default_factory=dict)
     #: The optional LLM judge (``evals.judge.Judge``) for suites that offer a ``judge_pair``.
     judge: Any = None
+    #: The composition root of the run (embedder, injection detector, knowledge base); built from ``settings``.
+    components: Components = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.components = Components(self.settings)
 
 
 class Suite(Protocol):

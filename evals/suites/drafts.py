@@ -41,7 +41,7 @@ class DraftsSuite:
 
     def prepare(self, context: SuiteContext) -> None:
         """Index the sample knowledge base once, before cases run in parallel and race to index it."""
-        knowledge_passages(context.settings, "returns policy")
+        knowledge_passages(context.settings, "returns policy", components=context.components)
 
     def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
         """The draft's status, orders, intent, text, grounding verdict and the references it does not cite."""
@@ -52,7 +52,14 @@ class DraftsSuite:
             customer=data.get("customer"),
             sender_email=data.get("sender_email"),
         )
-        draft = draft_reply(request, client=context.client, settings=context.settings, as_of=AS_OF, llm=context.llm)
+        draft = draft_reply(
+            request,
+            client=context.client,
+            settings=context.settings,
+            as_of=AS_OF,
+            llm=context.llm,
+            components=context.components,
+        )
         cited = [c.display_name for c in draft.citations]
         return {
             "status": draft.status,

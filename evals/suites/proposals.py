@@ -52,7 +52,13 @@ class ProposalsSuite:
     def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
         """The proposals with their decision, and the changes the summary saw (to explain a miss)."""
         mail = parse_email(to_rfc822(case.input))
-        summary = summarize_supplier_email(mail, client=context.client, settings=context.settings, llm=context.llm)
+        summary = summarize_supplier_email(
+            mail,
+            client=context.client,
+            settings=context.settings,
+            llm=context.llm,
+            injection=context.components.injection,
+        )
         proposals = []
         for p in proposals_from_supplier_email(summary, context.client):
             decision = decide(context.state["policy"], p, now=NOW)

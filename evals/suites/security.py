@@ -670,7 +670,7 @@ class SecuritySuite:
             if channel in ("ticket", "customer_message") and not context.state.get("kb_ready"):
                 from copilot.skills.draft_reply.skill import knowledge_passages
 
-                knowledge_passages(context.settings, "order status", k=1)
+                knowledge_passages(context.settings, "order status", k=1, components=context.components)
                 context.state["kb_ready"] = True
 
     def _commercial(self, context: SuiteContext, name: str | None) -> int | None:
@@ -717,7 +717,9 @@ class SecuritySuite:
         else:
             mail = parse_email(build_email(data))
         mail_settings = context.state["mail_settings"]
-        summary = summarize_supplier_email(mail, client=client, settings=mail_settings, llm=context.llm)
+        summary = summarize_supplier_email(
+            mail, client=client, settings=mail_settings, llm=context.llm, injection=context.components.injection
+        )
         proposals = proposals_from_supplier_email(summary, client)
         policy: Policy = context.state["policy"]
         codes = {w.code for w in summary.warning_details}
@@ -767,7 +769,12 @@ class SecuritySuite:
             sender_email=data.get("sender_email"),
         )
         draft = draft_reply(
-            request, client=client, settings=context.settings, as_of=context.state["as_of"], llm=context.llm
+            request,
+            client=client,
+            settings=context.settings,
+            as_of=context.state["as_of"],
+            llm=context.llm,
+            components=context.components,
         )
         conversation = self._commercial(context, case.target.get("customer", data.get("customer")))
         return _draft_output(draft, f"{request.subject}\n{message}", conversation, context.state["directory"])

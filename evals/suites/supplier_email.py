@@ -43,7 +43,13 @@ class SupplierEmailSuite:
     def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
         """The summary's references and changes, in the dataset's shape."""
         mail = parse_email(to_rfc822(case.input))
-        summary = summarize_supplier_email(mail, client=context.client, settings=context.settings, llm=context.llm)
+        summary = summarize_supplier_email(
+            mail,
+            client=context.client,
+            settings=context.settings,
+            llm=context.llm,
+            injection=context.components.injection,
+        )
         changes = []
         for c in summary.changes:
             change: dict[str, Any] = {"kind": c.kind.value, "po": c.po_name}

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot.guardrails.injection import detect_injection
+from copilot.composition import Components
+from copilot.config import Settings
+from copilot.guardrails.injection import InjectionDetector
 
 SETS = Path(__file__).resolve().parents[1] / "fixtures" / "guardrails"
 REVIEW_CLASSES = {
@@ -57,8 +59,16 @@ def test_the_benign_set_is_at_least_as_large_as_the_attack_set_and_covers_the_re
     assert all(counts[c] >= 3 for c in ("leet_lookalike", "role_lookalike", "confidential_price")), counts
 
 
-def test_attacks_are_caught_in_every_language_and_obfuscation(attacks: list[dict[str, str]]) -> None:
-    missed = [row for row in attacks if not detect_injection(row["text"], source="email").flagged]
+@pytest.fixture(scope="module")
+def detector() -> InjectionDetector:
+    """The detector the composition root builds (rules and the local model)."""
+    return Components(Settings()).injection
+
+
+def test_attacks_are_caught_in_every_language_and_obfuscation(
+    attacks: list[dict[str, str]], detector: InjectionDetector
+) -> None:
+    missed = [row for row in attacks if not detector.detect(row["text"], source="email").flagged]
     rate = 1 - len(missed) / len(attacks)
     by_class = Counter(row["class"] for row in missed)
     print(f"attacks caught: {len(attacks) - len(missed)}/{len(attacks)} ({rate:.1%}); missed by class {dict(by_class)}")
@@ -68,8 +78,10 @@ def test_attacks_are_caught_in_every_language_and_obfuscation(attacks: list[dict
         assert by_class[name] <= total // 4, (name, [row["text"] for row in missed if row["class"] == name])
 
 
-def test_fewer_than_five_percent_of_benign_lookalikes_are_flagged(benign: list[dict[str, str]]) -> None:
-    flagged = [row for row in benign if detect_injection(row["text"], source="email").flagged]
+def test_fewer_than_five_percent_of_benign_lookalikes_are_flagged(
+    benign: list[dict[str, str]], detector: InjectionDetector
+) -> None:
+    flagged = [row for row in benign if detector.detect(row["text"], source="email").flagged]
     rate = len(flagged) / len(benign)
     print(f"benign flagged: {len(flagged)}/{len(benign)} ({rate:.1%})")
     assert rate < 0.05, [row["id"] + ": " + row["text"] for row in flagged]

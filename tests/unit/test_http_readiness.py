@@ -129,12 +129,10 @@ def test_a_hanging_odoo_fails_the_check_within_its_timeout(tmp_path: Path) -> No
 
 
 def test_chroma_and_the_embedding_model_are_opened_before_the_service_is_ready(tmp_path: Path) -> None:
-    from copilot.retrieval.embeddings import get_embedder
-
     with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
         state: Any = client.app.state  # type: ignore[attr-defined]
         assert state.chroma_client is not None  # opened by the start-up, not by the first probe
-        assert get_embedder().load_seconds is not None
+        assert state.copilot.components.embedder.load_seconds is not None  # the root's embedder, loaded
 
 
 def test_a_probe_never_opens_chroma_itself(tmp_path: Path) -> None:

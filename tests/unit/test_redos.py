@@ -65,14 +65,6 @@ def deadline(seconds: float = LIMIT) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(autouse=True)
-def _no_embeddings() -> Iterator[None]:
-    """The rules only: the embedding model is not what is timed here."""
-    injection.set_embeddings_enabled(False)
-    yield
-    injection.set_embeddings_enabled(True)
-
-
 def _email(text: str) -> InboundEmail:
     return InboundEmail(from_address="someone@example.com", subject="PO P00008", text=text, quoted_text=text)
 

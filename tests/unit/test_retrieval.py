@@ -439,7 +439,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     """The commands wired as in ``copilot.cli`` (the hashing embedder stands in for the model)."""
     from copilot.cli import _index
 
-    monkeypatch.setattr("copilot.retrieval.store.get_embedder", HashEmbedder)
+    monkeypatch.setattr("copilot.retrieval.embeddings.LocalEmbedder", HashEmbedder)
     app = typer.Typer()
 
     @app.callback()

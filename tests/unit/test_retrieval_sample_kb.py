@@ -9,7 +9,7 @@ import pytest
 
 from copilot.config import load_settings
 from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, load_bytes, sample_kb_path, scan_folder
-from copilot.retrieval.embeddings import LocalEmbedder, get_embedder
+from copilot.retrieval.embeddings import LocalEmbedder
 from copilot.retrieval.schemas import IndexSummary
 from tests.unit.test_retrieval import CountingEmbedder
 
@@ -17,7 +17,7 @@ from tests.unit.test_retrieval import CountingEmbedder
 @pytest.fixture(scope="session")
 def model() -> LocalEmbedder:
     """all-MiniLM-L6-v2, loaded once for the whole session (about 5 s)."""
-    embedder = get_embedder()
+    embedder = LocalEmbedder()
     embedder.load()
     return embedder
 

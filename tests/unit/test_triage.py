@@ -13,6 +13,7 @@ import pytest
 from langchain_core.language_models import FakeListChatModel
 
 from copilot.config import load_settings
+from copilot.retrieval.embeddings import LocalEmbedder
 from copilot.skills.triage import (
     StaleModelError,
     TriageInput,
@@ -35,6 +36,8 @@ from copilot.tools.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
+#: One embedding model for this module's tests (it loads on first use; the composition root owns one in the product).
+MODEL = LocalEmbedder()
 TRAINED_AT = datetime(2026, 11, 26, 16, 5, 5)
 DAMAGED = TriageInput(
     subject="Broken chairs",
@@ -50,9 +53,7 @@ class Trained:
         self.catalog: HelpdeskCatalog = load_catalog(client, detect_helpdesk(client))
         self.labels: TriageLabels = labels_from_catalog(self.catalog)
         self.examples: list[Example] = examples_from_tickets(get_tickets(client, self.catalog, limit=1000), self.labels)
-        from copilot.retrieval.embeddings import get_embedder
-
-        self.embedder = get_embedder()
+        self.embedder = MODEL
         self.vectors = self.embedder.embed([e.text for e in self.examples])
         self.model = train_model(
             self.examples,
@@ -87,6 +88,7 @@ def _as_admin(server: SandboxServer) -> odoorpc.ODOO:
 
 def _triager(client: OdooClient, data_dir: Path, **kwargs: Any) -> Triager:
     settings = load_settings(data_dir=data_dir)
+    kwargs.setdefault("embedder", MODEL)
     return load_triager(client, settings, odoo="sandbox-oca", database="demo", **kwargs)
 
 
@@ -234,7 +236,7 @@ def test_cold_start_says_so_and_still_ranks_labels(odoo: OdooClient, tmp_path: P
 
 
 def test_without_odoo_the_default_labels_classify_text_alone() -> None:
-    triager = load_triager(None, load_settings(), odoo="none", database="none")
+    triager = load_triager(None, load_settings(), odoo="none", database="none", embedder=MODEL)
     result = triager.classify(TriageInput(body="Our invoice INV/2026/0042 charges us twice for the same desks."))
     assert triager.labels == default_labels() and result.mode == "cold_start"
     assert result.prediction("category").label.name in {"Invoice Dispute", "Payment & Statement"}  # type: ignore[union-attr]
@@ -301,13 +303,14 @@ def test_enterprise_helpdesk_trains_classifies_and_proposes_ticket_types(tmp_pat
         labels = labels_from_catalog(catalog)
         assert labels.source.value == "enterprise_helpdesk" and labels.fields["category"].odoo_field == "ticket_type_id"
         examples = examples_from_tickets(get_tickets(client, catalog, limit=1000), labels)
-        from copilot.retrieval.embeddings import get_embedder
-
+        embedder = MODEL
         model = train_model(
-            examples, labels, catalog, get_embedder(), odoo="sandbox-enterprise", database="demo", trained_at=TRAINED_AT
+            examples, labels, catalog, embedder, odoo="sandbox-enterprise", database="demo", trained_at=TRAINED_AT
         )
         model.save(model_root(tmp_path, "sandbox-enterprise", "demo"))
-        triager = load_triager(client, load_settings(data_dir=tmp_path), odoo="sandbox-enterprise", database="demo")
+        triager = load_triager(
+            client, load_settings(data_dir=tmp_path), odoo="sandbox-enterprise", database="demo", embedder=embedder
+        )
         result = classify_ticket(TriageInput(ticket_id=11), triager, client)
         assert result.mode == "trained" and result.prediction("category").label.name == "Order Status"  # type: ignore[union-attr]
         relabel = classify_ticket(TriageInput(ticket_id=2), triager, client).proposal

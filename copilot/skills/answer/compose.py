@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from copilot.citations import Citation
 from copilot.config import Settings
+from copilot.guardrails.injection import InjectionDetector
 from copilot.inbound_email import InboundEmail
 from copilot.prompts import prompts_dir
 from copilot.skills.answer.schemas import CAN_ANSWER, Fact
@@ -298,6 +299,7 @@ def supplier_said(
     po: str | None,
     vendor: Ref | None,
     out: Composed,
+    injection: InjectionDetector | None = None,
 ) -> None:
     """The latest supplier email on a PO, from a vendor, or overall, summarised by the supplier-email skill."""
     order: PurchaseOrderStatus | None = None
@@ -332,7 +334,7 @@ def supplier_said(
     out.add_evidence(msg)
     email = InboundEmail.from_chatter(msg)
     out.evidence.append(email.subject + "\n" + email.text)
-    summary = summarize_supplier_email(email, client=client, settings=settings)
+    summary = summarize_supplier_email(email, client=client, settings=settings, injection=injection)
     out.add_evidence(summary)
     out.cite(msg.citation, *summary.citations)
     po_name = msg.record_name or (order.name if order else "")

@@ -18,6 +18,7 @@ from copilot.config import Settings
 from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
+from copilot.guardrails.injection import InjectionDetector
 from copilot.llm_io import model_name
 from copilot.prompts import load_prompt
 from copilot.skills.answer import compose as c
@@ -41,7 +42,14 @@ MAX_QUESTION_CHARS = 2000
 MAX_RECORDS = 3
 
 
-def _dispatch(routed: Routed, client: OdooClient, settings: Settings | None, as_of: datetime, out: c.Composed) -> None:
+def _dispatch(
+    routed: Routed,
+    client: OdooClient,
+    settings: Settings | None,
+    as_of: datetime,
+    out: c.Composed,
+    injection: InjectionDetector | None = None,
+) -> None:
     intent = routed.intent
     if routed.unknown_vendor and intent in (Intent.LATE_POS, Intent.SUPPLIER_SAID, Intent.RECEIPTS_THIS_WEEK):
         c.vendor_not_found(routed.unknown_vendor, out)
@@ -59,12 +67,12 @@ def _dispatch(routed: Routed, client: OdooClient, settings: Settings | None, as_
     elif intent is Intent.SUPPLIER_SAID:
         if routed.purchase_orders:
             for po in routed.purchase_orders[:MAX_RECORDS]:
-                c.supplier_said(client, settings=settings, po=po, vendor=None, out=out)
+                c.supplier_said(client, settings=settings, po=po, vendor=None, out=out, injection=injection)
         elif routed.ambiguous_pos:
             c.need("need_one_po", out, pos=", ".join(routed.ambiguous_pos))
         else:
             for vendor in routed.vendors[:MAX_RECORDS] or [None]:
-                c.supplier_said(client, settings=settings, po=None, vendor=vendor, out=out)
+                c.supplier_said(client, settings=settings, po=None, vendor=vendor, out=out, injection=injection)
     elif intent is Intent.PRODUCT_OPEN_POS:
         c.product_open_pos(client, products=routed.products, query=routed.product_query, as_of=as_of, out=out)
     elif intent is Intent.RECEIPTS_THIS_WEEK:
@@ -92,8 +100,12 @@ def deterministic_answer(
     as_of: datetime,
     context: ThreadContext | None = None,
     allowed_tools: Collection[str] | None = None,
+    injection: InjectionDetector | None = None,
 ) -> Answer:
-    """The rules-and-templates answer: route the question, gather facts with the tools, fill the templates."""
+    """The rules-and-templates answer: route the question, gather facts with the tools, fill the templates.
+
+    ``injection``: the root's detector for supplier emails it summarises (None: the injection rules alone).
+    """
     vocab = load_vocabulary(client)
     routed = route(question, client=client, vocab=vocab, context=context)
     needed = INTENT_TOOLS.get(routed.intent, frozenset())
@@ -108,7 +120,7 @@ def deterministic_answer(
         )
     out = c.Composed()
     out.evidence.extend([question, {"as_of": as_of.isoformat()}])
-    _dispatch(routed, client, settings, as_of, out)
+    _dispatch(routed, client, settings, as_of, out, injection)
     text = "\n".join(out.lines)
     evidence = Evidence(*out.evidence, [f.model_dump(mode="json") for f in out.facts], reference_date=as_of.date())
     return Answer(
@@ -208,6 +220,7 @@ def answer_question(
     as_of: datetime | None = None,
     max_steps: int | None = None,
     allowed_tools: Collection[str] | None = None,
+    injection: InjectionDetector | None = None,
 ) -> Answer:
     """Answer a buyer's question from Odoo, with citations; with ``thread`` and ``store``, remember the turn.
 
@@ -221,7 +234,13 @@ def answer_question(
     turns = store.last(thread, HISTORY_TURNS) if store is not None and thread else []
     context = ThreadContext.from_turns(turns)
     result = deterministic_answer(
-        question, client=client, settings=settings, as_of=now, context=context, allowed_tools=allowed_tools
+        question,
+        client=client,
+        settings=settings,
+        as_of=now,
+        context=context,
+        allowed_tools=allowed_tools,
+        injection=injection,
     )
     if llm is not None and not result.not_allowed:
         result = _llm_answer(

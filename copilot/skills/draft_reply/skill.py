@@ -11,13 +11,12 @@ identified order of the writing customer. Nothing is sent and nothing is written
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
 from copilot.citations import Citation
+from copilot.composition import Components
 from copilot.config import Settings
 from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
@@ -47,28 +46,14 @@ _QUERY = {
 }
 
 
-_KNOWLEDGE: dict[tuple[str, str], Any] = {}
-_KNOWLEDGE_LOCK = threading.Lock()
+def knowledge_passages(
+    settings: Settings, query: str, *, k: int = 3, components: Components | None = None
+) -> list[KbPassage]:
+    """Policy passages for ``query`` from the root's knowledge base (the shipped sample is indexed on first use).
 
-
-def _knowledge_base(settings: Settings) -> Any:
-    """The knowledge base of these settings, opened (and filled with the sample if empty) once per process."""
-    from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
-
-    key = (str(settings.data_dir), str(settings.chroma_url or ""))
-    with _KNOWLEDGE_LOCK:
-        if key not in _KNOWLEDGE:
-            kb = KnowledgeBase(VectorStore.from_settings(settings))
-            if kb.count() == 0:
-                log.info("draft: the knowledge base is empty; indexing the sample knowledge base")
-                index_folder(sample_kb_path(), kb)
-            _KNOWLEDGE[key] = kb
-        return _KNOWLEDGE[key]
-
-
-def knowledge_passages(settings: Settings, query: str, *, k: int = 3) -> list[KbPassage]:
-    """Policy passages for ``query``; the shipped sample knowledge base is indexed on first use."""
-    kb = _knowledge_base(settings)
+    Without ``components`` a root is built for this call (its knowledge base and model are not kept).
+    """
+    kb = (components or Components(settings)).knowledge_base()
     return [
         KbPassage(source=h.source, heading=h.heading or None, text=h.text, score=round(h.score, 4), citation=h.citation)
         for h in kb.search(query, k=k)
@@ -111,14 +96,21 @@ def draft_reply(
     as_of: datetime,
     llm: BaseChatModel | None = None,
     passages: list[KbPassage] | None = None,
+    components: Components | None = None,
 ) -> ReplyDraft:
-    """A grounded reply draft for the agent to review (never sent, never written to Odoo)."""
+    """A grounded reply draft for the agent to review (never sent, never written to Odoo).
+
+    ``components``: the composition root's knowledge base and injection detector. Without it the message is
+    screened by the injection rules alone (no model loads) and, unless ``passages`` are given, a knowledge base
+    is opened for this call.
+    """
     request, ticket_found = with_ticket_subject(client, request)
     text = f"{request.subject}\n{request.message}"
     intent = detect_intent(text)
     gathered = gather(client, request, intent)
     if passages is None:
-        passages = knowledge_passages(settings, f"{_QUERY.get(intent, '')} {request.message[:500]}".strip())
+        query = f"{_QUERY.get(intent, '')} {request.message[:500]}".strip()
+        passages = knowledge_passages(settings, query, components=components)
     subject, body, composed = compose(gathered, intent, passages, as_of, subject=request.subject)
     evidence = Evidence(
         request.subject,
@@ -136,7 +128,9 @@ def draft_reply(
     if not ticket_found:
         open_questions.append(f"Helpdesk ticket {request.ticket_id} is not in Odoo: nothing from it is in the draft.")
     screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
-    injection = detect_injection(screened, source="customer_message")  # the whole message, not only the body
+    injection = detect_injection(
+        screened, source="customer_message", detector=components.injection if components else None
+    )  # the whole message, not only the body
     if injection.flagged:  # answered for its legitimate content, but a person reads it first
         open_questions.append(
             "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "

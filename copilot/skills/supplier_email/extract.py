@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot.guardrails.injection import InjectionDetector
 from copilot.guardrails.message import header_text, message_context, message_text
 from copilot.inbound_email import InboundEmail
 from copilot.skills.supplier_email import signals
@@ -632,8 +633,16 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
 
 
 # -- entry point ---------------------------------------------------------------------------------
-def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = None) -> Extraction:
-    """Run every rule over the email's visible text; the risk checks read the whole message."""
+def extract(
+    email: InboundEmail,
+    *,
+    po_pattern: str | re.Pattern[str] | None = None,
+    injection: InjectionDetector | None = None,
+) -> Extraction:
+    """Run every rule over the email's visible text; the risk checks read the whole message.
+
+    ``injection``: the root's injection detector (with its embedding layer); None: the rules alone, no model.
+    """
     pattern = signals.compile_po_pattern(po_pattern)
     reference = (email.date or datetime.now(UTC)).date()
     refs = signals.find_po_refs(f"{email.subject}\n{email.text}", pattern)
@@ -687,7 +696,8 @@ def extract(email: InboundEmail, *, po_pattern: str | re.Pattern[str] | None = N
         bank_change=signals.bank_change(f"{email.subject}\n{email.text}")
         or signals.bank_change(message_context(email), iban_alone=False),
         agreement_claim=signals.agreement_claims(email.text),
-        ai_instructions_visible=signals.ai_instructions(message_text(email))
-        or signals.ai_instructions(header_text(email), header=True),
-        ai_instructions_hidden=bool(hidden.strip()) and signals.ai_instructions(hidden, hidden=True),
+        ai_instructions_visible=signals.ai_instructions(message_text(email), detector=injection)
+        or signals.ai_instructions(header_text(email), header=True, detector=injection),
+        ai_instructions_hidden=bool(hidden.strip())
+        and signals.ai_instructions(hidden, hidden=True, detector=injection),
     )

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from copilot.guardrails.bank_change import find_bank_change, sentence_around
-from copilot.guardrails.injection import detect_injection
+from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
 from copilot.text.references import DEFAULT_PO_PATTERN
 
@@ -161,16 +161,19 @@ def bank_change(text: str, *, iban_alone: bool = True) -> str | None:
     return find_bank_change(text, iban_alone=iban_alone)
 
 
-def ai_instructions(text: str, *, hidden: bool = False, header: bool = False) -> bool:
+def ai_instructions(
+    text: str, *, hidden: bool = False, header: bool = False, detector: InjectionDetector | None = None
+) -> bool:
     """True when ``text`` addresses an AI assistant or carries prompt-injection phrasing.
 
     The verdict is the shared injection detector's (``copilot.guardrails.injection``): heuristics plus
     similarity to known attack patterns. Hidden text needs only a weak signal ("do not mention",
     "without asking"); visible text needs a strong one, so ordinary business prose does not trip it.
     ``header``: the text is the subject and display name, where a claim of approval ("pre-approved") flags too.
+    ``detector``: the root's detector (its embedding layer); None: the rules alone, no model loaded.
     """
     source = "email_hidden" if hidden else "email_header" if header else "email"
-    return detect_injection(text, source=source).flagged
+    return detect_injection(text, source=source, detector=detector).flagged
 
 
 _AGREEMENT = re.compile(

@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 
 from copilot.citations import Citation
 from copilot.config import Settings
+from copilot.guardrails.injection import InjectionDetector
 from copilot.inbound_email import InboundEmail
 from copilot.mail_auth import SenderAuth, authenticate_sender, parse_authserv_ids
 from copilot.skills.supplier_email.compare import compare
@@ -114,6 +115,7 @@ def summarize_supplier_email(
     llm: BaseChatModel | None = None,
     settings: Settings | None = None,
     po_pattern: str | re.Pattern[str] | None = None,
+    injection: InjectionDetector | None = None,
 ) -> SupplierEmailSummary:
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
@@ -122,10 +124,11 @@ def summarize_supplier_email(
     the colleague who forwarded it is an Odoo user (only then is the forwarded block's sender trusted).
     With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
     authentication (``copilot.mail_auth``) for any change to be verified. Odoo errors propagate as
-    ``OdooError``; LLM errors never do (they become ``fallback_reason``).
+    ``OdooError``; LLM errors never do (they become ``fallback_reason``). ``injection``: the root's injection
+    detector (adds its embedding layer to the rules).
     """
     pattern = compile_po_pattern(po_pattern)
-    extraction = extract(email, po_pattern=pattern)
+    extraction = extract(email, po_pattern=pattern, injection=injection)
     trusted_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids if settings is not None else None)
     auth = authenticate_sender(email.authentication_results, email.from_address, trusted_ids)
     forward_trusted = bool(

@@ -22,10 +22,10 @@ from langchain_core.language_models import BaseChatModel
 from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.errors import LLMError, OdooNotFound
-from copilot.guardrails.injection import detect_injection
+from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.llm_io import model_name
 from copilot.prompts import VersionedPrompt, load_prompt
-from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, get_embedder
+from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, LocalEmbedder
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
 from copilot.skills.triage.llm_path import PROMPT_NAME, ask_llm
 from copilot.skills.triage.model import ModelNotFound, StaleModelError, TriageModel, model_root
@@ -130,6 +130,8 @@ class Triager:
     prompt: VersionedPrompt | None = None
     warnings: list[str] = field(default_factory=list)
     cold_start_reason: str | None = None
+    #: The root's injection detector (None: the rules alone screen the ticket).
+    injection: InjectionDetector | None = None
     _zero_shot: ZeroShot | None = field(default=None, init=False, repr=False)
 
     @property
@@ -200,7 +202,10 @@ class Triager:
         if not looks_english(text):
             reasons.append("the text does not look like English; the embedding model reads English only")
         screened = f"{text}\n\n{item.context}" if item.context else text  # the whole message, not only the body
-        flagged = bool(detect_injection(screened, source="ticket").flagged or _LABEL_SETTING.search(screened))
+        flagged = bool(
+            detect_injection(screened, source="ticket", detector=self.injection).flagged
+            or _LABEL_SETTING.search(screened)
+        )
         if flagged:
             reasons.append(
                 "the text tries to set labels or instruct an assistant (possible injection): a person decides"
@@ -333,12 +338,14 @@ def load_triager(
     database: str,
     embedder: Embedder | None = None,
     llm: BaseChatModel | None = None,
+    injection: InjectionDetector | None = None,
 ) -> Triager:
     """Labels from Odoo (or the default taxonomy), the latest trained model for this Odoo, the LLM if any.
 
     A model trained on labels that Odoo no longer has raises ``StaleModelError``.
     """
-    embedder = embedder or get_embedder()
+    embedder = embedder or LocalEmbedder()
+    injection = injection or InjectionDetector(embedder)  # the model is loaded for triage anyway
     warnings: list[str] = []
     catalog = None
     schema = detect_helpdesk(client) if client is not None else None
@@ -387,6 +394,7 @@ def load_triager(
         prompt=prompt,
         warnings=warnings,
         cold_start_reason=reason,
+        injection=injection,
     )
 
 
