@@ -7,9 +7,11 @@ smuggling"); ``reveal_invisible`` decodes it so the injection detector can read 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
-__all__ = ["BIDI_CONTROLS", "ZERO_WIDTH", "Revealed", "reveal_invisible", "strip_invisible"]
+from pydantic import AfterValidator
+
+__all__ = ["BIDI_CONTROLS", "ZERO_WIDTH", "Revealed", "VisibleText", "reveal_invisible", "strip_invisible"]
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164"
 BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -29,6 +31,11 @@ class Revealed(NamedTuple):
 def strip_invisible(text: str) -> str:
     """``text`` without zero-width, bidi and Unicode tag characters: ``"S00\\u200b024"`` is ``S00024``."""
     return reveal_invisible(text).clean
+
+
+#: A model field of untrusted text as a person sees it: ``"S00\u200b024"`` is S00024, so invisible characters never
+#: hide a reference or an instruction from the checks that read the field.
+VisibleText = Annotated[str, AfterValidator(strip_invisible)]
 
 
 def reveal_invisible(text: str) -> Revealed:

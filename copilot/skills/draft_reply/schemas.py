@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.guardrails.grounding import GroundingReport
 from copilot.prompts import PromptRef
-from copilot.text.invisible import strip_invisible
+from copilot.text.invisible import VisibleText
 
 __all__ = ["DraftRequest", "Fact", "Intent", "KbPassage", "ReplyDraft", "SuggestedAction"]
 
@@ -22,23 +22,17 @@ class DraftRequest(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    message: str = Field(description="The customer's text (untrusted)")
-    subject: str = ""
+    message: VisibleText = Field(description="The customer's text (untrusted)")
+    subject: VisibleText = ""
     customer: str | None = Field(default=None, description="Customer name or e-mail, when the agent knows it")
     sender_email: str | None = Field(default=None, description="The From address of the message")
     ticket_id: int | None = None
-    context: str = Field(
+    context: VisibleText = Field(
         default="",
         max_length=500_000,
         description="Other untrusted parts of the message (sender's name, quoted text, attachments): checked for "
         "instructions to the assistant, never answered",
     )
-
-    @field_validator("message", "subject", "context")
-    @classmethod
-    def _visible_only(cls, value: str) -> str:
-        """ "S00\u200b024" is S00024 to a person: invisible characters never hide a reference or an instruction."""
-        return strip_invisible(value)
 
 
 class Fact(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.prompts import PromptRef
-from copilot.text.invisible import strip_invisible
+from copilot.text.invisible import VisibleText
 
 __all__ = [
     "DEFAULT_SEED",
@@ -112,22 +112,18 @@ class TriageInput(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    subject: str = Field(default="", max_length=1_000)
-    body: str = Field(default="", description="Untrusted customer text; any length (only the start is embedded)")
+    subject: VisibleText = Field(default="", max_length=1_000)
+    body: VisibleText = Field(
+        default="", description="Untrusted customer text; any length (only the start is embedded)"
+    )
     customer: str | None = Field(default=None, description="Customer name or e-mail, to look up their open orders")
     ticket_id: int | None = Field(default=None, description="The Odoo ticket this text belongs to")
-    context: str = Field(
+    context: VisibleText = Field(
         default="",
         max_length=500_000,
         description="Other untrusted parts of the message (sender's name, quoted text, attachments): checked for "
         "instructions to the assistant, never classified",
     )
-
-    @field_validator("subject", "body", "context")
-    @classmethod
-    def _visible_only(cls, value: str) -> str:
-        """Invisible characters never hide a reference or an instruction from the classifier."""
-        return strip_invisible(value)
 
     @property
     def text(self) -> str:
