@@ -279,15 +279,16 @@ class InjectionDetector:
         """The sentences' vectors in one batch; sentences seen before by this detector come from a small cache."""
         assert self.embedder is not None
         cache = self._cache
-        missing = [s for s in dict.fromkeys(sentences) if s not in cache]
+        with self._lock:  # one detector serves every thread of the service; the model runs outside the lock
+            found = {s: cache[s] for s in dict.fromkeys(sentences) if s in cache}
+        missing = [s for s in dict.fromkeys(sentences) if s not in found]
         if missing:
-            vectors = np.asarray(self.embedder.embed(missing), dtype=np.float32)
-            if len(cache) + len(missing) > _CACHE_SIZE:
-                cache.clear()
-            cache.update(zip(missing, vectors, strict=True))
-            fresh = dict(zip(missing, vectors, strict=True))
-            return np.stack([fresh[s] if s in fresh else cache[s] for s in sentences])
-        return np.stack([cache[s] for s in sentences])
+            found.update(zip(missing, np.asarray(self.embedder.embed(missing), dtype=np.float32), strict=True))
+            with self._lock:
+                if len(cache) + len(missing) > _CACHE_SIZE:  # a full cache starts again, after the lookups above
+                    cache.clear()
+                cache.update((s, found[s]) for s in missing)
+        return np.stack([found[s] for s in sentences])
 
     def nearest(self, text: str) -> tuple[float, str, str, str] | None:
         """(similarity, group, pattern, sentence) of the closest sentence/pattern pair, or None."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from copilot.composition import Components
 from copilot.config import Settings
 
@@ -99,3 +101,24 @@ def test_two_roots_open_two_knowledge_bases_each_kept_by_its_root(tmp_path: Path
     assert kb is first.knowledge_base()
     assert second.knowledge_base() is not kb
     assert kb.count() > 0  # the shipped sample, indexed on first use
+
+
+def test_a_full_sentence_cache_still_answers_for_the_sentences_it_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache starts again when full: a sentence cached before that must not vanish from the same answer."""
+    import numpy as np
+
+    from copilot.guardrails import injection
+
+    class Counting:
+        calls: list[list[str]] = []  # noqa: RUF012 - one per test
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            self.calls.append(list(texts))
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    embedder = Counting()
+    detector = injection.InjectionDetector(embedder, use_embeddings=True)  # type: ignore[arg-type]
+    detector._embed(["held"])
+    monkeypatch.setattr(injection, "_CACHE_SIZE", 2)
+    assert detector._embed(["held", "new 1", "new 2"]).shape == (3, 4)
+    assert embedder.calls == [["held"], ["new 1", "new 2"]]  # the held sentence is not embedded again
