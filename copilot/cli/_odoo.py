@@ -9,7 +9,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from copilot.cli._output import cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
+from copilot.cli._output import awaits_goods, cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.runtime import odoo_session
@@ -25,7 +25,6 @@ from copilot.tools.partner import find_vendor_id
 
 if TYPE_CHECKING:
     from copilot.tools.helpdesk import Ticket
-    from copilot.tools.schemas import PurchaseOrderStatus
 
 app = typer.Typer(help="Read Odoo through the copilot's read-only tools.", no_args_is_help=True)
 
@@ -39,7 +38,7 @@ def po(reference: str = typer.Argument(..., help="Purchase order name, e.g. P000
     """Status of a purchase order: vendor, lines, expected dates, what was received."""
     with odoo_session(get_settings()) as odoo:
         status = purchase_order_status(odoo.client, reference)
-    today, waiting = odoo.as_of, _awaits_goods(status)
+    today, waiting = odoo.as_of, awaits_goods(status.state, status.receipt_status)
     if json:
         data = status.model_dump(mode="json") | overdue_fields(status.date_planned, today, open_=waiting)
         for line, row in zip(status.lines, data["lines"], strict=True):
@@ -62,11 +61,6 @@ def po(reference: str = typer.Argument(..., help="Purchase order name, e.g. P000
             fmt_due(line.date_planned, today, open_=waiting and line.quantity_received < line.quantity, sep=sep),
         )
     console.print(table)
-
-
-def _awaits_goods(status: PurchaseOrderStatus) -> bool:
-    """A confirmed order with goods still to receive: only then is a past expected date overdue."""
-    return status.state == "purchase" and status.receipt_status in ("pending", "partial")
 
 
 @app.command("late")

@@ -34,6 +34,11 @@ def fmt_qty(value: float) -> str:
     return f"{value:g}"
 
 
+def awaits_goods(state: str | None, receipt_status: str | None) -> bool:
+    """A confirmed purchase order with goods still to receive: only then is a past expected date overdue."""
+    return state == "purchase" and receipt_status in ("pending", "partial")
+
+
 def days_overdue(value: datetime | None, today: datetime) -> int | None:
     """Whole days ``value`` lies before ``today`` (calendar dates, UTC), or ``None`` when it is not past."""
     if value is None:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
-from copilot.cli._output import console, days_overdue, err_console, fmt_date, overdue_fields, print_json
+from copilot.cli._output import awaits_goods, console, days_overdue, err_console, fmt_date, overdue_fields, print_json
 from copilot.composition import Components
 from copilot.config import get_settings
 from copilot.errors import EmailParseError
@@ -58,15 +58,14 @@ def is_binary(raw: bytes) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def _awaits_goods(po: ResolvedPurchaseOrder) -> bool:
-    """A confirmed order with goods still to receive: only then is a past expected date overdue."""
-    return po.state == "purchase" and po.receipt_status in ("pending", "partial")
-
-
 def po_label(po: ResolvedPurchaseOrder, today: datetime | None, *, short: bool = False) -> str:
     """``P00002``, or ``P00002 (expected 2026-11-22, overdue 4 d)`` when its arrival is past and goods are due
     (``short``: ``P00002`` over ``(overdue 4 d)``, for a table cell)."""
-    days = days_overdue(po.date_planned, today) if today is not None and _awaits_goods(po) else None
+    days = (
+        days_overdue(po.date_planned, today)
+        if today is not None and awaits_goods(po.state, po.receipt_status)
+        else None
+    )
     if not days:
         return po.name
     return (
@@ -80,7 +79,7 @@ def report_json(summary: SupplierEmailSummary, today: datetime) -> dict[str, Any
     """The summary as JSON, each purchase order with ``overdue`` and ``days_overdue`` against ``today``."""
     data = summary.model_dump(mode="json")
     for po, row in zip(summary.purchase_orders, data["purchase_orders"], strict=True):
-        row |= overdue_fields(po.date_planned, today, open_=_awaits_goods(po))
+        row |= overdue_fields(po.date_planned, today, open_=awaits_goods(po.state, po.receipt_status))
     return data
 
 
