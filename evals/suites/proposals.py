@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from copilot.approvals import decide, load_policy, proposals_from_supplier_email
-from copilot.inbound_email import parse_email
-from copilot.skills.supplier_email import summarize_supplier_email
 from evals.schema import EvalCase
 from evals.scorers.proposals import rates, score_proposals
 from evals.suites.base import CaseResult, SuiteContext
-from evals.suites.supplier_email import to_rfc822
+from evals.suites.supplier_email import summarize
 from odoo_sandbox import RECORDED_AT
 
 __all__ = ["ProposalsSuite"]
@@ -51,14 +49,7 @@ class ProposalsSuite:
 
     def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
         """The proposals with their decision, and the changes the summary saw (to explain a miss)."""
-        mail = parse_email(to_rfc822(case.input))
-        summary = summarize_supplier_email(
-            mail,
-            client=context.client,
-            settings=context.settings,
-            llm=context.llm,
-            injection=context.components.injection,
-        )
+        summary = summarize(case, context)
         proposals = []
         for p in proposals_from_supplier_email(summary, context.client):
             decision = decide(context.state["policy"], p, now=NOW)

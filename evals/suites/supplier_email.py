@@ -7,7 +7,7 @@ from typing import Any
 
 from copilot.inbound_email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
-from copilot.skills.supplier_email.schemas import ChangeKind
+from copilot.skills.supplier_email.schemas import ChangeKind, SupplierEmailSummary
 from evals.schema import EvalCase
 from evals.scorers.extraction import FAMILIES, prf, score_extraction
 from evals.suites.base import CaseResult, SuiteContext
@@ -30,6 +30,17 @@ def to_rfc822(data: dict[str, Any]) -> bytes:
     return msg.as_bytes()
 
 
+def summarize(case: EvalCase, context: SuiteContext) -> SupplierEmailSummary:
+    """The skill's summary of a case's email, with the suite context's Odoo, model and injection detector."""
+    return summarize_supplier_email(
+        parse_email(to_rfc822(case.input)),
+        client=context.client,
+        settings=context.settings,
+        llm=context.llm,
+        injection=context.components.injection,
+    )
+
+
 class SupplierEmailSuite:
     """``evals/datasets/supplier_email.jsonl`` through ``summarize_supplier_email``."""
 
@@ -42,14 +53,7 @@ class SupplierEmailSuite:
 
     def run(self, case: EvalCase, context: SuiteContext) -> dict[str, Any]:
         """The summary's references and changes, in the dataset's shape."""
-        mail = parse_email(to_rfc822(case.input))
-        summary = summarize_supplier_email(
-            mail,
-            client=context.client,
-            settings=context.settings,
-            llm=context.llm,
-            injection=context.components.injection,
-        )
+        summary = summarize(case, context)
         changes = []
         for c in summary.changes:
             change: dict[str, Any] = {"kind": c.kind.value, "po": c.po_name}
