@@ -344,8 +344,12 @@ def load_triager(
 
     A model trained on labels that Odoo no longer has raises ``StaleModelError``.
     """
+    if injection is None:  # a root of its own, honouring COPILOT_INJECTION_EMBEDDINGS (triage loads the model anyway)
+        from copilot.composition import Components
+
+        root = Components(settings, embedder=embedder)
+        embedder, injection = root.embedder, root.injection
     embedder = embedder or LocalEmbedder()
-    injection = injection or InjectionDetector(embedder)  # the model is loaded for triage anyway
     warnings: list[str] = []
     catalog = None
     schema = detect_helpdesk(client) if client is not None else None
