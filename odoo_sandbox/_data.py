@@ -123,15 +123,19 @@ class Store:
                     self._reload()
                 yield
                 return
+            ticks = self._ticks
             try:
                 with journal.write_transaction():
                     if journal.changed_since_load():
                         self._reload()
+                        ticks = self._ticks
                     yield
-                    rows = [(m, i, self._row(m, i)) for m, i in sorted(self._dirty)]
-                    journal.save(rows, self._ticks)
+                    if self._dirty or self._ticks != ticks:  # a call that changed nothing writes nothing
+                        rows = [(m, i, self._row(m, i)) for m, i in sorted(self._dirty)]
+                        journal.save(rows, self._ticks)
             except BaseException:
-                self._reload()  # drop this call's changes from memory too
+                if self._dirty or self._ticks != ticks:
+                    self._reload()  # drop this call's changes from memory too
                 raise
             finally:
                 self._dirty.clear()
