@@ -21,16 +21,18 @@ Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilo
 from odoo_sandbox._data import RECORDED_AT, SANDBOX_DB
 from odoo_sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
 from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp
-from odoo_sandbox._journal import clear_journal
-from odoo_sandbox._security import APPROVAL_MODEL, SANDBOX_USERS, SandboxUser
+from odoo_sandbox._journal import UNREADABLE, clear_journal
+from odoo_sandbox._security import APPROVAL_MODEL, DECISION_MODEL, SANDBOX_USERS, SandboxUser
 from odoo_sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
 
 __all__ = [
     "APPROVAL_MODEL",
+    "DECISION_MODEL",
     "HELPDESK_APPS",
     "RECORDED_AT",
     "SANDBOX_DB",
     "SANDBOX_USERS",
+    "UNREADABLE",
     "DecisionRefused",
     "FaultMode",
     "HelpdeskApp",

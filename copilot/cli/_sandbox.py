@@ -44,7 +44,7 @@ def sandbox(
 def reset(json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Forget every write the sandbox kept (requests, decisions, executed changes): back to the recording."""
     from copilot.cli._output import console, print_json
-    from odoo_sandbox import clear_journal
+    from odoo_sandbox import APPROVAL_MODEL, clear_journal
 
     folder = get_settings().sandbox_writes_file.parent
     removed: dict[str, int] = {}
@@ -62,19 +62,22 @@ def reset(json: bool = typer.Option(False, "--json", help="Print the result as J
             f"nothing to remove: the sandbox serves the recording (no writes kept in {folder})", soft_wrap=True
         )
         return
-    ordered = sorted(removed.items(), key=lambda item: (item[0] not in _LABELS, item[0] != APPROVAL_MODEL, item[0]))
+    labels = _labels()
+    ordered = sorted(removed.items(), key=lambda item: (item[0] not in labels, item[0] != APPROVAL_MODEL, item[0]))
     parts = ", ".join(f"{n} {_label(model, n)}" for model, n in ordered)
     console.print(f"removed {parts} from {', '.join(paths)}; the sandbox serves the recording again", soft_wrap=True)
 
 
-APPROVAL_MODEL = "copilot.approval.request"
-_LABELS = {
-    APPROVAL_MODEL: ("approval request", "approval requests"),
-    "unreadable file": ("unreadable writes file (deleted)", "unreadable writes files (deleted)"),
-    "copilot.approval.decision": ("decision", "decisions"),
-}
+def _labels() -> dict[str, tuple[str, str]]:
+    from odoo_sandbox import APPROVAL_MODEL, DECISION_MODEL, UNREADABLE
+
+    return {
+        APPROVAL_MODEL: ("approval request", "approval requests"),
+        UNREADABLE: ("unreadable writes file (deleted)", "unreadable writes files (deleted)"),
+        DECISION_MODEL: ("decision", "decisions"),
+    }
 
 
 def _label(model: str, n: int) -> str:
-    one, many = _LABELS.get(model, (f"{model} record", f"{model} records"))
+    one, many = _labels().get(model, (f"{model} record", f"{model} records"))
     return one if n == 1 else many
