@@ -17,9 +17,9 @@ from pathlib import Path
 from channels.email import EmailRouter, Notifier, Outbox
 from copilot.audit import AuditEntry, AuditTrail
 from copilot.config import load_settings
+from copilot.email import parse_email
 from copilot.guardrails.pii import redact
-from copilot.inbound_email import parse_email
-from copilot.runtime import odoo_session
+from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "emails"

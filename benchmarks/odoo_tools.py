@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from copilot.config import load_settings
-from copilot.runtime import odoo_session
+from copilot.odoo.session import odoo_session
 from copilot.tools import (
     find_partners,
     get_purchase_orders,
@@ -21,6 +21,7 @@ from copilot.tools import (
     recent_emails,
     sale_order_status,
 )
+from copilot.tools.chatter import email_from_chatter
 
 
 def _measure(name: str, repeat: int, call: Callable[[], Any], client: Any) -> None:
@@ -57,12 +58,9 @@ def main() -> None:
         _measure("product availability (chair)", args.repeat, lambda: product_availability(c, "chair"), c)
         _measure("partner lookup (gemini)", args.repeat, lambda: find_partners(c, "gemini"), c)
         _measure("supplier emails on POs", args.repeat, lambda: recent_emails(c), c)
-        try:
-            from copilot.inbound_email import InboundEmail
-            from copilot.skills.supplier_email import summarize_supplier_email
-        except ImportError:  # pragma: no cover - the skill is part of the package
-            return
-        emails = [InboundEmail.from_chatter(m) for m in recent_emails(c)]
+        from copilot.skills.supplier_email import summarize_supplier_email
+
+        emails = [email_from_chatter(m) for m in recent_emails(c)]
         start = time.perf_counter()
         before = c.round_trips
         for email in emails:

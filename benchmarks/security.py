@@ -35,10 +35,10 @@ from typing import Any
 import httpx
 
 from channels.slack.text import parse_command, slack_to_plain
+from copilot.email import InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.guardrails.exfiltration import check_exfiltration, find_urls
 from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.pii import find_pii, redact
-from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.skills.draft_reply.facts import detect_intent
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.extract import extract

@@ -14,8 +14,8 @@ import time
 from datetime import UTC, datetime
 
 from copilot.config import load_settings
+from copilot.odoo.session import odoo_session
 from copilot.retrieval.embeddings import LocalEmbedder
-from copilot.runtime import odoo_session
 from copilot.skills.triage.labels import labels_from_catalog
 from copilot.skills.triage.schemas import TriageInput
 from copilot.skills.triage.skill import Triager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Citation"]
+__all__ = ["Citation", "Ref"]
 
 
 class Citation(BaseModel):
@@ -19,3 +19,12 @@ class Citation(BaseModel):
     def label(self) -> str:
         """Short text form, e.g. ``purchase.order,9 (P00009)``."""
         return f"{self.model},{self.id} ({self.display_name})"
+
+
+class Ref(BaseModel):
+    """A many2one value: Odoo's ``[id, display name]``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str

@@ -36,17 +36,17 @@ from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
 from copilot.composition import Components
 from copilot.config import Settings
+from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
-from copilot.inbound_email import InboundEmail
-from copilot.runtime import OdooSession
+from copilot.odoo import company_scope
+from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, answer_question
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
 from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
 from copilot.state import ConversationStore, Database
-from copilot.tools.odoo import company_scope
 from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import SaleOrderStatus
 
@@ -314,7 +314,7 @@ def open_copilot(
     settings configure; ``components`` (the embedder, injection detector and knowledge base) default to a new root.
     """
     from copilot.llm import build_chat_model
-    from copilot.runtime import odoo_session
+    from copilot.odoo.session import odoo_session
 
     with ExitStack() as stack:
         if db is None:

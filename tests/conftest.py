@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from copilot.config import Settings, get_settings, load_settings
+from copilot.odoo import OdooClient
 from copilot.state import Database
-from copilot.tools.odoo import OdooClient
 
 REPO = Path(__file__).resolve().parents[1]
 ODOO_CASSETTES = REPO / "tests" / "cassettes" / "odoo"

@@ -23,8 +23,8 @@ from channels.slack import blocks as ui
 from channels.slack.blocks import PROPOSE_ACTION_ID
 from copilot.approvals import Proposal
 from copilot.config import Settings
+from copilot.email import InboundEmail
 from copilot.errors import CopilotError
-from copilot.inbound_email import InboundEmail
 from copilot.skills.answer import Answer
 from copilot.skills.draft_reply import ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary

@@ -9,7 +9,7 @@
   supports go to the responsible buyer's Slack DM (the PO's purchaser), else the buyer channel.
 - A colleague forwarding a supplier's email: summarized with the colleague's own role, to the buyers.
   With ``COPILOT_MAIL_TRUSTED_AUTHSERV_IDS`` set, mail is from a colleague only when our mail server
-  authenticated its From address (``copilot.mail_auth``); otherwise it is handled as outside mail.
+  authenticated its From address (``copilot.email.auth``); otherwise it is handled as outside mail.
 - Anything else from outside: a **customer** email, triaged, with a reply draft for an agent in the
   support channel. Nothing is ever sent to a customer or supplier.
 
@@ -30,11 +30,11 @@ from channels.email.notify import Delivery, Notifier, Outbox, render_answer_text
 from channels.email.smtp import SmtpSender, build_reply
 from copilot.approvals import proposals_from_supplier_email
 from copilot.config import Settings
+from copilot.email import InboundEmail
+from copilot.email.auth import authenticate_sender, parse_authserv_ids
 from copilot.errors import AccessDenied, EmailParseError
 from copilot.guardrails.message import message_context
 from copilot.identity import Actor
-from copilot.inbound_email import InboundEmail
-from copilot.mail_auth import authenticate_sender, parse_authserv_ids
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.skills.triage import TriageInput

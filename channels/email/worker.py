@@ -23,8 +23,8 @@ from channels.email.notify import Notifier, Outbox, SlackUnavailable
 from channels.email.router import EmailRouter, Outcome, unreadable_reason
 from channels.email.smtp import SmtpSender, SmtpUnavailable
 from copilot.config import Settings
+from copilot.email import InboundEmail, parse_email
 from copilot.errors import CopilotError, EmailParseError, LLMError, OdooUnavailable, RateLimited
-from copilot.inbound_email import InboundEmail, parse_email
 from copilot.service import Copilot
 from copilot.state.database import Database
 from copilot.state.deadletters import DeadLetter, DeadLetterStore

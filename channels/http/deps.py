@@ -23,7 +23,7 @@ from channels.http.idempotency import (
 from copilot.approvals import ApprovalBackend
 from copilot.config import Settings
 from copilot.identity import Actor
-from copilot.runtime import OdooSession
+from copilot.odoo.session import OdooSession
 from copilot.service import Copilot
 
 __all__ = [

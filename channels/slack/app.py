@@ -30,10 +30,10 @@ from copilot.approvals import proposals_from_supplier_email
 from copilot.config import Settings
 from copilot.errors import AccessDenied, RateLimited
 from copilot.identity import Actor
+from copilot.odoo import company_scope
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.state import Database, DeadLetterStore
-from copilot.tools.odoo import company_scope
 
 __all__ = [
     "NO_ODOO_USER",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from copilot.inbound_email import InboundEmail
+from copilot.email import InboundEmail
 from copilot.text.references import is_order_reference
 
 __all__ = ["HELP", "Command", "message_to_email", "parse_command", "slack_to_plain"]

@@ -28,8 +28,8 @@ from copilot.approvals.schemas import (
     SubstituteProduct,
 )
 from copilot.errors import MethodNotAllowed
+from copilot.odoo import READ_METHODS, OdooClient
 from copilot.tools import _values as v
-from copilot.tools.odoo import READ_METHODS, OdooClient
 
 __all__ = ["ACTIONS", "EXECUTOR_METHODS", "ActionSpec", "check_preconditions", "executor_gate", "odoo_datetime"]
 

@@ -19,8 +19,8 @@ from copilot.approvals.binding import payload_hash
 from copilot.approvals.policy import Decision, Mode
 from copilot.approvals.schemas import Proposal, RequestState, RiskTier
 from copilot.errors import ApprovalError, OdooError, OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["AddonBackend", "ApprovalBackend", "EnterpriseBackend", "RequestRecord", "request_values"]
 

@@ -34,8 +34,8 @@ from copilot.approvals.schemas import (
     Target,
 )
 from copilot.errors import CopilotError
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["API_SOURCE", "Derived", "PayloadRejected", "derive", "payload_target", "proposal_from_client"]
 

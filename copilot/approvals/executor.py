@@ -31,8 +31,8 @@ from copilot.approvals.derive import PayloadRejected, derive
 from copilot.approvals.schemas import Proposal
 from copilot.config import Settings
 from copilot.errors import ConfigError, OdooError
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["EXECUTOR_FIELDS", "Executor", "ExecutorReport", "Outcome", "executor_client"]
 

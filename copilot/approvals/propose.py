@@ -21,10 +21,10 @@ from copilot.approvals.schemas import (
     SetTicketLabels,
     Target,
 )
+from copilot.odoo import OdooClient
 from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, SupplierEmailSummary, WarningCode
 from copilot.skills.triage.schemas import TicketClassification
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["proposals_from_supplier_email", "proposals_from_triage"]
 

@@ -6,7 +6,7 @@
 (``copilot.audit.anchors``). ``capture_tool_calls()``
 (``copilot.audit.calls``) collects the Odoo calls made inside it, as ``OdooClient.execute`` reports each one.
 
-The names are imported lazily: ``copilot.tools.odoo`` imports ``copilot.audit.calls`` on every start,
+The names are imported lazily: ``copilot.odoo`` imports ``copilot.audit.calls`` on every start,
 and that must not pull in SQLAlchemy models or the guardrails.
 """
 

@@ -31,9 +31,9 @@ from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.composition import Components
 from copilot.config import Settings, get_settings
-from copilot.inbound_email import parse_email
-from copilot.runtime import OdooSession, odoo_session
-from copilot.tools.odoo import OdooClient
+from copilot.email import parse_email
+from copilot.odoo import OdooClient
+from copilot.odoo.session import OdooSession, odoo_session
 
 app = typer.Typer(
     help="Approval requests in Odoo: list them, show one, run the loop on the sandbox.", no_args_is_help=True
@@ -306,9 +306,8 @@ def demo(
     from copilot.approvals.propose import proposals_from_supplier_email
     from copilot.approvals.schemas import ActionType
     from copilot.config import load_settings
-    from copilot.inbound_email import InboundEmail
     from copilot.skills.supplier_email import summarize_supplier_email
-    from copilot.tools.chatter import recent_emails
+    from copilot.tools.chatter import email_from_chatter, recent_emails
     from odoo_sandbox import SANDBOX_USERS, SandboxServer
 
     steps: list[dict[str, str]] = []
@@ -328,7 +327,7 @@ def demo(
             mail = parse_email(email.read_bytes())
         else:
             messages = recent_emails(agent, "purchase.order", limit=50)
-            mail = next(InboundEmail.from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
+            mail = next(email_from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
         components = announce_model_loads(Components(settings))
         summary = summarize_supplier_email(mail, client=agent, settings=settings, injection=components.injection)
         say(1, "email", f"email: {summary.email.subject!r} → {summary.summary}")

@@ -14,8 +14,8 @@ from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.identity import local_actor
+from copilot.odoo import OdooClient
 from copilot.tools import find_partners
-from copilot.tools.odoo import OdooClient
 
 
 def _check_customer(client: OdooClient, customer: str) -> None:

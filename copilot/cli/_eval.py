@@ -12,7 +12,7 @@ from rich.table import Table
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
 from copilot.llm import build_chat_model
-from copilot.runtime import odoo_session
+from copilot.odoo.session import odoo_session
 
 app = typer.Typer(help="Regression evals: run suites, compare a run with the committed baseline.", no_args_is_help=True)
 

@@ -88,9 +88,9 @@ def search(
 @kb_app.command("tickets")
 def tickets(json: bool = JSON) -> None:
     """Store Odoo's resolved (closed) helpdesk tickets in the knowledge base's tickets collection."""
+    from copilot.odoo.session import odoo_session
     from copilot.retrieval import TicketIndex, VectorStore
     from copilot.retrieval.resolved import index_resolved_tickets
-    from copilot.runtime import odoo_session
 
     settings = get_settings()
     with odoo_session(settings) as odoo:

@@ -8,8 +8,8 @@ from copilot.cli._output import err_console
 
 if TYPE_CHECKING:
     from copilot.composition import Components
+    from copilot.odoo.session import OdooSession
     from copilot.retrieval.embeddings import EmbedderInfo
-    from copilot.runtime import OdooSession
 
 __all__ = ["announce_model_loads", "check_odoo"]
 

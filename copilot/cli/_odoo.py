@@ -12,7 +12,7 @@ from rich.table import Table
 from copilot.cli._output import awaits_goods, cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
-from copilot.runtime import odoo_session
+from copilot.odoo.session import odoo_session
 from copilot.tools import (
     find_partners,
     late_purchase_orders,

@@ -15,11 +15,11 @@ from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import awaits_goods, console, days_overdue, err_console, fmt_date, overdue_fields, print_json
 from copilot.composition import Components
 from copilot.config import get_settings
+from copilot.email import parse_email
 from copilot.errors import EmailParseError
-from copilot.inbound_email import InboundEmail, parse_email
 from copilot.llm import build_chat_model, describe_engine
-from copilot.runtime import odoo_session
-from copilot.tools.chatter import recent_emails
+from copilot.odoo.session import odoo_session
+from copilot.tools.chatter import email_from_chatter, recent_emails
 
 if TYPE_CHECKING:
     from copilot.skills.supplier_email import SupplierEmailSummary
@@ -157,7 +157,7 @@ def demo(
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)
         with progress("summarizing supplier emails", console=err_console, total=len(messages), disable=json) as report:
             for msg in messages:
-                email = InboundEmail.from_chatter(msg)
+                email = email_from_chatter(msg)
                 summaries.append(
                     summarize_supplier_email(
                         email, client=odoo.client, llm=llm, settings=settings, injection=components.injection

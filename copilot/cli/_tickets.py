@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools.helpdesk import TICKET_MODEL, HelpdeskFlavour, detect_helpdesk
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["TICKET_HELP", "resolve_ticket"]
 

@@ -18,10 +18,10 @@ from copilot.composition import Components
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.llm import build_chat_model
-from copilot.runtime import odoo_session
+from copilot.odoo import OdooClient
+from copilot.odoo.session import odoo_session
 from copilot.skills.triage.schemas import DEFAULT_SEED, TriageInput
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
-from copilot.tools.odoo import OdooClient
 
 if TYPE_CHECKING:  # the model and training modules import NumPy and scikit-learn: inside the commands
     from copilot.skills.triage.labels import TriageLabels

@@ -2,7 +2,7 @@
 
 ``strip_hidden`` removes zero-width characters, bidirectional controls and Unicode tag characters
 (which can smuggle invisible ASCII) and says what it found. It is the plain-text counterpart of the
-HTML checks in ``copilot.inbound_email`` (``display:none``, white-on-white, comments) and shares their code.
+HTML checks in ``copilot.email`` (``display:none``, white-on-white, comments) and shares their code.
 
 ``hidden_text_matters`` tells hidden content that could steer a reader or a model (a price, a date, an IBAN, a
 quantity, an order reference, an approval claim that the visible text does not carry) from the hidden text every

@@ -10,8 +10,8 @@ their own as header text (``header_text``), where a claim of approval flags.
 
 from __future__ import annotations
 
+from copilot.email import InboundEmail
 from copilot.guardrails.hidden import hidden_text_matters
-from copilot.inbound_email import InboundEmail
 
 __all__ = ["header_text", "hidden_content_matters", "message_context", "message_text"]
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import ConfigError, OdooError
 from copilot.identity.actor import Actor, Channel, Role
+from copilot.odoo import OdooClient
 from copilot.tools.addresses import addresses_in, escape_like, exact_address_domain
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["IdentityResolver", "RoleEntry", "RolesFile", "load_roles_file"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from copilot.odoo import OdooClient
 from copilot.retrieval.schemas import TicketText
 from copilot.retrieval.tickets import TicketIndex
 from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["index_resolved_tickets"]
 

@@ -7,9 +7,11 @@ written ``100@3.50`` is not an address. Obfuscated forms (``jane [at] acme.com``
 
 from __future__ import annotations
 
+import email.utils
 import re
+import unicodedata
 
-__all__ = ["EMAIL_ADDRESS", "email_addresses"]
+__all__ = ["EMAIL_ADDRESS", "MAX_ADDRESS", "addresses_in", "email_addresses", "normalise_address"]
 
 #: Linear: the local part is possessive and starts only where its run starts; each domain label is possessive
 #: and ends at a dot, so the labels are given back at most once each.
@@ -21,3 +23,28 @@ EMAIL_ADDRESS = re.compile(
 def email_addresses(text: str) -> list[str]:
     """The e-mail addresses in ``text``, in order."""
     return [m.group(0) for m in EMAIL_ADDRESS.finditer(text or "")]
+
+
+#: Longest address considered at all (RFC 5321 path limit).
+MAX_ADDRESS = 320
+
+
+def normalise_address(value: str | None) -> str | None:
+    """The bare address of ``value`` ("Name <a@b>" or "a@b"), NFC and lower case; None when there is none."""
+    if not value or len(value) > 4 * MAX_ADDRESS:
+        return None
+    _, address = email.utils.parseaddr(value)
+    address = unicodedata.normalize("NFC", address.strip()).lower()
+    return address if 0 < len(address) <= MAX_ADDRESS else None
+
+
+def addresses_in(value: str | None) -> set[str]:
+    """Every address in an Odoo email field (which may hold ``Name <a@b>`` or ``a@b, c@d``), normalised."""
+    if not value:
+        return set()
+    found: set[str] = set()
+    for _, address in email.utils.getaddresses([value[: 8 * MAX_ADDRESS]]):
+        normal = normalise_address(address)
+        if normal:
+            found.add(normal)
+    return found

@@ -1,7 +1,7 @@
 """Read-only Odoo tools over one allow-listed client; approvals are the only writer."""
 
+from copilot.odoo import READ_METHODS, OdooClient, OdooRPCTransport, OdooTransport, check_allowed
 from copilot.tools.chatter import get_chatter_messages, recent_emails
-from copilot.tools.odoo import READ_METHODS, OdooClient, OdooRPCTransport, OdooTransport, check_allowed
 from copilot.tools.partner import find_partners, get_partner_contacts
 from copilot.tools.purchase import get_purchase_orders, late_purchase_orders, purchase_order_status
 from copilot.tools.sale import sale_order_status

@@ -9,34 +9,9 @@ escaped differently could still not widen a match.
 
 from __future__ import annotations
 
-import email.utils
-import unicodedata
+from copilot.text.email_address import addresses_in, normalise_address
 
 __all__ = ["addresses_in", "escape_like", "exact_address_domain", "normalise_address"]
-
-#: Longest address considered at all (RFC 5321 path limit).
-MAX_ADDRESS = 320
-
-
-def normalise_address(value: str | None) -> str | None:
-    """The bare address of ``value`` ("Name <a@b>" or "a@b"), NFC and lower case; None when there is none."""
-    if not value or len(value) > 4 * MAX_ADDRESS:
-        return None
-    _, address = email.utils.parseaddr(value)
-    address = unicodedata.normalize("NFC", address.strip()).lower()
-    return address if 0 < len(address) <= MAX_ADDRESS else None
-
-
-def addresses_in(value: str | None) -> set[str]:
-    """Every address in an Odoo email field (which may hold ``Name <a@b>`` or ``a@b, c@d``), normalised."""
-    if not value:
-        return set()
-    found: set[str] = set()
-    for _, address in email.utils.getaddresses([value[: 8 * MAX_ADDRESS]]):
-        normal = normalise_address(address)
-        if normal:
-            found.add(normal)
-    return found
 
 
 def escape_like(value: str) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Sequence
 
 from copilot.citations import Citation
+from copilot.email import InboundEmail
+from copilot.email.body import clean_line, convert_body
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import ChatterMessage
 
-__all__ = ["get_chatter_messages", "recent_emails"]
+__all__ = ["email_from_chatter", "get_chatter_messages", "recent_emails"]
 
 MESSAGE_FIELDS = [
     "date",
@@ -64,3 +67,23 @@ def recent_emails(client: OdooClient, model: str = "purchase.order", *, limit: i
     domain = [("model", "=", model), ("message_type", "=", "email")]
     rows = client.search_read("mail.message", domain, MESSAGE_FIELDS, order="date asc, id asc", limit=limit)
     return [_message(r) for r in rows]
+
+
+def email_from_chatter(msg: ChatterMessage) -> InboundEmail:
+    """An email built from an Odoo chatter message (its body is HTML), for the skills that read mail."""
+    name, address = email.utils.parseaddr(msg.email_from or "")
+    body = convert_body(msg.body_html or "", is_html=True, subject=msg.subject or "")
+    thread = None
+    if msg.res_id:
+        thread = Citation(model=msg.model, id=msg.res_id, display_name=msg.record_name or f"{msg.model},{msg.res_id}")
+    return InboundEmail(
+        message_id=(msg.message_id or "").strip() or None,
+        from_name=name or None,
+        from_address=address.lower() if "@" in address else None,
+        subject=clean_line(msg.subject or ""),
+        date=msg.date,
+        source=msg.citation,
+        thread=thread,
+        author=msg.author,
+        **body,
+    )

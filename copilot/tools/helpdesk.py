@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.text.references import SO_REF
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import Ref
 
 __all__ = [

@@ -11,9 +11,9 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
 from copilot.errors import CopilotError, OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools.addresses import escape_like
 from copilot.tools.chatter import get_chatter_messages
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners, find_vendor_id
 from copilot.tools.purchase import late_purchase_orders, purchase_order_status
 from copilot.tools.sale import sale_order_status

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
 from copilot.tools.addresses import addresses_in, escape_like, exact_address_domain, normalise_address
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import PartnerMatch
 
 __all__ = ["contacts_of", "find_partners", "find_partners_by_email", "find_vendor_id", "get_partner_contacts"]

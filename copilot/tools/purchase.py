@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.text.references import product_code
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import LatePurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Ref
 
 __all__ = ["get_purchase_orders", "late_purchase_orders", "purchase_order_status"]

@@ -6,10 +6,10 @@ from collections import defaultdict
 
 from copilot.citations import Citation
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
 from copilot.tools._moves import MOVE_FIELDS, stock_move
 from copilot.tools.addresses import escape_like
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import Ref, SaleOrderLineStatus, SaleOrderStatus, StockMoveInfo
 
 __all__ = ["sale_order_status"]

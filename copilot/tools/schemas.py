@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.citations import Citation
+from copilot.citations import Citation, Ref
 
 __all__ = [
     "ChatterMessage",
@@ -24,13 +24,6 @@ __all__ = [
 
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class Ref(_Result):
-    """A many2one value: Odoo's ``[id, display name]``."""
-
-    id: int
-    name: str
 
 
 class PurchaseOrderLine(_Result):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from copilot.citations import Citation
+from copilot.odoo import OdooClient
 from copilot.tools import _values as v
 from copilot.tools._moves import MOVE_FIELDS, stock_move
 from copilot.tools.addresses import escape_like
-from copilot.tools.odoo import OdooClient
 from copilot.tools.schemas import ProductAvailability, Ref, StockMoveInfo
 
 __all__ = ["product_availability"]

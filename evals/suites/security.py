@@ -45,7 +45,8 @@ from typing import Any
 from copilot.approvals import decide, load_policy, proposals_from_supplier_email
 from copilot.approvals.policy import Policy
 from copilot.approvals.schemas import RiskTier
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
+from copilot.odoo import READ_METHODS, OdooClient
 from copilot.skills.draft_reply import draft_reply
 from copilot.skills.draft_reply.schemas import DraftRequest, ReplyDraft
 from copilot.skills.supplier_email import summarize_supplier_email
@@ -53,7 +54,6 @@ from copilot.skills.supplier_email.schemas import WarningCode
 from copilot.text.email_address import email_addresses
 from copilot.text.iban import find_iban_like
 from copilot.text.invisible import strip_invisible
-from copilot.tools.odoo import READ_METHODS, OdooClient
 from evals.schema import EvalCase
 from evals.suites.base import CaseResult, SuiteContext
 from evals.suites.security_binding import binding_problems, run_api_proposal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any
 
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.skills.supplier_email.schemas import ChangeKind, SupplierEmailSummary
 from evals.schema import EvalCase

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from copilot.errors import OdooAccessDenied, OdooAuthenticationError, OdooNotFound
-from copilot.tools.odoo import OdooClient, OdooRPCTransport
+from copilot.odoo import OdooClient, OdooRPCTransport
 from tests.conftest import ODOO_CASSETTES
 
 pytestmark = [pytest.mark.contract, pytest.mark.vcr]

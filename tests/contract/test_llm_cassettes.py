@@ -27,7 +27,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import HumanMessage
 
 from copilot.config import Settings, load_settings
-from copilot.inbound_email import InboundEmail, parse_email
+from copilot.email import InboundEmail, parse_email
 from copilot.llm import build_chat_model
 from copilot.prompts import load_prompt
 from copilot.skills.supplier_email import ChangeKind, SupplierEmailSummary, summarize_supplier_email

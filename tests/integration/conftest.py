@@ -15,7 +15,7 @@ import pytest
 from imapclient import IMAPClient
 
 from copilot.config import Settings, load_settings
-from copilot.runtime import odoo_session
+from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 from copilot.state import ConversationStore, Database
 from tests.servers.dovecot import DovecotServer, dovecot_binary

@@ -23,16 +23,16 @@ from channels.email.notify import PROPOSE_ACTION_ID, Notifier, Outbox
 from copilot.citations import Citation
 from copilot.cli import app
 from copilot.config import Settings, get_settings
+from copilot.email import InboundEmail
 from copilot.errors import AccessDenied
 from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, authorize
-from copilot.inbound_email import InboundEmail
-from copilot.runtime import OdooSession
+from copilot.odoo import OdooClient
+from copilot.odoo.session import OdooSession
 from copilot.service import Copilot
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.supplier_email.schemas import EmailHeader
 from copilot.state import Database
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 from tests.integration.conftest import (
     BUYER_CHANNEL,

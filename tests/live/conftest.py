@@ -7,7 +7,7 @@ import os
 import pytest
 
 from copilot.config import Settings, load_settings
-from copilot.tools.odoo import OdooClient
+from copilot.odoo import OdooClient
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

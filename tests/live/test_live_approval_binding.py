@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from channels.http import create_app
 from copilot.approvals import Executor, executor_client
 from copilot.config import Settings
-from copilot.tools.odoo import OdooClient
+from copilot.odoo import OdooClient
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "live-proposer-token-0123456789abc"

@@ -18,10 +18,10 @@ import pytest
 from copilot.approvals import AddonBackend, Executor, RequestState, decide, executor_client, load_policy
 from copilot.approvals import proposals_from_supplier_email as propose
 from copilot.config import Settings
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
+from copilot.odoo import OdooClient
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import pytest
 
 from copilot.errors import OdooAccessDenied
 from copilot.identity import IdentityResolver
-from copilot.tools.odoo import OdooClient, company_scope
+from copilot.odoo import OdooClient, company_scope
 
 pytestmark = pytest.mark.live
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from copilot.cli import app
 from copilot.config import get_settings
 from copilot.errors import MethodNotAllowed, OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools import get_purchase_orders, late_purchase_orders, recent_emails
-from copilot.tools.odoo import OdooClient
 
 
 def test_login_and_read_confirmed_purchase_orders(live_client: OdooClient) -> None:

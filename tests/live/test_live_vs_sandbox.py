@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from copilot.odoo import OdooClient
 from copilot.tools import find_partners, late_purchase_orders, product_availability, sale_order_status
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 

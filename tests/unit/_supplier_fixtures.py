@@ -6,7 +6,7 @@ import atexit
 from functools import cache
 from pathlib import Path
 
-from copilot.tools.odoo import OdooClient
+from copilot.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 

@@ -16,9 +16,9 @@ from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
 from copilot.config import load_settings
+from copilot.odoo import OdooClient
 from copilot.skills.answer import CAN_ANSWER, Answer, Intent, answer_question
 from copilot.state import ConversationStore, Database
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 
 AS_OF = RECORDED_AT.replace(tzinfo=UTC)

@@ -28,10 +28,10 @@ from copilot.approvals.executor import EXECUTOR_FIELDS
 from copilot.approvals.policy import ActionPolicy
 from copilot.approvals.schemas import ActionType, RescheduleReceipt
 from copilot.config import load_settings
+from copilot.email import parse_email
 from copilot.errors import ApprovalError, ConfigError, MethodNotAllowed
-from copilot.inbound_email import parse_email
+from copilot.odoo import OdooClient
 from copilot.skills.supplier_email import summarize_supplier_email
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT, SandboxServer
 from tests.conftest import make_client
 
@@ -454,7 +454,7 @@ def test_messages_are_posted_once_and_recognised_after_a_restart(
 
 
 def test_a_flagged_email_never_yields_a_low_tier_request(agent: OdooClient) -> None:
-    from copilot.inbound_email import parse_email
+    from copilot.email import parse_email
 
     raw = (
         (EMAILS / "02_p00002_new_ship_date.eml")

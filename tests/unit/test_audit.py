@@ -25,10 +25,10 @@ from copilot.audit import (
 from copilot.cli import app
 from copilot.config import load_settings
 from copilot.identity import Actor
+from copilot.odoo import OdooClient
 from copilot.skills.draft_reply import DraftRequest, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
 from copilot.state import Database
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 
 RAW = (

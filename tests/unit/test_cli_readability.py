@@ -221,9 +221,9 @@ def test_demo_says_what_follows_and_leaves_no_blank_line_in_a_pipe(runner: CliRu
 def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
     from copilot.cli._output import console
     from copilot.cli._summarize import render_summary
-    from copilot.inbound_email import parse_email
+    from copilot.email import parse_email
+    from copilot.odoo import OdooClient
     from copilot.skills.supplier_email import summarize_supplier_email
-    from copilot.tools.odoo import OdooClient
     from odoo_sandbox import SandboxServer
 
     raw = b"From: someone@example.com\nSubject: our order\n\nCan you confirm the order? Please reply.\n"

@@ -18,7 +18,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = """
 import json, sys
 from datetime import UTC, datetime
-from copilot.inbound_email import InboundEmail
+from copilot.email import InboundEmail
 from copilot.skills.supplier_email import extract
 email = InboundEmail(
     subject="Re: P00009 delivery",
@@ -46,7 +46,7 @@ def test_the_deterministic_extractor_never_imports_or_loads_the_embedding_model(
 
 
 def test_a_root_with_embeddings_off_gives_a_detector_that_never_touches_the_embedder(tmp_path: Path) -> None:
-    from copilot.inbound_email import InboundEmail
+    from copilot.email import InboundEmail
     from copilot.skills.supplier_email import extract
 
     class Spy:

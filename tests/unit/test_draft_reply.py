@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.config import load_settings
+from copilot.odoo import OdooClient
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 
 AS_OF = RECORDED_AT

@@ -92,7 +92,7 @@ def test_the_email_channel_mails_no_lure_back(tmp_path: Path) -> None:
     from channels.email.notify import Notifier, Outbox
     from channels.email.router import EmailRouter
     from copilot.config import load_settings
-    from copilot.inbound_email import parse_email
+    from copilot.email import parse_email
     from copilot.service import open_copilot
 
     raw = (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from copilot.config import load_settings
-from copilot.tools.odoo import OdooClient
+from copilot.odoo import OdooClient
 from evals.runner import SuiteRun, run_suite
 from evals.schema import EvalCase, datasets_dir, load_dataset
 from evals.scorers.drafts import score_draft, uncited_references

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from copilot.config import load_settings
-from copilot.inbound_email import parse_email
-from copilot.tools.odoo import OdooClient
+from copilot.email import parse_email
+from copilot.odoo import OdooClient
 from evals.runner import run_suite
 from evals.schema import EvalCase, datasets_dir, load_dataset
 from evals.suites.base import SuiteContext

@@ -16,14 +16,14 @@ import pytest
 from channels.email.notify import Notifier, Outbox
 from channels.email.router import EmailRouter
 from copilot.config import load_settings
+from copilot.email import parse_email
 from copilot.errors import OdooNotFound
 from copilot.identity import IdentityResolver
-from copilot.inbound_email import parse_email
-from copilot.runtime import odoo_session
+from copilot.odoo import OdooClient
+from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.state import Database
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
 from copilot.tools.sale import sale_order_status
 from copilot.tools.stock import product_availability

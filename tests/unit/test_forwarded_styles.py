@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from copilot.forwarded import find_forward
-from copilot.inbound_email import InboundEmail, parse_email
+from copilot.email import InboundEmail, parse_email
+from copilot.email.forwarded import find_forward
 from copilot.skills.supplier_email.schemas import WarningCode
 from tests.unit.test_sender_trust import PRICE_BODY, auth, configured, summarize, verified
 

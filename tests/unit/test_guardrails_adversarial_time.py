@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from copilot.guardrails import hidden_css
+from copilot.email import css as hidden_css
+from copilot.email import html_to_text
 from copilot.guardrails.bank_change import find_bank_change
 from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.normalize import fold, unspace
-from copilot.inbound_email import html_to_text
 
 SIZE = 50_000
 INPUTS = {

@@ -15,10 +15,10 @@ from langchain_core.messages import AIMessage
 
 from copilot.config import load_settings
 from copilot.guardrails.exfiltration import allow_list_from_texts, check_exfiltration, find_urls
+from copilot.odoo import OdooClient
 from copilot.skills.answer import answer_question
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.draft_reply.schemas import KbPassage
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 
 MESSAGE = (

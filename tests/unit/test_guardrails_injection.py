@@ -13,10 +13,10 @@ import pytest
 from copilot.approvals import proposals_from_supplier_email
 from copilot.composition import Components
 from copilot.config import Settings
+from copilot.email import parse_email
 from copilot.guardrails import injection
 from copilot.guardrails.hidden import strip_hidden
 from copilot.guardrails.injection import EMBEDDING_THRESHOLD, InjectionDetector, attack_patterns, detect_injection
-from copilot.inbound_email import parse_email
 from copilot.skills.supplier_email import WarningCode, summarize_supplier_email
 from evals.schema import datasets_dir
 from tests.unit._supplier_fixtures import sandbox_client

@@ -11,12 +11,12 @@ import pytest
 
 from copilot.composition import Components
 from copilot.config import load_settings
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
+from copilot.odoo import OdooClient
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
 from copilot.skills.supplier_email import WarningCode, summarize_supplier_email
 from copilot.skills.triage import TriageInput
 from copilot.skills.triage.skill import load_triager
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import RECORDED_AT
 from tests.unit._supplier_fixtures import sandbox_client
 

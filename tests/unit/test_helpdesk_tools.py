@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools.helpdesk import (
     HelpdeskFlavour,
     detect_helpdesk,
@@ -14,7 +15,6 @@ from copilot.tools.helpdesk import (
     load_catalog,
     schema_from_fields,
 )
-from copilot.tools.odoo import OdooClient
 
 PRIORITY = {"type": "selection", "selection": [["0", "Low"], ["1", "Medium"], ["2", "High"], ["3", "Urgent"]]}
 

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from channels.http import create_app
 from copilot.approvals import proposals_from_supplier_email
 from copilot.config import Settings
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
 
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"

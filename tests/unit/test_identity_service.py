@@ -12,10 +12,10 @@ from copilot.config import load_settings
 from copilot.errors import AccessDenied, ConfigError, RateLimited
 from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, IdentityResolver, authorize, load_roles_file
-from copilot.runtime import odoo_session
+from copilot.odoo import company_scope
+from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
-from copilot.tools.odoo import company_scope
 from tests.conftest import make_client
 
 

@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from copilot.email import MAX_TEXT_CHARS, InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.errors import EmailParseError
-from copilot.inbound_email import MAX_TEXT_CHARS, InboundEmail, html_to_text, parse_email, split_quoted
-from copilot.tools.chatter import recent_emails
+from copilot.tools.chatter import email_from_chatter, recent_emails
 from tests.unit._supplier_fixtures import EMAILS, sandbox_client, scenario_emails
 
 
@@ -213,7 +213,7 @@ def test_from_chatter_matches_parsing_the_eml() -> None:
     messages = sorted(recent_emails(client), key=lambda m: m.id)  # the files follow the README's order
     assert len(messages) == 13
     for msg, path in zip(messages, scenario_emails(), strict=True):
-        from_odoo = InboundEmail.from_chatter(msg)
+        from_odoo = email_from_chatter(msg)
         from_file = parse_email(path.read_bytes())
         assert from_odoo.text == from_file.text
         assert (from_odoo.subject, from_odoo.from_address, from_odoo.date, from_odoo.message_id) == (

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.inbound_email import parse_email
-from copilot.mail_auth import authenticate_sender, parse_authentication_results, parse_authserv_ids
+from copilot.email import parse_email
+from copilot.email.auth import authenticate_sender, parse_authentication_results, parse_authserv_ids
 
 OURS = frozenset({"mx.yourcompany.example.com"})
 GMAIL = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from copilot.inbound_email import MAX_MIME_PARTS, parse_email
+from copilot.email import MAX_MIME_PARTS, parse_email
 
 
 def _message(parts: int) -> bytes:

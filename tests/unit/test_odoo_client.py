@@ -10,7 +10,7 @@ import pytest
 
 from copilot.config import load_settings
 from copilot.errors import MethodNotAllowed, OdooAccessDenied, OdooServerError, OdooUnavailable
-from copilot.tools.odoo import READ_METHODS, OdooClient, check_allowed
+from copilot.odoo import READ_METHODS, OdooClient, check_allowed
 
 
 class SpyTransport:

@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.slack.text import parse_command, slack_to_plain
-from copilot.forwarded import find_forward
+from copilot.email import InboundEmail, html_to_text, parse_email, split_quoted
+from copilot.email.forwarded import find_forward
 from copilot.guardrails import injection
 from copilot.guardrails.exfiltration import allow_list_from_texts, check_exfiltration, find_urls
 from copilot.guardrails.hidden import strip_hidden
 from copilot.guardrails.pii import find_pii, redact
-from copilot.inbound_email import InboundEmail, html_to_text, parse_email, split_quoted
 from copilot.skills.draft_reply.facts import detect_intent
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.extract import extract

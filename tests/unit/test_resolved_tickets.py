@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from copilot.config import load_settings
+from copilot.odoo import OdooClient
 from copilot.retrieval import TicketIndex, VectorStore
 from copilot.retrieval.resolved import index_resolved_tickets
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 

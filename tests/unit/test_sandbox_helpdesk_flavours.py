@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools.helpdesk import HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from odoo_sandbox._data import load_dataset
 from odoo_sandbox._flavours import MODEL_RENAMES, dataset_for

@@ -13,7 +13,7 @@ from typing import Any
 
 from copilot.approvals import proposals_from_supplier_email
 from copilot.config import Settings, load_settings
-from copilot.inbound_email import InboundEmail, parse_email
+from copilot.email import InboundEmail, parse_email
 from copilot.skills.supplier_email import ChangeKind, SupplierEmailSummary, summarize_supplier_email
 from tests.unit._supplier_fixtures import EMAILS, sandbox_client
 
@@ -181,7 +181,7 @@ def test_a_domain_shared_by_several_vendors_of_the_email_verifies_none_of_their_
 def test_an_authentication_header_in_mail_posted_to_the_api_or_pasted_is_not_believed(tmp_path: Any) -> None:
     """A token holder posting a raw email with our server's 'pass' header gets no verified sender."""
     from copilot.identity import Actor
-    from copilot.runtime import odoo_session
+    from copilot.odoo.session import odoo_session
     from copilot.service import Copilot
 
     config = settings(mail_trusted_authserv_ids=TRUSTED, data_dir=tmp_path, rate_limit_per_minute=10_000)

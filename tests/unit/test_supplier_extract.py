@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from copilot.inbound_email import InboundEmail
+from copilot.email import InboundEmail
 from copilot.skills.supplier_email import ChangeKind, extract
 from copilot.skills.supplier_email.compare import compare, match_line
 from copilot.skills.supplier_email.signals import (

@@ -19,11 +19,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from copilot.config import load_settings
-from copilot.inbound_email import InboundEmail, parse_email
+from copilot.email import InboundEmail, parse_email
+from copilot.odoo import OdooClient
 from copilot.prompts import load_prompt
 from copilot.skills.supplier_email import ChangeKind, SupplierEmailSummary, WarningCode, summarize_supplier_email
-from copilot.tools.chatter import recent_emails
-from copilot.tools.odoo import OdooClient
+from copilot.tools.chatter import email_from_chatter, recent_emails
 from tests.unit._supplier_fixtures import EMAILS, sandbox_client, scenario_emails
 
 K = ChangeKind
@@ -230,7 +230,7 @@ def test_chatter_messages_give_the_same_result_with_the_message_cited() -> None:
     by_subject = {c.file: c for c in CASES}
     messages = sorted(recent_emails(client), key=lambda m: m.id)
     for msg, path in zip(messages, scenario_emails(), strict=True):
-        result = summarize_supplier_email(InboundEmail.from_chatter(msg), client=client)
+        result = summarize_supplier_email(email_from_chatter(msg), client=client)
         assert result.kinds == by_subject[path.name].kinds
         assert msg.citation in result.citations
 
@@ -534,7 +534,7 @@ def test_all_seeded_emails_end_to_end_on_the_sandbox(odoo: OdooClient) -> None:
     for index, msg in enumerate(messages, start=1):
         case = expected[f"{index:02d}"]
         before = odoo.round_trips
-        result = summarize_supplier_email(InboundEmail.from_chatter(msg), client=odoo)
+        result = summarize_supplier_email(email_from_chatter(msg), client=odoo)
         assert odoo.round_trips - before <= 4
         assert [po.name for po in result.purchase_orders] == case.pos
         assert result.kinds == case.kinds

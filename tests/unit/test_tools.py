@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from copilot.errors import MethodNotAllowed, OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.tools import (
     find_partners,
     get_chatter_messages,
@@ -20,7 +21,6 @@ from copilot.tools import (
     sale_order_status,
 )
 from copilot.tools.langchain_tools import build_tools
-from copilot.tools.odoo import OdooClient
 from tests.conftest import make_client
 
 RECORDED = datetime(2026, 11, 26, 16, 5, 5, tzinfo=UTC)

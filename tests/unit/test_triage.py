@@ -13,6 +13,7 @@ import pytest
 from langchain_core.language_models import FakeListChatModel
 
 from copilot.config import load_settings
+from copilot.odoo import OdooClient
 from copilot.retrieval.embeddings import LocalEmbedder
 from copilot.skills.triage import (
     StaleModelError,
@@ -32,7 +33,6 @@ from copilot.skills.triage.training import (
     train_model,
 )
 from copilot.tools.helpdesk import HelpdeskCatalog, detect_helpdesk, get_tickets, load_catalog
-from copilot.tools.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 

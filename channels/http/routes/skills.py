@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from channels.http.auth import Client, Scope
 from channels.http.deps import CopilotDep, IdempotencyDep, RunnerDep, actor, require
 from channels.http.schemas import AskRequest, ClassifyRequest, DraftBody, SummarizeRequest
-from copilot.inbound_email import parse_email
+from copilot.email import parse_email
 from copilot.skills.answer import Answer
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary

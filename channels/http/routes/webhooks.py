@@ -36,10 +36,10 @@ from channels.http.schemas import (
     WebhookEvent,
 )
 from channels.http.webhook_events import EventLedger
+from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
 from copilot.identity import Actor
-from copilot.inbound_email import parse_email
 from copilot.skills.triage import TriageInput
 
 __all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]

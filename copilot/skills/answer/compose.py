@@ -18,16 +18,15 @@ from pydantic import BaseModel
 from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.guardrails.injection import InjectionDetector
-from copilot.inbound_email import InboundEmail
+from copilot.odoo import OdooClient
 from copilot.prompts import prompts_dir
 from copilot.skills.answer.schemas import CAN_ANSWER, Fact
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.state.schemas import Entities
 from copilot.text.references import PO_REF, product_code, without_product_code
 from copilot.tools import _values as v
-from copilot.tools.chatter import MESSAGE_FIELDS, get_chatter_messages
+from copilot.tools.chatter import MESSAGE_FIELDS, email_from_chatter, get_chatter_messages
 from copilot.tools.chatter import _message as chatter_message
-from copilot.tools.odoo import OdooClient
 from copilot.tools.purchase import get_purchase_orders, late_purchase_orders
 from copilot.tools.schemas import ChatterMessage, PurchaseOrderLine, PurchaseOrderStatus, Ref
 from copilot.tools.stock import product_availability
@@ -240,7 +239,7 @@ def _one_po(client: OdooClient, order: PurchaseOrderStatus, *, as_of: datetime, 
 
 
 def _sender(msg: ChatterMessage) -> str:
-    email = InboundEmail.from_chatter(msg)
+    email = email_from_chatter(msg)
     return email.from_name or (msg.author.name if msg.author else None) or email.from_address or "an unknown sender"
 
 
@@ -332,7 +331,7 @@ def supplier_said(
             out.lines.append(_t("said_none_any"))
         return
     out.add_evidence(msg)
-    email = InboundEmail.from_chatter(msg)
+    email = email_from_chatter(msg)
     out.evidence.append(email.subject + "\n" + email.text)
     summary = summarize_supplier_email(email, client=client, settings=settings, injection=injection)
     out.add_evidence(summary)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from copilot.odoo import OdooClient
 from copilot.skills.answer.schemas import Intent
 from copilot.state.schemas import Turn
 from copilot.text.references import PO_REF, is_document_reference
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
 from copilot.tools.schemas import Ref
 

@@ -20,6 +20,7 @@ from copilot.guardrails.exfiltration import check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.guardrails.injection import InjectionDetector
 from copilot.llm_io import model_name
+from copilot.odoo import OdooClient
 from copilot.prompts import load_prompt
 from copilot.skills.answer import compose as c
 from copilot.skills.answer.agent import PROMPT_NAME, build_messages, collect_citations, run_agent
@@ -29,7 +30,6 @@ from copilot.state.conversations import ConversationStore
 from copilot.state.schemas import Entities, Turn
 from copilot.text.references import PO_REF
 from copilot.tools.langchain_tools import build_tools
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["HISTORY_TURNS", "MAX_QUESTION_CHARS", "answer_question", "deterministic_answer"]
 

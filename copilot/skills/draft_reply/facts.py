@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.errors import OdooNotFound
+from copilot.odoo import OdooClient
 from copilot.skills.draft_reply.schemas import DraftRequest, Intent
 from copilot.text.email_address import email_addresses
 from copilot.text.references import SO_REF
 from copilot.tools import _values as v
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
 from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import PartnerMatch, Ref, SaleOrderStatus

@@ -24,12 +24,12 @@ from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.guardrails.injection import detect_injection
 from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
+from copilot.odoo import OdooClient
 from copilot.prompts import load_prompt
 from copilot.skills.draft_reply.compose import compose
 from copilot.skills.draft_reply.facts import Gathered, detect_intent, gather, with_ticket_subject
 from copilot.skills.draft_reply.llm_path import PROMPT_NAME, write_with_llm
 from copilot.skills.draft_reply.schemas import DraftRequest, Fact, KbPassage, ReplyDraft
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["draft_reply", "knowledge_passages"]
 

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot.email import InboundEmail
 from copilot.guardrails.injection import InjectionDetector
 from copilot.guardrails.message import header_text, message_context, message_text
-from copilot.inbound_email import InboundEmail
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
 from copilot.skills.supplier_email.signals import Sentence

@@ -6,8 +6,8 @@ import email.utils
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from copilot.odoo import OdooClient
 from copilot.tools.addresses import addresses_in, escape_like, normalise_address
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import contacts_of, find_partners
 from copilot.tools.purchase import get_purchase_orders
 from copilot.tools.schemas import PartnerMatch, PurchaseOrderStatus

@@ -19,8 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.email import InboundEmail
 from copilot.errors import LLMError, LLMInvalidOutput
-from copilot.inbound_email import InboundEmail
 from copilot.llm_io import call_model, model_name, parse_json_answer, spotlight
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.skills.supplier_email.compare import match_line

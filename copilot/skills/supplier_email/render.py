@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from copilot.inbound_email import InboundEmail
+from copilot.email import InboundEmail
 from copilot.skills.supplier_email.schemas import ChangeKind, DetectedChange, EmailWarning, WarningCode
 
 __all__ = ["UNVERIFIED_PREFIX", "render_summary", "verification_sentence"]

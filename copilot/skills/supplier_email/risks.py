@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from copilot.email import InboundEmail
+from copilot.email.auth import SenderAuth, authenticate_sender
 from copilot.guardrails.message import hidden_content_matters
-from copilot.inbound_email import InboundEmail
-from copilot.mail_auth import SenderAuth, authenticate_sender
 from copilot.skills.supplier_email.compare import Comparison
 from copilot.skills.supplier_email.extract import Extraction
 from copilot.skills.supplier_email.schemas import (

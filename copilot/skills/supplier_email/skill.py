@@ -8,9 +8,10 @@ from langchain_core.language_models import BaseChatModel
 
 from copilot.citations import Citation
 from copilot.config import Settings
+from copilot.email import InboundEmail
+from copilot.email.auth import SenderAuth, authenticate_sender, parse_authserv_ids
 from copilot.guardrails.injection import InjectionDetector
-from copilot.inbound_email import InboundEmail
-from copilot.mail_auth import SenderAuth, authenticate_sender, parse_authserv_ids
+from copilot.odoo import OdooClient
 from copilot.skills.supplier_email.compare import compare
 from copilot.skills.supplier_email.extract import Extraction, extract
 from copilot.skills.supplier_email.facts import OdooFacts, gather_facts, is_staff
@@ -24,7 +25,6 @@ from copilot.skills.supplier_email.schemas import (
     SupplierEmailSummary,
 )
 from copilot.skills.supplier_email.signals import compile_po_pattern
-from copilot.tools.odoo import OdooClient
 
 __all__ = ["deterministic_summary", "summarize_supplier_email"]
 
@@ -123,7 +123,7 @@ def summarize_supplier_email(
     lookup only when the sender is not one of those contacts; a forwarded email adds one, to check that
     the colleague who forwarded it is an Odoo user (only then is the forwarded block's sender trusted).
     With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
-    authentication (``copilot.mail_auth``) for any change to be verified. Odoo errors propagate as
+    authentication (``copilot.email.auth``) for any change to be verified. Odoo errors propagate as
     ``OdooError``; LLM errors never do (they become ``fallback_reason``). ``injection``: the root's injection
     detector (adds its embedding layer to the rules).
     """

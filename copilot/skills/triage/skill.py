@@ -24,6 +24,7 @@ from copilot.config import Settings
 from copilot.errors import LLMError, OdooNotFound
 from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.llm_io import model_name
+from copilot.odoo import OdooClient
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, LocalEmbedder
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
@@ -46,7 +47,6 @@ from copilot.skills.triage.zero_shot import ZeroShot
 from copilot.text.references import SO_REF
 from copilot.tools import _values as v
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, Ticket, detect_helpdesk, get_tickets, load_catalog
-from copilot.tools.odoo import OdooClient
 from copilot.tools.partner import find_partners
 
 __all__ = ["DISAGREEMENT_FACTOR", "Triager", "check_labels", "classify_ticket", "load_triager", "looks_english"]
@@ -324,7 +324,7 @@ def _combine(p: FieldPrediction, llm_label: Label | None, cold_start: bool) -> F
 def model_owner(settings: Settings) -> tuple[str, str]:
     """Which Odoo and database a triage model belongs to: models of different ones are kept apart."""
     if settings.sandbox:
-        from copilot.runtime import sandbox_database
+        from copilot.odoo.session import sandbox_database
 
         return f"sandbox-{settings.sandbox_helpdesk}", sandbox_database()
     return urlsplit(str(settings.odoo_url)).netloc, settings.odoo_db or ""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from copilot.config import Settings
-from copilot.tools.odoo import OdooClient
+from copilot.odoo import OdooClient
 
 __all__ = ["OdooSession", "odoo_session", "sandbox_database"]
 

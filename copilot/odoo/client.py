@@ -1,213 +1,30 @@
 """The one Odoo client: read-only by construction, with an allow-list checked before anything is sent.
 
-The copilot's Odoo account may read, and may create approval requests; nothing else. This module is
-the code half of that rule (the Odoo addon's security groups are the other half): every call goes
+The copilot's Odoo account may read, and may create approval requests; nothing else. Every call goes
 through ``OdooClient.execute``, which refuses any method outside ``READ_METHODS`` and any ``create``
-outside the approval-request model, *before* the transport is touched.
-
-The transport (``OdooTransport``) is a narrow seam: today odoorpc over ``/jsonrpc``; Odoo 19's JSON-2
-API can be a second implementation without touching the client or the tools.
+outside the approval-request model (``copilot.odoo.allowlist``), *before* the transport is touched.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
-import socket
 import threading
 import time
-import urllib.error
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
-
-import odoorpc
-import odoorpc.error
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from copilot.audit.calls import record_odoo_call
 from copilot.config import Settings
-from copilot.errors import (
-    ConfigError,
-    MethodNotAllowed,
-    OdooAccessDenied,
-    OdooAuthenticationError,
-    OdooError,
-    OdooNotFound,
-    OdooServerError,
-    OdooUnavailable,
-)
+from copilot.errors import ConfigError, OdooError, OdooUnavailable
+from copilot.odoo.allowlist import DEFAULT_FIELD_ATTRIBUTES, Gate, check_allowed
+from copilot.odoo.transport import OdooRPCTransport, OdooTransport, is_retryable, never_sent
 
-__all__ = [
-    "DEFAULT_FIELD_ATTRIBUTES",
-    "READ_METHODS",
-    "Domain",
-    "Gate",
-    "OdooClient",
-    "OdooRPCTransport",
-    "OdooTransport",
-    "check_allowed",
-    "company_scope",
-    "current_company_scope",
-]
+__all__ = ["Domain", "OdooClient"]
 
 log = logging.getLogger(__name__)
 
 Domain = list[Any]
 T = TypeVar("T")
-#: ``gate(model, method, args, kwargs)`` raises ``MethodNotAllowed`` for a call that must not be sent.
-Gate = Callable[[str, str, tuple[Any, ...], dict[str, Any]], None]
-
-#: Methods the copilot may call on any model. All of them only read.
-READ_METHODS: frozenset[str] = frozenset(
-    {"search_read", "read", "search_count", "read_group", "name_search", "fields_get"}
-)
-#: Field attributes asked of ``fields_get`` unless the caller says otherwise.
-DEFAULT_FIELD_ATTRIBUTES: tuple[str, ...] = ("string", "type", "relation", "selection", "required", "readonly")
-
-
-def check_allowed(model: str, method: str, *, approval_model: str) -> None:
-    """Raise ``MethodNotAllowed`` unless ``model.method`` is on the allow-list."""
-    if not model or not method:
-        raise MethodNotAllowed("empty model or method", model=model, method=method)
-    if method in READ_METHODS:
-        return
-    if method == "create" and model == approval_model:
-        return
-    raise MethodNotAllowed(
-        f"the copilot may not call {model}.{method}: its Odoo access is read-only "
-        f"(allowed: {', '.join(sorted(READ_METHODS))}; create only on {approval_model})",
-        model=model,
-        method=method,
-    )
-
-
-class OdooTransport(Protocol):
-    """Sends one already-checked call to Odoo. Implementations raise ``OdooError`` subclasses."""
-
-    def login(self) -> int:
-        """Authenticate and return the user id."""
-        ...
-
-    def execute_kw(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        """Call ``model.method(*args, **kwargs)`` as the logged-in user."""
-        ...
-
-
-#: Low-level failures that mean "Odoo could not be reached or did not answer in time".
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    urllib.error.URLError,
-    ConnectionError,
-    TimeoutError,
-    http.client.HTTPException,
-    json.JSONDecodeError,
-)
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, urllib.error.HTTPError):
-        return exc.code in (408, 429, 500, 502, 503, 504)
-    return isinstance(exc, _NETWORK_ERRORS)
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the request certainly did not reach Odoo (safe to retry even a create)."""
-    reason = getattr(exc, "reason", exc)
-    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
-
-
-def _map_rpc_error(exc: odoorpc.error.RPCError, model: str | None, method: str | None) -> OdooError:
-    info = exc.info if isinstance(exc.info, dict) else {}
-    data = info.get("data") or {}
-    name = str(data.get("name") or "")
-    message = str(data.get("message") or exc)
-    kind: type[OdooError]
-    if name.endswith("AccessDenied"):
-        kind = OdooAuthenticationError
-    elif name.endswith("AccessError"):
-        kind = OdooAccessDenied
-    elif name.endswith("MissingError") or (
-        name.endswith(("AttributeError", "UserError")) and ("does not exist" in message or "doesn't exist" in message)
-    ):
-        kind = OdooNotFound
-    else:
-        kind = OdooServerError
-    return kind(message, model=model, method=method, odoo_error=name or None)
-
-
-#: The companies the current request may see (``None``: whatever the copilot's Odoo user sees).
-_company_scope: ContextVar[tuple[int, ...] | None] = ContextVar("odoo_company_scope", default=None)
-
-
-@contextmanager
-def company_scope(company_ids: Sequence[int] | None) -> Iterator[None]:
-    """Every Odoo call inside sends ``allowed_company_ids``: Odoo's multi-company rules hide other companies."""
-    token = _company_scope.set(tuple(company_ids) if company_ids is not None else None)
-    try:
-        yield
-    finally:
-        _company_scope.reset(token)
-
-
-def current_company_scope() -> tuple[int, ...] | None:
-    """The companies of the enclosing ``company_scope`` (``None`` outside one)."""
-    return _company_scope.get()
-
-
-class OdooRPCTransport:
-    """``OdooTransport`` over odoorpc (JSON-RPC on ``/jsonrpc``), the protocol Odoo 10-18 speak."""
-
-    def __init__(
-        self, *, url: str, db: str, login: str, secret: str, timeout: float, user_context: bool = True
-    ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"COPILOT_ODOO_URL: not an http(s) URL: {url!r}")
-        if parts.path not in ("", "/"):
-            raise ConfigError(f"COPILOT_ODOO_URL: Odoo must be served at the root of the host, got path {parts.path!r}")
-        self._host = parts.hostname
-        self._ssl = parts.scheme == "https"
-        self._port = parts.port or (443 if self._ssl else 80)
-        self._db = db
-        self._login = login
-        self._secret = secret
-        self._timeout = timeout
-        self._user_context = user_context
-        self._odoo: odoorpc.ODOO | None = None
-
-    def login(self) -> int:
-        """Connect (version check) and log in with ``common.login``; returns the uid."""
-        odoo = odoorpc.ODOO(
-            self._host, protocol="jsonrpc+ssl" if self._ssl else "jsonrpc", port=self._port, timeout=self._timeout
-        )
-        try:
-            odoo.login(self._db, self._login, self._secret)
-        except odoorpc.error.RPCError as exc:
-            if not exc.info:  # odoorpc's own "Wrong login ID or password": Odoo answered result=false
-                raise OdooAuthenticationError(
-                    f"Odoo refused the login {self._login!r} on database {self._db!r} "
-                    "(wrong login, password or API key)"
-                ) from exc
-            raise _map_rpc_error(exc, "res.users", "login") from exc
-        self._odoo = odoo
-        return int(odoo.env.uid)
-
-    def execute_kw(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        """Send one ``object.execute_kw`` call."""
-        if self._odoo is None:
-            self.login()
-        assert self._odoo is not None
-        if self._user_context and "context" not in kwargs:  # as odoorpc's model proxy: user's lang and tz
-            kwargs = {**kwargs, "context": dict(self._odoo.env.context)}
-        scope = _company_scope.get()
-        if scope is not None:  # the request's companies, enforced by Odoo's record rules
-            kwargs = {**kwargs, "context": {**(kwargs.get("context") or {}), "allowed_company_ids": list(scope)}}
-        try:
-            return self._odoo.execute_kw(model, method, args, kwargs)
-        except odoorpc.error.RPCError as exc:
-            raise _map_rpc_error(exc, model, method) from exc
 
 
 class OdooClient:
@@ -325,10 +142,10 @@ class OdooClient:
             except OdooError:
                 raise
             except Exception as exc:
-                if not _is_retryable(exc):
+                if not is_retryable(exc):
                     raise
-                gone = not retry_unreachable and _never_sent(exc)  # nothing listens: retrying only delays the error
-                if gone or attempt >= self._retries or not (retry_any or _never_sent(exc)):
+                gone = not retry_unreachable and never_sent(exc)  # nothing listens: retrying only delays the error
+                if gone or attempt >= self._retries or not (retry_any or never_sent(exc)):
                     raise OdooUnavailable(
                         f"{self.description} unreachable for {what} after {attempt + 1} attempt(s): {exc}",
                         method=what,

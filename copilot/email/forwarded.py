@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from copilot.tools.addresses import normalise_address
+from copilot.text.email_address import normalise_address
 
 __all__ = ["ForwardBlock", "find_forward", "is_forward_subject"]
 
