@@ -22,14 +22,39 @@ _CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){1
 _SHORTEST = 14
 
 
+def _digits(char: str) -> str:
+    """A character as the IBAN checksum reads it: digits as themselves, letters A=10 ... Z=35."""
+    return char if char.isdigit() else str(ord(char.upper()) - 55)
+
+
+#: Per character: (its value, 10 ** its number of digits), both mod 97, for one checksum step.
+_STEP: dict[str, tuple[int, int]] = {
+    c: (int(_digits(c)) % 97, pow(10, len(_digits(c)), 97))
+    for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+}
+
+
 def _valid_at(match: re.Match[str]) -> tuple[int, int] | None:
-    """The longest valid IBAN starting at ``match``."""
+    """The longest valid IBAN starting at ``match``.
+
+    The mod-97 checksum of every prefix is kept as the characters are read (one step per character), so only
+    the rare prefix whose checksum holds is handed to ``stdnum`` for the country's length and format.
+    """
     raw = match.group(0)
-    for stop in range(len(raw), _SHORTEST - 1, -1):
-        piece = raw[:stop]
-        if piece[-1] in " -":
+    head = "".join(_digits(c) for c in raw[:4])
+    head_value, head_scale = int(head) % 97, pow(10, len(head), 97)
+    remainder = 0
+    candidates: list[int] = []
+    for stop in range(4, len(raw)):
+        char = raw[stop]
+        if char in " -":
             continue
-        if stdnum_iban.is_valid(piece.upper()):
+        value, scale = _STEP[char]
+        remainder = (remainder * scale + value) % 97
+        if stop + 1 >= _SHORTEST and (remainder * head_scale + head_value) % 97 == 1:
+            candidates.append(stop + 1)
+    for stop in reversed(candidates):
+        if stdnum_iban.is_valid(raw[:stop].upper()):
             return match.start(), match.start() + stop
     return None
 
