@@ -42,12 +42,13 @@ from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
-from copilot.skills.answer import Answer, answer_question
-from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
-from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
+from copilot.skills.answer import Answer, Question
+from copilot.skills.base import SkillContext
+from copilot.skills.draft_reply import DraftRequest, ReplyDraft
+from copilot.skills.registry import ANSWER, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
+from copilot.skills.supplier_email import SupplierEmailSummary
+from copilot.skills.triage import TicketClassification, TriageInput, Triager, load_triager, model_owner
 from copilot.state import ConversationStore, Database
-from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
@@ -134,6 +135,20 @@ class Copilot:
             return self._triager
 
     # -- the skills -----------------------------------------------------------------------------
+    def context(self, actor: Actor) -> SkillContext:
+        """The one ``SkillContext`` of a request by ``actor``: everything its skill may use, and nothing else."""
+        return SkillContext(
+            settings=self.settings,
+            client=self.odoo.client,
+            now=self.now,
+            llm=self.llm,
+            injection=self.components.injection,
+            knowledge=self.components.knowledge_base,
+            triager=lambda: self.triager,
+            conversations=self.conversations,
+            allowed_tools=allowed_tools(actor),
+        )
+
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
         """What a supplier's email changes on the purchase orders.
 
@@ -144,18 +159,7 @@ class Copilot:
         if actor.channel not in MAIL_SERVER_CHANNELS and email.authentication_results:
             email = email.model_copy(update={"authentication_results": []})
         text = f"{email.subject}\n{email.text}"
-        return self._run(
-            actor,
-            "summarize",
-            text,
-            lambda: summarize_supplier_email(
-                email,
-                client=self.odoo.client,
-                llm=self.llm,
-                settings=self.settings,
-                injection=self.components.injection,
-            ),
-        )
+        return self._run(actor, "summarize", text, lambda: SUPPLIER_EMAIL.run(self.context(actor), email))
 
     def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
         """Helpdesk labels with confidence, or a request for a person."""
@@ -163,7 +167,7 @@ class Copilot:
             actor,
             "classify",
             f"{item.subject}\n{item.body}",
-            lambda: classify_ticket(item, self.triager, self.odoo.client),
+            lambda: TRIAGE.run(self.context(actor), item),
         )
 
     def draft(self, actor: Actor, request: DraftRequest) -> ReplyDraft:
@@ -172,41 +176,20 @@ class Copilot:
             actor,
             "draft",
             f"{request.subject}\n{request.message}",
-            lambda: draft_reply(
-                request,
-                client=self.odoo.client,
-                settings=self.settings,
-                as_of=self.now,
-                llm=self.llm,
-                components=self.components,
-            ),
+            lambda: DRAFT_REPLY.run(self.context(actor), request),
         )
 
     def ask(self, actor: Actor, question: str, *, thread: str | None = None) -> Answer:
         """An answer from Odoo with its sources; ``thread`` keeps follow-ups ("it", "that PO")."""
-        return self._run(
-            actor,
-            "ask",
-            question,
-            lambda: answer_question(
-                question,
-                client=self.odoo.client,
-                settings=self.settings,
-                llm=self.llm,
-                thread=thread,
-                store=self.conversations if thread else None,
-                as_of=self.now,
-                allowed_tools=allowed_tools(actor),
-                injection=self.components.injection,
-            ),
-        )
+        asked = Question(text=question, thread=thread)
+        return self._run(actor, "ask", question, lambda: ANSWER.run(self.context(actor), asked))
 
     def order_status(self, actor: Actor, reference: str) -> SaleOrderStatus:
         """A sale order's deliveries for staff (ordered, delivered, reserved, short, expected), by S number."""
         tools = allowed_tools(actor)
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
-        return self._run(actor, "ask", reference, lambda: sale_order_status(self.odoo.client, reference))
+        return self._run(actor, "ask", reference, lambda: ORDER_STATUS.run(self.context(actor), reference))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
