@@ -34,7 +34,7 @@ from copilot.approvals import (
 from copilot.approvals.derive import proposal_from_client
 from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
-from copilot.composition import Components
+from copilot.composition import Components, Root, open_root
 from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
@@ -288,33 +288,25 @@ def open_copilot(
     llm: BaseChatModel | None = None,
     policy: Policy | None = None,
     db: Database | None = None,
-    components: Components | None = None,
+    root: Root | None = None,
 ) -> Iterator[Copilot]:
-    """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
+    """A ``Copilot`` on the parts of a composition root (a new ``open_root(settings)`` unless ``root`` is given).
 
-    The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in ``db`` (default:
-    the configured database, opened, migrated and closed here). ``llm`` and ``policy`` default to what the
-    settings configure; ``components`` (the embedder, injection detector and knowledge base) default to a new root.
+    The Odoo session (the sandbox without a URL), the conversation store, the audit trail (unless
+    ``COPILOT_AUDIT_ENABLED=false``), the chat model, the embedder, injection detector and knowledge base all
+    come from the root; a root opened here is closed on exit. ``llm`` and ``db`` replace the root's own (a new
+    root only); ``policy`` defaults to the settings' policy file.
     """
-    from copilot.llm import build_chat_model
-    from copilot.odoo.session import odoo_session
-
     with ExitStack() as stack:
-        if db is None:
-            db = stack.enter_context(Database.from_settings(settings))
-        conversations = ConversationStore(db)
-        audit: AuditTrail | None = None
-        if settings.audit_enabled:
-            audit = AuditTrail.from_settings(settings, db)
-            stack.callback(audit.close)
-        odoo = stack.enter_context(odoo_session(settings))
+        if root is None:
+            root = stack.enter_context(open_root(settings, llm=llm, db=db))
         yield Copilot(
             settings,
-            odoo,
-            llm=llm if llm is not None else build_chat_model(settings),
-            conversations=conversations,
+            root.odoo,
+            llm=root.llm,
+            conversations=root.conversations,
             policy=policy,
-            audit=audit,
-            db=db,
-            components=components,
+            audit=root.audit,
+            db=root.db,
+            components=root,
         )
