@@ -1,25 +1,35 @@
-"""The composition root's heavy parts: the embedder, the injection detector and the knowledge base.
+"""The composition root: the one place that builds what a process uses, from its settings.
 
-Whoever starts the work (a CLI command, ``open_copilot`` for the service and the workers) builds one
-``Components`` from the settings and passes it down; nothing is cached at module level, so two roots share
-nothing and code that is given no component (the deterministic extractor) never loads a model. Every part is
-built on first use: building a ``Components`` imports neither NumPy, PyTorch nor Chroma.
+``Components`` are the heavy parts (the embedder, the injection detector, the knowledge base). ``Root`` adds the
+process's connections: the Odoo session, the ``Database`` and the stores on it (conversations, audit trail,
+dead letters) and the chat model. Whoever starts the work (a CLI command, ``open_copilot`` for the service and
+the workers) opens one root with ``open_root(settings)`` and passes its parts down; nothing is cached at module
+level, so two roots share nothing, and code given no component (the deterministic extractor) never loads a
+model. Every part is built on first use and closed with the root: opening a root imports neither NumPy,
+PyTorch, Chroma nor SQLAlchemy and connects to nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 from copilot.config import Settings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from copilot.audit import AuditTrail
     from copilot.guardrails.injection import InjectionDetector
+    from copilot.odoo.session import OdooSession
     from copilot.retrieval import KnowledgeBase
     from copilot.retrieval.embeddings import Embedder
+    from copilot.state import ConversationStore, Database, DeadLetterStore
 
-__all__ = ["Components"]
+__all__ = ["Components", "Root", "open_root"]
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +77,139 @@ class Components:
                     index_folder(sample_kb_path(), kb)
                 self._knowledge = kb
             return self._knowledge
+
+
+class Root(Components):
+    """A process's composition root: the components plus the Odoo session, the database, its stores and the LLM.
+
+    Each part is built on first use, once, and closed (in reverse order) by ``close``; parts given to the
+    constructor (a database the caller owns, a chat model) are used as they are and never closed here.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        llm: BaseChatModel | None = None,
+        db: Database | None = None,
+        odoo: OdooSession | None = None,
+    ) -> None:
+        super().__init__(settings, embedder=embedder)
+        self._stack = ExitStack()
+        self._llm = llm
+        self._llm_built = llm is not None
+        self._db = db
+        self._odoo = odoo
+        self._conversations: ConversationStore | None = None
+        self._deadletters: DeadLetterStore | None = None
+        self._audit: AuditTrail | None = None
+        self._audit_built = False
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close`` ran: the root opens nothing more."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this composition root is closed")
+
+    @property
+    def odoo(self) -> OdooSession:
+        """The Odoo session: the configured Odoo, or the embedded sandbox (started here) without a URL."""
+        with self._lock:
+            if self._odoo is None:
+                self._check_open()
+                from copilot.odoo.session import odoo_session
+
+                self._odoo = self._stack.enter_context(odoo_session(self.settings))
+            return self._odoo
+
+    @property
+    def db(self) -> Database:
+        """The project's database (``COPILOT_DATABASE_URL``, else SQLite in the data dir), opened and migrated."""
+        with self._lock:
+            if self._db is None:
+                self._check_open()
+                from copilot.state import Database
+
+                self._db = self._stack.enter_context(Database.from_settings(self.settings))
+            return self._db
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Question threads, in the root's database."""
+        with self._lock:
+            if self._conversations is None:
+                from copilot.state import ConversationStore
+
+                self._conversations = ConversationStore(self.db)
+            return self._conversations
+
+    @property
+    def deadletters(self) -> DeadLetterStore:
+        """Work that failed for good, kept for a person, in the root's database."""
+        with self._lock:
+            if self._deadletters is None:
+                from copilot.state import DeadLetterStore
+
+                self._deadletters = DeadLetterStore(self.db)
+            return self._deadletters
+
+    @property
+    def audit(self) -> AuditTrail | None:
+        """The audit trail in the root's database (None when ``COPILOT_AUDIT_ENABLED=false``)."""
+        with self._lock:
+            if not self._audit_built:
+                self._check_open()
+                if self.settings.audit_enabled:
+                    from copilot.audit import AuditTrail
+
+                    trail = AuditTrail.from_settings(self.settings, self.db)
+                    self._stack.callback(trail.close)
+                    self._audit = trail
+                self._audit_built = True
+            return self._audit
+
+    @property
+    def llm(self) -> BaseChatModel | None:
+        """The configured chat model, or None (the deterministic engine)."""
+        with self._lock:
+            if not self._llm_built:
+                from copilot.llm import build_chat_model
+
+                self._llm = build_chat_model(self.settings)
+                self._llm_built = True
+            return self._llm
+
+    def close(self) -> None:
+        """Close what this root opened, newest first (the audit trail before its database, Odoo last opened)."""
+        with self._lock:
+            self._closed = True
+            self._stack.close()
+
+    def __enter__(self) -> Root:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def open_root(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    llm: BaseChatModel | None = None,
+    db: Database | None = None,
+    odoo: OdooSession | None = None,
+) -> Iterator[Root]:
+    """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build.
+
+    Nothing is opened until asked for: ``root.odoo`` starts the session, ``root.db`` opens and migrates the
+    database, ``root.injection`` builds the detector, ``root.knowledge_base()`` opens the knowledge base.
+    """
+    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo) as root:
+        yield root

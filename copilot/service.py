@@ -34,7 +34,7 @@ from copilot.approvals import (
 from copilot.approvals.derive import proposal_from_client
 from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
-from copilot.composition import Components
+from copilot.composition import Components, Root, open_root
 from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
@@ -42,12 +42,13 @@ from copilot.guardrails.ratelimit import RateLimiter
 from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
-from copilot.skills.answer import Answer, answer_question
-from copilot.skills.draft_reply import DraftRequest, ReplyDraft, draft_reply
-from copilot.skills.supplier_email import SupplierEmailSummary, summarize_supplier_email
-from copilot.skills.triage import TicketClassification, TriageInput, Triager, classify_ticket, load_triager, model_owner
+from copilot.skills.answer import Answer, Question
+from copilot.skills.base import SkillContext
+from copilot.skills.draft_reply import DraftRequest, ReplyDraft
+from copilot.skills.registry import ANSWER, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
+from copilot.skills.supplier_email import SupplierEmailSummary
+from copilot.skills.triage import TicketClassification, TriageInput, Triager, load_triager, model_owner
 from copilot.state import ConversationStore, Database
-from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
@@ -134,6 +135,20 @@ class Copilot:
             return self._triager
 
     # -- the skills -----------------------------------------------------------------------------
+    def context(self, actor: Actor) -> SkillContext:
+        """The one ``SkillContext`` of a request by ``actor``: everything its skill may use, and nothing else."""
+        return SkillContext(
+            settings=self.settings,
+            client=self.odoo.client,
+            now=self.now,
+            llm=self.llm,
+            injection=self.components.injection,
+            knowledge=self.components.knowledge_base,
+            triager=lambda: self.triager,
+            conversations=self.conversations,
+            allowed_tools=allowed_tools(actor),
+        )
+
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
         """What a supplier's email changes on the purchase orders.
 
@@ -144,18 +159,7 @@ class Copilot:
         if actor.channel not in MAIL_SERVER_CHANNELS and email.authentication_results:
             email = email.model_copy(update={"authentication_results": []})
         text = f"{email.subject}\n{email.text}"
-        return self._run(
-            actor,
-            "summarize",
-            text,
-            lambda: summarize_supplier_email(
-                email,
-                client=self.odoo.client,
-                llm=self.llm,
-                settings=self.settings,
-                injection=self.components.injection,
-            ),
-        )
+        return self._run(actor, "summarize", text, lambda: SUPPLIER_EMAIL.run(self.context(actor), email))
 
     def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
         """Helpdesk labels with confidence, or a request for a person."""
@@ -163,7 +167,7 @@ class Copilot:
             actor,
             "classify",
             f"{item.subject}\n{item.body}",
-            lambda: classify_ticket(item, self.triager, self.odoo.client),
+            lambda: TRIAGE.run(self.context(actor), item),
         )
 
     def draft(self, actor: Actor, request: DraftRequest) -> ReplyDraft:
@@ -172,41 +176,20 @@ class Copilot:
             actor,
             "draft",
             f"{request.subject}\n{request.message}",
-            lambda: draft_reply(
-                request,
-                client=self.odoo.client,
-                settings=self.settings,
-                as_of=self.now,
-                llm=self.llm,
-                components=self.components,
-            ),
+            lambda: DRAFT_REPLY.run(self.context(actor), request),
         )
 
     def ask(self, actor: Actor, question: str, *, thread: str | None = None) -> Answer:
         """An answer from Odoo with its sources; ``thread`` keeps follow-ups ("it", "that PO")."""
-        return self._run(
-            actor,
-            "ask",
-            question,
-            lambda: answer_question(
-                question,
-                client=self.odoo.client,
-                settings=self.settings,
-                llm=self.llm,
-                thread=thread,
-                store=self.conversations if thread else None,
-                as_of=self.now,
-                allowed_tools=allowed_tools(actor),
-                injection=self.components.injection,
-            ),
-        )
+        asked = Question(text=question, thread=thread)
+        return self._run(actor, "ask", question, lambda: ANSWER.run(self.context(actor), asked))
 
     def order_status(self, actor: Actor, reference: str) -> SaleOrderStatus:
         """A sale order's deliveries for staff (ordered, delivered, reserved, short, expected), by S number."""
         tools = allowed_tools(actor)
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
-        return self._run(actor, "ask", reference, lambda: sale_order_status(self.odoo.client, reference))
+        return self._run(actor, "ask", reference, lambda: ORDER_STATUS.run(self.context(actor), reference))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
@@ -305,33 +288,25 @@ def open_copilot(
     llm: BaseChatModel | None = None,
     policy: Policy | None = None,
     db: Database | None = None,
-    components: Components | None = None,
+    root: Root | None = None,
 ) -> Iterator[Copilot]:
-    """A ``Copilot`` on the configured Odoo (the sandbox without a URL) with its stores; closed on exit.
+    """A ``Copilot`` on the parts of a composition root (a new ``open_root(settings)`` unless ``root`` is given).
 
-    The conversation store and, unless ``COPILOT_AUDIT_ENABLED=false``, the audit trail live in ``db`` (default:
-    the configured database, opened, migrated and closed here). ``llm`` and ``policy`` default to what the
-    settings configure; ``components`` (the embedder, injection detector and knowledge base) default to a new root.
+    The Odoo session (the sandbox without a URL), the conversation store, the audit trail (unless
+    ``COPILOT_AUDIT_ENABLED=false``), the chat model, the embedder, injection detector and knowledge base all
+    come from the root; a root opened here is closed on exit. ``llm`` and ``db`` replace the root's own (a new
+    root only); ``policy`` defaults to the settings' policy file.
     """
-    from copilot.llm import build_chat_model
-    from copilot.odoo.session import odoo_session
-
     with ExitStack() as stack:
-        if db is None:
-            db = stack.enter_context(Database.from_settings(settings))
-        conversations = ConversationStore(db)
-        audit: AuditTrail | None = None
-        if settings.audit_enabled:
-            audit = AuditTrail.from_settings(settings, db)
-            stack.callback(audit.close)
-        odoo = stack.enter_context(odoo_session(settings))
+        if root is None:
+            root = stack.enter_context(open_root(settings, llm=llm, db=db))
         yield Copilot(
             settings,
-            odoo,
-            llm=llm if llm is not None else build_chat_model(settings),
-            conversations=conversations,
+            root.odoo,
+            llm=root.llm,
+            conversations=root.conversations,
             policy=policy,
-            audit=audit,
-            db=db,
-            components=components,
+            audit=root.audit,
+            db=root.db,
+            components=root,
         )

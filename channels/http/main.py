@@ -26,12 +26,12 @@ from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import build_workers, start_workers, stop_workers
 from copilot import __version__
 from copilot.approvals import load_policy
+from copilot.composition import open_root
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model
 from copilot.service import open_copilot
 from copilot.state.database import Database, database_url
-from copilot.state.deadletters import DeadLetterStore
 
 __all__ = ["create_app"]
 
@@ -79,13 +79,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         db: Database = app.state.db  # the one engine of this process: every store and the Slack channel
         stack.callback(db.close)
         await run_in_threadpool(db.upgrade)
-        copilot = stack.enter_context(open_copilot(settings, llm=app.state.llm, policy=app.state.policy, db=db))
+        root = stack.enter_context(open_root(settings, llm=app.state.llm, db=db))  # Odoo, stores, models
+        copilot = stack.enter_context(open_copilot(settings, policy=app.state.policy, root=root))
         app.state.copilot = copilot
         app.state.odoo = odoo = copilot.odoo
         app.state.conversations = copilot.conversations
         app.state.idempotency = IdempotencyStore(db)
         app.state.webhook_events = EventLedger(db)
-        app.state.deadletters = DeadLetterStore(db)
+        app.state.deadletters = root.deadletters
         await run_in_threadpool(_open_heavy, app, settings)  # before "ready": no probe or request imports them
         workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
         app.state.workers = await run_in_threadpool(start_workers, workers)

@@ -29,11 +29,11 @@ from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
-from copilot.composition import Components
+from copilot.composition import open_root
 from copilot.config import Settings, get_settings
 from copilot.email import parse_email
 from copilot.odoo import OdooClient
-from copilot.odoo.session import OdooSession, odoo_session
+from copilot.odoo.session import OdooSession, odoo_session, sandbox_server
 
 app = typer.Typer(
     help="Approval requests in Odoo: list them, show one, run the loop on the sandbox.", no_args_is_help=True
@@ -99,10 +99,11 @@ def propose(
     policy = load_policy(settings.policy_file)
     raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     mail = parse_email(raw)
-    with odoo_session(settings) as odoo:
+    with open_root(settings) as root:
+        odoo = root.odoo
         check_odoo(odoo)  # a dead Odoo fails now, before the guardrails load the embedding model
-        components = announce_model_loads(Components(settings))
-        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings, injection=components.injection)
+        announce_model_loads(root)
+        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings, injection=root.injection)
         proposals = proposals_from_supplier_email(summary, odoo.client, on_behalf_of=on_behalf_of)
         items = []
         backend = backend_for(settings, odoo.client)
@@ -191,9 +192,9 @@ def approve(
             "decisions are made in Odoo by an approver (the copilot's account cannot decide); "
             "`approvals approve` only works on the embedded sandbox"
         )
-    from odoo_sandbox import DecisionRefused, SandboxServer, decide_in_sandbox
+    from odoo_sandbox import DecisionRefused, decide_in_sandbox
 
-    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
+    with sandbox_server(settings) as server:
         try:
             done = decide_in_sandbox(server, request_id, login=as_login, refuse=reject, note=note)
         except DecisionRefused as exc:
@@ -242,16 +243,14 @@ def _executor_runner(settings: Settings, stack: ExitStack) -> Executor:
     from pydantic import SecretStr
 
     from copilot.errors import ConfigError
-    from odoo_sandbox import SANDBOX_USERS, SandboxServer
+    from odoo_sandbox import SANDBOX_USERS
 
     user = next((u for u in SANDBOX_USERS if u.login == settings.executor_login), None)
     if user is None or user.role != "executor":  # never the copilot's read-only account
         raise ConfigError(
             f"COPILOT_EXECUTOR_LOGIN: {settings.executor_login!r} is not the sandbox's executor user (executor)"
         )
-    server = stack.enter_context(
-        SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file)
-    )
+    server = stack.enter_context(sandbox_server(settings))
     own = settings.model_copy(update={"executor_password": SecretStr(user.password)})
     anchor = server.anchor.replace(tzinfo=UTC)
     return Executor(executor_client(own, url=server.url, db=server.db), now=lambda: anchor)
@@ -308,7 +307,7 @@ def demo(
     from copilot.config import load_settings
     from copilot.skills.supplier_email import summarize_supplier_email
     from copilot.tools.chatter import email_from_chatter, recent_emails
-    from odoo_sandbox import SANDBOX_USERS, SandboxServer
+    from odoo_sandbox import SANDBOX_USERS
 
     steps: list[dict[str, str]] = []
 
@@ -318,18 +317,21 @@ def demo(
             console.print(f"{number}. {detail}" if number else detail)
 
     logins = {u.login: u.password for u in SANDBOX_USERS}  # the sandbox's published demo users
-    settings = get_settings().model_copy(update={"odoo_url": None})
+    # a fresh sandbox of its own: the recording, writes in memory only
+    settings = get_settings().model_copy(
+        update={"odoo_url": None, "sandbox_keep_writes": False, "sandbox_helpdesk": "oca"}
+    )
     policy = Policy(version=1, actions={a: ActionPolicy(mode=Mode.APPROVAL) for a in ActionType})
-    with SandboxServer() as server:
-        agent_settings = load_settings(odoo_login="copilot", odoo_password=logins["copilot"])
-        agent = OdooClient.from_settings(agent_settings, url=server.url, db=server.db)
+    with open_root(settings) as root:
+        server, agent = root.odoo.server, root.odoo.client
+        assert server is not None  # the embedded sandbox: no Odoo URL
         if email is not None:
             mail = parse_email(email.read_bytes())
         else:
             messages = recent_emails(agent, "purchase.order", limit=50)
             mail = next(email_from_chatter(m) for m in messages if "P00002" in (m.subject or ""))
-        components = announce_model_loads(Components(settings))
-        summary = summarize_supplier_email(mail, client=agent, settings=settings, injection=components.injection)
+        announce_model_loads(root)
+        summary = summarize_supplier_email(mail, client=agent, settings=settings, injection=root.injection)
         say(1, "email", f"email: {summary.email.subject!r} → {summary.summary}")
         proposals = proposals_from_supplier_email(summary, agent)
         if not proposals:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
-from copilot.composition import Components
+from copilot.composition import Components, open_root
 from copilot.config import get_settings
 
 __all__ = ["index", "kb_app"]
@@ -88,15 +88,15 @@ def search(
 @kb_app.command("tickets")
 def tickets(json: bool = JSON) -> None:
     """Store Odoo's resolved (closed) helpdesk tickets in the knowledge base's tickets collection."""
-    from copilot.odoo.session import odoo_session
     from copilot.retrieval import TicketIndex, VectorStore
     from copilot.retrieval.resolved import index_resolved_tickets
 
     settings = get_settings()
-    with odoo_session(settings) as odoo:
+    with open_root(settings) as root:
+        odoo = root.odoo
         check_odoo(odoo)  # before the embedding model loads
-        components = announce_model_loads(Components(settings))
-        store = VectorStore.from_settings(settings, embedder=components.embedder)
+        announce_model_loads(root)
+        store = VectorStore.from_settings(settings, embedder=root.embedder)
         embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
     if json:
         return print_json({"resolved_tickets": total, "embedded": embedded})

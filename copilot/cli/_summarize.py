@@ -13,12 +13,11 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import awaits_goods, console, days_overdue, err_console, fmt_date, overdue_fields, print_json
-from copilot.composition import Components
+from copilot.composition import open_root
 from copilot.config import get_settings
 from copilot.email import parse_email
 from copilot.errors import EmailParseError
-from copilot.llm import build_chat_model, describe_engine
-from copilot.odoo.session import odoo_session
+from copilot.llm import describe_engine
 from copilot.tools.chatter import email_from_chatter, recent_emails
 
 if TYPE_CHECKING:
@@ -121,12 +120,13 @@ def summarize(
     from copilot.skills.supplier_email import summarize_supplier_email  # the guardrails and prompts
 
     message = parse_email(raw)
-    llm = build_chat_model(settings)
-    with odoo_session(settings) as odoo:
+    with open_root(settings) as root:
+        llm = root.llm
+        odoo = root.odoo
         check_odoo(odoo)  # before the guardrails load the embedding model
-        components = announce_model_loads(Components(settings))
+        announce_model_loads(root)
         result = summarize_supplier_email(
-            message, client=odoo.client, llm=llm, settings=settings, injection=components.injection
+            message, client=odoo.client, llm=llm, settings=settings, injection=root.injection
         )
     if json:
         return print_json(report_json(result, odoo.as_of))
@@ -147,11 +147,12 @@ def demo(
     settings = get_settings()
     # Where the report goes, checked before the work: an unusable COPILOT_DATA_DIR fails now, in one line.
     path = report or usable_data_dir(settings) / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    llm = build_chat_model(settings)
     summaries: list[SupplierEmailSummary] = []
-    with odoo_session(settings) as odoo:
+    with open_root(settings) as root:
+        llm = root.llm
+        odoo = root.odoo
         check_odoo(odoo)
-        components = announce_model_loads(Components(settings))
+        announce_model_loads(root)
         err_console.print(f"[bold]Odoo:[/] {odoo.label}")
         err_console.print(f"[bold]{describe_engine(settings)}[/]")
         messages = recent_emails(odoo.client, "purchase.order", limit=limit)
@@ -160,7 +161,7 @@ def demo(
                 email = email_from_chatter(msg)
                 summaries.append(
                     summarize_supplier_email(
-                        email, client=odoo.client, llm=llm, settings=settings, injection=components.injection
+                        email, client=odoo.client, llm=llm, settings=settings, injection=root.injection
                     )
                 )
                 report.advance()

@@ -14,10 +14,9 @@ from rich.table import Table
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
-from copilot.composition import Components
+from copilot.composition import open_root
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError, OdooNotFound
-from copilot.llm import build_chat_model
 from copilot.odoo import OdooClient
 from copilot.odoo.session import odoo_session
 from copilot.skills.triage.schemas import DEFAULT_SEED, TriageInput
@@ -286,10 +285,11 @@ def classify(
         body = text
     settings = get_settings()
     odoo_key, database = _where(settings)
-    llm = build_chat_model(settings)
-    with odoo_session(settings) as odoo:
+    with open_root(settings) as root:
+        llm = root.llm
+        odoo = root.odoo
         check_odoo(odoo)  # before the embedding model loads
-        components = announce_model_loads(Components(settings))
+        components = announce_model_loads(root)
         ticket_id = resolve_ticket(odoo.client, ticket) if ticket is not None else None  # before the model loads
         triager = load_triager(
             odoo.client,

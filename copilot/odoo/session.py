@@ -6,13 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from copilot.config import Settings
 from copilot.odoo import OdooClient
 
-__all__ = ["OdooSession", "odoo_session", "sandbox_database"]
+if TYPE_CHECKING:
+    from odoo_sandbox import SandboxServer
+
+__all__ = ["OdooSession", "odoo_session", "sandbox_database", "sandbox_server"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class OdooSession:
     sandbox: bool
     #: "Now" for lateness: the snapshot time in the sandbox, the wall clock against real Odoo.
     as_of: datetime
+    #: The embedded sandbox's server (its other users decide and execute in the CLI's loop); None on a real Odoo.
+    server: SandboxServer | None = None
 
 
 @contextmanager
@@ -38,9 +44,9 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             as_of=datetime.now(UTC),
         )
         return
-    from odoo_sandbox import RECORDED_AT, SandboxServer
+    from odoo_sandbox import RECORDED_AT
 
-    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
+    with sandbox_server(settings) as server:
         # The sandbox's read-only copilot user, as in the recorded Odoo.
         sandbox_settings = settings.model_copy(
             update={"odoo_login": "copilot", "odoo_password": SecretStr("copilot"), "odoo_api_key": None}
@@ -52,7 +58,17 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             label=f"embedded Odoo sandbox at {server.url} (data recorded {RECORDED_AT:%Y-%m-%d}{helpdesk})",
             sandbox=True,
             as_of=RECORDED_AT.replace(tzinfo=UTC),
+            server=server,
         )
+
+
+@contextmanager
+def sandbox_server(settings: Settings) -> Iterator[SandboxServer]:
+    """The embedded sandbox of the settings (its Helpdesk flavour, its writes file), started and stopped."""
+    from odoo_sandbox import SandboxServer
+
+    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
+        yield server
 
 
 def sandbox_database() -> str:

@@ -122,3 +122,88 @@ def test_a_full_sentence_cache_still_answers_for_the_sentences_it_held(monkeypat
     monkeypatch.setattr(injection, "_CACHE_SIZE", 2)
     assert detector._embed(["held", "new 1", "new 2"]).shape == (3, 4)
     assert embedder.calls == [["held"], ["new 1", "new 2"]]  # the held sentence is not embedded again
+
+
+# -- the root: Odoo, the database and its stores, the LLM --------------------------------------------
+_OPEN_ROOT = """
+import json, sys
+from pathlib import Path
+from copilot.composition import open_root
+from copilot.config import Settings
+with open_root(Settings(data_dir=Path(sys.argv[1]))) as root:
+    pass
+heavy = [m for m in ("sqlalchemy", "numpy", "torch", "chromadb", "odoorpc", "langchain_core", "odoo_sandbox")
+         if m in sys.modules]
+print(json.dumps(heavy))
+"""
+
+
+def test_opening_a_root_imports_and_opens_nothing_until_a_part_is_asked_for(tmp_path: Path) -> None:
+    out = subprocess.run(  # noqa: S603 - this interpreter on a fixed script
+        [sys.executable, "-c", _OPEN_ROOT, str(tmp_path)], cwd=_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []  # no database, model, Odoo or sandbox
+    assert list(tmp_path.iterdir()) == []  # and no state file written
+
+
+def test_the_stores_share_the_roots_one_database_and_close_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot.audit import AuditTrail
+    from copilot.composition import open_root
+    from copilot.state import Database
+
+    closed: list[str] = []
+    for cls, name in ((AuditTrail, "audit"), (Database, "database")):
+        original = cls.close
+
+        def close(self: object, _original: object = original, _name: str = name) -> None:
+            closed.append(_name)
+            _original(self)  # type: ignore[operator]
+
+        monkeypatch.setattr(cls, "close", close)
+    with open_root(Settings(data_dir=tmp_path)) as root:
+        db = root.db
+        assert root.db is db  # built once
+        assert root.conversations.db is db and root.deadletters.db is db
+        assert root.audit is not None and root.audit.db is db
+    assert closed == ["audit", "database"]  # the trail writes its last anchor before its database closes
+    with pytest.raises(RuntimeError, match="closed"):
+        _ = root.odoo  # a closed root opens nothing more
+
+
+def test_a_database_given_to_the_root_is_used_and_left_open(tmp_path: Path) -> None:
+    from copilot.composition import open_root
+    from copilot.state import Database
+
+    with Database.open() as db:
+        with open_root(Settings(data_dir=tmp_path, audit_enabled=False), db=db) as root:
+            assert root.db is db and root.conversations.db is db
+            assert root.audit is None  # COPILOT_AUDIT_ENABLED=false
+        db.ping()  # still open: its owner closes it
+
+
+def test_open_copilot_takes_every_part_from_its_root(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from copilot.composition import open_root
+    from copilot.identity import Actor
+    from copilot.odoo.session import OdooSession
+    from copilot.service import open_copilot
+    from copilot.state import Database
+    from tests.unit.test_skill_protocol import RecordedOdoo
+
+    settings = Settings(data_dir=tmp_path, injection_embeddings=False)
+    session = OdooSession(
+        client=RecordedOdoo(), label="recorded", sandbox=True, as_of=datetime(2026, 11, 24, tzinfo=UTC)
+    )  # type: ignore[arg-type]
+    with Database.open() as db, open_root(settings, db=db, odoo=session) as root:
+        with open_copilot(settings, root=root) as copilot:
+            assert copilot.odoo is session and copilot.db is db
+            assert copilot.conversations is root.conversations and copilot.audit is root.audit
+            assert copilot.components is root and copilot.llm is root.llm
+            ctx = copilot.context(Actor(channel="cli", external_id="cli:m", role="manager"))
+            assert ctx.injection is root.injection and ctx.conversations is root.conversations
+        assert not root.closed  # the copilot leaves a root it was given open: whoever opened it closes it
+    assert root.closed

@@ -2,7 +2,7 @@
 
 from copilot.skills.answer.agent import MAX_STEPS, MAX_TOOL_CALLS, AgentAnswer, AgentLimitExceeded, run_agent
 from copilot.skills.answer.router import Routed, ThreadContext, Vocabulary, load_vocabulary, route
-from copilot.skills.answer.schemas import CAN_ANSWER, Answer, Fact, Intent
+from copilot.skills.answer.schemas import CAN_ANSWER, Answer, Fact, Intent, Question
 from copilot.skills.answer.skill import answer_question, deterministic_answer
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Answer",
     "Fact",
     "Intent",
+    "Question",
     "Routed",
     "ThreadContext",
     "Vocabulary",

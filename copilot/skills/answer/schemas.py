@@ -12,7 +12,16 @@ from copilot.guardrails.grounding import GroundingReport
 from copilot.prompts import PromptRef
 from copilot.state.schemas import Entities
 
-__all__ = ["CAN_ANSWER", "Answer", "Fact", "Intent"]
+__all__ = ["CAN_ANSWER", "Answer", "Fact", "Intent", "Question"]
+
+
+class Question(BaseModel):
+    """A buyer's question; ``thread`` keeps follow-ups ("it", "that PO") in the conversation store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="The question, as asked")
+    thread: str | None = Field(default=None, description="The conversation it belongs to (None: no follow-ups)")
 
 
 class Intent(StrEnum):

@@ -25,13 +25,14 @@ from copilot.prompts import load_prompt
 from copilot.skills.answer import compose as c
 from copilot.skills.answer.agent import PROMPT_NAME, build_messages, collect_citations, run_agent
 from copilot.skills.answer.router import Routed, ThreadContext, load_vocabulary, route
-from copilot.skills.answer.schemas import Answer, Intent
+from copilot.skills.answer.schemas import Answer, Intent, Question
+from copilot.skills.base import SkillContext
 from copilot.state.conversations import ConversationStore
 from copilot.state.schemas import Entities, Turn
 from copilot.text.references import PO_REF
 from copilot.tools.langchain_tools import build_tools
 
-__all__ = ["HISTORY_TURNS", "MAX_QUESTION_CHARS", "answer_question", "deterministic_answer"]
+__all__ = ["ANSWER", "HISTORY_TURNS", "MAX_QUESTION_CHARS", "AnswerSkill", "answer_question", "deterministic_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -266,3 +267,26 @@ def answer_question(
             ),
         )
     return result.model_copy(update={"thread": thread})
+
+
+class AnswerSkill:
+    """Buyers' questions as a ``Skill[Question, Answer]``: the context's Odoo, tools, thread store and "now"."""
+
+    name = "answer"
+
+    def run(self, ctx: SkillContext, question: Question, /) -> Answer:
+        """Answer ``question`` with the tools the context allows; a thread's turn goes to its store."""
+        return answer_question(
+            question.text,
+            client=ctx.odoo(),
+            settings=ctx.settings,
+            llm=ctx.llm,
+            thread=question.thread,
+            store=ctx.conversations if question.thread else None,
+            as_of=ctx.now,
+            allowed_tools=ctx.allowed_tools,
+            injection=ctx.injection,
+        )
+
+
+ANSWER = AnswerSkill()

@@ -11,7 +11,9 @@ identified order of the writing customer. Nothing is sent and nothing is written
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
@@ -21,17 +23,21 @@ from copilot.config import Settings
 from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
-from copilot.guardrails.injection import detect_injection
+from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
 from copilot.prompts import load_prompt
+from copilot.skills.base import SkillContext
 from copilot.skills.draft_reply.compose import compose
 from copilot.skills.draft_reply.facts import Gathered, detect_intent, gather, with_ticket_subject
 from copilot.skills.draft_reply.llm_path import PROMPT_NAME, write_with_llm
 from copilot.skills.draft_reply.schemas import DraftRequest, Fact, KbPassage, ReplyDraft
 
-__all__ = ["draft_reply", "knowledge_passages"]
+if TYPE_CHECKING:
+    from copilot.retrieval import KnowledgeBase
+
+__all__ = ["DRAFT_REPLY", "DraftReplySkill", "draft_reply", "knowledge_passages"]
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +53,21 @@ _QUERY = {
 
 
 def knowledge_passages(
-    settings: Settings, query: str, *, k: int = 3, components: Components | None = None
+    settings: Settings,
+    query: str,
+    *,
+    k: int = 3,
+    components: Components | None = None,
+    knowledge: Callable[[], KnowledgeBase] | None = None,
 ) -> list[KbPassage]:
     """Policy passages for ``query`` from the root's knowledge base (the shipped sample is indexed on first use).
 
-    Without ``components`` a root is built for this call (its knowledge base and model are not kept).
+    ``knowledge`` (or ``components``) gives the root's knowledge base; without either a root is built for this
+    call (its knowledge base and model are not kept).
     """
-    kb = (components or Components(settings)).knowledge_base()
+    if knowledge is None:
+        knowledge = (components or Components(settings)).knowledge_base
+    kb = knowledge()
     return [
         KbPassage(source=h.source, heading=h.heading or None, text=h.text, score=round(h.score, 4), citation=h.citation)
         for h in kb.search(query, k=k)
@@ -97,20 +111,25 @@ def draft_reply(
     llm: BaseChatModel | None = None,
     passages: list[KbPassage] | None = None,
     components: Components | None = None,
+    knowledge: Callable[[], KnowledgeBase] | None = None,
+    injection: InjectionDetector | None = None,
 ) -> ReplyDraft:
     """A grounded reply draft for the agent to review (never sent, never written to Odoo).
 
-    ``components``: the composition root's knowledge base and injection detector. Without it the message is
-    screened by the injection rules alone (no model loads) and, unless ``passages`` are given, a knowledge base
-    is opened for this call.
+    ``knowledge`` and ``injection`` (or ``components``, which gives both): the composition root's knowledge base
+    and injection detector. Without a detector the message is screened by the injection rules alone (no model
+    loads) and, without a knowledge base or ``passages``, a knowledge base is opened for this call.
     """
+    if components is not None:
+        knowledge = knowledge or components.knowledge_base
+        injection = injection or components.injection
     request, ticket_found = with_ticket_subject(client, request)
     text = f"{request.subject}\n{request.message}"
     intent = detect_intent(text)
     gathered = gather(client, request, intent)
     if passages is None:
         query = f"{_QUERY.get(intent, '')} {request.message[:500]}".strip()
-        passages = knowledge_passages(settings, query, components=components)
+        passages = knowledge_passages(settings, query, knowledge=knowledge)
     subject, body, composed = compose(gathered, intent, passages, as_of, subject=request.subject)
     evidence = Evidence(
         request.subject,
@@ -128,10 +147,8 @@ def draft_reply(
     if not ticket_found:
         open_questions.append(f"Helpdesk ticket {request.ticket_id} is not in Odoo: nothing from it is in the draft.")
     screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
-    injection = detect_injection(
-        screened, source="customer_message", detector=components.injection if components else None
-    )  # the whole message, not only the body
-    if injection.flagged:  # answered for its legitimate content, but a person reads it first
+    screening = detect_injection(screened, source="customer_message", detector=injection)  # the whole message
+    if screening.flagged:  # answered for its legitimate content, but a person reads it first
         open_questions.append(
             "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "
             "read it before sending."
@@ -166,7 +183,7 @@ def draft_reply(
         status = "needs_clarification" if not answered else "needs_review"
     elif (
         not grounding.grounded
-        or injection.flagged
+        or screening.flagged
         or intent in ("damaged", "missing", "wrong_item", "return", "change")
     ):
         status = "needs_review"  # a claim or a change is for a person to decide
@@ -206,3 +223,24 @@ def _safe_subject(subject: str) -> bool:
     """True when the model's subject repeats no link and no phishing phrasing (the sender's text can hold both)."""
     safe = reflected_subject(subject)
     return safe is not None and LINK not in safe
+
+
+class DraftReplySkill:
+    """Reply drafts as a ``Skill[DraftRequest, ReplyDraft]``: the context's Odoo, knowledge base and detector."""
+
+    name = "draft_reply"
+
+    def run(self, ctx: SkillContext, request: DraftRequest, /) -> ReplyDraft:
+        """A grounded draft for ``request`` as of the context's "now" (never sent)."""
+        return draft_reply(
+            request,
+            client=ctx.odoo(),
+            settings=ctx.settings,
+            as_of=ctx.now,
+            llm=ctx.llm,
+            knowledge=ctx.knowledge,
+            injection=ctx.injection,
+        )
+
+
+DRAFT_REPLY = DraftReplySkill()

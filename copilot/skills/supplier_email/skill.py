@@ -12,6 +12,7 @@ from copilot.email import InboundEmail
 from copilot.email.auth import SenderAuth, authenticate_sender, parse_authserv_ids
 from copilot.guardrails.injection import InjectionDetector
 from copilot.odoo import OdooClient
+from copilot.skills.base import SkillContext
 from copilot.skills.supplier_email.compare import compare
 from copilot.skills.supplier_email.extract import Extraction, extract
 from copilot.skills.supplier_email.facts import OdooFacts, gather_facts, is_staff
@@ -26,7 +27,7 @@ from copilot.skills.supplier_email.schemas import (
 )
 from copilot.skills.supplier_email.signals import compile_po_pattern
 
-__all__ = ["deterministic_summary", "summarize_supplier_email"]
+__all__ = ["SUPPLIER_EMAIL", "SupplierEmailSkill", "deterministic_summary", "summarize_supplier_email"]
 
 
 def _resolved(facts: OdooFacts) -> list[ResolvedPurchaseOrder]:
@@ -146,3 +147,18 @@ def summarize_supplier_email(
     return improve_with_llm(
         result, mail=email, facts=facts, extraction=extraction, llm=llm, po_pattern=pattern, timeout=timeout
     )
+
+
+class SupplierEmailSkill:
+    """The supplier-email summary as a ``Skill[InboundEmail, SupplierEmailSummary]``."""
+
+    name = "supplier_email"
+
+    def run(self, ctx: SkillContext, email: InboundEmail, /) -> SupplierEmailSummary:
+        """Summarise ``email`` against the context's Odoo, screened by its injection detector."""
+        return summarize_supplier_email(
+            email, client=ctx.odoo(), llm=ctx.llm, settings=ctx.settings, injection=ctx.injection
+        )
+
+
+SUPPLIER_EMAIL = SupplierEmailSkill()

@@ -27,6 +27,7 @@ from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
 from copilot.prompts import VersionedPrompt, load_prompt
 from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, LocalEmbedder
+from copilot.skills.base import SkillContext
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
 from copilot.skills.triage.llm_path import PROMPT_NAME, ask_llm
 from copilot.skills.triage.model import ModelNotFound, StaleModelError, TriageModel, model_root
@@ -49,7 +50,16 @@ from copilot.tools import _values as v
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, Ticket, detect_helpdesk, get_tickets, load_catalog
 from copilot.tools.partner import find_partners
 
-__all__ = ["DISAGREEMENT_FACTOR", "Triager", "check_labels", "classify_ticket", "load_triager", "looks_english"]
+__all__ = [
+    "DISAGREEMENT_FACTOR",
+    "TRIAGE",
+    "TriageSkill",
+    "Triager",
+    "check_labels",
+    "classify_ticket",
+    "load_triager",
+    "looks_english",
+]
 
 log = logging.getLogger(__name__)
 
@@ -535,3 +545,20 @@ def classify_ticket(item: TriageInput, triager: Triager, client: OdooClient | No
     if ticket is not None and not result.flagged_input:  # a text that dictates its labels gets none proposed
         result = result.model_copy(update={"proposal": _proposal(ticket, result, triager)})
     return result
+
+
+class TriageSkill:
+    """Helpdesk triage as a ``Skill[TriageInput, TicketClassification]`` (the context's triage model and Odoo)."""
+
+    name = "triage"
+
+    def run(self, ctx: SkillContext, item: TriageInput, /) -> TicketClassification:
+        """Classify ``item`` with the context's triage model; ``ConfigError`` when the context has none."""
+        if ctx.triager is None:
+            from copilot.errors import ConfigError
+
+            raise ConfigError("triage needs a triage model, and this context has none")
+        return classify_ticket(item, ctx.triager(), ctx.client)
+
+
+TRIAGE = TriageSkill()

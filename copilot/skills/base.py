@@ -1,0 +1,73 @@
+"""What every skill is: one ``run(ctx, input) -> output``, given everything it may use in a ``SkillContext``.
+
+The facade (``copilot.service.Copilot``) builds one frozen ``SkillContext`` per request (the Odoo client, the
+settings, "now", the LLM, the root's injection detector and knowledge base, the conversation store and the
+actor's allowed tools) and calls ``skill.run(ctx, input)``. A skill reaches nothing else: no module-level
+client, model or store, so a test gives it a context of fakes and sees every call it makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from copilot.config import Settings
+    from copilot.guardrails.injection import InjectionDetector
+    from copilot.odoo import OdooClient
+    from copilot.retrieval import KnowledgeBase
+    from copilot.skills.triage.skill import Triager
+    from copilot.state.conversations import ConversationStore
+
+__all__ = ["Skill", "SkillContext"]
+
+In_contra = TypeVar("In_contra", contravariant=True)
+Out_co = TypeVar("Out_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkillContext:
+    """Everything one skill run may use; built per request by the facade (or by a CLI/eval wrapper)."""
+
+    #: The process settings (LLM deadline, trusted mail servers, ...).
+    settings: Settings
+    #: The read-only Odoo client, already in the actor's company scope (None: no Odoo, e.g. triage of a text).
+    client: OdooClient | None
+    #: "Now" for lateness and "this week" (the sandbox's recorded time, else the clock at the request).
+    now: datetime
+    #: The chat model, or None for the deterministic engine.
+    llm: BaseChatModel | None = None
+    #: The input guardrail: the root's injection detector (None: the injection rules alone, no model).
+    injection: InjectionDetector | None = None
+    #: The root's knowledge base, opened on first call (None: the skill opens one of the settings).
+    knowledge: Callable[[], KnowledgeBase] | None = None
+    #: The root's triage model, loaded on first call (None: the triage skill cannot run).
+    triager: Callable[[], Triager] | None = None
+    #: Where question threads are kept (None: no follow-ups).
+    conversations: ConversationStore | None = None
+    #: The read-only tools the actor's role may use (None: all of them).
+    allowed_tools: frozenset[str] | None = None
+
+    def odoo(self) -> OdooClient:
+        """The Odoo client; ``ConfigError`` when this context has none (the skill reads Odoo)."""
+        if self.client is None:
+            from copilot.errors import ConfigError
+
+            raise ConfigError("this skill reads Odoo, and its context has no Odoo client")
+        return self.client
+
+
+@runtime_checkable
+class Skill(Protocol[In_contra, Out_co]):
+    """One job of the copilot: ``run(ctx, input)`` reads only ``ctx`` and ``input`` and returns its result."""
+
+    #: The skill's name in the registry and in logs (``supplier_email``, ``triage``, ...).
+    name: str
+
+    def run(self, ctx: SkillContext, input: In_contra, /) -> Out_co:
+        """Do the job for ``input`` with what ``ctx`` gives."""
+        ...
