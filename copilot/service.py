@@ -116,6 +116,12 @@ class Copilot:
         """ "Now" for lateness: the sandbox's recorded time, else the clock."""
         return self.odoo.as_of if self.odoo.sandbox else datetime.now(UTC)
 
+    def odoo_reachable(self) -> str:
+        """A readiness probe of Odoo (one count, no principal, not audited): what answered, for ``/readyz``."""
+        users = self.odoo.client.search_count("res.users", [])
+        where = "embedded sandbox" if self.odoo.sandbox else "Odoo"
+        return f"{where} answered ({users} users visible)"
+
     @property
     def backend(self) -> ApprovalBackend:
         """Where approval requests go (the addon's model or Enterprise Approvals)."""
