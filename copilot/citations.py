@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Citation", "Ref"]
+__all__ = ["Citation", "Ref", "record_url"]
 
 
 class Citation(BaseModel):
@@ -28,3 +28,10 @@ class Ref(BaseModel):
 
     id: int
     name: str
+
+
+def record_url(odoo_url: str | None, model: str, record_id: int) -> str | None:
+    """The record's form in Odoo's web client (``/odoo/<model>/<id>``), or None without an Odoo URL."""
+    if not odoo_url or model.startswith("kb.") or record_id <= 0:
+        return None
+    return f"{odoo_url.rstrip('/')}/odoo/{model}/{record_id}"

@@ -1,9 +1,11 @@
-"""The one way channels reach the skills: identity, allow-lists, rate limits and company scope first.
+"""The facade of the application layer: the one way channels reach the skills and Odoo.
 
-Slack, email, the HTTP API and webhooks all call ``Copilot``: every call names its ``Actor``; the
-actor's role must allow the skill (``copilot.identity.authorize``), the person's rate limit must not be
-spent, and every Odoo read inside runs in the person's companies (``company_scope``). Each finished or
-refused request leaves an audit record when an audit trail is attached.
+Slack, email, the HTTP API, webhooks and the CLI all call ``Copilot``'s use cases: every call names its
+principal (``copilot.application.principals``: a person with a role, a service client with scopes, the
+shared mailbox); the principal's type and the use case decide (``copilot.application.authorize``, never a
+channel name), the principal's rate limit must not be spent, and every Odoo read inside runs in the
+principal's companies (``company_scope``). Each finished or refused request leaves an audit record when
+an audit trail is attached. Thread-safe: the use cases keep no per-call state on the instance.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from typing import Any, TypeVar
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
+from copilot.application.authorization import authorize, believes_mail_server
+from copilot.application.mail import po_buyers, sender_roles
+from copilot.application.outcomes import SenderRoles, SupplierEmailOutcome
+from copilot.application.principals import Person, SharedMailbox, UseCase
 from copilot.approvals import (
     AddonBackend,
     ApprovalBackend,
@@ -30,6 +36,7 @@ from copilot.approvals import (
     RequestRecord,
     decide,
     load_policy,
+    proposals_from_supplier_email,
 )
 from copilot.approvals.derive import proposal_from_client
 from copilot.approvals.schemas import Evidence
@@ -39,7 +46,7 @@ from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import RateLimiter
-from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
+from copilot.identity import Actor, Channel, IdentityResolver, allowed_tools, load_roles_file
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, Question
@@ -49,6 +56,7 @@ from copilot.skills.registry import ANSWER, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.triage import TicketClassification, TriageInput, Triager, load_triager, model_owner
 from copilot.state import ConversationStore, Database
+from copilot.text.references import PO_REF
 from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
@@ -56,9 +64,6 @@ __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Channels whose mail came through our own receiving server, so its Authentication-Results can be believed.
-MAIL_SERVER_CHANNELS: frozenset[Channel] = frozenset({"email", "webhook"})
 
 
 class ProposalOutcome(BaseModel):
@@ -102,14 +107,21 @@ class Copilot:
         self._triager_lock = threading.Lock()
 
     # -- who is asking --------------------------------------------------------------------------
-    def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Actor:
-        """The actor for a person on a channel (role and companies from Odoo and the roles file)."""
-        return self.identity.resolve(channel=channel, external_id=external_id, email=email, name=name)
+    def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Person:
+        """The person on a channel, with the role and companies from Odoo and the roles file."""
+        actor = self.identity.resolve(channel=channel, external_id=external_id, email=email, name=name)
+        return Person(**actor.model_dump())
 
     @property
     def now(self) -> datetime:
         """ "Now" for lateness: the sandbox's recorded time, else the clock."""
         return self.odoo.as_of if self.odoo.sandbox else datetime.now(UTC)
+
+    def odoo_reachable(self) -> str:
+        """A readiness probe of Odoo (one count, no principal, not audited): what answered, for ``/readyz``."""
+        users = self.odoo.client.search_count("res.users", [])
+        where = "embedded sandbox" if self.odoo.sandbox else "Odoo"
+        return f"{where} answered ({users} users visible)"
 
     @property
     def backend(self) -> ApprovalBackend:
@@ -152,14 +164,16 @@ class Copilot:
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
         """What a supplier's email changes on the purchase orders.
 
-        Only mail that reached us through our own receiving server (the mailbox worker, or a signed
-        webhook relaying it) keeps its ``Authentication-Results``: a message pasted into Slack, posted to
-        the API or given to the CLI could carry a forged one, so its sender is never authenticated.
+        Only mail that reached us through our own receiving server (the shared mailbox, or a signed
+        webhook source relaying it) keeps its ``Authentication-Results``: a message pasted into Slack,
+        posted to the API or given to the CLI could carry a forged one, so its sender is never authenticated.
         """
-        if actor.channel not in MAIL_SERVER_CHANNELS and email.authentication_results:
+        return self._run(actor, "summarize", _email_text(email), lambda: self._summary(actor, email))
+
+    def _summary(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
+        if not believes_mail_server(actor) and email.authentication_results:
             email = email.model_copy(update={"authentication_results": []})
-        text = f"{email.subject}\n{email.text}"
-        return self._run(actor, "summarize", text, lambda: SUPPLIER_EMAIL.run(self.context(actor), email))
+        return SUPPLIER_EMAIL.run(self.context(actor), email)
 
     def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
         """Helpdesk labels with confidence, or a request for a person."""
@@ -189,7 +203,7 @@ class Copilot:
         tools = allowed_tools(actor)
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
-        return self._run(actor, "ask", reference, lambda: ORDER_STATUS.run(self.context(actor), reference))
+        return self._run(actor, "order_status", reference, lambda: ORDER_STATUS.run(self.context(actor), reference))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
@@ -215,6 +229,45 @@ class Copilot:
 
         return self._run(actor, "propose", f"{target[0]},{target[1]}", submit)
 
+    # -- mail use cases -------------------------------------------------------------------------
+    def classify_sender(self, actor: Actor, address: str) -> SenderRoles:
+        """What Odoo knows of an outside address: a vendor, a customer, both, or unknown."""
+        return self._run(actor, "classify_sender", address, lambda: sender_roles(self.odoo.client, address))
+
+    def ingest_supplier_email(self, actor: Actor, email: InboundEmail) -> SupplierEmailOutcome:
+        """A supplier email's summary, the proposals it supports and its POs' buyers (the people to notify).
+
+        For the shared mailbox the sender decides first: mail from no vendor that names no PO Odoo knows comes
+        back with ``supplier`` False (a customer's mail). A person (a colleague forwarding it) or a service
+        client says it is a supplier's email; the proposals are made on a person's behalf, and with no buyer on
+        the POs the person who forwarded it hears about it.
+        """
+        return self._run(
+            actor, "ingest_supplier_email", _email_text(email), lambda: self._ingest(actor, email, recipients=True)
+        )
+
+    def summarize_with_proposals(self, actor: Actor, email: InboundEmail) -> SupplierEmailOutcome:
+        """A supplier email's summary and the proposals it supports, for the person who asked (no recipients)."""
+        return self._run(
+            actor, "summarize_with_proposals", _email_text(email), lambda: self._ingest(actor, email, recipients=False)
+        )
+
+    def _ingest(self, actor: Actor, email: InboundEmail, *, recipients: bool) -> SupplierEmailOutcome:
+        client = self.odoo.client
+        mailbox = isinstance(actor, SharedMailbox)
+        sender = sender_roles(client, email.from_address or "") if mailbox else SenderRoles()
+        if mailbox and not (sender.vendor or PO_REF.search(_email_text(email))):
+            return SupplierEmailOutcome(supplier=False, sender=sender)
+        summary = self._summary(actor, email)
+        if mailbox and not (summary.purchase_orders or (sender.vendor and not sender.customer)):
+            return SupplierEmailOutcome(supplier=False, sender=sender, summary=summary)
+        person = None if mailbox else actor.email
+        proposals = proposals_from_supplier_email(summary, client, on_behalf_of=person)
+        buyers = po_buyers(client, [po.id for po in summary.purchase_orders]) if recipients else []
+        if recipients and not buyers and person:
+            buyers = [person.lower()]
+        return SupplierEmailOutcome(sender=sender, summary=summary, proposals=proposals, recipients=buyers)
+
     def _submit(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         if proposal.on_behalf_of is None and (actor.email or actor.external_id):
             proposal = proposal.model_copy(update={"on_behalf_of": actor.email or actor.external_id})
@@ -224,7 +277,7 @@ class Copilot:
         return ProposalOutcome(decision=decision, request=self.backend.submit(proposal, decision))
 
     # -- the pipeline ---------------------------------------------------------------------------
-    def check(self, actor: Actor, skill: Skill) -> None:
+    def check(self, actor: Actor, skill: UseCase) -> None:
         """Raise ``AccessDenied`` or ``RateLimited`` before any work (channels may call it to fail fast)."""
         authorize(actor, skill)
         if actor.company_ids is not None and not actor.company_ids:
@@ -233,7 +286,7 @@ class Copilot:
             )
         self.limiter.check(actor.key)
 
-    def _run(self, actor: Actor, skill: Skill, text: str, work: Callable[[], T]) -> T:
+    def _run(self, actor: Actor, skill: UseCase, text: str, work: Callable[[], T]) -> T:
         started = time.monotonic()
         input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
         calls: list[dict[str, Any]] = []
@@ -255,7 +308,7 @@ class Copilot:
     def _record(
         self,
         actor: Actor,
-        skill: Skill,
+        skill: UseCase,
         input_hash: str,
         result: Any,
         error: Exception | None,
@@ -279,6 +332,10 @@ class Copilot:
             )
         except Exception:  # an audit failure is logged loudly but never turns an answer into an error
             log.exception("audit record for %s %s could not be written", actor.key, skill)
+
+
+def _email_text(email: InboundEmail) -> str:
+    return f"{email.subject}\n{email.text}"
 
 
 @contextmanager

@@ -7,7 +7,7 @@ store (``copilot.state.deadletters``) with their reason.
 
 from channels.email.ledger import EmailLedger, message_key
 from channels.email.mailbox import Mailbox, MailboxUnavailable
-from channels.email.notify import Notifier, Outbox, SlackUnavailable
+from channels.email.notify import Outbox, OutboxNotifier
 from channels.email.router import EmailRouter, Outcome
 from channels.email.smtp import SmtpSender, SmtpUnavailable, build_reply
 from channels.email.worker import MailWorker, MessageResult, PollReport
@@ -19,11 +19,10 @@ __all__ = [
     "Mailbox",
     "MailboxUnavailable",
     "MessageResult",
-    "Notifier",
     "Outbox",
+    "OutboxNotifier",
     "Outcome",
     "PollReport",
-    "SlackUnavailable",
     "SmtpSender",
     "SmtpUnavailable",
     "build_reply",

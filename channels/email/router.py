@@ -5,8 +5,9 @@
   Reply-To, which anyone can set), threaded under the question. A sender without an Odoo user or
   without the right role gets a polite refusal that contains no data.
 - From a vendor (a contact of a partner with purchase orders), or naming POs that Odoo resolves: a
-  **supplier** email. The shared mailbox's service actor summarizes it; the summary and the proposals it
-  supports go to the responsible buyer's Slack DM (the PO's purchaser), else the buyer channel.
+  **supplier** email. The shared mailbox (``SharedMailbox``) ingests it (``Copilot.ingest_supplier_email``);
+  the summary and the proposals it supports go to the responsible buyers (the POs' purchasers) through the
+  injected notifier (their Slack DMs, else the buyer channel, else the outbox).
 - A colleague forwarding a supplier's email: summarized with the colleague's own role, to the buyers.
   With ``COPILOT_MAIL_TRUSTED_AUTHSERV_IDS`` set, mail is from a colleague only when our mail server
   authenticated its From address (``copilot.email.auth``); otherwise it is handled as outside mail.
@@ -14,6 +15,9 @@
   support channel. Nothing is ever sent to a customer or supplier.
 
 Loops are avoided: the copilot's own messages, bounces and auto-submitted mail get no answer.
+
+The router only decides where mail goes and translates outcomes: every Odoo read happens in the facade's use
+cases (principal, company scope, audit record), and the headers it needs come parsed on ``InboundEmail``.
 """
 
 from __future__ import annotations
@@ -22,24 +26,19 @@ import logging
 import re
 from dataclasses import dataclass, field
 from email.message import Message
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from typing import Literal
 
-from channels.email.notify import Delivery, Notifier, Outbox, render_answer_text
+from channels.email.notify import render_answer_text
 from channels.email.smtp import SmtpSender, build_reply
-from copilot.approvals import proposals_from_supplier_email
+from copilot.application import Delivery, Outbox, ResultNotifier, SharedMailbox, SupplierEmailOutcome
 from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.email.auth import authenticate_sender, parse_authserv_ids
 from copilot.errors import AccessDenied, EmailParseError
 from copilot.guardrails.message import message_context
-from copilot.identity import Actor
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.skills.triage import TriageInput
-from copilot.text.references import PO_REF
-from copilot.tools.addresses import addresses_in, exact_address_domain, normalise_address
 
 __all__ = ["EmailKind", "EmailRouter", "Outcome", "internal_domains", "unreadable_reason"]
 
@@ -84,17 +83,6 @@ def unreadable_reason(email: InboundEmail) -> str | None:
     return None
 
 
-def _headers(raw: bytes) -> Message:
-    return BytesHeaderParser(policy=default_policy).parsebytes(raw)
-
-
-def _header(headers: Message, name: str) -> str:
-    try:
-        return str(headers.get(name) or "")
-    except Exception:  # a malformed header is simply absent for routing
-        return ""
-
-
 class EmailRouter:
     """Routes a parsed email to a skill through ``Copilot`` and delivers the result."""
 
@@ -102,7 +90,7 @@ class EmailRouter:
         self,
         settings: Settings,
         copilot: Copilot,
-        notifier: Notifier,
+        notifier: ResultNotifier,
         outbox: Outbox,
         *,
         smtp: SmtpSender | None = None,
@@ -122,36 +110,33 @@ class EmailRouter:
                 "taken as written; set it to your receiving mail server's authserv-id"
             )
 
-    def mailbox_actor(self, sender: str) -> Actor:
-        """The shared mailbox processing one sender's mail: a service actor that may summarize, classify and draft.
+    def mailbox_actor(self, sender: str) -> SharedMailbox:
+        """The shared mailbox processing one sender's mail (it may summarize, classify and draft; never more).
 
         The sender is part of its id, so the rate limit applies per outside sender: one flooding address is
         deferred while everyone else's mail goes on.
         """
-        mailbox = self.settings.imap_user or "copilot"
-        return Actor(channel="email", external_id=f"mailbox:{mailbox}:{sender.lower()}", role=None)
+        return SharedMailbox.for_sender(self.settings.imap_user or "copilot", sender)
 
     # -- routing ----------------------------------------------------------------------------
-    def route(self, key: str, raw: bytes, email: InboundEmail) -> Outcome:
+    def route(self, key: str, email: InboundEmail) -> Outcome:
         """Process one readable email; transient failures (Odoo, Slack, SMTP away) propagate to be retried."""
         sender = (email.from_address or "").lower()
         if not sender:
             raise EmailParseError("no sender address")
-        headers = _headers(raw)
         if sender in self.own_addresses:
             return Outcome("ignored", "the copilot's own message")
         local = sender.split("@", 1)[0]
-        if local in _ROBOTS or _header(headers, "Content-Type").lower().startswith("multipart/report"):
+        if local in _ROBOTS or email.content_type == "multipart/report":
             return Outcome("ignored", "a bounce or robot message")
         if email.from_domain in self.domains and self._staff_unauthenticated(email):
             return self._external(key, email)  # anyone can write our domain in From: outside mail until proven
         if email.from_domain in self.domains:
-            auto = _header(headers, "Auto-Submitted").strip().lower()
-            if auto and auto != "no":
-                return Outcome("ignored", f"auto-submitted ({auto}): no answer to robots")
+            if email.is_automatic:
+                return Outcome("ignored", f"auto-submitted ({email.auto_submitted}): no answer to robots")
             if email.forwarded:  # a colleague forwarding a supplier's email: summarized for them
-                return self._forwarded(key, headers, email)
-            return self._question(key, headers, email)
+                return self._forwarded(key, email)
+            return self._question(key, email)
         return self._external(key, email)
 
     def _staff_unauthenticated(self, email: InboundEmail) -> bool:
@@ -163,12 +148,12 @@ class EmailRouter:
         return True
 
     # -- questions --------------------------------------------------------------------------
-    def _question(self, key: str, headers: Message, email: InboundEmail) -> Outcome:
+    def _question(self, key: str, email: InboundEmail) -> Outcome:
         sender = email.from_address or ""
         question = _SIGNATURE.sub("", email.text).strip() or email.subject.strip()
         question = question[:MAX_QUESTION_CHARS]
         actor = self.copilot.actor_for(channel="email", external_id=sender, email=sender, name=email.from_name)
-        references = _header(headers, "References")
+        references = email.references
         if actor.role is None:
             body = REFUSAL.format(reason="this address has no such account")
             detail = "refused: the sender is not a known Odoo user with a role"
@@ -197,11 +182,11 @@ class EmailRouter:
         delivery = self._send(key, reply, sender)
         return Outcome("question", f"{detail}; reply {delivery.target}", [delivery])
 
-    def _forwarded(self, key: str, headers: Message, email: InboundEmail) -> Outcome:
+    def _forwarded(self, key: str, email: InboundEmail) -> Outcome:
         sender = email.from_address or ""
         actor = self.copilot.actor_for(channel="email", external_id=sender, email=sender, name=email.from_name)
         try:
-            summary = self.copilot.summarize(actor, email)
+            outcome = self.copilot.ingest_supplier_email(actor, email)
         except AccessDenied as exc:
             reply = build_reply(
                 to=sender,
@@ -209,16 +194,23 @@ class EmailRouter:
                 subject=email.subject,
                 body=REFUSAL.format(reason=f"your access does not include supplier emails ({exc})"),
                 message_id=email.message_id,
-                references=_header(headers, "References"),
+                references=email.references,
             )
             delivery = self._send(key, reply, sender)
             return Outcome("question", f"forward refused: {exc}; reply {delivery.target}", [delivery])
-        proposals = proposals_from_supplier_email(summary, self.copilot.odoo.client, on_behalf_of=sender)
-        buyers = self._buyers([po.id for po in summary.purchase_orders]) or [sender]
-        deliveries = self.notifier.supplier_summary(key, email, summary, proposals, buyers)
+        deliveries, pos, where = self._notify_buyers(key, email, outcome)
+        return Outcome("supplier", f"forwarded by {sender}: summary of {pos} -> {where}", deliveries)
+
+    def _notify_buyers(
+        self, key: str, email: InboundEmail, outcome: SupplierEmailOutcome
+    ) -> tuple[list[Delivery], str, str]:
+        """Hand a supplier email's outcome to the notifier; (deliveries, the POs, where it went) for the log."""
+        assert outcome.summary is not None
+        summary = outcome.summary
+        deliveries = self.notifier.supplier_summary(key, email, summary, outcome.proposals, outcome.recipients)
         pos = ", ".join(po.name for po in summary.purchase_orders) or "no PO"
         where = ", ".join(d.target for d in deliveries) or "already delivered"
-        return Outcome("supplier", f"forwarded by {sender}: summary of {pos} -> {where}", deliveries)
+        return deliveries, pos, where
 
     def _send(self, key: str, reply: Message, to: str) -> Delivery:
         target = f"smtp:{to}" if self.smtp is not None else "outbox"
@@ -238,20 +230,13 @@ class EmailRouter:
 
     # -- supplier and customer mail ---------------------------------------------------------
     def _external(self, key: str, email: InboundEmail) -> Outcome:
-        client = self.copilot.odoo.client
         sender = email.from_address or ""
-        is_vendor, is_customer = self._partner_roles(sender)
-        names_pos = bool(PO_REF.search(f"{email.subject}\n{email.text}"))
         actor = self.mailbox_actor(sender)
-        if names_pos or is_vendor:
-            summary = self.copilot.summarize(actor, email)
-            if summary.purchase_orders or (is_vendor and not is_customer):
-                proposals = proposals_from_supplier_email(summary, client)
-                buyers = self._buyers([po.id for po in summary.purchase_orders])
-                deliveries = self.notifier.supplier_summary(key, email, summary, proposals, buyers)
-                pos = ", ".join(po.name for po in summary.purchase_orders) or "no PO"
-                where = ", ".join(d.target for d in deliveries) or "already delivered"
-                return Outcome("supplier", f"summary of {pos} with {len(proposals)} proposal(s) -> {where}", deliveries)
+        outcome = self.copilot.ingest_supplier_email(actor, email)
+        if outcome.supplier:
+            deliveries, pos, where = self._notify_buyers(key, email, outcome)
+            detail = f"summary of {pos} with {len(outcome.proposals)} proposal(s) -> {where}"
+            return Outcome("supplier", detail, deliveries)
         text = email.text or email.subject
         context = message_context(email)  # the sender's name, quoted text, attachments: checked, never answered
         classification = self.copilot.classify(
@@ -263,38 +248,3 @@ class EmailRouter:
         deliveries = self.notifier.customer_draft(key, email, classification, draft)
         where = ", ".join(d.target for d in deliveries) or "already delivered"
         return Outcome("customer", f"triaged and drafted ({draft.status}, not sent) -> {where}", deliveries)
-
-    def _partner_roles(self, address: str) -> tuple[bool, bool]:
-        """(vendor, customer): whether the sender's company has purchase orders, sale orders."""
-        client = self.copilot.odoo.client
-        wanted = normalise_address(address)
-        if not wanted:
-            return False, False
-        rows = client.search_read(
-            "res.partner", exact_address_domain("email", wanted), ["email", "commercial_partner_id"], limit=20
-        )
-        ids = sorted(
-            {(r["commercial_partner_id"] or [r["id"]])[0] for r in rows if wanted in addresses_in(r["email"] or None)}
-        )
-        if not ids:
-            return False, False
-        vendor = client.search_count("purchase.order", [("partner_id", "child_of", ids)]) > 0
-        customer = client.search_count("sale.order", [("partner_id", "child_of", ids)]) > 0
-        return vendor, customer
-
-    def _buyers(self, po_ids: list[int]) -> list[str]:
-        """Email addresses of the POs' purchasers (Odoo's ``user_id``), in PO order."""
-        if not po_ids:
-            return []
-        client = self.copilot.odoo.client
-        user_ids = [r["user_id"][0] for r in client.read("purchase.order", po_ids, ["user_id"]) if r.get("user_id")]
-        if not user_ids:
-            return []
-        users = {u["id"]: u for u in client.read("res.users", sorted(set(user_ids)), ["email", "login"])}
-        out: list[str] = []
-        for uid in user_ids:
-            user = users.get(uid) or {}
-            address = user.get("email") or (user.get("login") if "@" in str(user.get("login") or "") else None)
-            if address and address.lower() not in out:
-                out.append(str(address).lower())
-        return out

@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from channels.email.ledger import EmailLedger, message_key
 from channels.email.mailbox import Mailbox, MailboxUnavailable
-from channels.email.notify import Notifier, Outbox, SlackUnavailable
 from channels.email.router import EmailRouter, Outcome, unreadable_reason
 from channels.email.smtp import SmtpSender, SmtpUnavailable
+from copilot.application import NotifierUnavailable, Outbox, OutboxNotifier, ResultNotifier
 from copilot.config import Settings
 from copilot.email import InboundEmail, parse_email
 from copilot.errors import CopilotError, EmailParseError, LLMError, OdooUnavailable, RateLimited
@@ -38,7 +38,7 @@ CHANNEL = "email"
 TRANSIENT: tuple[type[BaseException], ...] = (
     OdooUnavailable,
     LLMError,
-    SlackUnavailable,
+    NotifierUnavailable,
     SmtpUnavailable,
     TimeoutError,
     ConnectionError,
@@ -95,7 +95,10 @@ class PollReport:
 
 
 class MailWorker:
-    """The email channel as a background worker (``start``/``stop``/``healthy``) or one poll at a time."""
+    """The email channel as a background worker (``start``/``stop``/``healthy``) or one poll at a time.
+
+    ``notifier`` builds the ``ResultNotifier`` on the worker's outbox (``channels.serve`` passes the Slack one).
+    """
 
     name = "email"
 
@@ -104,7 +107,7 @@ class MailWorker:
         settings: Settings,
         copilot: Copilot,
         *,
-        slack_client: Any | None = None,
+        notifier: Callable[[Outbox], ResultNotifier] | None = None,
         smtp: SmtpSender | None = None,
         mailbox: Mailbox | None = None,
         max_attempts: int = 3,
@@ -124,7 +127,9 @@ class MailWorker:
         self.outbox = Outbox(self.db)
         #: Messages by outcome since start (processed, skipped, parked, retry, deferred), for /metrics.
         self.stats: dict[str, int] = {}
-        self.notifier = Notifier(settings, self.outbox, slack_client=slack_client)
+        #: Where supplier summaries and customer drafts go: ``notifier(outbox)`` (the process assembly injects
+        #: Slack's), else the outbox alone.
+        self.notifier: ResultNotifier = notifier(self.outbox) if notifier is not None else OutboxNotifier(self.outbox)
         self.router = EmailRouter(settings, copilot, self.notifier, self.outbox, smtp=smtp)
         self._mailbox = mailbox
         self._stop = threading.Event()
@@ -275,7 +280,7 @@ class MailWorker:
         if reason is not None:
             return self._park(key, raw, reason, "UnreadableEmail", _label(email), where, attempts=1)
         try:
-            outcome = self.router.route(key, raw, email)
+            outcome = self.router.route(key, email)
         except RateLimited as exc:
             self._defer_until = time.monotonic() + exc.retry_after
             return MessageResult(uid, key, "deferred", str(exc))
@@ -327,7 +332,7 @@ class MailWorker:
         reason = unreadable_reason(email)
         if reason is not None:
             raise EmailParseError(f"still unreadable: {reason}")
-        outcome = self.router.route(letter.key, raw, email)
+        outcome = self.router.route(letter.key, email)
         self.ledger.finish(
             letter.key, status="done", folder="", uidvalidity=0, uid=0, kind=outcome.kind, outcome=outcome.detail
         )

@@ -1,4 +1,4 @@
-"""Dependencies as ``Annotated`` aliases: settings, the Odoo session, the caller, scopes, idempotency."""
+"""Dependencies as ``Annotated`` aliases: settings, the facade, the caller, scopes, idempotency."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from channels.http.idempotency import (
     IdempotencyStore,
     fingerprint,
 )
+from copilot.application import ServiceClient
 from copilot.approvals import ApprovalBackend
 from copilot.config import Settings
-from copilot.identity import Actor
-from copilot.odoo.session import OdooSession
 from copilot.service import Copilot
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "CurrentClient",
     "Idempotency",
     "IdempotencyDep",
-    "OdooDep",
     "RunnerDep",
     "SettingsDep",
     "actor",
@@ -48,10 +46,6 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _odoo(request: Request) -> OdooSession:
-    return request.app.state.odoo  # type: ignore[no-any-return]
-
-
 def _copilot(request: Request) -> Copilot:
     return request.app.state.copilot  # type: ignore[no-any-return]
 
@@ -65,12 +59,9 @@ RunnerDep = Annotated[SkillRunner, Depends(_runner)]
 CopilotDep = Annotated[Copilot, Depends(_copilot)]
 
 
-def actor(client: Client) -> Actor:
-    """The API client as the facade's actor: a service (no role) whose token scopes were checked."""
-    return Actor(channel="http", external_id=client.name)
-
-
-OdooDep = Annotated[OdooSession, Depends(_odoo)]
+def actor(client: Client) -> ServiceClient:
+    """The API client as the facade's principal: a service client with its token's scopes."""
+    return ServiceClient.api(client.name, (scope.value for scope in client.scopes))
 
 
 def _backend(copilot: CopilotDep) -> ApprovalBackend:

@@ -1,10 +1,14 @@
-"""The FastAPI application: ``create_app(settings)``; the lifespan holds one Odoo session for all requests."""
+"""The FastAPI application: ``create_app(settings)``; the lifespan holds one Odoo session for all requests.
+
+This module knows only the HTTP channel. ``copilot serve`` builds its app through ``channels.serve``, the process
+assembly, which passes ``mount`` (the Slack route) and ``workers`` (the mailbox worker) in.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -23,17 +27,22 @@ from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
-from channels.http.workers import build_workers, start_workers, stop_workers
+from channels.http.workers import Worker, build_workers, start_workers, stop_workers
 from copilot import __version__
 from copilot.approvals import load_policy
 from copilot.composition import open_root
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model
-from copilot.service import open_copilot
+from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database, database_url
 
-__all__ = ["create_app"]
+__all__ = ["Mount", "WorkerFactory", "create_app"]
+
+#: Adds routes of another channel to the app (called once by ``create_app``), e.g. ``/slack/events``.
+Mount = Callable[[FastAPI, Settings], None]
+#: The background workers to host, built in the lifespan once the facade exists (not started).
+WorkerFactory = Callable[[FastAPI, Settings, Copilot], list[Worker]]
 
 log = logging.getLogger("channels.http")
 
@@ -60,10 +69,9 @@ Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instea
 `/metrics` serves Prometheus metrics (loopback, or a token with the `read` scope)."""
 
 
-def _slack_client(app: FastAPI) -> Any | None:
-    """The Slack app's Web API client when Slack is mounted (the mail worker posts summaries with it)."""
-    slack = getattr(app.state, "slack", None)
-    return getattr(slack, "client", None)
+def _own_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
+    """The workers the HTTP channel hosts on its own: the approval executor when configured."""
+    return build_workers(settings)
 
 
 @asynccontextmanager
@@ -88,7 +96,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.webhook_events = EventLedger(db)
         app.state.deadletters = root.deadletters
         await run_in_threadpool(_open_heavy, app, settings)  # before "ready": no probe or request imports them
-        workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
+        workers = await run_in_threadpool(app.state.build_workers, app, settings, copilot)
         app.state.workers = await run_in_threadpool(start_workers, workers)
         stack.push_async_callback(_stop, app)
         names = ", ".join(w.name for w in app.state.workers) or "none"
@@ -156,8 +164,16 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return build
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API for ``settings`` (default: the process settings); bad tokens or policy raise ``ConfigError`` here."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    mounts: Sequence[Mount] = (),
+    workers: WorkerFactory | None = None,
+) -> FastAPI:
+    """The API for ``settings`` (default: the process settings); bad tokens or policy raise ``ConfigError`` here.
+
+    ``mounts`` add other channels' routes; ``workers`` builds the background workers (default: the executor).
+    """
     settings = settings or get_settings()
     tokens = TokenTable.from_settings(settings)
     if not len(tokens) and not tokens.allow_anonymous:
@@ -180,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.llm = build_chat_model(settings)
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
+    app.state.build_workers = workers or _own_workers
     app.state.metrics = Metrics()
     app.state.skill_runner = SkillRunner.from_settings(settings)
     # Body limits run before anything reads the body (before the token check too); metrics wrap them.
@@ -196,18 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(proposals.router)
     app.include_router(v1)
     app.include_router(webhooks.router, prefix="/v1")
-    _mount_slack(app, settings)
+    for mount in mounts:
+        mount(app, settings)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
-
-
-def _mount_slack(app: FastAPI, settings: Settings) -> None:
-    """``/slack/events`` when the Slack app is configured (signing secret and bot token)."""
-    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
-        return
-    try:
-        from channels.slack.mount import mount_slack
-    except ImportError:  # the Slack channel is not installed in this build
-        log.warning("COPILOT_SLACK_* is set but the Slack channel is not available: /slack/events not mounted")
-        return
-    mount_slack(app, settings, db=app.state.db)

@@ -3,9 +3,9 @@ with the application.
 
 A worker has a ``name``, ``start()`` (runs on its own thread and returns at once), ``stop(timeout)``
 (takes no new item, finishes the one in flight, returns within ``timeout`` seconds) and ``healthy()``.
-``build_workers`` decides from the settings which ones run: the email worker when ``COPILOT_IMAP_HOST``
-is set, the executor when ``COPILOT_EXECUTOR_PASSWORD`` is set on a real Odoo. Workers start in order
-and stop in reverse order.
+``build_workers`` decides from the settings whether the executor runs (``COPILOT_EXECUTOR_PASSWORD`` on a
+real Odoo); the mailbox worker belongs to the email channel and is added by the process assembly
+(``channels.serve``). Workers start in order and stop in reverse order.
 """
 
 from __future__ import annotations
@@ -102,13 +102,9 @@ class ExecutorWorker:
         return self._thread is not None and self._thread.is_alive()
 
 
-def build_workers(settings: Settings, copilot: Any, *, slack_client: Any | None = None) -> list[Worker]:
-    """The workers the settings ask for, not started (the mailbox first, then the executor)."""
+def build_workers(settings: Settings) -> list[Worker]:
+    """The executor worker when the settings ask for it, not started."""
     workers: list[Worker] = []
-    if settings.imap_host:
-        from channels.email.worker import MailWorker
-
-        workers.append(MailWorker(settings, copilot, slack_client=slack_client))
     if settings.executor_password is not None:
         if settings.sandbox:
             log.warning("executor not started: it acts on a real Odoo (COPILOT_ODOO_URL), not on the sandbox")

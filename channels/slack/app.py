@@ -26,11 +26,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from channels.slack import blocks as ui
 from channels.slack.state import SlackState
 from channels.slack.text import HELP, message_to_email, parse_command, slack_to_plain
-from copilot.approvals import proposals_from_supplier_email
+from copilot.application import Outbox
 from copilot.config import Settings
 from copilot.errors import AccessDenied, RateLimited
 from copilot.identity import Actor
-from copilot.odoo import company_scope
 from copilot.service import Copilot
 from copilot.skills.draft_reply import DraftRequest
 from copilot.state import Database, DeadLetterStore
@@ -260,12 +259,10 @@ class SlackChannel:
         message = shortcut.get("message") or {}
 
         def work(actor: Actor) -> ui.Blocks:
-            copilot = self.get_copilot()
-            summary = copilot.summarize(actor, message_to_email(message))
-            with company_scope(actor.company_ids):
-                proposals = proposals_from_supplier_email(summary, copilot.odoo.client, on_behalf_of=actor.email)
-            self.state.stash(proposals)
-            return ui.summary_blocks(summary, proposals, odoo_url=self.odoo_url)
+            outcome = self.get_copilot().summarize_with_proposals(actor, message_to_email(message))
+            assert outcome.summary is not None  # a person's request is always summarized
+            self.state.stash(outcome.proposals)
+            return ui.summary_blocks(outcome.summary, outcome.proposals, odoo_url=self.odoo_url)
 
         self._serve(body, user_id=_user(body), work=work, reply=lambda b: _respond(respond, b), what="summary shortcut")
 
@@ -338,11 +335,7 @@ class SlackChannel:
         if not key:
             return None
         proposal = self.state.proposal(key)
-        if proposal is None and source == "email":
-            try:
-                from channels.email.notify import Outbox
-            except ImportError:
-                return None
+        if proposal is None and source == "email":  # a button on a mailbox summary: its proposals are in the outbox
             proposal = Outbox(self.db).proposal(key)
         return proposal
 

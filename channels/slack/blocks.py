@@ -12,14 +12,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from copilot.application.results import SaleOrderStatus
 from copilot.approvals import Proposal
-from copilot.citations import Citation
+from copilot.citations import Citation, record_url
 from copilot.service import ProposalOutcome
 from copilot.skills.answer import Answer
 from copilot.skills.draft_reply import ReplyDraft
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.triage import TicketClassification
-from copilot.tools.schemas import SaleOrderStatus
 
 __all__ = [
     "OPEN_IN_ODOO_ACTION_ID",
@@ -87,13 +87,6 @@ def sender(name: str | None, address: str | None) -> str:
     if name and address:
         return escape(f"{name} <{address}>")
     return escape(name or address or "unknown sender")
-
-
-def record_url(odoo_url: str | None, model: str, record_id: int) -> str | None:
-    """The record's form in Odoo's web client (``/odoo/<model>/<id>``), or None without an Odoo URL."""
-    if not odoo_url or model.startswith("kb.") or record_id <= 0:
-        return None
-    return f"{odoo_url.rstrip('/')}/odoo/{model}/{record_id}"
 
 
 def citation_link(citation: Citation, odoo_url: str | None) -> str:

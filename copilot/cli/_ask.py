@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from copilot.application import ServiceClient
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.config import get_settings
-from copilot.identity import local_actor
 from copilot.llm import describe_engine
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def ask(
     with open_copilot(settings) as copilot:
         check_odoo(copilot.odoo)  # before the guardrails load the embedding model
         announce_model_loads(copilot.components)
-        answer = copilot.ask(local_actor(), question, thread=thread)
+        answer = copilot.ask(ServiceClient.cli_operator(), question, thread=thread)
         label = copilot.odoo.label
     if json:
         return print_json(answer)

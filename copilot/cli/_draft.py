@@ -8,12 +8,12 @@ from pathlib import Path
 
 import typer
 
+from copilot.application import ServiceClient
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
 from copilot.config import get_settings
 from copilot.errors import OdooNotFound
-from copilot.identity import local_actor
 from copilot.odoo import OdooClient
 from copilot.tools import find_partners
 
@@ -57,7 +57,7 @@ def draft(
         if customer:
             _check_customer(copilot.odoo.client, customer)
         result = copilot.draft(
-            local_actor(),
+            ServiceClient.cli_operator(),
             DraftRequest(
                 message=message or "", subject=subject, customer=customer, sender_email=sender, ticket_id=ticket_id
             ),

@@ -23,11 +23,11 @@ _STYLE = {"processed": "green", "skipped": "dim", "parked": "red", "retry": "yel
 @contextmanager
 def mail_worker(settings: Settings) -> Iterator[Any]:
     """A ``MailWorker`` over a ``Copilot`` on the configured Odoo (the sandbox without a URL)."""
-    from channels.email import MailWorker
+    from channels.serve import mail_worker as build_mail_worker
     from copilot.service import open_copilot
 
     with open_copilot(settings) as copilot:
-        worker = MailWorker(settings, copilot)
+        worker = build_mail_worker(settings, copilot)
         try:
             yield worker
         finally:

@@ -82,7 +82,7 @@ def serve(
     """Serve the HTTP API (/healthz, /readyz, /metrics, /v1, /docs), webhooks, Slack and the workers."""
     import uvicorn
 
-    from channels.http import create_app
+    from channels.serve import create_app
     from copilot.config import get_settings
     from copilot.state.db import usable_data_dir
 
@@ -97,12 +97,12 @@ def serve(
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
     config = uvicorn_config(
-        settings, app=application or "channels.http:create_app", host=host, port=port, reload=reload
+        settings, app=application or "channels.serve:create_app", host=host, port=port, reload=reload
     )
     if reload:
         typer.echo(f"copilot serve: listening on http://{host}:{port} (reload)", err=True)
         uvicorn.run(
-            "channels.http:create_app",
+            "channels.serve:create_app",
             factory=True,
             host=host,
             port=port,

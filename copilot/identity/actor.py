@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CHANNELS", "ROLES", "SKILLS", "Actor", "Channel", "Role", "Skill", "local_actor"]
+__all__ = ["CHANNELS", "ROLES", "SKILLS", "Actor", "Channel", "Role", "Skill"]
 
 Role = Literal["customer_service", "buyer", "manager", "evaluator"]
 Channel = Literal["http", "slack", "email", "cli", "webhook"]
@@ -19,7 +18,11 @@ SKILLS: tuple[Skill, ...] = get_args(Skill)
 
 
 class Actor(BaseModel):
-    """A person (or an API client) making a request. ``role`` None: a service client whose scopes decide."""
+    """Who makes a request, as the audit record and rate limiter name them. ``role`` None: no role.
+
+    The principal types (person, service client, shared mailbox) in ``copilot.application.principals`` are
+    actors; a plain ``Actor`` is a person, and without a role it may do nothing.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -42,12 +45,3 @@ class Actor(BaseModel):
     def label(self) -> str:
         """How logs and messages name the person."""
         return f"{self.name or self.external_id} ({self.role or 'service'}, {self.channel})"
-
-
-def local_actor() -> Actor:
-    """The operator at this machine's command line (a service actor: whoever runs the CLI holds the config)."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        user = "unknown"
-    return Actor(channel="cli", external_id=user, name=user)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from copilot.errors import AccessDenied
 from copilot.identity.actor import Actor, Role, Skill
 
-__all__ = ["MAILBOX_SKILLS", "ROLE_SKILLS", "ROLE_TOOLS", "allowed_tools", "authorize"]
+__all__ = ["ROLE_SKILLS", "ROLE_TOOLS", "allowed_tools", "authorize"]
 
 #: Skills each role may use. Proposals are allowed to the roles that own the actions; a proposal only
 #: creates an approval request, which a manager still decides in Odoo.
@@ -44,17 +44,12 @@ ROLE_TOOLS: Mapping[Role, frozenset[str]] = {
 }
 
 
-#: What the shared mailbox's own processing (actor ``mailbox:<imap user>`` on email, no role) may run.
-MAILBOX_SKILLS: frozenset[Skill] = frozenset({"summarize", "classify", "draft"})
-
-
 def authorize(actor: Actor, skill: Skill) -> None:
-    """Raise ``AccessDenied`` unless the actor's role may use ``skill`` (service clients: their scopes decide)."""
+    """Raise ``AccessDenied`` unless the person's role may use ``skill``; no role, nothing (whatever the channel).
+
+    Service clients and the shared mailbox are explicit principal types: ``copilot.application.authorize``.
+    """
     if actor.role is None:
-        if actor.channel in ("http", "cli", "webhook"):
-            return  # authenticated service clients: the API token's scopes were checked by the channel
-        if actor.channel == "email" and actor.external_id.startswith("mailbox:") and skill in MAILBOX_SKILLS:
-            return  # the shared mailbox processing its own mail; never questions or proposals
         raise AccessDenied(
             f"{actor.external_id} on {actor.channel} is not a known Odoo user: ask an administrator for access"
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.tools.schemas import Ref
+from copilot.citations import Ref
 
 __all__ = ["MAX_THREAD_CHARS", "Entities", "Turn"]
 

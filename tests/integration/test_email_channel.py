@@ -17,16 +17,19 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from channels.email import MailboxUnavailable, MailWorker
+from channels.email import MailboxUnavailable
 from channels.email.mailbox import DONE_FLAG, PARKED_FLAG
-from channels.email.notify import PROPOSE_ACTION_ID, Notifier, Outbox
+from channels.serve import mail_worker
+from channels.slack.blocks import PROPOSE_ACTION_ID
+from channels.slack.notify import SlackNotifier
+from copilot.application import Outbox, SharedMailbox, authorize
 from copilot.citations import Citation
 from copilot.cli import app
 from copilot.config import Settings, get_settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied
 from copilot.guardrails.ratelimit import RateLimiter
-from copilot.identity import Actor, authorize
+from copilot.identity import Actor
 from copilot.odoo import OdooClient
 from copilot.odoo.session import OdooSession
 from copilot.service import Copilot
@@ -164,7 +167,7 @@ def use_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
 
 # -- who may do what --------------------------------------------------------------------------------
 def test_the_mailbox_actor_may_summarize_classify_and_draft_but_never_ask_or_propose() -> None:
-    mailbox = Actor(channel="email", external_id="mailbox:purchasing@yourcompany.example.com")
+    mailbox = SharedMailbox.for_sender("purchasing@yourcompany.example.com", "someone@example.org")
     for skill in ("summarize", "classify", "draft"):
         authorize(mailbox, skill)  # type: ignore[arg-type]
     for skill in ("ask", "propose", "audit"):
@@ -173,6 +176,8 @@ def test_the_mailbox_actor_may_summarize_classify_and_draft_but_never_ask_or_pro
     stranger = Actor(channel="email", external_id="someone@example.org", email="someone@example.org")
     with pytest.raises(AccessDenied):
         authorize(stranger, "summarize")  # an unknown sender is not the mailbox
+    with pytest.raises(AccessDenied):  # nor is an actor whose id merely looks like the mailbox's
+        authorize(Actor(channel="email", external_id="mailbox:purchasing@yourcompany.example.com"), "summarize")
 
 
 # -- the must-shows ---------------------------------------------------------------------------------
@@ -180,7 +185,7 @@ def test_supplier_summary_goes_to_the_buyers_dm_and_a_customer_draft_to_support_
     mail_settings: Settings, copilot: Copilot, slack_api: Any, smtp_server: SmtpCapture
 ) -> None:
     uids = deliver(mail_settings, SUPPLIER_P00009, CUSTOMER)
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         report = worker.run_once()
 
         assert (report.fetched, report.processed, report.parked, report.retried) == (2, 2, 0, 0)
@@ -216,7 +221,7 @@ def test_a_staff_question_is_answered_by_email_in_its_thread_and_a_stranger_gets
     mail_settings: Settings, copilot: Copilot, smtp_server: SmtpCapture
 ) -> None:
     deliver(mail_settings, QUESTION, STRANGER_QUESTION)
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         report = worker.run_once()
     assert report.processed == 2
     answer, refusal = smtp_server.wait_for(2)
@@ -245,7 +250,7 @@ def test_a_malformed_email_is_parked_with_its_reason_and_listed(
     mail_settings: Settings, copilot: Copilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (uid,) = deliver(mail_settings, MALFORMED)
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         report = worker.run_once()
         assert (report.fetched, report.parked, report.processed) == (1, 1, 0)
         (letter,) = worker.parked()
@@ -272,7 +277,7 @@ def test_nothing_is_processed_twice_after_a_restart_a_lost_flag_or_a_redelivery(
     mail_settings: Settings, copilot: Copilot, slack_api: Any
 ) -> None:
     first, _ = deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         assert worker.run_once().processed == 2
     posted = len(slack_api.calls_to("chat.postMessage"))
     assert posted == 2
@@ -282,7 +287,7 @@ def test_nothing_is_processed_twice_after_a_restart_a_lost_flag_or_a_redelivery(
     client.logout()
     (again,) = deliver(mail_settings, SUPPLIER_P00008)  # ... and the second one is delivered again
 
-    with MailWorker(mail_settings, copilot) as restarted:  # a new process on the same data dir
+    with mail_worker(mail_settings, copilot) as restarted:  # a new process on the same data dir
         report = restarted.run_once()
     assert (report.processed, report.skipped_duplicates, report.parked) == (0, 2, 0)
     assert len(slack_api.calls_to("chat.postMessage")) == posted
@@ -297,7 +302,7 @@ def test_an_odoo_outage_is_retried_then_parked_and_replay_delivers_it(
     down = mail_settings.model_copy(update={"odoo_retries": 0, "odoo_timeout": 2.0})
     unreachable = OdooClient.from_settings(down, url=f"http://127.0.0.1:{free_port()}", db="demo")
     session = OdooSession(client=unreachable, label="Odoo (down)", sandbox=True, as_of=RECORDED_AT.replace(tzinfo=UTC))
-    with MailWorker(mail_settings, Copilot(down, session), max_attempts=3) as worker:
+    with mail_worker(mail_settings, Copilot(down, session), max_attempts=3) as worker:
         reports = [worker.run_once() for _ in range(3)]
         assert [(r.retried, r.parked) for r in reports] == [(1, 0), (1, 0), (0, 1)]
         (letter,) = worker.parked()
@@ -312,7 +317,7 @@ def test_an_odoo_outage_is_retried_then_parked_and_replay_delivers_it(
     assert "replayed" in result.stdout
     (dm,) = posts_to(slack_api, "DADMIN")
     assert "P00009" in dm.args["text"]
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         assert worker.deadletters.get(letter.id).status == "replayed"  # type: ignore[union-attr]
         assert worker.run_once().processed == 0  # the replayed message is not processed again
     assert len(slack_api.calls_to("chat.postMessage")) == 1
@@ -322,7 +327,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
     mail_settings: Settings, copilot: Copilot, slack_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)
-    worker = MailWorker(mail_settings, copilot)
+    worker = mail_worker(mail_settings, copilot)
     in_flight = threading.Event()
     route = worker.router.route
 
@@ -343,7 +348,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
     assert len(slack_api.calls_to("chat.postMessage")) == 1
     worker.close()
 
-    with MailWorker(mail_settings, copilot) as next_run:
+    with mail_worker(mail_settings, copilot) as next_run:
         report = next_run.run_once()
     assert (report.processed, report.skipped_duplicates) == (1, 0)
     assert len(slack_api.calls_to("chat.postMessage")) == 2
@@ -352,7 +357,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
 def test_the_running_worker_picks_up_new_mail_through_idle(
     mail_settings: Settings, copilot: Copilot, slack_api: Any
 ) -> None:
-    worker = MailWorker(mail_settings, copilot)
+    worker = mail_worker(mail_settings, copilot)
     worker.start()
     try:
         deadline = time.monotonic() + 10
@@ -383,7 +388,7 @@ def test_without_slack_or_smtp_results_are_kept_in_the_outbox(
         internal_domains=INTERNAL_DOMAIN,
     )
     deliver(settings, SUPPLIER_P00009, QUESTION)
-    with MailWorker(settings, copilot) as worker:
+    with mail_worker(settings, copilot) as worker:
         assert worker.run_once().processed == 2
         assert worker.stats == {"processed": 2}  # what /metrics shows as copilot_worker_items_total
         entries = worker.outbox.entries()
@@ -397,11 +402,11 @@ def test_an_smtp_outage_is_retried_and_the_answer_sent_once_it_is_back(
 ) -> None:
     deliver(mail_settings, QUESTION)
     smtp_down = mail_settings.model_copy(update={"smtp_port": free_port()})
-    with MailWorker(smtp_down, copilot) as worker:
+    with mail_worker(smtp_down, copilot) as worker:
         report = worker.run_once()
         assert (report.processed, report.retried) == (0, 1)
         assert "SmtpUnavailable" in report.results[0].detail
-    with MailWorker(mail_settings, copilot) as worker:  # the server is back
+    with mail_worker(mail_settings, copilot) as worker:  # the server is back
         report = worker.run_once()
         assert report.processed == 1
         assert worker.ledger.attempts(report.results[0].key) == 1  # one failed try, then done
@@ -420,7 +425,7 @@ def test_an_unreachable_mailbox_makes_the_worker_unhealthy_and_it_still_stops_at
         imap_user="nobody@mail.test",
         imap_password="x",
     )
-    worker = MailWorker(settings, copilot)
+    worker = mail_worker(settings, copilot)
     with pytest.raises(MailboxUnavailable):
         worker.run_once()
     worker.start()
@@ -437,7 +442,7 @@ def test_a_buyer_without_slack_gets_the_summary_in_the_buyer_channel(
 ) -> None:
     slack_api.users = [u for u in slack_api.users if u.id != "UADMIN"]  # Mitchell Admin is not on Slack
     deliver(mail_settings, SUPPLIER_P00009)
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         assert worker.run_once().processed == 1
     assert slack_api.calls_to("conversations.open") == []
     (post,) = posts_to(slack_api, BUYER_CHANNEL)
@@ -448,18 +453,18 @@ def test_a_burst_beyond_the_rate_limit_is_deferred_not_dropped(mail_settings: Se
     again = SUPPLIER_P00009.replace(b"Message-ID: <", b"Message-ID: <again.", 1)  # the same sender once more
     deliver(mail_settings, SUPPLIER_P00009, again)
     limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
-    with MailWorker(mail_settings, limited) as worker:
+    with mail_worker(mail_settings, limited) as worker:
         report = worker.run_once()
         assert (report.processed, report.deferred, report.parked, report.retried) == (1, 1, 0, 0)
         assert worker.parked() == []
-    with MailWorker(mail_settings, copilot) as worker:  # a minute later, in effect
+    with mail_worker(mail_settings, copilot) as worker:  # a minute later, in effect
         assert worker.run_once().processed == 1
 
 
 def test_the_rate_limit_applies_per_outside_sender(mail_settings: Settings, copilot: Copilot) -> None:
     deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)  # two suppliers
     limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
-    with MailWorker(mail_settings, limited) as worker:
+    with mail_worker(mail_settings, limited) as worker:
         assert worker.run_once().processed == 2
 
 
@@ -467,7 +472,7 @@ def test_a_supplier_email_forwarded_by_a_buyer_is_summarized_for_the_pos_buyer(
     mail_settings: Settings, copilot: Copilot, slack_api: Any, smtp_server: SmtpCapture
 ) -> None:
     deliver(mail_settings, fixture("forwarded.eml"))  # Mitchell Admin forwards Gemini's new ship date for P00002
-    with MailWorker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot) as worker:
         report = worker.run_once()
     assert [r.kind for r in report.results] == ["supplier"]
     (dm,) = posts_to(slack_api, "DADMIN")
@@ -490,7 +495,7 @@ def test_slack_messages_link_citations_to_odoo_18_record_urls_and_escape_the_sen
         summary="Partial shipment.",
         citations=[po],
     )
-    (delivery,) = Notifier(settings, outbox).supplier_summary("k1", email, summary, [], [])
+    (delivery,) = SlackNotifier(settings, outbox).supplier_summary("k1", email, summary, [], [])
     shown = json.dumps(outbox.data(delivery.id)["blocks"], ensure_ascii=False)
     assert "<https://erp.example.com/odoo/purchase.order/9|P00009>" in shown and "/web#" not in shown
     assert "<!channel>" not in shown and "&lt;!channel&gt; Soham" in shown

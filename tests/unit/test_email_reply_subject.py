@@ -89,7 +89,7 @@ def test_a_subject_in_another_script_is_not_reflected() -> None:
 
 def test_the_email_channel_mails_no_lure_back(tmp_path: Path) -> None:
     """End to end: a question from a staff-domain address with the review's subject, through the router."""
-    from channels.email.notify import Notifier, Outbox
+    from channels.email.notify import Outbox, OutboxNotifier
     from channels.email.router import EmailRouter
     from copilot.config import load_settings
     from copilot.email import parse_email
@@ -105,8 +105,8 @@ def test_the_email_channel_mails_no_lure_back(tmp_path: Path) -> None:
     )
     outbox = Outbox(Database.open())
     with open_copilot(settings) as copilot:
-        router = EmailRouter(settings, copilot, Notifier(settings, outbox), outbox)
-        outcome = router.route("lure-1", raw, parse_email(raw))
+        router = EmailRouter(settings, copilot, OutboxNotifier(outbox), outbox)
+        outcome = router.route("lure-1", parse_email(raw))
     (delivery,) = outcome.deliveries
     sent = outbox.data(delivery.id)["message"]
     assert delivery.text == NEUTRAL_SUBJECT and f"Subject: {NEUTRAL_SUBJECT}" in sent

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from channels.email.notify import Notifier, Outbox
+from channels.email.notify import Outbox, OutboxNotifier
 from channels.email.router import EmailRouter
 from copilot.config import load_settings
 from copilot.email import parse_email
@@ -73,7 +73,7 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Copilot]:
 def router(copilot: Copilot, **overrides: Any) -> EmailRouter:
     settings = copilot.settings.model_copy(update=overrides)
     outbox = Outbox(Database.open())
-    return EmailRouter(settings, Copilot(settings, copilot.odoo), Notifier(settings, outbox), outbox)
+    return EmailRouter(settings, Copilot(settings, copilot.odoo), OutboxNotifier(outbox), outbox)
 
 
 def raw(sender: str, subject: str, body: str, headers: str = "") -> bytes:
@@ -85,7 +85,7 @@ def raw(sender: str, subject: str, body: str, headers: str = "") -> bytes:
 
 
 def route(r: EmailRouter, data: bytes) -> Any:
-    return r.route("k", data, parse_email(data))
+    return r.route("k", parse_email(data))
 
 
 def test_a_wildcard_sender_on_the_staff_domain_is_refused_not_answered_as_the_administrator(
@@ -95,11 +95,13 @@ def test_a_wildcard_sender_on_the_staff_domain_is_refused_not_answered_as_the_ad
     assert outcome.kind == "question" and outcome.detail.startswith("refused")
 
 
-def test_the_mail_router_knows_vendors_and_customers_by_their_exact_address(copilot: Copilot) -> None:
-    r = router(copilot)
-    assert r._partner_roles("5@example.com") == (False, False)
-    assert r._partner_roles("%@example.com") == (False, False)
-    assert r._partner_roles("BRANDON.FREEMAN55@example.com")[0] is True  # Azure Interior sells to us
+def test_the_mailbox_knows_vendors_and_customers_by_their_exact_address(copilot: Copilot) -> None:
+    mailbox = router(copilot).mailbox_actor("5@example.com")
+    assert copilot.classify_sender(mailbox, "5@example.com").kind == "unknown"
+    assert copilot.classify_sender(mailbox, "%@example.com").kind == "unknown"
+    assert (
+        copilot.classify_sender(mailbox, "BRANDON.FREEMAN55@example.com").vendor is True
+    )  # Azure Interior sells to us
 
 
 def test_a_stranger_whose_address_ends_like_a_customers_gets_no_ready_draft(copilot: Copilot, tmp_path: Path) -> None:

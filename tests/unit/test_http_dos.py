@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from channels.http import create_app
+from channels.serve import create_app as serve_app
 from copilot.config import Settings
 from copilot.guardrails.signatures import sign
 
@@ -80,7 +81,7 @@ def test_slack_events_have_their_own_limit(tmp_path: Path) -> None:
         slack_api_url="http://127.0.0.1:9/api/",
         slack_max_body_bytes=10_000,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(serve_app(settings)) as client:
         assert client.post("/slack/events", content=b"command=/copilot").status_code == 401  # small: signature
         big = client.post("/slack/events", content=b"x" * 20_000)
         assert big.status_code == 413 and big.json()["error"]["type"] == "payload_too_large"

@@ -17,6 +17,7 @@ import channels.http.main as http_main
 from channels.http import create_app
 from channels.http.metrics import route_template
 from channels.http.workers import ExecutorWorker, Worker, build_workers
+from channels.serve import create_app as serve_app
 from copilot.config import Settings
 
 OPS = "ops-token-0123456789abcdefghij"
@@ -91,11 +92,16 @@ def test_a_worker_failing_to_start_stops_the_ones_already_started(
 
 
 def test_the_settings_decide_which_workers_run(tmp_path: Path) -> None:
-    assert build_workers(Settings(data_dir=tmp_path), copilot=None) == []
+    from fastapi import FastAPI
+
+    from channels.serve import serve_workers
+
+    assert build_workers(Settings(data_dir=tmp_path)) == []
     sandbox_executor = Settings(data_dir=tmp_path, executor_password=SecretStr("x"))
-    assert build_workers(sandbox_executor, copilot=None) == []  # the executor acts on a real Odoo only
-    mail = build_workers(Settings(data_dir=tmp_path, imap_host="127.0.0.1"), copilot=object())
+    assert build_workers(sandbox_executor) == []  # the executor acts on a real Odoo only
+    mail = serve_workers(FastAPI(), Settings(data_dir=tmp_path, imap_host="127.0.0.1"), object())  # type: ignore[arg-type]
     assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker)
+    mail[0].close()  # type: ignore[attr-defined]
 
 
 # -- the facade on /v1 ------------------------------------------------------------------------------
@@ -163,7 +169,8 @@ def test_slack_is_mounted_when_configured_and_closed_at_shutdown(tmp_path: Path)
         slack_bot_token=SecretStr("xoxb-test"),
         slack_api_url="http://127.0.0.1:9/api/",
     )
-    app = create_app(settings)
+    assert "/slack/events" not in [getattr(r, "path", "") for r in create_app(settings).routes]  # HTTP alone
+    app = serve_app(settings)  # the process assembly of ``copilot serve`` mounts it
     with TestClient(app) as client:
         assert client.post("/slack/events", content=b"command=/copilot").status_code == 401  # unsigned
         slack = app.state.slack

@@ -68,7 +68,8 @@ def test_allow_lists_refuse_skills_outside_the_role() -> None:
         authorize(buyer, "draft")
     with pytest.raises(AccessDenied, match="not a known Odoo user"):
         authorize(Actor(channel="slack", external_id="U9"), "ask")
-    authorize(Actor(channel="http", external_id="n8n"), "draft")  # API clients: their token's scopes decide
+    with pytest.raises(AccessDenied, match="not a known Odoo user"):  # a channel name grants nothing
+        authorize(Actor(channel="http", external_id="n8n"), "draft")
 
 
 # -- the facade ---------------------------------------------------------------------------------------

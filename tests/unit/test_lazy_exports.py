@@ -6,7 +6,14 @@ import importlib
 
 import pytest
 
-LAZY = ["copilot.approvals", "copilot.audit", "copilot.guardrails", "copilot.skills", "copilot.skills.triage"]
+LAZY = [
+    "copilot.application",
+    "copilot.approvals",
+    "copilot.audit",
+    "copilot.guardrails",
+    "copilot.skills",
+    "copilot.skills.triage",
+]
 
 
 @pytest.mark.parametrize("package", LAZY)

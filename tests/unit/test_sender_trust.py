@@ -180,7 +180,7 @@ def test_a_domain_shared_by_several_vendors_of_the_email_verifies_none_of_their_
 # -- only mail from our own receiving server keeps its Authentication-Results ------------------------
 def test_an_authentication_header_in_mail_posted_to_the_api_or_pasted_is_not_believed(tmp_path: Any) -> None:
     """A token holder posting a raw email with our server's 'pass' header gets no verified sender."""
-    from copilot.identity import Actor
+    from copilot.application import ServiceClient, SharedMailbox
     from copilot.odoo.session import odoo_session
     from copilot.service import Copilot
 
@@ -188,8 +188,8 @@ def test_an_authentication_header_in_mail_posted_to_the_api_or_pasted_is_not_bel
     mail = message("Ron Gibson <ron.gibson76@example.com>", PRICE_BODY, headers=auth("example.com"))
     with odoo_session(config) as odoo:
         copilot = Copilot(config, odoo)
-        for channel in ("http", "cli"):
-            summary = copilot.summarize(Actor(channel=channel, external_id="integration"), mail)
-            assert verified(summary) == [], channel
-        mailbox = Actor(channel="email", external_id="mailbox:copilot:ron.gibson76@example.com")
+        for client in (ServiceClient.api("integration", {"summarize"}), ServiceClient.cli_operator()):
+            summary = copilot.summarize(client, mail)
+            assert verified(summary) == [], client.channel
+        mailbox = SharedMailbox.for_sender("copilot", "ron.gibson76@example.com")
         assert verified(copilot.summarize(mailbox, mail)) == ["price_change:P00008"]

@@ -155,7 +155,7 @@ def test_the_audit_trail_on_postgresql_needs_its_key(postgres: Any) -> None:
 def test_copilot_serve_opens_one_engine_for_all_its_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
-    from channels.http import create_app
+    from channels.serve import create_app
     from copilot.state import database as database_module
     from tests.servers.dovecot import free_port
 

@@ -39,10 +39,7 @@ async def healthz() -> Health:
 
 
 def _odoo(state: Any) -> Check:
-    odoo = state.odoo
-    users = odoo.client.search_count("res.users", [])
-    where = "embedded sandbox" if odoo.sandbox else "Odoo"
-    return Check(name="odoo", ok=True, detail=f"{where} answered ({users} users visible)")
+    return Check(name="odoo", ok=True, detail=state.copilot.odoo_reachable())
 
 
 def _database(state: Any) -> Check:

@@ -36,10 +36,10 @@ from channels.http.schemas import (
     WebhookEvent,
 )
 from channels.http.webhook_events import EventLedger
+from copilot.application import ServiceClient
 from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
-from copilot.identity import Actor
 from copilot.skills.triage import TriageInput
 
 __all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]
@@ -82,8 +82,9 @@ def _refuse(request: Request, source: str, reason: str) -> HTTPException:
     return HTTPException(401, _REFUSED)
 
 
-def _actor(source: str) -> Actor:
-    return Actor(channel="webhook", external_id=source)
+def _actor(source: str) -> ServiceClient:
+    """The webhook source whose signature was verified, as the facade's principal."""
+    return ServiceClient.webhook(source)
 
 
 def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool] | None = None) -> Any:
