@@ -94,8 +94,13 @@ def test_the_settings_decide_which_workers_run(tmp_path: Path) -> None:
     assert build_workers(Settings(data_dir=tmp_path), copilot=None) == []
     sandbox_executor = Settings(data_dir=tmp_path, executor_password=SecretStr("x"))
     assert build_workers(sandbox_executor, copilot=None) == []  # the executor acts on a real Odoo only
-    mail = build_workers(Settings(data_dir=tmp_path, imap_host="127.0.0.1"), copilot=object())
-    assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker)
+    from types import SimpleNamespace
+
+    from copilot.state import Database
+
+    with Database.open() as db:  # the process's database, as the Copilot of its root carries it
+        mail = build_workers(Settings(data_dir=tmp_path, imap_host="127.0.0.1"), copilot=SimpleNamespace(db=db))
+        assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker) and mail[0].db is db
 
 
 # -- the facade on /v1 ------------------------------------------------------------------------------
