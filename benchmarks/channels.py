@@ -16,6 +16,7 @@ from pathlib import Path
 
 from channels.email import EmailRouter, Notifier, Outbox
 from copilot.audit import AuditEntry, AuditTrail
+from copilot.composition import Components
 from copilot.config import load_settings
 from copilot.email import parse_email
 from copilot.guardrails.pii import redact
@@ -41,7 +42,7 @@ def bench_email(count: int, data_dir: Path) -> None:
         data_dir=data_dir, database_url=None, rate_limit_per_minute=10_000, imap_user="copilot@example.com"
     )
     with odoo_session(settings) as odoo:
-        copilot = Copilot(settings, odoo)
+        copilot = Copilot(settings, odoo, components=Components(settings))
         outbox = Outbox.from_settings(settings)
         router = EmailRouter(settings, copilot, Notifier(settings, outbox), outbox)
         timings: list[float] = []

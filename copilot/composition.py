@@ -1,9 +1,10 @@
 """The composition root: the one place that builds what a process uses, from its settings.
 
-``Components`` are the heavy parts (the embedder, the injection detector, the knowledge base). ``Root`` adds the
-process's connections: the Odoo session, the ``Database`` and the stores on it (conversations, audit trail,
-dead letters) and the chat model. Whoever starts the work (a CLI command, ``open_copilot`` for the service and
-the workers) opens one root with ``open_root(settings)`` and passes its parts down; nothing is cached at module
+``Components`` are the heavy parts (the embedder, the injection detector, the vector store and its knowledge
+base). ``Root`` adds the process's connections: the Odoo session, the ``Database`` and the stores on it
+(conversations, audit trail, dead letters) and the chat model. Whoever starts the work (a CLI command through
+``copilot.cli._root.command_root``, the HTTP lifespan for the service and its workers) opens one root with
+``open_root(settings)`` and passes its parts down; nothing is cached at module
 level, so two roots share nothing, and code given no component (the deterministic extractor) never loads a
 model. Every part is built on first use and closed with the root: opening a root imports neither NumPy,
 PyTorch, Chroma nor SQLAlchemy and connects to nothing.
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from copilot.audit import AuditTrail
     from copilot.guardrails.injection import InjectionDetector
     from copilot.odoo.session import OdooSession
-    from copilot.retrieval import KnowledgeBase
+    from copilot.retrieval import KnowledgeBase, VectorStore
     from copilot.retrieval.embeddings import Embedder
     from copilot.state import ConversationStore, Database, DeadLetterStore
 
@@ -35,13 +36,14 @@ log = logging.getLogger(__name__)
 
 
 class Components:
-    """The embedder, injection detector and knowledge base of one root, each built once, on first use."""
+    """The embedder, injection detector, vector store and knowledge base of one root, each built once, on first use."""
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._lock = threading.RLock()
         self._embedder = embedder
         self._injection: InjectionDetector | None = None
+        self._vectors: VectorStore | None = None
         self._knowledge: KnowledgeBase | None = None
 
     @property
@@ -65,13 +67,22 @@ class Components:
                 self._injection = InjectionDetector(self.embedder if use else None, use_embeddings=use)
             return self._injection
 
+    def vector_store(self) -> VectorStore:
+        """The Chroma store of the settings (embedded under the data dir, or ``COPILOT_CHROMA_URL``), opened once."""
+        with self._lock:
+            if self._vectors is None:
+                from copilot.retrieval import VectorStore
+
+                self._vectors = VectorStore.from_settings(self.settings, embedder=self.embedder)
+            return self._vectors
+
     def knowledge_base(self) -> KnowledgeBase:
         """The knowledge base of the settings, opened (and filled with the shipped sample if empty) once."""
         with self._lock:
             if self._knowledge is None:
-                from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
+                from copilot.retrieval import KnowledgeBase, index_folder, sample_kb_path
 
-                kb = KnowledgeBase(VectorStore.from_settings(self.settings, embedder=self.embedder))
+                kb = KnowledgeBase(self.vector_store())
                 if kb.count() == 0:
                     log.info("the knowledge base is empty; indexing the sample knowledge base")
                     index_folder(sample_kb_path(), kb)
@@ -84,6 +95,7 @@ class Root(Components):
 
     Each part is built on first use, once, and closed (in reverse order) by ``close``; parts given to the
     constructor (a database the caller owns, a chat model) are used as they are and never closed here.
+    ``migrate=False`` opens the database as it is (``copilot db current`` reports its revision unchanged).
     """
 
     def __init__(
@@ -94,8 +106,10 @@ class Root(Components):
         llm: BaseChatModel | None = None,
         db: Database | None = None,
         odoo: OdooSession | None = None,
+        migrate: bool = True,
     ) -> None:
         super().__init__(settings, embedder=embedder)
+        self._migrate = migrate
         self._stack = ExitStack()
         self._llm = llm
         self._llm_built = llm is not None
@@ -133,9 +147,10 @@ class Root(Components):
         with self._lock:
             if self._db is None:
                 self._check_open()
-                from copilot.state import Database
+                from copilot.state.database import Database, database_url
 
-                self._db = self._stack.enter_context(Database.from_settings(self.settings))
+                db = Database.from_settings(self.settings) if self._migrate else Database(database_url(self.settings))
+                self._db = self._stack.enter_context(db)
             return self._db
 
     @property
@@ -205,11 +220,13 @@ def open_root(
     llm: BaseChatModel | None = None,
     db: Database | None = None,
     odoo: OdooSession | None = None,
+    migrate: bool = True,
 ) -> Iterator[Root]:
-    """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build.
+    """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build
+    (``migrate=False``: the database is opened as it is, not migrated).
 
     Nothing is opened until asked for: ``root.odoo`` starts the session, ``root.db`` opens and migrates the
     database, ``root.injection`` builds the detector, ``root.knowledge_base()`` opens the knowledge base.
     """
-    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo) as root:
+    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate) as root:
         yield root

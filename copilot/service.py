@@ -88,11 +88,12 @@ class Copilot:
         identity: IdentityResolver | None = None,
         audit: AuditTrail | None = None,
         db: Database | None = None,
-        components: Components | None = None,
+        components: Components,
     ) -> None:
         self.settings = settings
-        #: The composition root's embedder, injection detector and knowledge base (this copilot's own by default).
-        self.components = components or Components(settings)
+        #: The composition root's embedder, injection detector and knowledge base: the caller's root (the facade
+        #: builds no client or model of its own).
+        self.components = components
         #: The project's database the stores share (``None``: none opened, e.g. in unit tests of a skill).
         self.db = db
         self.odoo = odoo

@@ -112,16 +112,19 @@ class MailWorker:
         mailbox: Mailbox | None = None,
         max_attempts: int = 3,
         retry_delay: float = 5.0,
+        db: Database | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        db = db if db is not None else getattr(copilot, "db", None)
+        if db is None:
+            raise ValueError("the mail worker needs the process's database: the composition root's (db=root.db)")
         self.settings = settings
         self.copilot = copilot
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
-        #: The Copilot's database (one engine per process), else the configured one, opened here.
-        self._owns_db = getattr(copilot, "db", None) is None
-        self.db: Database = copilot.db if not self._owns_db else Database.from_settings(settings)
+        #: The process's database (the composition root's, given or the Copilot's): one engine per process.
+        self.db: Database = db
         self.ledger = EmailLedger(self.db)
         self.deadletters = DeadLetterStore(self.db)
         self.outbox = Outbox(self.db)
@@ -174,10 +177,8 @@ class MailWorker:
         return self._thread is not None and self._thread.is_alive() and self._ok
 
     def close(self) -> None:
-        """Stop, and release the database connections if the worker opened the database."""
+        """Stop (the database is the root's: its owner closes it)."""
         self.stop()
-        if self._owns_db:
-            self.db.close()
 
     def __enter__(self) -> MailWorker:
         return self

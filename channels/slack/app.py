@@ -112,7 +112,7 @@ class SlackChannel:
         settings: Settings,
         get_copilot: Callable[[], Copilot],
         *,
-        db: Database | None = None,
+        db: Database,
         state: SlackState | None = None,
         client: WebClient | None = None,
         deadletters: DeadLetterStore | None = None,
@@ -126,9 +126,8 @@ class SlackChannel:
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.settings = settings
         self.get_copilot = get_copilot
-        #: The database of the channel's state (its own, opened here and closed by ``close``, when not given).
-        self._owns_db = db is None
-        self.db = db if db is not None else Database.from_settings(settings)
+        #: The process's database (the composition root's) for the channel's state; its owner closes it.
+        self.db = db
         self.state = state or SlackState(self.db)
         self.deadletters = deadletters if deadletters is not None else DeadLetterStore(self.db)
         self.odoo_url = str(settings.odoo_url).rstrip("/") if settings.odoo_url else None
@@ -150,10 +149,8 @@ class SlackChannel:
         self._register()
 
     def close(self) -> None:
-        """Let running work finish, then release the thread pool and the state."""
+        """Let running work finish, then release the thread pool."""
         self.executor.shutdown(wait=True, cancel_futures=False)
-        if self._owns_db:
-            self.db.close()
 
     # -- middleware ------------------------------------------------------------------------------
     def _dedupe(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:

@@ -54,13 +54,13 @@ def mount_slack(
     settings: Settings,
     get_copilot: Callable[[], Copilot] | None = None,
     *,
-    db: Database | None = None,
+    db: Database,
     deadletters: DeadLetterStore | None = None,
     path: str = EVENTS_PATH,
 ) -> SlackChannel:
     """Add ``POST {path}`` for the Slack app; the ``Copilot`` comes from ``app.state.copilot`` by default.
 
-    ``db``: the process's database for the channel's state (default: the configured one, opened by the channel).
+    ``db``: the process's database (the composition root's) for the channel's state.
 
     Returns the channel (also ``app.state.slack``): call ``close()`` on shutdown to let running work finish.
     """

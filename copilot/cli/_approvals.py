@@ -5,10 +5,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -29,11 +28,15 @@ from copilot.approvals.executor import ExecutorReport
 from copilot.approvals.webhook import WebhookReceiver
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
-from copilot.composition import open_root
+from copilot.cli._root import command_root
 from copilot.config import Settings, get_settings
 from copilot.email import parse_email
 from copilot.odoo import OdooClient
-from copilot.odoo.session import OdooSession, odoo_session, sandbox_server
+from copilot.odoo.session import OdooSession
+
+if TYPE_CHECKING:
+    from copilot.composition import Root
+    from odoo_sandbox import SandboxServer
 
 app = typer.Typer(
     help="Approval requests in Odoo: list them, show one, run the loop on the sandbox.", no_args_is_help=True
@@ -99,11 +102,11 @@ def propose(
     policy = load_policy(settings.policy_file)
     raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     mail = parse_email(raw)
-    with open_root(settings) as root:
+    with command_root() as root:
         odoo = root.odoo
         check_odoo(odoo)  # a dead Odoo fails now, before the guardrails load the embedding model
         announce_model_loads(root)
-        summary = summarize_supplier_email(mail, client=odoo.client, settings=settings, injection=root.injection)
+        summary = summarize_supplier_email(mail, client=odoo.client, settings=root.settings, injection=root.injection)
         proposals = proposals_from_supplier_email(summary, odoo.client, on_behalf_of=on_behalf_of)
         items = []
         backend = backend_for(settings, odoo.client)
@@ -140,9 +143,9 @@ def list_requests(
     json: bool = JSON,
 ) -> None:
     """Approval requests, newest first."""
-    settings = get_settings()
-    with odoo_session(settings) as odoo:
-        rows = backend_for(settings, odoo.client).search(list(state) or None, limit=limit)
+    with command_root() as root:
+        settings = root.settings
+        rows = backend_for(settings, root.odoo.client).search(list(state) or None, limit=limit)
     _sandbox_hint(settings)
     if json:
         return print_json([r.model_dump(mode="json", exclude={"proposal"}) for r in rows])
@@ -160,9 +163,8 @@ def list_requests(
 @app.command("show")
 def show(request_id: int = typer.Argument(..., help="The request's id."), json: bool = JSON) -> None:
     """One approval request with its proposal."""
-    settings = get_settings()
-    with odoo_session(settings) as odoo:
-        record = backend_for(settings, odoo.client).get(request_id)
+    with command_root() as root:
+        record = backend_for(root.settings, root.odoo.client).get(request_id)
     if json:
         return print_json(record)
     console.print(f"[bold]#{record.id} {record.name}[/] · {record.state.value} · tier {record.risk_tier.value}")
@@ -194,7 +196,8 @@ def approve(
         )
     from odoo_sandbox import DecisionRefused, decide_in_sandbox
 
-    with sandbox_server(settings) as server:
+    with command_root() as root:
+        server = _sandbox_of(root.odoo)
         try:
             done = decide_in_sandbox(server, request_id, login=as_login, refuse=reject, note=note)
         except DecisionRefused as exc:
@@ -227,17 +230,26 @@ def executor(
 ) -> None:
     """Run approved requests exactly once each, with the executor's own Odoo credential (on the embedded
     sandbox: its executor user); Ctrl-C stops."""
-    settings = get_settings()
-    with ExitStack() as stack:
-        runner = _executor_runner(settings, stack)
+    with command_root() as root:
+        runner = _executor_runner(root)
         if once:
             _print_report(runner.run_once())
             return
-        _run_executor(settings, runner, interval)
+        _run_executor(root.settings, runner, interval)
 
 
-def _executor_runner(settings: Settings, stack: ExitStack) -> Executor:
-    """The executor on the configured Odoo, or on the embedded sandbox as its own executor user."""
+def _sandbox_of(odoo: OdooSession) -> SandboxServer:
+    """The embedded sandbox's server behind the root's Odoo session."""
+    if odoo.server is None:
+        from copilot.errors import CopilotError
+
+        raise CopilotError("the embedded sandbox is not running (an Odoo URL is set)")
+    return odoo.server
+
+
+def _executor_runner(root: Root) -> Executor:
+    """The executor on the configured Odoo, or on the root's embedded sandbox as its own executor user."""
+    settings = root.settings
     if not settings.sandbox:
         return Executor(executor_client(settings), now=lambda: datetime.now(UTC))
     from pydantic import SecretStr
@@ -250,7 +262,7 @@ def _executor_runner(settings: Settings, stack: ExitStack) -> Executor:
         raise ConfigError(
             f"COPILOT_EXECUTOR_LOGIN: {settings.executor_login!r} is not the sandbox's executor user (executor)"
         )
-    server = stack.enter_context(sandbox_server(settings))
+    server = _sandbox_of(root.odoo)
     own = settings.model_copy(update={"executor_password": SecretStr(user.password)})
     anchor = server.anchor.replace(tzinfo=UTC)
     return Executor(executor_client(own, url=server.url, db=server.db), now=lambda: anchor)
@@ -317,14 +329,11 @@ def demo(
             console.print(f"{number}. {detail}" if number else detail)
 
     logins = {u.login: u.password for u in SANDBOX_USERS}  # the sandbox's published demo users
-    # a fresh sandbox of its own: the recording, writes in memory only
-    settings = get_settings().model_copy(
-        update={"odoo_url": None, "sandbox_keep_writes": False, "sandbox_helpdesk": "oca"}
-    )
     policy = Policy(version=1, actions={a: ActionPolicy(mode=Mode.APPROVAL) for a in ActionType})
-    with open_root(settings) as root:
-        server, agent = root.odoo.server, root.odoo.client
-        assert server is not None  # the embedded sandbox: no Odoo URL
+    # a fresh sandbox of its own: the recording, writes in memory only
+    with command_root(odoo_url=None, sandbox_keep_writes=False, sandbox_helpdesk="oca") as root:
+        server, agent = _sandbox_of(root.odoo), root.odoo.client
+        settings = root.settings
         if email is not None:
             mail = parse_email(email.read_bytes())
         else:

@@ -9,7 +9,7 @@ import typer
 from copilot.application import ServiceClient
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 from copilot.llm import describe_engine
 
 if TYPE_CHECKING:
@@ -47,8 +47,8 @@ def ask(
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     from copilot.service import open_copilot  # the skills and the state database: not at start-up
 
-    settings = get_settings()
-    with open_copilot(settings) as copilot:
+    with command_root() as root, open_copilot(root.settings, root=root) as copilot:
+        settings = root.settings
         check_odoo(copilot.odoo)  # before the guardrails load the embedding model
         announce_model_loads(copilot.components)
         answer = copilot.ask(ServiceClient.cli_operator(), question, thread=thread)

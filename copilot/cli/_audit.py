@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli._output import console, print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 
 if TYPE_CHECKING:
     from copilot.audit import AuditRecord, AuditTrail
@@ -27,10 +29,22 @@ app = typer.Typer(
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
-def _open() -> AuditTrail:
-    from copilot.audit import AuditTrail  # SQLAlchemy: only for the commands that read the trail
+@contextmanager
+def _trail() -> Iterator[AuditTrail]:
+    """The audit trail in the command root's database (also with ``COPILOT_AUDIT_ENABLED=false``: what was written
+    earlier stays readable)."""
+    with command_root() as root:
+        trail = root.audit  # closed with the root
+        if trail is not None:
+            yield trail
+            return
+        from copilot.audit import AuditTrail  # SQLAlchemy: only for the commands that read the trail
 
-    return AuditTrail.from_settings(get_settings())
+        trail = AuditTrail.from_settings(root.settings, root.db)
+        try:
+            yield trail
+        finally:
+            trail.close()
 
 
 def _checks(record: AuditRecord) -> str:
@@ -102,11 +116,8 @@ def show(
     json: bool = JSON,
 ) -> None:
     """The most recent audit records, oldest first: one line each (--wide: every field; --json: everything)."""
-    trail = _open()
-    try:
+    with _trail() as trail:
         records = trail.records(since=since, actor=actor, limit=limit, skill=skill)
-    finally:
-        trail.close()
     if json:
         print_json(records)
         return
@@ -124,16 +135,13 @@ def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file (default: stdout).", dir_okay=False),
 ) -> None:
     """Every audit record as JSON Lines (one record per line, chain order), for a SIEM or an auditor."""
-    trail = _open()
-    try:
+    with _trail() as trail:
         if out is None:
             trail.export_jsonl(sys.stdout)
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8") as fh:
             count = trail.export_jsonl(fh)
-    finally:
-        trail.close()
     typer.echo(f"{count} records written to {out}", err=True)
 
 
@@ -148,11 +156,8 @@ def verify(
 ) -> None:
     """Recompute every record's keyed hash and link, then check the latest anchor kept beside the trail;
     exit 1 naming the first record that was edited or removed."""
-    trail = _open()
-    try:
+    with _trail() as trail:
         report = trail.verify(anchor=anchor)
-    finally:
-        trail.close()
     if json:
         print_json(report)
     else:
@@ -163,15 +168,12 @@ def verify(
 
 def anchor(json: bool = JSON) -> None:
     """Check the chain, then sign its head now (anchor file and log) and print the anchor for safe keeping."""
-    trail = _open()
-    try:
+    with _trail() as trail:
         report = trail.verify(stored_anchor=False)
         if not report.ok:
             typer.echo(report.summary(), err=True)
             raise typer.Exit(1)
         signed = trail.anchor()
-    finally:
-        trail.close()
     if signed is None:
         typer.echo("no audit records yet: nothing to anchor", err=True)
         return

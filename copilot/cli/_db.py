@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from copilot.cli._output import print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 
 if TYPE_CHECKING:
     from copilot.state.database import Database
@@ -38,16 +38,12 @@ def _describe(revision: str | None, head: str) -> str:
 @app.command("current")
 def current(json: bool = JSON) -> None:
     """Print the database and the revision of its schema."""
-    from copilot.state.database import Database, database_url
-
-    with Database(database_url(get_settings())) as db:
-        _report(db, json)
+    with command_root(migrate=False) as root:
+        _report(root.db, json)
 
 
 @app.command("upgrade")
 def upgrade(json: bool = JSON) -> None:
     """Migrate the schema to the newest revision (a data dir from before migrations is taken over as it is)."""
-    from copilot.state.database import Database
-
-    with Database.from_settings(get_settings()) as db:
-        _report(db, json)
+    with command_root() as root:
+        _report(root.db, json)

@@ -9,11 +9,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 from copilot.errors import CopilotError
 
 if TYPE_CHECKING:
-    from copilot.state.deadletters import DeadLetter, DeadLetterStore
+    from copilot.composition import Root
+    from copilot.state.deadletters import DeadLetter
 
 app = typer.Typer(
     help="Dead letters: what a channel parked (unreadable, or failing after its retries), and replaying them.",
@@ -22,12 +23,6 @@ app = typer.Typer(
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 #: Channels whose letters ``replay`` can run again.
 REPLAYABLE = ("email", "webhook")
-
-
-def _store() -> DeadLetterStore:
-    from copilot.state.deadletters import DeadLetterStore  # SQLAlchemy: not at start-up
-
-    return DeadLetterStore.from_settings(get_settings())
 
 
 def _row(letter: DeadLetter) -> dict[str, Any]:
@@ -42,11 +37,8 @@ def list_letters(
     json: bool = JSON,
 ) -> None:
     """Parked inputs, newest first: channel, what it was, why it failed, how often."""
-    store = _store()
-    try:
-        letters = store.list(channel=channel, status=None if all_ else "parked", limit=limit)
-    finally:
-        store.close()
+    with command_root() as root:
+        letters = root.deadletters.list(channel=channel, status=None if all_ else "parked", limit=limit)
     if json:
         return print_json([_row(x) for x in letters])
     if not letters:
@@ -73,11 +65,8 @@ def show(
     json: bool = JSON,
 ) -> None:
     """One letter: its key, reason, error type, attempts and dates (and its payload with --payload)."""
-    store = _store()
-    try:
-        letter = store.get(letter_id)
-    finally:
-        store.close()
+    with command_root() as root:
+        letter = root.deadletters.get(letter_id)
     if letter is None:
         raise typer.BadParameter(f"no dead letter {letter_id}", param_hint="ID")
     if json:
@@ -114,26 +103,24 @@ def replay(
     """Run a parked input's original processing again from its stored payload; on success it is marked replayed."""
     if (letter_id is None) == (not all_):
         raise typer.BadParameter("give one ID or --all", param_hint="ID")
-    from copilot.state.deadletters import DeadLetterStore  # SQLAlchemy: not at start-up
+    with command_root() as root:
+        _replay(root, letter_id, all_=all_, json=json)
 
-    settings = get_settings()
-    store = DeadLetterStore.from_settings(settings)
-    try:
-        if all_:
-            letters = [x for x in store.list(status="parked", limit=10_000) if x.channel in REPLAYABLE]
-        else:
-            found = store.get(letter_id or 0)
-            if found is None:
-                raise typer.BadParameter(f"no dead letter {letter_id}", param_hint="ID")
-            if found.channel not in REPLAYABLE:
-                raise typer.BadParameter(
-                    f"letters of channel {found.channel!r} cannot be replayed yet", param_hint="ID"
-                )
-            if found.status != "parked":
-                raise typer.BadParameter(f"dead letter {letter_id} is {found.status}, not parked", param_hint="ID")
-            letters = [found]
-    finally:
-        store.close()
+
+def _replay(root: Root, letter_id: int | None, *, all_: bool, json: bool) -> None:
+    """Replay the letter ``letter_id`` (or every replayable parked one) with the root's stores and copilot."""
+    store = root.deadletters
+    if all_:
+        letters = [x for x in store.list(status="parked", limit=10_000) if x.channel in REPLAYABLE]
+    else:
+        found = store.get(letter_id or 0)
+        if found is None:
+            raise typer.BadParameter(f"no dead letter {letter_id}", param_hint="ID")
+        if found.channel not in REPLAYABLE:
+            raise typer.BadParameter(f"letters of channel {found.channel!r} cannot be replayed yet", param_hint="ID")
+        if found.status != "parked":
+            raise typer.BadParameter(f"dead letter {letter_id} is {found.status}, not parked", param_hint="ID")
+        letters = [found]
     if not letters:
         err_console.print("nothing to replay")
         return
@@ -142,7 +129,7 @@ def replay(
     if emails:
         from copilot.cli._mail import mail_worker
 
-        with mail_worker(settings) as worker:
+        with mail_worker(root) as worker:
             for letter in emails:
                 try:
                     outcome = worker.replay(letter.id)
@@ -152,7 +139,7 @@ def replay(
                     results.append({"id": letter.id, "ok": True, "kind": outcome.kind, "detail": outcome.detail})
     hooks = [x for x in letters if x.channel == "webhook"]
     if hooks:
-        results.extend(_replay_webhooks(settings, hooks))
+        results.extend(_replay_webhooks(root, hooks))
     if json:
         print_json(results)
     else:
@@ -165,29 +152,25 @@ def replay(
         raise typer.Exit(1)
 
 
-def _replay_webhooks(settings: Any, letters: list[Any]) -> list[dict[str, Any]]:
+def _replay_webhooks(root: Root, letters: list[Any]) -> list[dict[str, Any]]:
     """Re-validate each parked webhook body and run its event again through the facade."""
     from pydantic import ValidationError
 
     from channels.http.routes.webhooks import EVENT_ADAPTER, run_event
     from copilot.service import open_copilot
-    from copilot.state.deadletters import DeadLetterStore
 
     results: list[dict[str, Any]] = []
-    store = DeadLetterStore.from_settings(settings)
-    try:
-        with open_copilot(settings) as copilot:
-            for letter in letters:
-                source = letter.key.split(":", 1)[0]
-                full = store.get(letter.id)  # listed letters come without their payload
-                try:
-                    event = EVENT_ADAPTER.validate_json((full.payload if full else None) or b"")
-                    run_event(copilot, source, event)
-                except (CopilotError, ValidationError, ValueError) as exc:
-                    results.append({"id": letter.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
-                    continue
-                store.mark_replayed(letter.id)
-                results.append({"id": letter.id, "ok": True, "kind": event.type, "detail": f"{source} {event.type}"})
-    finally:
-        store.close()
+    store = root.deadletters
+    with open_copilot(root.settings, root=root) as copilot:
+        for letter in letters:
+            source = letter.key.split(":", 1)[0]
+            full = store.get(letter.id)  # listed letters come without their payload
+            try:
+                event = EVENT_ADAPTER.validate_json((full.payload if full else None) or b"")
+                run_event(copilot, source, event)
+            except (CopilotError, ValidationError, ValueError) as exc:
+                results.append({"id": letter.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            store.mark_replayed(letter.id)
+            results.append({"id": letter.id, "ok": True, "kind": event.type, "detail": f"{source} {event.type}"})
     return results

@@ -11,8 +11,8 @@ import typer
 from copilot.application import ServiceClient
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
+from copilot.cli._root import command_root
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
-from copilot.config import get_settings
 from copilot.errors import OdooNotFound
 from copilot.odoo import OdooClient
 from copilot.tools import find_partners
@@ -47,8 +47,7 @@ def draft(
     from copilot.service import open_copilot  # the skills and the state database: not at start-up
     from copilot.skills.draft_reply import DraftRequest
 
-    settings = get_settings()
-    with open_copilot(settings) as copilot:
+    with command_root() as root, open_copilot(root.settings, root=root) as copilot:
         check_odoo(copilot.odoo)  # before the knowledge base loads the embedding model
         announce_model_loads(copilot.components)
         err_console.print(f"[dim]drafting from {copilot.odoo.label}[/]")

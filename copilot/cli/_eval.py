@@ -10,9 +10,8 @@ import typer
 from rich.table import Table
 
 from copilot.cli._output import console, err_console, print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 from copilot.llm import build_chat_model
-from copilot.odoo.session import odoo_session
 
 app = typer.Typer(help="Regression evals: run suites, compare a run with the committed baseline.", no_args_is_help=True)
 
@@ -87,37 +86,38 @@ def run(
     from evals.runner import describe_config, run_suite, skill_of, write_suite_run
     from evals.suites import SuiteContext, get_suite
 
-    settings = get_settings()
-    names = _suites(suite)
-    llm = build_chat_model(settings)
-    cache = None
-    if llm is not None:
-        cache = SQLiteResponseCache(settings.data_dir / "evals" / "llm-cache.sqlite")
-        set_llm_cache(cache)
-    grader = None
-    if judge:
-        if not settings.eval_judge_model:
-            raise typer.BadParameter("set COPILOT_EVAL_JUDGE_MODEL (and the LLM endpoint) to use --judge")
-        from evals.judge import Judge
-
-        judge_llm = build_chat_model(
-            settings.model_copy(update={"llm_model": settings.eval_judge_model, "llm_temperature": 0.0})
-        )
-        grader = Judge(judge_llm, timeout=settings.llm_deadline) if judge_llm is not None else None
-        if cache is None:
+    # Evals score the recording itself, never what the sandbox kept from earlier commands.
+    with command_root(sandbox_keep_writes=False) as root:
+        settings = root.settings
+        names = _suites(suite)
+        llm = root.llm
+        cache = None
+        if llm is not None:
             cache = SQLiteResponseCache(settings.data_dir / "evals" / "llm-cache.sqlite")
             set_llm_cache(cache)
-    config = describe_config(settings, concurrency=concurrency, llm_enabled=llm is not None, suites=names)
-    run_dir = out or settings.data_dir / "evals" / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
-    runs = []
-    # Evals score the recording itself, never what the sandbox kept from earlier commands.
-    with odoo_session(settings.model_copy(update={"sandbox_keep_writes": False})) as odoo:
+        grader = None
+        if judge:
+            if not settings.eval_judge_model:
+                raise typer.BadParameter("set COPILOT_EVAL_JUDGE_MODEL (and the LLM endpoint) to use --judge")
+            from evals.judge import Judge
+
+            judge_llm = build_chat_model(
+                settings.model_copy(update={"llm_model": settings.eval_judge_model, "llm_temperature": 0.0})
+            )
+            grader = Judge(judge_llm, timeout=settings.llm_deadline) if judge_llm is not None else None
+            if cache is None:
+                cache = SQLiteResponseCache(settings.data_dir / "evals" / "llm-cache.sqlite")
+                set_llm_cache(cache)
+        config = describe_config(settings, concurrency=concurrency, llm_enabled=llm is not None, suites=names)
+        run_dir = out or settings.data_dir / "evals" / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "run.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
+        runs = []
+        odoo = root.odoo
         err_console.print(f"eval: {config.engine} on {odoo.label}", soft_wrap=True)
         for name in names:
             s = get_suite(name)
-            context = SuiteContext(settings=settings, client=odoo.client, llm=llm, judge=grader)
+            context = SuiteContext(settings=settings, client=odoo.client, llm=llm, judge=grader, components=root)
             from evals.schema import datasets_dir, load_dataset
 
             cases = load_dataset(datasets_dir() / s.dataset, skill=skill_of(s))

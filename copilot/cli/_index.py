@@ -9,8 +9,7 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
-from copilot.composition import Components, open_root
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 
 __all__ = ["index", "kb_app"]
 
@@ -38,18 +37,18 @@ def index(
 ) -> None:
     """Index a folder of documents: new and changed files are embedded, unchanged ones skipped, deleted ones removed."""
     from copilot.cli._progress import progress
-    from copilot.retrieval import KnowledgeBase, VectorStore, index_folder, sample_kb_path
+    from copilot.retrieval import KnowledgeBase, index_folder, sample_kb_path
 
     if overlap >= chunk_size:
         raise typer.BadParameter("--overlap must be smaller than --chunk-size")
     folder = folder or sample_kb_path()
-    settings = get_settings()
-    components = announce_model_loads(Components(settings))
-    store = VectorStore.from_settings(settings, embedder=components.embedder)
-    kb = KnowledgeBase(store)
-    err_console.print(f"[dim]indexing {folder} into {store.where}[/]", soft_wrap=True)
-    with progress("embedding chunks", console=err_console) as report:
-        summary = index_folder(folder, kb, corpus=corpus, size=chunk_size, overlap=overlap, progress=report.update)
+    with command_root() as root:
+        announce_model_loads(root)
+        store = root.vector_store()
+        kb = KnowledgeBase(store)
+        err_console.print(f"[dim]indexing {folder} into {store.where}[/]", soft_wrap=True)
+        with progress("embedding chunks", console=err_console) as report:
+            summary = index_folder(folder, kb, corpus=corpus, size=chunk_size, overlap=overlap, progress=report.update)
     if json:
         return print_json(summary)
     console.print(summary.line(), highlight=False, soft_wrap=True)
@@ -65,14 +64,13 @@ def search(
     json: bool = JSON,
 ) -> None:
     """The passages closest to QUERY, best first, with their source file, heading and score."""
-    from copilot.retrieval import KnowledgeBase, VectorStore
+    from copilot.retrieval import KnowledgeBase
 
     if not query.strip():
         raise typer.BadParameter("the query is empty: say what to look for, e.g. 'return a damaged chair'")
-    settings = get_settings()
-    components = announce_model_loads(Components(settings))
-    kb = KnowledgeBase(VectorStore.from_settings(settings, embedder=components.embedder))
-    hits = kb.search(query, k=k, corpus=corpus)
+    with command_root() as root:
+        announce_model_loads(root)
+        hits = KnowledgeBase(root.vector_store()).search(query, k=k, corpus=corpus)
     if json:
         return print_json(hits)
     if not hits:
@@ -88,16 +86,14 @@ def search(
 @kb_app.command("tickets")
 def tickets(json: bool = JSON) -> None:
     """Store Odoo's resolved (closed) helpdesk tickets in the knowledge base's tickets collection."""
-    from copilot.retrieval import TicketIndex, VectorStore
+    from copilot.retrieval import TicketIndex
     from copilot.retrieval.resolved import index_resolved_tickets
 
-    settings = get_settings()
-    with open_root(settings) as root:
+    with command_root() as root:
         odoo = root.odoo
         check_odoo(odoo)  # before the embedding model loads
         announce_model_loads(root)
-        store = VectorStore.from_settings(settings, embedder=root.embedder)
-        embedded, total = index_resolved_tickets(odoo.client, TicketIndex(store))
+        embedded, total = index_resolved_tickets(odoo.client, TicketIndex(root.vector_store()))
     if json:
         return print_json({"resolved_tickets": total, "embedded": embedded})
     console.print(f"{total} resolved tickets in Odoo; {embedded} embedded, {total - embedded} unchanged")

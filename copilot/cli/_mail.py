@@ -6,14 +6,17 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from copilot.cli._output import console, err_console, print_json
-from copilot.config import Settings, get_settings
+from copilot.cli._root import command_root
 from copilot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from copilot.composition import Root
 
 app = typer.Typer(help="The email channel: the shared mailbox (IMAP in, SMTP out).", no_args_is_help=True)
 
@@ -21,13 +24,13 @@ _STYLE = {"processed": "green", "skipped": "dim", "parked": "red", "retry": "yel
 
 
 @contextmanager
-def mail_worker(settings: Settings) -> Iterator[Any]:
-    """A ``MailWorker`` over a ``Copilot`` on the configured Odoo (the sandbox without a URL)."""
+def mail_worker(root: Root) -> Iterator[Any]:
+    """A ``MailWorker`` over a ``Copilot`` on the root's parts: its Odoo (the sandbox without a URL), its database."""
     from channels.serve import mail_worker as build_mail_worker
     from copilot.service import open_copilot
 
-    with open_copilot(settings) as copilot:
-        worker = build_mail_worker(settings, copilot)
+    with open_copilot(root.settings, root=root) as copilot:
+        worker = build_mail_worker(root.settings, copilot, db=root.db)
         try:
             yield worker
         finally:
@@ -44,10 +47,15 @@ def poll(
     Without --once the worker waits for new mail (IDLE, or every COPILOT_IMAP_POLL_INTERVAL seconds) until
     Ctrl-C or SIGTERM; the message in flight is finished first.
     """
-    settings = get_settings()
+    with command_root() as root:
+        _poll(root, once=once, json=json)
+
+
+def _poll(root: Root, *, once: bool, json: bool) -> None:
+    settings = root.settings
     if not settings.imap_host:
         raise ConfigError("COPILOT_IMAP_HOST: not set (the shared mailbox's IMAP server)")
-    with mail_worker(settings) as worker:
+    with mail_worker(root) as worker:
         if once:
             report = worker.run_once(progress=None if json else _print_result)
             if json:

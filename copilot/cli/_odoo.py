@@ -10,9 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli._output import awaits_goods, cell_sep, console, fmt_due, fmt_qty, overdue_fields, print_json
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 from copilot.errors import OdooNotFound
-from copilot.odoo.session import odoo_session
 from copilot.tools import (
     find_partners,
     late_purchase_orders,
@@ -36,7 +35,8 @@ _CLOSED_MOVES = frozenset({"done", "cancel"})
 @app.command("po")
 def po(reference: str = typer.Argument(..., help="Purchase order name, e.g. P00009."), json: bool = JSON) -> None:
     """Status of a purchase order: vendor, lines, expected dates, what was received."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         status = purchase_order_status(odoo.client, reference)
     today, waiting = odoo.as_of, awaits_goods(status.state, status.receipt_status)
     if json:
@@ -70,7 +70,8 @@ def late(
     json: bool = JSON,
 ) -> None:
     """Confirmed purchase orders past their expected arrival with goods still to receive."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         vendor_id = find_vendor_id(odoo.client, vendor) if vendor else None
         rows = late_purchase_orders(odoo.client, as_of=odoo.as_of, vendor_id=vendor_id, limit=limit)
     if json:
@@ -92,7 +93,8 @@ def so(
     reference: str = typer.Argument(..., help="Sale order name (S00004) or customer reference."), json: bool = JSON
 ) -> None:
     """Delivery state of a sale order: shipped, reserved, short, and when more is expected."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         status = sale_order_status(odoo.client, reference)
     today = odoo.as_of
     if json:
@@ -117,7 +119,8 @@ def stock(
     query: str = typer.Argument(..., help="Internal reference (FURN_8888) or part of a name."), json: bool = JSON
 ) -> None:
     """On hand, reserved and free stock of products, and their open receipts."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         rows = product_availability(odoo.client, query)
     if not rows:
         raise OdooNotFound(
@@ -148,7 +151,8 @@ def stock(
 @app.command("partner")
 def partner(query: str = typer.Argument(..., help="Name, email or reference."), json: bool = JSON) -> None:
     """Find customers, vendors and contacts."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         rows = find_partners(odoo.client, query)
     if not rows:
         raise OdooNotFound(f"no partner matches {query!r} (name, e-mail or reference)", model="res.partner")
@@ -167,7 +171,8 @@ def tickets(
     json: bool = JSON,
 ) -> None:
     """Helpdesk tickets with their labels (category or type, team, priority, tags, stage)."""
-    with odoo_session(get_settings()) as odoo:
+    with command_root() as root:
+        odoo = root.odoo
         schema = detect_helpdesk(odoo.client)
         if schema.flavour is HelpdeskFlavour.NONE:
             raise OdooNotFound("this Odoo has no Helpdesk app (Enterprise helpdesk or OCA helpdesk_mgmt)")

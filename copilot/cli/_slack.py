@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from copilot.config import get_settings
+from copilot.cli._root import command_root
 
 app = typer.Typer(help="The Slack app (HTTP mode runs inside `copilot serve`; Socket Mode here).", no_args_is_help=True)
 
@@ -14,4 +14,5 @@ def socket() -> None:
     """Connect to Slack over Socket Mode (COPILOT_SLACK_APP_TOKEN and COPILOT_SLACK_BOT_TOKEN) until Ctrl-C."""
     from channels.slack.socket import run_socket_mode
 
-    run_socket_mode(get_settings())
+    with command_root() as root:
+        run_socket_mode(root.settings, root=root)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import awaits_goods, console, days_overdue, err_console, fmt_date, overdue_fields, print_json
-from copilot.composition import open_root
+from copilot.cli._root import command_root
 from copilot.config import get_settings
 from copilot.email import parse_email
 from copilot.errors import EmailParseError
@@ -120,7 +120,8 @@ def summarize(
     from copilot.skills.supplier_email import summarize_supplier_email  # the guardrails and prompts
 
     message = parse_email(raw)
-    with open_root(settings) as root:
+    with command_root() as root:
+        settings = root.settings
         llm = root.llm
         odoo = root.odoo
         check_odoo(odoo)  # before the guardrails load the embedding model
@@ -148,7 +149,8 @@ def demo(
     # Where the report goes, checked before the work: an unusable COPILOT_DATA_DIR fails now, in one line.
     path = report or usable_data_dir(settings) / "reports" / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     summaries: list[SupplierEmailSummary] = []
-    with open_root(settings) as root:
+    with command_root() as root:
+        settings = root.settings
         llm = root.llm
         odoo = root.odoo
         check_odoo(odoo)

@@ -13,16 +13,16 @@ from rich.table import Table
 
 from copilot.cli._loading import announce_model_loads, check_odoo
 from copilot.cli._output import console, err_console, print_json
+from copilot.cli._root import command_root
 from copilot.cli._tickets import TICKET_HELP, resolve_ticket
-from copilot.composition import open_root
-from copilot.config import Settings, get_settings
+from copilot.config import Settings
 from copilot.errors import CopilotError, OdooNotFound
 from copilot.odoo import OdooClient
-from copilot.odoo.session import odoo_session
 from copilot.skills.triage.schemas import DEFAULT_SEED, TriageInput
 from copilot.tools.helpdesk import HelpdeskCatalog, HelpdeskFlavour, detect_helpdesk, get_tickets, load_catalog
 
 if TYPE_CHECKING:  # the model and training modules import NumPy and scikit-learn: inside the commands
+    from copilot.retrieval.embeddings import Embedder
     from copilot.skills.triage.labels import TriageLabels
     from copilot.skills.triage.model import FieldReport, TriageModel
     from copilot.skills.triage.schemas import TicketClassification
@@ -67,6 +67,16 @@ def _labelled(client: OdooClient) -> tuple[list[Example], HelpdeskCatalog, Triag
     return examples_from_tickets(tickets, labels), catalog, labels
 
 
+def _load(embedder: Embedder) -> float:
+    """Load the embedding model now (a local one); the seconds it took (0 for any other embedder)."""
+    from copilot.retrieval.embeddings import LocalEmbedder
+
+    if not isinstance(embedder, LocalEmbedder):
+        return 0.0
+    embedder.load()
+    return embedder.load_seconds or 0.0
+
+
 def _status(message: str) -> None:
     err_console.print(f"[dim]{message}[/]")
 
@@ -81,18 +91,17 @@ def train(
     from copilot.skills.triage.model import model_root
     from copilot.skills.triage.training import train_model
 
-    settings = get_settings()
-    odoo_key, database = _where(settings)
-    with odoo_session(settings) as odoo:
+    with command_root() as root:
+        settings = root.settings
+        odoo_key, database = _where(settings)
+        odoo = root.odoo
         _status(f"reading labelled tickets from {odoo.label}")
         examples, catalog, labels = _labelled(odoo.client)
-    from copilot.retrieval.embeddings import LocalEmbedder
-
-    embedder = LocalEmbedder()  # this command's own
-    _status(f"{len(examples)} labelled tickets; loading the embedding model ({embedder.info.name})")
-    embedder.load()
-    started = time.perf_counter()
-    vectors = embedder.embed([e.text for e in examples])
+        embedder = root.embedder
+        _status(f"{len(examples)} labelled tickets; loading the embedding model ({embedder.info.name})")
+        load_seconds = _load(embedder)
+        started = time.perf_counter()
+        vectors = embedder.embed([e.text for e in examples])
     model = train_model(
         examples,
         labels,
@@ -130,7 +139,7 @@ def train(
             console.print(f"[yellow]{info.field}: too few tickets to learn {skipped}[/]")
     console.print(
         f"trained model {model.metadata.version} on {model.metadata.labelled_tickets} labelled tickets "
-        f"in {seconds:.1f} s (embedding model loaded in {embedder.load_seconds or 0:.1f} s); saved to {folder}"
+        f"in {seconds:.1f} s (embedding model loaded in {load_seconds:.1f} s); saved to {folder}"
     )
 
 
@@ -171,25 +180,24 @@ def report(
     from copilot.skills.triage.model import ModelNotFound, TriageModel, model_root
     from copilot.skills.triage.training import describe_split, evaluate
 
-    settings = get_settings()
-    odoo_key, database = _where(settings)
-    try:
-        trained: TriageModel | None = TriageModel.load_latest(model_root(settings.data_dir, odoo_key, database))
-    except ModelNotFound:
-        trained = None
-    seed = seed if seed is not None else (trained.metadata.seed if trained else DEFAULT_SEED)
-    min_examples = trained.metadata.min_examples if trained else 2
-    threshold = threshold if threshold is not None else settings.triage_min_confidence
-    with odoo_session(settings) as odoo:
+    with command_root() as root:
+        settings = root.settings
+        odoo_key, database = _where(settings)
+        try:
+            trained: TriageModel | None = TriageModel.load_latest(model_root(settings.data_dir, odoo_key, database))
+        except ModelNotFound:
+            trained = None
+        seed = seed if seed is not None else (trained.metadata.seed if trained else DEFAULT_SEED)
+        min_examples = trained.metadata.min_examples if trained else 2
+        threshold = threshold if threshold is not None else settings.triage_min_confidence
+        odoo = root.odoo
         _status(f"reading labelled tickets from {odoo.label}")
         examples, _catalog, labels = _labelled(odoo.client)
-    kind: SplitKind = (
-        "holdout" if split == "holdout" or (split == "auto" and len(examples) >= AUTO_HOLDOUT_MIN) else "cv"
-    )
-    from copilot.retrieval.embeddings import LocalEmbedder
-
-    _status(f"embedding {len(examples)} labelled tickets")
-    vectors = LocalEmbedder().embed([e.text for e in examples])
+        kind: SplitKind = (
+            "holdout" if split == "holdout" or (split == "auto" and len(examples) >= AUTO_HOLDOUT_MIN) else "cv"
+        )
+        _status(f"embedding {len(examples)} labelled tickets")
+        vectors = root.embedder.embed([e.text for e in examples])
     reports = evaluate(
         examples,
         vectors,
@@ -283,9 +291,9 @@ def classify(
         body = sys.stdin.read()
     elif text is not None:
         body = text
-    settings = get_settings()
-    odoo_key, database = _where(settings)
-    with open_root(settings) as root:
+    with command_root() as root:
+        settings = root.settings
+        odoo_key, database = _where(settings)
         llm = root.llm
         odoo = root.odoo
         check_odoo(odoo)  # before the embedding model loads

@@ -43,11 +43,13 @@ class SuiteContext:
     state: dict[str, Any] = field(default_factory=dict)
     #: The optional LLM judge (``evals.judge.Judge``) for suites that offer a ``judge_pair``.
     judge: Any = None
-    #: The composition root of the run (embedder, injection detector, knowledge base); built from ``settings``.
-    components: Components = field(init=False, repr=False)
+    #: The composition root of the run (embedder, injection detector, knowledge base): ``copilot eval run`` gives
+    #: its command's root; without one (a test of a suite), lazy components of ``settings``.
+    components: Components = field(default=None, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        self.components = Components(self.settings)
+        if self.components is None:
+            self.components = Components(self.settings)
 
 
 class Suite(Protocol):

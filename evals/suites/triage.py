@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from copilot.retrieval.embeddings import LocalEmbedder
 from copilot.skills.triage.labels import labels_from_catalog
 from copilot.skills.triage.schemas import FIELDS, TriageInput
 from copilot.skills.triage.skill import Triager
@@ -33,7 +32,7 @@ class TriageSuite:
         catalog = load_catalog(client, detect_helpdesk(client))
         labels = labels_from_catalog(catalog)
         examples = examples_from_tickets(get_tickets(client, catalog, limit=100_000), labels)
-        embedder = LocalEmbedder()  # this suite's own
+        embedder = context.components.embedder  # the run's root's
         model = train_model(examples, labels, catalog, embedder, odoo="eval", database="eval", trained_at=_TRAINED_AT)
         context.state["triager"] = Triager(
             labels=labels,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+from copilot.composition import Components
 from copilot.config import Settings, load_settings
 from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
@@ -62,7 +63,7 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Copilot]:
     settings = make_copilot_settings(tmp_path_factory.mktemp("copilot"))
     with odoo_session(settings) as odoo:
         conversations = ConversationStore(Database.open())
-        copilot = Copilot(settings, odoo, conversations=conversations)
+        copilot = Copilot(settings, odoo, conversations=conversations, components=Components(settings))
         copilot.triager  # noqa: B018 - load it now, once
         yield copilot
         conversations.close()

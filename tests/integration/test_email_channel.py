@@ -112,6 +112,11 @@ Which Wood Corner orders are late? How much is P00008 worth?
 """)
 
 
+def _db(settings: Settings) -> Database:
+    """The database a process on ``settings`` opens in its composition root (a new engine each time, as a restart)."""
+    return Database.from_settings(settings)
+
+
 @pytest.fixture
 def mail_settings(dovecot: DovecotServer, smtp_server: SmtpCapture, slack_api: Any, tmp_path: Path) -> Settings:
     """A fresh mailbox on the test Dovecot, SMTP to the capture server, Slack to the recording stand-in."""
@@ -185,7 +190,7 @@ def test_supplier_summary_goes_to_the_buyers_dm_and_a_customer_draft_to_support_
     mail_settings: Settings, copilot: Copilot, slack_api: Any, smtp_server: SmtpCapture
 ) -> None:
     uids = deliver(mail_settings, SUPPLIER_P00009, CUSTOMER)
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         report = worker.run_once()
 
         assert (report.fetched, report.processed, report.parked, report.retried) == (2, 2, 0, 0)
@@ -221,7 +226,7 @@ def test_a_staff_question_is_answered_by_email_in_its_thread_and_a_stranger_gets
     mail_settings: Settings, copilot: Copilot, smtp_server: SmtpCapture
 ) -> None:
     deliver(mail_settings, QUESTION, STRANGER_QUESTION)
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         report = worker.run_once()
     assert report.processed == 2
     answer, refusal = smtp_server.wait_for(2)
@@ -250,7 +255,7 @@ def test_a_malformed_email_is_parked_with_its_reason_and_listed(
     mail_settings: Settings, copilot: Copilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (uid,) = deliver(mail_settings, MALFORMED)
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         report = worker.run_once()
         assert (report.fetched, report.parked, report.processed) == (1, 1, 0)
         (letter,) = worker.parked()
@@ -277,7 +282,7 @@ def test_nothing_is_processed_twice_after_a_restart_a_lost_flag_or_a_redelivery(
     mail_settings: Settings, copilot: Copilot, slack_api: Any
 ) -> None:
     first, _ = deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         assert worker.run_once().processed == 2
     posted = len(slack_api.calls_to("chat.postMessage"))
     assert posted == 2
@@ -287,7 +292,7 @@ def test_nothing_is_processed_twice_after_a_restart_a_lost_flag_or_a_redelivery(
     client.logout()
     (again,) = deliver(mail_settings, SUPPLIER_P00008)  # ... and the second one is delivered again
 
-    with mail_worker(mail_settings, copilot) as restarted:  # a new process on the same data dir
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as restarted:  # a new process on the same data dir
         report = restarted.run_once()
     assert (report.processed, report.skipped_duplicates, report.parked) == (0, 2, 0)
     assert len(slack_api.calls_to("chat.postMessage")) == posted
@@ -302,7 +307,9 @@ def test_an_odoo_outage_is_retried_then_parked_and_replay_delivers_it(
     down = mail_settings.model_copy(update={"odoo_retries": 0, "odoo_timeout": 2.0})
     unreachable = OdooClient.from_settings(down, url=f"http://127.0.0.1:{free_port()}", db="demo")
     session = OdooSession(client=unreachable, label="Odoo (down)", sandbox=True, as_of=RECORDED_AT.replace(tzinfo=UTC))
-    with mail_worker(mail_settings, Copilot(down, session), max_attempts=3) as worker:
+    with mail_worker(
+        mail_settings, Copilot(down, session, components=copilot.components), max_attempts=3, db=_db(mail_settings)
+    ) as worker:
         reports = [worker.run_once() for _ in range(3)]
         assert [(r.retried, r.parked) for r in reports] == [(1, 0), (1, 0), (0, 1)]
         (letter,) = worker.parked()
@@ -317,7 +324,7 @@ def test_an_odoo_outage_is_retried_then_parked_and_replay_delivers_it(
     assert "replayed" in result.stdout
     (dm,) = posts_to(slack_api, "DADMIN")
     assert "P00009" in dm.args["text"]
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         assert worker.deadletters.get(letter.id).status == "replayed"  # type: ignore[union-attr]
         assert worker.run_once().processed == 0  # the replayed message is not processed again
     assert len(slack_api.calls_to("chat.postMessage")) == 1
@@ -327,7 +334,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
     mail_settings: Settings, copilot: Copilot, slack_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)
-    worker = mail_worker(mail_settings, copilot)
+    worker = mail_worker(mail_settings, copilot, db=_db(mail_settings))
     in_flight = threading.Event()
     route = worker.router.route
 
@@ -348,7 +355,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
     assert len(slack_api.calls_to("chat.postMessage")) == 1
     worker.close()
 
-    with mail_worker(mail_settings, copilot) as next_run:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as next_run:
         report = next_run.run_once()
     assert (report.processed, report.skipped_duplicates) == (1, 0)
     assert len(slack_api.calls_to("chat.postMessage")) == 2
@@ -357,7 +364,7 @@ def test_stop_finishes_the_email_in_flight_and_takes_no_new_one(
 def test_the_running_worker_picks_up_new_mail_through_idle(
     mail_settings: Settings, copilot: Copilot, slack_api: Any
 ) -> None:
-    worker = mail_worker(mail_settings, copilot)
+    worker = mail_worker(mail_settings, copilot, db=_db(mail_settings))
     worker.start()
     try:
         deadline = time.monotonic() + 10
@@ -388,7 +395,7 @@ def test_without_slack_or_smtp_results_are_kept_in_the_outbox(
         internal_domains=INTERNAL_DOMAIN,
     )
     deliver(settings, SUPPLIER_P00009, QUESTION)
-    with mail_worker(settings, copilot) as worker:
+    with mail_worker(settings, copilot, db=_db(settings)) as worker:
         assert worker.run_once().processed == 2
         assert worker.stats == {"processed": 2}  # what /metrics shows as copilot_worker_items_total
         entries = worker.outbox.entries()
@@ -402,11 +409,11 @@ def test_an_smtp_outage_is_retried_and_the_answer_sent_once_it_is_back(
 ) -> None:
     deliver(mail_settings, QUESTION)
     smtp_down = mail_settings.model_copy(update={"smtp_port": free_port()})
-    with mail_worker(smtp_down, copilot) as worker:
+    with mail_worker(smtp_down, copilot, db=_db(smtp_down)) as worker:
         report = worker.run_once()
         assert (report.processed, report.retried) == (0, 1)
         assert "SmtpUnavailable" in report.results[0].detail
-    with mail_worker(mail_settings, copilot) as worker:  # the server is back
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:  # the server is back
         report = worker.run_once()
         assert report.processed == 1
         assert worker.ledger.attempts(report.results[0].key) == 1  # one failed try, then done
@@ -425,7 +432,7 @@ def test_an_unreachable_mailbox_makes_the_worker_unhealthy_and_it_still_stops_at
         imap_user="nobody@mail.test",
         imap_password="x",
     )
-    worker = mail_worker(settings, copilot)
+    worker = mail_worker(settings, copilot, db=_db(settings))
     with pytest.raises(MailboxUnavailable):
         worker.run_once()
     worker.start()
@@ -442,7 +449,7 @@ def test_a_buyer_without_slack_gets_the_summary_in_the_buyer_channel(
 ) -> None:
     slack_api.users = [u for u in slack_api.users if u.id != "UADMIN"]  # Mitchell Admin is not on Slack
     deliver(mail_settings, SUPPLIER_P00009)
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         assert worker.run_once().processed == 1
     assert slack_api.calls_to("conversations.open") == []
     (post,) = posts_to(slack_api, BUYER_CHANNEL)
@@ -452,19 +459,19 @@ def test_a_buyer_without_slack_gets_the_summary_in_the_buyer_channel(
 def test_a_burst_beyond_the_rate_limit_is_deferred_not_dropped(mail_settings: Settings, copilot: Copilot) -> None:
     again = SUPPLIER_P00009.replace(b"Message-ID: <", b"Message-ID: <again.", 1)  # the same sender once more
     deliver(mail_settings, SUPPLIER_P00009, again)
-    limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
-    with mail_worker(mail_settings, limited) as worker:
+    limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1), components=copilot.components)
+    with mail_worker(mail_settings, limited, db=_db(mail_settings)) as worker:
         report = worker.run_once()
         assert (report.processed, report.deferred, report.parked, report.retried) == (1, 1, 0, 0)
         assert worker.parked() == []
-    with mail_worker(mail_settings, copilot) as worker:  # a minute later, in effect
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:  # a minute later, in effect
         assert worker.run_once().processed == 1
 
 
 def test_the_rate_limit_applies_per_outside_sender(mail_settings: Settings, copilot: Copilot) -> None:
     deliver(mail_settings, SUPPLIER_P00009, SUPPLIER_P00008)  # two suppliers
-    limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1))
-    with mail_worker(mail_settings, limited) as worker:
+    limited = Copilot(copilot.settings, copilot.odoo, limiter=RateLimiter(1), components=copilot.components)
+    with mail_worker(mail_settings, limited, db=_db(mail_settings)) as worker:
         assert worker.run_once().processed == 2
 
 
@@ -472,7 +479,7 @@ def test_a_supplier_email_forwarded_by_a_buyer_is_summarized_for_the_pos_buyer(
     mail_settings: Settings, copilot: Copilot, slack_api: Any, smtp_server: SmtpCapture
 ) -> None:
     deliver(mail_settings, fixture("forwarded.eml"))  # Mitchell Admin forwards Gemini's new ship date for P00002
-    with mail_worker(mail_settings, copilot) as worker:
+    with mail_worker(mail_settings, copilot, db=_db(mail_settings)) as worker:
         report = worker.run_once()
     assert [r.kind for r in report.results] == ["supplier"]
     (dm,) = posts_to(slack_api, "DADMIN")

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from channels.slack import mount_slack
 from channels.slack.app import NO_ODOO_USER
 from copilot.service import Copilot
-from copilot.state import ConversationStore, DeadLetterStore
+from copilot.state import ConversationStore, Database, DeadLetterStore
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.integration.conftest import make_copilot_settings
 
@@ -138,8 +138,8 @@ def slack(slack_api: FakeSlackAPI, copilot: Copilot, tmp_path: Path) -> Iterator
     # Slack answers on worker threads: a file-backed conversation store (the in-memory one is one connection)
     conversations = ConversationStore.from_settings(settings)
     app = FastAPI()
-    app.state.copilot = Copilot(settings, copilot.odoo, conversations=conversations)
-    channel = mount_slack(app, settings)
+    app.state.copilot = Copilot(settings, copilot.odoo, conversations=conversations, components=copilot.components)
+    channel = mount_slack(app, settings, db=conversations.db)
     with TestClient(app) as client:
         yield client, slack_api
     channel.close()
@@ -287,10 +287,11 @@ def test_a_buyers_propose_click_creates_an_approval_request_in_odoo(
         slack_api_url=slack_api.url,
         policy_file=REPO / "policy.example.yaml",
     )
-    with_policy = Copilot(settings, copilot.odoo, conversations=copilot.conversations)
+    with_policy = Copilot(settings, copilot.odoo, conversations=copilot.conversations, components=copilot.components)
     app = FastAPI()
     app.state.copilot = with_policy
-    channel = mount_slack(app, settings)
+    state_db = Database.from_settings(settings)
+    channel = mount_slack(app, settings, db=state_db)
     client = TestClient(app)
     message = {
         "type": "message",
@@ -329,6 +330,7 @@ def test_a_buyers_propose_click_creates_an_approval_request_in_odoo(
     assert requests[0].proposal is not None and requests[0].proposal.on_behalf_of == "mark.brown23@example.com"
     assert f"#{requests[0].id}" in texts(outcome["blocks"])
     channel.close()
+    state_db.close()
 
 
 def test_mrkdwn_in_a_shared_email_cannot_forge_links_or_mentions(slack: Any) -> None:

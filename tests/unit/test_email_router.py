@@ -12,6 +12,7 @@ import pytest
 from channels.email.router import EmailRouter
 from copilot.application import Outbox, OutboxNotifier
 from copilot.audit import AuditTrail
+from copilot.composition import Components
 from copilot.config import load_settings
 from copilot.email import InboundEmail, parse_email
 from copilot.odoo.session import odoo_session
@@ -28,7 +29,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Copilot, Aud
     settings = load_settings(_env_file=None, data_dir=folder, internal_domains=INTERNAL, rate_limit_per_minute=10_000)
     with Database.open() as db, odoo_session(settings) as odoo:
         audit = AuditTrail.from_settings(settings, db)
-        yield Copilot(settings, odoo, audit=audit, db=db), audit, db
+        yield Copilot(settings, odoo, audit=audit, db=db, components=Components(settings)), audit, db
         audit.close()
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from channels.email.notify import Outbox, OutboxNotifier
 from channels.email.router import EmailRouter
+from copilot.composition import Components
 from copilot.config import load_settings
 from copilot.email import parse_email
 from copilot.errors import OdooNotFound
@@ -67,13 +68,15 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Copilot]:
         rate_limit_per_minute=10_000,
     )
     with odoo_session(settings) as odoo:
-        yield Copilot(settings, odoo)
+        yield Copilot(settings, odoo, components=Components(settings))
 
 
 def router(copilot: Copilot, **overrides: Any) -> EmailRouter:
     settings = copilot.settings.model_copy(update=overrides)
     outbox = Outbox(Database.open())
-    return EmailRouter(settings, Copilot(settings, copilot.odoo), OutboxNotifier(outbox), outbox)
+    return EmailRouter(
+        settings, Copilot(settings, copilot.odoo, components=copilot.components), OutboxNotifier(outbox), outbox
+    )
 
 
 def raw(sender: str, subject: str, body: str, headers: str = "") -> bytes:

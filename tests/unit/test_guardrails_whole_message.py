@@ -137,7 +137,10 @@ def test_a_draft_checks_the_quoted_text_and_attachments_too(odoo: OdooClient) ->
 
 
 def test_triage_checks_the_quoted_text_and_attachments_too(odoo: OdooClient, tmp_path: Path) -> None:
-    triager = load_triager(odoo, load_settings(data_dir=tmp_path), odoo="sandbox-oca", database="demo")
+    root = Components(load_settings(data_dir=tmp_path))
+    triager = load_triager(
+        odoo, root.settings, odoo="sandbox-oca", database="demo", embedder=root.embedder, injection=root.injection
+    )
     body = "Where is our order S00004? The lamps were due last week."
     assert not triager.classify(TriageInput(body=body)).flagged_input
     assert triager.classify(TriageInput(body=body, context=QUOTED_ATTACK)).flagged_input

@@ -99,9 +99,15 @@ def test_the_settings_decide_which_workers_run(tmp_path: Path) -> None:
     assert build_workers(Settings(data_dir=tmp_path)) == []
     sandbox_executor = Settings(data_dir=tmp_path, executor_password=SecretStr("x"))
     assert build_workers(sandbox_executor) == []  # the executor acts on a real Odoo only
-    mail = serve_workers(FastAPI(), Settings(data_dir=tmp_path, imap_host="127.0.0.1"), object())  # type: ignore[arg-type]
-    assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker)
-    mail[0].close()  # type: ignore[attr-defined]
+    from types import SimpleNamespace
+
+    from copilot.state import Database
+
+    with Database.open() as db:  # the process's database, as the Copilot of its root carries it
+        copilot = SimpleNamespace(db=db)
+        mail = serve_workers(FastAPI(), Settings(data_dir=tmp_path, imap_host="127.0.0.1"), copilot)  # type: ignore[arg-type]
+        assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker) and mail[0].db is db  # type: ignore[attr-defined]
+        mail[0].close()  # type: ignore[attr-defined]
 
 
 # -- the facade on /v1 ------------------------------------------------------------------------------

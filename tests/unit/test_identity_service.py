@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from copilot.composition import Components
 from copilot.config import load_settings
 from copilot.errors import AccessDenied, ConfigError, RateLimited
 from copilot.guardrails.ratelimit import RateLimiter
@@ -30,7 +31,8 @@ def _copilot(session: Any, tmp_path: Path, roles: str | None = None, **settings:
         path = tmp_path / "roles.yaml"
         path.write_text(roles, encoding="utf-8")
         settings["roles_file"] = path
-    return Copilot(load_settings(data_dir=tmp_path, **settings), session)
+    config = load_settings(data_dir=tmp_path, **settings)
+    return Copilot(config, session, components=Components(config))
 
 
 # -- roles from Odoo --------------------------------------------------------------------------------
@@ -147,7 +149,8 @@ def test_every_request_and_every_refusal_leaves_a_redacted_audit_record(session:
     from copilot.audit import AuditTrail
 
     trail = AuditTrail.from_settings(load_settings(data_dir=tmp_path))
-    copilot = Copilot(load_settings(data_dir=tmp_path), session, audit=trail)
+    config = load_settings(data_dir=tmp_path)
+    copilot = Copilot(config, session, audit=trail, components=Components(config))
     buyer = copilot.actor_for(channel="email", external_id="mark.brown23@example.com", email="mark.brown23@example.com")
     copilot.ask(buyer, "what is the status of P00009? call me on +1 415 555 0134")
     with pytest.raises(AccessDenied):

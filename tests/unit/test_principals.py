@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from copilot.composition import Components
 from copilot.config import Settings, load_settings
 from copilot.errors import AccessDenied
 from copilot.identity import Actor
@@ -39,7 +40,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def copilot(config: Settings) -> Iterator[Copilot]:
     with odoo_session(config) as odoo:
-        yield Copilot(config, odoo)
+        yield Copilot(config, odoo, components=Components(config))
 
 
 def _mail() -> Any:
@@ -150,7 +151,7 @@ def test_the_audit_record_still_names_who_asked(config: Settings, tmp_path: Path
 
     with Database.open() as db, odoo_session(config) as odoo:
         audit = AuditTrail.from_settings(config.model_copy(update={"data_dir": tmp_path}), db)
-        copilot = Copilot(config, odoo, audit=audit)
+        copilot = Copilot(config, odoo, audit=audit, components=Components(config))
         copilot.summarize(SharedMailbox.for_sender("copilot", "Ron.Gibson76@example.com"), _mail())
         copilot.summarize(ServiceClient.api("n8n", {"summarize"}), _mail())
         with pytest.raises(AccessDenied):

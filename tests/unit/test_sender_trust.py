@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.approvals import proposals_from_supplier_email
+from copilot.composition import Components
 from copilot.config import Settings, load_settings
 from copilot.email import InboundEmail, parse_email
 from copilot.skills.supplier_email import ChangeKind, SupplierEmailSummary, summarize_supplier_email
@@ -187,7 +188,7 @@ def test_an_authentication_header_in_mail_posted_to_the_api_or_pasted_is_not_bel
     config = settings(mail_trusted_authserv_ids=TRUSTED, data_dir=tmp_path, rate_limit_per_minute=10_000)
     mail = message("Ron Gibson <ron.gibson76@example.com>", PRICE_BODY, headers=auth("example.com"))
     with odoo_session(config) as odoo:
-        copilot = Copilot(config, odoo)
+        copilot = Copilot(config, odoo, components=Components(config))
         for client in (ServiceClient.api("integration", {"summarize"}), ServiceClient.cli_operator()):
             summary = copilot.summarize(client, mail)
             assert verified(summary) == [], client.channel

@@ -219,7 +219,10 @@ def test_the_facade_runs_each_skill_with_one_context_of_the_request(
     odoo = RecordedOdoo()
     store = RecordedConversations()
     session = OdooSession(client=odoo, label="recorded", sandbox=True, as_of=NOW)  # type: ignore[arg-type]
-    copilot = Copilot(load_settings(data_dir=tmp_path), session, conversations=store)  # type: ignore[arg-type]
+    from copilot.composition import Components
+
+    config = load_settings(data_dir=tmp_path)
+    copilot = Copilot(config, session, conversations=store, components=Components(config))  # type: ignore[arg-type]
     actor = Actor(channel="cli", external_id="cli:manager", email="manager@example.com", role="manager")
     email = InboundEmail(subject="P00009", text="moved", date=NOW, from_address="a@example.com")
 

@@ -12,6 +12,7 @@ import odoorpc
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
+from copilot.composition import Components
 from copilot.config import load_settings
 from copilot.odoo import OdooClient
 from copilot.retrieval.embeddings import LocalEmbedder
@@ -89,6 +90,7 @@ def _as_admin(server: SandboxServer) -> odoorpc.ODOO:
 def _triager(client: OdooClient, data_dir: Path, **kwargs: Any) -> Triager:
     settings = load_settings(data_dir=data_dir)
     kwargs.setdefault("embedder", MODEL)
+    kwargs.setdefault("injection", Components(settings, embedder=kwargs["embedder"]).injection)
     return load_triager(client, settings, odoo="sandbox-oca", database="demo", **kwargs)
 
 
@@ -236,7 +238,10 @@ def test_cold_start_says_so_and_still_ranks_labels(odoo: OdooClient, tmp_path: P
 
 
 def test_without_odoo_the_default_labels_classify_text_alone() -> None:
-    triager = load_triager(None, load_settings(), odoo="none", database="none", embedder=MODEL)
+    root = Components(load_settings(), embedder=MODEL)
+    triager = load_triager(
+        None, root.settings, odoo="none", database="none", embedder=root.embedder, injection=root.injection
+    )
     result = triager.classify(TriageInput(body="Our invoice INV/2026/0042 charges us twice for the same desks."))
     assert triager.labels == default_labels() and result.mode == "cold_start"
     assert result.prediction("category").label.name in {"Invoice Dispute", "Payment & Statement"}  # type: ignore[union-attr]
@@ -308,9 +313,11 @@ def test_enterprise_helpdesk_trains_classifies_and_proposes_ticket_types(tmp_pat
             examples, labels, catalog, embedder, odoo="sandbox-enterprise", database="demo", trained_at=TRAINED_AT
         )
         model.save(model_root(tmp_path, "sandbox-enterprise", "demo"))
+        root = Components(load_settings(data_dir=tmp_path), embedder=embedder)
         triager = load_triager(
-            client, load_settings(data_dir=tmp_path), odoo="sandbox-enterprise", database="demo", embedder=embedder
-        )
+            client, root.settings, odoo="sandbox-enterprise", database="demo", embedder=embedder,
+            injection=root.injection,
+        )  # fmt: skip
         result = classify_ticket(TriageInput(ticket_id=11), triager, client)
         assert result.mode == "trained" and result.prediction("category").label.name == "Order Status"  # type: ignore[union-attr]
         relabel = classify_ticket(TriageInput(ticket_id=2), triager, client).proposal

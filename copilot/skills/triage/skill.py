@@ -26,7 +26,7 @@ from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
 from copilot.prompts import VersionedPrompt, load_prompt
-from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder, LocalEmbedder
+from copilot.retrieval.embeddings import MAX_EMBED_CHARS, Embedder
 from copilot.skills.base import SkillContext
 from copilot.skills.triage.labels import TriageLabels, default_labels, labels_from_catalog
 from copilot.skills.triage.llm_path import PROMPT_NAME, ask_llm
@@ -346,20 +346,15 @@ def load_triager(
     *,
     odoo: str,
     database: str,
-    embedder: Embedder | None = None,
+    embedder: Embedder,
+    injection: InjectionDetector,
     llm: BaseChatModel | None = None,
-    injection: InjectionDetector | None = None,
 ) -> Triager:
-    """Labels from Odoo (or the default taxonomy), the latest trained model for this Odoo, the LLM if any.
+    """Labels from Odoo (or the default taxonomy), the latest trained model for this Odoo, the LLM if any; the
+    embedder and the injection detector are the caller's composition root's (the skill builds no model).
 
     A model trained on labels that Odoo no longer has raises ``StaleModelError``.
     """
-    if injection is None:  # a root of its own, honouring COPILOT_INJECTION_EMBEDDINGS (triage loads the model anyway)
-        from copilot.composition import Components
-
-        root = Components(settings, embedder=embedder)
-        embedder, injection = root.embedder, root.injection
-    embedder = embedder or LocalEmbedder()
     warnings: list[str] = []
     catalog = None
     schema = detect_helpdesk(client) if client is not None else None
