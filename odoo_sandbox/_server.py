@@ -225,6 +225,11 @@ class SandboxServer:
         raise RuntimeError("the sandbox server is not started (port 0 is chosen at start)")
 
     @property
+    def serving(self) -> bool:
+        """True while it listens on its port (a server never started is reached in-process, ``SandboxTransport``)."""
+        return self._httpd is not None
+
+    @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         return f"http://{self._host}:{self.port}"

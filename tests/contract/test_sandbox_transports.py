@@ -20,10 +20,12 @@ from copilot.errors import (
     OdooAuthenticationError,
     OdooError,
     OdooNotFound,
+    OdooUnavailable,
 )
 from copilot.odoo import OdooClient, company_scope
 from copilot.odoo.client import Gate
-from odoo_sandbox import SandboxServer, SandboxTransport
+from odoo_sandbox import FaultMode, SandboxServer, SandboxTransport
+from tests.conftest import make_client
 
 Outcome = tuple[Any, ...]
 
@@ -166,3 +168,27 @@ def test_creates_and_executor_writes_land_alike(clients: Clients) -> None:
         password="executor", gate=gate,
     )  # fmt: skip
     assert read_back[1] == read_back[0]
+
+
+@pytest.mark.parametrize(("mode", "delay"), [("close", 0.0), ("http503", 0.0), ("delay", 5.0)])
+def test_injected_faults_are_retried_then_reported_alike(mode: FaultMode, delay: float) -> None:
+    """A dropped connection, an HTTP 503 or a stall beyond the timeout: retried, then ``OdooUnavailable``, alike."""
+    seen: list[tuple[int, str, str]] = []
+    for serving in (True, False):
+        server = SandboxServer()
+        if serving:
+            server.start()
+        try:
+            client = make_client(server, odoo_retries=1, odoo_timeout=0.3)
+            client.search_count("purchase.order", [])  # logged in
+            server.fail_next(1, mode=mode, delay=delay)
+            recovered = client.search_count("purchase.order", [["state", "=", "purchase"]])
+            server.fail_next(5, mode=mode, delay=delay)
+            with pytest.raises(OdooUnavailable) as failed:
+                client.search_count("purchase.order", [])
+            attempts = str(failed.value).partition(" after ")[2].partition(":")[0]
+            seen.append((recovered, type(failed.value.__cause__).__name__, attempts))
+        finally:
+            server.stop()
+    assert seen[1] == seen[0]
+    assert seen[0][0] == 10 and seen[0][2] == "2 attempt(s)"
