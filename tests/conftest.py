@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if any(item.path.is_relative_to(folder) for folder in SOCKET_FREE):
             item.add_marker(pytest.mark.disable_socket)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_embedding_model_per_run() -> Iterator[None]:
+    """The local embedding model's weights load once per test run, not once per ``LocalEmbedder``.
+
+    Each composition root (every CLI command a test invokes, every ``Copilot``) builds its own embedder, as in
+    production; here they share the loaded, read-only model, which saves ~4 s per root. Each embedder still
+    announces its load (``on_load``) and records a ``load_seconds``, so what the tests see is unchanged.
+    """
+    from copilot.retrieval.embeddings import LocalEmbedder
+
+    load = LocalEmbedder._load
+    loaded: list[Any] = []
+    lock = threading.Lock()
+
+    def shared_load(self: LocalEmbedder) -> Any:
+        with lock:
+            if not loaded:
+                loaded.append(load(self))
+                return loaded[0]
+        if self.on_load is not None:
+            self.on_load(self.info)
+        self.load_seconds = 0.0
+        return loaded[0]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(LocalEmbedder, "_load", shared_load)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
