@@ -24,6 +24,7 @@ from copilot.errors import (
 )
 from copilot.odoo import OdooClient, company_scope
 from copilot.odoo.client import Gate
+from copilot.odoo.session import odoo_session
 from odoo_sandbox import FaultMode, SandboxServer, SandboxTransport
 from tests.conftest import make_client
 
@@ -158,9 +159,18 @@ def test_company_scope_is_sent_and_enforced_alike(clients: Clients, companies: l
 
 def test_creates_and_executor_writes_land_alike(clients: Clients) -> None:
     """The copilot's approval-request create and the executor's allowed write give the same ids and records."""
-    request = {"name": "Contract check", "action": "po_reschedule"}
+    request = {
+        "name": "Accept price change on P00008",
+        "action_type": "accept_price_change",
+        "res_model": "purchase.order",
+        "res_id": 8,
+        "payload": {"price_unit": 312.5},
+        "idempotency_key": "k-1",
+        "risk_tier": "low",
+    }
     created = both(clients, lambda c: c.execute("copilot.approval.request", "create", request))
     assert created[1] == created[0]
+    assert created[0][0] == "ok" and created[0][1] > 0
     gate = executor_gate("copilot.approval.request")
     fields = ["name", "state"]
     read_back = both(
@@ -168,6 +178,7 @@ def test_creates_and_executor_writes_land_alike(clients: Clients) -> None:
         password="executor", gate=gate,
     )  # fmt: skip
     assert read_back[1] == read_back[0]
+    assert read_back[0][0] == "ok" and request["name"] in [r["name"] for r in read_back[0][1]]
 
 
 @pytest.mark.parametrize(("mode", "delay"), [("close", 0.0), ("http503", 0.0), ("delay", 5.0)])
@@ -192,3 +203,15 @@ def test_injected_faults_are_retried_then_reported_alike(mode: FaultMode, delay:
             server.stop()
     assert seen[1] == seen[0]
     assert seen[0][0] == 10 and seen[0][2] == "2 attempt(s)"
+
+
+def test_the_embedded_default_can_still_serve_over_http() -> None:
+    """``odoo_session(http=True)`` serves the sandbox on loopback and says where; the data are the same."""
+    settings = load_settings()
+    with odoo_session(settings, http=True) as served, odoo_session(settings) as in_process:
+        assert served.label.startswith("embedded Odoo sandbox at http://127.0.0.1:")
+        assert "in-process" in in_process.label
+        domain = [["state", "=", "purchase"]]
+        assert served.client.search_count("purchase.order", domain) == in_process.client.search_count(
+            "purchase.order", domain
+        )
