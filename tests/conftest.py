@@ -61,16 +61,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_embedding_model_per_run() -> Iterator[None]:
-    """The local embedding model's weights load once per test run, not once per ``LocalEmbedder``.
+    """The local embedding model's weights load once per test run, and each distinct text is embedded once.
 
-    Each composition root (every CLI command a test invokes, every ``Copilot``) builds its own embedder, as in
-    production; here they share the loaded, read-only model, which saves ~4 s per root. Each embedder still
-    announces its load (``on_load``) and records a ``load_seconds``, so what the tests see is unchanged.
+    Each composition root (every CLI command a test invokes, every ``Copilot``, every injection detector) builds
+    its own embedder, as in production; here they share the loaded, read-only model and its (deterministic)
+    vectors, which saves ~4 s per root and the re-embedding of the same attack library and sample knowledge base.
+    Each embedder still loads (shared), announces its load (``on_load``) and records ``load_seconds`` before its
+    first vectors, so what the tests observe is unchanged.
     """
+    import numpy as np
+
     from copilot.retrieval.embeddings import LocalEmbedder
 
-    load = LocalEmbedder._load
+    load, embed = LocalEmbedder._load, LocalEmbedder.embed
     loaded: list[Any] = []
+    vectors: dict[str, Any] = {}
     lock = threading.Lock()
 
     def shared_load(self: LocalEmbedder) -> Any:
@@ -83,8 +88,20 @@ def _one_embedding_model_per_run() -> Iterator[None]:
         self.load_seconds = 0.0
         return loaded[0]
 
+    def cached_embed(self: LocalEmbedder, texts: Any) -> Any:
+        if not texts:
+            return embed(self, texts)
+        self.load()  # as the real embed: the model is loaded (and announced) before any vector
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            fresh = embed(self, missing)
+            with lock:
+                vectors.update(zip(missing, fresh, strict=True))
+        return np.stack([vectors[t] for t in texts])
+
     patch = pytest.MonkeyPatch()
     patch.setattr(LocalEmbedder, "_load", shared_load)
+    patch.setattr(LocalEmbedder, "embed", cached_embed)
     yield
     patch.undo()
 
