@@ -1,6 +1,6 @@
 # Two commands set the project up on a fresh machine (Python 3.11+):
 #   make demo   installs the copilot and runs the demo on the embedded sandbox (no keys, no Odoo, no Slack)
-#   make test   installs the test extras and runs the test suite (pytest)
+#   make test   installs the test extras and runs the test suite (pytest: unit, then integration)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,7 +20,7 @@ TORCH_TIMEOUT ?= 60
 # `check` only prints a one-line hint when it is missing. See scripts/test-services.sh.
 TEST_SERVICES ?= install
 
-.PHONY: demo test e2e test-services docs lint format live bench sandbox clean
+.PHONY: demo test unit e2e test-services docs lint format live bench sandbox clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + " (set PYTHON=...)")'
@@ -45,13 +45,26 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/copilot demo
 
-# pytest prints its own time; the last line is the wall time of the tests (install excluded).
+# `make test` runs the suite in two parts, each with a one-line summary ("unit: N tests in X s"), then the total:
+#   unit          tests/unit and tests/docs, socket-free (pytest-socket; the Odoo sandbox in-process), ~2 min
+#   integration   tests/integration, tests/contract and tests/live: real servers on loopback (Dovecot, PostgreSQL,
+#                 SMTP, HTTP servers, the sandbox served over HTTP, `copilot serve` as a process)
+# Both parts run even when the first fails; the exit status is the worse of the two. `make unit` is the fast loop.
 # The end-to-end runs (the README's tour as a newcomer types it, the set-up commands) are `make e2e`, ~1 min,
 # which CI runs too: they start the real CLI a dozen times and keep `make test` under 6 minutes on 2 cores.
+UNIT_TESTS := tests/unit tests/docs
+INTEGRATION_TESTS := tests/integration tests/contract tests/live
 test: $(VENV)/.installed-dev
 	@scripts/test-services.sh $(TEST_SERVICES)
-	@start=$$(date +%s); rc=0; $(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS) || rc=$$?; \
-	  echo "make test: $$(( $$(date +%s) - start )) s of tests (exit $$rc)"; exit $$rc
+	@start=$$(date +%s); unit=0; integration=0; \
+	  $(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit $(PYTEST_ARGS) || unit=$$?; \
+	  $(BIN)/python -m pytest $(INTEGRATION_TESTS) -m "not e2e" --part integration $(PYTEST_ARGS) || integration=$$?; \
+	  rc=$$(( unit > integration ? unit : integration )); \
+	  echo "make test: $$(( $$(date +%s) - start )) s of tests (unit exit $$unit, integration exit $$integration)"; \
+	  exit $$rc
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit $(PYTEST_ARGS)
 
 e2e: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)

@@ -15,6 +15,8 @@ Users (login/password, uid): admin/admin 2, demo/demo 6, portal/portal 7, copilo
 
 ``SandboxServer(state_file=path)`` keeps its writes in ``path`` across processes (the CLI's default,
 ``Settings.sandbox_state_file``); without it, writes live in the instance's memory (tests, evals).
+``SandboxTransport(server, login=..., secret=...)`` reaches a sandbox in this process, without HTTP (the
+server need not be started): an ``OdooTransport`` for ``OdooClient``, as the embedded default uses it.
 ``decide_in_sandbox`` records a person's decision on a request, through the same rules.
 """
 
@@ -24,6 +26,7 @@ from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp
 from odoo_sandbox._journal import UNREADABLE, clear_journal
 from odoo_sandbox._security import APPROVAL_MODEL, DECISION_MODEL, SANDBOX_USERS, SandboxUser
 from odoo_sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
+from odoo_sandbox._transport import SandboxTransport
 
 __all__ = [
     "APPROVAL_MODEL",
@@ -39,6 +42,7 @@ __all__ = [
     "LoggedRequest",
     "SandboxDecision",
     "SandboxServer",
+    "SandboxTransport",
     "SandboxUser",
     "clear_journal",
     "decide_in_sandbox",

@@ -184,17 +184,16 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port (idempotent)."""
+        """Stop serving, release the port and the state file (idempotent; also for a server never started)."""
         httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
+        if httpd is not None:
+            self._stopping.set()
+            httpd.shutdown()
+            httpd.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
+            self._httpd = None
+            self._thread = None
         journal = self._backend.store.journal
         if journal is not None:
             journal.close()
@@ -224,6 +223,11 @@ class SandboxServer:
         if self._requested_port:
             return self._requested_port
         raise RuntimeError("the sandbox server is not started (port 0 is chosen at start)")
+
+    @property
+    def serving(self) -> bool:
+        """True while it listens on its port (a server never started is reached in-process, ``SandboxTransport``)."""
+        return self._httpd is not None
 
     @property
     def url(self) -> str:

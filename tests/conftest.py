@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,89 @@ REPO = Path(__file__).resolve().parents[1]
 ODOO_CASSETTES = REPO / "tests" / "cassettes" / "odoo"
 #: Read at import: the test-isolation fixture clears every COPILOT_* variable before each test.
 SERVICES_REQUIRED = os.environ.get("COPILOT_REQUIRE_SERVICES", "").strip() == "1"
+
+
+#: Test directories whose tests run with sockets disabled (pytest-socket): only in-process doubles there.
+SOCKET_FREE = (REPO / "tests" / "unit", REPO / "tests" / "docs")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--part NAME``: print "NAME: N tests in X s" at the end (``make test`` runs unit, then integration)."""
+    parser.addoption("--part", default=None, help="name of this part of the suite, for its one-line summary")
+
+
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note when the run started (collection included), for ``--part``'s summary."""
+    session.config.stash[_STARTED] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """With ``--part``, one line: how many tests ran (passed, failed, errors, skipped) and the wall time."""
+    part = config.getoption("--part")
+    if not part:
+        return
+    counts = {k: len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped")}
+    seconds = time.monotonic() - config.stash.get(_STARTED, time.monotonic())
+    ran = counts["passed"] + counts["failed"] + counts["error"]
+    detail = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "passed")
+    terminalreporter.write_line(f"{part}: {ran} tests in {seconds:.0f} s" + (f" ({detail})" if detail else ""))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unit tests are socket-free: no network, not even loopback (integration, contract, e2e and live may use it)."""
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in SOCKET_FREE):
+            item.add_marker(pytest.mark.disable_socket)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_embedding_model_per_run() -> Iterator[None]:
+    """The local embedding model's weights load once per test run, and each distinct text is embedded once.
+
+    Each composition root (every CLI command a test invokes, every ``Copilot``, every injection detector) builds
+    its own embedder, as in production; here they share the loaded, read-only model and its (deterministic)
+    vectors, which saves ~4 s per root and the re-embedding of the same attack library and sample knowledge base.
+    Each embedder still loads (shared), announces its load (``on_load``) and records ``load_seconds`` before its
+    first vectors, so what the tests observe is unchanged.
+    """
+    import numpy as np
+
+    from copilot.retrieval.embeddings import LocalEmbedder
+
+    load, embed = LocalEmbedder._load, LocalEmbedder.embed
+    loaded: list[Any] = []
+    vectors: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def shared_load(self: LocalEmbedder) -> Any:
+        with lock:
+            if not loaded:
+                loaded.append(load(self))
+                return loaded[0]
+        if self.on_load is not None:
+            self.on_load(self.info)
+        self.load_seconds = 0.0
+        return loaded[0]
+
+    def cached_embed(self: LocalEmbedder, texts: Any) -> Any:
+        if not texts:
+            return embed(self, texts)
+        self.load()  # as the real embed: the model is loaded (and announced) before any vector
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            fresh = embed(self, missing)
+            with lock:
+                vectors.update(zip(missing, fresh, strict=True))
+        return np.stack([vectors[t] for t in texts])
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(LocalEmbedder, "_load", shared_load)
+    patch.setattr(LocalEmbedder, "embed", cached_embed)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +123,8 @@ def _isolated_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Any]:
-    """One Odoo sandbox for the session (read-only tests share it)."""
+    """One Odoo sandbox for the session, served on loopback (read-only tests share it; unit tests get theirs
+    in-process, tests/unit/conftest.py)."""
     from odoo_sandbox import SandboxServer
 
     with SandboxServer() as server:
@@ -73,10 +160,33 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     db.close()
 
 
+@contextmanager
+def in_process_sandbox(**options: Any) -> Iterator[Any]:
+    """A ``SandboxServer(**options)`` never started: clients reach it in-process (no port); released on exit."""
+    from odoo_sandbox import SandboxServer
+
+    server = SandboxServer(**options)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def make_client(server: Any, login: str = "copilot", password: str = "copilot", **overrides: Any) -> OdooClient:
-    """An ``OdooClient`` logged in to ``server`` as ``login``."""
+    """An ``OdooClient`` logged in to ``server`` as ``login``: over HTTP when it is serving, else in-process."""
     settings = load_settings(odoo_login=login, odoo_password=password, odoo_backoff=0.01, **overrides)
-    return OdooClient.from_settings(settings, url=server.url, db=server.db)
+    if server.serving:
+        return OdooClient.from_settings(settings, url=server.url, db=server.db)
+    from odoo_sandbox import SandboxTransport
+
+    transport = SandboxTransport(server, login=login, secret=password, timeout=settings.odoo_timeout)
+    return OdooClient(
+        transport,
+        approval_model=settings.approval_model,
+        retries=settings.odoo_retries,
+        backoff=settings.odoo_backoff,
+        description="sandbox (in-process)",
+    )
 
 
 @pytest.fixture

@@ -244,6 +244,8 @@ def _sandbox_of(odoo: OdooSession) -> SandboxServer:
         from copilot.errors import CopilotError
 
         raise CopilotError("the embedded sandbox is not running (an Odoo URL is set)")
+    if not odoo.server.serving:  # its other users (approver, executor) log in over JSON-RPC, as on a real Odoo
+        odoo.server.start()
     return odoo.server
 
 

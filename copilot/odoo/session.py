@@ -16,7 +16,7 @@ from copilot.odoo import OdooClient
 if TYPE_CHECKING:
     from odoo_sandbox import SandboxServer
 
-__all__ = ["OdooSession", "odoo_session", "sandbox_database", "sandbox_server"]
+__all__ = ["OdooSession", "odoo_session", "sandbox_database"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,12 @@ class OdooSession:
 
 
 @contextmanager
-def odoo_session(settings: Settings) -> Iterator[OdooSession]:
-    """Connect to the configured Odoo, or start the embedded sandbox when no URL is set."""
+def odoo_session(settings: Settings, *, http: bool = False) -> Iterator[OdooSession]:
+    """Connect to the configured Odoo, or open the embedded sandbox when no URL is set.
+
+    The embedded sandbox answers in this process (``SandboxTransport``: its own JSON-RPC handling, no port, no
+    socket) unless ``http`` asks for it to be served on a loopback port as well (then the client goes over HTTP).
+    """
     if not settings.sandbox:
         client = OdooClient.from_settings(settings)
         yield OdooSession(
@@ -44,18 +48,32 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
             as_of=datetime.now(UTC),
         )
         return
-    from odoo_sandbox import RECORDED_AT
+    from odoo_sandbox import RECORDED_AT, SandboxServer, SandboxTransport
 
-    with sandbox_server(settings) as server:
+    server = SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file)
+    with server if http else _closing(server):
         # The sandbox's read-only copilot user, as in the recorded Odoo.
-        sandbox_settings = settings.model_copy(
-            update={"odoo_login": "copilot", "odoo_password": SecretStr("copilot"), "odoo_api_key": None}
-        )
-        client = OdooClient.from_settings(sandbox_settings, url=server.url, db=server.db)
+        login, password = "copilot", "copilot"
+        if http:
+            sandbox_settings = settings.model_copy(
+                update={"odoo_login": login, "odoo_password": SecretStr(password), "odoo_api_key": None}
+            )
+            client = OdooClient.from_settings(sandbox_settings, url=server.url, db=server.db)
+            where = f"at {server.url}"
+        else:
+            transport = SandboxTransport(server, login=login, secret=password, timeout=settings.odoo_timeout)
+            client = OdooClient(
+                transport,
+                approval_model=settings.approval_model,
+                retries=settings.odoo_retries,
+                backoff=settings.odoo_backoff,
+                description="embedded Odoo sandbox (in-process)",
+            )
+            where = "in-process"
         helpdesk = "" if server.helpdesk == "oca" else f", helpdesk {server.helpdesk}"
         yield OdooSession(
             client=client,
-            label=f"embedded Odoo sandbox at {server.url} (data recorded {RECORDED_AT:%Y-%m-%d}{helpdesk})",
+            label=f"embedded Odoo sandbox {where} (data recorded {RECORDED_AT:%Y-%m-%d}{helpdesk})",
             sandbox=True,
             as_of=RECORDED_AT.replace(tzinfo=UTC),
             server=server,
@@ -63,12 +81,12 @@ def odoo_session(settings: Settings) -> Iterator[OdooSession]:
 
 
 @contextmanager
-def sandbox_server(settings: Settings) -> Iterator[SandboxServer]:
-    """The embedded sandbox of the settings (its Helpdesk flavour, its writes file), started and stopped."""
-    from odoo_sandbox import SandboxServer
-
-    with SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file) as server:
+def _closing(server: SandboxServer) -> Iterator[SandboxServer]:
+    """An in-process sandbox (served on a port only if someone starts it later): stopped and released on exit."""
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 def sandbox_database() -> str:

@@ -26,7 +26,7 @@ from copilot.errors import (
 )
 from copilot.odoo.scope import current_company_scope
 
-__all__ = ["OdooRPCTransport", "OdooTransport", "is_retryable", "never_sent"]
+__all__ = ["OdooRPCTransport", "OdooTransport", "call_kwargs", "is_retryable", "map_rpc_error", "never_sent"]
 
 
 class OdooTransport(Protocol):
@@ -63,7 +63,8 @@ def never_sent(exc: BaseException) -> bool:
     return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
-def _map_rpc_error(exc: odoorpc.error.RPCError, model: str | None, method: str | None) -> OdooError:
+def map_rpc_error(exc: odoorpc.error.RPCError, model: str | None, method: str | None) -> OdooError:
+    """The ``copilot.errors`` type for Odoo's JSON-RPC error (every transport maps errors the same way)."""
     info = exc.info if isinstance(exc.info, dict) else {}
     data = info.get("data") or {}
     name = str(data.get("name") or "")
@@ -80,6 +81,16 @@ def _map_rpc_error(exc: odoorpc.error.RPCError, model: str | None, method: str |
     else:
         kind = OdooServerError
     return kind(message, model=model, method=method, odoo_error=name or None)
+
+
+def call_kwargs(kwargs: dict[str, Any], user_context: dict[str, Any] | None) -> dict[str, Any]:
+    """``kwargs`` as sent: the user's context when none is given, and the current company scope."""
+    if user_context is not None and "context" not in kwargs:  # as odoorpc's model proxy: user's lang and tz
+        kwargs = {**kwargs, "context": user_context}
+    scope = current_company_scope()
+    if scope is not None:  # the request's companies, enforced by Odoo's record rules
+        kwargs = {**kwargs, "context": {**(kwargs.get("context") or {}), "allowed_company_ids": list(scope)}}
+    return kwargs
 
 
 class OdooRPCTransport:
@@ -116,7 +127,7 @@ class OdooRPCTransport:
                     f"Odoo refused the login {self._login!r} on database {self._db!r} "
                     "(wrong login, password or API key)"
                 ) from exc
-            raise _map_rpc_error(exc, "res.users", "login") from exc
+            raise map_rpc_error(exc, "res.users", "login") from exc
         self._odoo = odoo
         return int(odoo.env.uid)
 
@@ -125,12 +136,8 @@ class OdooRPCTransport:
         if self._odoo is None:
             self.login()
         assert self._odoo is not None
-        if self._user_context and "context" not in kwargs:  # as odoorpc's model proxy: user's lang and tz
-            kwargs = {**kwargs, "context": dict(self._odoo.env.context)}
-        scope = current_company_scope()
-        if scope is not None:  # the request's companies, enforced by Odoo's record rules
-            kwargs = {**kwargs, "context": {**(kwargs.get("context") or {}), "allowed_company_ids": list(scope)}}
+        kwargs = call_kwargs(kwargs, dict(self._odoo.env.context) if self._user_context else None)
         try:
             return self._odoo.execute_kw(model, method, args, kwargs)
         except odoorpc.error.RPCError as exc:
-            raise _map_rpc_error(exc, model, method) from exc
+            raise map_rpc_error(exc, model, method) from exc

@@ -65,6 +65,16 @@ def test_make_test_checks_the_test_servers_then_states_its_duration(tmp_path: Pa
     assert "make test: " in text[pytest_run:] and " s of tests" in text
 
 
+def test_make_test_runs_the_socket_free_unit_part_then_the_integration_part(tmp_path: Path) -> None:
+    text = "\n".join(_make_dry_run("test", venv=tmp_path / "venv"))
+    unit = text.index("-m pytest tests/unit tests/docs")
+    integration = text.index("-m pytest tests/integration tests/contract tests/live")
+    assert unit < integration
+    assert "--part unit" in text[unit:integration] and "--part integration" in text[integration:]
+    unit_only = "\n".join(_make_dry_run("unit", venv=tmp_path / "venv"))
+    assert "-m pytest tests/unit tests/docs" in unit_only and "tests/integration" not in unit_only
+
+
 def _stub(folder: Path, name: str, body: str) -> None:
     path = folder / name
     path.write_text("#!/bin/sh\n" + body, encoding="utf-8")

@@ -1,5 +1,8 @@
 """Integration fixtures: real servers on loopback (Dovecot IMAP, aiosmtpd SMTP) and one Copilot per module.
 
+Every test that needs a socket lives here (or in tests/contract, tests/live): tests/unit runs with sockets
+disabled. The root ``sandbox`` fixture serves the sandbox over HTTP here.
+
 Without Dovecot installed the tests that need it are skipped, unless ``COPILOT_REQUIRE_SERVICES=1`` (CI sets
 it): then a missing server fails the run instead of hiding the tests.
 """

@@ -16,7 +16,7 @@ EMAILS = FIXTURES / "emails"
 
 @cache
 def _sandbox() -> SandboxServer:
-    server = SandboxServer().start()
+    server = SandboxServer()  # never started: reached in-process
     atexit.register(server.stop)
     return server
 

@@ -222,14 +222,13 @@ def test_a_change_of_an_email_without_a_resolved_order_says_so() -> None:
     from copilot.cli._output import console
     from copilot.cli._summarize import render_summary
     from copilot.email import parse_email
-    from copilot.odoo import OdooClient
     from copilot.skills.supplier_email import summarize_supplier_email
-    from odoo_sandbox import SandboxServer
+    from tests.conftest import in_process_sandbox, make_client
 
     raw = b"From: someone@example.com\nSubject: our order\n\nCan you confirm the order? Please reply.\n"
-    with SandboxServer() as server:
+    with in_process_sandbox() as server:
         settings = load_settings(odoo_login="copilot", odoo_password="copilot")
-        client = OdooClient.from_settings(settings, url=server.url, db=server.db)
+        client = make_client(server)
         summary = summarize_supplier_email(parse_email(raw), client=client, llm=None, settings=settings)
     assert summary.purchase_orders == [] and summary.changes, summary
     with console.capture() as captured:

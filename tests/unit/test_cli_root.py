@@ -60,7 +60,7 @@ def nothing_outside_the_root(root: Root, monkeypatch: pytest.MonkeyPatch) -> Non
             name.startswith("copilot.cli") or name in ("copilot.service", "copilot.odoo.session")
         ):
             continue
-        for attr in ("odoo_session", "sandbox_server", "open_root"):
+        for attr in ("odoo_session", "open_root"):
             if hasattr(module, attr):
                 monkeypatch.setattr(module, attr, _refuse)
     monkeypatch.setattr(Database, "__init__", _refuse)

@@ -8,8 +8,7 @@ from copilot.config import load_settings
 from copilot.odoo import OdooClient
 from copilot.retrieval import TicketIndex, VectorStore
 from copilot.retrieval.resolved import index_resolved_tickets
-from odoo_sandbox import SandboxServer
-from tests.conftest import make_client
+from tests.conftest import in_process_sandbox, make_client
 
 
 def test_resolved_tickets_are_indexed_once_and_found_by_meaning(odoo: OdooClient, tmp_path: Path) -> None:
@@ -22,6 +21,6 @@ def test_resolved_tickets_are_indexed_once_and_found_by_meaning(odoo: OdooClient
 
 
 def test_an_odoo_without_helpdesk_has_no_resolved_tickets(tmp_path: Path) -> None:
-    with SandboxServer(helpdesk="none") as server:
+    with in_process_sandbox(helpdesk="none") as server:
         tickets = TicketIndex(VectorStore.from_settings(load_settings(data_dir=tmp_path)))
         assert index_resolved_tickets(make_client(server), tickets) == (0, 0)

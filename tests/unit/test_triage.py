@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import odoorpc
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
@@ -34,8 +33,8 @@ from copilot.skills.triage.training import (
     train_model,
 )
 from copilot.tools.helpdesk import HelpdeskCatalog, detect_helpdesk, get_tickets, load_catalog
-from odoo_sandbox import SandboxServer
-from tests.conftest import make_client
+from odoo_sandbox import SandboxServer, SandboxTransport
+from tests.conftest import in_process_sandbox, make_client
 
 #: One embedding model for this module's tests (it loads on first use; the composition root owns one in the product).
 MODEL = LocalEmbedder()
@@ -80,11 +79,9 @@ def saved(trained: Trained, tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def _as_admin(server: SandboxServer) -> odoorpc.ODOO:
-    """A plain odoorpc session of the sandbox's admin: an Odoo user changing labels (not the copilot)."""
-    odoo = odoorpc.ODOO(server.host, port=server.port, timeout=10)
-    odoo.login(server.db, "admin", "admin")
-    return odoo
+def _as_admin(server: SandboxServer) -> OdooClient:
+    """The sandbox's admin, past the copilot's allow-list: an Odoo user changing labels (not the copilot)."""
+    return OdooClient(SandboxTransport(server, login="admin", secret="admin"), gate=lambda model, method, a, kw: None)
 
 
 def _triager(client: OdooClient, data_dir: Path, **kwargs: Any) -> Triager:
@@ -215,15 +212,15 @@ def test_non_english_text_is_flagged_for_a_person(odoo: OdooClient, saved: Path)
 
 
 def test_a_label_removed_in_odoo_since_training_makes_the_model_refuse(saved: Path) -> None:
-    with SandboxServer() as server:
-        _as_admin(server).env["helpdesk.ticket.category"].browse(8).write({"active": False})  # Damaged Goods
+    with in_process_sandbox() as server:
+        _as_admin(server).execute("helpdesk.ticket.category", "write", [8], {"active": False})  # Damaged Goods
         with pytest.raises(StaleModelError, match=r"Damaged Goods.*retrain it with `copilot triage train`"):
             _triager(make_client(server), saved)
 
 
 def test_a_label_added_since_training_is_a_warning(saved: Path) -> None:
-    with SandboxServer() as server:
-        _as_admin(server).env["helpdesk.ticket.category"].create({"name": "Recall"})
+    with in_process_sandbox() as server:
+        _as_admin(server).execute("helpdesk.ticket.category", "create", {"name": "Recall"})
         triager = _triager(make_client(server), saved)
     assert any("Recall" in w and "retrain" in w for w in triager.warnings)
 
@@ -302,7 +299,7 @@ def test_the_prompt_spotlights_the_issue_and_lists_only_odoo_labels(odoo: OdooCl
 
 # -- both Helpdesk apps, and none -------------------------------------------------------------------
 def test_enterprise_helpdesk_trains_classifies_and_proposes_ticket_types(tmp_path: Path) -> None:
-    with SandboxServer(helpdesk="enterprise") as server:
+    with in_process_sandbox(helpdesk="enterprise") as server:
         client = make_client(server)
         catalog = load_catalog(client, detect_helpdesk(client))
         labels = labels_from_catalog(catalog)

@@ -254,7 +254,6 @@ def test_evals_score_the_recording_not_the_kept_writes(monkeypatch: pytest.Monke
     from collections.abc import Iterator
     from contextlib import contextmanager
 
-    from copilot import runtime
     from copilot.cli import _eval
     from copilot.config import Settings
     from copilot.errors import CopilotError
@@ -267,8 +266,7 @@ def test_evals_score_the_recording_not_the_kept_writes(monkeypatch: pytest.Monke
         raise CopilotError("stop here")
         yield
 
-    monkeypatch.setattr(runtime, "odoo_session", fake_session)
-    monkeypatch.setattr(_eval, "odoo_session", fake_session, raising=False)  # imported at the top or not
+    monkeypatch.setattr(_eval, "odoo_session", fake_session)
     code, _, err = _run("eval", "run", "--suite", "proposals")
     assert code == 1 and "stop here" in err
     assert get_settings().sandbox_state_file is not None  # the CLI keeps writes by default...
