@@ -40,7 +40,7 @@ class WorkerRuntime:
         try:
             self.db: Database = self._stack.enter_context(Database.from_settings(settings))
             self.copilot: Copilot = self._stack.enter_context(open_copilot(settings, db=self.db))
-            self.mail = MailWorker(settings, self.copilot, slack_client=_slack_client(settings))
+            self.mail = MailWorker(settings, self.copilot)  # its notifier builds the Slack client from settings
             self.events = EventLedger(self.db)
             self.deadletters = DeadLetterStore(self.db)
             self.queue = TaskQueue(settings, celery)
@@ -74,15 +74,6 @@ class WorkerRuntime:
         with contextlib.suppress(Exception):
             self.mail.stop(timeout=1.0)
         self._stack.close()
-
-
-def _slack_client(settings: Settings) -> Any | None:
-    """Slack's Web API client when a bot token is set (the email channel posts its summaries with it)."""
-    if settings.slack_bot_token is None:
-        return None
-    from slack_sdk import WebClient
-
-    return WebClient(token=settings.slack_bot_token.get_secret_value())
 
 
 def runtime_for(celery: Any) -> WorkerRuntime:
