@@ -73,6 +73,9 @@ class WorkerRuntime:
         """Close the mailbox connection, the Copilot and the database."""
         with contextlib.suppress(Exception):
             self.mail.stop(timeout=1.0)
+        channel = getattr(self, "slack_channel", None)
+        if channel is not None:
+            channel.close()
         self._stack.close()
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from channels.email.ledger import EmailLedger, message_key
@@ -137,3 +138,37 @@ def test_a_failing_webhook_event_is_parked_with_its_reason(settings: Settings, d
     (letter,) = DeadLetterStore(db).list(channel="webhook")
     assert letter.key == "n8n:evt-bad" and "999999" in letter.reason
     assert DeadLetterStore(db).get(letter.id).payload == body  # type: ignore[union-attr] - replayable
+
+
+def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
+    settings: Settings, db: Database, slack_api: Any, worker: Any
+) -> None:
+    from channels.slack.state import SlackState
+    from tests.integration.test_slack_app import SECRET as SLACK_SECRET
+    from tests.integration.test_slack_app import TOKEN, event_body, post, texts
+
+    slack_settings = settings.model_copy(
+        update={"slack_bot_token": SecretStr(TOKEN), "slack_signing_secret": SecretStr(SLACK_SECRET)}
+    )
+    slack_settings = slack_settings.model_copy(update={"slack_api_url": slack_api.url})
+    worker.copilot_settings = slack_settings  # the worker's Slack client posts to the stand-in too
+    mention = {
+        "type": "app_mention",
+        "user": "UADMIN",
+        "text": "<@UBOT> what's the status of P00012?",
+        "ts": "1700000100.000200",
+        "channel": "C1",
+        "event_ts": "1700000100.000200",
+    }
+    body = event_body(mention, "Ev0001")
+    with TestClient(create_app(slack_settings)) as one, TestClient(create_app(slack_settings)) as two:
+        started = time.monotonic()
+        assert post(one, body, form=False).status_code == 200
+        assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "1"}).status_code == 200  # a retry
+        acked = time.monotonic() - started
+        posted = slack_api.wait_for("chat.postMessage", timeout=90)
+        time.sleep(1.0)  # a second answer would have arrived by now
+    assert acked < 3.0  # both acknowledged at once; the answer came from the worker
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+    assert posted[0].args["thread_ts"] == "1700000100.000200" and "P00012" in texts(posted[0].args["blocks"])
+    assert SlackState(db).seen("answered:Ev0001")  # by the worker's task, not by a replica
