@@ -58,6 +58,8 @@ def process_email(
         raise task.retry(countdown=backoff(task.request.retries), max_retries=MAX_RETRIES + 1)
     if result.status == "deferred" and result.retry_after:  # rate limited: later, not a failed attempt
         raise task.retry(countdown=result.retry_after, max_retries=MAX_RETRIES * 5)
+    if folder is not None:
+        runtime.mail.mark_on_server(result, uidvalidity=uidvalidity, folder=folder)
     return {"status": result.status, "key": result.key, "kind": result.kind}
 
 

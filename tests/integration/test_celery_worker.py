@@ -172,3 +172,38 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
     assert len(slack_api.calls_to("chat.postMessage")) == 1
     assert posted[0].args["thread_ts"] == "1700000100.000200" and "P00012" in texts(posted[0].args["blocks"])
     assert SlackState(db).seen("answered:Ev0001")  # by the worker's task, not by a replica
+
+
+def test_the_mailbox_poll_queues_each_new_message_once_and_the_worker_flags_it_done(
+    settings: Settings, db: Database, dovecot: Any, redis: RedisServer
+) -> None:
+    from channels.worker.names import MAIL_POLL_TASK
+    from channels.worker.runtime import close_runtime
+    from tests.integration.conftest import deliver, flags
+
+    user = dovecot.new_user()
+    mail_settings = settings.model_copy(
+        update={
+            "imap_host": dovecot.host,
+            "imap_port": dovecot.port,
+            "imap_tls": "none",
+            "imap_user": user.login,
+            "imap_password": SecretStr(user.password),
+        }
+    )
+    others = [(EMAILS / name).read_bytes() for name in ("03_p00008_price_change.eml", "02_p00002_new_ship_date.eml")]
+    uids = deliver(mail_settings, SUPPLIER, *others)
+    app = create_celery(mail_settings)
+    app.send_task(MAIL_POLL_TASK)
+    app.send_task(MAIL_POLL_TASK)  # a second poll before the first messages are done: nothing queued twice
+    ledger = EmailLedger(db)
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=list(QUEUES), shutdown_timeout=30):
+        wait_for(lambda: ledger.counts() == {"done": 3})
+        done = wait_for(lambda: (f := flags(mail_settings)) and all(b"\\Seen" in f[uid] for uid in uids) and f)
+        app.send_task(MAIL_POLL_TASK)  # nothing left to do
+        time.sleep(1.0)
+    close_runtime(app)
+    assert set(done) == set(uids)
+    assert ledger.counts() == {"done": 3}
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 3  # each message delivered once
