@@ -107,6 +107,9 @@ def test_a_replica_with_redis_accepts_a_webhook_and_a_worker_answers_it_once(
         assert again.json()["status"] == "duplicate"
         record = wait_for(lambda: (r := ledger.get("n8n", "evt-1")) is not None and r.status != "accepted" and r)
         status = client.get(accepted.json()["status_url"]).json()
+        wake_body, wake_headers = signed({"type": "approval.request.approved", "request_id": 7}, "evt-wake")
+        woken = client.post("/v1/webhooks/n8n", content=wake_body, headers=wake_headers)
+        assert woken.status_code == 200 and woken.json()["result"] == {"woken": True, "request_id": 7}
     assert record.status == "done", record.error
     assert "P00009" in json.dumps(record.result)  # the answer, from the sandbox's Odoo, through the facade
     assert status["status"] == "done"
