@@ -59,6 +59,7 @@ def settings(postgres: Any, redis: RedisServer, tmp_path: Path) -> Settings:
         redis_url=redis.url(),
         webhook_secrets=f"n8n:{SECRET}",
         api_allow_anonymous=True,
+        injection_embeddings=False,  # the rules alone: no model to load in each worker (the tests are about delivery)
     )
 
 
