@@ -1,7 +1,8 @@
 """The mailbox worker: polls (or IDLEs on) the shared mailbox and processes each message exactly once.
 
-For each unprocessed message: fetch it without marking it, parse it, skip it if its key is already done
-or parked (the ledger), park it at once if it is unreadable, otherwise route it (``EmailRouter``). On
+For each unprocessed message: fetch it without marking it, parse it, claim its key in the ledger (skip it
+if already done or parked, leave it if another worker holds it: ``copilot worker`` processes share the
+ledger), park it at once if it is unreadable, otherwise route it (``EmailRouter``). On
 success the ledger records it done and only then is it flagged ``\\Seen`` on the server. A transient
 failure (Odoo, Slack or SMTP away) leaves the message to the next poll, up to ``max_attempts`` tries;
 then it is parked in the dead-letter store with the reason, like any other failure. A rate limit only
@@ -11,8 +12,11 @@ defers the rest of the poll. ``stop()`` lets the message in flight finish and ta
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -57,6 +61,8 @@ class MessageResult:
     status: Status
     detail: str
     kind: str = ""
+    #: Seconds to wait before trying again (a rate limit deferred it).
+    retry_after: float = 0.0
 
 
 @dataclass
@@ -141,6 +147,9 @@ class MailWorker:
         self._ok = False
         self._last_error: str | None = None
         self._defer_until = 0.0
+        #: This worker's claim token, and how long a claim lasts (longer than a worker task may run).
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lease = float(settings.task_time_limit + 30)
 
     @property
     def mailbox(self) -> Mailbox:
@@ -252,6 +261,25 @@ class MailWorker:
             self._mark(mailbox, uid, "parked" if final == "parked" or result.status == "parked" else "done")
         return result
 
+    def mark_on_server(self, result: MessageResult, *, uidvalidity: int, folder: str) -> None:
+        """Flag a message a worker task finished (done or parked) in the mailbox; the next poll does it otherwise."""
+        if result.uid <= 0 or result.status not in ("processed", "skipped", "parked"):
+            return
+        if not self.settings.imap_host or folder != self.settings.imap_folder:
+            return
+        with self._poll_lock:
+            try:
+                mailbox = self.mailbox
+                if not mailbox.connected:
+                    mailbox.connect()
+            except MailboxUnavailable as exc:
+                log.warning("could not flag UID %s: %s", result.uid, exc)
+                return
+            if (mailbox.uidvalidity or 0) != uidvalidity:  # the folder was rebuilt: that UID is another message
+                return
+            final = self.ledger.status(result.key) if result.key else None
+            self._mark(mailbox, result.uid, "parked" if "parked" in (final, result.status) else "done")
+
     def _mark(self, mailbox: Mailbox, uid: int, status: str) -> None:
         try:
             if status == "parked":
@@ -262,8 +290,14 @@ class MailWorker:
             log.warning("could not flag UID %s as %s: %s", uid, status, exc)
 
     # -- one message ------------------------------------------------------------------------
-    def process(self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None) -> MessageResult:
-        """Process one raw message exactly once: skip it if done or parked, park it if it fails for good."""
+    def process(
+        self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None, owner: str | None = None
+    ) -> MessageResult:
+        """Process one raw message exactly once: skip it if done or parked, park it if it fails for good.
+
+        ``owner`` names the claim on the message (a Celery task id: its redelivery takes the claim back);
+        while another worker holds it the message is ``deferred``.
+        """
         folder = folder if folder is not None else self.settings.imap_folder
         where = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
         try:
@@ -274,9 +308,11 @@ class MailWorker:
                 return MessageResult(uid, key, "skipped", "already parked")
             return self._park(key, raw, f"unreadable email: {exc}", "EmailParseError", "", where, attempts=1)
         key = message_key(email.message_id, raw)
-        status = self.ledger.status(key)
-        if status in ("done", "parked"):
-            return MessageResult(uid, key, "skipped", f"{key} already {status}")
+        claim = self.ledger.claim(key, owner=owner or self.token, lease=self.lease, **where)
+        if claim in ("done", "parked"):
+            return MessageResult(uid, key, "skipped", f"{key} already {claim}")
+        if claim == "busy":
+            return MessageResult(uid, key, "deferred", f"{key} is being processed by another worker")
         reason = unreadable_reason(email)
         if reason is not None:
             return self._park(key, raw, reason, "UnreadableEmail", _label(email), where, attempts=1)
@@ -284,7 +320,8 @@ class MailWorker:
             outcome = self.router.route(key, email)
         except RateLimited as exc:
             self._defer_until = time.monotonic() + exc.retry_after
-            return MessageResult(uid, key, "deferred", str(exc))
+            self.ledger.release(key, owner=owner or self.token)
+            return MessageResult(uid, key, "deferred", str(exc), retry_after=max(exc.retry_after, 1.0))
         except TRANSIENT as exc:
             error = f"{type(exc).__name__}: {exc}"
             attempts = self.ledger.record_failure(key, error=error, **where)
