@@ -268,6 +268,20 @@ class Settings(BaseSettings):
         "URL, e.g. postgresql+psycopg://copilot:...@db/copilot. Unset: the SQLite file "
         "COPILOT_DATA_DIR/state.sqlite.",
     )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis for scale-out, e.g. redis://127.0.0.1:6379/0: the Celery broker of `copilot worker` and "
+        "`copilot beat`, and the rate limits shared by every replica. Set: `copilot serve` runs no mail poller or "
+        "executor itself and hands webhook events, Slack events and mail to the workers (see docs/scale-out.md). "
+        "Unset: everything runs in the one `copilot serve` process.",
+    )
+    task_time_limit: int = Field(
+        default=300,
+        ge=5,
+        le=3600,
+        description="Seconds one worker task may run before it is killed; a claim on an email or an event lasts "
+        "this plus 30 s, and a task of a worker that died is redelivered after this plus 60 s.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING", description="Log level.")
 
     @field_validator("trusted_proxies")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The servers the test suite starts on loopback, checked before pytest (`make test`, `.ci/run`).
-# Two are outside Python, both from Debian's packages:
+# Three are outside Python, all from Debian's packages:
 #   Dovecot (IMAP), for the email channel's integration tests;
-#   PostgreSQL (initdb/pg_ctl: each test session starts a throwaway cluster), for the stores on PostgreSQL.
+#   PostgreSQL (initdb/pg_ctl: each test session starts a throwaway cluster), for the stores on PostgreSQL;
+#   Redis (redis-server: each test session starts a throwaway server, no persistence), for the Celery
+#   workers' broker and the shared rate limits.
 # SMTP is aiosmtpd, from the dev extras; Odoo is the embedded sandbox; Chroma is embedded.
 #
 #   scripts/test-services.sh install   installs what is missing when that is possible without a prompt
@@ -20,7 +22,7 @@ case "$mode" in
 esac
 
 # Where the servers are looked for (Debian puts dovecot in /usr/sbin, often not on a user's PATH, and
-# PostgreSQL's initdb in /usr/lib/postgresql/<version>/bin).
+# PostgreSQL's initdb in /usr/lib/postgresql/<version>/bin; redis-server is in /usr/bin).
 dovecot_path="${DOVECOT_SEARCH_PATH:-$PATH:/usr/sbin:/usr/local/sbin}"
 postgres_glob="${POSTGRES_SEARCH_GLOB:-/usr/lib/postgresql/*/bin}"
 
@@ -31,6 +33,7 @@ have() {  # have NAME: is the server's program there?
       for folder in $postgres_glob; do [ -x "$folder/initdb" ] && return 0; done
       command -v initdb >/dev/null 2>&1
       ;;
+    redis) PATH="$dovecot_path" command -v redis-server >/dev/null 2>&1 ;;
   esac
 }
 
@@ -38,6 +41,7 @@ package() {  # package NAME: its Debian package
   case "$1" in
     dovecot) echo dovecot-imapd ;;
     postgresql) echo postgresql ;;
+    redis) echo redis-server ;;
   esac
 }
 
@@ -45,6 +49,7 @@ what() {  # what NAME: the tests that need it
   case "$1" in
     dovecot) echo "Dovecot not found: the email channel's IMAP tests" ;;
     postgresql) echo "PostgreSQL not found: the stores' PostgreSQL tests" ;;
+    redis) echo "redis-server not found: the Celery workers' and shared rate limits' tests" ;;
   esac
 }
 
@@ -71,7 +76,7 @@ can_install() {
 }
 
 updated=0
-for name in dovecot postgresql; do
+for name in dovecot postgresql redis; do
   if have "$name"; then
     echo "test servers: $name found"
     continue

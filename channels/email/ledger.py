@@ -4,23 +4,33 @@ A message is known by its key (the Message-ID, or the SHA-256 of the raw message
 by where it sat in the mailbox (folder, UIDVALIDITY, UID). A key recorded ``done`` or ``parked`` is never
 processed again: not after a restart, a re-delivery of the same mail, nor when marking it on the server
 failed. ``attempts`` counts failed tries of a message still to process, so retries stay bounded.
+
+Several workers (Celery, ``copilot serve`` replicas) share the ledger on PostgreSQL: ``claim`` takes a
+message for one worker with one conditional statement (insert if absent, else take it only if unclaimed,
+its lease expired, or already this worker's), so of two workers on the same message exactly one processes
+it; ``finish`` and ``record_failure`` release the claim.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from copilot.state.claims import insert_if_absent
 from copilot.state.database import Store
 from copilot.state.tables import MAX_KEY_CHARS, LedgerRow
 
-__all__ = ["EmailLedger", "LedgerRow", "LedgerStatus", "message_key"]
+__all__ = ["ClaimResult", "EmailLedger", "LedgerRow", "LedgerStatus", "message_key"]
 
 LedgerStatus = Literal["pending", "done", "parked"]
+#: ``claimed``: this worker processes the message now; ``done``/``parked``: never again; ``busy``: another
+#: worker holds it (its lease has not run out).
+ClaimResult = Literal["claimed", "done", "parked", "busy"]
 
 
 def message_key(message_id: str | None, raw: bytes) -> str:
@@ -52,6 +62,58 @@ class EmailLedger(Store):
                 return status  # type: ignore[return-value]
         return None
 
+    def claim(
+        self, key: str, *, owner: str, lease: float, folder: str, uidvalidity: int, uid: int, now: float | None = None
+    ) -> ClaimResult:
+        """Take ``key`` for ``owner`` for ``lease`` seconds, unless it is finished or another worker holds it."""
+        now = time.time() if now is None else now
+        stamp = datetime.now(UTC)
+        table = LedgerRow.__table__
+        with self.db.session() as session, session.begin():
+            values = {
+                "key": key,
+                "folder": folder,
+                "uidvalidity": uidvalidity,
+                "uid": uid,
+                "status": "pending",
+                "kind": "",
+                "outcome": "",
+                "attempts": 0,
+                "last_error": "",
+                "first_seen": stamp,
+                "updated_at": stamp,
+                "claimed_by": owner,
+                "claimed_until": now + lease,
+            }
+            if insert_if_absent(session, table, values):  # type: ignore[arg-type]
+                return "claimed"
+            taken = session.execute(
+                update(LedgerRow)
+                .where(
+                    LedgerRow.key == key,
+                    LedgerRow.status == "pending",
+                    or_(
+                        LedgerRow.claimed_until.is_(None),
+                        LedgerRow.claimed_until < now,
+                        LedgerRow.claimed_by == owner,
+                    ),
+                )
+                .values(claimed_by=owner, claimed_until=now + lease, updated_at=stamp)
+            ).rowcount
+            if taken:
+                return "claimed"
+            status = session.scalar(select(LedgerRow.status).where(LedgerRow.key == key))
+        return status if status in ("done", "parked") else "busy"  # type: ignore[return-value]
+
+    def release(self, key: str, *, owner: str) -> None:
+        """Give back ``owner``'s claim on ``key`` without an outcome (deferred: any worker may take it now)."""
+        with self.db.session() as session, session.begin():
+            session.execute(
+                update(LedgerRow)
+                .where(LedgerRow.key == key, LedgerRow.claimed_by == owner)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
     def attempts(self, key: str) -> int:
         """How many tries of ``key`` failed so far."""
         with self.db.session() as session:
@@ -64,6 +126,7 @@ class EmailLedger(Store):
             row = self._row(session, key, folder, uidvalidity, uid)
             row.attempts = (row.attempts or 0) + 1
             row.last_error = error[:2000]
+            row.claimed_by = row.claimed_until = None
             return row.attempts
 
     def finish(
@@ -81,6 +144,7 @@ class EmailLedger(Store):
         with self.db.session() as session, session.begin():
             row = self._row(session, key, folder, uidvalidity, uid)
             row.status = status
+            row.claimed_by = row.claimed_until = None
             row.kind = kind[:20]
             row.outcome = outcome[:2000]
 

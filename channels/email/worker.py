@@ -11,8 +11,11 @@ defers the rest of the poll. ``stop()`` lets the message in flight finish and ta
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -57,6 +60,8 @@ class MessageResult:
     status: Status
     detail: str
     kind: str = ""
+    #: Seconds to wait before trying again (a rate limit deferred it).
+    retry_after: float = 0.0
 
 
 @dataclass
@@ -133,6 +138,9 @@ class MailWorker:
         self._ok = False
         self._last_error: str | None = None
         self._defer_until = 0.0
+        #: This worker's claim token, and how long a claim lasts (longer than a worker task may run).
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lease = float(settings.task_time_limit + 30)
 
     @property
     def mailbox(self) -> Mailbox:
@@ -256,8 +264,14 @@ class MailWorker:
             log.warning("could not flag UID %s as %s: %s", uid, status, exc)
 
     # -- one message ------------------------------------------------------------------------
-    def process(self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None) -> MessageResult:
-        """Process one raw message exactly once: skip it if done or parked, park it if it fails for good."""
+    def process(
+        self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None, owner: str | None = None
+    ) -> MessageResult:
+        """Process one raw message exactly once: skip it if done or parked, park it if it fails for good.
+
+        ``owner`` names the claim on the message (a Celery task id: its redelivery takes the claim back);
+        while another worker holds it the message is ``deferred``.
+        """
         folder = folder if folder is not None else self.settings.imap_folder
         where = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
         try:
@@ -268,9 +282,11 @@ class MailWorker:
                 return MessageResult(uid, key, "skipped", "already parked")
             return self._park(key, raw, f"unreadable email: {exc}", "EmailParseError", "", where, attempts=1)
         key = message_key(email.message_id, raw)
-        status = self.ledger.status(key)
-        if status in ("done", "parked"):
-            return MessageResult(uid, key, "skipped", f"{key} already {status}")
+        claim = self.ledger.claim(key, owner=owner or self.token, lease=self.lease, **where)
+        if claim in ("done", "parked"):
+            return MessageResult(uid, key, "skipped", f"{key} already {claim}")
+        if claim == "busy":
+            return MessageResult(uid, key, "deferred", f"{key} is being processed by another worker")
         reason = unreadable_reason(email)
         if reason is not None:
             return self._park(key, raw, reason, "UnreadableEmail", _label(email), where, attempts=1)
@@ -278,7 +294,8 @@ class MailWorker:
             outcome = self.router.route(key, raw, email)
         except RateLimited as exc:
             self._defer_until = time.monotonic() + exc.retry_after
-            return MessageResult(uid, key, "deferred", str(exc))
+            self.ledger.release(key, owner=owner or self.token)
+            return MessageResult(uid, key, "deferred", str(exc), retry_after=max(exc.retry_after, 1.0))
         except TRANSIENT as exc:
             error = f"{type(exc).__name__}: {exc}"
             attempts = self.ledger.record_failure(key, error=error, **where)

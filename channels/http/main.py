@@ -87,7 +87,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.webhook_events = EventLedger(db)
         app.state.deadletters = DeadLetterStore(db)
         await run_in_threadpool(_open_heavy, app, settings)  # before "ready": no probe or request imports them
-        workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
+        app.state.task_queue = _task_queue(settings)
+        if app.state.task_queue is not None:  # workers poll the mailbox and run the executor; this replica enqueues
+            stack.callback(app.state.task_queue.close)
+            workers = []
+        else:
+            workers = await run_in_threadpool(build_workers, settings, copilot, slack_client=_slack_client(app))
         app.state.workers = await run_in_threadpool(start_workers, workers)
         stack.push_async_callback(_stop, app)
         names = ", ".join(w.name for w in app.state.workers) or "none"
@@ -97,6 +102,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("HTTP API ready on %s; workers: %s", odoo.label, names)
         yield
         log.info("HTTP API stopping")
+
+
+def _task_queue(settings: Settings) -> Any | None:
+    """With ``COPILOT_REDIS_URL``: the queue to the Celery workers (this replica keeps no background work)."""
+    if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
+        return None
+    from channels.worker.enqueue import TaskQueue
+
+    log.info("COPILOT_REDIS_URL is set: webhook events, Slack events and mail go to the workers")
+    return TaskQueue(settings)
 
 
 def _open_heavy(app: FastAPI, settings: Settings) -> None:
@@ -179,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.llm = build_chat_model(settings)
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
+    app.state.task_queue = None
     app.state.metrics = Metrics()
     app.state.skill_runner = SkillRunner.from_settings(settings)
     # Body limits run before anything reads the body (before the token check too); metrics wrap them.

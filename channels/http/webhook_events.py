@@ -8,6 +8,11 @@ Each entry is ``source:secret``: the source names the URL (``POST /v1/webhooks/n
 signs its calls (``copilot.guardrails.signatures``). The ledger keeps every accepted event for 7 days
 in the project's database: a second call with the same event id, or the very same
 signed request again, is a duplicate and does nothing.
+
+With several replicas and workers (``COPILOT_REDIS_URL``) the ledger is shared on PostgreSQL: ``claim``
+(the replica that received the call) is an insert that only one request can win (primary key and the
+signature's unique constraint), and ``start`` (the worker that runs the event) is one conditional update:
+of two deliveries of the same task, only one runs it, unless the first one's lease ran out.
 """
 
 from __future__ import annotations
@@ -18,17 +23,21 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from copilot.errors import ConfigError
 from copilot.state.database import Database, Store
 from copilot.state.tables import WebhookEventRow
 
-__all__ = ["EVENT_TTL_SECONDS", "EventLedger", "EventRecord", "parse_webhook_secrets"]
+__all__ = ["EVENT_TTL_SECONDS", "EventLedger", "EventRecord", "StartResult", "parse_webhook_secrets"]
+
+#: ``claimed``: run it now; ``done``/``failed``: already ran; ``busy``: another worker runs it; ``unknown``:
+#: no such event (expired, or released).
+StartResult = Literal["claimed", "done", "failed", "busy", "unknown"]
 
 #: How long an event id is remembered (a retry within this time is a duplicate).
 EVENT_TTL_SECONDS = 7 * 24 * 3600
@@ -106,9 +115,31 @@ class EventLedger(Store):
             return False
         return True
 
+    def start(self, source: str, event_id: str, *, owner: str, lease: float) -> StartResult:
+        """Take an accepted event for ``owner`` for ``lease`` seconds (a worker about to run it)."""
+        now = self._clock()
+        row = WebhookEventRow
+        with self.db.session.begin() as session:
+            taken = session.execute(
+                update(row)
+                .where(
+                    row.source == source,
+                    row.event_id == event_id,
+                    row.status == "accepted",
+                    or_(row.claimed_until.is_(None), row.claimed_until < now, row.claimed_by == owner),
+                )
+                .values(claimed_by=owner, claimed_until=now + lease, updated_at=now)
+            ).rowcount
+            if taken:
+                return "claimed"
+            status = session.scalar(select(row.status).where(row.source == source, row.event_id == event_id))
+        if status is None:
+            return "unknown"
+        return status if status in ("done", "failed") else "busy"  # type: ignore[return-value]
+
     def finish(self, source: str, event_id: str, *, result: Any = None, error: str | None = None) -> None:
         """Record the outcome: ``done`` with a JSON-able result, or ``failed`` with the error."""
-        values: dict[str, Any] = {"updated_at": self._clock()}
+        values: dict[str, Any] = {"updated_at": self._clock(), "claimed_by": None, "claimed_until": None}
         if error is None:
             values |= {"status": "done", "result": json.dumps(result, default=str)}
         else:

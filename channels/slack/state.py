@@ -2,7 +2,9 @@
 
 ``slack_seen`` holds one row per event id, trigger id or command fingerprint for a few hours: Slack
 retries an event it thinks was missed (``X-Slack-Retry-Num``) with the same ``event_id``, and a second
-row for the same key is refused by the primary key, so two concurrent deliveries cannot both win.
+row for the same key is refused by the primary key (``INSERT ... ON CONFLICT DO NOTHING``, and an expired key
+is taken back by one conditional update), so two concurrent deliveries, in one process or in several
+replicas, cannot both win.
 ``slack_proposals`` keeps the proposals a message offers, keyed by their idempotency key, because a
 button's value holds at most 2000 characters.
 """
@@ -11,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 
 from copilot.approvals import Proposal
+from copilot.state.claims import insert_if_absent
 from copilot.state.database import Database, Store
 from copilot.state.tables import SeenRow, StashedProposalRow
 
@@ -42,16 +44,15 @@ class SlackState(Store):
         """Record ``key``; True the first time within the TTL, False for a retry or a replay."""
         now = now or datetime.now(UTC)
         key = key[:300]
-        try:
-            with self.db.session() as session, session.begin():
-                row = session.get(SeenRow, key)
-                if row is not None and now - _aware(row.seen_at) < SEEN_TTL:
-                    return False
-                if row is not None:
-                    row.seen_at = now  # older than the TTL: a new delivery
-                else:
-                    session.add(SeenRow(key=key, seen_at=now))
-        except IntegrityError:  # a concurrent delivery of the same key won the insert
+        with self.db.session() as session, session.begin():
+            fresh = insert_if_absent(session, SeenRow.__table__, {"key": key, "seen_at": now})  # type: ignore[arg-type]
+            if not fresh:  # seen before: a new delivery only if older than the TTL, and then for one taker only
+                fresh = bool(
+                    session.execute(
+                        update(SeenRow).where(SeenRow.key == key, SeenRow.seen_at < now - SEEN_TTL).values(seen_at=now)
+                    ).rowcount
+                )
+        if not fresh:
             return False
         self._writes += 1
         if self._writes % PURGE_EVERY == 0:

@@ -27,6 +27,7 @@ from copilot.cli import (
     _slack,
     _summarize,
     _triage,
+    _worker,
 )
 from copilot.config import get_settings
 from copilot.errors import ConfigError, CopilotError
@@ -98,6 +99,8 @@ app.add_typer(_eval.app, name="eval")
 app.command("draft")(_draft.draft)
 app.command("ask")(_ask.ask)
 app.command("serve")(_serve.serve)
+app.command("worker")(_worker.worker)
+app.command("beat")(_worker.beat)
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_mail.app, name="mail")
 app.add_typer(_deadletters.app, name="deadletters")

@@ -103,6 +103,9 @@ class LedgerRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The worker processing the message now (a Celery task id, a process token), until ``claimed_until``.
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class OutboxRow(Base):
@@ -155,6 +158,9 @@ class WebhookEventRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
     updated_at: Mapped[float] = mapped_column(Float)
+    #: The worker running the event now (a Celery task id), until ``claimed_until`` (Unix seconds).
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class IdempotencyRow(Base):

@@ -1,6 +1,6 @@
-"""Integration fixtures: real servers on loopback (Dovecot IMAP, aiosmtpd SMTP) and one Copilot per module.
+"""Integration fixtures: real servers on loopback (Dovecot IMAP, Redis, aiosmtpd SMTP) and one Copilot per module.
 
-Without Dovecot installed the tests that need it are skipped, unless ``COPILOT_REQUIRE_SERVICES=1`` (CI sets
+Without Dovecot (or Redis) installed the tests that need it are skipped, unless ``COPILOT_REQUIRE_SERVICES=1`` (CI sets
 it): then a missing server fails the run instead of hiding the tests.
 """
 
@@ -19,6 +19,7 @@ from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 from copilot.state import ConversationStore, Database
 from tests.servers.dovecot import DovecotServer, dovecot_binary
+from tests.servers.redis import RedisServer, redis_binary
 from tests.servers.smtp import SmtpCapture
 
 INTERNAL_DOMAIN = "yourcompany.example.com"
@@ -41,6 +42,25 @@ def dovecot() -> Iterator[DovecotServer]:
         pytest.skip(message)
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway Redis on 127.0.0.1 for the session (no persistence); ``redis`` empties it for each test."""
+    if redis_binary() is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if SERVICES_REQUIRED:
+            pytest.fail(f"COPILOT_REQUIRE_SERVICES=1 but {message}")
+        pytest.skip(message)
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> RedisServer:
+    """The session's Redis, emptied: no queue or counter of another test is left."""
+    redis_server.flush()
+    return redis_server
 
 
 @pytest.fixture

@@ -233,6 +233,6 @@ def test_copilot_db_current_and_upgrade(tmp_path: Path, monkeypatch: pytest.Monk
     before = runner.invoke(app, ["db", "current"])
     assert before.exit_code == 0 and "not migrated" in before.output, before.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
-    assert upgraded.exit_code == 0 and "0002 (head)" in upgraded.output, upgraded.output
+    assert upgraded.exit_code == 0 and f"{HEAD} (head)" in upgraded.output, upgraded.output
     after = runner.invoke(app, ["db", "current"])
-    assert after.exit_code == 0 and "0002 (head)" in after.output and "state.sqlite" in after.output
+    assert after.exit_code == 0 and f"{HEAD} (head)" in after.output and "state.sqlite" in after.output

@@ -107,8 +107,11 @@ def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool]
 
 def _run(app_state: Any, source: str, event: Any) -> Any:
     executor = next((w for w in app_state.workers if w.name == "executor"), None)
+    queue = getattr(app_state, "task_queue", None)
 
     def wake() -> bool:
+        if queue is not None:  # scale-out: a worker runs the executor
+            return bool(queue.wake_executor())
         if executor is None:
             return False
         executor.wake()  # type: ignore[attr-defined]
@@ -252,6 +255,17 @@ async def receive(
         return JSONResponse(
             WebhookAccepted(status="done", event_id=event_id, type=event.type, result=result).model_dump()
         )
+    status_url = str(request.app.url_path_for("webhook_event", source=source, event_id=event_id))
+    queue = getattr(state, "task_queue", None)
+    if queue is not None:  # scale-out: a worker runs it; the ledger's claim makes it run once
+        try:
+            await run_in_threadpool(queue.webhook, source, event_id, body)
+        except Exception:  # Redis away: forget the claim so that the sender's retry is not a duplicate
+            log.exception("webhook %s event %s could not be queued", source, event_id)
+            await run_in_threadpool(ledger.release, source, event_id)
+            raise HTTPException(503, "the work queue is unavailable; retry later") from None
+        accepted = WebhookAccepted(status="accepted", event_id=event_id, type=event.type, status_url=status_url)
+        return JSONResponse(accepted.model_dump(), status_code=202)
     background.add_task(_in_background, state, source, event_id, event, body)
     status_url = str(request.app.url_path_for("webhook_event", source=source, event_id=event_id))
     accepted = WebhookAccepted(status="accepted", event_id=event_id, type=event.type, status_url=status_url)

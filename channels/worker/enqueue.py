@@ -1,0 +1,61 @@
+"""``TaskQueue``: how a ``copilot serve`` replica hands work to the workers (by task name: no task code here)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from channels.worker.names import EMAIL_TASK, EXECUTOR_TASK, SLACK_TASK, URGENT, WEBHOOK_TASK
+from copilot.config import Settings
+
+__all__ = ["TaskQueue", "decode", "encode"]
+
+
+def encode(data: bytes) -> str:
+    """Bytes as text for a JSON task argument (base64)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def decode(text: str) -> bytes:
+    """The bytes ``encode`` turned into text."""
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+class TaskQueue:
+    """Sends tasks to the ``urgent`` queue on the configured Redis (the workers run them)."""
+
+    def __init__(self, settings: Settings, celery: Any | None = None) -> None:
+        if celery is None:
+            from channels.worker.celery_app import create_celery
+
+            celery = create_celery(settings, register=False)
+        self.celery = celery
+
+    def _send(self, name: str, *args: Any, queue: str = URGENT) -> str:
+        return str(self.celery.send_task(name, args=list(args), queue=queue).id)
+
+    def webhook(self, source: str, event_id: str, body: bytes) -> str:
+        """Run a claimed webhook event (the ledger already holds it as ``accepted``); returns the task id."""
+        return self._send(WEBHOOK_TASK, source, event_id, encode(body))
+
+    def email(self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None) -> str:
+        """Process one raw inbound email (exactly once, by the email ledger's claim)."""
+        return self._send(EMAIL_TASK, encode(raw), uid, uidvalidity, folder)
+
+    def slack(self, kind: str, body: dict[str, Any]) -> str:
+        """Answer one acknowledged Slack event (``mention`` or ``direct_message``)."""
+        return self._send(SLACK_TASK, kind, body)
+
+    def wake_executor(self) -> bool:
+        """Ask a worker to run the approval executor now (an approval was granted)."""
+        self._send(EXECUTOR_TASK, queue=URGENT)
+        return True
+
+    def ping(self) -> None:
+        """Reach the broker (a readiness check); raises when Redis is away."""
+        with self.celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1)
+
+    def close(self) -> None:
+        """Release the broker connections."""
+        self.celery.close()

@@ -1,0 +1,106 @@
+"""What the tasks of one worker process share, built on first use in that process (after the pool forks).
+
+``runtime_for(app)`` gives the process's ``WorkerRuntime``: the database, the ``Copilot`` (Odoo session,
+stores, embedder), the email channel's processing (``MailWorker`` without its poll thread), the webhook
+ledger, the dead letters and a ``TaskQueue`` to wake the executor. It hangs on the Celery app, keyed by
+process id, so a forked pool child never uses its parent's connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import threading
+from typing import Any
+
+from channels.email.worker import MailWorker
+from channels.http.webhook_events import EventLedger
+from channels.worker.enqueue import TaskQueue
+from copilot.config import Settings
+from copilot.service import Copilot, open_copilot
+from copilot.state.database import Database
+from copilot.state.deadletters import DeadLetterStore
+
+__all__ = ["WorkerRuntime", "close_runtime", "runtime_for"]
+
+log = logging.getLogger("channels.worker")
+
+_BUILD = threading.Lock()
+
+
+class WorkerRuntime:
+    """The process's database, Copilot, email processing and ledgers; ``close()`` releases them."""
+
+    def __init__(self, settings: Settings, celery: Any) -> None:
+        self.pid = os.getpid()
+        self.settings = settings
+        self._stack = contextlib.ExitStack()
+        try:
+            self.db: Database = self._stack.enter_context(Database.from_settings(settings))
+            self.copilot: Copilot = self._stack.enter_context(open_copilot(settings, db=self.db))
+            self.mail = MailWorker(settings, self.copilot, slack_client=_slack_client(settings))
+            self.events = EventLedger(self.db)
+            self.deadletters = DeadLetterStore(self.db)
+            self.queue = TaskQueue(settings, celery)
+        except BaseException:
+            self._stack.close()
+            raise
+        #: How long a claim of this worker lasts: longer than a task may run.
+        self.lease = float(settings.task_time_limit + 30)
+        log.info("worker process %s ready on %s", self.pid, self.copilot.odoo.label)
+
+    @functools.cached_property
+    def redis(self) -> Any:
+        """A Redis client on ``COPILOT_REDIS_URL`` (the poll's marks of messages already queued)."""
+        import redis
+
+        from channels.worker.celery_app import redis_url
+
+        return redis.Redis.from_url(redis_url(self.settings))
+
+    @functools.cached_property
+    def executor(self) -> Any:
+        """The approval executor with its own Odoo credential (``COPILOT_EXECUTOR_PASSWORD``)."""
+        from datetime import UTC, datetime
+
+        from copilot.approvals import Executor, executor_client
+
+        return Executor(executor_client(self.settings), now=lambda: datetime.now(UTC))
+
+    def close(self) -> None:
+        """Close the mailbox connection, the Copilot and the database."""
+        with contextlib.suppress(Exception):
+            self.mail.stop(timeout=1.0)
+        self._stack.close()
+
+
+def _slack_client(settings: Settings) -> Any | None:
+    """Slack's Web API client when a bot token is set (the email channel posts its summaries with it)."""
+    if settings.slack_bot_token is None:
+        return None
+    from slack_sdk import WebClient
+
+    return WebClient(token=settings.slack_bot_token.get_secret_value())
+
+
+def runtime_for(celery: Any) -> WorkerRuntime:
+    """This process's runtime for the Celery app ``celery`` (built on first use)."""
+    runtime: WorkerRuntime | None = getattr(celery, "copilot_runtime", None)
+    if runtime is not None and runtime.pid == os.getpid():
+        return runtime
+    with _BUILD:
+        runtime = getattr(celery, "copilot_runtime", None)
+        if runtime is None or runtime.pid != os.getpid():
+            runtime = WorkerRuntime(celery.copilot_settings, celery)
+            celery.copilot_runtime = runtime
+    return runtime
+
+
+def close_runtime(celery: Any) -> None:
+    """Close this process's runtime, if it built one."""
+    runtime: WorkerRuntime | None = getattr(celery, "copilot_runtime", None)
+    if runtime is not None and runtime.pid == os.getpid():
+        celery.copilot_runtime = None
+        runtime.close()

@@ -1,0 +1,79 @@
+"""``copilot worker`` (a Celery worker on the ``urgent``/``batch`` queues) and ``copilot beat`` (periodic work).
+
+Both need ``COPILOT_REDIS_URL``; Celery is imported only when one of them runs (``copilot --help`` stays fast).
+See docs/scale-out.md.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+import typer
+
+__all__ = ["beat", "worker"]
+
+
+def _queues(value: str) -> list[str]:
+    from channels.worker.names import QUEUES
+
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if not names or unknown:
+        raise typer.BadParameter(f"choose among {', '.join(QUEUES)} (comma-separated)", param_hint="--queues")
+    return names
+
+
+def worker(
+    queues: Annotated[
+        str, typer.Option("--queues", "-Q", help="Comma-separated queues to consume: urgent, batch.")
+    ] = "urgent,batch",
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=64, help="Tasks run at once (pool processes).")
+    ] = 2,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Worker name (default: copilot-PID@host).")] = None,
+    pool: Annotated[
+        str, typer.Option("--pool", help="Celery pool: prefork (processes) or threads or solo.")
+    ] = "prefork",
+) -> None:
+    """Run a Celery worker: webhook events, Slack events, mail, executor wake-ups (urgent) and polls (batch)."""
+    import os
+
+    from channels.worker.celery_app import create_celery
+    from copilot.config import get_settings
+
+    settings = get_settings()
+    chosen = _queues(queues)
+    if pool not in ("prefork", "threads", "solo"):
+        raise typer.BadParameter("choose prefork, threads or solo", param_hint="--pool")
+    app = create_celery(settings)
+    node = name or f"copilot-{os.getpid()}@{socket.gethostname()}"
+    typer.echo(f"copilot worker: {node} on {', '.join(chosen)} (concurrency {concurrency}); SIGTERM stops", err=True)
+    argv = [
+        "worker",
+        f"--queues={','.join(chosen)}",
+        f"--concurrency={concurrency}",
+        f"--pool={pool}",
+        f"--hostname={node}",
+        f"--loglevel={settings.log_level}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    app.worker_main(argv)
+
+
+def beat() -> None:
+    """Send the periodic tasks: the mailbox poll (COPILOT_IMAP_POLL_INTERVAL) and the executor's poll."""
+    from channels.worker.celery_app import create_celery
+    from copilot.config import get_settings
+    from copilot.state.db import usable_data_dir
+
+    settings = get_settings()
+    app = create_celery(settings, register=False)
+    schedule = app.conf.beat_schedule
+    if not schedule:
+        typer.echo("copilot beat: nothing to schedule (set COPILOT_IMAP_HOST or the executor's settings)", err=True)
+    else:
+        typer.echo(f"copilot beat: {', '.join(schedule)}; SIGTERM stops", err=True)
+    state = usable_data_dir(settings) / "celerybeat-schedule"
+    app.start(["beat", f"--schedule={state}", f"--loglevel={settings.log_level}"])
