@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from benchmarks.load.options import LoadOptions
 from benchmarks.load.report import render
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-embeddings", action="store_true", help="Injection detector on rules only (no model).")
     parser.add_argument("--no-faults", action="store_true", help="Do not kill a worker nor restart a replica.")
     parser.add_argument("--worker-concurrency", type=int, help="Task slots per worker (default 1).")
+    parser.add_argument("--keep-logs", type=Path, help="Copy every process's log to this folder.")
     parser.add_argument("--timeout", type=float, help="Seconds the run may take at most.")
     args = parser.parse_args(argv)
     overrides = {
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             "slack": args.slack,
             "timeout": args.timeout,
             "worker_concurrency": args.worker_concurrency,
+            "keep_logs": args.keep_logs,
         }.items()
         if value is not None
     }

@@ -110,6 +110,16 @@ class Proc:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(10)
 
+    def children(self) -> list[int]:
+        """The process's direct children (e.g. a Celery worker's pool processes)."""
+        if self.process is None:
+            return []
+        found: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError, ValueError):
+                found += [int(pid) for pid in task.read_text().split()]
+        return found
+
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM the group, SIGKILL after ``timeout`` s."""
         if self.process is None:

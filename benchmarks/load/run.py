@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -122,10 +124,18 @@ async def _faults(stack: Stack, progress: list[int], total: int, peak: Peak, sta
             await asyncio.sleep(0.05)
 
     await reached(KILL_AT)
-    if stack.workers:
+    if stack.workers and stack.options.kill == "pool":
+        victim = stack.workers[0]
+        pool = victim.children()
+        for pid in pool:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        at = time.monotonic() - started
+        peak.faults.append(f"{victim.name}'s pool process(es) {pool} SIGKILLed at {at:,.1f} s into the peak")
+    elif stack.workers:
         victim = stack.workers[0]
         victim.kill()
-        peak.faults.append(f"{victim.name} SIGKILLed at {time.monotonic() - started:,.1f} s into the peak")
+        peak.faults.append(f"{victim.name} SIGKILLed (whole process group) at {time.monotonic() - started:,.1f} s")
         await asyncio.sleep(WORKER_DOWN_SECONDS)
         await asyncio.to_thread(stack.restart_worker, victim)
         peak.faults.append(f"{victim.name} started again at {time.monotonic() - started:,.1f} s")
@@ -332,8 +342,6 @@ def _report(
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -1,6 +1,6 @@
 """The services of a run and the ``copilot`` processes on them: start, restart, kill, stop.
 
-PostgreSQL (``tests/servers/postgres.py``), Dovecot (``tests/servers/dovecot.py``), Redis, the Odoo
+PostgreSQL, Redis and Dovecot (``tests/servers/``), the Odoo
 sandbox (``copilot sandbox``), the Slack Web API stand-in (``tests/fakes/slack_api.py``), two
 ``copilot serve`` replicas behind ``benchmarks.load.proxy``, ``copilot beat`` and ``copilot worker``
 processes. Every ``copilot`` process gets the same settings (one database, one Redis, one Odoo URL, one
@@ -24,10 +24,10 @@ from pathlib import Path
 from benchmarks.load.inputs import SOURCE
 from benchmarks.load.options import LoadOptions
 from benchmarks.load.procs import Proc, Processes, wait_for, wait_http, wait_port
-from benchmarks.load.redis_server import redis_proc, wait_redis
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
 from tests.servers.dovecot import DovecotServer, ImapUser, free_port
 from tests.servers.postgres import PostgresServer
+from tests.servers.redis import RedisServer
 
 __all__ = ["COPILOT", "REPO", "Stack", "engine_available"]
 
@@ -76,6 +76,7 @@ class Stack:
     slack_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     engine: bool = False
     postgres: PostgresServer | None = None
+    redis: RedisServer | None = None
     dovecot: DovecotServer | None = None
     mailbox: ImapUser | None = None
     slack_api: FakeSlackAPI | None = None
@@ -99,9 +100,8 @@ class Stack:
             SlackUser("UBUYER", "mark.brown23@example.com", "Marc Demo"),
         ]
         self.slack_api = FakeSlackAPI(users=users).__enter__()
-        redis_port = free_port()
-        self.procs.start(redis_proc(redis_port, self.root / "redis", _base_env()))
-        wait_redis(redis_port)
+        self.redis = RedisServer().start()
+        redis_port = self.redis.port
         sandbox_port = free_port()
         self.env = self._env(redis_port, sandbox_port)
         sandbox = self._proc("sandbox", ["sandbox", "--port", str(sandbox_port)])
@@ -154,6 +154,7 @@ class Stack:
             "COPILOT_AUDIT_KEY": secrets.token_hex(32),
             "COPILOT_INJECTION_EMBEDDINGS": "true" if self.options.embeddings else "false",
             "COPILOT_LOG_LEVEL": "WARNING",
+            "COPILOT_TASK_TIME_LIMIT": str(self.options.task_time_limit),
         }
 
     def _proc(self, name: str, args: list[str], **extra: str) -> Proc:
@@ -217,13 +218,19 @@ class Stack:
     def close(self) -> None:
         """Stop every process and server, remove the temp dirs."""
         self.procs.stop_all()
+        if self.options.keep_logs is not None:
+            self.options.keep_logs.mkdir(parents=True, exist_ok=True)
+            for log in self.root.glob("**/*.log"):
+                with contextlib.suppress(OSError):
+                    shutil.copy(log, self.options.keep_logs / log.name)
         if self.slack_api is not None:
             with contextlib.suppress(Exception):
                 self.slack_api.__exit__(None, None, None)
         if self.dovecot is not None:
             with contextlib.suppress(Exception):
                 self.dovecot.stop()
-        if self.postgres is not None:
-            with contextlib.suppress(Exception):
-                self.postgres.stop()
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    server.stop()
         shutil.rmtree(self.root, ignore_errors=True)

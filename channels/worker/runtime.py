@@ -82,7 +82,9 @@ def _slack_client(settings: Settings) -> Any | None:
         return None
     from slack_sdk import WebClient
 
-    return WebClient(token=settings.slack_bot_token.get_secret_value())
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=15
+    )
 
 
 def runtime_for(celery: Any) -> WorkerRuntime:
