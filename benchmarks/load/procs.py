@@ -132,6 +132,12 @@ class Proc:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
 
+    def log_since_start(self) -> str:
+        """Its log since its last start."""
+        if not self.log.exists():
+            return ""
+        return self.log.read_text(encoding="utf-8", errors="replace").rsplit("\n--- start ", 1)[-1]
+
     def tail(self, lines: int = 30) -> str:
         """The end of its log."""
         if not self.log.exists():

@@ -3,9 +3,10 @@
 Phases (webhooks are split between them):
 1. one worker: a share of the webhooks, until all are done (throughput of 1 worker);
 2. two workers: the same share again (throughput of 2);
-3. the peak: the other webhooks, every Slack event (``slack_concurrency`` in flight) and every email at
-   once; meanwhile one worker is SIGKILLed (and started again 3 s later, as a supervisor would) and one
-   replica is restarted (SIGTERM, then started again on its port).
+3. a burst of ``slack_concurrency`` Slack events at once (the Slack ack target), until all are answered;
+4. the peak: the other webhooks, the other Slack events and every email at once; meanwhile one worker is
+   SIGKILLed (and started again 3 s later, as a supervisor would) and one replica is restarted (SIGTERM,
+   then started again on its port).
 Then every input is compared with the ledgers (``verify``). Without the Celery engine (no
 ``copilot worker``) phases 1 and 2 are skipped and the replicas process everything themselves.
 """
@@ -45,6 +46,7 @@ class Peak:
 
     webhooks: SendReport = field(default_factory=SendReport)
     slack: SendReport = field(default_factory=SendReport)
+    burst: SendReport = field(default_factory=SendReport)
     delivered: dict[str, float] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     forged_status: int | None = None
@@ -155,6 +157,7 @@ async def _peak(
     slack: list[inputs.SlackInput],
     mails: list[inputs.EmailInput],
     remaining: Remaining,
+    answers_due: int,
 ) -> Peak:
     peak = Peak()
     started = time.monotonic()
@@ -223,7 +226,7 @@ async def _peak(
         hooks_done = await asyncio.to_thread(ledgers.webhooks_finished, "mix")
         mails_done = await asyncio.to_thread(ledgers.emails_finished)
         answers = _answers(stack)
-        return hooks_done >= total_hooks and mails_done >= len(mails) + 1 and sum(answers.values()) >= len(slack)
+        return hooks_done >= total_hooks and mails_done >= len(mails) + 1 and sum(answers.values()) >= answers_due
 
     await _wait(all_done, remaining, every=0.5)
     await asyncio.sleep(min(SETTLE_SECONDS, remaining()))  # a late duplicate would show by now
@@ -266,7 +269,21 @@ async def _drive(stack: Stack, ledgers: Ledgers, remaining: Remaining) -> LoadRe
                 "themselves (webhooks in background tasks, the mailbox by each replica's poller); no worker to "
                 "compare or kill"
             )
-        peak = await _peak(stack, client, ledgers, mix, slack, mails, remaining)
+        burst_items, peak_slack = slack[: options.slack_concurrency], slack[options.slack_concurrency :]
+        burst = await send_all(
+            client,
+            "/slack/events",
+            _slack_requests(burst_items, stack.slack_secret),  # type: ignore[arg-type]
+            concurrency=options.slack_concurrency,
+            ok=frozenset({200}),
+        )
+
+        async def answered() -> bool:
+            return sum(_answers(stack).values()) >= len(burst_items)
+
+        await _wait(answered, remaining)
+        peak = await _peak(stack, client, ledgers, mix, peak_slack, mails, remaining, len(slack))
+    peak.burst = burst
     acceptance.merge(peak.webhooks)
     if remaining() <= 0:
         notes.append(f"the run hit its {options.timeout:.0f} s timeout: unfinished inputs count as missing")
@@ -325,17 +342,18 @@ def _report(
         notes=notes,
         one_worker=one_worker,
         two_workers=two_workers,
-        slack_acks=latency(peak.slack.latencies),
+        slack_acks=latency(peak.burst.latencies),
+        slack_peak_acks=latency(peak.slack.latencies),
         slack_concurrency=options.slack_concurrency,
         webhook_acceptance=latency(acceptance.latencies),
         webhook_retries=acceptance.retries,
-        slack_retries=peak.slack.retries,
+        slack_retries=peak.burst.retries + peak.slack.retries,
         webhook_done=latency(done_webhooks),
         email_done=latency(done_emails),
         backlog_max_age_s=peak.max_age,
         backlog_max_pending=peak.max_pending,
         faults=peak.faults,
-        send_failures=acceptance.failures + peak.slack.failures,
+        send_failures=acceptance.failures + peak.burst.failures + peak.slack.failures,
         proof=proof,
         wall_seconds=0.0,
     )

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,10 @@ REPO = Path(__file__).resolve().parents[2]
 COPILOT = Path(sys.executable).with_name("copilot")
 BUYER_CHANNEL = "C_PURCHASING"
 START_SECONDS = 180.0
+#: ``copilot serve``'s last line: its port is closed and in-flight work finished.
+SERVE_STOPPED = "copilot serve: stopped"
+#: Seconds a stopped replica may take to exit before it is killed (its port is already free).
+LINGER_SECONDS = 3.0
 #: A Celery worker's line once it takes tasks.
 WORKER_READY = re.compile(r"\bready\b", re.IGNORECASE)
 
@@ -185,8 +190,7 @@ class Stack:
         def ready() -> bool:
             if not proc.alive:
                 raise RuntimeError(f"{proc.name} exited with {proc.returncode}:\n{proc.tail()}")
-            text = proc.log.read_text(encoding="utf-8", errors="replace") if proc.log.exists() else ""
-            return bool(WORKER_READY.search(text.rsplit("--- start", 1)[-1]))
+            return bool(WORKER_READY.search(proc.log_since_start()))
 
         wait_for(ready, START_SECONDS, f"{proc.name} ready", every=0.2)
 
@@ -200,7 +204,11 @@ class Stack:
         """SIGTERM a replica (graceful), start it again on its port; returns the seconds it was away."""
         replica, port = self.replicas[index], self.replica_ports[index]
         started = time.monotonic()
-        replica.stop(timeout=40)
+        replica.signal_group(signal.SIGTERM)
+        wait_for(lambda: not replica.alive or SERVE_STOPPED in replica.log_since_start(), 45, f"{replica.name} stop")
+        with contextlib.suppress(TimeoutError):  # its port is closed once it said so; the rest is interpreter exit
+            wait_for(lambda: not replica.alive, LINGER_SECONDS, f"{replica.name} exit")
+        replica.stop(timeout=0)
         replica.start()
         wait_http(f"http://127.0.0.1:{port}/readyz", START_SECONDS, replica.name, proc=replica)
         return time.monotonic() - started
