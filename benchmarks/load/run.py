@@ -19,7 +19,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -34,10 +34,14 @@ from benchmarks.load.verify import Proof, check_emails, check_slack, check_webho
 
 __all__ = ["run"]
 
+#: A request to send: its body, and its headers for attempt n (signed afresh).
+Request = tuple[bytes, Callable[[int], dict[str, str]]]
 KILL_AT = 0.3
 RESTART_AT = 0.5
 WORKER_DOWN_SECONDS = 3.0
 SETTLE_SECONDS = 3.0
+#: What Celery logs for a task whose pool process died under it (the task goes back to the queue).
+LOST_TASK = "Worker exited prematurely"
 
 
 @dataclass
@@ -64,11 +68,11 @@ class Remaining:
         return max(0.0, self.deadline - time.monotonic())
 
 
-def _webhook_requests(items: Sequence[inputs.WebhookInput], secret: str) -> list[tuple[bytes, object]]:
+def _webhook_requests(items: Sequence[inputs.WebhookInput], secret: str) -> list[Request]:
     return [(item.body, lambda _attempt, item=item: item.headers(secret)) for item in items]
 
 
-def _slack_requests(items: Sequence[inputs.SlackInput], secret: str) -> list[tuple[bytes, object]]:
+def _slack_requests(items: Sequence[inputs.SlackInput], secret: str) -> list[Request]:
     def headers(item: inputs.SlackInput, attempt: int) -> dict[str, str]:
         retry = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_error"} if attempt else {}
         return inputs.slack_headers(secret, item.body) | retry
@@ -76,10 +80,10 @@ def _slack_requests(items: Sequence[inputs.SlackInput], secret: str) -> list[tup
     return [(item.body, lambda attempt, item=item: headers(item, attempt)) for item in items]
 
 
-async def _wait(condition: object, remaining: Remaining, every: float = 0.25) -> bool:
+async def _wait(condition: Callable[[], Awaitable[bool]], remaining: Remaining, every: float = 0.25) -> bool:
     """Poll an async-callable condition until it holds or time runs out."""
     while remaining() > 0:
-        if await condition():  # type: ignore[operator]
+        if await condition():
             return True
         await asyncio.sleep(every)
     return False
@@ -108,7 +112,7 @@ async def _compare_phase(
         url,
         _webhook_requests(items, stack.webhook_secret),
         concurrency=stack.options.webhook_concurrency,
-        ok=frozenset({200, 202}),  # type: ignore[arg-type]
+        ok=frozenset({200, 202}),
     )
 
     async def finished() -> bool:
@@ -171,7 +175,7 @@ async def _peak(
         peak.webhooks = await send_all(
             client,
             f"/v1/webhooks/{inputs.SOURCE}",
-            _webhook_requests(hooks, stack.webhook_secret),  # type: ignore[arg-type]
+            _webhook_requests(hooks, stack.webhook_secret),
             concurrency=stack.options.webhook_concurrency,
             ok=frozenset({200, 202}),
             on_sent=sent_one,
@@ -182,7 +186,7 @@ async def _peak(
         peak.slack = await send_all(
             client,
             "/slack/events",
-            _slack_requests(slack, stack.slack_secret),  # type: ignore[arg-type]
+            _slack_requests(slack, stack.slack_secret),
             concurrency=stack.options.slack_concurrency,
             ok=frozenset({200}),
         )
@@ -273,7 +277,7 @@ async def _drive(stack: Stack, ledgers: Ledgers, remaining: Remaining) -> LoadRe
         burst = await send_all(
             client,
             "/slack/events",
-            _slack_requests(burst_items, stack.slack_secret),  # type: ignore[arg-type]
+            _slack_requests(burst_items, stack.slack_secret),
             concurrency=options.slack_concurrency,
             ok=frozenset({200}),
         )
@@ -319,6 +323,10 @@ def _report(
         dead_letters=len(letters),
         unexpected_dead_letters=unexpected_dead_letters(letters, bench_keys),
     )
+    if stack.workers and options.faults and options.kill == "pool":
+        log = stack.workers[0].log
+        lost = log.read_text(encoding="utf-8", errors="replace").count(LOST_TASK) if log.exists() else 0
+        peak.faults.append(f"tasks in flight in the killed pool process (Celery: {LOST_TASK!r}): {lost}")
     done_webhooks = [r.updated_at - r.created_at for r in webhook_rows.values() if r.status == "done"]
     done_emails = [
         email_rows[key].updated_at - at
