@@ -112,9 +112,10 @@ class Ledgers:
         with self.engine.connect() as conn:
             return Counter((key, target) for key, target in conn.execute(query))
 
-    def audit(self) -> Counter[tuple[str, str]]:
-        """Audit records by (channel, input hash)."""
-        query = select(AuditRow.channel, AuditRow.input_hash)
+    def audit(self, *, failed: bool = False) -> Counter[tuple[str, str]]:
+        """Audit records of successful requests (``failed``: of refused or failed ones) by (channel, input hash)."""
+        outcome = AuditRow.error.is_not(None) if failed else AuditRow.error.is_(None)
+        query = select(AuditRow.channel, AuditRow.input_hash).where(outcome)
         with self.engine.connect() as conn:
             return Counter((channel, digest) for channel, digest in conn.execute(query))
 

@@ -156,6 +156,7 @@ def render(report: LoadReport) -> str:
         f"{unexpected} unexpected)"
     )
     lines += [f"  unexpected: {item}" for item in proof.unexpected_dead_letters]
+    lines.append(f"failed attempts (audit records with an error, then retried or parked): {proof.failed_attempts:,}")
     for check in (proof.webhooks, proof.emails, proof.slack):
         lines.append(f"  {check.kind}: {check.once:,}/{check.expected:,} exactly once")
         for label, items in (("missing", check.missing), ("repeated", check.repeated), ("failed", check.failed)):

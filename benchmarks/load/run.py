@@ -322,6 +322,7 @@ def _report(
         forged_webhook_recorded=inputs.bad_signature_webhook().event_id in webhook_rows,
         dead_letters=len(letters),
         unexpected_dead_letters=unexpected_dead_letters(letters, bench_keys),
+        failed_attempts=sum(ledgers.audit(failed=True).values()),
     )
     if stack.workers and options.faults and options.kill == "pool":
         log = stack.workers[0].log

@@ -1,9 +1,10 @@
 """The exactly-once proof: every input compared with what PostgreSQL and the Slack stand-in recorded.
 
 An input counts as processed exactly once when its ledger row is finished and its effects happened once:
-one audit record for its input hash (a second processing would append a second one), and one delivery of
-its result (one Slack answer in its thread, one outbox row per target of a mailbox result). The dead
-letters may hold only what was bad on purpose; the forged webhook must have been refused and left no row.
+one successful audit record for its input hash (a second processing would append a second one; a failed
+attempt that was retried records an error and is counted apart), and one delivery of its result (one
+Slack answer in its thread, one outbox row per target of a mailbox result). The dead letters may hold
+only what was bad on purpose; the forged webhook must have been refused and left no row.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Proof(BaseModel):
     forged_webhook_recorded: bool
     dead_letters: int
     unexpected_dead_letters: list[str]
+    failed_attempts: int = Field(default=0, description="Audit records of attempts that failed (then retried).")
 
     @property
     def once(self) -> int:
