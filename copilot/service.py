@@ -38,7 +38,7 @@ from copilot.composition import Components
 from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
-from copilot.guardrails.ratelimit import RateLimiter
+from copilot.guardrails.ratelimit import Limiter, build_rate_limiter
 from copilot.identity import Actor, Channel, IdentityResolver, Skill, allowed_tools, authorize, load_roles_file
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
@@ -78,7 +78,7 @@ class Copilot:
         llm: BaseChatModel | None = None,
         conversations: ConversationStore | None = None,
         policy: Policy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         identity: IdentityResolver | None = None,
         audit: AuditTrail | None = None,
         db: Database | None = None,
@@ -93,7 +93,7 @@ class Copilot:
         self.llm = llm
         self.conversations = conversations
         self.policy = policy if policy is not None else load_policy(settings.policy_file)
-        self.limiter = limiter or RateLimiter(settings.rate_limit_per_minute)
+        self.limiter = limiter or build_rate_limiter(settings)
         self.identity = identity or IdentityResolver(odoo.client, load_roles_file(settings.roles_file))
         #: Where each request's record goes (``None``: no audit trail, e.g. in unit tests of a skill).
         self.audit = audit

@@ -254,6 +254,25 @@ class MailWorker:
             self._mark(mailbox, uid, "parked" if final == "parked" or result.status == "parked" else "done")
         return result
 
+    def mark_on_server(self, result: MessageResult, *, uidvalidity: int, folder: str) -> None:
+        """Flag a message a worker task finished (done or parked) in the mailbox; the next poll does it otherwise."""
+        if result.uid <= 0 or result.status not in ("processed", "skipped", "parked"):
+            return
+        if not self.settings.imap_host or folder != self.settings.imap_folder:
+            return
+        with self._poll_lock:
+            try:
+                mailbox = self.mailbox
+                if not mailbox.connected:
+                    mailbox.connect()
+            except MailboxUnavailable as exc:
+                log.warning("could not flag UID %s: %s", result.uid, exc)
+                return
+            if (mailbox.uidvalidity or 0) != uidvalidity:  # the folder was rebuilt: that UID is another message
+                return
+            final = self.ledger.status(result.key) if result.key else None
+            self._mark(mailbox, result.uid, "parked" if "parked" in (final, result.status) else "done")
+
     def _mark(self, mailbox: Mailbox, uid: int, status: str) -> None:
         try:
             if status == "parked":

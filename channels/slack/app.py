@@ -119,6 +119,7 @@ class SlackChannel:
         deadletters: DeadLetterStore | None = None,
         workers: int = 8,
         socket_mode: bool = False,
+        enqueue: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         if settings.slack_bot_token is None:
             raise ValueError("the Slack app needs COPILOT_SLACK_BOT_TOKEN")
@@ -127,6 +128,8 @@ class SlackChannel:
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.settings = settings
         self.get_copilot = get_copilot
+        #: Scale-out (``COPILOT_REDIS_URL``): mentions and DMs are acked here and answered by a worker.
+        self.enqueue = enqueue
         #: The database of the channel's state (its own, opened here and closed by ``close``, when not given).
         self._owns_db = db is None
         self.db = db if db is not None else Database.from_settings(settings)
@@ -169,8 +172,10 @@ class SlackChannel:
     def _register(self) -> None:
         app = self.bolt
         app.command("/copilot")(ack=self._ack_command, lazy=[self._run_command])
-        app.event("app_mention")(ack=_ack, lazy=[self._run_mention])
-        app.event("message")(ack=_ack, lazy=[self._run_direct_message])
+        app.event("app_mention")(ack=_ack, lazy=[self._run_mention if self.enqueue is None else self._queue_mention])
+        app.event("message")(
+            ack=_ack, lazy=[self._run_direct_message if self.enqueue is None else self._queue_direct_message]
+        )
         app.message_shortcut("draft_reply")(ack=_ack, lazy=[self._run_draft_shortcut])
         app.message_shortcut("summarize_supplier_email")(ack=_ack, lazy=[self._run_summary_shortcut])
         app.action(ui.PROPOSE_ACTION_ID)(ack=_ack, lazy=[self._run_propose])
@@ -210,6 +215,32 @@ class SlackChannel:
         self._serve(
             body, user_id=str(command.get("user_id")), work=work, reply=lambda b: _respond(respond, b), what="command"
         )
+
+    def answer(self, kind: str, body: dict[str, Any]) -> None:
+        """Answer an event a replica acknowledged and queued (``mention`` or ``direct_message``), in a worker."""
+        event = body.get("event") or {}
+        if kind == "mention":
+            self._run_mention(event, body)
+        elif kind == "direct_message":
+            self._run_direct_message(event, body)
+        else:
+            raise ValueError(f"unknown Slack event kind {kind!r}")
+
+    def _queue(self, kind: str, event: dict[str, Any], body: dict[str, Any]) -> None:
+        assert self.enqueue is not None
+        try:
+            self.enqueue(kind, body)
+        except Exception:  # the queue is away: answer here rather than not at all
+            log.exception("Slack %s could not be queued; answering in this process", kind)
+            self.answer(kind, body)
+
+    def _queue_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        self._queue("mention", event, body)
+
+    def _queue_direct_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # not a question: nothing to queue
+        self._queue("direct_message", event, body)
 
     def _run_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         self._answer_in_thread(event, body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -49,6 +50,18 @@ def refusal_reason(headers: Mapping[str, str], body: bytes, signing_secret: str,
     return "refused by Bolt"
 
 
+def _enqueue(app: FastAPI) -> Callable[[str, dict[str, Any]], Any]:
+    """Hand an acknowledged event to the workers through the app's task queue (opened by the lifespan)."""
+
+    def enqueue(kind: str, body: dict[str, Any]) -> Any:
+        queue = getattr(app.state, "task_queue", None)
+        if queue is None:
+            raise RuntimeError("no task queue in this process")
+        return queue.slack(kind, body)
+
+    return enqueue
+
+
 def mount_slack(
     app: FastAPI,
     settings: Settings,
@@ -69,6 +82,7 @@ def mount_slack(
         get_copilot or (lambda: app.state.copilot),
         db=db,
         deadletters=deadletters,
+        enqueue=_enqueue(app) if settings.redis_url is not None else None,
     )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app.state.slack = channel

@@ -59,6 +59,13 @@ class SlackState(Store):
             self.purge(now=now)
         return True
 
+    def seen(self, key: str, *, now: datetime | None = None) -> bool:
+        """True when ``key`` was recorded within the TTL (read only; ``first_time`` records)."""
+        now = now or datetime.now(UTC)
+        with self.db.session() as session:
+            row = session.get(SeenRow, key[:300])
+            return row is not None and now - _aware(row.seen_at) < SEEN_TTL
+
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete dedupe keys past their TTL and proposals past theirs; returns how many rows went."""
         now = now or datetime.now(UTC)

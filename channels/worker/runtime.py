@@ -40,7 +40,7 @@ class WorkerRuntime:
         try:
             self.db: Database = self._stack.enter_context(Database.from_settings(settings))
             self.copilot: Copilot = self._stack.enter_context(open_copilot(settings, db=self.db))
-            self.mail = MailWorker(settings, self.copilot, slack_client=_slack_client(settings))
+            self.mail = MailWorker(settings, self.copilot)  # its notifier builds the Slack client from settings
             self.events = EventLedger(self.db)
             self.deadletters = DeadLetterStore(self.db)
             self.queue = TaskQueue(settings, celery)
@@ -73,18 +73,10 @@ class WorkerRuntime:
         """Close the mailbox connection, the Copilot and the database."""
         with contextlib.suppress(Exception):
             self.mail.stop(timeout=1.0)
+        channel = getattr(self, "slack_channel", None)
+        if channel is not None:
+            channel.close()
         self._stack.close()
-
-
-def _slack_client(settings: Settings) -> Any | None:
-    """Slack's Web API client when a bot token is set (the email channel posts its summaries with it)."""
-    if settings.slack_bot_token is None:
-        return None
-    from slack_sdk import WebClient
-
-    return WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=15
-    )
 
 
 def runtime_for(celery: Any) -> WorkerRuntime:

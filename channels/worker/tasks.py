@@ -58,6 +58,8 @@ def process_email(
         raise task.retry(countdown=backoff(task.request.retries), max_retries=MAX_RETRIES + 1)
     if result.status == "deferred" and result.retry_after:  # rate limited: later, not a failed attempt
         raise task.retry(countdown=result.retry_after, max_retries=MAX_RETRIES * 5)
+    if folder is not None:
+        runtime.mail.mark_on_server(result, uidvalidity=uidvalidity, folder=folder)
     return {"status": result.status, "key": result.key, "kind": result.kind}
 
 
@@ -71,22 +73,24 @@ def process_webhook(task: Task, source: str, event_id: str, body: str) -> dict[s
         log.info("webhook %s event %s: %s, not run again", source, event_id, started)
         return {"status": started}
     raw = decode(body)
-    event = EVENT_ADAPTER.validate_json(raw)
+    type_ = "?"
     try:
+        event = EVENT_ADAPTER.validate_json(raw)  # the replica validated it; a bad one is parked, never stuck
+        type_ = event.type
         result = jsonable_encoder(run_event(runtime.copilot, source, event, wake=runtime.queue.wake_executor))
     except TRANSIENT as exc:
         if task.request.retries < MAX_RETRIES:
             log.warning("webhook %s event %s failed (%s); retrying", source, event_id, type(exc).__name__)
             raise task.retry(countdown=backoff(task.request.retries), max_retries=MAX_RETRIES) from exc
-        _fail_webhook(runtime, source, event_id, event.type, raw, exc, attempts=task.request.retries + 1)
+        _fail_webhook(runtime, source, event_id, type_, raw, exc, attempts=task.request.retries + 1)
         return {"status": "parked"}
     except Exception as exc:
         if not isinstance(exc, CopilotError):
-            log.exception("webhook %s event %s (%s) failed", source, event_id, event.type)
-        _fail_webhook(runtime, source, event_id, event.type, raw, exc, attempts=task.request.retries + 1)
+            log.exception("webhook %s event %s (%s) failed", source, event_id, type_)
+        _fail_webhook(runtime, source, event_id, type_, raw, exc, attempts=task.request.retries + 1)
         return {"status": "parked"}
     runtime.events.finish(source, event_id, result=result)
-    log.info("webhook %s event %s (%s) done", source, event_id, event.type)
+    log.info("webhook %s event %s (%s) done", source, event_id, type_)
     return {"status": "done"}
 
 

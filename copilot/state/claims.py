@@ -26,4 +26,6 @@ def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> 
         statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - the project supports SQLite and PostgreSQL
         raise NotImplementedError(f"no race-free insert on {dialect}")
-    return bool(session.execute(statement).rowcount)
+    key = next(iter(table.primary_key.columns))
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT through SQLAlchemy
+    return session.execute(statement.returning(key)).first() is not None

@@ -81,7 +81,9 @@ def test_a_data_dir_written_before_migrations_upgrades_with_no_loss(settings: Se
     assert db.current() == db.head()
     after = tables(data / "state.sqlite")
     for table, rows in before.items():
-        assert after[table] == rows, table  # every row, every column, as it was
+        width = len(rows[0])  # columns added by later migrations (0003's claims) come last, empty
+        assert [row[:width] for row in after[table]] == rows, table  # every row, every column, as it was
+        assert all(value is None for row in after[table] for value in row[width:]), table
     db.close()
     assert not (data / "audit.sqlite").exists() and not (data / "http-idempotency.sqlite").exists()
     assert tables(data / "audit.sqlite.moved")["audit_records"] == before["audit_records"]  # kept as a backup

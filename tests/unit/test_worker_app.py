@@ -1,0 +1,78 @@
+"""The Celery application built from the settings: queues, late acknowledgement, the beat schedule, the CLI.
+
+Building the app opens no connection (Celery connects when a worker starts or a task is sent): no socket here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from channels.worker import BATCH, URGENT, create_celery
+from channels.worker.celery_app import beat_schedule
+from channels.worker.names import EMAIL_TASK, EXECUTOR_TASK, MAIL_POLL_TASK, REINDEX_TASK, SLACK_TASK, WEBHOOK_TASK
+from channels.worker.tasks import backoff
+from copilot.cli import app as cli
+from copilot.config import Settings, load_settings
+from copilot.errors import ConfigError
+
+REDIS = "redis://127.0.0.1:6399/0"
+
+
+def settings(tmp_path: Path, **overrides: object) -> Settings:
+    return load_settings(data_dir=tmp_path, redis_url=REDIS, _env_file=None, **overrides)
+
+
+def test_urgent_events_and_batch_work_go_to_separate_queues(tmp_path: Path) -> None:
+    celery = create_celery(settings(tmp_path))
+    queue = {name: celery.amqp.router.route({}, name)["queue"].name for name in celery.tasks if name.startswith("co")}
+    assert {queue[n] for n in (EMAIL_TASK, WEBHOOK_TASK, SLACK_TASK)} == {URGENT}
+    assert {queue[n] for n in (MAIL_POLL_TASK, REINDEX_TASK, EXECUTOR_TASK)} == {BATCH}
+
+
+def test_a_task_is_acknowledged_only_once_done_and_given_back_when_its_worker_dies(tmp_path: Path) -> None:
+    celery = create_celery(settings(tmp_path, task_time_limit=40))
+    conf = celery.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
+    assert conf.task_time_limit == 40 and conf.broker_transport_options["visibility_timeout"] == 100
+    assert all(celery.tasks[name].acks_late for name in (EMAIL_TASK, WEBHOOK_TASK, SLACK_TASK))
+    assert conf.broker_url == REDIS
+
+
+def test_retries_back_off_exponentially_up_to_a_cap() -> None:
+    assert [backoff(n) for n in range(8)] == [5, 10, 20, 40, 80, 160, 300, 300]
+
+
+def test_beat_polls_the_mailbox_at_its_interval_and_the_executor_only_on_a_real_odoo(tmp_path: Path) -> None:
+    assert beat_schedule(settings(tmp_path)) == {}
+    mail = beat_schedule(settings(tmp_path, imap_host="imap.example.com", imap_poll_interval=20))
+    (entry,) = mail.values()
+    assert entry["task"] == MAIL_POLL_TASK and entry["schedule"] == timedelta(seconds=20)
+    sandbox = beat_schedule(settings(tmp_path, executor_password="x" * 12))
+    assert sandbox == {}  # the executor never acts on the sandbox
+    real = beat_schedule(
+        settings(
+            tmp_path,
+            executor_password="x" * 12,
+            odoo_url="https://odoo.example.com",
+            odoo_db="prod",
+            odoo_password="y" * 12,
+        )
+    )
+    assert [e["task"] for e in real.values()] == [EXECUTOR_TASK]
+
+
+def test_workers_need_redis(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="COPILOT_REDIS_URL"):
+        create_celery(load_settings(data_dir=tmp_path, _env_file=None))
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2 and "COPILOT_REDIS_URL" in result.output
+
+
+def test_worker_refuses_an_unknown_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPILOT_REDIS_URL", REDIS)
+    result = CliRunner().invoke(cli, ["worker", "--queues", "urgent,fast"])
+    assert result.exit_code == 2 and "urgent, batch" in result.output
