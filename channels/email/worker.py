@@ -1,7 +1,8 @@
 """The mailbox worker: polls (or IDLEs on) the shared mailbox and processes each message exactly once.
 
-For each unprocessed message: fetch it without marking it, parse it, skip it if its key is already done
-or parked (the ledger), park it at once if it is unreadable, otherwise route it (``EmailRouter``). On
+For each unprocessed message: fetch it without marking it, parse it, claim its key in the ledger (skip it
+if already done or parked, leave it if another worker holds it: ``copilot worker`` processes share the
+ledger), park it at once if it is unreadable, otherwise route it (``EmailRouter``). On
 success the ledger records it done and only then is it flagged ``\\Seen`` on the server. A transient
 failure (Odoo, Slack or SMTP away) leaves the message to the next poll, up to ``max_attempts`` tries;
 then it is parked in the dead-letter store with the reason, like any other failure. A rate limit only

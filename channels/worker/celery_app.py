@@ -88,6 +88,7 @@ def create_celery(settings: Settings, *, register: bool = True) -> Celery:
         worker_prefetch_multiplier=1,  # a slow task never holds others back in a worker's buffer
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
         broker_transport_options={"visibility_timeout": limit + 60},
         beat_schedule=beat_schedule(settings),
         timezone="UTC",

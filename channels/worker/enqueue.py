@@ -10,6 +10,9 @@ from copilot.config import Settings
 
 __all__ = ["TaskQueue", "decode", "encode"]
 
+#: Publishing gives up within about a second when Redis is away (the caller answers 503, the sender retries).
+RETRY_POLICY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.3, "interval_max": 0.5}
+
 
 def encode(data: bytes) -> str:
     """Bytes as text for a JSON task argument (base64)."""
@@ -32,7 +35,8 @@ class TaskQueue:
         self.celery = celery
 
     def _send(self, name: str, *args: Any, queue: str = URGENT) -> str:
-        return str(self.celery.send_task(name, args=list(args), queue=queue).id)
+        result = self.celery.send_task(name, args=list(args), queue=queue, retry=True, retry_policy=RETRY_POLICY)
+        return str(result.id)
 
     def webhook(self, source: str, event_id: str, body: bytes) -> str:
         """Run a claimed webhook event (the ledger already holds it as ``accepted``); returns the task id."""
@@ -54,7 +58,7 @@ class TaskQueue:
     def ping(self) -> None:
         """Reach the broker (a readiness check); raises when Redis is away."""
         with self.celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
 
     def close(self) -> None:
         """Release the broker connections."""

@@ -63,8 +63,13 @@ def worker(
 
 
 def beat() -> None:
-    """Send the periodic tasks: the mailbox poll (COPILOT_IMAP_POLL_INTERVAL) and the executor's poll."""
+    """Send the periodic tasks: the mailbox poll (COPILOT_IMAP_POLL_INTERVAL) and the executor's poll.
+
+    With ``COPILOT_EXECUTOR_WEBHOOK_SECRET`` it also listens for Odoo's wake-up call (one listener: beat runs
+    once) and queues an executor pass on ``urgent`` for each.
+    """
     from channels.worker.celery_app import create_celery
+    from channels.worker.enqueue import TaskQueue
     from copilot.config import get_settings
     from copilot.state.db import usable_data_dir
 
@@ -75,5 +80,26 @@ def beat() -> None:
         typer.echo("copilot beat: nothing to schedule (set COPILOT_IMAP_HOST or the executor's settings)", err=True)
     else:
         typer.echo(f"copilot beat: {', '.join(schedule)}; SIGTERM stops", err=True)
+    receiver = None
+    if settings.executor_webhook_secret is not None and "run the approval executor" in schedule:
+        from copilot.approvals.webhook import WebhookReceiver
+
+        queue = TaskQueue(settings, app)
+
+        def wake() -> None:
+            queue.wake_executor()
+
+        receiver = WebhookReceiver(
+            settings.executor_webhook_secret,
+            wake,
+            host=settings.executor_webhook_host,
+            port=settings.executor_webhook_port,
+            db=settings.odoo_db,
+        ).start()
+        typer.echo(f"copilot beat: executor wake-ups at {receiver.url}", err=True)
     state = usable_data_dir(settings) / "celerybeat-schedule"
-    app.start(["beat", f"--schedule={state}", f"--loglevel={settings.log_level}"])
+    try:
+        app.start(["beat", f"--schedule={state}", f"--loglevel={settings.log_level}"])
+    finally:
+        if receiver is not None:
+            receiver.stop()

@@ -59,6 +59,7 @@ def settings(postgres: Any, redis: RedisServer, tmp_path: Path) -> Settings:
         redis_url=redis.url(),
         webhook_secrets=f"n8n:{SECRET}",
         api_allow_anonymous=True,
+        injection_embeddings=False,  # the rules alone: no model to load in each worker (the tests are about delivery)
     )
 
 
@@ -98,13 +99,18 @@ def test_a_replica_with_redis_accepts_a_webhook_and_a_worker_answers_it_once(
     ledger = EventLedger(db)
     body, headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-1")
     with TestClient(create_app(settings)) as client:
-        assert client.app.state.workers == []  # no mail poller or executor thread in a replica  # type: ignore[attr-defined]
+        assert client.app.state.workers == []  # type: ignore[attr-defined] - no mail poller or executor thread
+        ready = client.get("/readyz").json()
+        assert {c["name"]: c["ok"] for c in ready["checks"]}["workers"] is True  # the queue answers
         accepted = client.post("/v1/webhooks/n8n", content=body, headers=headers)
         assert accepted.status_code == 202, accepted.text
         again = client.post("/v1/webhooks/n8n", content=body, headers={**headers, "X-Copilot-Event-Id": "evt-1"})
         assert again.json()["status"] == "duplicate"
         record = wait_for(lambda: (r := ledger.get("n8n", "evt-1")) is not None and r.status != "accepted" and r)
         status = client.get(accepted.json()["status_url"]).json()
+        wake_body, wake_headers = signed({"type": "approval.request.approved", "request_id": 7}, "evt-wake")
+        woken = client.post("/v1/webhooks/n8n", content=wake_body, headers=wake_headers)
+        assert woken.status_code == 200 and woken.json()["result"] == {"woken": True, "request_id": 7}
     assert record.status == "done", record.error
     assert "P00009" in json.dumps(record.result)  # the answer, from the sandbox's Odoo, through the facade
     assert status["status"] == "done"
@@ -207,3 +213,20 @@ def test_the_mailbox_poll_queues_each_new_message_once_and_the_worker_flags_it_d
     assert ledger.counts() == {"done": 3}
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxRow)) == 3  # each message delivered once
+
+
+def test_with_redis_away_a_webhook_gets_503_and_its_retry_is_not_a_duplicate(tmp_path: Path) -> None:
+    from tests.servers.dovecot import free_port
+
+    settings = make_copilot_settings(
+        tmp_path / "data", redis_url=f"redis://127.0.0.1:{free_port()}/0", webhook_secrets=f"n8n:{SECRET}"
+    )
+    body, headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-away")
+    with TestClient(create_app(settings)) as client:
+        started = time.monotonic()
+        refused = client.post("/v1/webhooks/n8n", content=body, headers=headers)
+        assert time.monotonic() - started < 5  # the sender is not kept waiting
+        assert refused.status_code == 503
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "workers" in ready.json()["failing"]
+        assert EventLedger(client.app.state.db).get("n8n", "evt-away") is None  # type: ignore[attr-defined]

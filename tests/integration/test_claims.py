@@ -137,3 +137,14 @@ def test_concurrent_requests_with_one_idempotency_key_run_once(databases: list[D
 def test_a_slack_delivery_seen_by_several_replicas_is_answered_once(databases: list[Database]) -> None:
     states = [SlackState(db) for db in databases]
     assert race(WORKERS, lambda i: states[i].first_time("event:Ev42")).count(True) == 1
+
+
+def test_the_audit_chain_stays_whole_when_several_processes_append_at_once(databases: list[Database]) -> None:
+    from copilot.audit.trail import AuditTrail
+    from tests.unit.test_audit import entry
+
+    trails = [AuditTrail(db, key="k" * 32) for db in databases]
+    race(WORKERS, lambda i: [trails[i].append(entry(i * 10 + n)) for n in range(5)])
+    report = trails[0].verify(stored_anchor=False)
+    assert report.ok, report
+    assert trails[0].count() == WORKERS * 5

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 SUPPLIER = (REPO / "tests" / "fixtures" / "emails" / "04_p00009_partial_shipment.eml").read_bytes()
 #: Seconds each Odoo call takes through the proxy.
-DELAY = 0.4
+DELAY = 0.2
 
 
 class SlowProxy:
@@ -98,6 +98,7 @@ def env(postgres: Any, redis: RedisServer, sandbox: Any, tmp_path: Path) -> Iter
             "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
             "COPILOT_TASK_TIME_LIMIT": "120",
             "COPILOT_LOG_LEVEL": "INFO",
+            "COPILOT_INJECTION_EMBEDDINGS": "false",  # no model to load: the test is about delivery
         }
 
 

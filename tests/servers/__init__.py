@@ -1,1 +1,1 @@
-"""Real servers on loopback for integration tests: Dovecot (IMAP) and aiosmtpd (SMTP)."""
+"""Real servers on loopback for integration tests: Dovecot (IMAP), PostgreSQL, Redis and aiosmtpd (SMTP)."""

@@ -103,6 +103,10 @@ async def _llm(state: Any) -> Check:
 
 
 def _workers(state: Any) -> Check:
+    queue = getattr(state, "task_queue", None)
+    if queue is not None:  # scale-out: the work runs in `copilot worker`s; this replica needs their queue
+        queue.ping()
+        return Check(name="workers", ok=True, detail="the task queue (COPILOT_REDIS_URL) answers")
     workers = getattr(state, "workers", [])
     if not workers:
         return Check(name="workers", ok=True, detail="none configured")
