@@ -59,6 +59,7 @@ class Throughput(BaseModel):
     items: int
     seconds: float
     per_second: float
+    cpu_busy: float | None = Field(default=None, description="Share of the machine's CPU time busy (all processes).")
 
 
 class LoadReport(BaseModel):
@@ -110,6 +111,10 @@ class LoadReport(BaseModel):
         }
 
 
+def _busy(throughput: Throughput) -> str:
+    return "" if throughput.cpu_busy is None else f", CPU {throughput.cpu_busy:.0%} busy"
+
+
 def _mark(value: bool | None) -> str:
     return {True: "met", False: "MISSED", None: "not measured"}[value]
 
@@ -123,7 +128,8 @@ def render(report: LoadReport) -> str:
         one, two = report.one_worker, report.two_workers
         lines.append(
             f"throughput (webhooks, accepted -> done): 1 worker {one.per_second:,.1f}/s ({one.items:,} in "
-            f"{one.seconds:,.1f} s), 2 workers {two.per_second:,.1f}/s ({two.items:,} in {two.seconds:,.1f} s): "
+            f"{one.seconds:,.1f} s{_busy(one)}), 2 workers {two.per_second:,.1f}/s ({two.items:,} in "
+            f"{two.seconds:,.1f} s{_busy(two)}): "
             f"ratio {report.ratio or 0:.2f}x (target >= {RATIO_TARGET}x: {_mark(targets['two_workers_at_least_1.7x'])})"
         )
     else:

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -89,6 +90,23 @@ async def _wait(condition: Callable[[], Awaitable[bool]], remaining: Remaining, 
     return False
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(busy, total) CPU jiffies of the whole machine since boot (``/proc/stat``), or None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of CPU time that was busy between two ``cpu_times()`` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def _throughput(ledgers: Ledgers, prefix: str, workers: int) -> Throughput:
     rows = [r for r in ledgers.webhooks().values() if r.event_id.startswith(f"{prefix}-")]
     seconds = max(r.updated_at for r in rows) - min(r.created_at for r in rows) if rows else 0.0
@@ -107,6 +125,7 @@ async def _compare_phase(
     remaining: Remaining,
 ) -> tuple[Throughput, SendReport]:
     url = f"/v1/webhooks/{inputs.SOURCE}"
+    cpu_before = cpu_times()
     sent = await send_all(
         client,
         url,
@@ -119,7 +138,9 @@ async def _compare_phase(
         return await asyncio.to_thread(ledgers.webhooks_finished, prefix) >= len(items)
 
     await _wait(finished, remaining)
-    return await asyncio.to_thread(_throughput, ledgers, prefix, workers), sent
+    throughput = await asyncio.to_thread(_throughput, ledgers, prefix, workers)
+    throughput.cpu_busy = cpu_busy(cpu_before, cpu_times())
+    return throughput, sent
 
 
 async def _faults(stack: Stack, progress: list[int], total: int, peak: Peak, started: float) -> None:
@@ -375,6 +396,7 @@ def _cores() -> int:
 def run(options: LoadOptions) -> LoadReport:
     """Run the whole scenario within ``options.timeout`` and return the report; everything is stopped after."""
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     remaining = Remaining(options.timeout)
     stack = Stack(options)
     ledgers: Ledgers | None = None
@@ -383,6 +405,9 @@ def run(options: LoadOptions) -> LoadReport:
         ledgers = Ledgers(stack.database_url, inputs.SOURCE)
         report = asyncio.run(asyncio.wait_for(_drive(stack, ledgers, remaining), remaining() + 120))
         report.wall_seconds = time.monotonic() - started
+        report.notes.append(
+            f"machine load average (1 min) before the run: {load_before:.1f}; at the end: {os.getloadavg()[0]:.1f}"
+        )
         return report
     except BaseException:
         for name, tail in stack.logs().items():
