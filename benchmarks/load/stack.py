@@ -96,16 +96,19 @@ class Stack:
     def start(self, *, engine: bool) -> Stack:
         """Start the servers, the sandbox, the replicas and the proxy (workers: ``start_worker``)."""
         self.engine = engine
-        self.postgres = PostgresServer().start()
+        self.postgres = PostgresServer()  # kept before starting: close() removes its folder whatever happens
+        self.postgres.start()
         self.database_url = self.postgres.create_database()
-        self.dovecot = DovecotServer(users=1).start()
+        self.dovecot = DovecotServer(users=1)
+        self.dovecot.start()
         self.mailbox = self.dovecot.new_user()
         users = [
             SlackUser("UADMIN", "admin@yourcompany.example.com", "Mitchell Admin"),
             SlackUser("UBUYER", "mark.brown23@example.com", "Marc Demo"),
         ]
         self.slack_api = FakeSlackAPI(users=users).__enter__()
-        self.redis = RedisServer().start()
+        self.redis = RedisServer()
+        self.redis.start()
         redis_port = self.redis.port
         sandbox_port = free_port()
         self.env = self._env(redis_port, sandbox_port)
