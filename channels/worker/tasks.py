@@ -48,6 +48,11 @@ def _runtime(task: Task) -> WorkerRuntime:
     return runtime_for(task.app)
 
 
+def _retry_in(task: Task, runtime: WorkerRuntime) -> float:
+    """The next backoff, never longer than a task may run: Redis would hand a task held longer to another worker."""
+    return backoff(task.request.retries, cap=min(300.0, float(runtime.settings.task_time_limit)))
+
+
 def process_email(
     task: Task, raw: str, uid: int = 0, uidvalidity: int = 0, folder: str | None = None
 ) -> dict[str, Any]:
@@ -55,7 +60,7 @@ def process_email(
     runtime = _runtime(task)
     result = runtime.mail.process(decode(raw), uid=uid, uidvalidity=uidvalidity, folder=folder, owner=task.request.id)
     if result.status == "retry":  # transient: the ledger counts the attempts and parks past its bound
-        raise task.retry(countdown=backoff(task.request.retries), max_retries=MAX_RETRIES + 1)
+        raise task.retry(countdown=_retry_in(task, runtime), max_retries=MAX_RETRIES + 1)
     if result.status == "deferred" and result.retry_after:  # rate limited: later, not a failed attempt
         raise task.retry(countdown=result.retry_after, max_retries=MAX_RETRIES * 5)
     if folder is not None:
@@ -81,7 +86,7 @@ def process_webhook(task: Task, source: str, event_id: str, body: str) -> dict[s
     except TRANSIENT as exc:
         if task.request.retries < MAX_RETRIES:
             log.warning("webhook %s event %s failed (%s); retrying", source, event_id, type(exc).__name__)
-            raise task.retry(countdown=backoff(task.request.retries), max_retries=MAX_RETRIES) from exc
+            raise task.retry(countdown=_retry_in(task, runtime), max_retries=MAX_RETRIES) from exc
         _fail_webhook(runtime, source, event_id, type_, raw, exc, attempts=task.request.retries + 1)
         return {"status": "parked"}
     except Exception as exc:
