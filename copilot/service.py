@@ -4,8 +4,11 @@ Slack, email, the HTTP API, webhooks and the CLI all call ``Copilot``'s use case
 principal (``copilot.application.principals``: a person with a role, a service client with scopes, the
 shared mailbox); the principal's type and the use case decide (``copilot.application.authorize``, never a
 channel name), the principal's rate limit must not be spent, and every Odoo read inside runs in the
-principal's companies (``company_scope``). Each finished or refused request leaves an audit record when
-an audit trail is attached. Thread-safe: the use cases keep no per-call state on the instance.
+principal's companies (``company_scope``). The input guardrail runs once, here: the skill's untrusted texts
+(``Skill.untrusted``) are screened for prompt injection before the skill runs, the verdict goes into the
+skill's context and into the audit record (flagged or not and which rules, never the text). Each finished or
+refused request leaves an audit record when an audit trail is attached.
+Thread-safe: the use cases keep no per-call state on the instance.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -46,6 +49,7 @@ from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import Limiter, build_rate_limiter
+from copilot.guardrails.screening import Screening, UntrustedText, screen
 from copilot.identity import Actor, Channel, IdentityResolver, allowed_tools, load_roles_file
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
@@ -148,8 +152,11 @@ class Copilot:
             return self._triager
 
     # -- the skills -----------------------------------------------------------------------------
-    def context(self, actor: Actor) -> SkillContext:
-        """The one ``SkillContext`` of a request by ``actor``: everything its skill may use, and nothing else."""
+    def context(self, actor: Actor, screening: Screening | None = None) -> SkillContext:
+        """The one ``SkillContext`` of a request by ``actor``: everything its skill may use, and nothing else.
+
+        ``screening``: the pipeline's verdicts on the request's untrusted texts (the skill does not screen them
+        again)."""
         return SkillContext(
             settings=self.settings,
             client=self.odoo.client,
@@ -160,6 +167,7 @@ class Copilot:
             triager=lambda: self.triager,
             conversations=self.conversations,
             allowed_tools=allowed_tools(actor),
+            screening=screening,
         )
 
     def summarize(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
@@ -169,12 +177,18 @@ class Copilot:
         webhook source relaying it) keeps its ``Authentication-Results``: a message pasted into Slack,
         posted to the API or given to the CLI could carry a forged one, so its sender is never authenticated.
         """
-        return self._run(actor, "summarize", _email_text(email), lambda: self._summary(actor, email))
+        return self._run(
+            actor,
+            "summarize",
+            _email_text(email),
+            lambda ctx: self._summary(ctx, actor, email),
+            SUPPLIER_EMAIL.untrusted(email),
+        )
 
-    def _summary(self, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
+    def _summary(self, ctx: SkillContext, actor: Actor, email: InboundEmail) -> SupplierEmailSummary:
         if not believes_mail_server(actor) and email.authentication_results:
             email = email.model_copy(update={"authentication_results": []})
-        return SUPPLIER_EMAIL.run(self.context(actor), email)
+        return SUPPLIER_EMAIL.run(ctx, email)
 
     def classify(self, actor: Actor, item: TriageInput) -> TicketClassification:
         """Helpdesk labels with confidence, or a request for a person."""
@@ -182,7 +196,8 @@ class Copilot:
             actor,
             "classify",
             f"{item.subject}\n{item.body}",
-            lambda: TRIAGE.run(self.context(actor), item),
+            lambda ctx: TRIAGE.run(ctx, item),
+            TRIAGE.untrusted(item),
         )
 
     def draft(self, actor: Actor, request: DraftRequest) -> ReplyDraft:
@@ -191,24 +206,25 @@ class Copilot:
             actor,
             "draft",
             f"{request.subject}\n{request.message}",
-            lambda: DRAFT_REPLY.run(self.context(actor), request),
+            lambda ctx: DRAFT_REPLY.run(ctx, request),
+            DRAFT_REPLY.untrusted(request),
         )
 
     def ask(self, actor: Actor, question: str, *, thread: str | None = None) -> Answer:
         """An answer from Odoo with its sources; ``thread`` keeps follow-ups ("it", "that PO")."""
         asked = Question(text=question, thread=thread)
-        return self._run(actor, "ask", question, lambda: ANSWER.run(self.context(actor), asked))
+        return self._run(actor, "ask", question, lambda ctx: ANSWER.run(ctx, asked), ANSWER.untrusted(asked))
 
     def order_status(self, actor: Actor, reference: str) -> SaleOrderStatus:
         """A sale order's deliveries for staff (ordered, delivered, reserved, short, expected), by S number."""
         tools = allowed_tools(actor)
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
-        return self._run(actor, "order_status", reference, lambda: ORDER_STATUS.run(self.context(actor), reference))
+        return self._run(actor, "order_status", reference, lambda ctx: ORDER_STATUS.run(ctx, reference))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""
-        return self._run(actor, "propose", proposal.title, lambda: self._submit(actor, proposal))
+        return self._run(actor, "propose", proposal.title, lambda _: self._submit(actor, proposal))
 
     def propose_payload(
         self,
@@ -222,7 +238,7 @@ class Copilot:
         """An API client's proposal: rebuilt from its typed payload and what Odoo holds (title, diff, exposure,
         tier), then under the policy; ``PayloadRejected`` when a record in it is not the target's."""
 
-        def submit() -> ProposalOutcome:
+        def submit(_: SkillContext) -> ProposalOutcome:
             proposal = proposal_from_client(
                 self.odoo.client, payload, target, evidence=evidence, flagged_input=flagged_input
             )
@@ -233,7 +249,7 @@ class Copilot:
     # -- mail use cases -------------------------------------------------------------------------
     def classify_sender(self, actor: Actor, address: str) -> SenderRoles:
         """What Odoo knows of an outside address: a vendor, a customer, both, or unknown."""
-        return self._run(actor, "classify_sender", address, lambda: sender_roles(self.odoo.client, address))
+        return self._run(actor, "classify_sender", address, lambda _: sender_roles(self.odoo.client, address))
 
     def ingest_supplier_email(self, actor: Actor, email: InboundEmail) -> SupplierEmailOutcome:
         """A supplier email's summary, the proposals it supports and its POs' buyers (the people to notify).
@@ -244,22 +260,32 @@ class Copilot:
         the POs the person who forwarded it hears about it.
         """
         return self._run(
-            actor, "ingest_supplier_email", _email_text(email), lambda: self._ingest(actor, email, recipients=True)
+            actor,
+            "ingest_supplier_email",
+            _email_text(email),
+            lambda ctx: self._ingest(ctx, actor, email, recipients=True),
+            SUPPLIER_EMAIL.untrusted(email),
         )
 
     def summarize_with_proposals(self, actor: Actor, email: InboundEmail) -> SupplierEmailOutcome:
         """A supplier email's summary and the proposals it supports, for the person who asked (no recipients)."""
         return self._run(
-            actor, "summarize_with_proposals", _email_text(email), lambda: self._ingest(actor, email, recipients=False)
+            actor,
+            "summarize_with_proposals",
+            _email_text(email),
+            lambda ctx: self._ingest(ctx, actor, email, recipients=False),
+            SUPPLIER_EMAIL.untrusted(email),
         )
 
-    def _ingest(self, actor: Actor, email: InboundEmail, *, recipients: bool) -> SupplierEmailOutcome:
+    def _ingest(
+        self, ctx: SkillContext, actor: Actor, email: InboundEmail, *, recipients: bool
+    ) -> SupplierEmailOutcome:
         client = self.odoo.client
         mailbox = isinstance(actor, SharedMailbox)
         sender = sender_roles(client, email.from_address or "") if mailbox else SenderRoles()
         if mailbox and not (sender.vendor or PO_REF.search(_email_text(email))):
             return SupplierEmailOutcome(supplier=False, sender=sender)
-        summary = self._summary(actor, email)
+        summary = self._summary(ctx, actor, email)
         if mailbox and not (summary.purchase_orders or (sender.vendor and not sender.customer)):
             return SupplierEmailOutcome(supplier=False, sender=sender, summary=summary)
         person = None if mailbox else actor.email
@@ -287,18 +313,28 @@ class Copilot:
             )
         self.limiter.check(actor.key)
 
-    def _run(self, actor: Actor, skill: UseCase, text: str, work: Callable[[], T]) -> T:
+    def _run(
+        self,
+        actor: Actor,
+        skill: UseCase,
+        text: str,
+        work: Callable[[SkillContext], T],
+        untrusted: Sequence[UntrustedText] = (),
+    ) -> T:
+        """Authorize, rate-limit, screen ``untrusted`` once, run ``work`` in the actor's companies, audit."""
         started = time.monotonic()
         input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
         calls: list[dict[str, Any]] = []
+        screening: Screening | None = None
         try:
             self.check(actor, skill)
+            screening = screen(untrusted, self.components.injection) if untrusted else None
             with self._scope(actor), capture_tool_calls() as calls:
-                result = work()
+                result = work(self.context(actor, screening))
         except CopilotError as exc:
-            self._record(actor, skill, input_hash, None, exc, time.monotonic() - started, calls)
+            self._record(actor, skill, input_hash, None, exc, time.monotonic() - started, calls, screening)
             raise
-        self._record(actor, skill, input_hash, result, None, time.monotonic() - started, calls)
+        self._record(actor, skill, input_hash, result, None, time.monotonic() - started, calls, screening)
         return result
 
     @contextmanager
@@ -315,9 +351,12 @@ class Copilot:
         error: Exception | None,
         seconds: float,
         calls: list[dict[str, Any]],
+        screening: Screening | None = None,
     ) -> None:
-        """Log the request (no content) and, with an audit trail, append its record."""
+        """Log the request (no content) and, with an audit trail, append its record with the input's verdict."""
         outcome = f"refused: {type(error).__name__}" if error else "ok"
+        if screening is not None and screening.flagged:
+            outcome += f" (input flagged: {', '.join(screening.rules)})"
         log.info("%s %s by %s: %s in %.2fs", actor.channel, skill, actor.key, outcome, seconds)
         if self.audit is None:
             return
@@ -330,9 +369,17 @@ class Copilot:
                 error=error,
                 seconds=seconds,
                 tool_calls=calls,
+                verdicts=_screening_verdicts(screening),
             )
         except Exception:  # an audit failure is logged loudly but never turns an answer into an error
             log.exception("audit record for %s %s could not be written", actor.key, skill)
+
+
+def _screening_verdicts(screening: Screening | None) -> list[dict[str, Any]]:
+    """The input guardrail's verdict for the audit record (none when the use case has no untrusted text)."""
+    if screening is None:
+        return []
+    return [{"check": "input_injection", "ok": not screening.flagged, "detail": screening.audit_detail()}]
 
 
 def _email_text(email: InboundEmail) -> str:

@@ -255,6 +255,10 @@ class InjectionDetector:
         """``detect_injection`` with this detector's embedding layer and classifier."""
         return detect_injection(text, source=source, hidden=hidden, use_embeddings=use_embeddings, detector=self)
 
+    def recall(self, text: str, source: str) -> InjectionVerdict | None:
+        """A verdict already given on ``text`` from ``source`` (the pipeline's: ``ScreenedDetector``), or None."""
+        return None
+
     def _ready(self) -> bool:
         """Embed the patterns if needed; False when the embedding layer is off or unavailable."""
         if not self.use_embeddings or self._failed or self.embedder is None:
@@ -391,8 +395,13 @@ def detect_injection(
     ``hidden`` (default: ``source == "email_hidden"``) marks text a human reader could not see: there a
     weak signal is enough, since legitimate senders have no reason to hide instructions.
     ``detector`` (built by the composition root) adds the embedding layer and any classifier; without one, or
-    with ``use_embeddings=False``, the heuristics alone decide and no model is loaded.
+    with ``use_embeddings=False``, the heuristics alone decide and no model is loaded. A detector that already
+    holds a verdict on this text (``InjectionDetector.recall``: the pipeline's screening) answers with it.
     """
+    if detector is not None and use_embeddings and hidden in (None, source == "email_hidden"):
+        known = detector.recall(text or "", source)
+        if known is not None:  # the pipeline screened this very text already
+            return known
     hidden = source == "email_hidden" if hidden is None else hidden
     text = (text or "")[:MAX_SCAN_CHARS]
     if not text.strip():

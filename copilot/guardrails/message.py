@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from copilot.email import InboundEmail
 from copilot.guardrails.hidden import hidden_text_matters
+from copilot.guardrails.screening import UntrustedText
 
-__all__ = ["header_text", "hidden_content_matters", "message_context", "message_text"]
+__all__ = ["header_text", "hidden_content_matters", "message_context", "message_text", "untrusted_texts"]
 
 #: Hidden-content reasons of the text itself (characters hidden inside visible words), always worth a warning.
 _CHARACTER_TRICKS = ("zero-width", "Unicode tag")
@@ -42,3 +43,14 @@ def message_text(mail: InboundEmail) -> str:
     """Subject, the sender's display name, body, quoted text and attachments' text, one part per paragraph."""
     parts = [mail.subject, mail.text, message_context(mail)]
     return "\n\n".join(part for part in parts if part.strip())
+
+
+def untrusted_texts(mail: InboundEmail) -> list[UntrustedText]:
+    """What the injection check reads of an email: the whole message, its header text, its hidden text (if any)."""
+    texts = [
+        UntrustedText(source="email", text=message_text(mail)),
+        UntrustedText(source="email_header", text=header_text(mail)),
+    ]
+    if mail.hidden_text.strip():
+        texts.append(UntrustedText(source="email_hidden", text=mail.hidden_text))
+    return texts

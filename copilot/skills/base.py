@@ -1,15 +1,18 @@
 """What every skill is: one ``run(ctx, input) -> output``, given everything it may use in a ``SkillContext``.
 
 The facade (``copilot.service.Copilot``) builds one frozen ``SkillContext`` per request (the Odoo client, the
-settings, "now", the LLM, the root's injection detector and knowledge base, the conversation store and the
-actor's allowed tools) and calls ``skill.run(ctx, input)``. A skill reaches nothing else: no module-level
-client, model or store, so a test gives it a context of fakes and sees every call it makes.
+settings, "now", the LLM, the root's injection detector and knowledge base, the conversation store, the
+actor's allowed tools and the pipeline's screening of the input's untrusted texts, ``skill.untrusted(input)``)
+and calls ``skill.run(ctx, input)``. A skill screens through ``ctx.detector()``: a text the pipeline screened
+gets its verdict, any other text is screened then (and without a facade, every text is). A skill reaches
+nothing else: no module-level client, model or store, so a test gives it a context of fakes and sees every
+call it makes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 
     from copilot.config import Settings
     from copilot.guardrails.injection import InjectionDetector
+    from copilot.guardrails.screening import Screening, UntrustedText
     from copilot.odoo import OdooClient
     from copilot.retrieval import KnowledgeBase
     from copilot.skills.triage.skill import Triager
@@ -51,6 +55,20 @@ class SkillContext:
     conversations: ConversationStore | None = None
     #: The read-only tools the actor's role may use (None: all of them).
     allowed_tools: frozenset[str] | None = None
+    #: The pipeline's verdicts on the input's untrusted texts (None: not screened yet, e.g. a skill run directly).
+    screening: Screening | None = None
+
+    def detector(self) -> InjectionDetector | None:
+        """The detector a skill screens with: the pipeline's verdicts first, then the root's detector."""
+        if self.screening is None:
+            return self.injection
+        from copilot.guardrails.screening import ScreenedDetector
+
+        return ScreenedDetector(self.screening, self.injection)
+
+    def with_screening(self, screening: Screening) -> SkillContext:
+        """This context with the pipeline's ``screening`` of the input."""
+        return replace(self, screening=screening)
 
     def odoo(self) -> OdooClient:
         """The Odoo client; ``ConfigError`` when this context has none (the skill reads Odoo)."""
@@ -70,4 +88,8 @@ class Skill(Protocol[In_contra, Out_co]):
 
     def run(self, ctx: SkillContext, input: In_contra, /) -> Out_co:
         """Do the job for ``input`` with what ``ctx`` gives."""
+        ...
+
+    def untrusted(self, input: In_contra, /) -> list[UntrustedText]:
+        """The texts of ``input`` an outsider wrote, each with its source: what the pipeline screens."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copilot.guardrails.screening import UntrustedText
 from copilot.skills.base import SkillContext
 from copilot.tools.sale import sale_order_status
 from copilot.tools.schemas import SaleOrderStatus
@@ -17,6 +18,10 @@ class OrderStatusSkill:
     def run(self, ctx: SkillContext, reference: str, /) -> SaleOrderStatus:
         """The deliveries of the sale order ``reference`` (``OdooNotFound`` when Odoo has none)."""
         return sale_order_status(ctx.odoo(), reference)
+
+    def untrusted(self, reference: str, /) -> list[UntrustedText]:
+        """Nothing: an S number is looked up, never read as text by a model."""
+        return []
 
 
 ORDER_STATUS = OrderStatusSkill()

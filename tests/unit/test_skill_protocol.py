@@ -97,7 +97,7 @@ class RecordedTriager:
 
     catalog = None
 
-    def classify(self, item: TriageInput, exclude_id: int | None = None) -> Any:
+    def classify(self, item: TriageInput, exclude_id: int | None = None, **_: Any) -> Any:
         raise Reached(item.subject)
 
 
@@ -206,6 +206,9 @@ class Spy:
     def run(self, ctx: SkillContext, value: Any, /) -> Any:
         self.runs.append((ctx, value))
         return None
+
+    def untrusted(self, value: Any, /) -> list[Any]:
+        return []
 
 
 def test_the_facade_runs_each_skill_with_one_context_of_the_request(

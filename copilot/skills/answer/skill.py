@@ -19,6 +19,7 @@ from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.guardrails.injection import InjectionDetector
+from copilot.guardrails.screening import UntrustedText
 from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
 from copilot.prompts import load_prompt
@@ -285,8 +286,12 @@ class AnswerSkill:
             store=ctx.conversations if question.thread else None,
             as_of=ctx.now,
             allowed_tools=ctx.allowed_tools,
-            injection=ctx.injection,
+            injection=ctx.injection,  # screens the supplier emails it reads from Odoo, not the question
         )
+
+    def untrusted(self, question: Question, /) -> list[UntrustedText]:
+        """The question (the pipeline records its verdict; the answer reads only Odoo and the knowledge base)."""
+        return [UntrustedText(source="question", text=question.text)]
 
 
 ANSWER = AnswerSkill()

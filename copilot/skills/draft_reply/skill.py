@@ -24,6 +24,7 @@ from copilot.errors import LLMError
 from copilot.guardrails.exfiltration import ExfiltrationVerdict, allow_list_from_texts, check_exfiltration
 from copilot.guardrails.grounding import Evidence, check_grounding
 from copilot.guardrails.injection import InjectionDetector, detect_injection
+from copilot.guardrails.screening import UntrustedText
 from copilot.guardrails.subject import LINK, reflected_subject
 from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
@@ -102,6 +103,12 @@ def _exfiltration(
     )  # fmt: skip
 
 
+def screened_text(request: DraftRequest) -> str:
+    """What the injection check reads of a request: the whole message (subject, body, customer, context)."""
+    parts = (f"{request.subject}\n{request.message}", request.customer or "", request.context)
+    return "\n\n".join(part for part in parts if part)
+
+
 def draft_reply(
     request: DraftRequest,
     *,
@@ -146,8 +153,7 @@ def draft_reply(
     open_questions = list(composed.open_questions)
     if not ticket_found:
         open_questions.append(f"Helpdesk ticket {request.ticket_id} is not in Odoo: nothing from it is in the draft.")
-    screened = "\n\n".join(part for part in (text, request.customer or "", request.context) if part)
-    screening = detect_injection(screened, source="customer_message", detector=injection)  # the whole message
+    screening = detect_injection(screened_text(request), source="customer_message", detector=injection)
     if screening.flagged:  # answered for its legitimate content, but a person reads it first
         open_questions.append(
             "The message tries to instruct the assistant (possible prompt injection); nothing it asked for was done: "
@@ -239,8 +245,12 @@ class DraftReplySkill:
             as_of=ctx.now,
             llm=ctx.llm,
             knowledge=ctx.knowledge,
-            injection=ctx.injection,
+            injection=ctx.detector(),
         )
+
+    def untrusted(self, request: DraftRequest, /) -> list[UntrustedText]:
+        """The customer's message (a ticket's subject read from Odoo is screened when the skill reads it)."""
+        return [UntrustedText(source="customer_message", text=screened_text(request))]
 
 
 DRAFT_REPLY = DraftReplySkill()

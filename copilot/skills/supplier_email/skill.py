@@ -11,6 +11,8 @@ from copilot.config import Settings
 from copilot.email import InboundEmail
 from copilot.email.auth import SenderAuth, authenticate_sender, parse_authserv_ids
 from copilot.guardrails.injection import InjectionDetector
+from copilot.guardrails.message import untrusted_texts
+from copilot.guardrails.screening import UntrustedText
 from copilot.odoo import OdooClient
 from copilot.skills.base import SkillContext
 from copilot.skills.supplier_email.compare import compare
@@ -155,10 +157,14 @@ class SupplierEmailSkill:
     name = "supplier_email"
 
     def run(self, ctx: SkillContext, email: InboundEmail, /) -> SupplierEmailSummary:
-        """Summarise ``email`` against the context's Odoo, screened by its injection detector."""
+        """Summarise ``email`` against the context's Odoo, with the pipeline's screening (else its detector's)."""
         return summarize_supplier_email(
-            email, client=ctx.odoo(), llm=ctx.llm, settings=ctx.settings, injection=ctx.injection
+            email, client=ctx.odoo(), llm=ctx.llm, settings=ctx.settings, injection=ctx.detector()
         )
+
+    def untrusted(self, email: InboundEmail, /) -> list[UntrustedText]:
+        """The whole message, its subject and display name, and its hidden text."""
+        return untrusted_texts(email)
 
 
 SUPPLIER_EMAIL = SupplierEmailSkill()

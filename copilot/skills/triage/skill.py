@@ -23,6 +23,7 @@ from copilot.citations import Citation
 from copilot.config import Settings
 from copilot.errors import LLMError, OdooNotFound
 from copilot.guardrails.injection import InjectionDetector, detect_injection
+from copilot.guardrails.screening import UntrustedText
 from copilot.llm_io import model_name
 from copilot.odoo import OdooClient
 from copilot.prompts import VersionedPrompt, load_prompt
@@ -195,8 +196,14 @@ class Triager:
     def _maybe_current(self, name: LabelField, label: Label | None) -> Label | None:
         return self._current(name, label) if label is not None else None
 
-    def classify(self, item: TriageInput, *, exclude_id: int | None = None) -> TicketClassification:
-        """Classify a text (no Odoo calls): labels, probabilities, similar tickets, needs_human."""
+    def classify(
+        self, item: TriageInput, *, exclude_id: int | None = None, injection: InjectionDetector | None = None
+    ) -> TicketClassification:
+        """Classify a text (no Odoo calls): labels, probabilities, similar tickets, needs_human.
+
+        ``injection``: the detector of this run (``SkillContext.detector()``: the pipeline's verdict); None: the
+        triager's own.
+        """
         text = item.text
         warnings = list(self.warnings)
         reasons: list[str] = []
@@ -211,9 +218,9 @@ class Triager:
             )
         if not looks_english(text):
             reasons.append("the text does not look like English; the embedding model reads English only")
-        screened = f"{text}\n\n{item.context}" if item.context else text  # the whole message, not only the body
+        screened = screened_text(item)
         flagged = bool(
-            detect_injection(screened, source="ticket", detector=self.injection).flagged
+            detect_injection(screened, source="ticket", detector=injection or self.injection).flagged
             or _LABEL_SETTING.search(screened)
         )
         if flagged:
@@ -510,8 +517,22 @@ def _proposal(ticket: Ticket, result: TicketClassification, triager: Triager) ->
     )
 
 
-def classify_ticket(item: TriageInput, triager: Triager, client: OdooClient | None = None) -> TicketClassification:
-    """Classify ``item`` (or the Odoo ticket it names) and gather evidence; never writes to Odoo."""
+def screened_text(item: TriageInput) -> str:
+    """What the injection check reads of a ticket: the whole message, not only the body."""
+    return f"{item.text}\n\n{item.context}" if item.context else item.text
+
+
+def classify_ticket(
+    item: TriageInput,
+    triager: Triager,
+    client: OdooClient | None = None,
+    *,
+    injection: InjectionDetector | None = None,
+) -> TicketClassification:
+    """Classify ``item`` (or the Odoo ticket it names) and gather evidence; never writes to Odoo.
+
+    ``injection``: the detector of this run (the pipeline's verdict on the text); None: the triager's own.
+    """
     ticket = None
     if item.ticket_id is not None:
         if client is None or triager.catalog is None:
@@ -526,7 +547,7 @@ def classify_ticket(item: TriageInput, triager: Triager, client: OdooClient | No
             customer=item.customer,
             ticket_id=ticket.id,
         )
-    result = triager.classify(item, exclude_id=ticket.id if ticket else None)
+    result = triager.classify(item, exclude_id=ticket.id if ticket else None, injection=injection)
     if client is None or not item.text.strip():
         return result
     orders, warnings = _orders(client, ticket_text(item.subject, item.body[:MAX_EMBED_CHARS]), ticket, item.customer)
@@ -553,7 +574,11 @@ class TriageSkill:
             from copilot.errors import ConfigError
 
             raise ConfigError("triage needs a triage model, and this context has none")
-        return classify_ticket(item, ctx.triager(), ctx.client)
+        return classify_ticket(item, ctx.triager(), ctx.client, injection=ctx.detector())
+
+    def untrusted(self, item: TriageInput, /) -> list[UntrustedText]:
+        """The ticket's subject, body and context (a ticket named by id is screened when read from Odoo)."""
+        return [UntrustedText(source="ticket", text=screened_text(item))]
 
 
 TRIAGE = TriageSkill()
