@@ -1,13 +1,17 @@
-"""Dates, money and units of measure as people write them in email, parsed into typed values."""
+"""Dates, money and units of measure as people write them in email, parsed into typed values.
+
+Dates live in ``copilot.text.dates`` (dateparser); they are re-exported here for the callers that read both.
+"""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.text.dates import LOOKBACK_DAYS, FoundDate, find_dates, relative_date
 
 __all__ = [
     "LOOKBACK_DAYS",
@@ -24,119 +28,6 @@ __all__ = [
     "singular_uom",
 ]
 
-#: A date written without a year is the next occurrence on or after (email date - LOOKBACK_DAYS): emails
-#: talk about the near future and the recent past ("left our warehouse on Friday, November 20").
-LOOKBACK_DAYS = 31
-
-_MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
-_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-
-_WD = (
-    r"(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thur?s?|fri|sat|sun)"
-    r"\.?,?\s++)?"
-)
-_MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_YEAR = r"(?:,?\s++(?P<year>20\d{2}))?"
-_PATTERNS = [
-    re.compile(r"\b(?P<year>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
-    re.compile(_WD + r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>20\d{2}|\d{2})\b", re.IGNORECASE),
-    re.compile(_WD + r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<year>20\d{2})\b", re.IGNORECASE),
-    re.compile(_WD + r"\b" + _MONTH + r"\s++(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?![:.,]\d|\s*%)" + _YEAR, re.IGNORECASE),
-    re.compile(_WD + r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s++(?:of\s++)?" + _MONTH + r"\b" + _YEAR, re.IGNORECASE),
-]
-
-
-_DIGIT = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class FoundDate:
-    """A date found in text, with where it was."""
-
-    value: date
-    start: int
-    end: int
-    text: str
-    weekday_mismatch: bool = False
-
-
-def _resolve(day: int, month: int, year: int | None, weekday: int | None, reference: date) -> tuple[date, bool] | None:
-    if year is not None:
-        try:
-            value = date(year, month, day)
-        except ValueError:
-            return None
-        return value, weekday is not None and value.weekday() != weekday
-    earliest = reference - timedelta(days=LOOKBACK_DAYS)
-    candidates = []
-    for y in (reference.year - 1, reference.year, reference.year + 1):
-        try:
-            candidates.append(date(y, month, day))
-        except ValueError:
-            continue
-    candidates = [c for c in candidates if c >= earliest]
-    if not candidates:
-        return None
-    if weekday is not None:
-        matching = [c for c in candidates if c.weekday() == weekday]
-        if matching:
-            return matching[0], False
-        return candidates[0], True
-    return candidates[0], False
-
-
-def find_dates(text: str, reference: date) -> list[FoundDate]:
-    """Calendar dates in ``text``; a missing year is inferred from ``reference`` (the email's date)."""
-    if not _DIGIT.search(text):  # every date pattern has a digit: skip the five scans of a text without any
-        return []
-    found: list[FoundDate] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            if _overlaps(taken, match.start(), match.end()):
-                continue
-            groups = match.groupdict()
-            month_name = groups.get("month")
-            if month_name and month_name.lower() == "may" and not month_name[0].isupper():
-                continue  # "we may 3 ..." is not a date
-            if month_name and month_name.lower().startswith("mar") and month_name.islower():
-                continue  # "mar" is rarely lower-case in a date
-            weekday = _WEEKDAYS.get((groups.get("wd") or "")[:3].lower()) if groups.get("wd") else None
-            year = groups.get("year")
-            year_value = None if not year else (2000 + int(year) if len(year) == 2 else int(year))
-            if month_name:
-                month, day = _MONTHS[month_name[:3].lower()], int(groups["d"])
-            elif groups.get("a"):  # US numeric m/d/y unless the first number cannot be a month
-                a, b = int(groups["a"]), int(groups["b"])
-                month, day = (a, b) if a <= 12 else (b, a)
-            else:
-                month, day = int(groups["m"]), int(groups["d"])
-            if not 1 <= month <= 12:
-                continue
-            resolved = _resolve(day, month, year_value, weekday, reference)
-            if resolved is None:
-                continue
-            value, mismatch = resolved
-            found.append(FoundDate(value, match.start(), match.end(), match.group(0), mismatch))
-            _take(taken, match.start(), match.end())
-    return sorted(found, key=lambda f: f.start)
-
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     """True when [start, end) overlaps a span of ``taken`` (sorted, disjoint): a bisection, not a scan."""
@@ -146,15 +37,6 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def _take(taken: list[tuple[int, int]], start: int, end: int) -> None:
     taken.insert(bisect_left(taken, (start, end)), (start, end))
-
-
-_RELATIVE = {"today": 0, "this morning": 0, "this afternoon": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
-
-
-def relative_date(phrase: str, reference: date) -> date | None:
-    """``tomorrow``, ``today``, ``yesterday`` resolved against ``reference``."""
-    offset = _RELATIVE.get(phrase.strip().lower())
-    return None if offset is None else reference + timedelta(days=offset)
 
 
 # -- money ---------------------------------------------------------------------------------------
