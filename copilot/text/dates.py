@@ -94,7 +94,8 @@ _PART_CUES = {
 }
 _END_OF_MONTH = {"monatsende", "ultimo", "month-end"}
 _BETWEEN = {"between", "zwischen", "entre", "tussen"}
-_RANGE_JOIN = {"-", "–", "to", "until", "till", "bis", "au", "al", "tot", "and", "und", "et", "y", "en"}
+_RANGE_JOIN = {"-", "–", "to", "through", "thru", "until", "till", "bis", "au", "al", "tot"}
+_RANGE_JOIN |= {"and", "und", "et", "y", "en"}
 _AND_WORDS = {"and", "und", "et", "y", "en"}
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.text.units import normalise_uom, singular_uom
 
-__all__ = ["CURRENCIES", "FoundMoney", "Money", "find_money"]
+__all__ = ["CURRENCIES", "FoundMoney", "Money", "find_money", "price_unit"]
 
 #: Currencies read by ISO code; their signs come from babel ("$", "€", "£", "CA$", "CHF").
 CURRENCIES = ("USD", "EUR", "GBP", "CHF", "CAD", "AUD", "SEK", "DKK", "NOK", "PLN", "CZK")
@@ -118,6 +118,16 @@ def _amount(text: str, language: str) -> float | None:
     return float(price.amount) if price.amount is not None else None
 
 
+def price_unit(text: str) -> tuple[str | None, int]:
+    """The unit a price is for when ``text`` (what follows the amount) starts with one ("per dozen", "pro Stück",
+    "each"): (Odoo's unit name, length read), or (None, 0)."""
+    match = _PER.match(text[:30])
+    if not match:
+        return None, 0
+    per = "Units" if match.group("each") else normalise_uom(match.group("uom"))
+    return (per, match.end()) if per else (None, 0)
+
+
 def find_money(text: str, language: str | None = None) -> list[FoundMoney]:
     """Amounts of money in ``text`` (``$1,234.50``, ``312.50 USD``, ``1.234,50 €``), with ``per <uom>`` when stated.
 
@@ -135,13 +145,8 @@ def find_money(text: str, language: str | None = None) -> list[FoundMoney]:
             code = _signs().get(match.group("cur").lower())
             if amount is None or code is None:
                 continue
-            per_match = _PER.match(text[match.end() : match.end() + 30])
-            per = None
-            end = match.end()
-            if per_match:
-                per = "Units" if per_match.group("each") else normalise_uom(per_match.group("uom"))
-                if per:
-                    end += per_match.end()
+            per, length = price_unit(text[match.end() : match.end() + 30])
+            end = match.end() + length
             found.append(FoundMoney(Money(amount=amount, currency=code, per=per), match.start(), end))
             taken.insert(bisect_left(taken, (match.start(), end)), (match.start(), end))
     return sorted(found, key=lambda f: f.start)

@@ -1,0 +1,110 @@
+"""The deterministic extractor in five languages: the email's language is detected, and dates, money and the
+change cues of each language become the same structured changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from copilot.email import InboundEmail
+from copilot.skills.supplier_email import ChangeKind, extract
+from copilot.text.language import LanguageDetector
+
+WED_NOV25 = datetime(2026, 11, 25, 9, tzinfo=UTC)
+
+
+def mail(text: str, subject: str = "P00004") -> InboundEmail:
+    return InboundEmail(subject=subject, text=text, date=WED_NOV25, from_address="sales@supplier.example")
+
+
+def changes(text: str, kind: ChangeKind) -> list:
+    result = extract(mail(text), languages=LanguageDetector())
+    return [c for c in result.candidates if c.kind is kind and not c.line_statement]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Leider verschiebt sich der Liefertermin für P00004 auf Freitag, den 4. Dezember.", date(2026, 12, 4)),
+        ("La livraison de la commande P00004 est reportée au vendredi 4 décembre.", date(2026, 12, 4)),
+        ("La entrega del pedido P00004 se retrasa al viernes 4 de diciembre.", date(2026, 12, 4)),
+        ("De levering van bestelling P00004 wordt verschoven naar vrijdag 4 december.", date(2026, 12, 4)),
+        ("Hi Mitchell, P00004 will now ship next Tuesday.", date(2026, 12, 1)),
+        ("Die Ware zu P00004 wird nächsten Dienstag versendet.", date(2026, 12, 1)),
+        ("La commande P00004 sera expédiée mardi prochain.", date(2026, 12, 1)),
+        ("El pedido P00004 se enviará el próximo martes.", date(2026, 12, 1)),
+        ("Bestelling P00004 wordt volgende dinsdag verzonden.", date(2026, 12, 1)),
+    ],
+)
+def test_a_new_date_in_each_language(text: str, expected: date) -> None:
+    found = changes(text, ChangeKind.NEW_DATE)
+    assert [(c.po_name, c.new_date) for c in found] == [("P00004", expected)]
+
+
+def test_a_week_number_is_a_window() -> None:
+    text = "Die Lieferung für P00004 erfolgt in KW 51, wir melden uns mit dem genauen Tag."
+    found = changes(text, ChangeKind.NEW_DATE)
+    assert [(c.new_date, c.latest_date) for c in found] == [(date(2026, 12, 14), date(2026, 12, 18))]
+
+
+@pytest.mark.parametrize(
+    ("text", "new", "old", "currency", "per"),
+    [
+        ("Mitchell, for P00004 our price goes from 250.50 to 275.00 per unit.", 275.0, 250.5, None, "Units"),
+        ("Der Preis für [FURN_8900] steigt von 280,80 € auf 312,50 € pro Dutzend.", 312.5, 280.8, "EUR", "Dozens"),
+        ("Le prix de [FURN_8900] passe de 280,80 € à 312,50 € par douzaine.", 312.5, 280.8, "EUR", "Dozens"),
+        ("El precio de [FURN_8900] sube de 280,80 € a 312,50 € por docena.", 312.5, 280.8, "EUR", "Dozens"),
+        ("De prijs van [FURN_8900] gaat van 280,80 € naar 312,50 € per dozijn.", 312.5, 280.8, "EUR", "Dozens"),
+        ("Neuer Preis 1.234,50 € statt 1.180,00 € pro Stück für P00004.", 1234.5, 1180.0, "EUR", "Units"),
+    ],
+)
+def test_a_price_change_in_each_language(text: str, new: float, old: float, currency: str | None, per: str) -> None:
+    found = changes(text, ChangeKind.PRICE_CHANGE)
+    assert len(found) == 1
+    assert (found[0].price.amount, found[0].old_price.amount) == (new, old)
+    assert (found[0].price.currency, found[0].price.per) == (currency, per)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wir bestätigen Ihre Bestellung P00004 wie bestellt.",
+        "Nous vous confirmons la commande P00004.",
+        "Le confirmamos el pedido P00004.",
+        "Wij bevestigen uw bestelling P00004.",
+    ],
+)
+def test_a_confirmation_in_each_language(text: str) -> None:
+    assert [c.po_name for c in changes(text, ChangeKind.CONFIRMATION)] == ["P00004"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leider müssen wir die Bestellung P00004 stornieren.",
+        "Nous devons malheureusement annuler la commande P00004.",
+        "Lamentablemente tenemos que cancelar el pedido P00004.",
+        "Helaas moeten wij bestelling P00004 annuleren.",
+    ],
+)
+def test_a_cancellation_in_each_language(text: str) -> None:
+    assert [c.po_name for c in changes(text, ChangeKind.CANCELLATION)] == ["P00004"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Können Sie uns bitte bis morgen bestätigen, ob P00004 so passt?",
+        "Pouvez-vous nous confirmer la commande P00004 ?",
+        "¿Nos puede confirmar el pedido P00004?",
+        "Kunt u bestelling P00004 bevestigen?",
+    ],
+)
+def test_a_question_in_each_language(text: str) -> None:
+    assert [c.po_name for c in changes(text, ChangeKind.QUESTION)] == ["P00004"]
+
+
+def test_the_language_is_reported() -> None:
+    result = extract(mail("Die Lieferung für P00004 erfolgt am 4. Dezember."), languages=LanguageDetector())
+    assert result.language == "de"
