@@ -48,6 +48,7 @@ class FoundDate:
     weekday_mismatch: bool = False
     latest: date | None = field(default=None, compare=False)
     approximate: bool = field(default=False, compare=False)
+    relative: bool = field(default=False, compare=False)  # written without a number: "tomorrow", "next Tuesday"
 
     @property
     def is_range(self) -> bool:
@@ -449,7 +450,8 @@ def _one(
     if value is None:
         return []
     start, end = seg[0].start, seg[-1].end
-    return [FoundDate(value, start, end, text[start:end], _mismatch(seg, value, lex))]
+    relative = not any(t.kind in ("int", "numdate") for t in seg)
+    return [FoundDate(value, start, end, text[start:end], _mismatch(seg, value, lex), relative=relative)]
 
 
 def _mismatch(seg: Sequence[_Token], value: date, lex: _Lexicon) -> bool:

@@ -108,3 +108,16 @@ def test_a_question_in_each_language(text: str) -> None:
 def test_the_language_is_reported() -> None:
     result = extract(mail("Die Lieferung für P00004 erfolgt am 4. Dezember."), languages=LanguageDetector())
     assert result.language == "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("P00004 is on the truck today.", []),  # an event of the email's own day, not a new date
+        ("Which colour? We need to know by Monday to keep the ship date of P00004.", []),  # a reply deadline
+        ("P00004 is confirmed and ships next Tuesday.", [date(2026, 12, 1)]),
+        ("Die Lieferung zu P00004 kommt übermorgen.", [date(2026, 11, 27)]),
+    ],
+)
+def test_relative_dates_that_are_not_promises(text: str, expected: list[date]) -> None:
+    assert [c.new_date for c in changes(text, ChangeKind.NEW_DATE)] == expected

@@ -125,8 +125,11 @@ _DEADLINE = re.compile(
     _I,
 )
 _REPLY_WORDS = re.compile(
-    r"\bhear (?:back|from you)\b|\breply\b|\banswer\b|\brespond\b|\bconfirm|\blet us know\b|\bdecision\b", _I
+    r"\bhear (?:back|from you)\b|\breply\b|\banswer\b|\brespond\b|\bconfirm|\blet us know\b|\bdecision\b"
+    r"|\bneed to know\b|\bantwort\w*|\bbest[äa]tigen sie\b|\br[ée]ponse\b|\brespuesta\b|\bantwoord\w*",
+    _I,
 )
+_BY_END = re.compile(r"\b(?:by|before|until|bis|sp[äa]testens|avant|antes del?|voor|uiterlijk)\s*+$", _I)
 _PROMISE = re.compile(
     r"\b(?:ship\w*|deliver\w*|eta|arriv\w*|expected|estimated|schedul\w*|dispatch\w*|truck|ready|pick-?up|transit|load\w*"
     r"|liefer\w*|versand\w*|versend\w*|verschieb\w*|verschoben|ankunft|eintreff\w*|abhol\w*|ausgeliefert|erfolgt"
@@ -341,6 +344,9 @@ def _dates(
                 continue
             if not _PROMISE.search(s.text) or _PAST_EVENT.search(before[-50:]) or found.value < reference:
                 continue
+            deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
+            if found.relative and (found.value == reference or deadline):
+                continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
