@@ -15,7 +15,7 @@ from text_to_num import alpha2digit
 
 from copilot.text.units import UOM_WORDS, normalise_uom
 
-__all__ = ["FoundQuantity", "find_quantities", "parse_quantity"]
+__all__ = ["FoundQuantity", "find_quantities", "numbers_as_digits", "parse_quantity"]
 
 _LANGUAGES = ("en", "de", "fr", "es", "nl")
 _ONE = r"(?:a|an|one|ein|eine|einen|un|une|una|uno|een|één)"
@@ -53,6 +53,16 @@ _KINDED = [
 
 _KINDS = [kind for kind, _ in _KINDED]
 _PATTERNS = [pattern for _, pattern in _KINDED]
+
+
+_ONE_DOZEN = re.compile(rf"\b{_ONE}[ \t]++(?={_DOZEN}\b)", re.IGNORECASE)
+
+
+def numbers_as_digits(text: str, language: str = "en") -> str:
+    """``text`` with numbers written in words as digits ("twelve of the twenty desks" -> "12 of the 20 desks",
+    "a dozen" -> "1 dozen"), for rules that read quantities; the original stays the evidence."""
+    lang = language if language in _LANGUAGES else "en"
+    return alpha2digit(_ONE_DOZEN.sub("1 ", text), lang, threshold=2)
 
 
 @dataclass(frozen=True)

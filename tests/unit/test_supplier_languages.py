@@ -121,3 +121,20 @@ def test_the_language_is_reported() -> None:
 )
 def test_relative_dates_that_are_not_promises(text: str, expected: list[date]) -> None:
     assert [c.new_date for c in changes(text, ChangeKind.NEW_DATE)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "shipped", "backorder"),
+    [
+        ("Twelve Large Desks of P00004 were shipped today, the remaining eight are on backorder.", 12.0, 8.0),
+        ("Zwölf Stück Large Desk zu P00004 wurden heute versandt.", 12.0, None),
+        ("Douze pièces Large Desk de P00004 ont été expédiées aujourd'hui.", 12.0, None),
+        ("Doce unidades Large Desk del pedido P00004 fueron enviadas hoy.", 12.0, None),
+        ("Twaalf stuks Large Desk van P00004 zijn vandaag verzonden.", 12.0, None),
+    ],
+)
+def test_quantities_in_words_in_a_partial_shipment(text: str, shipped: float, backorder: float | None) -> None:
+    found = changes(text, ChangeKind.PARTIAL_SHIPMENT)
+    assert len(found) == 1
+    assert found[0].quantity is not None and found[0].quantity.value == shipped
+    assert (found[0].backorder.value if found[0].backorder else None) == backorder

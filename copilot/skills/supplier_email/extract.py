@@ -22,6 +22,7 @@ from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Mo
 from copilot.skills.supplier_email.signals import Sentence
 from copilot.text.language import LanguageDetector
 from copilot.text.money import price_unit
+from copilot.text.quantities import numbers_as_digits
 from copilot.text.values import (
     UOM_WORDS,
     FoundDate,
@@ -162,9 +163,11 @@ _BACKORDER_WORD = re.compile(
     _I,
 )
 _SHIPPED_Q = re.compile(
-    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,4}}?)"
-    r"\s+(?:have been |has been |were |was |are |being )?"
-    r"(?:shipped|dispatched|sent out|loaded)\b",
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,6}}?)"
+    r"\s+(?:have been |has been |were |was |are |being |wurden |sind |werden |ont été |sont |han sido |fueron "
+    r"|se han |zijn |werden )?(?:today |heute |aujourd'hui |hoy |vandaag )?"
+    r"(?:shipped|dispatched|sent out|loaded|versandt|verschickt|verladen|exp[ée]di[ée]e?s?|envi[ao]d[oa]s"
+    r"|despachad[oa]s|verzonden|verstuurd)\b",
     _I,
 )
 _BACKORDER_Q = re.compile(
@@ -382,11 +385,12 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     partial_po: list[Candidate] = []
     for index, s in enumerate(ss):
         dates = [d.value for i, d in backorder_dates if i == index]
-        backorder = _BACKORDER_Q.search(s.text)
+        text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
+        backorder = _BACKORDER_Q.search(text)
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(s.text)
+        short = _SHORT.search(text)
         if short:
             out.extend(
                 Candidate(
@@ -403,9 +407,9 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                 for po in _pos(s)
             )
             continue
-        shipped = _SHIPPED_Q.search(s.text)
+        shipped = _SHIPPED_Q.search(text)
         if shipped:
-            lead = s.text.split(":", 1)[0] if ":" in s.text else shipped.group("what")
+            lead = text.split(":", 1)[0] if ":" in text else shipped.group("what")
             out.extend(
                 Candidate(
                     kind=ChangeKind.PARTIAL_SHIPMENT,
@@ -610,7 +614,8 @@ def _line_statements(ss: list[Sentence], used: set[int]) -> list[Candidate]:
     for i, s in enumerate(ss):
         if i in used:
             continue
-        matches = list(_LINE_COLON.finditer(s.text)) or list(_LINE_X.finditer(s.text))
+        text = numbers_as_digits(s.text, s.language)
+        matches = list(_LINE_COLON.finditer(text)) or list(_LINE_X.finditer(text))
         for match in matches:
             what = match.group("what")
             codes = signals.product_codes(what)
