@@ -210,7 +210,8 @@ def _runs(tokens: Sequence[_Token], text: str) -> list[list[_Token]]:
     current: list[_Token] = []
     for tok in tokens:
         adjacent = current and not text[current[-1].end : tok.start].strip()
-        if tok.kind == "other" or not adjacent or len(current) >= MAX_RUN_TOKENS:
+        alone = tok.kind == "relative" or (current and current[-1].kind == "relative")  # "heute 12 der 20"
+        if tok.kind == "other" or not adjacent or alone or len(current) >= MAX_RUN_TOKENS:
             if current:
                 runs.append(current)
             current = [tok] if tok.kind != "other" else []

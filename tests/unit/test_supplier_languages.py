@@ -138,3 +138,32 @@ def test_quantities_in_words_in_a_partial_shipment(text: str, shipped: float, ba
     assert len(found) == 1
     assert found[0].quantity is not None and found[0].quantity.value == shipped
     assert (found[0].backorder.value if found[0].backorder else None) == backorder
+
+
+def test_the_issue_partial_shipment_with_the_rest_and_its_date() -> None:
+    """'we shipped 12 of the 20 Large Desks ... the remaining 8 follow ... expected 2026-12-15' was no change at all."""
+    text = (
+        "Hi Mitchell, for P00009 we shipped 12 of the 20 Large Desks today. "
+        "The remaining 8 follow next week, expected 2026-12-15 (tracking 1Z999AA10123456784, UPS)."
+    )
+    [found] = changes(text, ChangeKind.PARTIAL_SHIPMENT)
+    assert (found.po_name, found.product_text) == ("P00009", "Large Desks today")
+    assert (found.quantity.value, found.of_quantity.value, found.backorder.value) == (12.0, 20.0, 8.0)
+    assert found.backorder_date == date(2026, 12, 15)
+    assert changes(text, ChangeKind.NEW_DATE) == []
+
+
+def test_the_issue_short_quantity_with_the_ordered_quantity_in_brackets() -> None:
+    """'we can only supply 6 ... (10 ordered), rest cancelled' was no change at all."""
+    [found] = changes(
+        "Hi, for P00009 we can only supply 6 Large Desks (10 ordered), rest cancelled.", ChangeKind.SHORT_QUANTITY
+    )
+    assert (found.po_name, found.quantity.value, found.of_quantity.value) == ("P00009", 6.0, 10.0)
+
+
+def test_a_partial_shipment_in_german_with_the_rest_and_its_date() -> None:
+    text = "Wir haben heute 12 der 20 Large Desks zu P00009 versandt. Die restlichen 8 Stück folgen am 15.12.2026."
+    [found] = changes(text, ChangeKind.PARTIAL_SHIPMENT)
+    assert (found.quantity.value, found.of_quantity.value, found.backorder.value) == (12.0, 20.0, 8.0)
+    assert found.backorder_date == date(2026, 12, 15)
+    assert changes(text, ChangeKind.NEW_DATE) == []

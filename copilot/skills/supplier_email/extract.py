@@ -136,7 +136,8 @@ _PROMISE = re.compile(
     r"|liefer\w*|versand\w*|versend\w*|verschieb\w*|verschoben|ankunft|eintreff\w*|abhol\w*|ausgeliefert|erfolgt"
     r"|livr\w*|exp[ée]di\w*|report[ée]\w*|enl[èe]vement|d[ée]part"
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
-    r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*)\b",
+    r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
+    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
     _I,
 )
 _OLD_DATE = re.compile(
@@ -186,6 +187,26 @@ _SHORT = re.compile(
     + _NUM
     + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of)\s+(?:the\s+|your\s+)?(?P<of>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?"
     r"(?P<what>[^.:;,]*)",
+    _I,
+)
+_ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
+# "we can only supply 6 Large Desks (10 ordered)", "nur 6 Stück liefern (10 bestellt)"
+_SHORT_ORDERED = re.compile(
+    r"\b(?:only|just|nur|seulement|uniquement|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
+    + _NUM
+    + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>[^.:;,()]{{0,80}}?)\s*+\((?:of\s+|von\s+|sur\s+|de\s+|van\s+)?"
+    rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
+    _I,
+)
+_SHIPPED_WORD = re.compile(
+    r"\b(?:shipped|dispatched|sent|loaded|versandt|verschickt|geliefert|exp[ée]di[ée]e?s?|livr[ée]e?s?|envi(?:ad[oa]s?"
+    r"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd)\b",
+    _I,
+)
+# "we shipped 12 of the 20 Large Desks", "12 der 20 Large Desks versandt", "12 sur 20", "12 de los 20", "12 van de 20"
+_N_OF_M = re.compile(
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of|der|von|sur|de|van)\s+(?:(?:the|den|les|los|las|de)\s+)?"
+    rf"(?P<of>\d{{1,7}})(?![\d.,]\d)(?:\s*(?P<u2>{UOM_WORDS})\b)?(?P<what>(?:\s+[\w\-\[\]]+){{0,4}})",
     _I,
 )
 _PERCENT = re.compile(
@@ -384,13 +405,13 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     out: list[Candidate] = []
     partial_po: list[Candidate] = []
     for index, s in enumerate(ss):
-        dates = [d.value for i, d in backorder_dates if i == index]
+        dates = [d.value for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
         text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
         backorder = _BACKORDER_Q.search(text)
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(text)
+        short = _SHORT.search(text) or _SHORT_ORDERED.search(text)
         if short:
             out.extend(
                 Candidate(
@@ -402,6 +423,26 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                     quantity=_qty(short.group("q"), short.group("u") or short.group("u2")),
                     of_quantity=_qty(short.group("of"), short.group("u2") or short.group("u")),
                     backorder=bo_qty,
+                    backorder_date=dates[0] if dates else None,
+                )
+                for po in _pos(s)
+            )
+            continue
+        part = _N_OF_M.search(text) if _SHIPPED_WORD.search(text) else None
+        if part:
+            quantity = _qty(part.group("q"), part.group("u") or part.group("u2"))
+            ordered = _qty(part.group("of"), part.group("u2") or part.group("u"))
+            rest = ordered.value - quantity.value if quantity and ordered and ordered.value > quantity.value else None
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=s.codes[0] if s.codes else None,
+                    product_text=_product_text(part.group("what")),
+                    quantity=quantity,
+                    of_quantity=ordered,
+                    backorder=bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
                     backorder_date=dates[0] if dates else None,
                 )
                 for po in _pos(s)
