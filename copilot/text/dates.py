@@ -110,6 +110,7 @@ class _Lexicon:
     units: set[str]
     numbers: dict[str, str]
     glue: set[str]
+    known: frozenset[str] = frozenset()  # every word above: a word outside it (most words) is "other" at once
 
 
 @cache
@@ -138,7 +139,15 @@ def _lexicon(language: str) -> _Lexicon:
     relative -= {"now", "jetzt", "maintenant", "ahora", "nu"}
     glue = _CONNECTIVES.get(language, set()) | _ORDINALS | {"-", "–", "."}
     in_words = set(words("in")) | {"over", "binnen", "dentro", "dans"}
-    return _Lexicon(months, weekdays, relative, modifiers, in_words, units, numbers, glue)
+    known = frozenset(
+        {*months, *weekdays, *relative, *modifiers, *in_words, *units, *numbers, *glue}
+        | _WEEK_CUES
+        | set(_PART_CUES)
+        | _END_OF_MONTH
+        | _RANGE_JOIN
+        | _BETWEEN
+    )
+    return _Lexicon(months, weekdays, relative, modifiers, in_words, units, numbers, glue, known)
 
 
 # -- tokens ----------------------------------------------------------------------------------------------
@@ -167,6 +176,8 @@ def _kind(text: str, low: str, lex: _Lexicon, language: str) -> tuple[str, str]:
             ordinal = _ORDINAL_NUMBER.fullmatch(low)
             return ("int", ordinal.group(1)) if ordinal else ("other", bare)
         return "int", bare
+    if bare not in lex.known and not bare.startswith(("kw", "cw", "wk", "monat")):
+        return "other", bare
     week = _WEEK_NUMBER.fullmatch(bare)
     if week:
         return "weeknum", week.group(2)
@@ -194,17 +205,23 @@ def _kind(text: str, low: str, lex: _Lexicon, language: str) -> tuple[str, str]:
 
 
 def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
+    """The date-like tokens of ``text``; the other words are left out (the gap they leave ends a run)."""
     out: list[_Token] = []
+    after_in = False
     for m in _TOKEN.finditer(text):
-        kind, low = _kind(m.group(0), m.group(0).lower(), lex, language)
-        after_in = out and out[-1].low in lex.in_words | _CONNECTIVES.get(language, set())
-        if kind == "other" and after_in and alpha2digit(m.group(0), language, threshold=0) != m.group(0):
+        word = m.group(0)
+        kind, low = _kind(word, word.lower(), lex, language)
+        if kind == "other" and after_in and alpha2digit(word, language, threshold=0) != word:
             kind = "glue"  # "in zwei Wochen", "dentro de dos semanas"
-        out.append(_Token(m.group(0), low, m.start(), m.end(), kind))
+        after_in = low in lex.in_words or low in _CONNECTIVES.get(language, ())
+        if kind != "other":
+            out.append(_Token(word, low, m.start(), m.end(), kind))
+        elif out and out[-1].kind != "other":
+            out.append(_Token(word, low, m.start(), m.end(), kind))  # one break between runs is enough
     return out
 
 
-def _runs(tokens: Sequence[_Token], text: str) -> list[list[_Token]]:
+def _runs(tokens: Sequence[_Token], text: str, lex: _Lexicon) -> list[list[_Token]]:
     """Maximal runs of date-like tokens next to each other (only spaces between), at most MAX_RUN_TOKENS each."""
     runs: list[list[_Token]] = []
     current: list[_Token] = []
@@ -219,7 +236,15 @@ def _runs(tokens: Sequence[_Token], text: str) -> list[list[_Token]]:
         current.append(tok)
     if current:
         runs.append(current)
-    return runs
+    return [run for run in runs if _worth_reading(run, lex)]
+
+
+_ANCHORS = frozenset({"month", "weekday", "relative", "numdate", "int", "weeknum", "week", "part", "eom"})
+
+
+def _worth_reading(run: Sequence[_Token], lex: _Lexicon) -> bool:
+    """A run of connectives alone ("a-a-a-", "the of the") holds no date; one with a unit may ("in two weeks")."""
+    return any(t.kind in _ANCHORS or t.low in lex.units or _is_month_unit(t.low) for t in run)
 
 
 # -- resolution ------------------------------------------------------------------------------------------
@@ -527,7 +552,7 @@ def find_dates(text: str, reference: date, language: str | None = None) -> list[
     lex = _lexicon(lang)
     found: list[FoundDate] = []
     budget = _Budget()
-    for run in _runs(_tokens(text, lex, lang), text):
+    for run in _runs(_tokens(text, lex, lang), text, lex):
         found.extend(_from_run(run, text, lex, lang, reference, budget))
     return sorted(found, key=lambda f: f.start)
 
