@@ -521,7 +521,8 @@ def _from_run(
                 )
             )
             out.extend(found[1:])
-        elif found and out and joins and not out[-1].is_range and out[-1].value < found[0].value:
+        elif found and out and joins and join != "to" and not out[-1].is_range and out[-1].value < found[0].value:
+            # "from 1 December to 10 December" is a move as often as a window: only "-", "until", "bis"... join
             prev = out[-1]
             if found[0].value <= prev.value + timedelta(days=62):
                 out[-1] = FoundDate(

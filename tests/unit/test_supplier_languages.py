@@ -167,3 +167,13 @@ def test_a_partial_shipment_in_german_with_the_rest_and_its_date() -> None:
     assert (found.quantity.value, found.of_quantity.value, found.backorder.value) == (12.0, 20.0, 8.0)
     assert found.backorder_date == date(2026, 12, 15)
     assert changes(text, ChangeKind.NEW_DATE) == []
+
+
+def test_a_move_from_one_date_to_another_is_no_window() -> None:
+    text = "The delivery of P00004 moves from 1 December to 10 December 2026 because of a carrier strike."
+    assert [(c.new_date, c.latest_date) for c in changes(text, ChangeKind.NEW_DATE)] == [(date(2026, 12, 10), None)]
+
+
+def test_the_arrival_date_wins_over_the_ship_date_of_the_same_sentence() -> None:
+    text = "The truck leaves our plant on Monday and P00007 should arrive at your warehouse Dec 2, 2026."
+    assert [c.new_date for c in changes(text, ChangeKind.NEW_DATE)] == [date(2026, 12, 2)]

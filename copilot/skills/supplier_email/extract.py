@@ -337,7 +337,7 @@ def _date_role(before: str) -> DateRole:
     hits = [
         (m.start(), m.group(0))
         for m in re.finditer(
-            r"ship|dispatch|pick-?up|load|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
+            r"ship|dispatch|pick-?up|load|leav|depart|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
             r"|env[ií]|despach|entreg|verzend|lever",
             window,
         )
@@ -345,7 +345,8 @@ def _date_role(before: str) -> DateRole:
     if not hits:
         return "unspecified"
     word = max(hits)[1]
-    shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "versand", "versend", "abhol", "expédi", "expedi")
+    shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "leav", "depart", "versand", "versend", "abhol")
+    shipping = (*shipping, "expédi", "expedi")
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
@@ -393,11 +394,21 @@ def _dates(
                         date_role=_date_role(before),
                     )
                 )
+    out = _arrival_wins(out)
     for po, text in alternatives:
         for c in out:
             if c.po_name in (po, None) or po is None:
                 c.alternatives.append((po, text))
     return out, backorder_dates, old_dates
+
+
+def _arrival_wins(candidates: list[Candidate]) -> list[Candidate]:
+    """One sentence giving a ship date and an arrival date for the same PO line ("the truck leaves on Monday and
+    should arrive Dec 2") changes Odoo's expected arrival: the arrival date is the change."""
+    arrivals = {(c.evidence, c.po_name, c.product_code) for c in candidates if c.date_role == "delivery"}
+    return [
+        c for c in candidates if c.date_role == "delivery" or (c.evidence, c.po_name, c.product_code) not in arrivals
+    ]
 
 
 def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]]) -> list[Candidate]:
