@@ -115,7 +115,28 @@ class _Lexicon:
 
 @cache
 def _lexicon(language: str) -> _Lexicon:
-    """Month, weekday and relative words of ``language`` from dateparser's locale data (read once per process)."""
+    """The words of ``language`` and, for the others, of English too: supplier mail mixes them ("Bonjour,
+    P00008 will be delivered on December 4"), and a detector can take an English email for French."""
+    own = _own_lexicon(language)
+    if language == "en":
+        return own
+    en = _own_lexicon("en")
+    bad = set().union(*_COLLISIONS.values())
+    return _Lexicon(
+        {w: m for w, m in (en.months | own.months).items() if w not in bad},
+        {w: d for w, d in (en.weekdays | own.weekdays).items() if w not in bad},
+        en.relative | own.relative,
+        en.modifiers | own.modifiers,
+        en.in_words | own.in_words,
+        en.units | own.units,
+        en.numbers | own.numbers,
+        en.glue | own.glue,
+        en.known | own.known,
+    )
+
+
+def _own_lexicon(language: str) -> _Lexicon:
+    """Month, weekday and relative words of ``language`` from dateparser's locale data."""
     info = LocaleDataLoader().get_locale(language).info
     bad = _COLLISIONS.get(language, set())
 
@@ -214,10 +235,8 @@ def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
         if kind == "other" and after_in and alpha2digit(word, language, threshold=0) != word:
             kind = "glue"  # "in zwei Wochen", "dentro de dos semanas"
         after_in = low in lex.in_words or low in _CONNECTIVES.get(language, ())
-        if kind != "other":
+        if kind != "other" or (out and out[-1].kind != "other"):  # of the other words, one break is enough
             out.append(_Token(word, low, m.start(), m.end(), kind))
-        elif out and out[-1].kind != "other":
-            out.append(_Token(word, low, m.start(), m.end(), kind))  # one break between runs is enough
     return out
 
 
@@ -239,7 +258,7 @@ def _runs(tokens: Sequence[_Token], text: str, lex: _Lexicon) -> list[list[_Toke
     return [run for run in runs if _worth_reading(run, lex)]
 
 
-_ANCHORS = frozenset({"month", "weekday", "relative", "numdate", "int", "weeknum", "week", "part", "eom"})
+_ANCHORS = frozenset({"month", "weekday", "relative", "numdate", "weeknum", "week", "part", "eom"})
 
 
 def _worth_reading(run: Sequence[_Token], lex: _Lexicon) -> bool:
@@ -319,7 +338,8 @@ def _parse(phrase: str, language: str, base: date) -> date | None:
         "REQUIRE_PARTS": [],
     }
     try:
-        parsed = dateparser.parse(phrase, languages=[language], settings=settings)  # type: ignore[arg-type]
+        languages = [language] if language == "en" else [language, "en"]
+        parsed = dateparser.parse(phrase, languages=languages, settings=settings)  # type: ignore[arg-type]
     except (ValueError, OverflowError):
         return None
     return parsed.date() if parsed is not None else None
@@ -357,9 +377,11 @@ def _year_after(tokens: Sequence[_Token], i: int) -> int | None:
     return None
 
 
-def _span(tokens: Sequence[_Token], text: str, value: date, latest: date | None, approximate: bool) -> FoundDate:
+def _span(
+    tokens: Sequence[_Token], text: str, value: date, latest: date | None, approximate: bool, relative: bool = False
+) -> FoundDate:
     start, end = tokens[0].start, tokens[-1].end
-    return FoundDate(value, start, end, text[start:end], latest=latest, approximate=approximate)
+    return FoundDate(value, start, end, text[start:end], latest=latest, approximate=approximate, relative=relative)
 
 
 def _special(seg: Sequence[_Token], text: str, lex: _Lexicon, reference: date) -> FoundDate | None:
@@ -378,7 +400,7 @@ def _special(seg: Sequence[_Token], text: str, lex: _Lexicon, reference: date) -
                 return _span([tok, last], text, window[0], window[1], True)
         if tok.kind == "eom":
             day = _end_of_month(reference)
-            return _span([tok], text, day, day, False)
+            return _span([tok], text, day, day, False, relative=True)
         if tok.kind == "part":
             rest = [t for t in seg[i + 1 :] if t.kind not in ("glue", "join") or _is_month_unit(t.low)]
             if not rest:
@@ -391,7 +413,7 @@ def _special(seg: Sequence[_Token], text: str, lex: _Lexicon, reference: date) -
                     return _span([tok, target], text, window[0], window[1], True)
             elif _PART_CUES[tok.low][0] == 21 and _is_month_unit(target.low):
                 day = _end_of_month(reference)
-                return _span([tok, target], text, day, day, False)
+                return _span([tok, target], text, day, day, False, relative=True)
     return None
 
 
@@ -473,8 +495,9 @@ def _one(
         plain = [t for t in seg if t.low not in lex.modifiers and t.kind != "glue"]
         if plain and len(plain) < len(seg) and any(t.kind == "weekday" for t in plain):
             value = budget.parse(" ".join(t.text for t in plain), language, reference)
-    if value is None:
-        return []
+    days = [int(t.low) for t in seg if t.kind == "int" and len(t.low) <= 2]
+    if value is None or (has_month and days and value.day not in days):
+        return []  # dateparser reads "32 December" as December 2032: the day written must be the day read
     start, end = seg[0].start, seg[-1].end
     relative = not any(t.kind in ("int", "numdate") for t in seg)
     return [FoundDate(value, start, end, text[start:end], _mismatch(seg, value, lex), relative=relative)]
@@ -508,7 +531,7 @@ def _from_run(
             continue
         found = _segment(seg, text, lex, language, reference, budget)
         joins = join is not None and (join not in _AND_WORDS or between)
-        if found and pending_day is not None and joins and int(pending_day.low) < found[0].value.day:
+        if found and pending_day is not None and joins and 1 <= int(pending_day.low) < found[0].value.day:
             first = found[0]
             start = pending_day.start
             out.append(
@@ -541,12 +564,13 @@ def _from_run(
     return out
 
 
-def find_dates(text: str, reference: date, language: str | None = None) -> list[FoundDate]:
+def find_dates(text: str, reference: date, language: str | None = None, *, relative: bool = False) -> list[FoundDate]:
     """Dates in ``text`` written in ``language`` (default English), resolved against ``reference`` (the email's date).
 
-    A date without a year is the next occurrence after ``reference - LOOKBACK_DAYS``; relative dates
-    ("next Tuesday", "in zwei Wochen", "demain") count from ``reference``; weeks, parts of a month and
-    ranges come with ``latest``.
+    A date without a year is the next occurrence after ``reference - LOOKBACK_DAYS``; weeks, parts of a month
+    and ranges come with ``latest``. With ``relative``, dates written without a number ("next Tuesday",
+    "in zwei Wochen", "demain", "end of month") count from ``reference``; without it they are left out, as a
+    check of what a text claims (grounding) wants: "today" in a reply is no claim of a date.
     """
     lang = language if language in LANGUAGES else "en"
     text = text[:MAX_TEXT_CHARS]
@@ -554,8 +578,11 @@ def find_dates(text: str, reference: date, language: str | None = None) -> list[
     found: list[FoundDate] = []
     budget = _Budget()
     for run in _runs(_tokens(text, lex, lang), text, lex):
-        found.extend(_from_run(run, text, lex, lang, reference, budget))
-    return sorted(found, key=lambda f: f.start)
+        try:
+            found.extend(_from_run(run, text, lex, lang, reference, budget))
+        except (ValueError, OverflowError):  # a day or year out of range in hostile text: no date, no crash
+            continue
+    return sorted((f for f in found if relative or not f.relative), key=lambda f: f.start)
 
 
 _RELATIVE = {"today": 0, "this morning": 0, "this afternoon": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}

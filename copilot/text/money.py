@@ -77,9 +77,10 @@ def _build(language: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     groups, decimal = _separators(language)
     other = "," if decimal == "." else "."
     g, d, o = f"[{re.escape(groups)}]", re.escape(decimal), re.escape(other)
+    # a single sign followed by one or two digits is a decimal sign in every language ("$85.50" in a French email)
     amount = (
         rf"(?P<amt>(?>\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d{{1,2}})?|\d{{1,3}}(?:{d}\d{{3}})+{o}\d{{1,2}}"
-        rf"|\d+(?:{d}\d{{1,2}})?))"
+        rf"|\d+(?:[.,]\d{{1,2}})?))"
     )
     signs = sorted(_signs(), key=len, reverse=True)
     symbols = "|".join(re.escape(s) for s in signs if not s.isalpha())
@@ -114,6 +115,8 @@ def _amount(text: str, language: str) -> float | None:
     _, decimal = _separators(language)
     if "," in text and "." in text:
         decimal = text[max(text.rfind(","), text.rfind("."))]
+    elif re.search(r"[.,]\d{1,2}$", text):
+        decimal = text[-3] if text[-3] in ".," else text[-2]
     price = Price.fromstring(text, decimal_separator=decimal)
     return float(price.amount) if price.amount is not None else None
 

@@ -39,7 +39,7 @@ WED_NOV25 = date(2026, 11, 25)
     ],
 )
 def test_one_day_in_each_language(language: str, text: str, expected: date) -> None:
-    found = find_dates(text, WED_NOV25, language)
+    found = find_dates(text, WED_NOV25, language, relative=True)
     assert [(f.value, f.latest) for f in found] == [(expected, None)]
 
 
@@ -69,14 +69,29 @@ def test_one_day_in_each_language(language: str, text: str, expected: date) -> N
     ],
 )
 def test_windows_are_an_earliest_latest_pair(language: str, text: str, earliest: date, latest: date) -> None:
-    found = find_dates(text, WED_NOV25, language)
+    found = find_dates(text, WED_NOV25, language, relative=True)
     assert [(f.value, f.latest) for f in found] == [(earliest, latest)]
+
+
+def test_relative_dates_only_when_asked() -> None:
+    """A check of what a reply claims (grounding) reads no date into "today" or "next Tuesday"."""
+    text = "Here is where your order stands today; we ship next Tuesday and the rest on December 4"
+    assert [f.value for f in find_dates(text, WED_NOV25)] == [date(2026, 12, 4)]
+    dates = [date(2026, 11, 25), date(2026, 12, 1), date(2026, 12, 4)]
+    assert [f.value for f in find_dates(text, WED_NOV25, relative=True)] == dates
 
 
 def test_a_list_of_dates_is_several_dates_and_and_is_no_range() -> None:
     found = find_dates("ships Dec 1, Dec 8 and Dec 15.", WED_NOV25)
     assert [f.value for f in found] == [date(2026, 12, 1), date(2026, 12, 8), date(2026, 12, 15)]
     assert not any(f.is_range for f in found)
+
+
+def test_numbers_next_to_a_date_never_crash_it() -> None:
+    """'pallet 0 - 2026-12-01' once made a range starting on day 0 (ValueError)."""
+    found = find_dates("Tracking 1Z000999000000 - pallet 0 - 2026-12-01, pallet 31 - 2026-12-02", WED_NOV25)
+    assert [f.value for f in found] == [date(2026, 12, 1), date(2026, 12, 2)]
+    assert find_dates("0-32 December, 0. bis 0. Dezember, KW 0, KW 99, 31/02/2027", WED_NOV25, "de") == []
 
 
 def test_words_that_look_like_dates_are_not_dates() -> None:

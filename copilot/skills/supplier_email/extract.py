@@ -115,7 +115,7 @@ _QUESTION = re.compile(
     r"|\bbitte\s+(?:best[äa]tigen|teilen|geben|antworten|um)\b|\bk[öo]nn(?:en|ten) sie\b"
     r"|\bmerci de (?:nous )?(?:confirmer|indiquer|r[ée]pondre)\b|\bpouvez-vous\b|\bpourriez-vous\b"
     r"|\bpor favor,?\s+(?:confirme|ind[ií]quenos|conf[ií]rmenos|resp[óo]ndanos)\b"
-    r"|\bpueden? (?:usted(?:es)? )?confirmar\b|¿"
+    r"|\bpueden? (?:usted(?:es)? )?confirmar\b"
     r"|\bkunt u\b|\bkunnen (?:jullie|u)\b|\bgraag (?:uw )?(?:bevestiging|bevestigen|reactie)\b",
     _I,
 )
@@ -360,7 +360,7 @@ def _dates(
     alternatives: list[tuple[str | None, str]] = []
     for index, s in enumerate(ss):
         previous_end = 0
-        for found in find_dates(s.text, reference, s.language):
+        for found in find_dates(s.text, reference, s.language, relative=True):
             before = s.text[: found.start]
             clause_from, previous_end = previous_end, found.end
             if _OLD_DATE.search(before[-60:]):
@@ -594,7 +594,7 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
     direction = (match.group("dir") or match.group("dir2") or "").lower()
     if direction.startswith(("decrease", "reduc", "lower", "drop", "go down", "goes down", "discount")):
         pct = -pct
-    effective = [d.value for d in find_dates(s.text, reference, s.language) if d.start > match.start()]
+    effective = [d.value for d in find_dates(s.text, reference, s.language, relative=True) if d.start > match.start()]
     return [
         Candidate(
             kind=ChangeKind.PRICE_CHANGE,
