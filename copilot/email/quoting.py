@@ -1,4 +1,10 @@
-"""Quoted replies in plain text: ``On ... wrote:``, ``-----Original Message-----``, Outlook headers, ``>`` lines."""
+"""Quoted replies in plain text: ``On ... wrote:``, ``-----Original Message-----``, Outlook headers, ``>`` lines.
+
+Reply and Outlook headers are recognised in the languages supplier mail comes in: English, German
+("Am ... schrieb", "Von:/Gesendet:"), French ("Le ... a écrit", "De :/Envoyé :"), Spanish ("El ... escribió",
+"De:/Enviado:") and Dutch ("Op ... schreef", "Van:/Verzonden:"). Every repetition is bounded, so any text is
+read in linear time.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +24,26 @@ def normalise_text(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# A reply header may wrap (long names and addresses) but never spans a blank line.
+_WRAP = r"(?:[^\n]|\n(?![ \t]*\n))"
 _ON_WROTE = re.compile(
-    r"^(?:On\s.{4,250}?\swrote:|Le\s.{4,250}?\sa écrit\s?:|Am\s.{4,250}?\sschrieb\s.{0,100}?:)\s*$",
-    re.MULTILINE | re.IGNORECASE | re.DOTALL,
+    rf"^(?:On\s{_WRAP}{{4,250}}?\swrote:|Le\s{_WRAP}{{4,250}}?\sa\s[ée]crit\s?:"
+    rf"|Am\s{_WRAP}{{4,250}}?\sschrieb\s{_WRAP}{{0,100}}?:|El\s{_WRAP}{{4,250}}?\sescribi[óo]\s?:"
+    rf"|Op\s{_WRAP}{{4,250}}?\sschreef\s{_WRAP}{{0,100}}?:)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
 )
-_ORIGINAL = re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.MULTILINE | re.IGNORECASE)
-_OUTLOOK_HEADER = re.compile(r"^\**From:\**\s.+\n\**(?:Sent|Date):\**\s.+\n", re.MULTILINE | re.IGNORECASE)
+_ORIGINAL = re.compile(
+    r"^-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Originalnachricht|Message d'origine"
+    r"|Mensaje original|Oorspronkelijk bericht|Origineel bericht)[ \t]*-{2,}[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+# "From:" (en), "Von:" (de), "De :" (fr, es), "Van:" (nl), then "Sent:"/"Date:", "Gesendet:"/"Datum:", "Envoyé :",
+# "Enviado (el):"/"Fecha:", "Verzonden:"/"Datum:" on the next line: a header block, not a sentence.
+_OUTLOOK_HEADER = re.compile(
+    r"^\**(?:From|Von|De|Van)[ \t]?:\**[ \t][^\n]+\n"
+    r"\**(?:Sent|Date|Gesendet|Datum|Envoy[ée]|Enviado(?: el)?|Fecha|Verzonden)[ \t]?:\**[ \t][^\n]+\n",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def split_quoted(text: str) -> tuple[str, str]:

@@ -186,12 +186,15 @@ def test_no_pattern_nests_a_backtracking_repeat_in_an_unbounded_one(name: str, p
 
 
 def test_there_are_patterns_to_check() -> None:
-    """The parametrised check above sees the references, addresses, IBANs, values and invisible characters."""
+    """The parametrised check above sees the references, addresses, IBANs, dates, money, quantities and invisible
+    characters."""
     assert {n.rsplit(".", 1)[0] for n, _ in _patterns()} >= {
         "copilot.text.references",
         "copilot.text.email_address",
         "copilot.text.iban",
-        "copilot.text.values",
+        "copilot.text.dates",
+        "copilot.text.money",
+        "copilot.text.quantities",
         "copilot.text.invisible",
     }
 

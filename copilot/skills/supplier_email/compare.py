@@ -169,13 +169,15 @@ def _new_date(ctx: _Ctx, confirmed: dict[str | None, list[date]]) -> DetectedCha
     c = ctx.c
     assert c.new_date is not None
     planned = _planned(ctx)
-    if planned is not None and c.new_date == planned:
+    latest = c.latest_date if c.latest_date and c.latest_date > c.new_date else None
+    if planned is not None and c.new_date == planned and latest is None:
         confirmed.setdefault(ctx.po, []).append(c.new_date)
         return None
     what = {"ship": "ship date", "delivery": "delivery date"}.get(c.date_role or "", "date")
+    shown = f"{c.new_date.isoformat()} to {latest.isoformat()}" if latest else c.new_date.isoformat()
     consistent = None if c.old_date is None or planned is None else c.old_date == planned
     if planned is None:
-        note = f"new {what} {c.new_date.isoformat()}; Odoo has no expected date to compare"
+        note = f"new {what} {shown}; Odoo has no expected date to compare"
         delta = None
     else:
         days = (c.new_date - planned).days
@@ -186,16 +188,19 @@ def _new_date(ctx: _Ctx, confirmed: dict[str | None, list[date]]) -> DetectedCha
             timing = f"ships {_days(days)} before that expected arrival"
         else:
             timing = f"{_days(days)} {'late' if days > 0 else 'early'}"
-        note = f"new {what} {c.new_date.isoformat()}, Odoo expects arrival {planned.isoformat()}: {timing}"
+        if latest is not None and c.new_date <= planned <= latest:
+            timing = "Odoo's date is inside the window"
+        note = f"new {what} {shown}, Odoo expects arrival {planned.isoformat()}: {timing}"
     if c.cause:
         note += f"; cause: {c.cause}"
     alternatives = [text for po, text in c.alternatives if po in (None, ctx.po)]
     if alternatives:
         note += "; alternative offered: " + " / ".join(alternatives)
     return ctx.base(
-        email_value=c.new_date.isoformat(),
+        email_value=shown,
         odoo_value=planned.isoformat() if planned else None,
         email_date=c.new_date,
+        email_date_latest=latest,
         odoo_date=planned,
         delta=delta,
         consistent_with_odoo=consistent,

@@ -20,6 +20,9 @@ from copilot.guardrails.message import header_text, message_context, message_tex
 from copilot.skills.supplier_email import signals
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, Money, Quantity
 from copilot.skills.supplier_email.signals import Sentence
+from copilot.text.language import LanguageDetector
+from copilot.text.money import price_unit
+from copilot.text.quantities import numbers_as_digits
 from copilot.text.values import (
     UOM_WORDS,
     FoundDate,
@@ -28,6 +31,7 @@ from copilot.text.values import (
     find_money,
     normalise_uom,
     parse_number,
+    parse_quantity,
     relative_date,
 )
 
@@ -45,6 +49,7 @@ class Candidate(BaseModel):
     product_code: str | None = None
     product_text: str | None = Field(default=None, description="Product as written, when no code is given")
     new_date: date | None = None
+    latest_date: date | None = Field(default=None, description="End of the window when the email gives one")
     date_role: DateRole | None = None
     old_date: date | None = Field(default=None, description="The email's statement of the current date")
     quantity: Quantity | None = Field(default=None, description="Shipped, available or stated quantity")
@@ -68,6 +73,7 @@ class Candidate(BaseModel):
 class Extraction(BaseModel):
     """Everything the rules found in one email."""
 
+    language: str = Field(default="en", description="ISO code of the email's language (en, de, fr, es, nl)")
     reference_date: date
     po_refs: list[str]
     po_refs_source: Literal["body", "quoted", "thread", "none"]
@@ -93,13 +99,24 @@ _I = re.IGNORECASE
 _NUM = r"(?<![\w.,/-])(?P<q>\d+(?:\.\d+)?)"
 _CONFIRM = re.compile(
     r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
-    r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b",
+    r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b"
+    # de, fr, es, nl
+    r"|\bbest[äa]tigen\b|\bbest[äa]tigt\b|\bauftragsbest[äa]tigung\b|\bwie bestellt\b"
+    r"|\bconfirm(?:ons|ée?s?)\b|\bconfirmation de (?:la )?commande\b|\bcomme command[ée]e?s?\b"
+    r"|\bconfirmamos\b|\bconfirmad[oa]s?\b|\bconfirmaci[óo]n de(?:l)? pedido\b|\bseg[úu]n (?:lo )?pedido\b"
+    r"|\bbevestig(?:en|d)\b|\borderbevestiging\b|\bzoals besteld\b",
     _I,
 )
 _QUESTION = re.compile(
     r"\?\s*$|\b(?:please|kindly)\s+(?:confirm|let us know|advise|tell us|reply|respond|approve|decide|choose|indicate"
     r"|get back)\b|\b(?:could|can|would) you\b|\blet us know (?:which|whether|if|how|what|when)\b"
-    r"|\bwhich (?:option |one )?(?:do )?you prefer\b|\bawait(?:ing)? your (?:confirmation|decision|answer|reply)\b",
+    r"|\bwhich (?:option |one )?(?:do )?you prefer\b|\bawait(?:ing)? your (?:confirmation|decision|answer|reply)\b"
+    # de, fr, es, nl
+    r"|\bbitte\s+(?:best[äa]tigen|teilen|geben|antworten|um)\b|\bk[öo]nn(?:en|ten) sie\b"
+    r"|\bmerci de (?:nous )?(?:confirmer|indiquer|r[ée]pondre)\b|\bpouvez-vous\b|\bpourriez-vous\b"
+    r"|\bpor favor,?\s+(?:confirme|ind[ií]quenos|conf[ií]rmenos|resp[óo]ndanos)\b"
+    r"|\bpueden? (?:usted(?:es)? )?confirmar\b"
+    r"|\bkunt u\b|\bkunnen (?:jullie|u)\b|\bgraag (?:uw )?(?:bevestiging|bevestigen|reactie)\b",
     _I,
 )
 _NOT_A_QUESTION = re.compile(r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b", _I)
@@ -109,32 +126,49 @@ _DEADLINE = re.compile(
     _I,
 )
 _REPLY_WORDS = re.compile(
-    r"\bhear (?:back|from you)\b|\breply\b|\banswer\b|\brespond\b|\bconfirm|\blet us know\b|\bdecision\b", _I
+    r"\bhear (?:back|from you)\b|\breply\b|\banswer\b|\brespond\b|\bconfirm|\blet us know\b|\bdecision\b"
+    r"|\bneed to know\b|\bantwort\w*|\bbest[äa]tigen sie\b|\br[ée]ponse\b|\brespuesta\b|\bantwoord\w*",
+    _I,
 )
+_BY_END = re.compile(r"\b(?:by|before|until|bis|sp[äa]testens|avant|antes del?|voor|uiterlijk)\s*+$", _I)
 _PROMISE = re.compile(
-    r"\b(?:ship\w*|deliver\w*|eta|arriv\w*|expected|estimated|schedul\w*|dispatch\w*|truck|ready|pick-?up|transit|load\w*)\b",
+    r"\b(?:ship\w*|deliver\w*|eta|arriv\w*|expected|estimated|schedul\w*|dispatch\w*|truck|ready|pick-?up|transit|load\w*"
+    r"|liefer\w*|versand\w*|versend\w*|verschieb\w*|verschoben|ankunft|eintreff\w*|abhol\w*|ausgeliefert|erfolgt"
+    r"|livr\w*|exp[ée]di\w*|report[ée]\w*|enl[èe]vement|d[ée]part"
+    r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
+    r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
+    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
     _I,
 )
 _OLD_DATE = re.compile(
     r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
     r"|cannot (?:ship|deliver)"
-    r"|was due|were due)\b[^.]{0,30}$|\bfrom\s*$",
+    r"|was due|were due|statt|anstatt|urspr[üu]nglich|au lieu de|initialement|en lugar de|en vez de|originalmente"
+    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$",
     _I,
 )
 _PAST_EVENT = re.compile(
     r"\b(?:left|departed|flooded|since|shipped|picked up|collected|received|sent|invoiced|dated"
-    r"|was delivered)\b[^.]{0,30}$",
+    r"|was delivered|seit|depuis|desde|sinds|erhalten|reçu|recibido|ontvangen)\b[^.]{0,30}$",
     _I,
 )
 _CONDITIONAL = re.compile(
-    r"^\s*(?:if|unless|should you|alternatively|otherwise)\b|\bif you (?:would )?(?:rather|prefer)\b", _I
+    r"^\s*(?:if|unless|should you|alternatively|otherwise|falls|wenn|sollten|alternativ|si|sinon|en caso de|indien"
+    r"|anders)\b|\bif you (?:would )?(?:rather|prefer)\b",
+    _I,
 )
 _OPTION = re.compile(r"^\s*(?:\d\)|\([a-z]\)|option\s+\d)", _I)
-_BACKORDER_WORD = re.compile(r"\bback-?\s?order|\bremaining\b", _I)
+_BACKORDER_WORD = re.compile(
+    r"\bback-?\s?order|\bremaining\b|\brestlich\w*|\br[üu]ckstand|\breliquat|\brestant\w*|\bel resto\b"
+    r"|\brestante\w*|\bresterende\b|\bnalevering",
+    _I,
+)
 _SHIPPED_Q = re.compile(
-    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,4}}?)"
-    r"\s+(?:have been |has been |were |was |are |being )?"
-    r"(?:shipped|dispatched|sent out|loaded)\b",
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>(?:\s+[\w\-\[\]]+){{0,6}}?)"
+    r"\s+(?:have been |has been |were |was |are |being |wurden |sind |werden |ont été |sont |han sido |fueron "
+    r"|se han |zijn |werden )?(?:today |heute |aujourd'hui |hoy |vandaag )?"
+    r"(?:shipped|dispatched|sent out|loaded|versandt|verschickt|verladen|exp[ée]di[ée]e?s?|envi[ao]d[oa]s"
+    r"|despachad[oa]s|verzonden|verstuurd)\b",
     _I,
 )
 _BACKORDER_Q = re.compile(
@@ -153,6 +187,26 @@ _SHORT = re.compile(
     + _NUM
     + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of)\s+(?:the\s+|your\s+)?(?P<of>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?"
     r"(?P<what>[^.:;,]*)",
+    _I,
+)
+_ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
+# "we can only supply 6 Large Desks (10 ordered)", "nur 6 Stück liefern (10 bestellt)"
+_SHORT_ORDERED = re.compile(
+    r"\b(?:only|just|nur|seulement|uniquement|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
+    + _NUM
+    + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>[^.:;,()]{{0,80}}?)\s*+\((?:of\s+|von\s+|sur\s+|de\s+|van\s+)?"
+    rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
+    _I,
+)
+_SHIPPED_WORD = re.compile(
+    r"\b(?:shipped|dispatched|sent|loaded|versandt|verschickt|geliefert|exp[ée]di[ée]e?s?|livr[ée]e?s?|envi(?:ad[oa]s?"
+    r"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd)\b",
+    _I,
+)
+# "we shipped 12 of the 20 Large Desks", "12 der 20 Large Desks versandt", "12 sur 20", "12 de los 20", "12 van de 20"
+_N_OF_M = re.compile(
+    _NUM + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of|der|von|sur|de|van)\s+(?:(?:the|den|les|los|las|de)\s+)?"
+    rf"(?P<of>\d{{1,7}})(?![\d.,]\d)(?:\s*(?P<u2>{UOM_WORDS})\b)?(?P<what>(?:\s+[\w\-\[\]]+){{0,4}})",
     _I,
 )
 _PERCENT = re.compile(
@@ -187,22 +241,31 @@ _NO_DATE = re.compile(
     r"|commit to|quote)\s+(?:you\s+)?(?:a\s+|any\s+)?(?:new\s+)?(?:delivery\s+|ship(?:ping)?\s+|dispatch\s+)?date\b"
     r"|\bno (?:new )?(?:delivery |ship(?:ping)? )?date (?:yet|available|at this time)\b"
     r"|\bsuspend(?:ed|ing)? (?:our |all |the )?(?:deliver\w*|production|shipments?|operations)\b"
-    r"|\bdelayed indefinitely\b|\b(?:date|eta) (?:is )?(?:unknown|tbc|tbd|to be (?:confirmed|determined))\b",
+    r"|\bdelayed indefinitely\b|\b(?:date|eta) (?:is )?(?:unknown|tbc|tbd|to be (?:confirmed|determined))\b"
+    r"|\bh[öo]here gewalt\b|\bbis auf weiteres\b|\bkein(?:en)? (?:neuen )?(?:liefer)?termin\b"
+    r"|\bjusqu'[àa] nouvel ordre\b|\bpas (?:encore )?de (?:nouvelle )?date\b"
+    r"|\bfuerza mayor\b|\bhasta nuevo aviso\b|\bsin fecha\b|\bno tenemos (?:una )?fecha\b"
+    r"|\bovermacht\b|\btot nader (?:order|bericht)\b|\bgeen (?:nieuwe )?(?:lever)?datum\b",
     _I,
 )
 _CANCEL = re.compile(
     r"\bwe(?:'ll| will| must| have to| had to| need to| are forced to| regret to| have| are| unfortunately)?\s+"
     r"(?:to\s+)?cancel(?:l?ed|l?ing)?\b"
-    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+cancell?ed\b",
+    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+cancell?ed\b"
+    r"|\bstornier\w*|\bstorniert\b|\bannul(?:er|ons|[ée]e?s?|ation)\b|\bcancel(?:ar|amos|ad[oa]s?)\b"
+    r"|\bannuler(?:en|d)\b|\bgeannuleerd\b",
     _I,
 )
 _DELIVERED = re.compile(
     r"\b(?:was|were|has been|have been)\s+(?:\w+\s+)?delivered\b"
     r"|\bdelivered (?:complete|in full|today|this morning|yesterday)\b"
-    r"|\bproof of delivery\b|\bPOD\b[^.]{0,20}\bsigned\b|\bgoods (?:have )?arrived\b",
+    r"|\bproof of delivery\b|\bPOD\b[^.]{0,20}\bsigned\b|\bgoods (?:have )?arrived\b"
+    r"|\bwurden? (?:heute |gestern )?(?:zugestellt|geliefert|ausgeliefert)\b|\ba (?:bien )?[ée]t[ée] livr[ée]e?\b"
+    r"|\bont [ée]t[ée] livr[ée]e?s\b|\b(?:fue|ha sido|han sido) entregad[oa]s?\b"
+    r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b",
     _I,
 )
-_NEGATION = re.compile(r"\b(?:not|n't|never|no)\b", _I)
+_NEGATION = re.compile(r"\b(?:not|n't|never|no|nicht|kein\w*|pas|jamais|nunca|niet|geen)\b", _I)
 _CAUSE = re.compile(
     r"\b(?:because of|due to|caused by|owing to)\s+(?P<cause>[^.;:,()]{3,90}?)"
     r"(?=\s+(?:we|I|they|so|and we)\b|[.;:,()]|$)",
@@ -272,12 +335,19 @@ def _confirmations(ss: list[Sentence]) -> list[Candidate]:
 def _date_role(before: str) -> DateRole:
     window = before[-45:].lower()
     hits = [
-        (m.start(), m.group(0)) for m in re.finditer(r"ship|dispatch|pick-?up|load|deliver|eta|arriv|expected", window)
+        (m.start(), m.group(0))
+        for m in re.finditer(
+            r"ship|dispatch|pick-?up|load|leav|depart|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
+            r"|env[ií]|despach|entreg|verzend|lever",
+            window,
+        )
     ]
     if not hits:
         return "unspecified"
     word = max(hits)[1]
-    return "ship" if word in ("ship", "dispatch", "pick-up", "pickup", "load") else "delivery"
+    shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "leav", "depart", "versand", "versend", "abhol")
+    shipping = (*shipping, "expédi", "expedi")
+    return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
 def _dates(
@@ -290,7 +360,7 @@ def _dates(
     alternatives: list[tuple[str | None, str]] = []
     for index, s in enumerate(ss):
         previous_end = 0
-        for found in find_dates(s.text, reference):
+        for found in find_dates(s.text, reference, s.language, relative=True):
             before = s.text[: found.start]
             clause_from, previous_end = previous_end, found.end
             if _OLD_DATE.search(before[-60:]):
@@ -299,6 +369,9 @@ def _dates(
                 continue
             if not _PROMISE.search(s.text) or _PAST_EVENT.search(before[-50:]) or found.value < reference:
                 continue
+            deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
+            if found.relative and (found.value == reference or deadline):
+                continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
@@ -317,9 +390,11 @@ def _dates(
                         product_code=codes[0] if len(codes) == 1 else None,
                         product_text=None if codes else _product_text(clause),
                         new_date=found.value,
+                        latest_date=found.latest if found.is_range else None,
                         date_role=_date_role(before),
                     )
                 )
+    out = _arrival_wins(out)
     for po, text in alternatives:
         for c in out:
             if c.po_name in (po, None) or po is None:
@@ -327,17 +402,27 @@ def _dates(
     return out, backorder_dates, old_dates
 
 
+def _arrival_wins(candidates: list[Candidate]) -> list[Candidate]:
+    """One sentence giving a ship date and an arrival date for the same PO line ("the truck leaves on Monday and
+    should arrive Dec 2") changes Odoo's expected arrival: the arrival date is the change."""
+    arrivals = {(c.evidence, c.po_name, c.product_code) for c in candidates if c.date_role == "delivery"}
+    return [
+        c for c in candidates if c.date_role == "delivery" or (c.evidence, c.po_name, c.product_code) not in arrivals
+    ]
+
+
 def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]]) -> list[Candidate]:
     """Partial shipments and short quantities, with backorder quantities and dates attached."""
     out: list[Candidate] = []
     partial_po: list[Candidate] = []
     for index, s in enumerate(ss):
-        dates = [d.value for i, d in backorder_dates if i == index]
-        backorder = _BACKORDER_Q.search(s.text)
+        dates = [d.value for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
+        text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
+        backorder = _BACKORDER_Q.search(text)
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(s.text)
+        short = _SHORT.search(text) or _SHORT_ORDERED.search(text)
         if short:
             out.extend(
                 Candidate(
@@ -354,9 +439,29 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                 for po in _pos(s)
             )
             continue
-        shipped = _SHIPPED_Q.search(s.text)
+        part = _N_OF_M.search(text) if _SHIPPED_WORD.search(text) else None
+        if part:
+            quantity = _qty(part.group("q"), part.group("u") or part.group("u2"))
+            ordered = _qty(part.group("of"), part.group("u2") or part.group("u"))
+            rest = ordered.value - quantity.value if quantity and ordered and ordered.value > quantity.value else None
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=s.codes[0] if s.codes else None,
+                    product_text=_product_text(part.group("what")),
+                    quantity=quantity,
+                    of_quantity=ordered,
+                    backorder=bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
+                    backorder_date=dates[0] if dates else None,
+                )
+                for po in _pos(s)
+            )
+            continue
+        shipped = _SHIPPED_Q.search(text)
         if shipped:
-            lead = s.text.split(":", 1)[0] if ":" in s.text else shipped.group("what")
+            lead = text.split(":", 1)[0] if ":" in text else shipped.group("what")
             out.extend(
                 Candidate(
                     kind=ChangeKind.PARTIAL_SHIPMENT,
@@ -422,7 +527,7 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
         if proposal is not None:
             used.add(proposal[0])
             p = proposal[1]
-            new, old = _instead_of(p.text)
+            new, old = _instead_of(p.text, p.language)
             sub_code = next((c for c in p.codes if c not in original_codes), None)
             named = re.search(rf"\[{re.escape(sub_code)}\]\s*(?P<name>[^:,;.()\[]+)", p.text) if sub_code else None
             po = (p.po_refs or first.po_refs or (None,))[0]
@@ -456,10 +561,10 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
     for i, s in enumerate(ss):
         if i in used:
             continue
-        moneys = find_money(s.text)
-        change = _from_to(s.text, moneys)
+        moneys = find_money(s.text, s.language)
+        change = _from_to(s.text, moneys, s.language)
         if change[0] is None:
-            change = _instead_of(s.text)
+            change = _instead_of(s.text, s.language)
         if change[0] is None:
             out.extend(_percent_change(s, reference))
             if out and out[-1].evidence == s.text:
@@ -489,7 +594,7 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
     direction = (match.group("dir") or match.group("dir2") or "").lower()
     if direction.startswith(("decrease", "reduc", "lower", "drop", "go down", "goes down", "discount")):
         pct = -pct
-    effective = [d.value for d in find_dates(s.text, reference) if d.start > match.start()]
+    effective = [d.value for d in find_dates(s.text, reference, s.language, relative=True) if d.start > match.start()]
     return [
         Candidate(
             kind=ChangeKind.PRICE_CHANGE,
@@ -504,18 +609,53 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
     ]
 
 
-def _from_to(text: str, moneys: list[FoundMoney]) -> tuple[Money | None, Money | None]:
+_FROM_WORDS = r"(?:from|von|de|du|desde|van)"
+_TO_WORDS = r"(?:to|auf|zu|à|a|hasta|naar|tot|op)"
+_TO_GAP = re.compile(rf"\s*+{_TO_WORDS}\s*+", _I)
+_FROM_END = re.compile(rf"\b{_FROM_WORDS}\s*+$", _I)
+# "from 250.50 to $275.00", "von 250,50 auf 275,00 €": the old amount without its currency
+_BARE_FROM = re.compile(
+    rf"\b{_FROM_WORDS}\s++(?P<n>\d{{1,7}}+(?:[.,]\d{{3}})*+(?:[.,]\d{{1,2}})?+)\s*+{_TO_WORDS}\s*+$", _I
+)
+_PRICE_WORD = re.compile(r"\b(?:price|prices|preis\w*|prix|precio\w*|prijs\w*|cost|kosten|tarif\w*)\b", _I)
+# "our price goes from 250.50 to 275.00 per unit": two amounts without a currency, in a sentence about price
+_BARE_PAIR = re.compile(
+    rf"\b{_FROM_WORDS}\s++(?P<a>\d{{1,7}}+(?:[.,]\d{{3}})*+(?:[.,]\d{{1,2}})?+)\s++{_TO_WORDS}\s++"
+    r"(?P<b>\d{1,7}+(?:[.,]\d{3})*+(?:[.,]\d{1,2})?+)(?![\d%])",
+    _I,
+)
+_INSTEAD = re.compile(
+    r"\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
+    r"|in plaats van)\s*+",
+    _I,
+)
+
+
+def _from_to(text: str, moneys: list[FoundMoney], language: str = "en") -> tuple[Money | None, Money | None]:
+    """(new, old) of "from $280.80 to $312.50", "von 250,50 auf 275,00 €", "from 250.50 to 275.00 USD"."""
     for a, b in itertools.pairwise(moneys):
-        if re.fullmatch(r"\s*to\s*", text[a.end : b.start], _I) and re.search(r"\bfrom\s*$", text[: a.start], _I):
+        if _TO_GAP.fullmatch(text[a.end : b.start]) and _FROM_END.search(text[max(0, a.start - 30) : a.start]):
             per = b.money.per or a.money.per
             return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
+    for b in moneys:
+        bare = _BARE_FROM.search(text[max(0, b.start - 40) : b.start])
+        old = parse_quantity(bare.group("n"), language) if bare else None
+        if old is not None:
+            return b.money, b.money.model_copy(update={"amount": old})
+    if not moneys and _PRICE_WORD.search(text):
+        pair = _BARE_PAIR.search(text)
+        if pair:
+            old, new = parse_quantity(pair.group("a"), language), parse_quantity(pair.group("b"), language)
+            per, _ = price_unit(text[pair.end() :])
+            if old is not None and new is not None and old != new:
+                return Money(amount=new, per=per), Money(amount=old, per=per)
     return None, None
 
 
-def _instead_of(text: str) -> tuple[Money | None, Money | None]:
-    moneys = find_money(text)
+def _instead_of(text: str, language: str = "en") -> tuple[Money | None, Money | None]:
+    moneys = find_money(text, language)
     for a, b in itertools.pairwise(moneys):
-        if re.fullmatch(r"\s*(?:instead of|rather than|vs\.?)\s*", text[a.end : b.start], _I):
+        if _INSTEAD.fullmatch(text[a.end : b.start]):
             per = a.money.per or b.money.per
             return a.money.model_copy(update={"per": per}), b.money.model_copy(update={"per": per})
     return None, None
@@ -526,13 +666,14 @@ def _line_statements(ss: list[Sentence], used: set[int]) -> list[Candidate]:
     for i, s in enumerate(ss):
         if i in used:
             continue
-        matches = list(_LINE_COLON.finditer(s.text)) or list(_LINE_X.finditer(s.text))
+        text = numbers_as_digits(s.text, s.language)
+        matches = list(_LINE_COLON.finditer(text)) or list(_LINE_X.finditer(text))
         for match in matches:
             what = match.group("what")
             codes = signals.product_codes(what)
             price = None
             if match.group("price"):
-                found = find_money(match.group("price"))
+                found = find_money(match.group("price"), s.language)
                 price = found[0].money if found else None
             for po in _pos(s):
                 out.append(
@@ -580,7 +721,7 @@ def _payment_holds(ss: list[Sentence]) -> list[Candidate]:
     for s in ss:
         if not _HOLD.search(s.text) and not _CREDIT_LIMIT.search(s.text):
             continue
-        for found in find_money(s.text):
+        for found in find_money(s.text, s.language):
             if _CREDIT_LIMIT.search(s.text[: found.start][-40:]):
                 limit = limit or found.money
             elif amount is None:
@@ -594,7 +735,7 @@ def _payment_holds(ss: list[Sentence]) -> list[Candidate]:
 def _totals(ss: list[Sentence]) -> list[tuple[str | None, Money, str]]:
     out: list[tuple[str | None, Money, str]] = []
     for s in ss:
-        for found in find_money(s.text):
+        for found in find_money(s.text, s.language):
             if _TOTAL.search(s.text[: found.start][-40:]):
                 out.extend((po, found.money, s.text) for po in _pos(s))
     return out
@@ -638,10 +779,14 @@ def extract(
     *,
     po_pattern: str | re.Pattern[str] | None = None,
     injection: InjectionDetector | None = None,
+    languages: LanguageDetector | None = None,
 ) -> Extraction:
     """Run every rule over the email's visible text; the risk checks read the whole message.
 
     ``injection``: the root's injection detector (with its embedding layer); None: the rules alone, no model.
+    ``languages``: the root's language detector; None: a new one (lingua keeps its models loaded per process,
+    so that costs a fraction of a millisecond after the first email). Only the new text is read for changes:
+    the quoted history (``email.quoted_text``) serves only to find the PO a bare reply is about.
     """
     pattern = signals.compile_po_pattern(po_pattern)
     reference = (email.date or datetime.now(UTC)).date()
@@ -654,7 +799,8 @@ def extract(
     if not refs:
         source = "none"
 
-    ss = signals.sentences(email.text, pattern)
+    language = (languages or LanguageDetector()).detect(f"{email.subject}\n{email.text}")
+    ss = signals.sentences(email.text, pattern, language)
     date_changes, backorder_dates, old_dates = _dates(ss, reference)
     priced, used = _prices_and_substitutions(ss, reference)
     shipments = _shipments(ss, backorder_dates)
@@ -684,6 +830,7 @@ def extract(
             c.cause = deadline
     hidden = f"{email.hidden_text}"
     return Extraction(
+        language=language,
         reference_date=reference,
         po_refs=refs,
         po_refs_source=source,

@@ -86,6 +86,9 @@ class DetectedChange(_Model):
     email_value: str | None = Field(default=None, description="What the email says, as text")
     odoo_value: str | None = Field(default=None, description="What Odoo holds, as text")
     email_date: date | None = None
+    email_date_latest: date | None = Field(
+        default=None, description="Latest date of the window the email gives (KW 51, mid-December); None: one day"
+    )
     odoo_date: date | None = None
     email_quantity: Quantity | None = None
     odoo_quantity: Quantity | None = None

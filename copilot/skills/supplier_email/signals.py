@@ -26,7 +26,10 @@ __all__ = [
 
 
 _CODE = re.compile(r"\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]")
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'])")
+# A sentence ends at ".", "!" or "?" before a capital, a digit or an opening sign; in German not after a day
+# written "4." ("Freitag, den 4. Dezember"), where the dot makes the number an ordinal.
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'¿¡ÄÖÜÉÈÀ])")
+_SPLIT_ORDINAL_DOT = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-Z0-9\[(\"'ÄÖÜ])")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Sentence:
     list_item: bool
     po_refs: tuple[str, ...]
     codes: tuple[str, ...]
+    language: str = "en"
 
     @property
     def lower(self) -> str:
@@ -76,8 +80,8 @@ def product_codes(text: str) -> list[str]:
 MAX_SENTENCE_CHARS = 1_000
 
 
-def sentences(text: str, pattern: re.Pattern[str]) -> list[Sentence]:
-    """The body split into sentences (list items and paragraphs first, then sentence ends).
+def sentences(text: str, pattern: re.Pattern[str], language: str = "en") -> list[Sentence]:
+    """The body split into sentences (list items and paragraphs first, then sentence ends), in ``language``.
 
     Runs of white space inside a sentence are one space, and no sentence is longer than
     ``MAX_SENTENCE_CHARS``: the rules' cost is bounded per sentence, whatever the email holds.
@@ -90,11 +94,10 @@ def sentences(text: str, pattern: re.Pattern[str]) -> list[Sentence]:
         list_item = line.startswith(("- ", "* ", "• "))
         if list_item:
             line = line[2:].strip()
-        for part in _SPLIT.split(line):
+        for part in (_SPLIT_ORDINAL_DOT if language == "de" else _SPLIT).split(line):
             for piece in _pieces(" ".join(part.split())):
-                out.append(
-                    Sentence(piece, number, list_item, tuple(find_po_refs(piece, pattern)), tuple(product_codes(piece)))
-                )
+                refs, codes = tuple(find_po_refs(piece, pattern)), tuple(product_codes(piece))
+                out.append(Sentence(piece, number, list_item, refs, codes, language))
     return out
 
 
