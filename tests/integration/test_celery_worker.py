@@ -167,7 +167,9 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
         "event_ts": "1700000100.000200",
     }
     body = event_body(mention, "Ev0001")
-    with TestClient(create_app(slack_settings)) as one, TestClient(create_app(slack_settings)) as two:
+    from channels.serve import create_app as serve_app  # the process assembly mounts Slack
+
+    with TestClient(serve_app(slack_settings)) as one, TestClient(serve_app(slack_settings)) as two:
         started = time.monotonic()
         assert post(one, body, form=False).status_code == 200
         assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "1"}).status_code == 200  # a retry

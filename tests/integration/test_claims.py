@@ -91,7 +91,7 @@ def test_two_mail_workers_on_the_same_message_route_it_once(databases: list[Data
     routed: list[int] = []
 
     def slow_route(i: int) -> Callable[..., Outcome]:
-        def route(key: str, raw: bytes, email: Any) -> Outcome:
+        def route(key: str, email: Any) -> Outcome:
             routed.append(i)
             time.sleep(0.3)  # long enough for the other worker to arrive while this one works
             return Outcome("supplier", "posted")

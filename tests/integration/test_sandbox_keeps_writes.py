@@ -254,19 +254,19 @@ def test_evals_score_the_recording_not_the_kept_writes(monkeypatch: pytest.Monke
     from collections.abc import Iterator
     from contextlib import contextmanager
 
-    from copilot.cli import _eval
+    from copilot.cli import _root
     from copilot.config import Settings
     from copilot.errors import CopilotError
 
     seen: list[Settings] = []
 
     @contextmanager
-    def fake_session(settings: Settings) -> Iterator[None]:
+    def fake_root(settings: Settings, **_: object) -> Iterator[None]:
         seen.append(settings)
         raise CopilotError("stop here")
         yield
 
-    monkeypatch.setattr(_eval, "odoo_session", fake_session)
+    monkeypatch.setattr(_root, "open_root", fake_root)
     code, _, err = _run("eval", "run", "--suite", "proposals")
     assert code == 1 and "stop here" in err
     assert get_settings().sandbox_state_file is not None  # the CLI keeps writes by default...
