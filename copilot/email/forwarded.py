@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from copilot.text.email_address import normalise_address
 
-__all__ = ["ForwardBlock", "find_forward", "is_forward_subject"]
+__all__ = ["ForwardBlock", "find_forward", "is_forward_subject", "is_header_line"]
 
 #: Lines of a header block read after a wrapper (a real one has at most 8).
 MAX_HEADER_LINES = 12
@@ -103,6 +103,11 @@ def _header(line: str) -> tuple[str, str] | None:
     if not sep or not (name in _FROM or name in _DATE or name in _OTHER):
         return None
     return name, value.strip().lstrip("*").strip()
+
+
+def is_header_line(line: str) -> bool:
+    """True for a line of a forward's or quote's header block ("Sent: ...", "Verzonden: ...", "**De :** x")."""
+    return _header(line) is not None
 
 
 def _address(value: str) -> str | None:

@@ -178,7 +178,8 @@ def test_the_audit_record_of_a_flagged_request_names_the_rules_not_the_text(
     rules = detect_injection(ATTACK, source="ticket").matched
     assert verdict.ok is False
     assert rules and all(rule in verdict.detail for rule in rules)
-    stored = record.model_dump_json()
+    # The output (e.g. a summary quoting its evidence) is what the audit is for; the input and the verdict never are.
+    stored = record.model_dump_json(exclude={"output"})
     for fragment in ("previous instructions", "bank account", "ships on Friday", "arrived broken", "Where is"):
         assert fragment not in stored
 

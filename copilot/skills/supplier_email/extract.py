@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.email import InboundEmail
+from copilot.email.forwarded import is_header_line
 from copilot.guardrails.injection import InjectionDetector
 from copilot.guardrails.message import header_text, message_context, message_text
 from copilot.skills.supplier_email import signals
@@ -774,6 +775,13 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
 
 
 # -- entry point ---------------------------------------------------------------------------------
+def _without_forward_headers(email: InboundEmail) -> str:
+    """The new text, less a forward's header lines: its "Sent: <date>" is when the mail was written, not a change."""
+    if not email.forwarded:
+        return email.text
+    return "\n".join(line for line in email.text.split("\n") if not is_header_line(line))
+
+
 def extract(
     email: InboundEmail,
     *,
@@ -800,7 +808,7 @@ def extract(
         source = "none"
 
     language = (languages or LanguageDetector()).detect(f"{email.subject}\n{email.text}")
-    ss = signals.sentences(email.text, pattern, language)
+    ss = signals.sentences(_without_forward_headers(email), pattern, language)
     date_changes, backorder_dates, old_dates = _dates(ss, reference)
     priced, used = _prices_and_substitutions(ss, reference)
     shipments = _shipments(ss, backorder_dates)
