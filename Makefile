@@ -50,7 +50,7 @@ demo: $(VENV)/.installed
 #   integration   tests/integration, tests/contract and tests/live: real servers on loopback (Dovecot, PostgreSQL,
 #                 SMTP, HTTP servers, the sandbox served over HTTP, `copilot serve` as a process)
 # Both parts run even when the first fails; the exit status is the worse of the two. `make unit` is the fast loop.
-# The end-to-end runs (the README's tour as a newcomer types it, the set-up commands) are `make e2e`, ~1 min,
+# The end-to-end runs (the README's tour as a newcomer types it, the set-up commands, the load test's quick run) are `make e2e`, ~2 min,
 # which CI runs too: they start the real CLI a dozen times and keep `make test` under 6 minutes on 2 cores.
 UNIT_TESTS := tests/unit tests/docs
 INTEGRATION_TESTS := tests/integration tests/contract tests/live

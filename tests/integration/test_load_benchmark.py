@@ -19,7 +19,8 @@ from tests.servers.dovecot import dovecot_binary
 from tests.servers.postgres import postgres_bin
 from tests.servers.redis import redis_binary
 
-pytestmark = pytest.mark.postgres
+# The whole stack in processes (~40 s): run by `make e2e` (CI), not `make test`.
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
 
 def _missing() -> list[str]:
