@@ -53,7 +53,7 @@ def latency(seconds: Sequence[float]) -> Latency:
 
 
 class Throughput(BaseModel):
-    """Items finished per second with ``workers`` workers (first accepted to last finished, from the ledger)."""
+    """Items finished per second with ``workers`` workers: a share accepted while they were paused, drained."""
 
     workers: int
     items: int
@@ -127,7 +127,8 @@ def render(report: LoadReport) -> str:
     if report.one_worker and report.two_workers:
         one, two = report.one_worker, report.two_workers
         lines.append(
-            f"throughput (webhooks, accepted -> done): 1 worker {one.per_second:,.1f}/s ({one.items:,} in "
+            "throughput (webhooks queued while the workers were paused, then drained): "
+            f"1 worker {one.per_second:,.1f}/s ({one.items:,} in "
             f"{one.seconds:,.1f} s{_busy(one)}), 2 workers {two.per_second:,.1f}/s ({two.items:,} in "
             f"{two.seconds:,.1f} s{_busy(two)}): "
             f"ratio {report.ratio or 0:.2f}x (target >= {RATIO_TARGET}x: {_mark(targets['two_workers_at_least_1.7x'])})"
