@@ -230,3 +230,38 @@ def test_with_redis_away_a_webhook_gets_503_and_its_retry_is_not_a_duplicate(tmp
         ready = client.get("/readyz")
         assert ready.status_code == 503 and "workers" in ready.json()["failing"]
         assert EventLedger(client.app.state.db).get("n8n", "evt-away") is None  # type: ignore[attr-defined]
+
+
+def test_an_event_whose_replica_died_before_queueing_it_is_run_once_after_the_senders_retry(
+    settings: Settings, db: Database, worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channels.http.routes.webhooks as webhooks
+
+    runs: list[str] = []
+    real_run_event = webhooks.run_event
+
+    def counting_run_event(copilot: Any, source: str, event: Any, **kwargs: Any) -> Any:
+        runs.append(source)
+        return real_run_event(copilot, source, event, **kwargs)
+
+    monkeypatch.setattr(webhooks, "run_event", counting_run_event)
+    ledger = EventLedger(db)
+    body, headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-lost")
+    with TestClient(create_app(settings)) as replica_two:
+        replica_two.app.state.webhook_events.grace = 1.0  # type: ignore[attr-defined]
+        assert ledger.claim("n8n", "evt-lost", headers[SIGNATURE_HEADER], "question")  # replica 1 died here
+        retry_body, retry_headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-lost")
+        early = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert early.json()["status"] == "duplicate"  # within the grace period: a plain duplicate
+        time.sleep(1.2)
+        taken = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert taken.status_code == 202, taken.text  # the sender's retry takes the event over
+        record = wait_for(lambda: (r := ledger.get("n8n", "evt-lost")) is not None and r.status != "accepted" and r)
+        time.sleep(1.2)
+        late = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert late.json()["status"] == "duplicate"  # finished: a retry of it is a duplicate
+    assert record.status == "done", record.error
+    assert "P00009" in json.dumps(record.result)
+    TaskQueue(settings, worker).webhook("n8n", "evt-lost", body)  # a stray copy of the task: not run again
+    time.sleep(1.0)
+    assert runs == ["n8n"]  # processed exactly once
