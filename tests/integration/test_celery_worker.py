@@ -149,6 +149,7 @@ def test_a_failing_webhook_event_is_parked_with_its_reason(settings: Settings, d
 def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
     settings: Settings, db: Database, slack_api: Any, worker: Any
 ) -> None:
+    from channels.serve import create_app as create_serve_app  # the app of `copilot serve`: with the Slack route
     from channels.slack.state import SlackState
     from tests.integration.test_slack_app import SECRET as SLACK_SECRET
     from tests.integration.test_slack_app import TOKEN, event_body, post, texts
@@ -167,7 +168,7 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
         "event_ts": "1700000100.000200",
     }
     body = event_body(mention, "Ev0001")
-    with TestClient(create_app(slack_settings)) as one, TestClient(create_app(slack_settings)) as two:
+    with TestClient(create_serve_app(slack_settings)) as one, TestClient(create_serve_app(slack_settings)) as two:
         started = time.monotonic()
         assert post(one, body, form=False).status_code == 200
         assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "1"}).status_code == 200  # a retry
@@ -178,6 +179,43 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
     assert len(slack_api.calls_to("chat.postMessage")) == 1
     assert posted[0].args["thread_ts"] == "1700000100.000200" and "P00012" in texts(posted[0].args["blocks"])
     assert SlackState(db).seen("answered:Ev0001")  # by the worker's task, not by a replica
+
+
+def test_a_slack_mention_whose_replica_died_before_queueing_it_is_answered_once_after_slacks_retry(
+    settings: Settings, db: Database, slack_api: Any, worker: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from channels.serve import create_app as create_serve_app
+    from channels.slack.state import HANDOVER_GRACE, SlackState
+    from tests.integration.test_slack_app import SECRET as SLACK_SECRET
+    from tests.integration.test_slack_app import TOKEN, event_body, post
+
+    slack_settings = settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(TOKEN),
+            "slack_signing_secret": SecretStr(SLACK_SECRET),
+            "slack_api_url": slack_api.url,
+        }
+    )
+    worker.copilot_settings = slack_settings
+    mention = {
+        "type": "app_mention",
+        "user": "UADMIN",
+        "text": "<@UBOT> what's the status of P00012?",
+        "ts": "1700000200.000300",
+        "channel": "C1",
+        "event_ts": "1700000200.000300",
+    }
+    body = event_body(mention, "Ev0009")
+    died = datetime.now(UTC) - HANDOVER_GRACE - timedelta(seconds=50)
+    assert SlackState(db).first_time("event:Ev0009", now=died)  # replica 1 deduped it, then died: no ack
+    with TestClient(create_serve_app(slack_settings)) as two:
+        assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "2"}).status_code == 200  # a minute later
+        assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "3"}).status_code == 200  # then a duplicate
+        slack_api.wait_for("chat.postMessage", timeout=90)
+        time.sleep(1.0)  # a second answer would have arrived by now
+    assert len(slack_api.calls_to("chat.postMessage")) == 1  # answered exactly once
 
 
 def test_the_mailbox_poll_queues_each_new_message_once_and_the_worker_flags_it_done(
