@@ -7,6 +7,9 @@ through the Web API (``chat.postMessage`` in the thread for mentions and DMs) or
 ``response_url`` (ephemeral, for the slash command and shortcuts: what a person sees depends on their
 Odoo role, so their results are shown to them only). A middleware drops redeliveries (Slack retries
 with the same ``event_id``; commands and clicks are keyed by ``trigger_id``) before any listener runs.
+With a work queue (scale-out), the same middleware queues mentions and DMs before Slack gets its ack and
+then records the hand-over: a replica that dies in between leaves no ack, and Slack's retry (after
+``HANDOVER_GRACE``) takes the delivery over instead of being dropped as a redelivery.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ WORKING = "Working on it…"
 APOLOGY = "Sorry, something went wrong on my side and I could not finish this. It has been logged for the team."
 #: How long a Slack user's actor (email, role) is reused before Slack and Odoo are asked again.
 IDENTITY_TTL = 300.0
+#: The context flag the dedupe middleware sets once it queued the delivery (its lazy listener then does nothing).
+QUEUED = "copilot_queued"
 
 
 def dedupe_key(body: dict[str, Any], headers: dict[str, Any]) -> str | None:
@@ -158,11 +163,47 @@ class SlackChannel:
     # -- middleware ------------------------------------------------------------------------------
     def _dedupe(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         key = dedupe_key(req.body, req.headers)
-        if key is not None and not self.state.first_time(key):
+        if key is None:
+            return next()
+        if not self.state.first_time(key):
             retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
             log.info("Slack redelivery ignored (%s, retry %s)", key.split(":", 1)[0], retry)
             return BoltResponse(status=200, body="")
-        return next()
+        kind = self._queue_kind(req.body)
+        if kind is not None and self._enqueue(kind, req.body):  # queued before the ack leaves
+            req.context[QUEUED] = True
+            self._handed(key)
+            return next()
+        response = next()  # acknowledged: the work runs in this process from now on (Bolt may return None)
+        if response is None or response.status < 500:
+            self._handed(key)
+        return response
+
+    def _handed(self, key: str) -> None:
+        try:
+            self.state.handed(key)
+        except Exception:  # still ack: a retry may queue it again, and the worker answers it once
+            log.exception("Slack delivery %s: handed over, but that could not be recorded", key.split(":", 1)[0])
+
+    def _queue_kind(self, body: dict[str, Any]) -> str | None:
+        """``mention`` or ``direct_message`` when a worker should answer this delivery, else None."""
+        if self.enqueue is None or body.get("type") != "event_callback":
+            return None
+        event = body.get("event") or {}
+        if event.get("type") == "app_mention":
+            return "mention"
+        if event.get("type") == "message" and _is_question(event):
+            return "direct_message"
+        return None
+
+    def _enqueue(self, kind: str, body: dict[str, Any]) -> bool:
+        assert self.enqueue is not None
+        try:
+            self.enqueue(kind, body)
+        except Exception:  # the queue is away: the lazy listener answers here rather than not at all
+            log.exception("Slack %s could not be queued; answering in this process", kind)
+            return False
+        return True
 
     # -- listeners -------------------------------------------------------------------------------
     def _register(self) -> None:
@@ -222,27 +263,19 @@ class SlackChannel:
         else:
             raise ValueError(f"unknown Slack event kind {kind!r}")
 
-    def _queue(self, kind: str, event: dict[str, Any], body: dict[str, Any]) -> None:
-        assert self.enqueue is not None
-        try:
-            self.enqueue(kind, body)
-        except Exception:  # the queue is away: answer here rather than not at all
-            log.exception("Slack %s could not be queued; answering in this process", kind)
-            self.answer(kind, body)
+    def _queue_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
+        if not context.get(QUEUED):  # the dedupe middleware could not queue it
+            self._run_mention(event, body)
 
-    def _queue_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        self._queue("mention", event, body)
-
-    def _queue_direct_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # not a question: nothing to queue
-        self._queue("direct_message", event, body)
+    def _queue_direct_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
+        if not context.get(QUEUED):
+            self._run_direct_message(event, body)
 
     def _run_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         self._answer_in_thread(event, body)
 
     def _run_direct_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if not _is_question(event):
             return  # channel chatter, edits, joins and bots' own messages are not questions
         self._answer_in_thread(event, body)
 
@@ -391,6 +424,11 @@ class SlackChannel:
 
 
 # -- small helpers ------------------------------------------------------------------------------------
+def _is_question(event: dict[str, Any]) -> bool:
+    """A direct message a person wrote (not an edit, a join or a bot's own message)."""
+    return event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+
+
 def _ack(ack: Callable[..., None]) -> None:
     ack()
 

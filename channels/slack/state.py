@@ -4,7 +4,10 @@
 retries an event it thinks was missed (``X-Slack-Retry-Num``) with the same ``event_id``, and a second
 row for the same key is refused by the primary key (``INSERT ... ON CONFLICT DO NOTHING``, and an expired key
 is taken back by one conditional update), so two concurrent deliveries, in one process or in several
-replicas, cannot both win.
+replicas, cannot both win. ``handed_at`` says the delivery was queued (or started in the replica that
+received it); a retry of a delivery still not handed over ``HANDOVER_GRACE`` after it was seen (its
+replica died between the dedupe and the enqueue, before Slack had its ack) takes it over, again for one
+taker only.
 ``slack_proposals`` keeps the proposals a message offers, keyed by their idempotency key, because a
 button's value holds at most 2000 characters.
 """
@@ -13,18 +16,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from copilot.approvals import Proposal
 from copilot.state.claims import insert_if_absent
 from copilot.state.database import Database, Store
 from copilot.state.tables import SeenRow, StashedProposalRow
 
-__all__ = ["SeenRow", "SlackState", "StashedProposalRow"]
+__all__ = ["HANDOVER_GRACE", "SeenRow", "SlackState", "StashedProposalRow"]
 
 #: How long a delivery is remembered (Slack retries within minutes) and a proposal stays clickable.
 SEEN_TTL = timedelta(hours=6)
 PROPOSAL_TTL = timedelta(days=14)
+#: How long a seen delivery may still be on its way to the queue (publishing gives up within about a second);
+#: a retry of one not handed over after this long takes it over.
+HANDOVER_GRACE = timedelta(seconds=10)
 #: Expired rows are deleted every this many new keys.
 PURGE_EVERY = 200
 
@@ -40,16 +46,24 @@ class SlackState(Store):
         super().__init__(db)
         self._writes = 0
 
-    def first_time(self, key: str, *, now: datetime | None = None) -> bool:
-        """Record ``key``; True the first time within the TTL, False for a retry or a replay."""
+    def first_time(self, key: str, *, now: datetime | None = None, handed: bool = False) -> bool:
+        """Record ``key``; True the first time within the TTL (or to take over one never handed over), else False.
+
+        ``handed``: the caller does the work at once (a marker, not a delivery to queue).
+        """
         now = now or datetime.now(UTC)
         key = key[:300]
+        values = {"key": key, "seen_at": now, "handed_at": now if handed else None}
         with self.db.session() as session, session.begin():
-            fresh = insert_if_absent(session, SeenRow.__table__, {"key": key, "seen_at": now})  # type: ignore[arg-type]
-            if not fresh:  # seen before: a new delivery only if older than the TTL, and then for one taker only
+            fresh = insert_if_absent(session, SeenRow.__table__, values)  # type: ignore[arg-type]
+            if not fresh:  # seen before: new again past the TTL, or never handed over; for one taker only
+                expired = SeenRow.seen_at < now - SEEN_TTL
+                abandoned = and_(SeenRow.handed_at.is_(None), SeenRow.seen_at < now - HANDOVER_GRACE)
                 fresh = bool(
                     session.execute(
-                        update(SeenRow).where(SeenRow.key == key, SeenRow.seen_at < now - SEEN_TTL).values(seen_at=now)
+                        update(SeenRow)
+                        .where(SeenRow.key == key, or_(expired, abandoned))
+                        .values(seen_at=now, handed_at=values["handed_at"])
                     ).rowcount
                 )
         if not fresh:
@@ -58,6 +72,12 @@ class SlackState(Store):
         if self._writes % PURGE_EVERY == 0:
             self.purge(now=now)
         return True
+
+    def handed(self, key: str, *, now: datetime | None = None) -> None:
+        """Record that the delivery ``key`` was queued or started: a retry of it is a duplicate from now on."""
+        now = now or datetime.now(UTC)
+        with self.db.session() as session, session.begin():
+            session.execute(update(SeenRow).where(SeenRow.key == key[:300]).values(handed_at=now))
 
     def seen(self, key: str, *, now: datetime | None = None) -> bool:
         """True when ``key`` was recorded within the TTL (read only; ``first_time`` records)."""

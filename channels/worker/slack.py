@@ -41,5 +41,5 @@ def answer_event(runtime: WorkerRuntime, kind: str, body: dict[str, Any]) -> dic
         return {"status": "duplicate", "event_id": event_id}
     channel.answer(kind, body)
     if event_id:
-        channel.state.first_time(done)
+        channel.state.first_time(done, handed=True)
     return {"status": "done", "event_id": event_id}

@@ -130,6 +130,8 @@ class SeenRow(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: When the delivery was queued (or started in the replica); NULL: accepted, not handed over yet.
+    handed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class StashedProposalRow(Base):
@@ -161,6 +163,8 @@ class WebhookEventRow(Base):
     #: The worker running the event now (a Celery task id), until ``claimed_until`` (Unix seconds).
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     claimed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: When the replica handed the event to the queue (Unix seconds); NULL: claimed, not queued yet.
+    queued_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class IdempotencyRow(Base):

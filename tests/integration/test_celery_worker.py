@@ -149,6 +149,7 @@ def test_a_failing_webhook_event_is_parked_with_its_reason(settings: Settings, d
 def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
     settings: Settings, db: Database, slack_api: Any, worker: Any
 ) -> None:
+    from channels.serve import create_app as create_serve_app  # the app of `copilot serve`: with the Slack route
     from channels.slack.state import SlackState
     from tests.integration.test_slack_app import SECRET as SLACK_SECRET
     from tests.integration.test_slack_app import TOKEN, event_body, post, texts
@@ -167,9 +168,7 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
         "event_ts": "1700000100.000200",
     }
     body = event_body(mention, "Ev0001")
-    from channels.serve import create_app as serve_app  # the process assembly mounts Slack
-
-    with TestClient(serve_app(slack_settings)) as one, TestClient(serve_app(slack_settings)) as two:
+    with TestClient(create_serve_app(slack_settings)) as one, TestClient(create_serve_app(slack_settings)) as two:
         started = time.monotonic()
         assert post(one, body, form=False).status_code == 200
         assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "1"}).status_code == 200  # a retry
@@ -180,6 +179,43 @@ def test_slack_mentions_are_acked_by_two_replicas_and_answered_once_by_a_worker(
     assert len(slack_api.calls_to("chat.postMessage")) == 1
     assert posted[0].args["thread_ts"] == "1700000100.000200" and "P00012" in texts(posted[0].args["blocks"])
     assert SlackState(db).seen("answered:Ev0001")  # by the worker's task, not by a replica
+
+
+def test_a_slack_mention_whose_replica_died_before_queueing_it_is_answered_once_after_slacks_retry(
+    settings: Settings, db: Database, slack_api: Any, worker: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from channels.serve import create_app as create_serve_app
+    from channels.slack.state import HANDOVER_GRACE, SlackState
+    from tests.integration.test_slack_app import SECRET as SLACK_SECRET
+    from tests.integration.test_slack_app import TOKEN, event_body, post
+
+    slack_settings = settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(TOKEN),
+            "slack_signing_secret": SecretStr(SLACK_SECRET),
+            "slack_api_url": slack_api.url,
+        }
+    )
+    worker.copilot_settings = slack_settings
+    mention = {
+        "type": "app_mention",
+        "user": "UADMIN",
+        "text": "<@UBOT> what's the status of P00012?",
+        "ts": "1700000200.000300",
+        "channel": "C1",
+        "event_ts": "1700000200.000300",
+    }
+    body = event_body(mention, "Ev0009")
+    died = datetime.now(UTC) - HANDOVER_GRACE - timedelta(seconds=50)
+    assert SlackState(db).first_time("event:Ev0009", now=died)  # replica 1 deduped it, then died: no ack
+    with TestClient(create_serve_app(slack_settings)) as two:
+        assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "2"}).status_code == 200  # a minute later
+        assert post(two, body, form=False, headers={"X-Slack-Retry-Num": "3"}).status_code == 200  # then a duplicate
+        slack_api.wait_for("chat.postMessage", timeout=90)
+        time.sleep(1.0)  # a second answer would have arrived by now
+    assert len(slack_api.calls_to("chat.postMessage")) == 1  # answered exactly once
 
 
 def test_the_mailbox_poll_queues_each_new_message_once_and_the_worker_flags_it_done(
@@ -232,3 +268,38 @@ def test_with_redis_away_a_webhook_gets_503_and_its_retry_is_not_a_duplicate(tmp
         ready = client.get("/readyz")
         assert ready.status_code == 503 and "workers" in ready.json()["failing"]
         assert EventLedger(client.app.state.db).get("n8n", "evt-away") is None  # type: ignore[attr-defined]
+
+
+def test_an_event_whose_replica_died_before_queueing_it_is_run_once_after_the_senders_retry(
+    settings: Settings, db: Database, worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channels.http.routes.webhooks as webhooks
+
+    runs: list[str] = []
+    real_run_event = webhooks.run_event
+
+    def counting_run_event(copilot: Any, source: str, event: Any, **kwargs: Any) -> Any:
+        runs.append(source)
+        return real_run_event(copilot, source, event, **kwargs)
+
+    monkeypatch.setattr(webhooks, "run_event", counting_run_event)
+    ledger = EventLedger(db)
+    body, headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-lost")
+    with TestClient(create_app(settings)) as replica_two:
+        replica_two.app.state.webhook_events.grace = 1.0  # type: ignore[attr-defined]
+        assert ledger.claim("n8n", "evt-lost", headers[SIGNATURE_HEADER], "question")  # replica 1 died here
+        retry_body, retry_headers = signed({"type": "question", "text": "Is P00009 late?"}, "evt-lost")
+        early = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert early.json()["status"] == "duplicate"  # within the grace period: a plain duplicate
+        time.sleep(1.2)
+        taken = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert taken.status_code == 202, taken.text  # the sender's retry takes the event over
+        record = wait_for(lambda: (r := ledger.get("n8n", "evt-lost")) is not None and r.status != "accepted" and r)
+        time.sleep(1.2)
+        late = replica_two.post("/v1/webhooks/n8n", content=retry_body, headers=retry_headers)
+        assert late.json()["status"] == "duplicate"  # finished: a retry of it is a duplicate
+    assert record.status == "done", record.error
+    assert "P00009" in json.dumps(record.result)
+    TaskQueue(settings, worker).webhook("n8n", "evt-lost", body)  # a stray copy of the task: not run again
+    time.sleep(1.0)
+    assert runs == ["n8n"]  # processed exactly once

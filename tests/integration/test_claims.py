@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,8 +20,8 @@ from channels.email.ledger import EmailLedger
 from channels.email.router import Outcome
 from channels.email.worker import MailWorker
 from channels.http.idempotency import IdempotencyInProgress, IdempotencyStore
-from channels.http.webhook_events import EventLedger
-from channels.slack.state import SlackState
+from channels.http.webhook_events import QUEUE_GRACE_SECONDS, EventLedger
+from channels.slack.state import HANDOVER_GRACE, SlackState
 from copilot.config import load_settings
 from copilot.state import Database
 
@@ -148,3 +149,45 @@ def test_the_audit_chain_stays_whole_when_several_processes_append_at_once(datab
     report = trails[0].verify(stored_anchor=False)
     assert report.ok, report
     assert trails[0].count() == WORKERS * 5
+
+
+def test_an_event_whose_replica_died_before_queueing_it_is_taken_over_by_one_replica_and_run_once(
+    databases: list[Database],
+) -> None:
+    clock = {"now": time.time()}
+    ledgers = [EventLedger(db, clock=lambda: clock["now"]) for db in databases]
+    assert ledgers[0].claim("n8n", "evt-lost", "sha256=first", "question")  # replica 0 dies before queueing it
+    assert ledgers[0].claim("n8n", "evt-dup", "sha256=dup", "question")
+    ledgers[0].mark_queued("n8n", "evt-dup")
+    clock["now"] += 1
+    early = race(WORKERS, lambda i: ledgers[i].claim("n8n", "evt-lost", f"sha256=early-{i}", "question"))
+    assert early == [False] * WORKERS  # within the grace period: duplicates, as before
+
+    clock["now"] += QUEUE_GRACE_SECONDS
+    retried = race(WORKERS, lambda i: ledgers[i].claim("n8n", "evt-lost", f"sha256=retry-{i}", "question"))
+    assert retried.count(True) == 1  # every replica got the sender's retry at once: one takes it over
+    winner = ledgers[retried.index(True)]
+    winner.mark_queued("n8n", "evt-lost")
+    queued = race(WORKERS, lambda i: ledgers[i].claim("n8n", "evt-dup", f"sha256=dup-{i}", "question"))
+    assert queued == [False] * WORKERS  # a retry of a queued event stays a duplicate
+
+    started = race(WORKERS, lambda i: ledgers[i].start("n8n", "evt-lost", owner=f"task-{i}", lease=60))
+    assert started.count("claimed") == 1  # the queued task (and any stray copy): run once
+    winner.finish("n8n", "evt-lost", result={"text": "answered"})
+    clock["now"] += 10 * QUEUE_GRACE_SECONDS
+    finished = race(WORKERS, lambda i: ledgers[i].claim("n8n", "evt-lost", f"sha256=late-{i}", "question"))
+    assert finished == [False] * WORKERS  # a retry of a finished event is a duplicate
+    record = ledgers[0].get("n8n", "evt-lost")
+    assert record is not None and record.status == "done" and record.result == {"text": "answered"}
+
+
+def test_a_slack_delivery_whose_replica_died_before_queueing_it_is_taken_over_by_one_replica(
+    databases: list[Database],
+) -> None:
+    states = [SlackState(db) for db in databases]
+    died = datetime.now(UTC) - HANDOVER_GRACE - timedelta(seconds=50)
+    assert states[0].first_time("event:Ev77", now=died)  # seen, never queued: no ack, Slack retries
+    assert states[0].first_time("event:Ev78", now=died)
+    states[0].handed("event:Ev78", now=died)
+    assert race(WORKERS, lambda i: states[i].first_time("event:Ev77")).count(True) == 1
+    assert race(WORKERS, lambda i: states[i].first_time("event:Ev78")) == [False] * WORKERS

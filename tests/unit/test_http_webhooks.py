@@ -296,3 +296,39 @@ def test_the_whole_spec_is_valid_json_schema_with_resolvable_refs(api: TestClien
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+
+
+# -- scale-out: the hand-over to the work queue -------------------------------------------------
+class RecordingQueue:
+    """A stand-in for ``TaskQueue``: records what a replica queued."""
+
+    def __init__(self) -> None:
+        self.queued: list[str] = []
+
+    def webhook(self, source: str, event_id: str, body: bytes) -> str:
+        self.queued.append(event_id)
+        return f"task-{len(self.queued)}"
+
+
+def test_a_replica_that_died_before_queueing_an_event_leaves_it_to_the_senders_retry(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, webhook_secrets=SecretStr(f"n8n:{N8N_SECRET}"), rate_limit_per_minute=1000)
+    event = {"type": "question", "text": "which Wood Corner orders are late?"}
+    with TestClient(create_app(settings)) as api:
+        queue = RecordingQueue()
+        api.app.state.task_queue = queue  # type: ignore[attr-defined]
+        ledger = api.app.state.webhook_events  # type: ignore[attr-defined]
+        ledger.grace = 1.0
+
+        ok = post(api, event, event_id="evt-ok")
+        assert ok.status_code == 202 and queue.queued == ["evt-ok"]
+        assert ledger.get("n8n", "evt-ok").queued_at is not None  # recorded once queued
+
+        assert ledger.claim("n8n", "evt-lost", "sha256=first", "question")  # a replica claimed it, then died
+        assert post(api, event, event_id="evt-lost").json()["status"] == "duplicate"  # within the grace
+        time.sleep(1.1)
+        assert post(api, event, event_id="evt-ok").json()["status"] == "duplicate"  # queued: stays a duplicate
+        retry = post(api, event, event_id="evt-lost")  # the sender's next retry takes it over
+        assert retry.status_code == 202 and retry.json()["status"] == "accepted"
+        assert queue.queued == ["evt-ok", "evt-lost"]
+        assert post(api, event, event_id="evt-lost").json()["status"] == "duplicate"  # and queues it once
+        assert queue.queued == ["evt-ok", "evt-lost"]

@@ -5,7 +5,9 @@ Authentication is the sender's HMAC signature, not a bearer token: each source h
 Unsigned, stale (outside ``COPILOT_WEBHOOK_TOLERANCE``), tampered calls and unknown sources get the same
 401 and a WARNING log line naming the source and the reason (never the body). Each event has an id
 (``X-Copilot-Event-Id``); a second call with that id, or the same signed request again, answers 200
-``{"status": "duplicate"}`` and does nothing. Bodies over 1 MB get 413. See ``channels/http/README.md``.
+``{"status": "duplicate"}`` and does nothing, unless the replica that first accepted it died before
+queueing it: a retry ``QUEUE_GRACE_SECONDS`` later takes it over and queues it. Bodies over 1 MB get
+413. See ``channels/http/README.md``.
 """
 
 from __future__ import annotations
@@ -166,6 +168,14 @@ def _park(app_state: Any, source: str, event_id: str, type_: str, reason: str, e
         log.exception("webhook %s event %s could not be parked", source, event_id)
 
 
+def _mark_queued(ledger: EventLedger, source: str, event_id: str) -> None:
+    """Record the hand-over; if even that fails the event still runs (a later retry may queue it again)."""
+    try:
+        ledger.mark_queued(source, event_id)
+    except Exception:  # the worker's start() keeps a second delivery from running it twice
+        log.exception("webhook %s event %s: queued, but its hand-over could not be recorded", source, event_id)
+
+
 def _in_background(app_state: Any, source: str, event_id: str, event: Any, body: bytes) -> None:
     # the caller already has its 202; process_event logged, recorded and parked any failure
     with contextlib.suppress(Exception):
@@ -251,7 +261,8 @@ async def receive(
         return JSONResponse(WebhookAccepted(status="duplicate", event_id=event_id, type=event.type).model_dump())
     log.info("webhook %s event %s (%s) accepted", source, event_id, event.type)
     state = request.app.state
-    if isinstance(event, ApprovalApproved):  # quick: wake the executor and answer
+    if isinstance(event, ApprovalApproved):  # quick: wake the executor and answer (its poll is the fallback)
+        await run_in_threadpool(_mark_queued, ledger, source, event_id)
         result = await run_in_threadpool(process_event, state, source, event_id, event, body)
         return JSONResponse(
             WebhookAccepted(status="done", event_id=event_id, type=event.type, result=result).model_dump()
@@ -265,8 +276,10 @@ async def receive(
             log.exception("webhook %s event %s could not be queued", source, event_id)
             await run_in_threadpool(ledger.release, source, event_id)
             raise HTTPException(503, "the work queue is unavailable; retry later") from None
+        await run_in_threadpool(_mark_queued, ledger, source, event_id)
         accepted = WebhookAccepted(status="accepted", event_id=event_id, type=event.type, status_url=status_url)
         return JSONResponse(accepted.model_dump(), status_code=202)
+    await run_in_threadpool(_mark_queued, ledger, source, event_id)  # runs here: a retry is a duplicate now
     background.add_task(_in_background, state, source, event_id, event, body)
     status_url = str(request.app.url_path_for("webhook_event", source=source, event_id=event_id))
     accepted = WebhookAccepted(status="accepted", event_id=event_id, type=event.type, status_url=status_url)
