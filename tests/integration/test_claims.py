@@ -6,7 +6,6 @@ start at the same instant (a barrier); the database must let exactly one of them
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from channels.http.webhook_events import QUEUE_GRACE_SECONDS, EventLedger
 from channels.slack.state import HANDOVER_GRACE, SlackState
 from copilot.config import load_settings
 from copilot.state import Database
+from tests.concurrency import race
 
 pytestmark = pytest.mark.postgres
 
@@ -40,28 +40,6 @@ def databases(postgres: Any) -> Iterator[list[Database]]:
     yield dbs
     for db in dbs:
         db.close()
-
-
-def race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` on ``n`` threads released at the same instant; returns the results in order."""
-    results: list[Any] = [None] * n
-    errors: list[BaseException] = []
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return results
 
 
 def test_of_several_workers_claiming_the_same_email_exactly_one_wins(databases: list[Database]) -> None:

@@ -6,8 +6,6 @@ and the audit chain must hold when several writers race, whichever database is c
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from copilot.audit import AuditEntry, AuditTrail
 from copilot.config import load_settings
 from copilot.state import Database
 from copilot.state.database import HEAD
+from tests.concurrency import race
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 KEY = "k" * 40
@@ -36,28 +35,6 @@ PROPOSAL = {
                 "values": {"priority": "3"}, "before": {}, "after": {"priority": "3"}},
     "target": {"model": "helpdesk.ticket", "id": 1, "display_name": "HT00001", "write_date": None},
 }  # fmt: skip
-
-
-def race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` on ``n`` threads at once; returns the results (an exception fails the test)."""
-    results: list[Any] = [None] * n
-    errors: list[BaseException] = []
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert errors == []
-    return results
 
 
 def test_the_email_ledger_remembers_done_parked_and_failed_messages(database: Database) -> None:
