@@ -110,6 +110,8 @@ def test_without_the_servers_and_no_way_to_install_them_one_line_hint_each(machi
         "install with: sudo apt-get install dovecot-imapd",
         "PostgreSQL not found: the stores' PostgreSQL tests will be skipped; "
         "install with: sudo apt-get install postgresql",
+        "redis-server not found: the Celery workers' and shared rate limits' tests will be skipped; "
+        "install with: sudo apt-get install redis-server",
     ]
 
 
@@ -129,19 +131,22 @@ def test_as_root_with_apt_get_the_servers_are_installed(machine: tuple[Path, Pat
         f'echo "$DEBIAN_FRONTEND $*" >> {log}\n'
         f'case "$*" in *dovecot-imapd*) printf "#!/bin/sh\\n" > {sbin}/dovecot; /bin/chmod +x {sbin}/dovecot;; esac\n'
         f'case "$*" in *" postgresql"*) /bin/mkdir {sbin}/pg16; printf "#!/bin/sh\\n" > {sbin}/pg16/initdb; '
-        f"/bin/chmod +x {sbin}/pg16/initdb;; esac\n",
+        f"/bin/chmod +x {sbin}/pg16/initdb;; esac\n"
+        f'case "$*" in *redis-server*) printf "#!/bin/sh\\n" > {sbin}/redis-server; '
+        f"/bin/chmod +x {sbin}/redis-server;; esac\n",
     )
     done = _services("install", stubs, sbin, COPILOT_REQUIRE_SERVICES="1")
     assert done.returncode == 0, done.stderr
-    assert "dovecot installed" in done.stdout and "postgresql installed" in done.stdout
-    assert log.read_text(encoding="utf-8").splitlines()[-2:] == [
+    assert all(f"{name} installed" in done.stdout for name in ("dovecot", "postgresql", "redis"))
+    assert log.read_text(encoding="utf-8").splitlines()[-3:] == [
         "noninteractive install -y -qq dovecot-imapd",
         "noninteractive install -y -qq postgresql",
+        "noninteractive install -y -qq redis-server",
     ]
     # once there, nothing is installed again
     again = _services("install", stubs, sbin)
-    assert again.stdout.strip().splitlines() == ["test servers: dovecot found", "test servers: postgresql found"]
-    assert len(log.read_text(encoding="utf-8").splitlines()) == 3  # one update, two installs
+    assert again.stdout.strip().splitlines() == [f"test servers: {n} found" for n in ("dovecot", "postgresql", "redis")]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 4  # one update, three installs
 
 
 def test_check_mode_never_installs(machine: tuple[Path, Path]) -> None:
