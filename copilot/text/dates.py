@@ -10,6 +10,7 @@ month, and ranges ("7-9 December", "between Dec 7 and Dec 9"), each as an earlie
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -329,7 +330,10 @@ class _Budget:
         return self.seen[key]
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(phrase: str, language: str, base: date) -> date | None:
+    """``dateparser`` on one short phrase: pure in its arguments, so remembered across calls (a long email
+    repeats the same few dates in every line; each call of ``find_dates`` reads one sentence)."""
     settings = {
         "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12),
         "PREFER_DATES_FROM": "future",
