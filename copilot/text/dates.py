@@ -10,12 +10,11 @@ month, and ranges ("7-9 December", "between Dec 7 and Dec 9"), each as an earlie
 from __future__ import annotations
 
 import calendar
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import dateparser
 from dateparser.languages.loader import LocaleDataLoader
@@ -330,7 +329,7 @@ class _Budget:
         return self.seen[key]
 
 
-@functools.lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _parse(phrase: str, language: str, base: date) -> date | None:
     """``dateparser`` on one short phrase: pure in its arguments, so remembered across calls (a long email
     repeats the same few dates in every line; each call of ``find_dates`` reads one sentence)."""
