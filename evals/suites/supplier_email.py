@@ -1,4 +1,4 @@
-"""Supplier-email extraction: the skill's PO references, change kinds, dates, quantities and prices."""
+"""Supplier-email extraction: the skill's PO references, change kinds, dates, quantities, prices and tracking."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from copilot.email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
-from copilot.skills.supplier_email.schemas import ChangeKind, SupplierEmailSummary
+from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, SupplierEmailSummary
 from evals.schema import EvalCase
-from evals.scorers.extraction import FAMILIES, prf, score_extraction
+from evals.scorers.extraction import FAMILIES, language_of, prf, prf_all, score_extraction
 from evals.suites.base import CaseResult, SuiteContext
 
-__all__ = ["SupplierEmailSuite", "to_rfc822"]
+__all__ = ["LANGUAGES", "SupplierEmailSuite", "to_rfc822", "tracking_output"]
+
+#: The languages the dataset is written in (``lang:xx`` tags; English when untagged).
+LANGUAGES = ("en", "de", "fr", "es", "nl")
 
 
 def to_rfc822(data: dict[str, Any]) -> bytes:
@@ -28,6 +31,15 @@ def to_rfc822(data: dict[str, Any]) -> bytes:
         msg["Date"] = format_datetime(datetime.fromisoformat(data["date"]))
     msg.set_content(data.get("body", ""))
     return msg.as_bytes()
+
+
+def tracking_output(references: list[EmailReference]) -> list[dict[str, Any]]:
+    """The summary's tracking references in the dataset's shape: number without spaces, upper-case; carrier."""
+    return [
+        {"number": "".join(ref.value.split()).upper(), "carrier": getattr(ref, "carrier", None)}
+        for ref in references
+        if ref.kind == "tracking"
+    ]
 
 
 def summarize(case: EvalCase, context: SuiteContext) -> SupplierEmailSummary:
@@ -46,7 +58,16 @@ class SupplierEmailSuite:
 
     name = "supplier_email"
     dataset = "supplier_email.jsonl"
-    metrics = ("references_f1", "kinds_f1", "dates_f1", "quantities_f1", "prices_f1", "exact_match")
+    metrics = (
+        "references_f1",
+        "kinds_f1",
+        "dates_f1",
+        "quantities_f1",
+        "prices_f1",
+        "tracking_f1",
+        "exact_match",
+        *(f"{metric}_{lang}" for lang in LANGUAGES for metric in ("exact_match", "f1")),
+    )
 
     def prepare(self, context: SuiteContext) -> None:
         """Nothing to set up: the skill reads Odoo per email."""
@@ -72,6 +93,7 @@ class SupplierEmailSuite:
             "po_refs": [o.name for o in summary.purchase_orders] + list(summary.unresolved_references),
             "changes": changes,
             "needs_reply": summary.needs_reply,
+            "tracking": tracking_output(summary.references),
             "engine": summary.engine,
             "summary": summary.summary,
             "warnings": summary.warnings,
@@ -83,7 +105,7 @@ class SupplierEmailSuite:
         return scores, scores["exact"] == 1.0
 
     def aggregate(self, results: list[CaseResult]) -> tuple[dict[str, float], dict[str, Any]]:
-        """Micro precision/recall/F1 per family, exact-match rate, needs-reply accuracy."""
+        """Micro P/R/F1 per family, exact-match rate, needs-reply accuracy; exact match and F1 per language."""
         rows = [r.scores for r in results]
         metrics: dict[str, float] = {}
         for family in FAMILIES:
@@ -92,4 +114,10 @@ class SupplierEmailSuite:
         metrics["exact_match"] = sum(row.get("exact", 0.0) for row in rows) / len(rows) if rows else 0.0
         replies = [row["needs_reply_correct"] for row in rows if "needs_reply_correct" in row]
         metrics["needs_reply_accuracy"] = sum(replies) / len(replies) if replies else 1.0
-        return metrics, {}
+        by_language: dict[str, list[dict[str, float]]] = {}
+        for result in results:
+            by_language.setdefault(language_of(result.tags), []).append(result.scores)
+        for lang, lang_rows in sorted(by_language.items()):
+            metrics[f"exact_match_{lang}"] = sum(row.get("exact", 0.0) for row in lang_rows) / len(lang_rows)
+            metrics[f"f1_{lang}"] = prf_all(lang_rows)[2]
+        return metrics, {"cases_per_language": {lang: len(rows) for lang, rows in sorted(by_language.items())}}

@@ -86,7 +86,9 @@ def test_compare_fails_on_a_drop_and_names_the_flipped_cases(tmp_path: Path) -> 
     tolerant = compare_runs(
         _run([True] * 18 + [False] * 2),
         baseline,
-        tolerances={"default": {"references_f1": 0.5, "pass_rate": 0.5, "exact_match": 0.5}},
+        tolerances={
+            "default": {"references_f1": 0.5, "pass_rate": 0.5, "exact_match": 0.5, "exact_match_en": 0.5, "f1_en": 0.5}
+        },
     )
     assert not tolerant.regressed
 
@@ -153,3 +155,58 @@ def test_the_llm_judge_grades_and_its_failure_costs_only_the_grade(odoo: object)
     context = SuiteContext(settings=load_settings(), client=odoo, llm=None, judge=grader)
     run = run_suite(get_suite("answers"), context, cases=[case], concurrency=1)
     assert run.metrics["judge_tone"] == 0.75 and run.cases[0].passed
+
+
+def test_tracking_numbers_are_scored_as_number_and_carrier_when_the_target_lists_them() -> None:
+    target = {"po_refs": ["P00010"], "changes": [], "tracking": [{"number": "1Z999AA10123456784", "carrier": "ups"}]}
+    spaced = {"po_refs": ["P00010"], "changes": [], "tracking": [{"number": "1z 999 aa1 0123456784", "carrier": "UPS"}]}
+    assert score_extraction(target, spaced)["tracking_tp"] == 1 and score_extraction(target, spaced)["exact"] == 1.0
+    wrong_carrier = score_extraction(
+        target, {"po_refs": ["P00010"], "tracking": [{"number": "1Z999AA10123456784", "carrier": "fedex"}]}
+    )
+    assert (wrong_carrier["tracking_fp"], wrong_carrier["tracking_fn"], wrong_carrier["exact"]) == (1, 1, 0.0)
+    missed = score_extraction(target, {"po_refs": ["P00010"]})
+    assert missed["tracking_fn"] == 1 and missed["exact"] == 0.0
+    none_expected = score_extraction({**target, "tracking": []}, spaced)
+    assert none_expected["tracking_fp"] == 1 and none_expected["exact"] == 0.0
+
+
+def test_a_target_without_a_tracking_key_does_not_score_tracking() -> None:
+    output = {"po_refs": ["P00010"], "tracking": [{"number": "1Z999AA10123456784", "carrier": "ups"}]}
+    scores = score_extraction({"po_refs": ["P00010"]}, output)
+    assert "tracking_fp" not in scores and scores["exact"] == 1.0
+
+
+def _lang_case(i: str, tags: list[str], ok: bool) -> CaseResult:
+    target = {"po_refs": ["P00001"], "changes": [{"kind": "new_date", "po": "P00001", "date": "2026-12-01"}]}
+    output = {"po_refs": ["P00001"], "changes": target["changes"] if ok else []}
+    return CaseResult(
+        id=i, tags=tags, input={}, target=target, output=output, scores=score_extraction(target, output), passed=ok
+    )
+
+
+def test_the_supplier_email_suite_reports_exact_match_and_f1_per_language() -> None:
+    from evals.suites import get_suite
+
+    cases = [
+        _lang_case("a", ["lang:de", "new_date"], True),
+        _lang_case("b", ["lang:de"], False),
+        _lang_case("c", ["new_date"], True),  # no language tag: English
+        _lang_case("d", ["lang:fr"], False),
+    ]
+    metrics, _ = get_suite("supplier_email").aggregate(cases)
+    assert metrics["exact_match_de"] == 0.5 and metrics["exact_match_en"] == 1.0 and metrics["exact_match_fr"] == 0.0
+    # de: references 2 tp; kinds and dates 1 tp + 1 fn each -> 4 tp, 2 fn
+    assert metrics["f1_de"] == pytest.approx(2 * 1.0 * (4 / 6) / (1.0 + 4 / 6))
+    assert metrics["f1_en"] == 1.0 and "exact_match_es" not in metrics
+
+
+def test_tracking_output_comes_from_the_summary_tracking_references() -> None:
+    from copilot.skills.supplier_email.schemas import EmailReference
+    from evals.suites.supplier_email import tracking_output
+
+    refs = [
+        EmailReference(kind="tracking", value="1Z 999 AA1 0123456784"),
+        EmailReference(kind="vendor_order", value="WC-SO-20931"),
+    ]
+    assert tracking_output(refs) == [{"number": "1Z999AA10123456784", "carrier": None}]
