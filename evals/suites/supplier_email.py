@@ -78,8 +78,9 @@ class SupplierEmailSuite:
         changes = []
         for c in summary.changes:
             change: dict[str, Any] = {"kind": c.kind.value, "po": c.po_name}
-            if c.email_date:
-                change["date"] = c.email_date.isoformat()
+            when = c.email_date_latest or c.email_date  # a window counts by its last day ("KW 50": its Friday)
+            if when:
+                change["date"] = when.isoformat()
             if c.email_quantity is not None:  # what ships now; a backorder is not a shipped quantity
                 change["quantity"] = c.email_quantity.value
             if c.email_price is not None and c.kind is ChangeKind.PRICE_CHANGE:  # a held amount is not a price
