@@ -1,4 +1,4 @@
-"""Live tests run against a real Odoo 18 when COPILOT_ODOO_URL (and the credentials) are set."""
+"""Live tests run against a real Odoo 18 or 19 when COPILOT_ODOO_URL (and the credentials) are set."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Against a real Odoo 18: people map to roles from their apps, and company scope is Odoo's own rule."""
+"""Against a real Odoo 18 or 19: people map to roles from their apps, and company scope is Odoo's own rule."""
 
 from __future__ import annotations
 
