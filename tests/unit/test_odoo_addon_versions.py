@@ -216,3 +216,30 @@ def test_odoo_test_puts_the_series_tree_on_the_addons_path(series: str) -> None:
     assert "--test-tags=/copilot_approval" in command
     assert command[command.index("-i") + 1] == "purchase,copilot_approval"
     assert ("--without-demo=all" in command) == (series == "18.0")
+
+
+# --------------------------------------------------------------------------- CI wiring
+
+REPO = ADDONS_DIR.parent
+
+
+def test_lint_runs_pylint_odoo_on_every_series_and_the_drift_check() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    lint_rule = next(line for line in makefile.splitlines() if line.startswith("lint:"))
+    assert "odoo-lint" in lint_rule, "make lint (run by CI on every run) must include the addon's static check"
+    series = next(line for line in makefile.splitlines() if line.startswith("ODOO_SERIES :="))
+    assert series.split(":=")[1].split() == list(VERSIONS)
+    odoo_lint = makefile.split("\nodoo-lint:", 1)[1].split("\n\n", 1)[0]
+    assert "--rcfile=odoo_addons/.pylintrc" in odoo_lint and "--valid-odoo-versions=$$series" in odoo_lint
+    assert "scripts.sync_odoo_addons --check" in odoo_lint
+    rc = (ADDONS_DIR / ".pylintrc").read_text(encoding="utf-8")
+    assert "load-plugins=pylint_odoo" in rc
+    enabled = rc.split("enable=", 1)[1]
+    assert "manifest-version-format" in enabled and "sql-injection" in enabled
+
+
+def test_ci_runs_the_odoo_tests_for_each_series_it_has_and_says_when_it_has_none() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make lint" in ci
+    assert "for series in 18 19; do" in ci and "make odoo-test" in ci
+    assert "odoo-test: skipped, no Odoo source" in ci
