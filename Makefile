@@ -20,7 +20,7 @@ TORCH_TIMEOUT ?= 60
 # `check` only prints a one-line hint when it is missing. See scripts/test-services.sh.
 TEST_SERVICES ?= install
 
-.PHONY: demo test unit e2e test-services docs lint format live bench sandbox clean
+.PHONY: demo test unit e2e test-services docs lint odoo-lint odoo-test format live bench sandbox clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + " (set PYTHON=...)")'
@@ -76,10 +76,29 @@ test-services:
 docs: $(VENV)/.installed
 	$(BIN)/python -m scripts.gen_config_docs
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev odoo-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# The Odoo addon, per series: pylint-odoo with the checks listed in odoo_addons/.pylintrc (a few seconds), and
+# its two trees in step (scripts/sync_odoo_addons.py: one text but for the version-specific files).
+ODOO_SERIES := 18.0 19.0
+odoo-lint: $(VENV)/.installed-dev
+	@for series in $(ODOO_SERIES); do \
+	  $(BIN)/pylint --rcfile=odoo_addons/.pylintrc --valid-odoo-versions=$$series odoo_addons/$$series/copilot_approval \
+	    || exit 1; \
+	done
+	$(BIN)/python -m scripts.sync_odoo_addons --check
+
+# The addon's own Odoo tests (TransactionCase) on a real Odoo 18 or 19, which is on no package registry:
+#   make odoo-test ODOO_BIN=/opt/odoo19/odoo-bin ODOO_PY=/opt/odoo19-venv/bin/python ODOO_ARGS="-c /etc/odoo.conf"
+# ODOO_ADDONS_PATH (Odoo's own addons folders; default: beside odoo-bin) and ODOO_DB (default
+# copilot_approval_test_<18|19>, created the first time, upgraded after) are optional. See docs/development.md.
+ODOO_PY ?= python3
+odoo-test:
+	ODOO_BIN="$(ODOO_BIN)" ODOO_PY="$(ODOO_PY)" ODOO_ADDONS_PATH="$(ODOO_ADDONS_PATH)" ODOO_DB="$(ODOO_DB)" \
+	  ODOO_ARGS="$(ODOO_ARGS)" $(PYTHON) -m scripts.odoo_test
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

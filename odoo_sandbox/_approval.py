@@ -1,4 +1,4 @@
-"""``copilot.approval.request`` as the project's addon (``odoo_addons/copilot_approval``) defines it.
+"""``copilot.approval.request`` as the project's addon (``odoo_addons/<series>/copilot_approval``) defines it.
 
 The sandbox enforces the same server-side rules as the addon, so tests and the demo exercise the
 whole loop: the requester never approves, high and critical tiers need two distinct approvers, an

@@ -144,7 +144,7 @@ def _record(row: dict[str, Any], created: bool = False) -> RequestRecord:
 
 
 class AddonBackend:
-    """``copilot.approval.request`` from ``odoo_addons/copilot_approval`` (and the sandbox)."""
+    """``copilot.approval.request`` from ``odoo_addons/<series>/copilot_approval`` (and the sandbox)."""
 
     def __init__(self, client: OdooClient) -> None:
         self.client = client

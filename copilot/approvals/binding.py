@@ -2,7 +2,7 @@
 
 The request stores this hash when it is created; the executor recomputes it from what it is about
 to run and refuses a request whose hash differs. The same definition lives, in plain Python, in the
-Odoo addon (``odoo_addons/copilot_approval/payload_binding.py``); a unit test keeps both equal.
+Odoo addon (``odoo_addons/<series>/copilot_approval/payload_binding.py``); a unit test keeps both equal.
 """
 
 from __future__ import annotations

@@ -387,8 +387,9 @@ def _expired_request(server: SandboxServer) -> int:
     return agent.create_approval_request(values)
 
 
-# -- the addon's code says the same (its own Odoo tests cannot run here) -------------------------------
-ADDON = REPO / "odoo_addons" / "copilot_approval"
+# -- the addon's code says the same (its own Odoo tests run with `make odoo-test`) ----------------------
+# (payload_binding.py is one text in odoo_addons/18.0 and 19.0: tests/unit/test_odoo_addon_versions.py)
+ADDON = REPO / "odoo_addons" / "19.0" / "copilot_approval"
 
 
 def _addon_module(name: str) -> Any:

@@ -19,7 +19,9 @@ from copilot.approvals.executor import Executor
 from copilot.approvals.webhook import MAX_BODY, PATH, WakeEvent, WebhookReceiver, sign
 
 SECRET = "test-webhook-secret"
-ADDON_WEBHOOK = Path(__file__).resolve().parents[2] / "odoo_addons" / "copilot_approval" / "executor_webhook.py"
+ADDON_WEBHOOK = (
+    Path(__file__).resolve().parents[2] / "odoo_addons" / "19.0" / "copilot_approval" / "executor_webhook.py"
+)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Live tests run against a real Odoo 18 when COPILOT_ODOO_URL (and the credentials) are set."""
+"""Live tests run against a real Odoo 18 or 19 when COPILOT_ODOO_URL (and the credentials) are set."""
 
 from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 
 from copilot.config import Settings, load_settings
@@ -30,3 +31,12 @@ def live_settings() -> Settings:
 def live_client(live_settings: Settings) -> OdooClient:
     """A client of the configured copilot user on the real Odoo."""
     return OdooClient.from_settings(live_settings)
+
+
+@pytest.fixture(scope="session")
+def live_series(live_settings: Settings) -> int:
+    """The live Odoo's major version (18, 19), from ``/web/webclient/version_info`` (a route of both series)."""
+    url = f"{str(live_settings.odoo_url).rstrip('/')}/web/webclient/version_info"
+    response = httpx.post(url, json={"jsonrpc": "2.0", "method": "call", "params": {}}, timeout=30)
+    response.raise_for_status()
+    return int(response.json()["result"]["server_version_info"][0])

@@ -1,4 +1,4 @@
-"""Issue 13 against a real Odoo 18 with the copilot_approval addon: an approval binds to its payload.
+"""Issue 13 against a real Odoo 18 or 19 with the copilot_approval addon: an approval binds to its payload.
 
 The same flow as ``tests/unit/test_approval_binding.py`` on the sandbox: a ``propose`` token POSTs a
 price change that says one PO line and sets another; the copilot refuses it (422); honestly targeted,

@@ -1,4 +1,4 @@
-"""The approval loop against a real Odoo 18 with the copilot_approval addon installed.
+"""The approval loop against a real Odoo 18 or 19 with the copilot_approval addon installed.
 
 Needs, besides the copilot's own credentials: an approver (COPILOT_LIVE_APPROVER_LOGIN/_PASSWORD, a
 user in *Copilot approver*) and the executor's credential (COPILOT_EXECUTOR_LOGIN/_PASSWORD, a user

@@ -1,4 +1,4 @@
-"""The same tools, the allow-list and the demo against a real Odoo 18 (with demo data)."""
+"""The same tools, the allow-list and the demo against a real Odoo 18 or 19 (with demo data)."""
 
 from __future__ import annotations
 

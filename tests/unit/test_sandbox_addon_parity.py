@@ -1,7 +1,8 @@
 """The sandbox enforces the addon's approval rules: both are read from their source and compared.
 
-The addon (``odoo_addons/copilot_approval``) cannot be imported without Odoo, so its module-level
-constants are read with ``ast`` and its access rights and settings from its CSV and XML data files.
+The addon (``odoo_addons/19.0/copilot_approval``; these files are one text with 18.0) cannot be imported without
+Odoo, so its module-level constants are read with ``ast`` and its access rights and settings from its CSV and XML
+data files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from odoo_sandbox import _approval as sandbox
 from odoo_sandbox._security import ROLE_GROUPS, SANDBOX_USERS, may
 
-ADDON = Path(__file__).resolve().parents[2] / "odoo_addons" / "copilot_approval"
+ADDON = Path(__file__).resolve().parents[2] / "odoo_addons" / "19.0" / "copilot_approval"
 REQUEST = "copilot.approval.request"
 DECISION = "copilot.approval.decision"
 GROUPS = {

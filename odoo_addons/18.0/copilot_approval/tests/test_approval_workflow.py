@@ -178,6 +178,12 @@ class TestApprovalWorkflow(CopilotApprovalCase):
         self._create(idempotency_key="copilot-same")
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
             self._create(idempotency_key="copilot-same")
+        # the constraint exists under the same name on Odoo 18 (_sql_constraints) and 19 (models.Constraint)
+        self.cr.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s",
+            ["copilot_approval_request", "copilot_approval_request_idempotency_key_unique"],
+        )
+        self.assertEqual(self.cr.fetchall(), [("UNIQUE (idempotency_key)",)])
 
     def test_to_approve_by_me(self):
         """The filter lists pending requests I may approve: not mine, not yet approved by me, not expired."""
@@ -192,6 +198,8 @@ class TestApprovalWorkflow(CopilotApprovalCase):
         self.assertNotIn(mine, found)
         self.assertNotIn(expired, found)
         self.assertIn(mine, self.Request.with_user(self.requester).search([("can_approve", "=", False)]))
+        self.assertIn(mine, self.Request.with_user(self.requester).search([("can_approve", "!=", True)]))
+        self.assertNotIn(theirs, self.Request.with_user(self.requester).search([("can_approve", "!=", True)]))
         self.assertIn(mine, self.Request.with_user(self.approver1).search(domain))
         dual.with_user(self.approver1).action_approve()
         self.assertNotIn(dual, self.Request.with_user(self.approver1).search(domain))

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -30,14 +31,18 @@ class TestApprovalSecurity(CopilotApprovalCase):
 
     def test_agent_in_other_groups_still_cannot_approve_or_execute(self):
         """Membership of the agent group wins over the approver and executor groups."""
-        self.agent.write({"groups_id": [(4, self.env.ref(APPROVER).id), (4, self.env.ref(EXECUTOR).id)]})
+        # new_test_user spells the groups field as the running Odoo does (18 and 19 differ)
+        agent = mail_new_test_user(
+            self.env, login="copilot_agent_everything", groups=f"base.group_user,{AGENT},{APPROVER},{EXECUTOR}"
+        )
+        self.assertTrue(agent.has_group(APPROVER) and agent.has_group(EXECUTOR))
         request = self._create(user=self.requester)
         with self.assertRaises(AccessError):
-            request.with_user(self.agent).action_approve()
+            request.with_user(agent).action_approve()
         request.with_user(self.approver1).action_approve()
         with self.assertRaises(AccessError):
-            request.with_user(self.agent).action_start_execution()
-        self.assertFalse(self.Request.with_user(self.agent).search([("can_approve", "=", True)]))
+            request.with_user(agent).action_start_execution()
+        self.assertFalse(self.Request.with_user(agent).search([("can_approve", "=", True)]))
 
     def test_approver_and_employee_cannot_write(self):
         """Approvers decide through the buttons only; other internal users cannot even read requests."""

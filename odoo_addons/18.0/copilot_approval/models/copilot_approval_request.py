@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlparse
 
 from markupsafe import Markup
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..executor_webhook import event_body, post_event
@@ -134,7 +134,6 @@ class CopilotApprovalRequest(models.Model):
     amount = fields.Monetary(currency_field="currency_id", tracking=True)
     currency_id = fields.Many2one(
         comodel_name="res.currency",
-        string="Currency",
         default=lambda self: self.env.company.currency_id,
     )
     risk_tier = fields.Selection(selection=RISK_TIERS, required=True, default="low", tracking=True)
@@ -193,19 +192,13 @@ class CopilotApprovalRequest(models.Model):
     execution_outcome = fields.Text(string="Outcome", readonly=True, copy=False)
     company_id = fields.Many2one(
         comodel_name="res.company",
-        string="Company",
         required=True,
         default=lambda self: self.env.company,
         index=True,
     )
 
-    _sql_constraints = [
-        (
-            "idempotency_key_unique",
-            "UNIQUE(idempotency_key)",
-            "An approval request with this idempotency key already exists.",
-        ),
-    ]
+    # The idempotency key's UNIQUE constraint and the search method of can_approve are declared in
+    # copilot_approval_request_orm.py: Odoo 18 and 19 spell them differently.
 
     # ------------------------------------------------------------------ computes
 
@@ -236,7 +229,7 @@ class CopilotApprovalRequest(models.Model):
         """One evidence item as a list entry; only http(s) links are clickable."""
         if not isinstance(item, dict):
             return Markup("<li>%s</li>") % str(item)
-        label = item.get("label") or item.get("url") or item.get("kind") or _("evidence")
+        label = item.get("label") or item.get("url") or item.get("kind") or self.env._("evidence")
         kind = item.get("kind")
         text = f"{kind}: {label}" if kind else str(label)
         url = item.get("url")
@@ -266,29 +259,24 @@ class CopilotApprovalRequest(models.Model):
                 and not (rec.expires_at and rec.expires_at <= now)
             )
 
-    def _search_can_approve(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Unsupported search on 'To Approve by Me'."))
+    def _can_approve_domain(self):
+        """The requests the current user may approve now, as a domain (what 'To approve by me' finds)."""
         user = self.env.user
         if not self._user_may_approve(user):
-            positive = [("id", "=", 0)]
-        else:
-            decided = self.env["copilot.approval.decision"].sudo()._search([("user_id", "=", user.id)])
-            positive = [
-                ("state", "=", "pending"),
-                ("requested_by_id", "!=", user.id),
-                ("create_uid", "!=", user.id),
-                "|",
-                ("on_behalf_of_user_id", "=", False),
-                ("on_behalf_of_user_id", "!=", user.id),
-                "|",
-                ("expires_at", "=", False),
-                ("expires_at", ">", fields.Datetime.now()),
-                ("id", "not in", decided.subselect("request_id")),
-            ]
-        if (operator == "=") == value:
-            return positive
-        return [("id", "not in", self._search(positive))]
+            return [("id", "=", 0)]
+        decided = self.env["copilot.approval.decision"].sudo()._search([("user_id", "=", user.id)])
+        return [
+            ("state", "=", "pending"),
+            ("requested_by_id", "!=", user.id),
+            ("create_uid", "!=", user.id),
+            "|",
+            ("on_behalf_of_user_id", "=", False),
+            ("on_behalf_of_user_id", "!=", user.id),
+            "|",
+            ("expires_at", "=", False),
+            ("expires_at", ">", fields.Datetime.now()),
+            ("id", "not in", decided.subselect("request_id")),
+        ]
 
     # ------------------------------------------------------------------ helpers
 
@@ -309,11 +297,13 @@ class CopilotApprovalRequest(models.Model):
         """Raise unless the current user is in ``group`` and not a Copilot agent."""
         user = self.env.user
         if user.has_group(GROUP_AGENT):
-            raise AccessError(_("The Copilot agent cannot %(verb)s copilot approval requests.", verb=verb))
+            raise AccessError(self.env._("The Copilot agent cannot %(verb)s copilot approval requests.", verb=verb))
         if not user.has_group(group):
             group_name = self.env.ref(group).name
             raise AccessError(
-                _("Only members of '%(group)s' can %(verb)s copilot approval requests.", group=group_name, verb=verb)
+                self.env._(
+                    "Only members of '%(group)s' can %(verb)s copilot approval requests.", group=group_name, verb=verb
+                )
             )
 
     def _lock(self):
@@ -394,7 +384,7 @@ class CopilotApprovalRequest(models.Model):
                 touched = sorted(set(vals) & WORKFLOW_FIELDS)
                 if touched:
                     raise UserError(
-                        _(
+                        self.env._(
                             "A new approval request always starts as 'To Approve'; its buttons set %(fields)s.",
                             fields=", ".join(touched),
                         )
@@ -411,7 +401,7 @@ class CopilotApprovalRequest(models.Model):
             if commands:
                 rec._create_evidence_attachments(commands)
         for rec in records.filtered(lambda r: r.policy_mode == "pre_approved"):
-            rec._add_decision("policy", _("Approved by policy (pre-approved action type, low tier)."))
+            rec._add_decision("policy", self.env._("Approved by policy (pre-approved action type, low tier)."))
             rec._set_workflow({"state": "approved", "approved_date": fields.Datetime.now()})
             rec._notify_executor()
         return records
@@ -431,17 +421,17 @@ class CopilotApprovalRequest(models.Model):
             if isinstance(inner, dict):
                 line = self.env[model].sudo().browse(res_id).exists()
                 if not line or line.order_id.id != inner.get("po_id"):
-                    problem = _(
+                    problem = self.env._(
                         "PO line %(line)s does not belong to purchase order %(po)s", line=res_id, po=inner.get("po_id")
                     )
         if problem:
             raise ValidationError(
-                _("Every record in a payload must belong to its target: %(problem)s.", problem=problem)
+                self.env._("Every record in a payload must belong to its target: %(problem)s.", problem=problem)
             )
         self._check_stored_as_sent(payload)
         digest = payload_hash(action, model, res_id, payload)
         if vals.get("payload_hash") and vals["payload_hash"] != digest:
-            raise UserError(_("The payload hash does not match the payload: the request was not created."))
+            raise UserError(self.env._("The payload hash does not match the payload: the request was not created."))
         vals["payload_hash"] = digest
 
     @api.model
@@ -456,12 +446,12 @@ class CopilotApprovalRequest(models.Model):
         try:
             sent = json.dumps(payload, sort_keys=True, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise ValidationError(_("The payload is not plain JSON: %(error)s.", error=exc)) from None
+            raise ValidationError(self.env._("The payload is not plain JSON: %(error)s.", error=exc)) from None
         self.env.cr.execute("SELECT %s::jsonb", [sent])
         stored = json.dumps(self.env.cr.fetchone()[0], sort_keys=True, ensure_ascii=False, allow_nan=False)
         if stored != sent:
             raise ValidationError(
-                _(
+                self.env._(
                     "The payload would not be stored as sent (PostgreSQL rewrites numbers such as -0.0 or 1e+16), "
                     "so what was approved could never be checked: send plain decimal numbers."
                 )
@@ -493,9 +483,9 @@ class CopilotApprovalRequest(models.Model):
         try:
             new = float(inner.get("new_price"))
         except (TypeError, ValueError):
-            raise ValidationError(_("A price change needs a numeric new_price.")) from None
+            raise ValidationError(self.env._("A price change needs a numeric new_price.")) from None
         if not line:
-            raise ValidationError(_("The purchase order line of this price change does not exist."))
+            raise ValidationError(self.env._("The purchase order line of this price change does not exist."))
         old = line.price_unit
         open_qty = max(line.product_qty - line.qty_received, 0.0)
         exposure = round(abs(new - old) * open_qty, 2)
@@ -520,7 +510,7 @@ class CopilotApprovalRequest(models.Model):
         tier = vals.get("risk_tier") or "low"
         if action_type not in self._pre_approved_action_types() or tier != "low":
             raise UserError(
-                _(
+                self.env._(
                     "Pre-approval is not allowed for %(action)s at tier %(tier)s: an administrator "
                     "allows it per action type, for the low tier only.",
                     action=action_type,
@@ -529,7 +519,7 @@ class CopilotApprovalRequest(models.Model):
             )
         if not self.env.user.has_group(GROUP_AGENT) or str(vals.get("source") or "").startswith("api"):
             raise UserError(
-                _(
+                self.env._(
                     "Pre-approval is only for the copilot's own proposals: a request from a person or an "
                     "API client needs an approver."
                 )
@@ -556,11 +546,13 @@ class CopilotApprovalRequest(models.Model):
         vals_list = []
         for command in commands:
             if not (isinstance(command, list | tuple) and len(command) == 3 and command[0] == 0):
-                raise UserError(_("Evidence attachments can only be created with the request: (0, 0, values)."))
+                raise UserError(
+                    self.env._("Evidence attachments can only be created with the request: (0, 0, values).")
+                )
             values = command[2] or {}
             extra = sorted(set(values) - ATTACHMENT_KEYS)
             if extra:
-                raise UserError(_("Evidence attachments cannot set %(fields)s.", fields=", ".join(extra)))
+                raise UserError(self.env._("Evidence attachments cannot set %(fields)s.", fields=", ".join(extra)))
             vals_list.append({**values, "res_model": self._name, "res_id": self.id})
         return self.env["ir.attachment"].sudo().create(vals_list)
 
@@ -568,11 +560,13 @@ class CopilotApprovalRequest(models.Model):
         if not self.env.su:
             touched = sorted(set(vals) & WORKFLOW_FIELDS)
             if touched:
-                raise UserError(_("Use the request's buttons to change %(fields)s.", fields=", ".join(touched)))
+                raise UserError(
+                    self.env._("Use the request's buttons to change %(fields)s.", fields=", ".join(touched))
+                )
         bound = sorted(set(vals) & BOUND_FIELDS)
         if bound:
             raise UserError(
-                _(
+                self.env._(
                     "Request %(name)s: its payload is frozen from its creation (%(fields)s).",
                     name=self[:1].name,
                     fields=", ".join(bound),
@@ -583,7 +577,7 @@ class CopilotApprovalRequest(models.Model):
             locked = self.filtered(lambda r: r.state != "pending" or r.decision_ids)
             if locked:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Request %(name)s has a decision (%(state)s): what was proposed is frozen (%(fields)s).",
                         name=locked[0].name,
                         state=dict(STATES)[locked[0].state],
@@ -597,7 +591,7 @@ class CopilotApprovalRequest(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_only_undecided(self):
         if any(rec.state != "pending" or rec.decision_ids for rec in self):
-            raise UserError(_("Decided approval requests are an audit trail: they cannot be deleted."))
+            raise UserError(self.env._("Decided approval requests are an audit trail: they cannot be deleted."))
 
     @api.constrains("state", "decision_ids")
     def _check_quorum(self):
@@ -609,10 +603,10 @@ class CopilotApprovalRequest(models.Model):
                 continue
             approvers = rec._approvers()
             if any(rec._is_requester(user) for user in approvers):
-                raise ValidationError(_("The requester of %(name)s cannot approve it.", name=rec.name))
+                raise ValidationError(self.env._("The requester of %(name)s cannot approve it.", name=rec.name))
             if len(approvers) < rec._required_approvals():
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(name)s needs %(required)s distinct approvers, it has %(count)s.",
                         name=rec.name,
                         required=rec._required_approvals(),
@@ -624,19 +618,19 @@ class CopilotApprovalRequest(models.Model):
     def _check_res_model(self):
         for rec in self:
             if rec.res_model not in self.env:
-                raise ValidationError(_("Unknown target model %(model)s.", model=rec.res_model))
+                raise ValidationError(self.env._("Unknown target model %(model)s.", model=rec.res_model))
 
     # ------------------------------------------------------------------ buttons
 
     def action_approve(self, comment=None):
         """Approve: an approver who did not request it, once each, before expiry."""
-        self._check_group(GROUP_APPROVER, _("approve"))
+        self._check_group(GROUP_APPROVER, self.env._("approve"))
         self._lock()
         user = self.env.user
         for rec in self:
             if rec.state != "pending":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Only a request to approve can be approved; %(name)s is %(state)s.",
                         name=rec.name,
                         state=rec.state,
@@ -644,13 +638,15 @@ class CopilotApprovalRequest(models.Model):
                 )
             if rec._is_expired():
                 raise UserError(
-                    _("%(name)s has expired and can no longer be approved; ask for a new proposal.", name=rec.name)
+                    self.env._(
+                        "%(name)s has expired and can no longer be approved; ask for a new proposal.", name=rec.name
+                    )
                 )
             if rec._is_requester(user):
-                raise UserError(_("You requested %(name)s: someone else must approve it.", name=rec.name))
+                raise UserError(self.env._("You requested %(name)s: someone else must approve it.", name=rec.name))
             if user in rec._approvers():
                 raise UserError(
-                    _("You already approved %(name)s; a second, different approver is needed.", name=rec.name)
+                    self.env._("You already approved %(name)s; a second, different approver is needed.", name=rec.name)
                 )
             rec._add_decision("approve", comment)
             if len(rec._approvers()) >= rec._required_approvals():
@@ -658,7 +654,7 @@ class CopilotApprovalRequest(models.Model):
                 rec._notify_executor()
             else:
                 rec._post_note(
-                    _(
+                    self.env._(
                         "Approved by %(user)s (%(count)s of %(required)s).",
                         user=user.name,
                         count=len(rec._approvers()),
@@ -669,12 +665,12 @@ class CopilotApprovalRequest(models.Model):
 
     def action_refuse(self, comment=None):
         """Refuse: any approver, while the request is pending."""
-        self._check_group(GROUP_APPROVER, _("refuse"))
+        self._check_group(GROUP_APPROVER, self.env._("refuse"))
         self._lock()
         for rec in self:
             if rec.state != "pending":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Only a request to approve can be refused; %(name)s is %(state)s.",
                         name=rec.name,
                         state=rec.state,
@@ -683,7 +679,7 @@ class CopilotApprovalRequest(models.Model):
             rec._add_decision("refuse", comment)
             rec._set_workflow({"state": "refused"})
             if comment:
-                rec._post_note(_("Refused: %(comment)s", comment=comment))
+                rec._post_note(self.env._("Refused: %(comment)s", comment=comment))
         return True
 
     def _executor_step(self, allowed_from, verb):
@@ -692,7 +688,7 @@ class CopilotApprovalRequest(models.Model):
         for rec in self:
             if rec.state not in allowed_from:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Cannot %(verb)s %(name)s: it is %(state)s (expected %(expected)s).",
                         verb=verb,
                         name=rec.name,
@@ -703,37 +699,37 @@ class CopilotApprovalRequest(models.Model):
 
     def action_start_execution(self):
         """Claim approved requests for execution (approved -> executing): one executor wins."""
-        self._executor_step(("approved",), _("execute"))
+        self._executor_step(("approved",), self.env._("execute"))
         self._set_workflow({"state": "executing", "executed_by_id": self.env.uid})
         return True
 
     def action_mark_executed(self, outcome=""):
         """Record success (executing -> executed) and tell the followers."""
-        self._executor_step(("executing",), _("finish"))
+        self._executor_step(("executing",), self.env._("finish"))
         self._set_workflow(
             {
                 "state": "executed",
                 "executed_date": fields.Datetime.now(),
-                "execution_outcome": outcome or _("done"),
+                "execution_outcome": outcome or self.env._("done"),
             }
         )
         for rec in self:
-            rec._post_note(_("Executed: %(outcome)s", outcome=rec.execution_outcome))
+            rec._post_note(self.env._("Executed: %(outcome)s", outcome=rec.execution_outcome))
         return True
 
     def action_mark_failed(self, reason=""):
         """Record failure (approved or executing -> failed), with the reason."""
-        self._executor_step(("approved", "executing"), _("fail"))
+        self._executor_step(("approved", "executing"), self.env._("fail"))
         self._set_workflow(
             {
                 "state": "failed",
                 "executed_date": fields.Datetime.now(),
                 "executed_by_id": self.env.uid,
-                "execution_outcome": reason or _("failed"),
+                "execution_outcome": reason or self.env._("failed"),
             }
         )
         for rec in self:
-            rec._post_note(_("Not executed: %(reason)s", reason=rec.execution_outcome))
+            rec._post_note(self.env._("Not executed: %(reason)s", reason=rec.execution_outcome))
         return True
 
     def action_expire(self):
@@ -741,11 +737,13 @@ class CopilotApprovalRequest(models.Model):
         user = self.env.user
         may_expire = self._user_may_approve(user) or user.has_group(GROUP_EXECUTOR)
         if not self.env.su and (user.has_group(GROUP_AGENT) or not may_expire):
-            raise AccessError(_("Only Copilot approvers and executors can expire copilot approval requests."))
+            raise AccessError(self.env._("Only Copilot approvers and executors can expire copilot approval requests."))
         self._lock()
         for rec in self:
             if rec.state != "pending" or not rec._is_expired():
-                raise UserError(_("Only a pending request past its expiry can be expired (%(name)s).", name=rec.name))
+                raise UserError(
+                    self.env._("Only a pending request past its expiry can be expired (%(name)s).", name=rec.name)
+                )
         self._set_workflow({"state": "expired"})
         return True
 

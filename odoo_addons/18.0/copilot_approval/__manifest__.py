@@ -19,6 +19,5 @@
         "views/copilot_approval_menus.xml",
     ],
     "post_init_hook": "post_init_hook",
-    "installable": True,
     "application": True,
 }

@@ -16,7 +16,6 @@ class CopilotApprovalDecision(models.Model):
 
     request_id = fields.Many2one(
         comodel_name="copilot.approval.request",
-        string="Request",
         required=True,
         ondelete="cascade",
         index=True,
@@ -29,7 +28,6 @@ class CopilotApprovalDecision(models.Model):
     )
     user_id = fields.Many2one(
         comodel_name="res.users",
-        string="User",
         required=True,
         ondelete="restrict",
     )
