@@ -61,10 +61,15 @@ class Budget:
 
 @dataclass
 class TableRead:
-    """The tables of one attachment and the problems met reading it (each a sentence for the buyer)."""
+    """The tables of one attachment and the limits it hit (each a sentence for the buyer).
+
+    ``unreadable`` says why a broken file gave nothing: like a broken PDF for the text checks, it is listed
+    but not a parse defect (a limit hit is).
+    """
 
     tables: list[Table] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unreadable: str | None = None
 
 
 def table_format(name: str | None, content_type: str, data: bytes) -> str | None:
@@ -92,8 +97,8 @@ def read_tables(name: str | None, content_type: str, data: bytes, budget: Budget
     reader = {"pdf": _pdf, "xlsx": _xlsx, "csv": _csv}[kind]
     try:
         return reader(label, data, budget)
-    except Exception as exc:  # a broken file is listed with its problem, never a crash
-        return TableRead(problems=[f"{label}: unreadable {kind.upper()} ({type(exc).__name__}): tables not read"])
+    except Exception as exc:  # a broken file gives no table, never a crash
+        return TableRead(unreadable=f"{label}: unreadable {kind.upper()} ({type(exc).__name__}): tables not read")
 
 
 # -- cells -------------------------------------------------------------------------------------------------
@@ -177,10 +182,14 @@ def _pdf_bomb(data: bytes) -> str | None:
 def _pdf(label: str, data: bytes, budget: Budget) -> TableRead:
     if len(data) > MAX_PDF_BYTES:
         return TableRead(problems=[f"{label}: {len(data):,} bytes, over the {MAX_PDF_BYTES:,} read: tables not read"])
+    from pypdf.errors import LimitReachedError
+
     try:
         bomb = _pdf_bomb(data)
-    except Exception as exc:  # pypdf's limits raise, like a broken file
-        bomb = f"unreadable ({type(exc).__name__})"
+    except LimitReachedError:
+        bomb = "a stream decodes past pypdf's limit (a compression bomb?)"
+    except Exception as exc:  # a broken file
+        return TableRead(unreadable=f"{label}: unreadable PDF ({type(exc).__name__}): tables not read")
     if bomb:
         return TableRead(problems=[f"{label}: PDF not read for tables: {bomb}"])
     import pdfplumber
