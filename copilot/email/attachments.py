@@ -209,7 +209,7 @@ def _pdf(label: str, data: bytes, budget: Budget) -> TableRead:
                 continue
             context = page.extract_text() or ""
             found = page.extract_tables() or page.extract_tables(
-                {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 2}
+                {"vertical_strategy": "text", "horizontal_strategy": "text"}
             )
             several = len(found) > 1
             for index, rows in enumerate(found, start=1):

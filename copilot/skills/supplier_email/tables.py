@@ -128,6 +128,7 @@ for _role, _by_language in _WORDS.items():
             _LOOKUP.setdefault(_word, []).append((_role, _language))
 _QTY_WORDS = {w for words in _WORDS["qty"].values() for w in words}
 _WORD = re.compile(r"[^\W_]+")
+_NUMERIC_DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _CODE_CELL = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_\-./][A-Za-z0-9]+)+|[A-Za-z]+\d[A-Za-z0-9]*")
 
 
@@ -222,10 +223,22 @@ def _date(cell: Cell, reference: date, language: str) -> tuple[date, date | None
     if not isinstance(cell, str) or not cell.strip():
         return None
     found = find_dates(cell, reference, language)
-    if not found:
+    if found:
+        first = found[0]
+        return first.value, (first.latest if first.is_range else None)
+    return _numeric_date(cell, language)
+
+
+def _numeric_date(cell: str, language: str) -> tuple[date, date | None] | None:
+    """A whole cell that is one numeric date in the table's order ("27-11-2026" in Dutch), read by dateparser."""
+    text = cell.strip()
+    if len(text) > 12 or not _NUMERIC_DATE.fullmatch(text):
         return None
-    first = found[0]
-    return first.value, (first.latest if first.is_range else None)
+    import dateparser
+
+    order = "MDY" if language == "en" else "DMY"
+    parsed = dateparser.parse(text, settings={"DATE_ORDER": order, "STRICT_PARSING": True})
+    return (parsed.date(), None) if parsed else None
 
 
 def _uom(row: TableRow, columns: Columns) -> str | None:
@@ -266,12 +279,30 @@ class LineRow:
         return f"{place}: {cells}"[:400]
 
 
+def _with_date_column(table: Table, columns: Columns, reference: date) -> Columns:
+    """``columns`` plus a date column found by its values when the header did not name one (a header cut by a
+    PDF's text alignment, "New delive")."""
+    if "date" in columns.roles:
+        return columns
+    data = table.rows[columns.header_index + 1 :]
+    taken = set(columns.roles.values())
+    width = max((len(r.cells) for r in data), default=0)
+    for index in range(width):
+        values = [r.cells[index] for r in data if index < len(r.cells) and r.cells[index] is not None]
+        if index in taken or not values:
+            continue
+        if all(_date(v, reference, columns.language) is not None for v in values):
+            return Columns(columns.header_index, {**columns.roles, "date": index}, columns.language)
+    return columns
+
+
 def _line_rows(mail: InboundEmail, default_language: str, reference: date) -> Iterator[tuple[Table, LineRow]]:
     for attachment in mail.attachments:
         for table in attachment.tables:
             columns = find_header(table, default_language)
             if columns is None:
                 continue
+            columns = _with_date_column(table, columns, reference)
             for row in table.rows[columns.header_index + 1 :]:
                 yield table, _line_row(attachment.name or "attachment", table, columns, row, reference)
 
