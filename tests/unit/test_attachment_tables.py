@@ -10,7 +10,7 @@ from datetime import date
 from email.message import EmailMessage
 
 from copilot.email import parse_email
-from copilot.email.attachments import read_tables
+from copilot.email.attachments import Budget, read_tables
 from copilot.email.limits import MAX_TABLE_ROWS
 from evals.fixtures.attachments import csv_bytes, pdf_bytes, xlsx_bytes
 
@@ -151,3 +151,11 @@ def test_parse_email_carries_the_tables_and_reports_what_it_could_not_read() -> 
     assert first.tables[0].rows[1].cells == ["FURN_8888", 6.0]
     assert "FURN_8888" in first.text  # the injection checks read a spreadsheet's cells too
     assert any("bomb.xlsx" in d and "ZIP bomb" in d for d in mail.defects)
+
+
+def test_the_time_budget_of_an_email_stops_further_files() -> None:
+    spent = Budget(seconds=0.0)
+    time.sleep(0.01)
+    data = csv_bytes([], [["Item", "Qty"], ["FURN_8888", "6"]])
+    read = read_tables("late.csv", "text/csv", data, spent)
+    assert read.tables == [] and "time budget" in read.problems[0]

@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 from copilot.email import parse_email
+from copilot.email.message import Table, TableRow
 from copilot.skills.supplier_email import ChangeKind, SupplierEmailSummary, summarize_supplier_email
+from copilot.skills.supplier_email.tables import find_header
 from evals.suites.supplier_email import to_rfc822
 from tests.unit._supplier_fixtures import sandbox_client
 
@@ -117,3 +119,84 @@ def test_short_confirmed_quantity_in_a_pdf_is_a_short_quantity() -> None:
         3,
     )
     assert "confirmation.pdf, page 1, row 2" in change.evidence
+
+
+def test_header_words_are_recognised_in_five_languages() -> None:
+    headers = {
+        "en": ["Item", "Description", "Qty ordered", "Qty confirmed", "Unit price", "Delivery date", "PO"],
+        "de": [
+            "Artikelnr.",
+            "Bezeichnung",
+            "Bestellmenge",
+            "Bestätigte Menge",
+            "Einzelpreis",
+            "Liefertermin",
+            "Bestellung",
+        ],
+        "fr": [
+            "Référence",
+            "Désignation",
+            "Qté commandée",
+            "Qté confirmée",
+            "Prix unitaire",
+            "Date de livraison",
+            "N° commande",
+        ],
+        "es": [
+            "Artículo",
+            "Descripción",
+            "Cantidad pedida",
+            "Cantidad confirmada",
+            "Precio",
+            "Fecha de entrega",
+            "Pedido",
+        ],
+        "nl": ["Artikelnummer", "Omschrijving", "Besteld", "Bevestigd aantal", "Prijs", "Leverdatum", "Bestelling"],
+    }
+    for language, header in headers.items():
+        table = Table(rows=[TableRow(number=1, cells=["Title"]), TableRow(number=2, cells=list(header))])
+        columns = find_header(table)
+        assert columns is not None and columns.header_index == 1, language
+        roles = ["code", "description", "ordered", "qty", "price", "date", "po"]
+        assert columns.roles == {role: i for i, role in enumerate(roles)}, language
+        assert columns.language == language
+
+
+def test_a_body_confirmation_gives_way_to_the_attachment_that_changes_a_line() -> None:
+    pdf = {
+        "filename": "ack.pdf",
+        "lines": ["Order acknowledgement", "Your PO P00004"],
+        "table": [
+            ["Item", "Qty", "Unit price", "Delivery date"],
+            ["FURN_8888", "6", "85.50", "12/01/2026"],
+            ["FURN_9001", "5", "1,690.00", "12/01/2026"],
+            ["E-COM07", "7", "825.00", "12/01/2026"],
+        ],
+    }
+    s = summarize("PO P00004", BILLY, "We hereby confirm your order P00004, see the attached acknowledgement.", pdf)
+    assert [(c.kind, c.product_code) for c in s.changes] == [(K.PRICE_CHANGE, "E-COM07")]
+
+
+def test_rows_for_products_not_on_the_po_and_totals_give_no_change() -> None:
+    csv_file = {
+        "filename": "ack.csv",
+        "table": [
+            ["PO", "Item", "Description", "Qty", "Price", "Delivery date"],
+            ["P00010", "FURN_0269", "Office Chair Black", "10", "250.50", "11/21/2026"],
+            ["P00010", "FURN_1118", "Corner Desk Left Sit", "2", "400.00", "11/21/2026"],
+            ["", "Total", "", "", "2,505.00", ""],
+        ],
+    }
+    s = summarize("Acknowledgement", "Brandon Freeman <brandon.freeman55@example.com>", "See attached.", csv_file)
+    assert facts(s) == [(K.CONFIRMATION, "P00010", None, date(2026, 11, 21))]
+
+
+def test_attachment_changes_from_an_unknown_sender_are_unverified() -> None:
+    pdf = {
+        "filename": "ack.pdf",
+        "lines": ["Order acknowledgement", "Your PO P00004"],
+        "table": [["Item", "Qty", "Delivery date"], ["FURN_9001", "5", "12/09/2026"]],
+    }
+    s = summarize("PO P00004", "Billy Fox <billy.fox@readymat-orders.example>", "See attached.", pdf)
+    (change,) = s.changes
+    assert change.kind is K.NEW_DATE and change.unverified
