@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from price_parser import Price
 
@@ -121,11 +121,13 @@ _WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 _ROLE_ORDER = tuple(_WORDS)
-_LOOKUP: dict[str, list[tuple[str, str]]] = {}
-for _role, _by_language in _WORDS.items():
-    for _language, _words in _by_language.items():
-        for _word in _words:
-            _LOOKUP.setdefault(_word, []).append((_role, _language))
+#: header word -> [(role, language)]
+_LOOKUP: dict[str, list[tuple[str, str]]] = {
+    word: [(role, language) for role, by in _WORDS.items() for language, words in by.items() if word in words]
+    for by_language in _WORDS.values()
+    for words in by_language.values()
+    for word in words
+}
 _QTY_WORDS = {w for words in _WORDS["qty"].values() for w in words}
 _WORD = re.compile(r"[^\W_]+")
 _NUMERIC_DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
@@ -527,7 +529,7 @@ def attachment_changes(
     mail: InboundEmail, orders: Sequence[PurchaseOrderStatus], *, email_refs: Sequence[str] = (), language: str = "en"
 ) -> list[DetectedChange]:
     """Per-line changes the attachments' tables state against Odoo's POs; a PO whose rows all agree is confirmed."""
-    reference = (mail.date or datetime.now()).date()
+    reference = (mail.date or datetime.now(UTC)).date()
     changes: list[DetectedChange] = []
     agreeing: dict[str, _Confirmed] = {}
     deviating: set[str] = set()
