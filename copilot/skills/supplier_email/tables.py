@@ -131,7 +131,10 @@ _LOOKUP: dict[str, list[tuple[str, str]]] = {
 _QTY_WORDS = {w for words in _WORDS["qty"].values() for w in words}
 _WORD = re.compile(r"[^\W_]+")
 _NUMERIC_DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
-_CODE_CELL = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_\-./][A-Za-z0-9]+)+|[A-Za-z]+\d[A-Za-z0-9]*")
+# a product code written alone in a cell ("FURN_8888", "E-COM07", "AB12"); atomic runs, tried only where a word starts
+_CODE_CELL = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z][A-Za-z0-9]*+(?:[_\-./][A-Za-z0-9]++)++|[A-Za-z]++\d[A-Za-z0-9]*+)"
+)
 
 
 def _words(text: str) -> list[str]:
