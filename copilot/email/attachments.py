@@ -179,6 +179,48 @@ def _pdf_bomb(data: bytes) -> str | None:
     return None
 
 
+def _white(color: Any) -> bool:
+    """White in grey (1), RGB (1, 1, 1) or CMYK (0, 0, 0, 0)."""
+    values = color if isinstance(color, tuple | list) else (color,)
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return False
+    if len(numbers) in (1, 3):
+        return all(v >= 0.95 for v in numbers)
+    return len(numbers) == 4 and all(v <= 0.05 for v in numbers)
+
+
+def _inside(char: dict[str, Any], rect: dict[str, Any]) -> bool:
+    x, y = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+    return rect["x0"] <= x <= rect["x1"] and rect["top"] <= y <= rect["bottom"]
+
+
+def _visible_page(page: Any) -> tuple[Any, int | None]:
+    """The page without characters a reader cannot see (white on a white page, under 2 pt), and how many were
+    left out; None when there is too much white text on coloured fills to check in bounded time.
+
+    Hidden text is a classic injection vector: a white table row must not become a fact. White text on a
+    dark fill (a header band) is visible and kept.
+    """
+    white = [c for c in page.chars if c.get("non_stroking_color") is not None and _white(c["non_stroking_color"])]
+    tiny = sum(1 for c in page.chars if float(c.get("size") or 0) < 2)
+    if not white and not tiny:
+        return page, 0
+    fills = [r for r in page.rects if r.get("fill") and not _white(r.get("non_stroking_color"))]
+    if len(white) * len(fills) > MAX_PDF_PAGE_OBJECTS * 50:
+        return page, None
+    hidden = {id(c) for c in white if not any(_inside(c, r) for r in fills)}
+
+    def visible(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        return id(obj) not in hidden and float(obj.get("size") or 0) >= 2
+
+    left_out = len(hidden) + tiny
+    return (page.filter(visible), left_out) if left_out else (page, 0)
+
+
 def _pdf(label: str, data: bytes, budget: Budget) -> TableRead:
     if len(data) > MAX_PDF_BYTES:
         return TableRead(problems=[f"{label}: {len(data):,} bytes, over the {MAX_PDF_BYTES:,} read: tables not read"])
@@ -207,6 +249,14 @@ def _pdf(label: str, data: bytes, budget: Budget) -> TableRead:
             if objects > MAX_PDF_PAGE_OBJECTS:
                 result.problems.append(f"{label}: page {number} has {objects:,} drawing objects: not read for tables")
                 continue
+            page, hidden = _visible_page(page)
+            if hidden is None:
+                result.problems.append(f"{label}: page {number} has too much white text to check: not read for tables")
+                continue
+            if hidden:
+                result.problems.append(
+                    f"{label}: page {number} has {hidden} hidden characters (white or tiny): left out"
+                )
             context = page.extract_text() or ""
             found = page.extract_tables() or page.extract_tables(
                 {"vertical_strategy": "text", "horizontal_strategy": "text"}

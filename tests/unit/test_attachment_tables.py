@@ -159,3 +159,26 @@ def test_the_time_budget_of_an_email_stops_further_files() -> None:
     data = csv_bytes([], [["Item", "Qty"], ["FURN_8888", "6"]])
     read = read_tables("late.csv", "text/csv", data, spent)
     assert read.tables == [] and "time budget" in read.problems[0]
+
+
+def test_white_text_in_a_pdf_table_is_left_out_but_a_white_header_on_a_dark_band_is_kept() -> None:
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    band = FontFace(color=(255, 255, 255), fill_color=(40, 40, 120))
+    hidden = FontFace(color=(255, 255, 255))
+    rows = [["Item", "Qty", "Unit price"], ["FURN_8888", "6", "85.50"], ["E-COM07", "7", "999.00"]]
+    with pdf.table(first_row_as_headings=False) as out:
+        for i, row in enumerate(rows):
+            cells = out.row()
+            for value in row:
+                cells.cell(value, style=band if i == 0 else hidden if i == 2 else None)
+    read = read_tables("ack.pdf", "application/pdf", bytes(pdf.output()))
+    cells = [r.cells for r in read.tables[0].rows]
+    assert cells[0] == ["Item", "Qty", "Unit price"]
+    assert ["FURN_8888", "6", "85.50"] in cells
+    assert not any("999" in str(c) for row in cells for c in row)
+    assert "hidden characters" in read.problems[0]
