@@ -42,6 +42,9 @@ __all__ = ["Budget", "TableRead", "read_tables", "table_format"]
 _XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
 _CSV_TYPES = ("text/csv", "application/csv", "text/comma-separated-values")
 _CONTEXT_CHARS = 4_000
+#: The start of a CSV the dialect is sniffed from: csv.Sniffer's patterns are quadratic on hostile text (2 KB of
+#: ',"' takes ~50 ms), and 2 KB hold the header and a dozen rows.
+_SNIFF_CHARS = 2_048
 # a number written with a decimal comma ("85,50", "1.690,00 €") or point ("85.50", "$1,690.00"); cells are short
 _COMMA_NUMBER = re.compile(r"[^\d,.]{0,6}(?:\d{1,3}(?:[.\u00a0 ]\d{3})++|\d{1,9}),\d{1,2}[^\d,.]{0,6}")
 _POINT_NUMBER = re.compile(r"[^\d,.]{0,6}(?:\d{1,3}(?:[,\u00a0 ]\d{3})++|\d{1,9})\.\d{1,2}[^\d,.]{0,6}")
@@ -342,7 +345,7 @@ def _csv(label: str, data: bytes, budget: Budget) -> TableRead:
         result.problems.append(f"{label}: {len(data):,} bytes: only the first {MAX_CSV_BYTES:,} read")
         data = data[:MAX_CSV_BYTES]
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text), _dialect(text[:4096]))
+    reader = csv.reader(io.StringIO(text), _dialect(text[:_SNIFF_CHARS]))
     raw: list[tuple[int, list[Any]]] = []
     for number, values in enumerate(reader, start=1):
         if number > MAX_TABLE_ROWS:

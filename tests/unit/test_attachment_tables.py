@@ -182,3 +182,10 @@ def test_white_text_in_a_pdf_table_is_left_out_but_a_white_header_on_a_dark_band
     assert ["FURN_8888", "6", "85.50"] in cells
     assert not any("999" in str(c) for row in cells for c in row)
     assert "hidden characters" in read.problems[0]
+
+
+def test_hostile_csv_is_read_in_bounded_time() -> None:
+    for unit in (',"', ';" ', ',"a', '"' * 3 + ","):
+        start = time.perf_counter()
+        read_tables("x.csv", "text/csv", (unit * 400_000).encode())
+        assert time.perf_counter() - start < 3, unit
