@@ -287,6 +287,33 @@ def _zip_problem(data: bytes) -> str | None:
     return None
 
 
+def _hidden_rows_and_columns(sheet: Any) -> tuple[set[int], set[int]]:
+    """Row and column numbers a sheet hides (``hidden="1"``), read from its XML up to the row limit: openpyxl's
+    read-only mode streams values only. A hidden row is no statement to the buyer (old lines, or an injection)."""
+    from defusedxml.ElementTree import iterparse
+
+    rows: set[int] = set()
+    columns: set[int] = set()
+    seen = 0
+    archive, path = getattr(sheet.parent, "_archive", None), getattr(sheet, "_worksheet_path", None)
+    if archive is None or path is None:  # another openpyxl: values only, as before
+        return rows, columns
+    with archive.open(path) as source:  # the sheet's part in the workbook's open ZIP
+        for _, element in iterparse(source, events=("end",)):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "col" and element.get("hidden") in ("1", "true"):
+                low, high = int(element.get("min", "0")), int(element.get("max", "0"))
+                columns.update(range(low, min(high, MAX_TABLE_COLUMNS) + 1))
+            elif tag == "row":
+                seen += 1
+                if element.get("hidden") in ("1", "true"):
+                    rows.add(int(element.get("r", "0")))
+                element.clear()
+                if seen > MAX_TABLE_ROWS:
+                    break
+    return rows, columns
+
+
 def _xlsx(label: str, data: bytes, budget: Budget) -> TableRead:
     if len(data) > MAX_XLSX_BYTES:
         return TableRead(problems=[f"{label}: {len(data):,} bytes, over the {MAX_XLSX_BYTES:,} read: tables not read"])
@@ -306,6 +333,12 @@ def _xlsx(label: str, data: bytes, budget: Budget) -> TableRead:
             if budget.spent():
                 result.problems.append(f"{label}: sheet {sheet.title} and later not read (time budget used up)")
                 break
+            hidden_rows, hidden_columns = _hidden_rows_and_columns(sheet)
+            if hidden_rows or hidden_columns:
+                result.problems.append(
+                    f"{label}: sheet {sheet.title}: {len(hidden_rows)} hidden rows and {len(hidden_columns)} hidden "
+                    "columns left out"
+                )
             raw: list[tuple[int, list[Any]]] = []
             for number, values in enumerate(
                 sheet.iter_rows(max_row=MAX_TABLE_ROWS + 1, max_col=MAX_TABLE_COLUMNS, values_only=True), start=1
@@ -313,7 +346,8 @@ def _xlsx(label: str, data: bytes, budget: Budget) -> TableRead:
                 if number > MAX_TABLE_ROWS:
                     result.problems.append(f"{label}: sheet {sheet.title}: over {MAX_TABLE_ROWS} rows, rest not read")
                     break
-                raw.append((number, list(values)))
+                if number not in hidden_rows:
+                    raw.append((number, [v for i, v in enumerate(values, start=1) if i not in hidden_columns]))
             table = _table(f"sheet {sheet.title}", raw)
             if table is not None:
                 result.tables.append(table)

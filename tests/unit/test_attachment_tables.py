@@ -189,3 +189,21 @@ def test_hostile_csv_is_read_in_bounded_time() -> None:
         start = time.perf_counter()
         read_tables("x.csv", "text/csv", (unit * 400_000).encode())
         assert time.perf_counter() - start < 3, unit
+
+
+def test_hidden_rows_and_columns_of_a_sheet_are_left_out() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Item", "Qty", "Old price", "Price"])
+    ws.append(["FURN_8888", 6, 70, 85.5])
+    ws.append(["E-COM07", 7, 700, 999])
+    ws.row_dimensions[3].hidden = True
+    ws.column_dimensions["C"].hidden = True
+    raw = io.BytesIO()
+    book.save(raw)
+    read = read_tables("lines.xlsx", XLSX, raw.getvalue())
+    assert [r.cells for r in read.tables[0].rows] == [["Item", "Qty", "Price"], ["FURN_8888", 6.0, 85.5]]
+    assert "1 hidden rows and 1 hidden columns left out" in read.problems[0]
