@@ -272,8 +272,7 @@ class LineRow:
     shipped: float | None
     backorder: float | None
     uom: str | None
-    price: float | None
-    currency: str | None
+    price: float | None  # in the order's currency (a confirmation quotes the PO's)
     when: tuple[date, date | None] | None
 
     @property
@@ -319,7 +318,6 @@ def _line_row(filename: str, table: Table, columns: Columns, row: TableRow, refe
     codes = product_codes(f"{code_cell} {description}")
     code = codes[0] if codes else (code_cell if _CODE_CELL.fullmatch(code_cell) else None)
     price_cell = columns.get(row, "price")
-    currency = Price.fromstring(price_cell).currency if isinstance(price_cell, str) else None
     return LineRow(
         filename=filename,
         where=table.where,
@@ -333,7 +331,6 @@ def _line_row(filename: str, table: Table, columns: Columns, row: TableRow, refe
         backorder=_number(columns.get(row, "backorder"), comma),
         uom=_uom(row, columns),
         price=_number(price_cell, comma),
-        currency=currency,
         when=_date(columns.get(row, "date"), reference, columns.language),
     )
 
@@ -347,18 +344,20 @@ def _table_refs(mail: InboundEmail, table: Table, columns: Columns | None, names
 
 
 def attachment_po_refs(mail: InboundEmail, pattern: re.Pattern[str]) -> list[str]:
-    """PO references in the attachments' tables: file names, title rows, text around tables, PO columns."""
+    """PO references of the attachments holding a table of order lines: file name, title rows, text around the
+    table, PO column."""
     texts: list[str] = []
     for attachment in mail.attachments:
-        if not attachment.tables:
+        if not any(find_header(t) for t in attachment.tables):
             continue
         texts.append(attachment.name or "")
         for table in attachment.tables:
             columns = find_header(table)
+            if columns is None:  # not a table of order lines (an invoice, a letter): its references are not read
+                continue
             texts.append(table.context)
-            stop = columns.header_index if columns else MAX_HEADER_ROW
-            texts.extend(_text(c) for row in table.rows[:stop] for c in row.cells)
-            if columns is not None and "po" in columns.roles:
+            texts.extend(_text(c) for row in table.rows[: columns.header_index] for c in row.cells)
+            if "po" in columns.roles:
                 texts.extend(_text(columns.get(row, "po")) for row in table.rows[columns.header_index + 1 :])
     return find_po_refs("\n".join(texts), pattern)
 
@@ -476,8 +475,7 @@ def _row_changes(r: LineRow, order: PurchaseOrderStatus, line: PurchaseOrderLine
     if price is not None and abs(price - line.price_unit) > 0.005:
         diff = price - line.price_unit
         percent = round(diff / line.price_unit * 100, 1) if line.price_unit else None
-        currency = r.currency or order.currency
-        email_price = Money(amount=round(price, 4), currency=currency, per=line.uom)
+        email_price = Money(amount=round(price, 4), currency=order.currency, per=line.uom)
         odoo_price = Money(amount=line.price_unit, currency=order.currency, per=line.uom)
         out.append(
             _base(
