@@ -24,3 +24,27 @@ MAX_ATTACHMENT_TEXT = 20_000
 #: PDFs larger than this, or pages beyond this, are not read for text.
 MAX_PDF_BYTES = 5_000_000
 MAX_PDF_PAGES = 10
+
+#: Attachments read as tables (order confirmations, delivery schedules as PDF, XLSX or CSV): at most this many
+#: per email, each bounded in size, rows, columns, cell length and time. Beyond a bound, a defect says what
+#: was not read; nothing hangs and nothing grows without limit.
+MAX_TABLE_ATTACHMENTS = 5
+MAX_TABLE_ROWS = 500
+MAX_TABLE_COLUMNS = 30
+MAX_TABLE_CELL_CHARS = 200
+#: Wall-clock budget for all of one email's tables; checked between pages and sheets.
+MAX_TABLE_SECONDS = 5.0
+#: PDF pages read for tables; decoded content of one page; decoded streams of the whole file; drawing
+#: objects (characters, lines, rectangles) on a page before pdfplumber's table finder runs.
+MAX_TABLE_PDF_PAGES = 5
+MAX_PDF_PAGE_CONTENT_BYTES = 1_000_000
+MAX_PDF_DECODED_BYTES = 50_000_000
+MAX_PDF_STREAMS = 5_000
+MAX_PDF_PAGE_OBJECTS = 20_000
+#: XLSX: packed size, unpacked size of all ZIP members (a ZIP bomb stops here), members, sheets read.
+MAX_XLSX_BYTES = 5_000_000
+MAX_XLSX_UNPACKED_BYTES = 30_000_000
+MAX_XLSX_MEMBERS = 500
+MAX_XLSX_SHEETS = 5
+#: CSV read at most this many bytes.
+MAX_CSV_BYTES = 1_000_000

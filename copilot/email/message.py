@@ -6,17 +6,41 @@ and ``copilot.tools.chatter`` from an Odoo chatter message.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from copilot.citations import Citation, Ref
 
-__all__ = ["Attachment", "InboundEmail"]
+__all__ = ["Attachment", "Cell", "InboundEmail", "Table", "TableRow"]
+
+
+#: One table cell: text as written (PDF, CSV), or the typed value of a spreadsheet cell.
+Cell = str | float | date | None
+
+
+class TableRow(BaseModel):
+    """One row of an attachment's table, numbered as a reader of the file counts it (header included)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int = Field(ge=1, description="Spreadsheet row, CSV record, or row of the PDF table (1 = its first)")
+    cells: list[Cell] = Field(default_factory=list)
+
+
+class Table(BaseModel):
+    """A table read from an attachment (untrusted data, like the body): where it was, its rows, how numbers look."""
+
+    model_config = ConfigDict(frozen=True)
+
+    where: str = Field(default="", description="'page 1', 'sheet Lines', or '' for a CSV file")
+    rows: list[TableRow] = Field(default_factory=list)
+    context: str = Field(default="", description="Text around the table (a PDF page's text), bounded")
+    decimal_comma: bool = Field(default=False, description="Numbers written as text use a decimal comma (12,50)")
 
 
 class Attachment(BaseModel):
-    """An attachment's metadata, and the readable text of a text, HTML or PDF attachment (untrusted, never a fact)."""
+    """An attachment's metadata, its readable text (only for checks), and the tables of a PDF, XLSX or CSV file."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -26,6 +50,9 @@ class Attachment(BaseModel):
     text: str = Field(
         default="",
         description="Readable text of a text/* or PDF attachment, at most 20,000 characters (only for checks)",
+    )
+    tables: list[Table] = Field(
+        default_factory=list, description="Tables of a PDF, XLSX or CSV attachment (bounded: copilot.email.limits)"
     )
 
 

@@ -22,6 +22,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from typing import Any
 
+from copilot.email.attachments import Budget, read_tables, table_format
 from copilot.email.body import clean_line, convert_body, unique
 from copilot.email.html import html_to_text
 from copilot.email.limits import (
@@ -34,8 +35,9 @@ from copilot.email.limits import (
     MAX_PDF_BYTES,
     MAX_PDF_PAGES,
     MAX_RAW_BYTES,
+    MAX_TABLE_ATTACHMENTS,
 )
-from copilot.email.message import Attachment, InboundEmail
+from copilot.email.message import Attachment, InboundEmail, Table
 from copilot.errors import EmailParseError
 
 __all__ = ["parse_email"]
@@ -277,6 +279,8 @@ def _decode_text(part: Message) -> tuple[str, list[str]]:
 
 def _attachments(msg: Message, body_part: Message | None, defects: list[str]) -> list[Attachment]:
     found: list[Attachment] = []
+    budget = Budget()
+    with_tables = 0
     for part in _walk(msg):
         if part is body_part:
             continue
@@ -311,8 +315,24 @@ def _attachments(msg: Message, body_part: Message | None, defects: list[str]) ->
             text = text[:MAX_ATTACHMENT_TEXT]
         elif ctype == "application/pdf" and 0 < size <= MAX_PDF_BYTES and isinstance(data, bytes):
             text = _pdf_text(data)
-        found.append(Attachment(name=clean_line(name) if name else None, content_type=ctype, size=size, text=text))
+        label = clean_line(name) if name else None
+        tables = []
+        if isinstance(data, bytes) and size and table_format(label, ctype, data):
+            with_tables += 1
+            if with_tables > MAX_TABLE_ATTACHMENTS:
+                defects.append(f"{label or 'attachment'}: over {MAX_TABLE_ATTACHMENTS} spreadsheets or PDFs: not read")
+            else:
+                read = read_tables(label, ctype, data, budget)
+                tables, text = read.tables, text or _table_text(read.tables)
+                defects.extend(read.problems)
+        found.append(Attachment(name=label, content_type=ctype, size=size, text=text, tables=tables))
     return found
+
+
+def _table_text(tables: list[Table]) -> str:
+    """A spreadsheet's cells as text, for the checks that read attachments (the injection detector)."""
+    lines = (" | ".join("" if c is None else str(c) for c in row.cells) for t in tables for row in t.rows)
+    return "\n".join(lines)[:MAX_ATTACHMENT_TEXT]
 
 
 def _pdf_text(data: bytes) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from copilot.email import parse_email
 from copilot.skills.supplier_email import summarize_supplier_email
 from copilot.skills.supplier_email.schemas import ChangeKind, EmailReference, SupplierEmailSummary
+from evals.fixtures.attachments import build_attachment
 from evals.schema import EvalCase
 from evals.scorers.extraction import FAMILIES, language_of, prf, prf_all, score_extraction
 from evals.suites.base import CaseResult, SuiteContext
@@ -30,6 +31,9 @@ def to_rfc822(data: dict[str, Any]) -> bytes:
 
         msg["Date"] = format_datetime(datetime.fromisoformat(data["date"]))
     msg.set_content(data.get("body", ""))
+    for spec in data.get("attachments") or []:  # described in the case, built by evals/fixtures/attachments.py
+        filename, content, (maintype, subtype) = build_attachment(spec)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()
 
 

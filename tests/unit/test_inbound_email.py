@@ -77,7 +77,7 @@ def test_every_hiding_trick_is_caught_and_white_on_black_stays_visible() -> None
 def test_binary_attachments_are_listed_without_content() -> None:
     mail = read("09_p00004_prepayment.eml")
     assert [a.model_dump() for a in mail.attachments] == [
-        {"name": "PF-2026-0412.pdf", "content_type": "application/pdf", "size": 47, "text": ""}
+        {"name": "PF-2026-0412.pdf", "content_type": "application/pdf", "size": 47, "text": "", "tables": []}
     ]
 
 

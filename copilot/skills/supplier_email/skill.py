@@ -28,6 +28,12 @@ from copilot.skills.supplier_email.schemas import (
     SupplierEmailSummary,
 )
 from copilot.skills.supplier_email.signals import compile_po_pattern
+from copilot.skills.supplier_email.tables import (
+    attachment_changes,
+    attachment_po_refs,
+    merge_changes,
+    with_attachment_refs,
+)
 
 __all__ = ["SUPPLIER_EMAIL", "SupplierEmailSkill", "deterministic_summary", "summarize_supplier_email"]
 
@@ -70,6 +76,9 @@ def deterministic_summary(
     block's sender is the one checked. Without it, a forwarded block is only text.
     """
     comparison = compare(extraction, facts.orders)
+    if any(a.tables for a in mail.attachments):  # an order confirmation or schedule as PDF, XLSX or CSV
+        found = attachment_changes(mail, facts.orders, email_refs=extraction.po_refs, language=extraction.language)
+        comparison.changes = merge_changes(comparison.changes, found)
     address = sender_address(mail, forward_trusted)
     sender = check_sender(address, facts.orders, facts.contacts, facts.sender_partners, auth)
     warnings = build_warnings(mail, extraction, facts.orders, comparison, sender, forward_trusted)
@@ -132,6 +141,7 @@ def summarize_supplier_email(
     """
     pattern = compile_po_pattern(po_pattern)
     extraction = extract(email, po_pattern=pattern, injection=injection)
+    extraction = with_attachment_refs(extraction, attachment_po_refs(email, pattern))
     trusted_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids if settings is not None else None)
     auth = authenticate_sender(email.authentication_results, email.from_address, trusted_ids)
     forward_trusted = bool(
