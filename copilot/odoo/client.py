@@ -62,6 +62,8 @@ class OdooClient:
         self.description = description
         #: Number of calls sent to Odoo (login excluded); tools promise a bound on it.
         self.round_trips = 0
+        #: Seconds spent in the transport (wire and Odoo) by those calls: the rest of a tool's time is the copilot's.
+        self.transport_seconds = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
@@ -123,11 +125,13 @@ class OdooClient:
         self._ensure_login()
         # only an idempotent read is sent again after a failure that may have reached Odoo
         retry_any = method in READ_METHODS or (model, method) in MODEL_READ_METHODS
+        started = time.perf_counter()
         result = self._with_retries(
             lambda: self._transport.execute_kw(model, method, list(args), dict(kwargs)),
             what=f"{model}.{method}",
             retry_any=retry_any,
         )
+        self.transport_seconds += time.perf_counter() - started
         self.round_trips += 1
         record_odoo_call(model, method, args, kwargs, result)  # for the audit trail, inside capture_tool_calls()
         return result

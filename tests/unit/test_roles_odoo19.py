@@ -41,4 +41,3 @@ def test_same_role_on_18_and_19(odoo: Any, who: str, role: str | None) -> None:
     """Each person gets the role they have on 18."""
     actor = IdentityResolver(odoo).resolve(channel="slack", external_id="U1", email=who)
     assert actor.role == role
-
