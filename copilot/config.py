@@ -336,10 +336,11 @@ class Settings(BaseSettings):
     @property
     def sandbox_writes_file(self) -> Path:
         """The file in which the sandbox keeps its writes (see ``sandbox_keep_writes``): one per Helpdesk
-        flavour, since their tickets differ."""
-        name = "writes.sqlite" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}.sqlite"
+        flavour and Odoo version, since their records differ."""
+        name = "writes" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}"
         if self.sandbox_odoo != "odoo18":  # another recording: other ids
-            name = f"{self.sandbox_odoo}-{name}"
+            name += f"-{self.sandbox_odoo}"
+        name += ".sqlite"
         return self.data_dir / "sandbox" / name
 
     @property
