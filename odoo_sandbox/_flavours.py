@@ -39,7 +39,7 @@ from typing import Any, Literal, get_args
 
 from odoo_sandbox._data import Dataset, FieldAttrs, Record, inverse_links, load_dataset
 from odoo_sandbox._meta import ENTERPRISE_TICKET_META, compute_display_name
-from odoo_sandbox._releases import Release, group_xml_ids_18, release_for
+from odoo_sandbox._releases import release_for
 
 __all__ = ["HELPDESK_APPS", "MODEL_RENAMES", "TICKET_FIELD_RENAMES", "HelpdeskApp", "dataset_for", "with_helpdesk"]
 
@@ -76,24 +76,10 @@ FieldFilter = Callable[[str, str, FieldAttrs], bool]
 
 @cache
 def dataset_for(helpdesk: str = "oca", odoo: str = "odoo18") -> Dataset:
-    """The dataset of a sandbox serving ``odoo`` with ``helpdesk`` (built once per process; "oca" on "odoo18" is
-    ``load_dataset()``)."""
+    """The dataset of a sandbox serving ``odoo`` with ``helpdesk`` (built once per process; "oca" is the recorded
+    ``load_dataset`` of that release)."""
     release = release_for(odoo)
-    recorded = load_dataset(release.data_dir, release.copilot_uid, release.executor_uid)
-    return replace(with_helpdesk(recorded, helpdesk), user_groups=_user_groups(release, recorded))
-
-
-def _user_groups(release: Release, recorded: Dataset) -> dict[int, frozenset[str]]:
-    """uid -> group XML ids: from the 18 ``groups_id``; on 19 those of the same login in the 18 recording."""
-    if release.name == "odoo18":
-        users = recorded.records["res.users"].values()
-        return {u["id"]: group_xml_ids_18(u.get("groups_id") or []) for u in users}
-    by_login = {
-        u["login"]: groups
-        for uid, groups in dataset_for("oca", "odoo18").user_groups.items()
-        if (u := dataset_for("oca", "odoo18").records["res.users"].get(uid))
-    }
-    return {u["id"]: by_login.get(u["login"], frozenset()) for u in recorded.records["res.users"].values()}
+    return with_helpdesk(load_dataset(release.data_dir, release.copilot_uid, release.executor_uid), helpdesk)
 
 
 def with_helpdesk(dataset: Dataset, helpdesk: str) -> Dataset:
