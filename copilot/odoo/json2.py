@@ -53,6 +53,11 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "unlink": ("@ids",),
     "has_group": ("@ids", "group_ext_id"),
     "context_get": (),
+    # the approval addon's workflow (``copilot_approval``), called by the executor
+    "action_approve": ("@ids", "comment"),
+    "action_refuse": ("@ids", "comment"),
+    "action_mark_executed": ("@ids", "outcome"),
+    "action_mark_failed": ("@ids", "reason"),
 }
 #: Any other method is a record method taking only the ids positionally (``action_*``, ``message_post``).
 _RECORD_METHOD: tuple[str, ...] = ("@ids",)
