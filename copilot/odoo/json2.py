@@ -141,18 +141,30 @@ class Json2Transport:
         self._http.close()
 
     def server_version(self) -> Any:
-        """The server's ``version_info`` (``GET /web/version``, read once)."""
+        """The server's ``version_info``, read once: ``GET /web/version`` (19), else the JSON-RPC route
+        ``/web/webclient/version_info`` that every version serves (18's ``/web/version`` is not a GET route)."""
         if self._version is None:
-            request = self._http.build_request("GET", "/web/version")
-            del request.headers["Authorization"]  # public: the key is not sent where it is not needed
-            response = self._http.send(request)
-            if response.status_code in _RETRY_STATUSES:
-                raise RetryableStatus(response.status_code, str(response.url))
-            if response.status_code != 200:
-                raise OdooServerError(f"GET /web/version: HTTP {response.status_code}", method="version")
-            info = response.json()
-            self._version = info.get("version_info") or info.get("version")
+            self._version = self._public("GET", "/web/version", None, "version_info")
+        if self._version is None:
+            call = {"jsonrpc": "2.0", "method": "call", "params": {}, "id": 1}
+            result = self._public("POST", "/web/webclient/version_info", call, "result")
+            self._version = result.get("server_version_info") if isinstance(result, dict) else None
+        if self._version is None:
+            raise OdooServerError("the server did not say which Odoo version it runs", method="version")
         return self._version
+
+    def _public(self, verb: str, path: str, body: Any, key: str) -> Any:
+        """``key`` of a public route's JSON answer (no API key sent), or None."""
+        request = self._http.build_request(verb, path, content=None if body is None else json.dumps(body))
+        del request.headers["Authorization"]  # public: the key is not sent where it is not needed
+        response = self._http.send(request)
+        if response.status_code in _RETRY_STATUSES:
+            raise RetryableStatus(response.status_code, str(response.url))
+        try:
+            answer = response.json() if response.status_code == 200 else None
+        except ValueError:
+            answer = None
+        return answer.get(key) if isinstance(answer, dict) else None
 
     def login(self) -> int:
         """Check the key with ``res.users.context_get`` (it names the user); returns the uid."""

@@ -266,3 +266,28 @@ def test_auto_keeps_jsonrpc_without_a_key_or_before_19() -> None:
             url="http://odoo.test", db="d", login="c", secret="pw", api_key=key, protocol=protocol, timeout=5
         )
         assert t.protocol == "jsonrpc"  # type: ignore[attr-defined]
+
+
+def test_auto_keeps_jsonrpc_on_odoo_18_with_an_api_key() -> None:
+    """Odoo 18 has no ``GET /web/version``: the version comes from ``/web/webclient/version_info``; JSON-RPC stays."""
+    sent: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/web/webclient/version_info":
+            info = {"server_version": "18.0", "server_version_info": [18, 0, 0, "final", 0, ""]}
+            return httpx.Response(200, json={"jsonrpc": "2.0", "id": 1, "result": info})
+        return httpx.Response(404, text="<html>Not Found</html>")
+
+    t = make_transport(
+        url="http://odoo.test",
+        db="demo",
+        login="copilot",
+        secret=KEY,
+        api_key=KEY,
+        protocol="auto",
+        timeout=5,
+        http=httpx.MockTransport(handle),
+    )
+    assert t.server_version() == [18, 0, 0, "final", 0, ""]  # type: ignore[attr-defined]
+    assert sent == ["GET /web/version", "POST /web/webclient/version_info"]
