@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from copilot.config import load_settings
-from copilot.errors import OdooAuthenticationError
+from copilot.errors import MethodNotAllowed, OdooAuthenticationError
 from copilot.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 
@@ -33,3 +33,20 @@ def test_a_wrong_api_key_is_an_authentication_error() -> None:
         )
         with pytest.raises(OdooAuthenticationError, match="Invalid apikey"):
             client.search_count("purchase.order", [])
+
+
+def test_a_refused_write_never_reaches_the_odoo19_server() -> None:
+    """Over JSON-2 on a real socket: the allow-list refuses ``write``/``unlink`` before anything is sent."""
+    with SandboxServer(odoo="odoo19") as server:
+        key = next(u.api_key for u in server.users if u.login == "copilot")
+        client = OdooClient.connect(
+            load_settings(), url=server.url, db=server.db, login="copilot", secret="", api_key=key
+        )
+        assert client.search_count("purchase.order", [("state", "=", "purchase")]) == 10  # recorded: json2/13
+        with pytest.raises(MethodNotAllowed):
+            client.execute("res.partner", "write", [10], {"comment": "copilot write attempt: must be refused"})
+        with pytest.raises(MethodNotAllowed):
+            client.execute("purchase.order", "unlink", [10])
+        paths = [r.path for r in server.requests]
+        assert "/json/2/purchase.order/search_count" in paths
+        assert not [p for p in paths if p.endswith(("/write", "/unlink"))]
