@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     odoo_backoff: float = Field(
         default=0.5, ge=0, le=30, description="First retry delay in seconds; doubles on each retry."
     )
+    odoo_protocol: Literal["auto", "jsonrpc", "json2"] = Field(
+        default="auto",
+        description="How the copilot talks to Odoo: auto (JSON-2 on Odoo 19 or newer when COPILOT_ODOO_API_KEY is "
+        "set, else JSON-RPC), jsonrpc (/jsonrpc, deprecated on 19, removed in 20) or json2 (/json/2, Odoo 19+, "
+        "needs the API key).",
+    )
+    sandbox_odoo: Literal["odoo18", "odoo19"] = Field(
+        default="odoo18",
+        description="Odoo version the embedded sandbox serves (no Odoo URL): odoo18 (recorded Odoo 18) or odoo19 "
+        "(recorded Odoo 19: its field names, version and the JSON-2 API with API keys).",
+    )
     sandbox_helpdesk: Literal["oca", "enterprise", "none"] = Field(
         default="oca",
         description="Helpdesk app the embedded sandbox serves (no Odoo URL): oca (recorded OCA helpdesk_mgmt), "
@@ -76,6 +87,11 @@ class Settings(BaseSettings):
     )
     executor_login: str = Field(default="executor", description="The executor's own Odoo user (not the copilot's).")
     executor_password: SecretStr | None = Field(default=None, description="Its password or API key.")
+    executor_api_key: SecretStr | None = Field(
+        default=None,
+        description="The executor's own API key: with it, the executor talks JSON-2 to Odoo 19+ "
+        "(COPILOT_ODOO_PROTOCOL decides as for the copilot).",
+    )
     executor_interval: float = Field(
         default=30.0, gt=0, le=3600, description="Seconds between executor polls for approved requests."
     )
@@ -301,6 +317,8 @@ class Settings(BaseSettings):
         if self.odoo_url is not None:
             if not self.odoo_db:
                 raise ValueError("odoo_db: required when COPILOT_ODOO_URL is set")
+            if self.odoo_protocol == "json2" and self.odoo_api_key is None:
+                raise ValueError("odoo_api_key: COPILOT_ODOO_PROTOCOL=json2 needs COPILOT_ODOO_API_KEY")
             if self.odoo_password is None and self.odoo_api_key is None:
                 raise ValueError(
                     "odoo_password: COPILOT_ODOO_PASSWORD or COPILOT_ODOO_API_KEY is required "
@@ -318,8 +336,11 @@ class Settings(BaseSettings):
     @property
     def sandbox_writes_file(self) -> Path:
         """The file in which the sandbox keeps its writes (see ``sandbox_keep_writes``): one per Helpdesk
-        flavour, since their tickets differ."""
-        name = "writes.sqlite" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}.sqlite"
+        flavour and Odoo version, since their records differ."""
+        name = "writes" if self.sandbox_helpdesk == "oca" else f"writes-{self.sandbox_helpdesk}"
+        if self.sandbox_odoo != "odoo18":  # another recording: other ids
+            name += f"-{self.sandbox_odoo}"
+        name += ".sqlite"
         return self.data_dir / "sandbox" / name
 
     @property

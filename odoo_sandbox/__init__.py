@@ -7,6 +7,8 @@ It serves a seeded copy of the recorded reference (``../shared/odoo-reference``)
         odoo = odoorpc.ODOO(odoo_server.host, port=odoo_server.port)
         odoo.login(SANDBOX_DB, "copilot", "copilot")
 
+``SandboxServer(odoo="odoo19")`` serves the Odoo 19 recording instead (``../shared/odoo-reference-19``: its field
+names, ids, version, and the JSON-2 API with an API key per user, ``sandbox-<login>-api-key``; see ``_releases``).
 ``SandboxServer(helpdesk="enterprise")`` serves the same tickets shaped like Odoo Enterprise ``helpdesk``
 (derived, see ``_flavours``), ``helpdesk="none"`` an Odoo without a Helpdesk app.
 
@@ -24,15 +26,18 @@ from odoo_sandbox._data import RECORDED_AT, SANDBOX_DB
 from odoo_sandbox._decide import DecisionRefused, SandboxDecision, decide_in_sandbox
 from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp
 from odoo_sandbox._journal import UNREADABLE, clear_journal
+from odoo_sandbox._releases import ODOO_RELEASES, RELEASES, OdooRelease, Release
 from odoo_sandbox._security import APPROVAL_MODEL, DECISION_MODEL, SANDBOX_USERS, SandboxUser
 from odoo_sandbox._server import FaultMode, LoggedRequest, SandboxServer, serve_forever
-from odoo_sandbox._transport import SandboxTransport
+from odoo_sandbox._transport import SandboxTransport, sandbox_json2_transport
 
 __all__ = [
     "APPROVAL_MODEL",
     "DECISION_MODEL",
     "HELPDESK_APPS",
+    "ODOO_RELEASES",
     "RECORDED_AT",
+    "RELEASES",
     "SANDBOX_DB",
     "SANDBOX_USERS",
     "UNREADABLE",
@@ -40,11 +45,14 @@ __all__ = [
     "FaultMode",
     "HelpdeskApp",
     "LoggedRequest",
+    "OdooRelease",
+    "Release",
     "SandboxDecision",
     "SandboxServer",
     "SandboxTransport",
     "SandboxUser",
     "clear_journal",
     "decide_in_sandbox",
+    "sandbox_json2_transport",
     "serve_forever",
 ]

@@ -563,13 +563,13 @@ APPROVAL_METHODS = (
 )
 
 
-def add_executor_user(records: dict[str, dict[int, dict[str, Any]]]) -> None:
-    """Add the executor's user and partner (uid 10), modelled on the copilot's own (not in the recording)."""
+def add_executor_user(records: dict[str, dict[int, dict[str, Any]]], copilot_uid: int = 8, uid: int = 10) -> None:
+    """Add the executor's user and partner (``uid``), modelled on the copilot's own (not in the recording)."""
     users, partners = records.get("res.users", {}), records.get("res.partner", {})
-    template = users.get(8)
-    if template is None or 10 in users:
+    template = users.get(copilot_uid)
+    if template is None or uid in users:
         return
     partner_id = max(partners, default=0) + 1
     partner = dict(partners.get(template.get("partner_id"), {}))
     partners[partner_id] = {**partner, "id": partner_id, "name": "Copilot Executor", "email": "executor@example.com"}
-    users[10] = {**template, "id": 10, "login": "executor", "name": "Copilot Executor", "partner_id": partner_id}
+    users[uid] = {**template, "id": uid, "login": "executor", "name": "Copilot Executor", "partner_id": partner_id}

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -40,6 +40,8 @@ class Dataset:
     inverses: Inverses = field(default_factory=dict)
     #: model metadata that differs from ``_meta.MODEL_META`` in this dataset (a Helpdesk flavour's ticket)
     meta: Mapping[str, ModelMeta] = field(default_factory=dict)
+    #: uid -> XML ids of the groups the user is in (implied ones included), for ``res.users.has_group``
+    user_groups: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
     def has_model(self, model: str) -> bool:
         """Whether ``model`` exists in the sandbox's registry."""
@@ -50,18 +52,22 @@ class Dataset:
         return self.meta.get(model) or meta_for(model)
 
 
-def _read_json(name: str) -> Any:
-    text = resources.files("odoo_sandbox").joinpath("data", name).read_text(encoding="utf-8")
+def _read_json(folder: str, name: str) -> Any:
+    text = resources.files("odoo_sandbox").joinpath(folder, name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
+def load_dataset(folder: str = "data", copilot_uid: int = 8, executor_uid: int = 10) -> Dataset:
+    """Load a packaged dataset (``data``: Odoo 18, ``data19``: Odoo 19) once per process."""
+    return _load(folder, copilot_uid, executor_uid)
+
+
 @cache
-def load_dataset() -> Dataset:
-    """Load the packaged dataset once per process."""
-    fields_json = _read_json("fields.json")
-    records_json = _read_json("records.json")
-    names_json = _read_json("names.json")
-    meta_json = _read_json("meta.json")
+def _load(folder: str, copilot_uid: int, executor_uid: int) -> Dataset:
+    fields_json = _read_json(folder, "fields.json")
+    records_json = _read_json(folder, "records.json")
+    names_json = _read_json(folder, "names.json")
+    meta_json = _read_json(folder, "meta.json")
     fields = {model: spec["fields"] for model, spec in fields_json.items()}
     restricted = {model: frozenset(spec["restricted"]) for model, spec in fields_json.items()}
     from odoo_sandbox._approval import add_executor_user, approval_fields  # the addon's models and rules
@@ -72,9 +78,25 @@ def load_dataset() -> Dataset:
     records = {model: {int(r["id"]): r for r in rows} for model, rows in records_json.items()}
     for model in fields:
         records.setdefault(model, {})
-    add_executor_user(records)
+    add_executor_user(records, copilot_uid, executor_uid)
     names = {model: {int(k): v for k, v in labels.items()} for model, labels in names_json.items()}
-    return Dataset(fields, restricted, records, names, meta_json["version_info"], inverse_links(fields))
+    dataset = Dataset(fields, restricted, records, names, meta_json["version_info"], inverse_links(fields))
+    return replace(dataset, user_groups=_user_groups(records["res.users"]))
+
+
+def _user_groups(users: Mapping[int, Record]) -> dict[int, frozenset[str]]:
+    """uid -> group XML ids: from 18's ``groups_id`` (implied groups included); on 19, whose recording has only
+    explicit ``group_ids`` without XML ids, those of the same login in the 18 recording (see ``_releases``)."""
+    from odoo_sandbox._releases import group_xml_ids_18
+
+    if any("groups_id" in u for u in users.values()):
+        return {uid: group_xml_ids_18(u.get("groups_id") or []) for uid, u in users.items()}
+    recorded_18 = load_dataset()
+    by_login = {
+        u.get("login"): recorded_18.user_groups.get(uid, frozenset())
+        for uid, u in recorded_18.records["res.users"].items()
+    }
+    return {uid: by_login.get(u.get("login"), frozenset()) for uid, u in users.items()}
 
 
 def inverse_links(fields: Mapping[str, Mapping[str, FieldAttrs]]) -> Inverses:

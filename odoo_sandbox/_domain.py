@@ -268,6 +268,10 @@ def _leaf(env: Env, view: _View, leaf: tuple[Any, str, Any], universe: set[int])
     if leaf == FALSE_LEAF:
         return set()
     left, operator, right = leaf
+    searcher = _SEARCH_ONLY.get((view.model, left))
+    if searcher is not None and operator in ("=", "!=") and isinstance(right, bool):
+        found = searcher(env, view, universe)
+        return found if (operator == "=") == right else universe - found
     attrs = view.fields[left]
     ftype = attrs.get("type", "char")
     if operator in ("any", "not any"):
@@ -283,6 +287,28 @@ def _leaf(env: Env, view: _View, leaf: tuple[Any, str, Any], universe: set[int])
     if ftype in ("date", "datetime"):
         right = _temporal(right, ftype)
     return {rid for rid in universe if _match_scalar(view.value(rid, left), operator, right, ftype)}
+
+
+def _late_purchase_orders(env: Env, view: _View, universe: set[int]) -> set[int]:
+    """Odoo 19's search-only ``purchase.order.is_late``: confirmed, expected arrival past, a line not received."""
+    now = env.now.strftime("%Y-%m-%d %H:%M:%S")
+    late = set()
+    for rid in universe:
+        order = view.record(rid)
+        if order.get("state") != "purchase" or not order.get("date_planned") or order["date_planned"] >= now:
+            continue
+        lines = [env.store.get("purchase.order.line", lid) or {} for lid in order.get("order_line") or []]
+        if any(
+            not ln.get("display_type") and (ln.get("qty_received") or 0) < (ln.get("product_qty") or 0) for ln in lines
+        ):
+            late.add(rid)
+    return late
+
+
+#: search-only fields (no stored value; a search method): (model, field) -> the ids matching ``= True``
+_SEARCH_ONLY: dict[tuple[str, str], Callable[[Env, _View, set[int]], set[int]]] = {
+    ("purchase.order", "is_late"): _late_purchase_orders,
+}
 
 
 def _temporal(right: Any, ftype: str) -> Any:

@@ -283,4 +283,8 @@ _COMPUTED: dict[tuple[str, str], Callable[[Env, Record], Any]] = {
     ("product.template", "product_variant_count"): lambda env, rec: len(rec.get("product_variant_ids") or []),
     ("product.template", "product_variant_id"): lambda env, rec: (rec.get("product_variant_ids") or [False])[0],
     ("res.partner", "email_formatted"): _email_formatted,
+    # not stored on 19 (stored on 18): the name of the document the message is on
+    ("mail.message", "record_name"): lambda env, rec: (
+        env.display_name(rec["model"], rec["res_id"]) if rec.get("model") and rec.get("res_id") else False
+    ),
 }

@@ -39,6 +39,7 @@ from typing import Any, Literal, get_args
 
 from odoo_sandbox._data import Dataset, FieldAttrs, Record, inverse_links, load_dataset
 from odoo_sandbox._meta import ENTERPRISE_TICKET_META, compute_display_name
+from odoo_sandbox._releases import release_for
 
 __all__ = ["HELPDESK_APPS", "MODEL_RENAMES", "TICKET_FIELD_RENAMES", "HelpdeskApp", "dataset_for", "with_helpdesk"]
 
@@ -74,9 +75,11 @@ FieldFilter = Callable[[str, str, FieldAttrs], bool]
 
 
 @cache
-def dataset_for(helpdesk: str = "oca") -> Dataset:
-    """The dataset of a sandbox serving ``helpdesk`` (built once per process; "oca" is ``load_dataset()``)."""
-    return with_helpdesk(load_dataset(), helpdesk)
+def dataset_for(helpdesk: str = "oca", odoo: str = "odoo18") -> Dataset:
+    """The dataset of a sandbox serving ``odoo`` with ``helpdesk`` (built once per process; "oca" is the recorded
+    ``load_dataset`` of that release)."""
+    release = release_for(odoo)
+    return with_helpdesk(load_dataset(release.data_dir, release.copilot_uid, release.executor_uid), helpdesk)
 
 
 def with_helpdesk(dataset: Dataset, helpdesk: str) -> Dataset:

@@ -27,6 +27,8 @@ from odoo_sandbox._domain import and_domains, name_ids, search
 from odoo_sandbox._env import X2MANY, Env, default_value, is_null
 from odoo_sandbox._security import (
     APPROVAL_MODEL,
+    ROLE_GROUPS,
+    SANDBOX_USERS,
     RpcError,
     SandboxUser,
     check_model_access,
@@ -307,6 +309,21 @@ def check_access_rights(env: Env, model: str, operation: Any, raise_exception: A
     return True
 
 
+def has_group(env: Env, model: str, ids: Any, group_ext_id: Any) -> bool:
+    """``res.users.has_group``: whether the (one) user is in the group, implied groups included."""
+    check_model_access(env.user, model, "read")
+    uids = _ids(ids)
+    if len(uids) != 1:
+        raise _value_error(f"Expected singleton: res.users{tuple(uids)!r}")
+    if not isinstance(group_ext_id, str) or "." not in group_ext_id:
+        raise _value_error(f"External ID must be fully qualified: {group_ext_id!r}")
+    record = env.store.get("res.users", uids[0]) or {}
+    user = next((u for u in SANDBOX_USERS if u.login == record.get("login")), None)  # same roles on 18 and 19
+    if user is not None and group_ext_id in ROLE_GROUPS[user.role]:
+        return True  # the addon's groups, as the sandbox's roles grant them
+    return group_ext_id in env.store.dataset.user_groups.get(uids[0], frozenset())
+
+
 def context_get(env: Env, model: str) -> dict[str, Any]:
     """``res.users.context_get``: language, time zone and uid of the user."""
     user = env.user_record()
@@ -480,7 +497,49 @@ def read_group(
     orderby: Any = False,
     lazy: Any = True,
 ) -> list[Record]:
-    """``read_group`` (the web-client API kept in 18): groups, counts, aggregates and ``__domain``."""
+    """``read_group`` (the web-client API kept in 18, deprecated in 19): groups, counts, aggregates, ``__domain``."""
+    return _grouped(env, model, domain, fields, groupby, offset, limit, orderby, lazy)
+
+
+def formatted_read_group(
+    env: Env,
+    model: str,
+    domain: Any = None,
+    groupby: Any = (),
+    aggregates: Any = (),
+    having: Any = (),
+    offset: Any = 0,
+    limit: Any = None,
+    order: Any = None,
+) -> list[Record]:
+    """Odoo 19's ``formatted_read_group``: ``"<field>:<agg>"`` keys, ``__count`` and ``__extra_domain`` (the
+    group's own condition)."""
+    specs = [str(a) for a in aggregates or ()]
+    fields = [a for a in specs if a != "__count"]
+    rows = _grouped(env, model, domain, fields, list(groupby or ()), offset, limit, order, False, extra_only=True)
+    out = []
+    for row in rows:
+        entry: Record = {g: row.get(g) for g in groupby or ()}
+        entry["__extra_domain"] = row["__domain"]
+        for spec in specs:
+            entry[spec] = row.get("__count") if spec == "__count" else row.get(spec.partition(":")[0])
+        out.append(entry)
+    return out
+
+
+def _grouped(
+    env: Env,
+    model: str,
+    domain: Any,
+    fields: Any,
+    groupby: Any,
+    offset: Any,
+    limit: Any,
+    orderby: Any,
+    lazy: Any,
+    *,
+    extra_only: bool = False,
+) -> list[Record]:
     check_model_access(env.user, model, "read")
     outer = list(domain or [])
     groupby_list = [groupby] if isinstance(groupby, str) else list(groupby or [])
@@ -517,7 +576,7 @@ def read_group(
     rows = []
     for combo, count, agg_values in groups:
         row: Record = {}
-        group_domain: list[Any] = outer
+        group_domain: list[Any] = [] if extra_only else outer
         ranges: dict[str, Any] = {}
         for spec, key in zip(shown, combo, strict=True):
             if spec.type == "many2one" or (spec.type in X2MANY and key):
@@ -849,21 +908,21 @@ def create(env: Env, model: str, vals_list: Any) -> Any:
     return [_create_one(env, model, vals) for vals in vals_list]
 
 
-def write(env: Env, model: str, ids: Any, values: Any) -> bool:
+def write(env: Env, model: str, ids: Any, vals: Any) -> bool:
     """``write``: change the records (in this server's memory only)."""
     if not in_workflow(env):  # the buttons write in superuser mode (no access rights), as in the addon
         check_model_access(env.user, model, "write")
     record_ids = _ids(ids)
-    _check_values(env, model, values)
+    _check_values(env, model, vals)
     _check_exist(env, model, record_ids)
     _check_visible(env, model, record_ids, "write")
     if model == APPROVAL_MODEL:
-        check_approval_write(env, record_ids, values)
+        check_approval_write(env, record_ids, vals)
     if model == DECISION_MODEL:
         raise model_access_error(model, "write")
     for rid in dict.fromkeys(record_ids):
-        _save(env, model, rid, dict(values), creating=False)
-    if model == "purchase.order.line" and "date_planned" in values:
+        _save(env, model, rid, dict(vals), creating=False)
+    if model == "purchase.order.line" and "date_planned" in vals:
         _recompute_po_date_planned(env, record_ids)
     return True
 
@@ -980,6 +1039,7 @@ _MODEL_API: dict[str, Callable[..., Any]] = {
     "name_search": name_search,
     "fields_get": fields_get,
     "read_group": read_group,
+    "formatted_read_group": formatted_read_group,
     "default_get": default_get,
     "check_access_rights": check_access_rights,
     "create": create,
@@ -1079,6 +1139,8 @@ def _lookup(env: Env, model: str, method: str) -> tuple[Callable[..., Any], bool
         return _MULTI_API[method], True
     if model == "res.users" and method == "context_get":
         return context_get, False
+    if model == "res.users" and method == "has_group":
+        return has_group, True
     if model == APPROVAL_MODEL and method in APPROVAL_METHODS:
         return getattr(_WORKFLOW_METHODS, method), True
     mail_thread = "message_ids" in env.fields(model)
@@ -1107,7 +1169,7 @@ _PUBLIC_NAMES = {"search_": "search"}
 READ_ONLY_METHODS = frozenset(
     {
         "search_read", "search", "search_count", "name_search", "fields_get", "read_group", "default_get",
-        "check_access_rights", "read", "exists", "context_get",
+        "check_access_rights", "read", "exists", "context_get", "formatted_read_group", "has_group",
     }
 )  # fmt: skip
 _WORKFLOW_METHODS = Workflow(write, _create_one)

@@ -1,11 +1,11 @@
-"""The JSON-RPC routes of Odoo 18 that the sandbox answers (transport-independent)."""
+"""The JSON-RPC routes of Odoo 18 and 19 (and 19's JSON-2, ``_json2``) that the sandbox answers (any transport)."""
 
 from __future__ import annotations
 
 import inspect
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,9 @@ from typing import Any
 from odoo_sandbox._data import Dataset, Store, load_dataset
 from odoo_sandbox._env import Env
 from odoo_sandbox._journal import Journal
+from odoo_sandbox._json2 import JSON2_PREFIX, handle_json2
 from odoo_sandbox._methods import execute_kw
+from odoo_sandbox._releases import Release, release_for
 from odoo_sandbox._security import RpcError, SandboxUser, access_denied, error_payload
 
 __all__ = ["Backend", "Reply"]
@@ -27,8 +29,11 @@ class Reply:
     """What to send back: HTTP status, JSON body, and whether to (re)issue the session cookie."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
     new_session: str | None = None
+    content_type: str = "application/json; charset=utf-8"
+    #: extra response headers (JSON-2's ``WWW-Authenticate``)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,7 +65,10 @@ class Backend:
         db: str,
         dataset: Dataset | None = None,
         journal: Journal | None = None,
+        release: Release | None = None,
     ) -> None:
+        #: the Odoo version served (18 unless told)
+        self.release = release or release_for("odoo18")
         self.dataset = dataset or load_dataset()
         self.store = Store(self.dataset, journal)
         self.users = tuple(users)
@@ -136,6 +144,8 @@ class Backend:
 
     def _db(self, method: Any, args: Any) -> Any:
         def exp_list(document: Any = False) -> Any:
+            if not self.release.list_db:
+                raise access_denied()
             return [self.db]
 
         def exp_server_version() -> Any:
@@ -255,10 +265,21 @@ class Backend:
 
     # ----------------------------------------------------------------- routing
 
-    def handle(self, method: str, path: str, body: Any, sid: str | None) -> Reply:
-        """Answer one HTTP request (already parsed) the way Odoo 18 would."""
+    def handle(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        sid: str | None,
+        headers: Mapping[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        """Answer one HTTP request (already parsed; JSON-2 reads ``headers``, lower-case, and ``raw``) as Odoo
+        of the served release would."""
         if method == "GET" and path == "/web/health":
             return Reply(200, {"status": "pass"})
+        if self.release.json2 and (path.startswith(JSON2_PREFIX) or path == "/web/version"):
+            return handle_json2(self, method, path, headers or {}, raw or b"")
         routes: dict[str, Callable[[dict[str, Any], _Session], tuple[Any, _Session]]] = {
             "/web/webclient/version_info": lambda p, s: (dict(self.dataset.version_info), s),
             "/jsonrpc": lambda p, s: (self.jsonrpc(p), s),
@@ -327,7 +348,10 @@ class Backend:
             except Exception as exc:  # an unexpected failure still answers like Odoo does
                 raise RpcError(f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc), exc.args) from exc
         except RpcError as err:
-            code, message = (100, "Odoo Session Expired") if err is _SESSION_EXPIRED else (200, "Odoo Server Error")
+            if err is _SESSION_EXPIRED:
+                code, message = 100, "Odoo Session Expired"
+            else:
+                code, message, err = self.release.rpc_error_code, "Odoo Server Error", self.release.relabel(err)
             reply = Reply(200, {"jsonrpc": "2.0", "id": request_id, "error": error_payload(err, code, message)})
             reply.new_session = session.sid if created else None
             return reply

@@ -44,6 +44,8 @@ class SandboxUser:
     password: str
     uid: int
     role: Role
+    #: the user's API key for JSON-2 (Odoo 19 sandbox only)
+    api_key: str | None = None
 
     @property
     def is_admin(self) -> bool:

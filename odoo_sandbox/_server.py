@@ -19,11 +19,11 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from odoo_sandbox._data import RECORDED_AT, SANDBOX_DB
 from odoo_sandbox._flavours import HELPDESK_APPS, HelpdeskApp, dataset_for
 from odoo_sandbox._journal import Journal, clear_journal
+from odoo_sandbox._releases import OdooRelease, release_for
 from odoo_sandbox._rpc import Backend, Reply
-from odoo_sandbox._security import SANDBOX_USERS, SandboxUser
+from odoo_sandbox._security import SandboxUser
 
 __all__ = ["FaultMode", "LoggedRequest", "SandboxServer", "serve_forever"]
 
@@ -63,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default stderr access log."""
 
     def do_GET(self) -> None:
-        """Answer a GET (only ``/web/health`` is served)."""
+        """Answer a GET (``/web/health``; ``/web/version`` on Odoo 19)."""
         self._serve("GET")
 
     def do_POST(self) -> None:
@@ -92,9 +92,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if sandbox._stopping.wait(fault.delay):
                 return
-        reply = sandbox._backend.handle(method, path, body, self._session_id())
-        payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
-        self._send(reply.status, payload, "application/json; charset=utf-8", reply)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = sandbox._backend.handle(method, path, body, self._session_id(), headers, raw)
+        if isinstance(reply.body, str) and not reply.content_type.startswith("application/json"):
+            payload = reply.body.encode("utf-8")
+        else:
+            payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        self._send(reply.status, payload, reply.content_type, reply)
 
     def _session_id(self) -> str | None:
         header = self.headers.get("Cookie")
@@ -119,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "Set-Cookie",
                     f"session_id={reply.new_session}; Expires={expires}; Max-Age=604800; HttpOnly; Path=/",
                 )
+            for name, value in (reply.headers if reply is not None else {}).items():
+                self.send_header(name, value)
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             self.wfile.write(payload)
@@ -145,15 +151,18 @@ class SandboxServer:
         anchor: datetime | None = None,
         helpdesk: HelpdeskApp = "oca",
         state_file: Path | None = None,
+        odoo: OdooRelease = "odoo18",
     ) -> None:
         if helpdesk not in HELPDESK_APPS:
             raise ValueError(f"helpdesk must be one of {HELPDESK_APPS}, not {helpdesk!r}")
+        #: the Odoo version served: "odoo18" or "odoo19" (``_releases``)
+        self.release = release_for(odoo)
         self._host = host
         self._requested_port = port
-        self._users = tuple(users) if users is not None else SANDBOX_USERS
+        self._users = tuple(users) if users is not None else self.release.users
         #: the sandbox's clock (UTC, naive): stamps the records it creates or changes
-        self.anchor = anchor or RECORDED_AT
-        self.db = SANDBOX_DB
+        self.anchor = anchor or self.release.recorded_at
+        self.db = self.release.db
         #: the Helpdesk app this server serves ("oca", "enterprise" or "none")
         self.helpdesk: HelpdeskApp = helpdesk
         #: the file that keeps this server's writes (None: memory only)
@@ -287,8 +296,10 @@ class SandboxServer:
         self._backend = self._new_backend()
 
     def _new_backend(self) -> Backend:
-        journal = Journal(self.state_file, RECORDED_AT.isoformat()) if self.state_file is not None else None
-        return Backend(self._users, self.anchor, self.db, dataset_for(self.helpdesk), journal)
+        stamp = self.release.recorded_at.isoformat()
+        journal = Journal(self.state_file, stamp) if self.state_file is not None else None
+        dataset = dataset_for(self.helpdesk, self.release.name)
+        return Backend(self._users, self.anchor, self.db, dataset, journal, self.release)
 
 
 def serve_forever(
@@ -298,9 +309,10 @@ def serve_forever(
     verbose: bool = True,
     helpdesk: HelpdeskApp = "oca",
     state_file: Path | None = None,
+    odoo: OdooRelease = "odoo18",
 ) -> None:
     """Run a sandbox in the foreground until Ctrl-C (the ``copilot sandbox`` command)."""
-    server = SandboxServer(host, port, helpdesk=helpdesk, state_file=state_file)
+    server = SandboxServer(host, port, helpdesk=helpdesk, state_file=state_file, odoo=odoo)
     out = sys.stdout
 
     def show(entry: LoggedRequest) -> None:
@@ -318,8 +330,12 @@ def serve_forever(
         server._on_request = show
     server.start()
     logins = ", ".join(f"{u.login}/{u.password} (uid {u.uid})" for u in server.users)
-    out.write(f"Odoo 18 sandbox listening on {server.url}  database {server.db!r}  helpdesk {helpdesk}\n")
+    series = server.release.series
+    out.write(f"Odoo {series} sandbox listening on {server.url}  database {server.db!r}  helpdesk {helpdesk}\n")
     out.write(f"logins: {logins}\n")
+    if server.release.json2:
+        keys = ", ".join(f"{u.login}: {u.api_key}" for u in server.users if u.api_key)
+        out.write(f"JSON-2 API keys: {keys}\n")
     if state_file is not None:
         out.write(f"writes kept in {state_file}; `copilot sandbox reset` restores the recording\n")
     out.write("Press Ctrl-C to stop.\n")

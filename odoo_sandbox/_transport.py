@@ -18,15 +18,17 @@ from email.message import Message
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import odoorpc.error
 
 from copilot.errors import OdooAuthenticationError
+from copilot.odoo.json2 import Json2Transport
 from copilot.odoo.transport import call_kwargs, map_rpc_error
 
 if TYPE_CHECKING:
     from odoo_sandbox._server import SandboxServer
 
-__all__ = ["SandboxTransport"]
+__all__ = ["SandboxTransport", "sandbox_json2_transport"]
 
 #: What the sandbox's address looks like in errors (there is no port: nothing listens).
 IN_PROCESS_URL = "in-process://odoo-sandbox"
@@ -54,11 +56,20 @@ class SandboxTransport:
         self._uid: int | None = None
         self._context: dict[str, Any] = {}
         self._ids = count(1)
+        self._version: Any = None
+
+    protocol = "jsonrpc"
+
+    def server_version(self) -> Any:
+        """``server_version_info`` as the version check at login read it."""
+        if self._version is None:
+            self.login()
+        return self._version
 
     def login(self) -> int:
         """Version check and ``common.login`` as odoorpc does them; returns the uid."""
         try:
-            self._post("/web/webclient/version_info", {})
+            self._version = self._post("/web/webclient/version_info", {}).get("server_version_info")
             uid = self._post(
                 "/jsonrpc", {"service": "common", "method": "login", "args": [self._db, self._login, self._secret]}
             )
@@ -110,3 +121,42 @@ class SandboxTransport:
         if reply.get("error"):  # as odoorpc's ``ODOO.json``
             raise odoorpc.error.RPCError(reply["error"]["data"]["message"], reply["error"])
         return reply.get("result")
+
+
+def sandbox_json2_transport(server: SandboxServer, *, api_key: str, timeout: float = 30.0) -> Json2Transport:
+    """The copilot's real JSON-2 transport (``copilot.odoo.json2``) to ``server`` in this process: its HTTP
+    requests are answered by the sandbox's JSON-2 handling through ``httpx.MockTransport`` (no socket); the
+    request log and injected faults apply (a dropped connection, an HTTP 503, a stall beyond the timeout)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        raw = request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        server._record(path, body)
+        fault = server._take_fault()
+        if fault is not None:
+            if fault.mode == "close":
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            if fault.mode == "http503":
+                return httpx.Response(503, text="Service Unavailable")
+            if fault.delay >= timeout:
+                server._stopping.wait(timeout)
+                raise httpx.ReadTimeout("timed out", request=request)
+            server._stopping.wait(fault.delay)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        reply = server._backend.handle(request.method, path, body, None, headers, raw)
+        content = reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode()
+        return httpx.Response(
+            reply.status, content=content, headers={"Content-Type": reply.content_type, **reply.headers}
+        )
+
+    return Json2Transport(
+        url="http://odoo-sandbox.invalid",
+        db=server.db,
+        api_key=api_key,
+        timeout=timeout,
+        http=httpx.MockTransport(handle),
+    )

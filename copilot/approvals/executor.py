@@ -69,7 +69,8 @@ class ExecutorReport(BaseModel):
 
 def executor_client(settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
     """An Odoo client with the executor's own credential and allow-list (never the agent's)."""
-    secret = settings.executor_password
+    key = settings.executor_api_key
+    secret = settings.executor_password or key
     if secret is None:
         raise ConfigError("COPILOT_EXECUTOR_PASSWORD: the executor needs its own Odoo credential")
     return OdooClient.connect(
@@ -78,6 +79,7 @@ def executor_client(settings: Settings, *, url: str | None = None, db: str | Non
         db=db,
         login=settings.executor_login,
         secret=secret.get_secret_value(),
+        api_key=key.get_secret_value() if key else None,
         gate=executor_gate(settings.approval_model),
         role=" (executor)",
     )

@@ -25,6 +25,11 @@ def sandbox(
         help="Helpdesk app to serve: oca (recorded OCA helpdesk_mgmt), enterprise (the same tickets shaped like "
         "Odoo Enterprise helpdesk) or none (no Helpdesk app).",
     ),
+    odoo: Literal["odoo18", "odoo19"] = typer.Option(
+        "odoo18",
+        help="Odoo version to serve: odoo18 (recorded Odoo 18, JSON-RPC) or odoo19 (recorded Odoo 19: JSON-RPC "
+        "and the JSON-2 API, API keys sandbox-<login>-api-key).",
+    ),
 ) -> None:
     """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...).
 
@@ -35,9 +40,9 @@ def sandbox(
         return
     from odoo_sandbox import serve_forever
 
-    settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk})
+    settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk, "sandbox_odoo": odoo})
     state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
-    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file)
+    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file, odoo=odoo)
 
 
 @app.command("reset")

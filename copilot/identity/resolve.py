@@ -1,10 +1,12 @@
 """Map a channel identity (an email address) to an Odoo user, a role and the companies they may see.
 
 The role comes from the roles file when it names the person (``COPILOT_ROLES_FILE``), otherwise from
-the Odoo user's apps as Odoo shows them on the user form (``fields_get`` of ``res.users``): the
-"Copilot approver" group or an Administrator level in Purchase or Sales makes a manager, a Purchase
-user a buyer, a Sales user customer service. Portal and archived users, and people without an Odoo
-user, get no role: they may use nothing. Answers are cached for a few minutes.
+the Odoo user's groups: the "Copilot approver" group or an Administrator level in Purchase or Sales makes a
+manager, a Purchase user a buyer, a Sales user customer service. Odoo 18 shows them on the user form
+(``sel_groups_*``/``in_group_*`` fields of ``res.users``, one ``fields_get``); Odoo 19 has no such fields, so
+there the same groups are asked by XML id with ``res.users.has_group`` (the schema map's ``roles``). Portal and
+archived users, and people without an Odoo user, get no role: they may use nothing. Answers are cached for a few
+minutes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.errors import ConfigError, OdooError
+from copilot.errors import ConfigError, OdooError, OdooNotFound, OdooServerError
 from copilot.identity.actor import Actor, Channel, Role
 from copilot.odoo import OdooClient
 from copilot.tools.addresses import addresses_in, escape_like, exact_address_domain
@@ -28,6 +30,15 @@ __all__ = ["IdentityResolver", "RoleEntry", "RolesFile", "load_roles_file"]
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0
+
+#: Groups (XML ids, the same on 18 and 19) that make a role, strongest first.
+ROLE_GROUPS: tuple[tuple[str, Role], ...] = (
+    ("copilot_approval.group_copilot_approver", "manager"),
+    ("purchase.group_purchase_manager", "manager"),
+    ("sales_team.group_sale_manager", "manager"),
+    ("purchase.group_purchase_user", "buyer"),
+    ("sales_team.group_sale_salesman", "customer_service"),
+)
 
 
 class RoleEntry(BaseModel):
@@ -152,7 +163,6 @@ class IdentityResolver:
 
     def _lookup(self, email: str) -> _OdooUser | None:
         """The Odoo user whose login, or whose partner's email, is exactly ``email`` (never a LIKE pattern)."""
-        fields = ["login", "name", "company_ids", "share", "active", *self._role_fields().values()]
         if not email:
             return None
         logins = self.client.search_read("res.users", [("login", "=ilike", escape_like(email))], ["login"], limit=5)
@@ -164,6 +174,9 @@ class IdentityResolver:
                 rows = self.client.search_read("res.users", [("partner_id", "in", ids)], ["id"], limit=1)
         if not rows:
             return None
+        by_form = self.client.schema.roles == "user_form_fields"
+        role_fields = list(self._role_fields().values()) if by_form else []
+        fields = ["login", "name", "company_ids", "share", "active", *role_fields]
         user = self.client.read("res.users", [rows[0]["id"]], fields)[0]
         if user.get("share") or user.get("active") is False:
             return None  # portal users and archived users act for nobody
@@ -172,8 +185,19 @@ class IdentityResolver:
             login=user.get("login") or email,
             name=user.get("name") or None,
             company_ids=tuple(user.get("company_ids") or ()),
-            role=self._role_of(user),
+            role=self._role_of(user) if by_form else self._role_by_groups(int(user["id"])),
         )
+
+    def _role_by_groups(self, user_id: int) -> Role | None:
+        """The role from ``has_group`` (Odoo 19+): the first group found decides, strongest first."""
+        for group, role in ROLE_GROUPS:
+            try:
+                member = self.client.has_group(user_id, group)
+            except (OdooServerError, OdooNotFound):  # a group of an app that is not installed
+                member = False
+            if member:
+                return role
+        return None
 
     def _role_fields(self) -> dict[str, str]:
         """The ``res.users`` fields that show the Purchase and Sales levels and the approver group (one read)."""

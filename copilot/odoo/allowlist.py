@@ -11,15 +11,17 @@ from typing import Any
 
 from copilot.errors import MethodNotAllowed
 
-__all__ = ["DEFAULT_FIELD_ATTRIBUTES", "READ_METHODS", "Gate", "check_allowed"]
+__all__ = ["DEFAULT_FIELD_ATTRIBUTES", "MODEL_READ_METHODS", "READ_METHODS", "Gate", "check_allowed"]
 
 #: ``gate(model, method, args, kwargs)`` raises ``MethodNotAllowed`` for a call that must not be sent.
 Gate = Callable[[str, str, tuple[Any, ...], dict[str, Any]], None]
 
 #: Methods the copilot may call on any model. All of them only read.
 READ_METHODS: frozenset[str] = frozenset(
-    {"search_read", "read", "search_count", "read_group", "name_search", "fields_get"}
+    {"search_read", "read", "search_count", "read_group", "formatted_read_group", "name_search", "fields_get"}
 )
+#: Read-only methods that exist on one model only: (model, method).
+MODEL_READ_METHODS: frozenset[tuple[str, str]] = frozenset({("res.users", "has_group")})
 #: Field attributes asked of ``fields_get`` unless the caller says otherwise.
 DEFAULT_FIELD_ATTRIBUTES: tuple[str, ...] = ("string", "type", "relation", "selection", "required", "readonly")
 
@@ -28,7 +30,7 @@ def check_allowed(model: str, method: str, *, approval_model: str) -> None:
     """Raise ``MethodNotAllowed`` unless ``model.method`` is on the allow-list."""
     if not model or not method:
         raise MethodNotAllowed("empty model or method", model=model, method=method)
-    if method in READ_METHODS:
+    if method in READ_METHODS or (model, method) in MODEL_READ_METHODS:
         return
     if method == "create" and model == approval_model:
         return

@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 from copilot.audit.calls import record_odoo_call
 from copilot.config import Settings
 from copilot.errors import ConfigError, OdooError, OdooUnavailable
-from copilot.odoo.allowlist import DEFAULT_FIELD_ATTRIBUTES, Gate, check_allowed
-from copilot.odoo.transport import OdooRPCTransport, OdooTransport, is_retryable, never_sent
+from copilot.odoo.allowlist import DEFAULT_FIELD_ATTRIBUTES, MODEL_READ_METHODS, READ_METHODS, Gate, check_allowed
+from copilot.odoo.connect import make_transport
+from copilot.odoo.schema import OdooSchema, schema_for
+from copilot.odoo.transport import OdooTransport, is_retryable, never_sent
 
 __all__ = ["Domain", "OdooClient"]
 
@@ -56,16 +58,25 @@ class OdooClient:
         self._lock = threading.Lock()
         self._logged_in = False
         self._uid = 0
+        self._schema: OdooSchema | None = None
         self.description = description
         #: Number of calls sent to Odoo (login excluded); tools promise a bound on it.
         self.round_trips = 0
+        #: Seconds spent in the transport (wire and Odoo) by those calls: the rest of a tool's time is the copilot's.
+        self.transport_seconds = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
         """Build a client from settings; ``url``/``db`` override them (the sandbox passes its own)."""
         secret = settings.odoo_secret
+        api_key = settings.odoo_api_key.get_secret_value() if settings.odoo_api_key else None
         return cls.connect(
-            settings, url=url, db=db, login=settings.odoo_login, secret=secret.get_secret_value() if secret else ""
+            settings,
+            url=url,
+            db=db,
+            login=settings.odoo_login,
+            secret=secret.get_secret_value() if secret else "",
+            api_key=api_key,
         )
 
     @classmethod
@@ -79,13 +90,24 @@ class OdooClient:
         secret: str,
         gate: Gate | None = None,
         role: str = "",
+        api_key: str | None = None,
     ) -> OdooClient:
-        """A client for ``login``: the copilot's (``from_settings``, read-only gate) or the executor's (its gate)."""
+        """A client for ``login``: the copilot's (``from_settings``, read-only gate) or the executor's (its gate).
+
+        ``api_key`` (default: the settings' ``odoo_api_key`` when ``secret`` is it) lets ``odoo_protocol`` pick
+        JSON-2 on Odoo 19 or newer.
+        """
         target = url or (str(settings.odoo_url) if settings.odoo_url else None)
         if target is None:
             raise ConfigError("COPILOT_ODOO_URL: not set (start the sandbox or set the URL)")
-        transport = OdooRPCTransport(
-            url=target, db=db or settings.odoo_db or "", login=login, secret=secret, timeout=settings.odoo_timeout
+        transport = make_transport(
+            url=target,
+            db=db or settings.odoo_db or "",
+            login=login,
+            secret=secret,
+            api_key=api_key,
+            protocol=settings.odoo_protocol,
+            timeout=settings.odoo_timeout,
         )
         return cls(
             transport,
@@ -101,15 +123,31 @@ class OdooClient:
         """Call an allow-listed ``model.method``; anything else raises ``MethodNotAllowed`` unsent."""
         self._gate(model, method, args, kwargs)
         self._ensure_login()
-        retry_any = method != "create"  # a create that may have reached Odoo is not repeated
+        # only an idempotent read is sent again after a failure that may have reached Odoo
+        retry_any = method in READ_METHODS or (model, method) in MODEL_READ_METHODS
+        started = time.perf_counter()
         result = self._with_retries(
             lambda: self._transport.execute_kw(model, method, list(args), dict(kwargs)),
             what=f"{model}.{method}",
             retry_any=retry_any,
         )
+        self.transport_seconds += time.perf_counter() - started
         self.round_trips += 1
         record_odoo_call(model, method, args, kwargs, result)  # for the audit trail, inside capture_tool_calls()
         return result
+
+    @property
+    def schema(self) -> OdooSchema:
+        """The server's schema map (its version is read at login; logs in on first use)."""
+        self._ensure_login()
+        assert self._schema is not None
+        return self._schema
+
+    @property
+    def protocol(self) -> str:
+        """The wire protocol in use: ``jsonrpc`` or ``json2`` (known after login)."""
+        self._ensure_login()
+        return str(getattr(self._transport, "protocol", "jsonrpc"))
 
     @property
     def uid(self) -> int:
@@ -132,6 +170,8 @@ class OdooClient:
                     self._transport.login, what="login", retry_any=True, retry_unreachable=retry_unreachable
                 )
                 self._uid = int(uid or 0)
+                version = getattr(self._transport, "server_version", None)
+                self._schema = schema_for(version() if callable(version) else "18.0")
                 self._logged_in = True
 
     def _with_retries(self, call: Callable[[], T], *, what: str, retry_any: bool, retry_unreachable: bool = True) -> T:
@@ -168,32 +208,72 @@ class OdooClient:
         context: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Records matching ``domain``, only the listed ``fields``."""
+        schema = self.schema
         kwargs: dict[str, Any] = {}
         if limit is not None:
             kwargs["limit"] = limit
         if offset:
             kwargs["offset"] = offset
         if order:
-            kwargs["order"] = order
+            kwargs["order"] = schema.order(model, order)
         if context:
             kwargs["context"] = context
-        return list(self.execute(model, "search_read", domain, _require_fields(fields), **kwargs))
+        sent = schema.fields(model, _require_fields(fields))
+        rows = self.execute(model, "search_read", schema.domain(model, domain), sent, **kwargs)
+        return schema.rows(model, rows)
 
     def read(self, model: str, ids: Sequence[int], fields: Sequence[str]) -> list[dict[str, Any]]:
         """The records with these ids (missing ids are simply absent), only the listed ``fields``."""
         if not ids:
             return []
-        return list(self.execute(model, "read", list(ids), _require_fields(fields)))
+        schema = self.schema
+        rows = self.execute(model, "read", list(ids), schema.fields(model, _require_fields(fields)))
+        return schema.rows(model, rows)
 
     def search_count(self, model: str, domain: Domain) -> int:
         """How many records match ``domain``."""
-        return int(self.execute(model, "search_count", domain))
+        return int(self.execute(model, "search_count", self.schema.domain(model, domain)))
 
     def read_group(
-        self, model: str, domain: Domain, fields: Sequence[str], groupby: Sequence[str], *, lazy: bool = True
+        self, model: str, domain: Domain, aggregates: Sequence[str], groupby: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """Aggregates of ``fields`` (e.g. ``amount_total:sum``) grouped by ``groupby``."""
-        return list(self.execute(model, "read_group", domain, list(fields), list(groupby), lazy=lazy))
+        """Aggregates (e.g. ``amount_total:sum``) grouped by one field, on any series.
+
+        Each row: the group value under the groupby name, ``__count``, each aggregate under its own spec
+        (``"amount_total:sum"``) and ``__domain`` (the outer domain and the group's). Odoo 18 answers
+        ``read_group``, 19 ``formatted_read_group`` (``read_group`` is deprecated there).
+        """
+        schema = self.schema
+        sent_domain = schema.domain(model, domain)
+        specs = [_aggregate_spec(schema, model, a) for a in aggregates]
+        groups = schema.fields(model, groupby)
+        if schema.group_method == "formatted_read_group":
+            rows = self.execute(
+                model, "formatted_read_group", domain=sent_domain, groupby=groups, aggregates=[*specs, "__count"]
+            )
+            return [
+                {
+                    **{logical: row.get(real) for logical, real in zip(groupby, groups, strict=True)},
+                    **{logical: row.get(spec) for logical, spec in zip(aggregates, specs, strict=True)},
+                    "__count": row.get("__count", 0),
+                    "__domain": [*sent_domain, *row.get("__extra_domain", [])],
+                }
+                for row in rows
+            ]
+        rows = self.execute(model, "read_group", sent_domain, specs, groups, lazy=True)
+        out = []
+        for row in rows:
+            entry = {logical: row.get(real) for logical, real in zip(groupby, groups, strict=True)}
+            for logical, spec in zip(aggregates, specs, strict=True):
+                entry[logical] = row.get(spec.partition(":")[0])
+            entry["__count"] = row.get(f"{groups[0]}_count", row.get("__count", 0))
+            entry["__domain"] = row.get("__domain", [])
+            out.append(entry)
+        return out
+
+    def has_group(self, user_id: int, group_xml_id: str) -> bool:
+        """Whether the user is in the group (``res.users.has_group``, implied groups included)."""
+        return bool(self.execute("res.users", "has_group", [user_id], group_xml_id))
 
     def name_search(
         self, model: str, name: str, domain: Domain | None = None, *, operator: str = "ilike", limit: int = 8
@@ -209,6 +289,11 @@ class OdooClient:
     def create_approval_request(self, values: dict[str, Any]) -> int:
         """Create one record of the approval-request model: the copilot's only write."""
         return int(self.execute(self.approval_model, "create", values))
+
+
+def _aggregate_spec(schema: OdooSchema, model: str, spec: str) -> str:
+    name, colon, func = spec.partition(":")
+    return schema.field(model, name) + colon + func
 
 
 def _require_fields(fields: Sequence[str]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from copilot.config import Settings
-from copilot.odoo import OdooClient
+from copilot.odoo import OdooClient, OdooTransport
 
 if TYPE_CHECKING:
     from odoo_sandbox import SandboxServer
@@ -48,20 +48,32 @@ def odoo_session(settings: Settings, *, http: bool = False) -> Iterator[OdooSess
             as_of=datetime.now(UTC),
         )
         return
-    from odoo_sandbox import RECORDED_AT, SandboxServer, SandboxTransport
+    from odoo_sandbox import SandboxServer, SandboxTransport, sandbox_json2_transport
 
-    server = SandboxServer(helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file)
+    server = SandboxServer(
+        helpdesk=settings.sandbox_helpdesk, state_file=settings.sandbox_state_file, odoo=settings.sandbox_odoo
+    )
     with server if http else _closing(server):
-        # The sandbox's read-only copilot user, as in the recorded Odoo.
+        # The sandbox's read-only copilot user, as in the recorded Odoo (on 19 with its API key).
         login, password = "copilot", "copilot"
+        api_key = next((u.api_key for u in server.users if u.login == login), None)
+        json2 = api_key is not None and settings.odoo_protocol != "jsonrpc"
         if http:
             sandbox_settings = settings.model_copy(
-                update={"odoo_login": login, "odoo_password": SecretStr(password), "odoo_api_key": None}
+                update={
+                    "odoo_login": login,
+                    "odoo_password": SecretStr(password),
+                    "odoo_api_key": SecretStr(api_key) if json2 and api_key else None,
+                }
             )
             client = OdooClient.from_settings(sandbox_settings, url=server.url, db=server.db)
             where = f"at {server.url}"
         else:
-            transport = SandboxTransport(server, login=login, secret=password, timeout=settings.odoo_timeout)
+            transport: OdooTransport
+            if json2 and api_key:
+                transport = sandbox_json2_transport(server, api_key=api_key, timeout=settings.odoo_timeout)
+            else:
+                transport = SandboxTransport(server, login=login, secret=password, timeout=settings.odoo_timeout)
             client = OdooClient(
                 transport,
                 approval_model=settings.approval_model,
@@ -70,12 +82,15 @@ def odoo_session(settings: Settings, *, http: bool = False) -> Iterator[OdooSess
                 description="embedded Odoo sandbox (in-process)",
             )
             where = "in-process"
-        helpdesk = "" if server.helpdesk == "oca" else f", helpdesk {server.helpdesk}"
+        flavour = "" if server.helpdesk == "oca" else f", helpdesk {server.helpdesk}"
+        if server.release.series != 18:
+            flavour += f", Odoo {server.release.series} over {'JSON-2' if json2 else 'JSON-RPC'}"
+        recorded_at = server.release.recorded_at
         yield OdooSession(
             client=client,
-            label=f"embedded Odoo sandbox {where} (data recorded {RECORDED_AT:%Y-%m-%d}{helpdesk})",
+            label=f"embedded Odoo sandbox {where} (data recorded {recorded_at:%Y-%m-%d}{flavour})",
             sandbox=True,
-            as_of=RECORDED_AT.replace(tzinfo=UTC),
+            as_of=recorded_at.replace(tzinfo=UTC),
             server=server,
         )
 

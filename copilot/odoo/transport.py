@@ -13,6 +13,7 @@ import urllib.error
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import httpx
 import odoorpc
 import odoorpc.error
 
@@ -26,7 +27,15 @@ from copilot.errors import (
 )
 from copilot.odoo.scope import current_company_scope
 
-__all__ = ["OdooRPCTransport", "OdooTransport", "call_kwargs", "is_retryable", "map_rpc_error", "never_sent"]
+__all__ = [
+    "OdooRPCTransport",
+    "OdooTransport",
+    "RetryableStatus",
+    "call_kwargs",
+    "is_retryable",
+    "map_rpc_error",
+    "never_sent",
+]
 
 
 class OdooTransport(Protocol):
@@ -40,6 +49,18 @@ class OdooTransport(Protocol):
         """Call ``model.method(*args, **kwargs)`` as the logged-in user."""
         ...
 
+    def server_version(self) -> Any:
+        """The server's ``server_version_info`` (or ``server_version`` string), known once connected."""
+        ...
+
+
+class RetryableStatus(Exception):
+    """An HTTP status that says "try again later" (a proxy's 502/503/504, 429, 408): no Odoo error body."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status
+
 
 #: Low-level failures that mean "Odoo could not be reached or did not answer in time".
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
@@ -48,10 +69,13 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     http.client.HTTPException,
     json.JSONDecodeError,
+    httpx.TransportError,
+    RetryableStatus,
 )
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """True for a network failure or a "try later" status: the call may be sent again (if it is idempotent)."""
     if isinstance(exc, urllib.error.HTTPError):
         return exc.code in (408, 429, 500, 502, 503, 504)
     return isinstance(exc, _NETWORK_ERRORS)
@@ -59,6 +83,8 @@ def is_retryable(exc: BaseException) -> bool:
 
 def never_sent(exc: BaseException) -> bool:
     """True when the request certainly did not reach Odoo (safe to retry even a create)."""
+    if isinstance(exc, httpx.ConnectError):  # JSON-2: no connection was made
+        return True
     reason = getattr(exc, "reason", exc)
     return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
@@ -94,7 +120,9 @@ def call_kwargs(kwargs: dict[str, Any], user_context: dict[str, Any] | None) -> 
 
 
 class OdooRPCTransport:
-    """``OdooTransport`` over odoorpc (JSON-RPC on ``/jsonrpc``), the protocol Odoo 10-18 speak."""
+    """``OdooTransport`` over odoorpc (JSON-RPC on ``/jsonrpc``): Odoo 18, and 19 (deprecated there)."""
+
+    protocol = "jsonrpc"
 
     def __init__(
         self, *, url: str, db: str, login: str, secret: str, timeout: float, user_context: bool = True
@@ -130,6 +158,13 @@ class OdooRPCTransport:
             raise map_rpc_error(exc, "res.users", "login") from exc
         self._odoo = odoo
         return int(odoo.env.uid)
+
+    def server_version(self) -> Any:
+        """``server_version`` (``"19.0"``) as odoorpc read it when connecting."""
+        if self._odoo is None:
+            self.login()
+        assert self._odoo is not None
+        return self._odoo.version
 
     def execute_kw(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Send one ``object.execute_kw`` call."""

@@ -34,7 +34,7 @@ LINE_FIELDS = [
     "product_id",
     "name",
     "product_qty",
-    "product_uom",
+    "product_uom_id",
     "qty_received",
     "price_unit",
     "price_subtotal",
@@ -119,7 +119,7 @@ def late_purchase_orders(
 
 def _line(row: dict) -> PurchaseOrderLine:
     product = v.ref(row["product_id"])
-    uom = v.ref(row["product_uom"])
+    uom = v.ref(row["product_uom_id"])
     return PurchaseOrderLine(
         id=row["id"],
         product=product,

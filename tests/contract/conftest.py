@@ -1,4 +1,4 @@
-"""Fixtures for the contract tests: a running sandbox (skipped without the recorded reference); the LLM body matcher."""
+"""Fixtures for the contract tests: running sandboxes (one per Odoo release); the LLM body matcher."""
 
 from __future__ import annotations
 
@@ -16,12 +16,22 @@ TRANSCRIPTS = Path(__file__).resolve().parents[1] / "cassettes" / "odoo"
 
 
 @pytest.fixture(scope="module")
-def contract_sandbox() -> Iterator[SandboxServer]:
-    """One sandbox per test module (the recorded scenarios only read, or are denied)."""
-    if not (TRANSCRIPTS / "index.json").is_file():
-        pytest.skip(f"the recorded Odoo transcripts are not available at {TRANSCRIPTS}")
-    with SandboxServer() as server:
-        yield server
+def contract_sandboxes() -> Iterator[dict[str, SandboxServer]]:
+    """One sandbox per Odoo release (18, 19) per test module, each started on first use."""
+    servers: dict[str, SandboxServer] = {}
+
+    class _Lazy(dict[str, SandboxServer]):
+        def __missing__(self, release: str) -> SandboxServer:
+            server = SandboxServer(odoo=release).start()  # type: ignore[arg-type]
+            servers[release] = server
+            self[release] = server
+            return server
+
+    try:
+        yield _Lazy()
+    finally:
+        for server in servers.values():
+            server.stop()
 
 
 # -- vcr: LLM cassettes (tests/contract/test_llm_cassettes.py) ------------------------------------

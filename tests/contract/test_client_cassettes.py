@@ -78,3 +78,33 @@ def test_unknown_method_and_model_map_to_not_found() -> None:
         t.execute_kw("purchase.approval", "search", [[]], {})
     with pytest.raises(OdooAccessDenied, match="Private methods"):
         t.execute_kw("purchase.order", "_create_picking", [[10]], {})
+
+
+# -- Odoo 19 (odoo-reference-19 transcripts): the same client and transport over the deprecated /jsonrpc ----------
+ODOO19_CASSETTES = ODOO_CASSETTES.parent / "odoo19"
+LINE_FIELDS_19 = ["product_id", "name", "product_qty", "product_uom_id", "qty_received", "price_unit"]
+LINE_FIELDS_19 += ["price_subtotal", "date_planned"]
+
+
+def transport19() -> OdooRPCTransport:
+    return OdooRPCTransport(url="http://127.0.0.1:8079", db="demo19", login="copilot", secret="copilot", timeout=5)
+
+
+@pytest.mark.vcr(str(ODOO19_CASSETTES / "05_read_po_then_lines.yaml"))
+def test_odoo19_lines_are_read_with_19s_unit_field() -> None:
+    """On 19 the client sends the logical ``product_uom_id`` as is (18 would get ``product_uom``)."""
+    client = OdooClient(transport19())
+    lines = client.read("purchase.order.line", [19, 20], LINE_FIELDS_19)
+    assert client.schema.series == 19
+    assert [(line["product_id"][1], line["product_uom_id"][1]) for line in lines] == [
+        ("Large Desk (Wood)", "Dozens"),
+        ("[E-COM06] Corner Desk Right Sit", "Dozens"),
+    ]
+
+
+@pytest.mark.vcr(str(ODOO19_CASSETTES / "11_copilot_write_denied.yaml"))
+def test_odoo19_access_error_maps_to_access_denied() -> None:
+    """19's JSON-RPC error envelope (``code`` 0, 19's group labels) maps as 18's does."""
+    with pytest.raises(OdooAccessDenied, match="Accounting/Invoicing") as caught:
+        transport19().execute_kw("purchase.order", "write", [[10], {"note": "Price change approved by copilot"}], {})
+    assert caught.value.odoo_error == "odoo.exceptions.AccessError"

@@ -1,7 +1,9 @@
-"""The sandbox answers every recorded Odoo 18 exchange as the real server did.
+"""The sandbox answers every recorded Odoo 18 and Odoo 19 JSON-RPC exchange as the real servers did.
 
-Two checks per recorded scenario (``tests/cassettes/odoo``: the vcr cassettes of
-``shared/odoo-reference/transcripts``, kept with the tests so they run on any clone):
+Two checks per recorded scenario and release (``tests/cassettes/odoo`` and ``tests/cassettes/odoo19``: the vcr
+cassettes of ``shared/odoo-reference/transcripts`` and ``shared/odoo-reference-19/transcripts``, kept with the
+tests so they run on any clone; the 18 flavour of the sandbox answers the first, the ``odoo19`` flavour the
+second):
 
 * each HTTP exchange's request body is replayed against the sandbox on the same path and the answer
   compared: exact ``result`` for data calls; field names and attribute keys for an unfiltered
@@ -27,18 +29,20 @@ from odoo_sandbox import SandboxServer
 
 pytestmark = pytest.mark.contract
 
-TRANSCRIPTS = Path(__file__).resolve().parents[1] / "cassettes" / "odoo"
-SKIP = pytest.mark.skip(reason=f"the recorded Odoo transcripts are not available at {TRANSCRIPTS}")
+CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
+#: release served by the sandbox -> the folder of its recorded transcripts
+FOLDERS = {"odoo18": CASSETTES / "odoo", "odoo19": CASSETTES / "odoo19"}
+SKIP = pytest.mark.skip(reason=f"the recorded Odoo transcripts are not available in {CASSETTES}")
 
 
-def _index() -> dict[str, Any] | None:
-    path = TRANSCRIPTS / "index.json"
+def _index(release: str) -> dict[str, Any] | None:
+    path = FOLDERS[release] / "index.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def _exchanges(scenario: dict[str, Any]) -> list[dict[str, Any]]:
     """The cassette's interactions as ``{method, url, request_json, status, response_json}``."""
-    cassette = yaml.safe_load((TRANSCRIPTS / scenario["cassette"]).read_text(encoding="utf-8"))
+    cassette = yaml.safe_load((scenario["folder"] / scenario["cassette"]).read_text(encoding="utf-8"))
     return [
         {
             "method": item["request"]["method"],
@@ -76,7 +80,8 @@ def transcript_ids(index: dict[str, Any]) -> dict[str, int]:
     ``P00010_line`` is the order line the scenario that uses it sends to the server.
     """
     names: dict[str, int] = {}
-    for scenario in index["scenarios"]:
+    scenarios = index["scenarios"]
+    for scenario in scenarios:
         for exchange in _exchanges(scenario):
             call = _object_call(exchange)
             result = exchange["response_json"].get("result")
@@ -85,7 +90,7 @@ def transcript_ids(index: dict[str, Any]) -> dict[str, int]:
                     if isinstance(row, dict) and isinstance(row.get("name"), str) and "id" in row:
                         names[row["name"]] = row["id"]
     ids: dict[str, int] = {}
-    for scenario in index["scenarios"]:
+    for scenario in scenarios:
         for key in re.findall(r'IDS\["(\w+)"\]', scenario["python"]):
             if key in names:
                 ids[key] = names[key]
@@ -99,24 +104,30 @@ def transcript_ids(index: dict[str, Any]) -> dict[str, int]:
     return ids
 
 
-def _exchange_params() -> list[Any]:
-    index = _index()
+def _scenarios(release: str) -> list[dict[str, Any]]:
+    index = _index(release)
     if index is None:
-        return [pytest.param(None, None, id="no-reference", marks=SKIP)]
+        return []
+    return [{**scenario, "folder": FOLDERS[release]} for scenario in index["scenarios"]]
+
+
+def _exchange_params() -> list[Any]:
     params = []
-    for scenario in index["scenarios"]:
-        for number, exchange in enumerate(_exchanges(scenario)):
-            params.append(
-                pytest.param(scenario["name"], exchange, id=f"{scenario['name']}#{number}-{_label(exchange)}")
-            )
-    return params
+    for release in FOLDERS:
+        for scenario in _scenarios(release):
+            for number, exchange in enumerate(_exchanges(scenario)):
+                label = f"{release}-{scenario['name']}#{number}-{_label(exchange)}"
+                params.append(pytest.param(release, exchange, id=label))
+    return params or [pytest.param(None, None, id="no-reference", marks=SKIP)]
 
 
 def _scenario_params() -> list[Any]:
-    index = _index()
-    if index is None:
-        return [pytest.param(None, id="no-reference", marks=SKIP)]
-    return [pytest.param(scenario, id=scenario["name"]) for scenario in index["scenarios"]]
+    params = [
+        pytest.param(release, scenario, id=f"{release}-{scenario['name']}")
+        for release in FOLDERS
+        for scenario in _scenarios(release)
+    ]
+    return params or [pytest.param(None, None, id="no-reference", marks=SKIP)]
 
 
 # --------------------------------------------------------------------------- replay
@@ -145,11 +156,11 @@ def _is_unfiltered_fields_get(exchange: dict[str, Any]) -> bool:
     return len(args) < 2 and not kwargs.get("attributes")
 
 
-@pytest.mark.parametrize(("scenario", "exchange"), _exchange_params())
-def test_exchange_replays(contract_sandbox: SandboxServer, scenario: str, exchange: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("release", "exchange"), _exchange_params())
+def test_exchange_replays(contract_sandboxes: dict[str, SandboxServer], release: str, exchange: dict[str, Any]) -> None:
     """The sandbox's answer to a recorded request matches the recorded answer."""
     path = urlsplit(exchange["url"]).path
-    status, answer = _post(contract_sandbox, path, exchange["request_json"])
+    status, answer = _post(contract_sandboxes[release], path, exchange["request_json"])
     recorded = exchange["response_json"]
     assert status == exchange["status"]
     assert answer["jsonrpc"] == "2.0"
@@ -189,12 +200,15 @@ def _outcome(func: Any) -> dict[str, Any]:
     return {"returned": json.loads(json.dumps(value))}
 
 
-@pytest.mark.parametrize("scenario", _scenario_params())
-def test_odoorpc_client_outcome(contract_sandbox: SandboxServer, scenario: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("release", "scenario"), _scenario_params())
+def test_odoorpc_client_outcome(
+    contract_sandboxes: dict[str, SandboxServer], release: str, scenario: dict[str, Any]
+) -> None:
     """The recorded odoorpc snippet gets the same value (or exception) from the sandbox."""
-    index = _index()
+    index = _index(release)
     assert index is not None
-    server = contract_sandbox
+    index["scenarios"] = _scenarios(release)
+    server = contract_sandboxes[release]
 
     def connect() -> odoorpc.ODOO:
         odoo = odoorpc.ODOO(server.host, port=server.port, timeout=30)

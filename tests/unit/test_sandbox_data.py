@@ -54,10 +54,27 @@ def test_every_field_has_the_full_fields_get_shape() -> None:
                 assert attrs.get("relation"), f"{model}.{name}"
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"the recorded Odoo reference is not at {REFERENCE}")
-def test_data_is_what_the_build_script_makes_of_the_reference() -> None:
-    built = _build_script().build(REFERENCE)
-    assert sorted(built) == sorted(p.name for p in DATA.glob("*.json"))
-    for name, data in built.items():
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-        assert (DATA / name).read_text(encoding="utf-8") == text, f"{name} is stale: run scripts/build_sandbox_data.py"
+@pytest.mark.parametrize(
+    ("reference", "data"),
+    [(REFERENCE, DATA), (REPO.parent / "shared" / "odoo-reference-19", REPO / "odoo_sandbox" / "data19")],
+    ids=["odoo18", "odoo19"],
+)
+def test_data_is_what_the_build_script_makes_of_the_reference(reference: Path, data: Path) -> None:
+    if not reference.is_dir():
+        pytest.skip(f"the recorded Odoo reference is not at {reference}")
+    built = _build_script().build(reference)
+    assert sorted(built) == sorted(p.name for p in data.glob("*.json"))
+    for name, content in built.items():
+        text = json.dumps(content, ensure_ascii=False, separators=(",", ":")) + "\n"
+        assert (data / name).read_text(encoding="utf-8") == text, f"{name} is stale: run scripts/build_sandbox_data.py"
+
+
+def test_the_odoo19_dataset_has_19s_names_and_version() -> None:
+    """data19 is the Odoo 19 recording: ``product_uom_id`` on PO lines, ``group_ids`` on users, version 19."""
+    dataset = load_dataset("data19", 7, 9)
+    assert dataset.version_info["server_version_info"][0] == 19
+    assert "product_uom_id" in dataset.fields["purchase.order.line"]
+    assert "product_uom" not in dataset.fields["purchase.order.line"]
+    assert "group_ids" in dataset.fields["res.users"]
+    assert len(dataset.records["purchase.order"]) == 13
+    assert dataset.records["res.users"][9]["login"] == "executor"
