@@ -19,6 +19,7 @@ from copilot.approvals.schemas import (
     RescheduleReceipt,
     RiskTier,
     SetTicketLabels,
+    SubstituteProduct,
     Target,
 )
 from copilot.odoo import OdooClient
@@ -186,10 +187,42 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
     )
 
 
+def _substitute(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    """The line's product replaced by the substitute the supplier offers, when Odoo has that product."""
+    if change.line_id is None or change.substitute is None:
+        return None
+    rows = client.read("purchase.order.line", [change.line_id], ["product_id", "write_date", "state", "order_id"])
+    if not rows:
+        return None
+    line = rows[0]
+    old, po = v.ref(line["product_id"]), v.ref(line["order_id"])
+    if old is None or old.id == change.substitute.id:
+        return None
+    new = change.substitute
+    return Proposal(
+        title=f"Substitute {new.name} for {old.name} on {change.po_name}",
+        payload=SubstituteProduct(
+            po_id=po.id if po else 0,
+            po_name=change.po_name or "",
+            line_id=change.line_id,
+            old_product_id=old.id,
+            old_product=old.name,
+            new_product_id=new.id,
+            new_product=new.name,
+        ),
+        target=_line_target(change, old.name, line, product_id=old.id),
+        diff=[DiffLine(field="Product", before=old.name, after=new.name)],
+        risk_tier=RiskTier.MEDIUM,
+        source="supplier_email",
+        evidence=[_email_evidence(summary)],
+    )
+
+
 def proposals_from_supplier_email(
     summary: SupplierEmailSummary, client: OdooClient, *, on_behalf_of: str | None = None
 ) -> list[Proposal]:
-    """Reschedules and price acceptances the email supports (verified senders, matched in Odoo only)."""
+    """Reschedules (a partial shipment's backorder to its date), price acceptances and product substitutions the
+    email supports (verified senders, matched in Odoo only)."""
     flags = [w for w in summary.warning_details if w.code in _ATTACK_SIGNS]
     out: dict[str, Proposal] = {}
     for change in summary.changes:
@@ -200,6 +233,8 @@ def proposals_from_supplier_email(
             proposal = _reschedule(client, summary, change)
         elif change.kind is ChangeKind.PRICE_CHANGE:
             proposal = _price(client, summary, change)
+        elif change.kind is ChangeKind.SUBSTITUTION:
+            proposal = _substitute(client, summary, change)
         if proposal is not None:
             update: dict[str, object] = {"on_behalf_of": on_behalf_of}
             if flags:  # legitimate content may still be proposed, but never at a low tier

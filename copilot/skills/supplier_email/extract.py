@@ -57,6 +57,7 @@ class Candidate(BaseModel):
     of_quantity: Quantity | None = Field(default=None, description="The email's statement of the ordered quantity")
     backorder: Quantity | None = None
     backorder_date: date | None = None
+    rest_cancelled: bool = Field(default=False, description="Short supply: the rest is cancelled, not backordered")
     price: Money | None = None
     old_price: Money | None = Field(default=None, description="The email's statement of the current price")
     percent: float | None = Field(default=None, description="A price change stated as a percentage")
@@ -223,7 +224,30 @@ _DISCONTINUED = re.compile(
 )
 _SUBSTITUTE = re.compile(
     r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
-    r"|replace (?:it|them) with)\b",
+    r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply)\b[^.;]{1,80}\binstead\b"
+    r"|ersatz\w*|ersetzen|stattdessen|remplac\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
+    r"|vervang\w*|in plaats daarvan)",
+    _I,
+)
+# where the substitute's name starts: "replace it with the X", "we offer the X instead", "Ersatz: X"
+_SUBSTITUTE_LEAD = re.compile(
+    r"\b(?:replace (?:it|them) (?:with|by)|(?:as (?:a )?(?:substitute|replacement),?\s+)?we (?:can )?"
+    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|remplac\w* par"
+    r"|sustituir\w* por|reemplaz\w* por|vervangen door)\s+(?:(?:you|u|Ihnen|vous)\s+)?(?:the\s+|den\s+|die\s+"
+    r"|das\s+|le\s+|la\s+|el\s+|de\s+|het\s+)?",
+    _I,
+)
+_SUBSTITUTE_TAIL = re.compile(
+    r"\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
+    r"|al mismo precio|voor dezelfde prijs|stattdessen)\b.*$|[.,;:(].*$",
+    _I,
+)
+# "rest cancelled", "the remaining 5 are cancelled", "Rest storniert", "le reste est annulé"
+_REST_CANCELLED = re.compile(
+    r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
+    r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
+    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|geannuleerd)\b"
+    r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b",
     _I,
 )
 _HOLD = re.compile(
@@ -424,6 +448,8 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
         short = _SHORT.search(text) or _SHORT_ORDERED.search(text)
+        following = ss[index + 1].text if index + 1 < len(ss) else ""
+        rest_cancelled = bool(_REST_CANCELLED.search(s.text) or _REST_CANCELLED.search(following[:200]))
         if short:
             out.extend(
                 Candidate(
@@ -434,8 +460,9 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                     product_text=_product_text(short.group("what")),
                     quantity=_qty(short.group("q"), short.group("u") or short.group("u2")),
                     of_quantity=_qty(short.group("of"), short.group("u2") or short.group("u")),
-                    backorder=bo_qty,
-                    backorder_date=dates[0] if dates else None,
+                    backorder=None if rest_cancelled else bo_qty,
+                    backorder_date=None if rest_cancelled else (dates[0] if dates else None),
+                    rest_cancelled=rest_cancelled,
                 )
                 for po in _pos(s)
             )
@@ -447,15 +474,18 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             rest = ordered.value - quantity.value if quantity and ordered and ordered.value > quantity.value else None
             out.extend(
                 Candidate(
-                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    kind=ChangeKind.SHORT_QUANTITY if rest_cancelled else ChangeKind.PARTIAL_SHIPMENT,
                     evidence=s.text,
                     po_name=po,
                     product_code=s.codes[0] if s.codes else None,
                     product_text=_product_text(part.group("what")),
                     quantity=quantity,
                     of_quantity=ordered,
-                    backorder=bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
-                    backorder_date=dates[0] if dates else None,
+                    backorder=None
+                    if rest_cancelled
+                    else bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
+                    backorder_date=None if rest_cancelled else (dates[0] if dates else None),
+                    rest_cancelled=rest_cancelled,
                 )
                 for po in _pos(s)
             )
@@ -516,21 +546,32 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
     """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
     out: list[Candidate] = []
     used: set[int] = set()
-    discontinued = [(i, s) for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
-    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text)]
+    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)]
+    discontinued = [
+        (i, s)
+        for i, s in enumerate(ss)
+        if _DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text))
+    ]
+    if not discontinued:  # "please replace it" is a question; "we replace the X with the Y" names both
+        discontinued = [(i, s) for i, s in substitutes if _SUBSTITUTE_LEAD.search(s.text) and len(s.codes) != 1]
     if discontinued:
-        original_codes = [c for _, s in discontinued for c in s.codes]
+        original_codes = [c for _, s in discontinued for c in _codes_before_substitute(s)]
         proposal = next(
             ((i, s) for i, s in substitutes if any(c not in original_codes for c in s.codes) or not s.codes), None
         )
+        if proposal is not None and proposal[1].codes and set(proposal[1].codes) <= set(original_codes):
+            proposal = None
         _, first = discontinued[0]
         used.update(i for i, _ in discontinued)
         if proposal is not None:
             used.add(proposal[0])
             p = proposal[1]
             new, old = _instead_of(p.text, p.language)
+            if new is None and len(p.codes) >= 2 and set(p.codes) == set(original_codes):
+                original_codes = [p.codes[0]]
             sub_code = next((c for c in p.codes if c not in original_codes), None)
-            named = re.search(rf"\[{re.escape(sub_code)}\]\s*(?P<name>[^:,;.()\[]+)", p.text) if sub_code else None
+            lead = _SUBSTITUTE_LEAD.search(first.text) if first is p else None
+            before = first.text[: lead.start()] if lead else first.text
             po = (p.po_refs or first.po_refs or (None,))[0]
             out.append(
                 Candidate(
@@ -538,14 +579,12 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                     evidence=p.text,
                     po_name=po,
                     product_code=original_codes[0] if original_codes else None,
-                    product_text=None if original_codes else _product_text(first.text),
+                    product_text=None if original_codes else _product_text(before),
                     substitute_code=sub_code,
-                    substitute_text=named.group("name").strip()
-                    if named
-                    else (None if sub_code else _product_text(p.text)),
+                    substitute_text=_substitute_name(p.text, sub_code),
                     price=new,
                     old_price=old,
-                    cause="discontinued",
+                    cause="discontinued" if _DISCONTINUED.search(first.text) else "replaced",
                 )
             )
         else:
@@ -585,6 +624,24 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                 )
             )
     return out, used
+
+
+def _codes_before_substitute(s: Sentence) -> list[str]:
+    """The product codes a sentence names before it offers a substitute (all of them when it offers none)."""
+    lead = _SUBSTITUTE_LEAD.search(s.text)
+    return signals.product_codes(s.text[: lead.start()]) if lead else list(s.codes)
+
+
+def _substitute_name(text: str, code: str | None) -> str | None:
+    """The name of the product offered instead, as written: after its code, else after "we offer", "replace with"."""
+    if code:
+        named = re.search(rf"\[{re.escape(code)}\]\s*+(?P<name>[^:,;.()\[]{{1,120}})", text)
+        rest = named.group("name") if named else ""
+    else:
+        lead = _SUBSTITUTE_LEAD.search(text)
+        rest = text[lead.end() :] if lead else ""
+    rest = _SUBSTITUTE_TAIL.sub("", re.sub(r"\[[^\]]{0,60}\]", " ", rest))
+    return _product_text(rest)
 
 
 def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
@@ -825,6 +882,13 @@ def extract(
         *_questions(ss),
         *_line_statements(ss, used),
     ]
+    replaced = {c.evidence for c in candidates if c.kind is ChangeKind.SUBSTITUTION or c.rest_cancelled}
+    replaced |= {
+        s.text for i, s in enumerate(ss) if _REST_CANCELLED.search(s.text) and i > 0 and ss[i - 1].text in replaced
+    }
+    if any(c.kind is ChangeKind.SUBSTITUTION for c in candidates):
+        replaced |= {s.text for s in ss if _SUBSTITUTE_LEAD.search(s.text)}
+    candidates = [c for c in candidates if not (c.kind is ChangeKind.CANCELLATION and c.evidence in replaced)]
     for c in candidates:
         if c.kind is ChangeKind.NEW_DATE:
             only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
