@@ -157,3 +157,55 @@ def test_payment_hold_with_its_amount() -> None:
 def test_tracking_with_a_carrier_in_french() -> None:
     s, _ = summarize(KIM, "La commande P00004 est partie aujourd'hui avec DHL, numéro de suivi 3318810025.")
     assert EmailReference(kind="tracking", value="3318810025", carrier="dhl") in s.references
+
+
+def test_two_pos_in_one_sentence_are_two_changes_not_four() -> None:
+    s, proposals = summarize(
+        "Billy Fox <billy.fox45@example.com>",
+        "Two updates: P00004 will be delivered on December 8, 2026, and P00007 on December 3, 2026.",
+    )
+    assert [(c.kind, c.po_name, c.email_date) for c in s.changes] == [
+        (K.NEW_DATE, "P00004", date(2026, 12, 8)),
+        (K.NEW_DATE, "P00007", date(2026, 12, 3)),
+    ]
+    assert len(proposals) == 2
+
+
+def test_lines_named_in_part_and_in_full_are_the_whole_order() -> None:
+    s, _ = summarize(
+        "Douglas Fletcher <douglas.fletcher51@example.com>",
+        "P00005 slipped: the desk stands and the individual workplaces will now be delivered on December 9, 2026.",
+    )
+    assert [(c.kind, c.po_name, c.line_id) for c in s.changes] == [(K.NEW_DATE, "P00005", None)]
+
+
+def test_a_line_backordered_until_a_date_gets_that_date() -> None:
+    s, _ = summarize(
+        KIM,
+        "For P00007 we can ship the Office Chair Black as planned, but the Office Lamps (FURN_8888) are "
+        "backordered until December 16, 2026.",
+    )
+    assert [(c.kind, c.line_id, c.email_date) for c in s.changes] == [(K.NEW_DATE, 16, date(2026, 12, 16))]
+
+
+def test_a_delay_to_a_date_and_a_date_the_goods_reach_us() -> None:
+    delayed, _ = summarize(RON, "The Flipover (FURN_9001) on P00008 is delayed to December 10, 2026.")
+    assert [(c.kind, c.line_id, c.email_date) for c in delayed.changes] == [(K.NEW_DATE, 18, date(2026, 12, 10))]
+    reach, _ = summarize(RON, "P00001 will now reach you on December 3, 2026 instead of the 29th.")
+    assert [(c.kind, c.po_name, c.email_date) for c in reach.changes] == [(K.NEW_DATE, "P00001", date(2026, 12, 3))]
+
+
+def test_a_new_price_without_the_old_one() -> None:
+    goes, _ = summarize(BRANDON, "Our price for the Office Chair Black on P00010 goes to $262.00 per dozen.")
+    assert [(c.kind, c.line_id, c.email_price.amount) for c in goes.changes] == [(K.PRICE_CHANGE, 21, 262.0)]
+    revised, _ = summarize(
+        "Douglas Fletcher <douglas.fletcher51@example.com>",
+        "We must revise the price of the Desk Stand with Screen (FURN_7888) on P00005 to $2,150.00 per unit.",
+    )
+    assert [(c.line_id, c.email_price.amount) for c in revised.changes] == [(10, 2150.0)]
+
+
+def test_a_price_stated_against_the_old_one() -> None:
+    s, _ = summarize(RON, "Small correction on P00001: the Office Chair (FURN_7777) is $84.50 each, not $79.80.")
+    [c] = s.changes
+    assert (c.kind, c.line_id, c.email_price.amount, c.consistent_with_odoo) == (K.PRICE_CHANGE, 1, 84.5, True)

@@ -66,16 +66,17 @@ def match_line(
         if hit:
             found.append((hit.start(), line, name))
     found = [f for f in found if not any(f[2] != g[2] and f[2] in g[2] for g in found)]
-    if found:
-        if unique and len({f[1].id for f in found}) > 1:
-            return None
-        return min(found, key=lambda f: f[0])[1]
     words = _tokens(text)
     counts: dict[str, int] = {}
     for line in order.lines:
         for token in _tokens(_line_name(line)):
             counts[token] = counts.get(token, 0) + 1
     hits = [ln for ln in order.lines if any(counts[t] == 1 and t in words for t in _tokens(_line_name(ln)))]
+    if found:
+        # "the desk stands and the individual workplaces": one name in full, the other in part; both are named
+        if unique and len({f[1].id for f in found} | {ln.id for ln in hits}) > 1:
+            return None
+        return min(found, key=lambda f: f[0])[1]
     if len(hits) == 1:
         return hits[0]
     return None if hits else _fuzzy_line(order, haystack)

@@ -139,6 +139,7 @@ _PROMISE = re.compile(
     r"|livr\w*|exp[ée]di\w*|report[ée]\w*|enl[èe]vement|d[ée]part"
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
     r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
+    r"|reach\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
     r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
     _I,
 )
@@ -324,6 +325,23 @@ def _pos(sentence: Sentence) -> list[str | None]:
     return list(sentence.po_refs) or [None]
 
 
+def _pos_at(sentence: Sentence, at: int, since: int = 0) -> list[str | None]:
+    """The POs a statement at ``at`` is about, when the sentence names several: those named in its own clause
+    (``since`` .. ``at``), else the last one named before it, else the first after ("P00004 on Dec 8, and
+    P00007 on Dec 3" is two changes, not four)."""
+    if len(sentence.po_refs) <= 1:
+        return _pos(sentence)
+    upper = sentence.text.upper()
+    places = [(m.start(), ref) for ref in sentence.po_refs for m in re.finditer(re.escape(ref), upper)]
+    inside = [ref for start, ref in sorted(places) if since <= start < at]
+    if inside:
+        return list(dict.fromkeys(inside))
+    before = [(start, ref) for start, ref in places if start < at]
+    if before:
+        return [max(before)[1]]
+    return [min(places)[1]]
+
+
 def _product_text(text: str) -> str | None:
     cleaned = re.sub(r"\[[^\]]*\]", " ", text or "")
     cleaned = re.sub(r"\b(?:the|of|your|our|on|x)\b", " ", cleaned, flags=_I)
@@ -406,7 +424,7 @@ def _dates(
                 continue
             clause = before[clause_from:]
             codes = signals.product_codes(clause) or (list(s.codes) if len(s.codes) == 1 else [])
-            for po in _pos(s):
+            for po in _pos_at(s, found.start, clause_from):
                 out.append(
                     Candidate(
                         kind=ChangeKind.NEW_DATE,
@@ -441,7 +459,8 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     out: list[Candidate] = []
     partial_po: list[Candidate] = []
     for index, s in enumerate(ss):
-        dates = [d.value for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
+        found_dates = [d for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
+        dates = [d.value for d in found_dates]
         text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
         backorder = _BACKORDER_Q.search(text)
         bo_qty = None
@@ -513,6 +532,9 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                 target.backorder = target.backorder or bo_qty
                 target.backorder_date = target.backorder_date or (dates[0] if dates else None)
                 continue
+            if not backorder:  # "the Office Lamps are backordered until Dec 16": those lines' new date
+                out.extend(_backordered_until(s, found_dates[0]))
+                continue
             if backorder:
                 out.extend(
                     Candidate(
@@ -534,6 +556,30 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     if not any(c.kind is ChangeKind.PARTIAL_SHIPMENT for c in out):
         out.extend(partial_po)
     return out
+
+
+_CLAUSE_BREAK = re.compile(r".*(?:[,;:]|\s(?:but|aber|mais|pero|maar)\s)", _I)
+
+
+def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
+    """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
+    before = s.text[: found.start]
+    cut = _CLAUSE_BREAK.match(before)
+    clause = before[cut.end() :] if cut else before
+    codes = signals.product_codes(clause)
+    return [
+        Candidate(
+            kind=ChangeKind.NEW_DATE,
+            evidence=s.text,
+            po_name=po,
+            product_code=codes[0] if len(codes) == 1 else None,
+            product_text=None if codes else _product_text(clause),
+            new_date=found.value,
+            latest_date=found.latest if found.is_range else None,
+            date_role="delivery",
+        )
+        for po in _pos_at(s, found.start)
+    ]
 
 
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
@@ -605,6 +651,8 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
         change = _from_to(s.text, moneys, s.language)
         if change[0] is None:
             change = _instead_of(s.text, s.language)
+        if change[0] is None:
+            change = _to_new_price(s.text, moneys)
         if change[0] is None:
             out.extend(_percent_change(s, reference))
             if out and out[-1].evidence == s.text:
@@ -684,7 +732,18 @@ _BARE_PAIR = re.compile(
 )
 _INSTEAD = re.compile(
     r"\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
-    r"|in plaats van)\s*+",
+    r"|in plaats van)\s*+"
+    r"|\s*+(?:each|per unit|pro St[üu]ck|l'unit[ée]|por unidad|per stuk)?,?\s*+(?:not|nicht|et non|pas|y no|no|en niet"
+    r"|niet)\s*+",
+    _I,
+)
+# "the price ... goes to $262.00", "revise the price of X to $2,150.00", "new price: 84,50 €", "Preis ... auf 90 €"
+_TO_NEW_PRICE = re.compile(
+    r"\b(?:go(?:es)? up to|go(?:es)? to|goes? down to|increase[sd]? to|rise[sd]? to|raise[sd]? to|change[sd]? to"
+    r"|revised? to|adjust(?:ed)? to|decrease[sd]? to|reduced? to|lower(?:ed)? to|is now|will be|becomes"
+    r"|new (?:unit )?price(?: is| of| will be)?:?|steigt auf|erh[öo]ht (?:sich )?auf|[äa]ndert sich auf"
+    r"|neuer preis:?|passe [àa]|augmente [àa]|nouveau prix:?|sube a|pasa a|nuevo precio:?"
+    r"|gaat naar|stijgt naar|nieuwe prijs:?)\s*+$",
     _I,
 )
 
@@ -708,6 +767,25 @@ def _from_to(text: str, moneys: list[FoundMoney], language: str = "en") -> tuple
             if old is not None and new is not None and old != new:
                 return Money(amount=new, per=per), Money(amount=old, per=per)
     return None, None
+
+
+_TO_END = re.compile(rf"\b{_TO_WORDS}\s*+$", _I)
+# "we must revise the price of X (CODE) on P00005 to $2,150.00"
+_PRICE_VERB = re.compile(
+    r"\b(?:revis\w*|chang\w*|increas\w*|rais\w*|adjust\w*|decreas\w*|reduc\w*|lower\w*|anpass\w*|erh[öo]h\w*"
+    r"|[äa]nder\w*|r[ée]vis\w*|augment\w*|ajust\w*|modific\w*|aument\w*|verhog\w*|wijzig\w*|aanpass\w*)\b",
+    _I,
+)
+
+
+def _to_new_price(text: str, moneys: list[FoundMoney]) -> tuple[Money | None, Money | None]:
+    """(new, None) of "the price of X goes to $262.00 per dozen": one amount announced as the new price."""
+    if len(moneys) != 1 or not _PRICE_WORD.search(text) or _TOTAL.search(text[: moneys[0].start][-40:]):
+        return None, None
+    window = text[max(0, moneys[0].start - 40) : moneys[0].start]
+    if not _TO_NEW_PRICE.search(window) and not (_TO_END.search(window) and _PRICE_VERB.search(text)):
+        return None, None
+    return moneys[0].money, None
 
 
 def _instead_of(text: str, language: str = "en") -> tuple[Money | None, Money | None]:
