@@ -627,12 +627,16 @@ def compare(extraction: Extraction, orders: Sequence[PurchaseOrderStatus], produ
             if change is None:
                 continue
             key = (change.po_name, change.line_id, change.kind)
-            if key in explicit and (c.line_statement or (change.line_id is None and change.kind in _PO_LEVEL)):
+            once = change.kind is ChangeKind.PRICE_CHANGE or (change.line_id is None and change.kind in _PO_LEVEL)
+            if key in explicit and (c.line_statement or once):
                 continue  # one PO-level change of a kind per PO, however many sentences say it
             explicit.add(key)
             result.changes.append(change)
             if change.consistent_with_odoo is False:
                 result.inconsistencies.append(f"{change.po_name or 'the order'}: {change.note}")
+    # "we confirm all lines, but the earliest we can deliver is Dec 4": confirmed with a new date is the new date
+    moved = {c.po_name for c in result.changes if c.kind is ChangeKind.NEW_DATE}
+    result.changes = [c for c in result.changes if not (c.kind is ChangeKind.CONFIRMATION and c.po_name in moved)]
     _check_totals(extraction, by_name, result)
     return result
 

@@ -102,6 +102,9 @@ _NUM = r"(?<![\w.,/-])(?P<q>\d+(?:\.\d+)?)"
 _CONFIRM = re.compile(
     r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
     r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b"
+    r"|\b(?:and|hereby|gladly) confirm (?:it|them|the order|your order|receipt)\b|\bwe acknowledge\b"
+    r"|\border acknowledge?ment\b|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
+    r"|(?:^|[:\-–]\s)on track\b"
     # de, fr, es, nl
     r"|\bbest[äa]tigen\b|\bbest[äa]tigt\b|\bauftragsbest[äa]tigung\b|\bwie bestellt\b"
     r"|\bconfirm(?:ons|ée?s?)\b|\bconfirmation de (?:la )?commande\b|\bcomme command[ée]e?s?\b"
@@ -121,7 +124,13 @@ _QUESTION = re.compile(
     r"|\bkunt u\b|\bkunnen (?:jullie|u)\b|\bgraag (?:uw )?(?:bevestiging|bevestigen|reactie)\b",
     _I,
 )
-_NOT_A_QUESTION = re.compile(r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b", _I)
+_NOT_A_QUESTION = re.compile(
+    r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
+    r"|\blet us know if (?:anything|something|any\w*) (?:is )?(?:missing|wrong|damaged)\b",
+    _I,
+)
+# "before we confirm P00001": a confirmation still to come
+_NOT_YET = re.compile(r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm", _I)
 _DEADLINE = re.compile(
     r"\b(?:by|before|until)\s+(?P<when>tomorrow|today|tonight|end of (?:the )?day)\b(?:\s+(?:noon|morning|evening|"
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm)))?",
@@ -139,7 +148,7 @@ _PROMISE = re.compile(
     r"|livr\w*|exp[ée]di\w*|report[ée]\w*|enl[èe]vement|d[ée]part"
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
     r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
-    r"|reach\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
+    r"|reach\w*|expect\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
     r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
     _I,
 )
@@ -147,7 +156,7 @@ _OLD_DATE = re.compile(
     r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
     r"|cannot (?:ship|deliver)"
     r"|was due|were due|statt|anstatt|urspr[üu]nglich|au lieu de|initialement|en lugar de|en vez de|originalmente"
-    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$",
+    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$",
     _I,
 )
 _PAST_EVENT = re.compile(
@@ -193,6 +202,14 @@ _SHORT = re.compile(
     _I,
 )
 _ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
+# "we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit"
+_SHORT_AFTER = re.compile(
+    r"\b(?:supply|ship|deliver|send|provide|produce|make)\s+(?:only|just)\s+"
+    + _NUM
+    + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of)\s+(?:the\s+|your\s+)?(?P<of>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?"
+    r"(?P<what>[^.:;,]*)",
+    _I,
+)
 # "we can only supply 6 Large Desks (10 ordered)", "nur 6 Stück liefern (10 bestellt)"
 _SHORT_ORDERED = re.compile(
     r"\b(?:only|just|nur|seulement|uniquement|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
@@ -215,22 +232,30 @@ _N_OF_M = re.compile(
 _PERCENT = re.compile(
     r"\bprices?\b[^.%]{0,40}?\b(?P<dir>increase|rise|go(?:es)? up|raise|decrease|reduc|lower|drop|go(?:es)? down)\w*"
     r"\s++(?:by\s++)?(?P<pct>\d++(?:\.\d++)?+)\s?%"
-    r"|(?<!\d)(?P<pct2>\d++(?:\.\d++)?+)\s?%\s++(?:price\s++)?(?P<dir2>increase|surcharge|decrease|reduction|discount)",
+    r"|(?<!\d)(?P<pct2>\d++(?:\.\d++)?+)\s?%\s++(?:price\s++|[a-z]{1,20}\s++)?"
+    r"(?P<dir2>increase|surcharge|decrease|reduction|discount)",
     _I,
 )
 _DISCONTINUED = re.compile(
     r"\b(?:discontinued|no longer (?:available|produced|manufactured|made|supplied)|end[- ]of[- ]life|obsolete"
-    r"|out of production|phased out)\b",
+    r"|out of production|phased out|out of stock|sold out|out of (?:[\w-]{1,20}\s){0,2}(?:frames|parts|material|fabric)"
+    r"|nicht mehr lieferbar|ausverkauft|plus disponible|en rupture|agotad[oa]s?|descatalogad[oa]s?|uitverkocht"
+    r"|niet meer leverbaar)\b",
     _I,
 )
 _SUBSTITUTE = re.compile(
     r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
-    r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply)\b[^.;]{1,80}\binstead\b"
+    r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply|build|make|produce)\b[^.;]{1,80}\binstead\b"
     r"|ersatz\w*|ersetzen|stattdessen|remplac\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
     r"|vervang\w*|in plaats daarvan)",
     _I,
 )
 # where the substitute's name starts: "replace it with the X", "we offer the X instead", "Ersatz: X"
+_OFFER = re.compile(
+    r"\b(?:could|can|would|are able to)\s+(?:ship|offer|deliver|supply|send|provide|build|make)\b"
+    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b",
+    _I,
+)
 _SUBSTITUTE_LEAD = re.compile(
     r"\b(?:replace (?:it|them) (?:with|by)|(?:as (?:a )?(?:substitute|replacement),?\s+)?we (?:can )?"
     r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|remplac\w* par"
@@ -248,7 +273,8 @@ _REST_CANCELLED = re.compile(
     r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
     r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
     r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|geannuleerd)\b"
-    r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b",
+    r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b"
+    r"|\b(?:missing|remaining|other|rest)\b[^.]{0,30}\bwill not be (?:produced|made|delivered|shipped|supplied)\b",
     _I,
 )
 _HOLD = re.compile(
@@ -257,7 +283,10 @@ _HOLD = re.compile(
     r"|\b(?:pre-?payment|payment in advance|advance payment|cash in advance)\b[^.]{0,40}\b(?:required|is needed|must)\b"
     r"|\b(?:credit|account)\s+(?:is\s+|has been\s+|was\s+)?(?:put\s+)?on\s+(?:credit\s+)?hold\b|\baccount on hold\b"
     r"|\bcredit hold\b|\bexceeds? (?:your|the) credit limit\b|\bpro-?\s?forma\b"
-    r"|\bpayment before (?:we|shipping|release)",
+    r"|\bpayment before (?:we|shipping|release)"
+    r"|\b(?:only|not) (?:be )?(?:dispatched|shipped|released|delivered) (?:after|until|before) (?:full )?payment"
+    r"|\b(?:past|over|exceed(?:ed|s)?|above) (?:its|your|the) credit limit\b"
+    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b",
     _I,
 )
 _CREDIT_LIMIT = re.compile(r"credit limit(?: with us)?\s+(?:is|of)\s+", _I)
@@ -267,6 +296,8 @@ _NO_DATE = re.compile(
     r"|commit to|quote)\s+(?:you\s+)?(?:a\s+|any\s+)?(?:new\s+)?(?:delivery\s+|ship(?:ping)?\s+|dispatch\s+)?date\b"
     r"|\bno (?:new )?(?:delivery |ship(?:ping)? )?date (?:yet|available|at this time)\b"
     r"|\bsuspend(?:ed|ing)? (?:our |all |the )?(?:deliver\w*|production|shipments?|operations)\b"
+    r"|\bno (?:eta|date|release time)(?: yet| at (?:this|the moment|this point))\b|\bno longer promise\b"
+    r"|\b(?:has|have) not given (?:us )?a (?:new )?date\b|\bcan(?:'t|not) give us a (?:release )?(?:time|date)\b"
     r"|\bdelayed indefinitely\b|\b(?:date|eta) (?:is )?(?:unknown|tbc|tbd|to be (?:confirmed|determined))\b"
     r"|\bh[öo]here gewalt\b|\bbis auf weiteres\b|\bkein(?:en)? (?:neuen )?(?:liefer)?termin\b"
     r"|\bjusqu'[àa] nouvel ordre\b|\bpas (?:encore )?de (?:nouvelle )?date\b"
@@ -277,7 +308,8 @@ _NO_DATE = re.compile(
 _CANCEL = re.compile(
     r"\bwe(?:'ll| will| must| have to| had to| need to| are forced to| regret to| have| are| unfortunately)?\s+"
     r"(?:to\s+)?cancel(?:l?ed|l?ing)?\b"
-    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+cancell?ed\b"
+    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+(?:hereby\s+)?cancell?ed\b"
+    r"|\bwithdraw\w* our (?:offer|quote|confirmation)\b|\bconsider (?:the|this|your) (?:request|order) cancell?ed\b"
     r"|\bstornier\w*|\bstorniert\b|\bannul(?:er|ons|[ée]e?s?|ation)\b|\bcancel(?:ar|amos|ad[oa]s?)\b"
     r"|\bannuler(?:en|d)\b|\bgeannuleerd\b",
     _I,
@@ -370,7 +402,7 @@ def _confirmations(ss: list[Sentence]) -> list[Candidate]:
     return [
         Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
         for s in ss
-        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text)
+        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text) and not _NOT_YET.search(s.text)
         for po in _pos(s)
     ]
 
@@ -466,7 +498,7 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(text) or _SHORT_ORDERED.search(text)
+        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
         following = ss[index + 1].text if index + 1 < len(ss) else ""
         rest_cancelled = bool(_REST_CANCELLED.search(s.text) or _REST_CANCELLED.search(following[:200]))
         if short:
@@ -532,6 +564,8 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                 target.backorder = target.backorder or bo_qty
                 target.backorder_date = target.backorder_date or (dates[0] if dates else None)
                 continue
+            if _HOLD.search(s.text):  # "to release the 8 on backorder we need payment in advance": a hold
+                continue
             if not backorder:  # "the Office Lamps are backordered until Dec 16": those lines' new date
                 out.extend(_backordered_until(s, found_dates[0]))
                 continue
@@ -593,6 +627,9 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
     out: list[Candidate] = []
     used: set[int] = set()
     substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)]
+    gone_at = [i for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
+    if gone_at and not substitutes:  # "... out of frames. We could ship the mirrored model, [FURN_1118] ..."
+        substitutes = [(i, s) for i, s in enumerate(ss) if i in {g + 1 for g in gone_at} and _OFFER.search(s.text)]
     discontinued = [
         (i, s)
         for i, s in enumerate(ss)
@@ -613,6 +650,9 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
             used.add(proposal[0])
             p = proposal[1]
             new, old = _instead_of(p.text, p.language)
+            if new is None:  # "same frame, same price ($154.50 each)"
+                offered = find_money(p.text, p.language)
+                new = offered[0].money if len(offered) == 1 else None
             if new is None and len(p.codes) >= 2 and set(p.codes) == set(original_codes):
                 original_codes = [p.codes[0]]
             sub_code = next((c for c in p.codes if c not in original_codes), None)
@@ -716,6 +756,7 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
 
 
 _FROM_WORDS = r"(?:from|von|de|du|desde|van)"
+_ARROW = re.compile(r"\s*+(?:->|→|=>|⇒)\s*+")
 _TO_WORDS = r"(?:to|auf|zu|à|a|hasta|naar|tot|op)"
 _TO_GAP = re.compile(rf"\s*+{_TO_WORDS}\s*+", _I)
 _FROM_END = re.compile(rf"\b{_FROM_WORDS}\s*+$", _I)
@@ -734,7 +775,8 @@ _INSTEAD = re.compile(
     r"\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
     r"|in plaats van)\s*+"
     r"|\s*+(?:each|per unit|pro St[üu]ck|l'unit[ée]|por unidad|per stuk)?,?\s*+(?:not|nicht|et non|pas|y no|no|en niet"
-    r"|niet)\s*+",
+    r"|niet)\s*+"
+    r"|\s*+(?:per \w{1,10}\s*+)?\(\s*+(?:was|previously|formerly|vorher|bisher|avant|antes|voorheen)\s*+",
     _I,
 )
 # "the price ... goes to $262.00", "revise the price of X to $2,150.00", "new price: 84,50 €", "Preis ... auf 90 €"
@@ -752,6 +794,10 @@ def _from_to(text: str, moneys: list[FoundMoney], language: str = "en") -> tuple
     """(new, old) of "from $280.80 to $312.50", "von 250,50 auf 275,00 €", "from 250.50 to 275.00 USD"."""
     for a, b in itertools.pairwise(moneys):
         if _TO_GAP.fullmatch(text[a.end : b.start]) and _FROM_END.search(text[max(0, a.start - 30) : a.start]):
+            per = b.money.per or a.money.per
+            return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
+    for a, b in itertools.pairwise(moneys):  # "$79.80 -> $84.50 each"
+        if _ARROW.fullmatch(text[a.end : b.start]):
             per = b.money.per or a.money.per
             return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
     for b in moneys:
@@ -788,9 +834,14 @@ def _to_new_price(text: str, moneys: list[FoundMoney]) -> tuple[Money | None, Mo
     return moneys[0].money, None
 
 
+_LINE_TOTAL = re.compile(r"(?:=|\btotal:?|\bsubtotal:?)\s*+$", _I)
+
+
 def _instead_of(text: str, language: str = "en") -> tuple[Money | None, Money | None]:
     moneys = find_money(text, language)
     for a, b in itertools.pairwise(moneys):
+        if _LINE_TOTAL.search(text[max(0, a.start - 20) : a.start]):
+            continue  # "15 dozen x $312.50 = $4,687.50 (was $4,212.00)": a line total, not a price
         if _INSTEAD.fullmatch(text[a.end : b.start]):
             per = a.money.per or b.money.per
             return a.money.model_copy(update={"per": per}), b.money.model_copy(update={"per": per})
@@ -971,6 +1022,8 @@ def extract(
         if c.kind is ChangeKind.NEW_DATE:
             only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
             c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
+    cancelled_pos = {c.po_name for c in candidates if c.kind is ChangeKind.CANCELLATION and not c.product_code}
+    candidates = [c for c in candidates if not (c.kind is ChangeKind.DELAY_NO_DATE and c.po_name in cancelled_pos)]
     if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
         candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
     _causes(ss, candidates)
