@@ -209,3 +209,110 @@ def test_a_price_stated_against_the_old_one() -> None:
     s, _ = summarize(RON, "Small correction on P00001: the Office Chair (FURN_7777) is $84.50 each, not $79.80.")
     [c] = s.changes
     assert (c.kind, c.line_id, c.email_price.amount, c.consistent_with_odoo) == (K.PRICE_CHANGE, 1, 84.5, True)
+
+
+def test_several_lines_shipped_in_one_sentence_each_get_their_quantity() -> None:
+    s, _ = summarize(
+        "Soham Palmer <soham.palmer15@example.com>",
+        "P00009 update: 16 dozen [E-COM09] Large Desk and all 5 dozen [E-COM06] Corner Desk Right Sit are on the "
+        "truck today. The remaining 4 dozen Large Desks will ship on December 8.",
+    )
+    # the Corner Desks ship in full: no change; the Large Desks are partial, their rest ships on Dec 8
+    [c] = s.changes
+    assert (c.kind, c.line_id, c.email_quantity.value, c.backorder_quantity.value) == (K.PARTIAL_SHIPMENT, 19, 16, 4)
+    assert c.email_date == date(2026, 12, 8)
+
+
+def test_shipped_items_and_backordered_rest() -> None:
+    s, _ = summarize(
+        "Soham Palmer <soham.palmer15@example.com>",
+        "P00002 left Fairfield today: 5 x Office Chair and 16 x Office Lamp. The other 4 lamps are backordered and "
+        "will ship on 14 Dec.",
+    )
+    [c] = s.changes
+    assert (c.kind, c.line_id, c.email_quantity.value, c.backorder_quantity.value, c.email_date) == (
+        K.PARTIAL_SHIPMENT,
+        4,
+        16,
+        4,
+        date(2026, 12, 14),
+    )
+
+
+def test_supply_only_n_of_m_and_the_rest_not_produced_is_short_not_cancelled() -> None:
+    s, _ = summarize(
+        EDWIN,
+        "For P00009 we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit; the right-hand frames are "
+        "sold out for this year. The missing 2 dozen will not be produced, so please reduce the line on your side.",
+    )
+    [c] = s.changes
+    assert (c.kind, c.line_id, c.email_quantity.value, c.cancelled_quantity.value) == (K.SHORT_QUANTITY, 20, 3, 2)
+
+
+def test_an_offer_after_an_out_of_stock_line_is_a_substitution_with_its_price() -> None:
+    s, proposals = summarize(
+        EDWIN,
+        "We are out of right-hand frames for the [E-COM06] Corner Desk Right Sit on P00009. We could ship the mirrored "
+        "model, [FURN_1118] Corner Desk Left Sit, at the same $500.00 per dozen, ready now. Would that work for you?",
+    )
+    sub = next(c for c in s.changes if c.kind is K.SUBSTITUTION)
+    assert (sub.line_id, sub.substitute_code, sub.email_price.amount) == (20, "FURN_1118", 500.0)
+    assert {c.kind for c in s.changes} == {K.SUBSTITUTION, K.QUESTION}
+    assert [p.action_type for p in proposals] == [ActionType.SUBSTITUTE_PRODUCT]
+
+
+def test_an_order_cancelled_under_force_majeure_is_a_cancellation() -> None:
+    s, _ = summarize(
+        "Douglas Fletcher <douglas.fletcher51@example.com>",
+        "Further to our force majeure notice of 22 November, we regret that we are unable to fulfil your purchase "
+        "order P00005. The order is hereby cancelled in full.",
+    )
+    assert shape(s) == [(K.CANCELLATION, "P00005", None)]
+
+
+def test_confirmations_in_a_status_list_and_a_confirmation_with_a_later_date() -> None:
+    s, _ = summarize(
+        "Willie Burke <willie.burke80@example.com>",
+        "- P00001: confirmed, ships Sunday 11/29 as requested.\n- P00008: the Drawer Black run slipped, so this one "
+        "now ships Friday 12/4 (both lines together).",
+    )
+    assert [(c.kind, c.po_name) for c in s.changes] == [(K.NEW_DATE, "P00008"), (K.CONFIRMATION, "P00001")]
+    later, _ = summarize(
+        KIM,
+        "Thanks for P00004. We confirm all lines and prices, but the earliest we can deliver is Friday, December 4.",
+    )
+    assert [(c.kind, c.email_date) for c in later.changes] == [(K.NEW_DATE, date(2026, 12, 4))]
+
+
+def test_holds_and_delays_without_a_date() -> None:
+    hold, _ = summarize(
+        "Douglas Fletcher <douglas.fletcher51@example.com>",
+        "Your account is past its credit limit. Until the balance is settled, all open orders, including PO P00005, "
+        "are on hold and will not be shipped.",
+    )
+    assert [c.kind for c in hold.changes] == [K.PAYMENT_HOLD]
+    no_eta, _ = summarize(BRANDON, "The chairs for P00010 are held at customs. No ETA at this point.")
+    assert [c.kind for c in no_eta.changes] == [K.DELAY_NO_DATE]
+
+
+def test_price_list_with_arrows_and_new_price_was_old() -> None:
+    s, _ = summarize(
+        "Willie Burke <willie.burke80@example.com>",
+        "Before we confirm P00001, two prices change:\n[FURN_7777] Office Chair: $79.80 -> $84.50 each\n"
+        "[FURN_8855] Drawer: $99.00 -> $104.00 each",
+    )
+    assert [(c.kind, c.line_id, c.email_price.amount) for c in s.changes] == [
+        (K.PRICE_CHANGE, 1, 84.5),
+        (K.PRICE_CHANGE, 3, 104.0),
+    ]
+    was, _ = summarize(RON, "For P00008 [FURN_8900] Drawer Black: new price $297.65 per dozen (was $280.80).")
+    assert [(c.line_id, c.email_price.amount, c.consistent_with_odoo) for c in was.changes] == [(17, 297.65, True)]
+
+
+def test_a_circular_without_a_po_changes_nothing() -> None:
+    s, _ = summarize(
+        EDWIN,
+        "Our plant is closed from December 24 through January 1. Orders due to ship in that window will ship on "
+        "Monday, January 4, 2027.",
+    )
+    assert s.changes == []

@@ -264,6 +264,9 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
         return None  # shipped in full
     product = _product_label(line, c)
     consistent = None
+    stated_backorder = backorder is not None
+    if backorder is None and c.backorder_date and shipped is not None and not c.rest_cancelled:
+        backorder = max(ordered - line.quantity_received - shipped, 0.0) or None  # "the remaining ... ship on Dec 8"
     if c.kind is ChangeKind.SHORT_QUANTITY:
         of = _in_line_uom(c.of_quantity, line)
         consistent = None if of is None else _same(of, ordered)
@@ -273,7 +276,7 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
             f"{_fmt_qty(short, uom)} short"
         )
     else:
-        if backorder is not None and shipped is not None:
+        if stated_backorder and backorder is not None and shipped is not None:
             consistent = _same(shipped + backorder, ordered)
         note = f"{_fmt_qty(shipped or 0, uom)} of {_fmt_qty(ordered, uom)} {product} shipped"
     cancelled = None
@@ -598,6 +601,8 @@ def compare(extraction: Extraction, orders: Sequence[PurchaseOrderStatus], produ
     """
     by_name = {o.name.upper(): o for o in orders}
     result = Comparison()
+    if not extraction.po_refs:
+        return result  # a circular ("orders due in that window ship on Jan 4") changes no order of ours
     confirmed: dict[str | None, list[date]] = {}
     explicit: set[tuple[str | None, int | None, ChangeKind]] = set()
     ordered = sorted(extraction.candidates, key=lambda c: (c.line_statement, c.kind is ChangeKind.CONFIRMATION))

@@ -542,6 +542,23 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             )
             continue
         shipped = _SHIPPED_Q.search(text)
+        items = _shipped_items(text) if _SHIPPED_CUE.search(text) else []
+        if len(items) >= 2 or (items and not shipped):  # "16 dozen [E-COM09] Large Desk and all 5 dozen [E-COM06] ..."
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=code,
+                    product_text=name,
+                    quantity=quantity,
+                    backorder=bo_qty if len(items) == 1 else None,
+                    backorder_date=(dates[0] if dates else None) if len(items) == 1 else None,
+                )
+                for quantity, code, name in items
+                for po in _pos(s)
+            )
+            continue
         if shipped:
             lead = text.split(":", 1)[0] if ":" in text else shipped.group("what")
             out.extend(
@@ -559,7 +576,7 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             )
             continue
         if backorder or dates:
-            target = _existing(out, bo_qty) or (out[-1] if out else None)
+            target = _existing(out, bo_qty) or _named_in(out, s.text) or (out[-1] if out else None)
             if target is not None:  # "the 8 dozen on backorder ship on ...", "backorder the remaining 5"
                 target.backorder = target.backorder or bo_qty
                 target.backorder_date = target.backorder_date or (dates[0] if dates else None)
@@ -614,6 +631,49 @@ def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
         )
         for po in _pos_at(s, found.start)
     ]
+
+
+_SHIPPED_CUE = re.compile(
+    r"\b(?:on the truck|left (?:our|the)?\s?\w+ today|left today|on (?:its|their) way|loaded|shipped|dispatched"
+    r"|sent out|(?:can|will) ship\b[^.]{0,80}\btoday|versandt|verladen|exp[ée]di[ée]e?s|envi(?:ad[oa]s|amos)"
+    r"|verzonden)\b",
+    _I,
+)
+# "16 dozen [E-COM09] Large Desk", "5 x Office Chair", "6 dozen Office Chair Black": a quantity and a product
+# named by its code or a capitalised name (not "72 chairs", not "today")
+_ITEM = re.compile(
+    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)\s*+"
+    + rf"(?:(?P<u>{UOM_WORDS})\s*+)?(?:[x×]\s*+)?(?:of\s++)?(?:the\s++)?"
+    r"(?:\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]\s*+)?(?P<name>[A-Z][\w\-]{1,30}(?:\s[A-Z][\w\-]{1,30}){0,4})?",
+)
+
+
+# a month, a weekday, a week or a PO after a number is a date or a reference, not a product
+_NOT_A_PRODUCT = re.compile(
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|m[äa]r|mai|okt|dez|janv|f[ée]v|avr|juil|ao[ûu]|d[ée]c|ene"
+    r"|abr|ago|dic|mei|maa|mon|tue|wed|thu|fri|sat|sun|kw|cw|week|P\d)",
+    _I,
+)
+
+
+def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | None]]:
+    """(quantity, code, name) of each product a shipped sentence lists with its quantity."""
+    out: list[tuple[Quantity | None, str | None, str | None]] = []
+    for m in _ITEM.finditer(text):
+        code, name = m.group("code"), m.group("name")
+        if (code and re.search("[A-Za-z]", code)) or (name and not _NOT_A_PRODUCT.match(name)):
+            out.append((_qty(m.group("q"), m.group("u")), code, _product_text(name or "")))
+    return out
+
+
+def _named_in(candidates: list[Candidate], text: str) -> Candidate | None:
+    """The candidate whose product the text names ("the remaining 4 dozen Large Desks")."""
+    lower = text.lower()
+    for c in candidates:
+        words = [w for w in re.findall(r"[a-z]{4,}", (c.product_text or "").lower())]
+        if words and all(w.rstrip("s") in lower for w in words):
+            return c
+    return None
 
 
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
@@ -716,7 +776,7 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
 
 def _codes_before_substitute(s: Sentence) -> list[str]:
     """The product codes a sentence names before it offers a substitute (all of them when it offers none)."""
-    lead = _SUBSTITUTE_LEAD.search(s.text)
+    lead = _SUBSTITUTE_LEAD.search(s.text) if _SUBSTITUTE.search(s.text) else None
     return signals.product_codes(s.text[: lead.start()]) if lead else list(s.codes)
 
 
@@ -1011,7 +1071,7 @@ def extract(
         *_questions(ss),
         *_line_statements(ss, used),
     ]
-    replaced = {c.evidence for c in candidates if c.kind is ChangeKind.SUBSTITUTION or c.rest_cancelled}
+    replaced = {c.evidence for c in candidates if c.kind in (ChangeKind.SUBSTITUTION, ChangeKind.SHORT_QUANTITY)}
     replaced |= {
         s.text for i, s in enumerate(ss) if _REST_CANCELLED.search(s.text) and i > 0 and ss[i - 1].text in replaced
     }
@@ -1023,7 +1083,11 @@ def extract(
             only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
             c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
     cancelled_pos = {c.po_name for c in candidates if c.kind is ChangeKind.CANCELLATION and not c.product_code}
-    candidates = [c for c in candidates if not (c.kind is ChangeKind.DELAY_NO_DATE and c.po_name in cancelled_pos)]
+    candidates = [
+        c
+        for c in candidates
+        if not (c.kind is ChangeKind.DELAY_NO_DATE and (c.po_name in cancelled_pos or None in cancelled_pos))
+    ]
     if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
         candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
     _causes(ss, candidates)
