@@ -15,6 +15,7 @@ from copilot.approvals.schemas import (
     DiffLine,
     Evidence,
     Proposal,
+    ReducePurchaseLineQuantity,
     RescheduleOrderLine,
     RescheduleReceipt,
     RiskTier,
@@ -218,11 +219,49 @@ def _substitute(client: OdooClient, summary: SupplierEmailSummary, change: Detec
     )
 
 
+def _reduce(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    """A short supply whose rest the supplier cancels: the line's ordered quantity lowered by that rest."""
+    if change.line_id is None or change.cancelled_quantity is None or change.cancelled_quantity.value <= 0:
+        return None
+    rows = client.read(
+        "purchase.order.line",
+        [change.line_id],
+        ["product_qty", "qty_received", "product_uom", "write_date", "state", "order_id", "name"],
+    )
+    if not rows:
+        return None
+    line = rows[0]
+    old, received = float(line["product_qty"]), float(line.get("qty_received") or 0)
+    new = round(old - change.cancelled_quantity.value, 6)
+    if new < received or new >= old:
+        return None
+    product = change.product.name if change.product else str(line["name"])
+    uom = (v.ref(line["product_uom"]).name if v.ref(line["product_uom"]) else None) or change.cancelled_quantity.uom
+    po = v.ref(line["order_id"])
+    return Proposal(
+        title=f"Reduce {change.po_name} {product} to {new:g} {uom} (the rest cancelled)",
+        payload=ReducePurchaseLineQuantity(
+            po_id=po.id if po else 0,
+            po_name=change.po_name or "",
+            line_id=change.line_id,
+            product=product,
+            old_quantity=old,
+            new_quantity=new,
+            uom=uom or "",
+        ),
+        target=_line_target(change, product, line, product_qty=old),
+        diff=[DiffLine(field="Ordered quantity", before=f"{old:g} {uom}", after=f"{new:g} {uom}")],
+        risk_tier=RiskTier.MEDIUM,
+        source="supplier_email",
+        evidence=[_email_evidence(summary)],
+    )
+
+
 def proposals_from_supplier_email(
     summary: SupplierEmailSummary, client: OdooClient, *, on_behalf_of: str | None = None
 ) -> list[Proposal]:
-    """Reschedules (a partial shipment's backorder to its date), price acceptances and product substitutions the
-    email supports (verified senders, matched in Odoo only)."""
+    """Reschedules (a partial shipment's backorder to its date), price acceptances, product substitutions and
+    reductions (a short supply's cancelled rest) the email supports (verified senders, matched in Odoo only)."""
     flags = [w for w in summary.warning_details if w.code in _ATTACK_SIGNS]
     out: dict[str, Proposal] = {}
     for change in summary.changes:
@@ -235,6 +274,8 @@ def proposals_from_supplier_email(
             proposal = _price(client, summary, change)
         elif change.kind is ChangeKind.SUBSTITUTION:
             proposal = _substitute(client, summary, change)
+        elif change.kind is ChangeKind.SHORT_QUANTITY:
+            proposal = _reduce(client, summary, change)
         if proposal is not None:
             update: dict[str, object] = {"on_behalf_of": on_behalf_of}
             if flags:  # legitimate content may still be proposed, but never at a low tier

@@ -60,12 +60,25 @@ def test_issue_price_change_from_old_to_new_per_unit() -> None:
 
 
 def test_issue_short_quantity_with_the_rest_cancelled() -> None:
-    s, _ = summarize(KIM, "Hi, for P00007 we can only supply 10 Office Lamps (15 ordered), rest cancelled.")
+    s, proposals = summarize(KIM, "Hi, for P00007 we can only supply 10 Office Lamps (15 ordered), rest cancelled.")
     [c] = s.changes
     assert (c.kind, c.po_name, c.line_id) == (K.SHORT_QUANTITY, "P00007", 16)
     assert (c.email_quantity.value, c.odoo_quantity.value, c.consistent_with_odoo) == (10, 15, True)
     assert (c.cancelled_quantity.value if c.cancelled_quantity else None, c.backorder_quantity) == (5, None)
     assert "5 Units cancelled" in c.note
+    # short -> the rest is cancelled on the PO line: its ordered quantity goes down to what comes
+    [p] = proposals
+    assert (p.action_type, p.target.display_name) == (ActionType.REDUCE_PO_LINE_QTY, "P00007 / [FURN_8888] Office Lamp")
+    assert (p.payload.old_quantity, p.payload.new_quantity, p.payload.uom) == (15, 10, "Units")
+    assert p.target.expect == {"state": "purchase", "product_qty": 15.0}
+
+
+def test_a_short_supply_that_asks_what_to_do_proposes_nothing() -> None:
+    s, proposals = summarize(
+        KIM, "For P00007 we can only supply 10 of the 15 Office Lamps. Do you want the 10 now, or wait for all 15?"
+    )
+    assert {c.kind for c in s.changes} == {K.SHORT_QUANTITY, K.QUESTION}
+    assert proposals == []
 
 
 def test_issue_short_quantity_literal_example() -> None:

@@ -450,8 +450,8 @@ def _dates(
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
-            if _CONDITIONAL.search(s.text) or _OPTION.search(s.text):
-                for po in _pos(s):
+            if _CONDITIONAL.search(s.text) or _OPTION.search(s.text) or s.text.rstrip().endswith("?"):
+                for po in _pos(s):  # an option or a date asked about ("or should we ship all in January?")
                     alternatives.append((po, f"{s.text} ({found.value.isoformat()})"))
                 continue
             clause = before[clause_from:]
