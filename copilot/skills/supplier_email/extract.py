@@ -212,7 +212,7 @@ _SHORT_AFTER = re.compile(
 )
 # "we can only supply 6 Large Desks (10 ordered)", "nur 6 Stück liefern (10 bestellt)"
 _SHORT_ORDERED = re.compile(
-    r"\b(?:only|just|nur|seulement|uniquement|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:only|just|nur|seulement|uniquement|que|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
     + _NUM
     + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>[^.:;,()]{{0,80}}?)\s*+\((?:of\s+|von\s+|sur\s+|de\s+|van\s+)?"
     rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
@@ -272,7 +272,7 @@ _SUBSTITUTE_TAIL = re.compile(
 _REST_CANCELLED = re.compile(
     r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
     r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
-    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|geannuleerd)\b"
+    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?|geannuleerd)\b"
     r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b"
     r"|\b(?:missing|remaining|other|rest)\b[^.]{0,30}\bwill not be (?:produced|made|delivered|shipped|supplied)\b",
     _I,

@@ -142,7 +142,7 @@ _REFERENCES: list[tuple[str, re.Pattern[str]]] = [
             r"(?:order (?:confirmation|acknowledge?ment)|confirmation number|sales order|auftragsbest[äa]tigung"
             r"|auftragsnummer|AB-Nr\.?|confirmation de commande|accus[ée] de r[ée]ception de commande"
             r"|confirmaci[óo]n de(?:l)? pedido|nuestro pedido|orderbevestiging|ons ordernummer)"
-            r"\s*+(?:(?:no\.?|nr\.?|n[º°o]\.?|number|nummer|num[ée]ro|#)\s*+)?(?::\s*+)?" + _REF,
+            r"\s*+(?:(?:no\.?|nr\.?|n\.?[º°o]\.?|number|nummer|num[ée]ro|#)\s*+)?(?::\s*+)?" + _REF,
             re.IGNORECASE,
         ),
     ),
