@@ -329,3 +329,19 @@ def test_a_circular_without_a_po_changes_nothing() -> None:
         "Monday, January 4, 2027.",
     )
     assert s.changes == []
+
+
+def test_lines_named_by_their_position_in_the_order() -> None:
+    s, _ = summarize(
+        KIM, "P00004: position 2 ships on December 12, 2026, position 3 ships December 14, 2026. Pos. 1 as planned."
+    )
+    assert [(c.kind, c.line_id, c.email_date) for c in s.changes] == [
+        (K.NEW_DATE, 8, date(2026, 12, 12)),
+        (K.NEW_DATE, 9, date(2026, 12, 14)),
+    ]
+
+
+def test_a_date_misread_decades_ahead_is_no_promise() -> None:
+    s, proposals = summarize(KIM, "P00004: position 2 ships on December 12, 2026 and position 3 on December 14, 2026.")
+    assert all(c.email_date is None or c.email_date.year == 2026 for c in s.changes)
+    assert all(p.payload.new_date.year == 2026 for p in proposals)

@@ -577,12 +577,23 @@ _PO_LEVEL = (
 )
 
 
+# "position 2", "pos. 3", "line 1", "item 2", "Zeile 2", "ligne 2", "línea 2", "regel 2" (one position only)
+_POSITION = re.compile(
+    r"\b(?:pos(?:ition)?|line|item|zeile|ligne|l[ií]nea|regel)\.?\s*+#?\s*+(?P<n>\d{1,3})\b(?!\s*+(?:and|,|&|to|-|bis|et|y|en)\s*+\d)",
+    re.IGNORECASE,
+)
+
+
 def _line_for(c: Candidate, order: PurchaseOrderStatus | None) -> PurchaseOrderLine | None:
     """The line a candidate is about: named by code or name; for a price, the one line at the stated old price,
     or the order's only line."""
     line = match_line(order, c.product_code, c.product_text, unique=c.kind is ChangeKind.NEW_DATE)
     if line is not None or order is None or c.product_code:
         return line
+    position = _POSITION.search(c.product_text or "")
+    if position is not None:  # "position 2 ships on Dec 12": the order's second line
+        index = int(position.group("n")) - 1
+        return order.lines[index] if 0 <= index < len(order.lines) else None
     if c.kind in (ChangeKind.PRICE_CHANGE, ChangeKind.SUBSTITUTION) and not c.line_statement:
         if c.old_price is not None:
             at_price = [ln for ln in order.lines if _same(ln.price_unit, c.old_price.amount)]

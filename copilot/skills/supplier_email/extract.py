@@ -425,6 +425,10 @@ def _date_role(before: str) -> DateRole:
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
+#: A new date further out than this (two years) is a misreading, not a supplier's promise.
+MAX_PROMISE_DAYS = 730
+
+
 def _dates(
     ss: list[Sentence], reference: date
 ) -> tuple[list[Candidate], list[tuple[int, FoundDate]], dict[str | None, date]]:
@@ -444,6 +448,8 @@ def _dates(
                 continue
             if not _PROMISE.search(s.text) or _PAST_EVENT.search(before[-50:]) or found.value < reference:
                 continue
+            if (found.value - reference).days > MAX_PROMISE_DAYS:
+                continue  # "position 3 on December 14" misread as 2114-12-03: no supplier promises that far out
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
