@@ -66,6 +66,7 @@ def test_issue_short_quantity_with_the_rest_cancelled() -> None:
     assert (c.email_quantity.value, c.odoo_quantity.value, c.consistent_with_odoo) == (10, 15, True)
     assert (c.cancelled_quantity.value if c.cancelled_quantity else None, c.backorder_quantity) == (5, None)
     assert "5 Units cancelled" in c.note
+    assert "can supply only 10 Units of 15 Units [FURN_8888] Office Lamp, the other 5 Units cancelled" in s.summary
     # short -> the rest is cancelled on the PO line: its ordered quantity goes down to what comes
     [p] = proposals
     assert (p.action_type, p.target.display_name) == (ActionType.REDUCE_PO_LINE_QTY, "P00007 / [FURN_8888] Office Lamp")
@@ -98,6 +99,7 @@ def test_issue_substitution_is_not_a_cancellation() -> None:
     [c] = s.changes
     assert (c.product_code, c.substitute_code) == ("FURN_7777", "FURN_0269")
     assert c.substitute is not None and c.substitute.name == "[FURN_0269] Office Chair Black"
+    assert "[FURN_7777] Office Chair is no longer available; proposes [FURN_0269] Office Chair Black" in s.summary
     [p] = proposals
     assert (p.action_type, p.target.display_name) == (
         ActionType.SUBSTITUTE_PRODUCT,
