@@ -347,3 +347,16 @@ def test_a_date_misread_decades_ahead_is_no_promise() -> None:
     s, proposals = summarize(KIM, "P00004: position 2 ships on December 12, 2026 and position 3 on December 14, 2026.")
     assert all(c.email_date is None or c.email_date.year == 2026 for c in s.changes)
     assert all(p.payload.new_date.year == 2026 for p in proposals)
+
+
+def test_a_short_supply_in_pieces_of_a_line_bought_by_the_dozen_asks_and_cancels_nothing() -> None:
+    s, proposals = summarize(
+        RON,
+        "We can only produce 120 pcs of the Drawer Black for P00008 (that's 10 of your 15 dozen) before year-end. "
+        "Do you want the 120 pcs now and cancel the rest, or wait until January for the full quantity?",
+    )
+    short = next(c for c in s.changes if c.kind is K.SHORT_QUANTITY)
+    assert (short.line_id, short.email_quantity.value, short.odoo_quantity.value) == (17, 10, 15)
+    assert short.cancelled_quantity is None  # the rest is only offered to be cancelled: the buyer decides
+    assert {c.kind for c in s.changes} == {K.SHORT_QUANTITY, K.QUESTION}
+    assert proposals == []

@@ -202,6 +202,12 @@ _SHORT = re.compile(
     _I,
 )
 _ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
+# "we can only produce 120 pcs of the Drawer Black (that's 10 of your 15 dozen)": the quantities in the line's unit
+_SHORT_THATS = re.compile(
+    r"\b(?:only|just)\b(?P<what>[^.()]{0,120}?)\((?:that's|that is|i\.e\.|=)\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
+    rf"(?:of|out of)\s++(?:your|the)\s++(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    _I,
+)
 # "we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit"
 _SHORT_AFTER = re.compile(
     r"\b(?:supply|ship|deliver|send|provide|produce|make)\s+(?:only|just)\s+"
@@ -505,8 +511,11 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
         short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
+        short = short or _SHORT_THATS.search(text)
         following = ss[index + 1].text if index + 1 < len(ss) else ""
-        rest_cancelled = bool(_REST_CANCELLED.search(s.text) or _REST_CANCELLED.search(following[:200]))
+        rest_cancelled = any(  # "rest cancelled", not "do you want them now and cancel the rest?"
+            _REST_CANCELLED.search(t) and not _QUESTION.search(t) for t in (s.text, following[:200])
+        )
         if short:
             out.extend(
                 Candidate(
