@@ -21,6 +21,7 @@ from copilot.approvals.schemas import (
     Expedite,
     IssueCreditNote,
     Proposal,
+    ReducePurchaseLineQuantity,
     RescheduleOrderLine,
     RescheduleReceipt,
     SendCustomerReply,
@@ -35,7 +36,7 @@ __all__ = ["ACTIONS", "EXECUTOR_METHODS", "ActionSpec", "check_preconditions", "
 
 #: What each action may write: model -> fields. Anything else is refused before it is sent.
 _WRITABLE: dict[str, frozenset[str]] = {
-    "purchase.order.line": frozenset({"date_planned", "price_unit", "product_id"}),
+    "purchase.order.line": frozenset({"date_planned", "price_unit", "product_id", "product_qty"}),
     "stock.picking": frozenset({"scheduled_date"}),
     "sale.order": frozenset({"commitment_date"}),
     "helpdesk.ticket": frozenset({"category_id", "ticket_type_id", "team_id", "priority"}),
@@ -152,6 +153,16 @@ def _substitute(client: OdooClient, p: SubstituteProduct, _: Proposal) -> str:
 def _substitute_applied(client: OdooClient, p: SubstituteProduct, _: Proposal) -> bool:
     found = v.ref(_read_one(client, "purchase.order.line", p.line_id, ["product_id"]).get("product_id"))
     return found is not None and found.id == p.new_product_id
+
+
+def _reduce(client: OdooClient, p: ReducePurchaseLineQuantity, _: Proposal) -> str:
+    _write(client, "purchase.order.line", p.line_id, {"product_qty": p.new_quantity})
+    return f"{p.po_name} {p.product}: ordered {p.old_quantity:g} -> {p.new_quantity:g} {p.uom} (the rest cancelled)"
+
+
+def _reduce_applied(client: OdooClient, p: ReducePurchaseLineQuantity, _: Proposal) -> bool:
+    found = _read_one(client, "purchase.order.line", p.line_id, ["product_qty"]).get("product_qty")
+    return isinstance(found, int | float) and abs(found - p.new_quantity) < 1e-6
 
 
 def _commitment(client: OdooClient, p: ChangeSaleCommitment, _: Proposal) -> str:
@@ -278,6 +289,7 @@ ACTIONS: dict[ActionType, ActionSpec] = {
     ActionType.RESCHEDULE_RECEIPT: ActionSpec(("state",), _receipt_date, _receipt_date_applied),
     ActionType.ACCEPT_PRICE_CHANGE: ActionSpec(("state", "price_unit"), _price, _price_applied),
     ActionType.SUBSTITUTE_PRODUCT: ActionSpec(("state", "product_id"), _substitute, _substitute_applied),
+    ActionType.REDUCE_PO_LINE_QTY: ActionSpec(("state", "product_qty"), _reduce, _reduce_applied),
     ActionType.EXPEDITE: ActionSpec(("state",), _expedite, _expedite_applied),
     ActionType.CHANGE_SO_COMMITMENT: ActionSpec(("state",), _commitment, _commitment_applied),
     ActionType.CREATE_RETURN: ActionSpec(("state",), _return, _return_applied),

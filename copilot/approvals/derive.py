@@ -25,6 +25,7 @@ from copilot.approvals.schemas import (
     Expedite,
     IssueCreditNote,
     Proposal,
+    ReducePurchaseLineQuantity,
     RescheduleOrderLine,
     RescheduleReceipt,
     RiskTier,
@@ -67,7 +68,7 @@ class Derived:
 def payload_target(payload: Any) -> tuple[str, int]:
     """The (model, id) an action payload changes: its target, whatever the client declared."""
     match payload:
-        case AcceptPriceChange() | RescheduleOrderLine() | SubstituteProduct():
+        case AcceptPriceChange() | RescheduleOrderLine() | SubstituteProduct() | ReducePurchaseLineQuantity():
             return "purchase.order.line", payload.line_id
         case RescheduleReceipt() | CreateReturn():
             return "stock.picking", payload.picking_id
@@ -183,6 +184,25 @@ def _substitute(client: OdooClient, p: SubstituteProduct) -> Derived:
         target=_line_target(line, po_name, product, product_id=old.id if old else False),
         title=f"Substitute {old_name} by {new_name} on {po_name}",
         diff=[DiffLine(field="Product", before=old_name, after=new_name)],
+        tier=RiskTier.MEDIUM,
+    )
+
+
+def _reduce(client: OdooClient, p: ReducePurchaseLineQuantity) -> Derived:
+    line, po_name, product = _po_line(client, p.line_id, p.po_id, ["product_qty", "qty_received", "product_uom_id"])
+    old, received = float(line.get("product_qty") or 0), float(line.get("qty_received") or 0)
+    new = float(p.new_quantity)
+    if not math.isfinite(new) or new >= old:
+        raise PayloadRejected(f"new_quantity {p.new_quantity!r} does not lower the ordered {old:g}")
+    if new < received:
+        raise PayloadRejected(f"new_quantity {new:g} is below the {received:g} already received")
+    uom = _label(line.get("product_uom_id"), p.uom)
+    payload = p.model_copy(update={"po_name": po_name, "product": product, "old_quantity": old, "uom": uom})
+    return Derived(
+        payload=payload,
+        target=_line_target(line, po_name, product, product_qty=old),
+        title=f"Reduce {po_name} {product} to {new:g} {uom} (the rest cancelled)",
+        diff=[DiffLine(field="Ordered quantity", before=f"{old:g} {uom}", after=f"{new:g} {uom}")],
         tier=RiskTier.MEDIUM,
     )
 
@@ -347,6 +367,7 @@ _DERIVE: dict[ActionType, Callable[[OdooClient, Any], Derived]] = {
     ActionType.ACCEPT_PRICE_CHANGE: _price,
     ActionType.RESCHEDULE_PO_LINE: _po_line_date,
     ActionType.SUBSTITUTE_PRODUCT: _substitute,
+    ActionType.REDUCE_PO_LINE_QTY: _reduce,
     ActionType.RESCHEDULE_RECEIPT: _receipt,
     ActionType.EXPEDITE: _expedite,
     ActionType.CHANGE_SO_COMMITMENT: _commitment,
@@ -369,7 +390,7 @@ def derive(client: OdooClient, payload: Any, declared: tuple[str, int] | None = 
 
 
 def _what(payload: Any) -> str:
-    if isinstance(payload, AcceptPriceChange | RescheduleOrderLine | SubstituteProduct):
+    if isinstance(payload, AcceptPriceChange | RescheduleOrderLine | SubstituteProduct | ReducePurchaseLineQuantity):
         return f"line {payload.line_id} of {payload.po_name}"
     return payload.action_type.value
 

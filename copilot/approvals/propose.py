@@ -15,10 +15,12 @@ from copilot.approvals.schemas import (
     DiffLine,
     Evidence,
     Proposal,
+    ReducePurchaseLineQuantity,
     RescheduleOrderLine,
     RescheduleReceipt,
     RiskTier,
     SetTicketLabels,
+    SubstituteProduct,
     Target,
 )
 from copilot.odoo import OdooClient
@@ -186,10 +188,81 @@ def _price(client: OdooClient, summary: SupplierEmailSummary, change: DetectedCh
     )
 
 
+def _substitute(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    """The line's product replaced by the substitute the supplier offers, when Odoo has that product."""
+    if change.line_id is None or change.substitute is None:
+        return None
+    rows = client.read("purchase.order.line", [change.line_id], ["product_id", "write_date", "state", "order_id"])
+    if not rows:
+        return None
+    line = rows[0]
+    old, po = v.ref(line["product_id"]), v.ref(line["order_id"])
+    if old is None or old.id == change.substitute.id:
+        return None
+    new = change.substitute
+    return Proposal(
+        title=f"Substitute {new.name} for {old.name} on {change.po_name}",
+        payload=SubstituteProduct(
+            po_id=po.id if po else 0,
+            po_name=change.po_name or "",
+            line_id=change.line_id,
+            old_product_id=old.id,
+            old_product=old.name,
+            new_product_id=new.id,
+            new_product=new.name,
+        ),
+        target=_line_target(change, old.name, line, product_id=old.id),
+        diff=[DiffLine(field="Product", before=old.name, after=new.name)],
+        risk_tier=RiskTier.MEDIUM,
+        source="supplier_email",
+        evidence=[_email_evidence(summary)],
+    )
+
+
+def _reduce(client: OdooClient, summary: SupplierEmailSummary, change: DetectedChange) -> Proposal | None:
+    """A short supply whose rest the supplier cancels: the line's ordered quantity lowered by that rest."""
+    if change.line_id is None or change.cancelled_quantity is None or change.cancelled_quantity.value <= 0:
+        return None
+    rows = client.read(
+        "purchase.order.line",
+        [change.line_id],
+        ["product_qty", "qty_received", "product_uom_id", "write_date", "state", "order_id", "name"],
+    )
+    if not rows:
+        return None
+    line = rows[0]
+    old, received = float(line["product_qty"]), float(line.get("qty_received") or 0)
+    new = round(old - change.cancelled_quantity.value, 6)
+    if new < received or new >= old:
+        return None
+    product = change.product.name if change.product else str(line["name"])
+    unit = v.ref(line["product_uom_id"])
+    uom = (unit.name if unit else None) or change.cancelled_quantity.uom
+    po = v.ref(line["order_id"])
+    return Proposal(
+        title=f"Reduce {change.po_name} {product} to {new:g} {uom} (the rest cancelled)",
+        payload=ReducePurchaseLineQuantity(
+            po_id=po.id if po else 0,
+            po_name=change.po_name or "",
+            line_id=change.line_id,
+            product=product,
+            old_quantity=old,
+            new_quantity=new,
+            uom=uom or "",
+        ),
+        target=_line_target(change, product, line, product_qty=old),
+        diff=[DiffLine(field="Ordered quantity", before=f"{old:g} {uom}", after=f"{new:g} {uom}")],
+        risk_tier=RiskTier.MEDIUM,
+        source="supplier_email",
+        evidence=[_email_evidence(summary)],
+    )
+
+
 def proposals_from_supplier_email(
     summary: SupplierEmailSummary, client: OdooClient, *, on_behalf_of: str | None = None
 ) -> list[Proposal]:
-    """Reschedules and price acceptances the email supports (verified senders, matched in Odoo only)."""
+    """Reschedules (a partial shipment's backorder to its date), price acceptances, product substitutions and
+    reductions (a short supply's cancelled rest) the email supports (verified senders, matched in Odoo only)."""
     flags = [w for w in summary.warning_details if w.code in _ATTACK_SIGNS]
     out: dict[str, Proposal] = {}
     for change in summary.changes:
@@ -200,6 +273,10 @@ def proposals_from_supplier_email(
             proposal = _reschedule(client, summary, change)
         elif change.kind is ChangeKind.PRICE_CHANGE:
             proposal = _price(client, summary, change)
+        elif change.kind is ChangeKind.SUBSTITUTION:
+            proposal = _substitute(client, summary, change)
+        elif change.kind is ChangeKind.SHORT_QUANTITY:
+            proposal = _reduce(client, summary, change)
         if proposal is not None:
             update: dict[str, object] = {"on_behalf_of": on_behalf_of}
             if flags:  # legitimate content may still be proposed, but never at a low tier

@@ -26,6 +26,7 @@ __all__ = [
     "Expedite",
     "IssueCreditNote",
     "Proposal",
+    "ReducePurchaseLineQuantity",
     "RequestState",
     "RescheduleOrderLine",
     "RescheduleReceipt",
@@ -45,6 +46,7 @@ class ActionType(StrEnum):
     RESCHEDULE_RECEIPT = "reschedule_receipt"
     ACCEPT_PRICE_CHANGE = "accept_price_change"
     SUBSTITUTE_PRODUCT = "substitute_product"
+    REDUCE_PO_LINE_QTY = "reduce_po_line_qty"
     EXPEDITE = "expedite"
     CHANGE_SO_COMMITMENT = "change_so_commitment"
     CREATE_RETURN = "create_return"
@@ -136,6 +138,19 @@ class SubstituteProduct(_Payload):
     new_product: str
 
 
+class ReducePurchaseLineQuantity(_Payload):
+    """Lower a purchase-order line's ordered quantity to what the supplier will deliver (the rest cancelled)."""
+
+    action_type: Literal[ActionType.REDUCE_PO_LINE_QTY] = ActionType.REDUCE_PO_LINE_QTY
+    po_id: int
+    po_name: str
+    line_id: int
+    product: str
+    old_quantity: float
+    new_quantity: float = Field(ge=0)
+    uom: str
+
+
 class Expedite(_Payload):
     """Ask the vendor to deliver sooner: a message on the PO that Odoo e-mails to the vendor."""
 
@@ -214,6 +229,7 @@ ActionPayload = Annotated[
     | RescheduleReceipt
     | AcceptPriceChange
     | SubstituteProduct
+    | ReducePurchaseLineQuantity
     | Expedite
     | ChangeSaleCommitment
     | CreateReturn

@@ -57,7 +57,20 @@ _ORIGINAL_LINES = frozenset(
 )
 _FROM = frozenset({"from", "de", "von", "van", "da"})
 _DATE = frozenset(
-    {"sent", "date", "envoyé", "envoye", "gesendet", "datum", "enviado", "fecha", "verzonden", "inviato", "data"}
+    {
+        "sent",
+        "date",
+        "envoyé",
+        "envoye",
+        "gesendet",
+        "datum",
+        "enviado",
+        "enviado el",
+        "fecha",
+        "verzonden",
+        "inviato",
+        "data",
+    }
 )
 _OTHER = frozenset(
     {

@@ -60,6 +60,8 @@ class ProposalsSuite:
                     "target": p.target.display_name,
                     "new_date": str(payload["new_date"])[:10] if payload.get("new_date") else None,
                     "new_price": payload.get("new_price"),
+                    "new_product": payload.get("new_product"),
+                    "new_quantity": payload.get("new_quantity"),
                     "amount": p.amount,
                     "tier": decision.tier.value,
                     "mode": decision.mode.value,

@@ -400,6 +400,11 @@ def _snapshot(agent: OdooClient, model: str, rid: int, *fields: str) -> dict[str
             "purchase.order.line", 18, ("state", "product_id"), ("product_id", [12, "[FURN_0096] Customizable Desk"]),
         ),
         (
+            {"action_type": "reduce_po_line_qty", "po_id": 8, "po_name": "P00008", "line_id": 17,
+             "product": "Drawer Black", "old_quantity": 15, "new_quantity": 10, "uom": "Dozens"},
+            "purchase.order.line", 17, ("state", "product_qty"), ("product_qty", 10),
+        ),
+        (
             {"action_type": "change_so_commitment", "so_id": 24, "so_name": "S00024", "old_date": None,
              "new_date": "2026-12-04T15:00:00"},
             "sale.order", 24, ("state",), ("commitment_date", "2026-12-04 15:00:00"),

@@ -60,7 +60,7 @@ def test_the_datasets_load_and_their_targets_are_well_formed() -> None:
         assert {"subject", "from", "date", "body"} <= set(case.input), case.id
         for p in case.target["proposals"]:
             assert p["tier"] in {"low", "medium", "high", "critical"} and p["mode"] == "approval", case.id
-            assert ("new_date" in p) != ("new_price" in p), case.id
+            assert sum(k in p for k in ("new_date", "new_price", "new_product", "new_quantity")) == 1, case.id
             if p["action_type"] == "reschedule_receipt":
                 assert f"stock.picking:{p['target']}" in case.metadata.records, case.id
 

@@ -51,6 +51,11 @@ STYLES: dict[str, tuple[str, str, list[str]]] = {
         "---------- Mensaje reenviado ---------",
         ["De: {v}", "Enviado: martes, 24 de noviembre de 2026", "Para: <b>", "Asunto: P00008"],
     ),
+    "spanish_outlook": (
+        "RV:",
+        "",
+        ["De: {v}", "Enviado el: martes, 24 de noviembre de 2026 15:10", "Para: <b>", "Asunto: P00008"],
+    ),
     "dutch": (
         "Doorst:",
         "---------- Doorgestuurd bericht ---------",

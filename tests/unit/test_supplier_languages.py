@@ -177,3 +177,61 @@ def test_a_move_from_one_date_to_another_is_no_window() -> None:
 def test_the_arrival_date_wins_over_the_ship_date_of_the_same_sentence() -> None:
     text = "The truck leaves our plant on Monday and P00007 should arrive at your warehouse Dec 2, 2026."
     assert [c.new_date for c in changes(text, ChangeKind.NEW_DATE)] == [date(2026, 12, 2)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, for P00007 we can only supply 10 Office Lamps (15 ordered), rest cancelled.",
+        "Für P00007 können wir nur 10 Office Lamps liefern (15 bestellt), der Rest wird storniert.",
+        "Pour P00007 nous ne pouvons livrer que 10 Office Lamps (15 commandées), le reste est annulé.",
+        "Para P00007 solo podemos entregar 10 Office Lamps (15 pedidas), el resto se cancela.",
+        "Voor P00007 kunnen we slechts 10 Office Lamps leveren (15 besteld), de rest wordt geannuleerd.",
+    ],
+)
+def test_a_short_supply_with_the_rest_cancelled_in_each_language(text: str) -> None:
+    [found] = changes(text, ChangeKind.SHORT_QUANTITY)
+    assert (found.po_name, found.quantity.value, found.of_quantity.value, found.rest_cancelled) == (
+        "P00007",
+        10.0,
+        15.0,
+        True,
+    )
+    assert changes(text, ChangeKind.CANCELLATION) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The [FURN_7777] Office Chair on P00006 is discontinued. We can deliver the [FURN_0269] Office Chair Black "
+        "instead.",
+        "Der [FURN_7777] Office Chair zu P00006 ist nicht mehr lieferbar. Stattdessen können wir Ihnen den "
+        "[FURN_0269] Office Chair Black liefern.",
+        "L'article [FURN_7777] Office Chair de la commande P00006 n'est plus disponible. Nous pouvons le remplacer "
+        "par le [FURN_0269] Office Chair Black.",
+        "El artículo [FURN_7777] Office Chair del pedido P00006 está descatalogado. Podemos sustituirlo por el "
+        "[FURN_0269] Office Chair Black.",
+        "Het artikel [FURN_7777] Office Chair van bestelling P00006 is niet meer leverbaar. Wij kunnen het vervangen "
+        "door de [FURN_0269] Office Chair Black.",
+    ],
+)
+def test_a_substitution_in_each_language(text: str) -> None:
+    [found] = changes(text, ChangeKind.SUBSTITUTION)
+    assert (found.po_name, found.product_code, found.substitute_code) == ("P00006", "FURN_7777", "FURN_0269")
+    assert changes(text, ChangeKind.CANCELLATION) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We confirm your order P00004, our order confirmation no. AB-20931.",
+        "Wir bestätigen Ihre Bestellung P00004, unsere Auftragsbestätigung Nr. AB-20931.",
+        "Nous confirmons la commande P00004, notre confirmation de commande n° AB-20931.",
+        "Confirmamos el pedido P00004, nuestra confirmación de pedido n.º AB-20931.",
+        "Wij bevestigen bestelling P00004, onze orderbevestiging nr. AB-20931.",
+    ],
+)
+def test_the_vendors_order_number_in_each_language(text: str) -> None:
+    result = extract(mail(text), languages=LanguageDetector())
+    assert [r.value for r in result.references if r.kind == "vendor_order"] == ["AB-20931"]
+    assert [c.po_name for c in result.candidates if c.kind is ChangeKind.CONFIRMATION] == ["P00004"]

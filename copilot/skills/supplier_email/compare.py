@@ -7,8 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from rapidfuzz import fuzz
+
+from copilot.citations import Ref
 from copilot.skills.supplier_email.extract import Candidate, Extraction
 from copilot.skills.supplier_email.schemas import ChangeKind, Delta, DetectedChange, Money, Quantity
+from copilot.text.references import product_code
 from copilot.text.values import convert
 from copilot.tools.schemas import PurchaseOrderLine, PurchaseOrderStatus
 
@@ -62,17 +66,41 @@ def match_line(
         if hit:
             found.append((hit.start(), line, name))
     found = [f for f in found if not any(f[2] != g[2] and f[2] in g[2] for g in found)]
-    if found:
-        if unique and len({f[1].id for f in found}) > 1:
-            return None
-        return min(found, key=lambda f: f[0])[1]
     words = _tokens(text)
     counts: dict[str, int] = {}
     for line in order.lines:
         for token in _tokens(_line_name(line)):
             counts[token] = counts.get(token, 0) + 1
     hits = [ln for ln in order.lines if any(counts[t] == 1 and t in words for t in _tokens(_line_name(ln)))]
-    return hits[0] if len(hits) == 1 else None
+    if found:
+        # "the desk stands and the individual workplaces": one name in full, the other in part; both are named
+        if unique and len({f[1].id for f in found} | {ln.id for ln in hits}) > 1:
+            return None
+        return min(found, key=lambda f: f[0])[1]
+    if len(hits) == 1:
+        return hits[0]
+    return None if hits else _fuzzy_line(order, haystack)
+
+
+#: Least ``rapidfuzz`` partial-ratio score for a misspelt product name ("Flipovr") to name a line.
+FUZZY_MIN_SCORE = 85.0
+
+
+def _fuzzy_line(order: PurchaseOrderStatus, haystack: str) -> PurchaseOrderLine | None:
+    """The one line whose name the text spells closely (``rapidfuzz``), when no other line comes as close."""
+    scored = sorted(
+        (
+            (fuzz.partial_ratio(name, haystack), line)
+            for line in order.lines
+            if len(name := _norm(_line_name(line))) >= 5
+        ),
+        key=lambda pair: -pair[0],
+    )
+    if not scored or scored[0][0] < FUZZY_MIN_SCORE:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 5:
+        return None
+    return scored[0][1]
 
 
 def _day(value: object) -> date | None:
@@ -127,6 +155,7 @@ class _Ctx:
     order: PurchaseOrderStatus | None
     line: PurchaseOrderLine | None
     email_level_ok: bool = False
+    products: Sequence[Ref] = ()
 
     @property
     def matched(self) -> bool:
@@ -217,6 +246,8 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
         note = "partial shipment announced" if c.kind is ChangeKind.PARTIAL_SHIPMENT else "short supply announced"
         if c.quantity:
             note += f": {c.quantity.label()}"
+        if c.rest_cancelled:
+            note += "; the rest is cancelled"
         return ctx.base(
             email_value=c.quantity.label() if c.quantity else None,
             email_quantity=c.quantity,
@@ -233,6 +264,9 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
         return None  # shipped in full
     product = _product_label(line, c)
     consistent = None
+    stated_backorder = backorder is not None
+    if backorder is None and c.backorder_date and shipped is not None and not c.rest_cancelled:
+        backorder = max(ordered - line.quantity_received - shipped, 0.0) or None  # "the remaining ... ship on Dec 8"
     if c.kind is ChangeKind.SHORT_QUANTITY:
         of = _in_line_uom(c.of_quantity, line)
         consistent = None if of is None else _same(of, ordered)
@@ -242,9 +276,13 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
             f"{_fmt_qty(short, uom)} short"
         )
     else:
-        if backorder is not None and shipped is not None:
+        if stated_backorder and backorder is not None and shipped is not None:
             consistent = _same(shipped + backorder, ordered)
         note = f"{_fmt_qty(shipped or 0, uom)} of {_fmt_qty(ordered, uom)} {product} shipped"
+    cancelled = None
+    if c.rest_cancelled:
+        cancelled = max(ordered - line.quantity_received - (shipped or 0), 0.0)
+        note += f"; {_fmt_qty(cancelled, uom)} cancelled (rest not backordered)"
     if backorder:
         offered = c.kind is ChangeKind.SHORT_QUANTITY  # a short-supply email offers the backorder as an option
         note += f"; {_fmt_qty(backorder, uom)} {'offered on backorder' if offered else 'on backorder'}"
@@ -265,6 +303,7 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
         email_quantity=Quantity(value=shipped, uom=uom) if shipped is not None else None,
         odoo_quantity=Quantity(value=ordered, uom=uom),
         backorder_quantity=Quantity(value=backorder, uom=uom) if backorder is not None else None,
+        cancelled_quantity=Quantity(value=cancelled, uom=uom) if cancelled is not None else None,
         email_date=c.backorder_date,
         odoo_date=planned if c.backorder_date else None,
         delta=Delta(quantity=(shipped - ordered) if shipped is not None else None, days=delta_days),
@@ -275,8 +314,18 @@ def _shipment(ctx: _Ctx) -> DetectedChange | None:
 
 def _price(ctx: _Ctx, currency: str | None) -> DetectedChange | None:
     c, line = ctx.c, ctx.line
+    if c.kind is ChangeKind.SUBSTITUTION and c.price is None:
+        return _substitution(ctx, None, currency)
     if c.percent is not None and c.price is None:
         return _percent(ctx, currency)
+    if line is not None and c.price is not None and c.old_price is not None and _means_line_unit(c, line):
+        c = c.model_copy(
+            update={
+                "price": c.price.model_copy(update={"per": line.uom}),
+                "old_price": c.old_price.model_copy(update={"per": line.uom}),
+            }
+        )
+        ctx = _Ctx(c, ctx.po, ctx.order, line, ctx.email_level_ok, ctx.products)
     new = _price_in_line_uom(c.price, line)
     if line is None or new is None:
         label = c.price.label() if c.price else "a new price"
@@ -300,10 +349,7 @@ def _price(ctx: _Ctx, currency: str | None) -> DetectedChange | None:
         f", {sign}{abs(percent)}%)" if percent is not None else ")"
     )
     if substitution:
-        sub = " ".join(x for x in (f"[{c.substitute_code}]" if c.substitute_code else None, c.substitute_text) if x)
-        sub = sub or "another product"
-        note = f"{_product_label(line, c)} is {c.cause or 'unavailable'}; the supplier proposes {sub} at {change}"
-        note += f" for {_fmt_qty(line.quantity, line.uom)}"
+        return _substitution(ctx, change, currency, email_price=email_price, odoo_price=odoo_price, diff=diff)
     elif c.line_statement:
         note = f"the email states {change} for {_product_label(line, c)}"
     else:
@@ -320,6 +366,68 @@ def _price(ctx: _Ctx, currency: str | None) -> DetectedChange | None:
         substitute_name=c.substitute_text if substitution else None,
         delta=Delta(price=round(diff, 4), percent=percent),
         consistent_with_odoo=consistent,
+        note=note,
+    )
+
+
+def _means_line_unit(c: Candidate, line: PurchaseOrderLine) -> bool:
+    """ "From 250.50 to 275.00 per unit" on a line bought by the dozen at 250.50: the unit is the line's."""
+    assert c.price is not None and c.old_price is not None
+    return (
+        c.price.per == "Units"
+        and line.uom != "Units"
+        and c.old_price.currency in (None, c.price.currency)
+        and _same(c.old_price.amount, line.price_unit)
+    )
+
+
+def _substitute_product(ctx: _Ctx) -> Ref | None:
+    """The Odoo product the supplier offers instead: by its code, else by its name (never the line's own)."""
+    c = ctx.c
+    own = ctx.line.product.id if ctx.line is not None and ctx.line.product is not None else None
+    if c.substitute_code:
+        wanted = f"[{c.substitute_code}]".casefold()
+        return next((p for p in ctx.products if p.name.casefold().startswith(wanted) and p.id != own), None)
+    if not c.substitute_text:
+        return None
+    name = _norm(c.substitute_text)
+    exact = [p for p in ctx.products if p.id != own and _norm(re.sub(r"^\[[^\]]*\]\s*", "", p.name)) == name]
+    return exact[0] if len(exact) == 1 else None
+
+
+def _substitution(
+    ctx: _Ctx,
+    change: str | None,
+    currency: str | None,
+    *,
+    email_price: Money | None = None,
+    odoo_price: Money | None = None,
+    diff: float | None = None,
+) -> DetectedChange:
+    """A product replaced by another: the substitute as written and, when Odoo has it, as an Odoo product."""
+    c, line = ctx.c, ctx.line
+    substitute = _substitute_product(ctx)
+    written = " ".join(x for x in (f"[{c.substitute_code}]" if c.substitute_code else None, c.substitute_text) if x)
+    sub = substitute.name if substitute else (written or "another product")
+    note = f"{_product_label(line, c)} is {c.cause or 'unavailable'}; the supplier proposes {sub}"
+    if change:
+        note += f" at {change}"
+    if line is not None:
+        note += f" for {_fmt_qty(line.quantity, line.uom)}"
+    if substitute is None and (c.substitute_code or c.substitute_text):
+        note += "; no such product in Odoo"
+    percent = (
+        round(diff / odoo_price.amount * 100, 1) if diff is not None and odoo_price and odoo_price.amount else None
+    )
+    return ctx.base(
+        email_value=sub,
+        odoo_value=_product_label(line, c) if line is not None else None,
+        email_price=email_price,
+        odoo_price=odoo_price,
+        substitute_code=c.substitute_code or (product_code(substitute.name) if substitute else None),
+        substitute_name=c.substitute_text,
+        substitute=substitute,
+        delta=Delta(price=round(diff, 4), percent=percent) if diff is not None else None,
         note=note,
     )
 
@@ -459,18 +567,66 @@ def _targets(
     return [(r, None) for r in refs] or [(None, None)]
 
 
-def compare(extraction: Extraction, orders: Sequence[PurchaseOrderStatus]) -> Comparison:
-    """Turn the rules' candidates into changes checked against Odoo's POs (unchanged values dropped)."""
+_PO_LEVEL = (
+    ChangeKind.CONFIRMATION,
+    ChangeKind.DELAY_NO_DATE,
+    ChangeKind.PAYMENT_HOLD,
+    ChangeKind.DELIVERED,
+    ChangeKind.CANCELLATION,
+    ChangeKind.QUESTION,
+)
+
+
+# "position 2", "pos. 3", "line 1", "item 2", "Zeile 2", "ligne 2", "línea 2", "regel 2" (one position only)
+_POSITION = re.compile(
+    r"\b(?:pos(?:ition)?|line|item|zeile|ligne|l[ií]nea|regel)\.?\s*+#?\s*+(?P<n>\d{1,3})\b(?!\s*+(?:and|,|&|to|-|bis|et|y|en)\s*+\d)",
+    re.IGNORECASE,
+)
+
+
+def _line_for(c: Candidate, order: PurchaseOrderStatus | None) -> PurchaseOrderLine | None:
+    """The line a candidate is about: named by code or name; for a price, the one line at the stated old price,
+    or the order's only line."""
+    line = match_line(order, c.product_code, c.product_text, unique=c.kind is ChangeKind.NEW_DATE)
+    if line is not None or order is None or c.product_code:
+        return line
+    position = _POSITION.search(c.product_text or "")
+    if position is not None:  # "position 2 ships on Dec 12": the order's second line
+        index = int(position.group("n")) - 1
+        return order.lines[index] if 0 <= index < len(order.lines) else None
+    if c.kind in (ChangeKind.PRICE_CHANGE, ChangeKind.SUBSTITUTION) and not c.line_statement:
+        if c.old_price is not None:
+            at_price = [ln for ln in order.lines if _same(ln.price_unit, c.old_price.amount)]
+            if len(at_price) == 1:
+                return at_price[0]
+        products = [ln for ln in order.lines if ln.product is not None]
+        if len(products) == 1:
+            return products[0]
+    return None
+
+
+def compare(extraction: Extraction, orders: Sequence[PurchaseOrderStatus], products: Sequence[Ref] = ()) -> Comparison:
+    """Turn the rules' candidates into changes checked against Odoo's POs (unchanged values dropped).
+
+    ``products``: the Odoo products a substitution may name (``gather_facts`` reads them).
+    """
     by_name = {o.name.upper(): o for o in orders}
     result = Comparison()
+    if not extraction.po_refs:
+        return result  # a circular ("orders due in that window ship on Jan 4") changes no order of ours
     confirmed: dict[str | None, list[date]] = {}
     explicit: set[tuple[str | None, int | None, ChangeKind]] = set()
     ordered = sorted(extraction.candidates, key=lambda c: (c.line_statement, c.kind is ChangeKind.CONFIRMATION))
     for c in ordered:
         for po, order in _targets(c, by_name, extraction.po_refs):
-            line = match_line(order, c.product_code, c.product_text, unique=c.kind is ChangeKind.NEW_DATE)
+            line = _line_for(c, order)
             ctx = _Ctx(
-                c, po, order, line, email_level_ok=bool(by_name) and len(by_name) == len(set(extraction.po_refs))
+                c,
+                po,
+                order,
+                line,
+                email_level_ok=bool(by_name) and len(by_name) == len(set(extraction.po_refs)),
+                products=products,
             )
             currency = order.currency if order else (c.price.currency if c.price else None)
             change: DetectedChange | None
@@ -487,12 +643,16 @@ def compare(extraction: Extraction, orders: Sequence[PurchaseOrderStatus]) -> Co
             if change is None:
                 continue
             key = (change.po_name, change.line_id, change.kind)
-            if c.line_statement and key in explicit:
-                continue
+            once = change.kind is ChangeKind.PRICE_CHANGE or (change.line_id is None and change.kind in _PO_LEVEL)
+            if key in explicit and (c.line_statement or once):
+                continue  # one PO-level change of a kind per PO, however many sentences say it
             explicit.add(key)
             result.changes.append(change)
             if change.consistent_with_odoo is False:
                 result.inconsistencies.append(f"{change.po_name or 'the order'}: {change.note}")
+    # "we confirm all lines, but the earliest we can deliver is Dec 4": confirmed with a new date is the new date
+    moved = {c.po_name for c in result.changes if c.kind is ChangeKind.NEW_DATE}
+    result.changes = [c for c in result.changes if not (c.kind is ChangeKind.CONFIRMATION and c.po_name in moved)]
     _check_totals(extraction, by_name, result)
     return result
 

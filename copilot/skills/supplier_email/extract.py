@@ -57,6 +57,7 @@ class Candidate(BaseModel):
     of_quantity: Quantity | None = Field(default=None, description="The email's statement of the ordered quantity")
     backorder: Quantity | None = None
     backorder_date: date | None = None
+    rest_cancelled: bool = Field(default=False, description="Short supply: the rest is cancelled, not backordered")
     price: Money | None = None
     old_price: Money | None = Field(default=None, description="The email's statement of the current price")
     percent: float | None = Field(default=None, description="A price change stated as a percentage")
@@ -101,6 +102,9 @@ _NUM = r"(?<![\w.,/-])(?P<q>\d+(?:\.\d+)?)"
 _CONFIRM = re.compile(
     r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
     r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b"
+    r"|\b(?:and|hereby|gladly) confirm (?:it|them|the order|your order|receipt)\b|\bwe acknowledge\b"
+    r"|\border acknowledge?ment\b|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
+    r"|(?:^|[:\-–]\s)on track\b"
     # de, fr, es, nl
     r"|\bbest[äa]tigen\b|\bbest[äa]tigt\b|\bauftragsbest[äa]tigung\b|\bwie bestellt\b"
     r"|\bconfirm(?:ons|ée?s?)\b|\bconfirmation de (?:la )?commande\b|\bcomme command[ée]e?s?\b"
@@ -120,7 +124,13 @@ _QUESTION = re.compile(
     r"|\bkunt u\b|\bkunnen (?:jullie|u)\b|\bgraag (?:uw )?(?:bevestiging|bevestigen|reactie)\b",
     _I,
 )
-_NOT_A_QUESTION = re.compile(r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b", _I)
+_NOT_A_QUESTION = re.compile(
+    r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
+    r"|\blet us know if (?:anything|something|any\w*) (?:is )?(?:missing|wrong|damaged)\b",
+    _I,
+)
+# "before we confirm P00001": a confirmation still to come
+_NOT_YET = re.compile(r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm", _I)
 _DEADLINE = re.compile(
     r"\b(?:by|before|until)\s+(?P<when>tomorrow|today|tonight|end of (?:the )?day)\b(?:\s+(?:noon|morning|evening|"
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm)))?",
@@ -138,6 +148,7 @@ _PROMISE = re.compile(
     r"|livr\w*|exp[ée]di\w*|report[ée]\w*|enl[èe]vement|d[ée]part"
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
     r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
+    r"|reach\w*|expect\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
     r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
     _I,
 )
@@ -145,7 +156,7 @@ _OLD_DATE = re.compile(
     r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
     r"|cannot (?:ship|deliver)"
     r"|was due|were due|statt|anstatt|urspr[üu]nglich|au lieu de|initialement|en lugar de|en vez de|originalmente"
-    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$",
+    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$",
     _I,
 )
 _PAST_EVENT = re.compile(
@@ -191,9 +202,23 @@ _SHORT = re.compile(
     _I,
 )
 _ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
+# "we can only produce 120 pcs of the Drawer Black (that's 10 of your 15 dozen)": the quantities in the line's unit
+_SHORT_THATS = re.compile(
+    r"\b(?:only|just)\b(?P<what>[^.()]{0,120}?)\((?:that's|that is|i\.e\.|=)\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
+    rf"(?:of|out of)\s++(?:your|the)\s++(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    _I,
+)
+# "we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit"
+_SHORT_AFTER = re.compile(
+    r"\b(?:supply|ship|deliver|send|provide|produce|make)\s+(?:only|just)\s+"
+    + _NUM
+    + rf"\s*(?P<u>{UOM_WORDS})?\s+(?:of|out of)\s+(?:the\s+|your\s+)?(?P<of>\d+(?:\.\d+)?)\s*(?P<u2>{UOM_WORDS})?"
+    r"(?P<what>[^.:;,]*)",
+    _I,
+)
 # "we can only supply 6 Large Desks (10 ordered)", "nur 6 Stück liefern (10 bestellt)"
 _SHORT_ORDERED = re.compile(
-    r"\b(?:only|just|nur|seulement|uniquement|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:only|just|nur|seulement|uniquement|que|s[óo]lo|slechts|maar)\s+(?:\w+\s+){0,3}?"
     + _NUM
     + rf"\s*(?P<u>{UOM_WORDS})?\b(?P<what>[^.:;,()]{{0,80}}?)\s*+\((?:of\s+|von\s+|sur\s+|de\s+|van\s+)?"
     rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
@@ -213,17 +238,49 @@ _N_OF_M = re.compile(
 _PERCENT = re.compile(
     r"\bprices?\b[^.%]{0,40}?\b(?P<dir>increase|rise|go(?:es)? up|raise|decrease|reduc|lower|drop|go(?:es)? down)\w*"
     r"\s++(?:by\s++)?(?P<pct>\d++(?:\.\d++)?+)\s?%"
-    r"|(?<!\d)(?P<pct2>\d++(?:\.\d++)?+)\s?%\s++(?:price\s++)?(?P<dir2>increase|surcharge|decrease|reduction|discount)",
+    r"|(?<!\d)(?P<pct2>\d++(?:\.\d++)?+)\s?%\s++(?:price\s++|[a-z]{1,20}\s++)?"
+    r"(?P<dir2>increase|surcharge|decrease|reduction|discount)",
     _I,
 )
 _DISCONTINUED = re.compile(
     r"\b(?:discontinued|no longer (?:available|produced|manufactured|made|supplied)|end[- ]of[- ]life|obsolete"
-    r"|out of production|phased out)\b",
+    r"|out of production|phased out|out of stock|sold out|out of (?:[\w-]{1,20}\s){0,2}(?:frames|parts|material|fabric)"
+    r"|nicht mehr lieferbar|ausverkauft|plus disponible|en rupture|agotad[oa]s?|descatalogad[oa]s?|uitverkocht"
+    r"|niet meer leverbaar)\b",
     _I,
 )
 _SUBSTITUTE = re.compile(
     r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
-    r"|replace (?:it|them) with)\b",
+    r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply|build|make|produce)\b[^.;]{1,80}\binstead\b"
+    r"|ersatz\w*|ersetzen|stattdessen|remplac\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
+    r"|vervang\w*|in plaats daarvan)",
+    _I,
+)
+# where the substitute's name starts: "replace it with the X", "we offer the X instead", "Ersatz: X"
+_OFFER = re.compile(
+    r"\b(?:could|can|would|are able to)\s+(?:ship|offer|deliver|supply|send|provide|build|make)\b"
+    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b",
+    _I,
+)
+_SUBSTITUTE_LEAD = re.compile(
+    r"\b(?:replace (?:it|them) (?:with|by)|(?:as (?:a )?(?:substitute|replacement),?\s+)?we (?:can )?"
+    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|remplac\w* par"
+    r"|sustituir\w* por|reemplaz\w* por|vervangen door)\s+(?:(?:you|u|Ihnen|vous)\s+)?(?:the\s+|den\s+|die\s+"
+    r"|das\s+|le\s+|la\s+|el\s+|de\s+|het\s+)?",
+    _I,
+)
+_SUBSTITUTE_TAIL = re.compile(
+    r"\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
+    r"|al mismo precio|voor dezelfde prijs|stattdessen)\b.*$|[.,;:(].*$",
+    _I,
+)
+# "rest cancelled", "the remaining 5 are cancelled", "Rest storniert", "le reste est annulé"
+_REST_CANCELLED = re.compile(
+    r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
+    r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
+    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?|geannuleerd)\b"
+    r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b"
+    r"|\b(?:missing|remaining|other|rest)\b[^.]{0,30}\bwill not be (?:produced|made|delivered|shipped|supplied)\b",
     _I,
 )
 _HOLD = re.compile(
@@ -232,7 +289,10 @@ _HOLD = re.compile(
     r"|\b(?:pre-?payment|payment in advance|advance payment|cash in advance)\b[^.]{0,40}\b(?:required|is needed|must)\b"
     r"|\b(?:credit|account)\s+(?:is\s+|has been\s+|was\s+)?(?:put\s+)?on\s+(?:credit\s+)?hold\b|\baccount on hold\b"
     r"|\bcredit hold\b|\bexceeds? (?:your|the) credit limit\b|\bpro-?\s?forma\b"
-    r"|\bpayment before (?:we|shipping|release)",
+    r"|\bpayment before (?:we|shipping|release)"
+    r"|\b(?:only|not) (?:be )?(?:dispatched|shipped|released|delivered) (?:after|until|before) (?:full )?payment"
+    r"|\b(?:past|over|exceed(?:ed|s)?|above) (?:its|your|the) credit limit\b"
+    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b",
     _I,
 )
 _CREDIT_LIMIT = re.compile(r"credit limit(?: with us)?\s+(?:is|of)\s+", _I)
@@ -242,6 +302,8 @@ _NO_DATE = re.compile(
     r"|commit to|quote)\s+(?:you\s+)?(?:a\s+|any\s+)?(?:new\s+)?(?:delivery\s+|ship(?:ping)?\s+|dispatch\s+)?date\b"
     r"|\bno (?:new )?(?:delivery |ship(?:ping)? )?date (?:yet|available|at this time)\b"
     r"|\bsuspend(?:ed|ing)? (?:our |all |the )?(?:deliver\w*|production|shipments?|operations)\b"
+    r"|\bno (?:eta|date|release time)(?: yet| at (?:this|the moment|this point))\b|\bno longer promise\b"
+    r"|\b(?:has|have) not given (?:us )?a (?:new )?date\b|\bcan(?:'t|not) give us a (?:release )?(?:time|date)\b"
     r"|\bdelayed indefinitely\b|\b(?:date|eta) (?:is )?(?:unknown|tbc|tbd|to be (?:confirmed|determined))\b"
     r"|\bh[öo]here gewalt\b|\bbis auf weiteres\b|\bkein(?:en)? (?:neuen )?(?:liefer)?termin\b"
     r"|\bjusqu'[àa] nouvel ordre\b|\bpas (?:encore )?de (?:nouvelle )?date\b"
@@ -252,7 +314,8 @@ _NO_DATE = re.compile(
 _CANCEL = re.compile(
     r"\bwe(?:'ll| will| must| have to| had to| need to| are forced to| regret to| have| are| unfortunately)?\s+"
     r"(?:to\s+)?cancel(?:l?ed|l?ing)?\b"
-    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+cancell?ed\b"
+    r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+(?:hereby\s+)?cancell?ed\b"
+    r"|\bwithdraw\w* our (?:offer|quote|confirmation)\b|\bconsider (?:the|this|your) (?:request|order) cancell?ed\b"
     r"|\bstornier\w*|\bstorniert\b|\bannul(?:er|ons|[ée]e?s?|ation)\b|\bcancel(?:ar|amos|ad[oa]s?)\b"
     r"|\bannuler(?:en|d)\b|\bgeannuleerd\b",
     _I,
@@ -300,6 +363,23 @@ def _pos(sentence: Sentence) -> list[str | None]:
     return list(sentence.po_refs) or [None]
 
 
+def _pos_at(sentence: Sentence, at: int, since: int = 0) -> list[str | None]:
+    """The POs a statement at ``at`` is about, when the sentence names several: those named in its own clause
+    (``since`` .. ``at``), else the last one named before it, else the first after ("P00004 on Dec 8, and
+    P00007 on Dec 3" is two changes, not four)."""
+    if len(sentence.po_refs) <= 1:
+        return _pos(sentence)
+    upper = sentence.text.upper()
+    places = [(m.start(), ref) for ref in sentence.po_refs for m in re.finditer(re.escape(ref), upper)]
+    inside = [ref for start, ref in sorted(places) if since <= start < at]
+    if inside:
+        return list(dict.fromkeys(inside))
+    before = [(start, ref) for start, ref in places if start < at]
+    if before:
+        return [max(before)[1]]
+    return [min(places)[1]]
+
+
 def _product_text(text: str) -> str | None:
     cleaned = re.sub(r"\[[^\]]*\]", " ", text or "")
     cleaned = re.sub(r"\b(?:the|of|your|our|on|x)\b", " ", cleaned, flags=_I)
@@ -328,7 +408,7 @@ def _confirmations(ss: list[Sentence]) -> list[Candidate]:
     return [
         Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
         for s in ss
-        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text)
+        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text) and not _NOT_YET.search(s.text)
         for po in _pos(s)
     ]
 
@@ -351,6 +431,10 @@ def _date_role(before: str) -> DateRole:
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
+#: A new date further out than this (two years) is a misreading, not a supplier's promise.
+MAX_PROMISE_DAYS = 730
+
+
 def _dates(
     ss: list[Sentence], reference: date
 ) -> tuple[list[Candidate], list[tuple[int, FoundDate]], dict[str | None, date]]:
@@ -370,19 +454,21 @@ def _dates(
                 continue
             if not _PROMISE.search(s.text) or _PAST_EVENT.search(before[-50:]) or found.value < reference:
                 continue
+            if (found.value - reference).days > MAX_PROMISE_DAYS:
+                continue  # "position 3 on December 14" misread as 2114-12-03: no supplier promises that far out
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
-            if _CONDITIONAL.search(s.text) or _OPTION.search(s.text):
-                for po in _pos(s):
+            if _CONDITIONAL.search(s.text) or _OPTION.search(s.text) or s.text.rstrip().endswith("?"):
+                for po in _pos(s):  # an option or a date asked about ("or should we ship all in January?")
                     alternatives.append((po, f"{s.text} ({found.value.isoformat()})"))
                 continue
             clause = before[clause_from:]
             codes = signals.product_codes(clause) or (list(s.codes) if len(s.codes) == 1 else [])
-            for po in _pos(s):
+            for po in _pos_at(s, found.start, clause_from):
                 out.append(
                     Candidate(
                         kind=ChangeKind.NEW_DATE,
@@ -417,13 +503,19 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     out: list[Candidate] = []
     partial_po: list[Candidate] = []
     for index, s in enumerate(ss):
-        dates = [d.value for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
+        found_dates = [d for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
+        dates = [d.value for d in found_dates]
         text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
         backorder = _BACKORDER_Q.search(text)
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(text) or _SHORT_ORDERED.search(text)
+        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
+        short = short or _SHORT_THATS.search(text)
+        following = ss[index + 1].text if index + 1 < len(ss) else ""
+        rest_cancelled = any(  # "rest cancelled", not "do you want them now and cancel the rest?"
+            _REST_CANCELLED.search(t) and not _QUESTION.search(t) for t in (s.text, following[:200])
+        )
         if short:
             out.extend(
                 Candidate(
@@ -434,8 +526,9 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                     product_text=_product_text(short.group("what")),
                     quantity=_qty(short.group("q"), short.group("u") or short.group("u2")),
                     of_quantity=_qty(short.group("of"), short.group("u2") or short.group("u")),
-                    backorder=bo_qty,
-                    backorder_date=dates[0] if dates else None,
+                    backorder=None if rest_cancelled else bo_qty,
+                    backorder_date=None if rest_cancelled else (dates[0] if dates else None),
+                    rest_cancelled=rest_cancelled,
                 )
                 for po in _pos(s)
             )
@@ -447,20 +540,40 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             rest = ordered.value - quantity.value if quantity and ordered and ordered.value > quantity.value else None
             out.extend(
                 Candidate(
-                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    kind=ChangeKind.SHORT_QUANTITY if rest_cancelled else ChangeKind.PARTIAL_SHIPMENT,
                     evidence=s.text,
                     po_name=po,
                     product_code=s.codes[0] if s.codes else None,
                     product_text=_product_text(part.group("what")),
                     quantity=quantity,
                     of_quantity=ordered,
-                    backorder=bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
-                    backorder_date=dates[0] if dates else None,
+                    backorder=None
+                    if rest_cancelled
+                    else bo_qty or (Quantity(value=rest, uom=ordered.uom) if rest and ordered else None),
+                    backorder_date=None if rest_cancelled else (dates[0] if dates else None),
+                    rest_cancelled=rest_cancelled,
                 )
                 for po in _pos(s)
             )
             continue
         shipped = _SHIPPED_Q.search(text)
+        items = _shipped_items(text) if _SHIPPED_CUE.search(text) else []
+        if len(items) >= 2 or (items and not shipped):  # "16 dozen [E-COM09] Large Desk and all 5 dozen [E-COM06] ..."
+            out.extend(
+                Candidate(
+                    kind=ChangeKind.PARTIAL_SHIPMENT,
+                    evidence=s.text,
+                    po_name=po,
+                    product_code=code,
+                    product_text=name,
+                    quantity=quantity,
+                    backorder=bo_qty if len(items) == 1 else None,
+                    backorder_date=(dates[0] if dates else None) if len(items) == 1 else None,
+                )
+                for quantity, code, name in items
+                for po in _pos(s)
+            )
+            continue
         if shipped:
             lead = text.split(":", 1)[0] if ":" in text else shipped.group("what")
             out.extend(
@@ -478,10 +591,15 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             )
             continue
         if backorder or dates:
-            target = _existing(out, bo_qty) or (out[-1] if out else None)
+            target = _existing(out, bo_qty) or _named_in(out, s.text) or (out[-1] if out else None)
             if target is not None:  # "the 8 dozen on backorder ship on ...", "backorder the remaining 5"
                 target.backorder = target.backorder or bo_qty
                 target.backorder_date = target.backorder_date or (dates[0] if dates else None)
+                continue
+            if _HOLD.search(s.text):  # "to release the 8 on backorder we need payment in advance": a hold
+                continue
+            if not backorder:  # "the Office Lamps are backordered until Dec 16": those lines' new date
+                out.extend(_backordered_until(s, found_dates[0]))
                 continue
             if backorder:
                 out.extend(
@@ -506,6 +624,73 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     return out
 
 
+_CLAUSE_BREAK = re.compile(r".*(?:[,;:]|\s(?:but|aber|mais|pero|maar)\s)", _I)
+
+
+def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
+    """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
+    before = s.text[: found.start]
+    cut = _CLAUSE_BREAK.match(before)
+    clause = before[cut.end() :] if cut else before
+    codes = signals.product_codes(clause)
+    return [
+        Candidate(
+            kind=ChangeKind.NEW_DATE,
+            evidence=s.text,
+            po_name=po,
+            product_code=codes[0] if len(codes) == 1 else None,
+            product_text=None if codes else _product_text(clause),
+            new_date=found.value,
+            latest_date=found.latest if found.is_range else None,
+            date_role="delivery",
+        )
+        for po in _pos_at(s, found.start)
+    ]
+
+
+_SHIPPED_CUE = re.compile(
+    r"\b(?:on the truck|left (?:our|the)?\s?\w+ today|left today|on (?:its|their) way|loaded|shipped|dispatched"
+    r"|sent out|(?:can|will) ship\b[^.]{0,80}\btoday|versandt|verladen|exp[ée]di[ée]e?s|envi(?:ad[oa]s|amos)"
+    r"|verzonden)\b",
+    _I,
+)
+# "16 dozen [E-COM09] Large Desk", "5 x Office Chair", "6 dozen Office Chair Black": a quantity and a product
+# named by its code or a capitalised name (not "72 chairs", not "today")
+_ITEM = re.compile(
+    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)\s*+"
+    + rf"(?:(?P<u>{UOM_WORDS})\s*+)?(?:[x×]\s*+)?(?:of\s++)?(?:the\s++)?"
+    r"(?:\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]\s*+)?(?P<name>[A-Z][\w\-]{1,30}(?:\s[A-Z][\w\-]{1,30}){0,4})?",
+)
+
+
+# a month, a weekday, a week or a PO after a number is a date or a reference, not a product
+_NOT_A_PRODUCT = re.compile(
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|m[äa]r|mai|okt|dez|janv|f[ée]v|avr|juil|ao[ûu]|d[ée]c|ene"
+    r"|abr|ago|dic|mei|maa|mon|tue|wed|thu|fri|sat|sun|kw|cw|week|P\d)",
+    _I,
+)
+
+
+def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | None]]:
+    """(quantity, code, name) of each product a shipped sentence lists with its quantity."""
+    out: list[tuple[Quantity | None, str | None, str | None]] = []
+    for m in _ITEM.finditer(text):
+        code, name = m.group("code"), m.group("name")
+        if (code and re.search("[A-Za-z]", code)) or (name and not _NOT_A_PRODUCT.match(name)):
+            out.append((_qty(m.group("q"), m.group("u")), code, _product_text(name or "")))
+    return out
+
+
+def _named_in(candidates: list[Candidate], text: str) -> Candidate | None:
+    """The candidate whose product the text names ("the remaining 4 dozen Large Desks")."""
+    lower = text.lower()
+    for c in candidates:
+        words = [w for w in re.findall(r"[a-z]{4,}", (c.product_text or "").lower())]
+        if words and all(w.rstrip("s") in lower for w in words):
+            return c
+    return None
+
+
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
     if backorder is None:
         return None
@@ -516,21 +701,38 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
     """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
     out: list[Candidate] = []
     used: set[int] = set()
-    discontinued = [(i, s) for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
-    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text)]
+    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)]
+    gone_at = [i for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
+    if gone_at and not substitutes:  # "... out of frames. We could ship the mirrored model, [FURN_1118] ..."
+        substitutes = [(i, s) for i, s in enumerate(ss) if i in {g + 1 for g in gone_at} and _OFFER.search(s.text)]
+    discontinued = [
+        (i, s)
+        for i, s in enumerate(ss)
+        if _DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text))
+    ]
+    if not discontinued:  # "please replace it" is a question; "we replace the X with the Y" names both
+        discontinued = [(i, s) for i, s in substitutes if _SUBSTITUTE_LEAD.search(s.text) and len(s.codes) != 1]
     if discontinued:
-        original_codes = [c for _, s in discontinued for c in s.codes]
+        original_codes = [c for _, s in discontinued for c in _codes_before_substitute(s)]
         proposal = next(
             ((i, s) for i, s in substitutes if any(c not in original_codes for c in s.codes) or not s.codes), None
         )
+        if proposal is not None and proposal[1].codes and set(proposal[1].codes) <= set(original_codes):
+            proposal = None
         _, first = discontinued[0]
         used.update(i for i, _ in discontinued)
         if proposal is not None:
             used.add(proposal[0])
             p = proposal[1]
             new, old = _instead_of(p.text, p.language)
+            if new is None:  # "same frame, same price ($154.50 each)"
+                offered = find_money(p.text, p.language)
+                new = offered[0].money if len(offered) == 1 else None
+            if new is None and len(p.codes) >= 2 and set(p.codes) == set(original_codes):
+                original_codes = [p.codes[0]]
             sub_code = next((c for c in p.codes if c not in original_codes), None)
-            named = re.search(rf"\[{re.escape(sub_code)}\]\s*(?P<name>[^:,;.()\[]+)", p.text) if sub_code else None
+            lead = _SUBSTITUTE_LEAD.search(first.text) if first is p else None
+            before = first.text[: lead.start()] if lead else first.text
             po = (p.po_refs or first.po_refs or (None,))[0]
             out.append(
                 Candidate(
@@ -538,14 +740,12 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                     evidence=p.text,
                     po_name=po,
                     product_code=original_codes[0] if original_codes else None,
-                    product_text=None if original_codes else _product_text(first.text),
+                    product_text=None if original_codes else _product_text(before),
                     substitute_code=sub_code,
-                    substitute_text=named.group("name").strip()
-                    if named
-                    else (None if sub_code else _product_text(p.text)),
+                    substitute_text=_substitute_name(p.text, sub_code),
                     price=new,
                     old_price=old,
-                    cause="discontinued",
+                    cause="discontinued" if _DISCONTINUED.search(first.text) else "replaced",
                 )
             )
         else:
@@ -567,6 +767,8 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
         if change[0] is None:
             change = _instead_of(s.text, s.language)
         if change[0] is None:
+            change = _to_new_price(s.text, moneys)
+        if change[0] is None:
             out.extend(_percent_change(s, reference))
             if out and out[-1].evidence == s.text:
                 used.add(i)
@@ -585,6 +787,24 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                 )
             )
     return out, used
+
+
+def _codes_before_substitute(s: Sentence) -> list[str]:
+    """The product codes a sentence names before it offers a substitute (all of them when it offers none)."""
+    lead = _SUBSTITUTE_LEAD.search(s.text) if _SUBSTITUTE.search(s.text) else None
+    return signals.product_codes(s.text[: lead.start()]) if lead else list(s.codes)
+
+
+def _substitute_name(text: str, code: str | None) -> str | None:
+    """The name of the product offered instead, as written: after its code, else after "we offer", "replace with"."""
+    if code:
+        named = re.search(rf"\[{re.escape(code)}\]\s*+(?P<name>[^:,;.()\[]{{1,120}})", text)
+        rest = named.group("name") if named else ""
+    else:
+        lead = _SUBSTITUTE_LEAD.search(text)
+        rest = text[lead.end() :] if lead else ""
+    rest = _SUBSTITUTE_TAIL.sub("", re.sub(r"\[[^\]]{0,60}\]", " ", rest))
+    return _product_text(rest)
 
 
 def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
@@ -611,6 +831,7 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
 
 
 _FROM_WORDS = r"(?:from|von|de|du|desde|van)"
+_ARROW = re.compile(r"\s*+(?:->|→|=>|⇒)\s*+")
 _TO_WORDS = r"(?:to|auf|zu|à|a|hasta|naar|tot|op)"
 _TO_GAP = re.compile(rf"\s*+{_TO_WORDS}\s*+", _I)
 _FROM_END = re.compile(rf"\b{_FROM_WORDS}\s*+$", _I)
@@ -627,7 +848,19 @@ _BARE_PAIR = re.compile(
 )
 _INSTEAD = re.compile(
     r"\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
-    r"|in plaats van)\s*+",
+    r"|in plaats van)\s*+"
+    r"|\s*+(?:each|per unit|pro St[üu]ck|l'unit[ée]|por unidad|per stuk)?,?\s*+(?:not|nicht|et non|pas|y no|no|en niet"
+    r"|niet)\s*+"
+    r"|\s*+(?:per \w{1,10}\s*+)?\(\s*+(?:was|previously|formerly|vorher|bisher|avant|antes|voorheen)\s*+",
+    _I,
+)
+# "the price ... goes to $262.00", "revise the price of X to $2,150.00", "new price: 84,50 €", "Preis ... auf 90 €"
+_TO_NEW_PRICE = re.compile(
+    r"\b(?:go(?:es)? up to|go(?:es)? to|goes? down to|increase[sd]? to|rise[sd]? to|raise[sd]? to|change[sd]? to"
+    r"|revised? to|adjust(?:ed)? to|decrease[sd]? to|reduced? to|lower(?:ed)? to|is now|will be|becomes"
+    r"|new (?:unit )?price(?: is| of| will be)?:?|steigt auf|erh[öo]ht (?:sich )?auf|[äa]ndert sich auf"
+    r"|neuer preis:?|passe [àa]|augmente [àa]|nouveau prix:?|sube a|pasa a|nuevo precio:?"
+    r"|gaat naar|stijgt naar|nieuwe prijs:?)\s*+$",
     _I,
 )
 
@@ -636,6 +869,10 @@ def _from_to(text: str, moneys: list[FoundMoney], language: str = "en") -> tuple
     """(new, old) of "from $280.80 to $312.50", "von 250,50 auf 275,00 €", "from 250.50 to 275.00 USD"."""
     for a, b in itertools.pairwise(moneys):
         if _TO_GAP.fullmatch(text[a.end : b.start]) and _FROM_END.search(text[max(0, a.start - 30) : a.start]):
+            per = b.money.per or a.money.per
+            return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
+    for a, b in itertools.pairwise(moneys):  # "$79.80 -> $84.50 each"
+        if _ARROW.fullmatch(text[a.end : b.start]):
             per = b.money.per or a.money.per
             return b.money.model_copy(update={"per": per}), a.money.model_copy(update={"per": per})
     for b in moneys:
@@ -653,9 +890,33 @@ def _from_to(text: str, moneys: list[FoundMoney], language: str = "en") -> tuple
     return None, None
 
 
+_TO_END = re.compile(rf"\b{_TO_WORDS}\s*+$", _I)
+# "we must revise the price of X (CODE) on P00005 to $2,150.00"
+_PRICE_VERB = re.compile(
+    r"\b(?:revis\w*|chang\w*|increas\w*|rais\w*|adjust\w*|decreas\w*|reduc\w*|lower\w*|anpass\w*|erh[öo]h\w*"
+    r"|[äa]nder\w*|r[ée]vis\w*|augment\w*|ajust\w*|modific\w*|aument\w*|verhog\w*|wijzig\w*|aanpass\w*)\b",
+    _I,
+)
+
+
+def _to_new_price(text: str, moneys: list[FoundMoney]) -> tuple[Money | None, Money | None]:
+    """(new, None) of "the price of X goes to $262.00 per dozen": one amount announced as the new price."""
+    if len(moneys) != 1 or not _PRICE_WORD.search(text) or _TOTAL.search(text[: moneys[0].start][-40:]):
+        return None, None
+    window = text[max(0, moneys[0].start - 40) : moneys[0].start]
+    if not _TO_NEW_PRICE.search(window) and not (_TO_END.search(window) and _PRICE_VERB.search(text)):
+        return None, None
+    return moneys[0].money, None
+
+
+_LINE_TOTAL = re.compile(r"(?:=|\btotal:?|\bsubtotal:?)\s*+$", _I)
+
+
 def _instead_of(text: str, language: str = "en") -> tuple[Money | None, Money | None]:
     moneys = find_money(text, language)
     for a, b in itertools.pairwise(moneys):
+        if _LINE_TOTAL.search(text[max(0, a.start - 20) : a.start]):
+            continue  # "15 dozen x $312.50 = $4,687.50 (was $4,212.00)": a line total, not a price
         if _INSTEAD.fullmatch(text[a.end : b.start]):
             per = a.money.per or b.money.per
             return a.money.model_copy(update={"per": per}), b.money.model_copy(update={"per": per})
@@ -825,10 +1086,23 @@ def extract(
         *_questions(ss),
         *_line_statements(ss, used),
     ]
+    replaced = {c.evidence for c in candidates if c.kind in (ChangeKind.SUBSTITUTION, ChangeKind.SHORT_QUANTITY)}
+    replaced |= {
+        s.text for i, s in enumerate(ss) if _REST_CANCELLED.search(s.text) and i > 0 and ss[i - 1].text in replaced
+    }
+    if any(c.kind is ChangeKind.SUBSTITUTION for c in candidates):
+        replaced |= {s.text for s in ss if _SUBSTITUTE_LEAD.search(s.text)}
+    candidates = [c for c in candidates if not (c.kind is ChangeKind.CANCELLATION and c.evidence in replaced)]
     for c in candidates:
         if c.kind is ChangeKind.NEW_DATE:
             only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
             c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
+    cancelled_pos = {c.po_name for c in candidates if c.kind is ChangeKind.CANCELLATION and not c.product_code}
+    candidates = [
+        c
+        for c in candidates
+        if not (c.kind is ChangeKind.DELAY_NO_DATE and (c.po_name in cancelled_pos or None in cancelled_pos))
+    ]
     if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
         candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
     _causes(ss, candidates)

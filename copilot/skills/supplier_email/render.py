@@ -77,7 +77,10 @@ def _phrase(c: DetectedChange, multi: bool) -> str:
             return f"{_product(c)}{on} at {c.email_price.label()} instead of {c.odoo_price.label()}{pct}"
         return f"a price change{on} ({c.email_value})"
     if k is ChangeKind.SUBSTITUTION:
-        sub = " ".join(x for x in (f"[{c.substitute_code}]" if c.substitute_code else None, c.substitute_name) if x)
+        sub = c.substitute.name if c.substitute is not None else ""
+        sub = sub or " ".join(
+            x for x in (f"[{c.substitute_code}]" if c.substitute_code else None, c.substitute_name) if x
+        )
         price = ""
         if c.email_price and c.odoo_price:
             price = f" at {c.email_price.label()} (Odoo price {c.odoo_price.label()})"
@@ -87,7 +90,9 @@ def _phrase(c: DetectedChange, multi: bool) -> str:
             return f"states {c.email_quantity.label()} {_product(c)}{on} where Odoo has {c.odoo_quantity.label()}"
         if c.email_quantity and c.odoo_quantity:
             text = f"can supply only {c.email_quantity.label()} of {c.odoo_quantity.label()} {_product(c)}{on}"
-            if c.backorder_quantity and c.email_date:
+            if c.cancelled_quantity:
+                text += f", the other {c.cancelled_quantity.label()} cancelled"
+            elif c.backorder_quantity and c.email_date:
                 text += f", the rest possibly around {c.email_date.isoformat()}"
             return text
         return f"short supply{on}"

@@ -93,10 +93,14 @@ class DetectedChange(_Model):
     email_quantity: Quantity | None = None
     odoo_quantity: Quantity | None = None
     backorder_quantity: Quantity | None = None
+    cancelled_quantity: Quantity | None = Field(
+        default=None, description="Short supply: the quantity the supplier cancels instead of backordering"
+    )
     email_price: Money | None = None
     odoo_price: Money | None = None
     substitute_code: str | None = Field(default=None, description="Product code offered instead (substitution)")
     substitute_name: str | None = Field(default=None, description="Name of the product offered instead, as written")
+    substitute: Ref | None = Field(default=None, description="The Odoo product offered instead, when Odoo has it")
     delta: Delta | None = None
     evidence: str = Field(description="The sentence of the email this comes from")
     matched_in_odoo: bool = Field(default=False, description="The PO (and line, if any) exists in Odoo")
@@ -159,6 +163,10 @@ class EmailReference(_Model):
 
     kind: Literal["tracking", "vendor_order", "invoice", "proforma", "packing_list", "lot", "other"]
     value: str
+    carrier: str | None = Field(
+        default=None,
+        description="Tracking only: ups, fedex, dhl, dpd, gls, tnt, usps, container or bl (bill of lading)",
+    )
 
 
 class ResolvedPurchaseOrder(_Model):

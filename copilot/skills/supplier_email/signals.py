@@ -10,6 +10,7 @@ from copilot.guardrails.bank_change import find_bank_change, sentence_around
 from copilot.guardrails.injection import InjectionDetector, detect_injection
 from copilot.skills.supplier_email.schemas import EmailReference
 from copilot.text.references import DEFAULT_PO_PATTERN
+from copilot.text.tracking import carrier_of, find_tracking_numbers, normalise_tracking
 
 __all__ = [
     "DEFAULT_PO_PATTERN",
@@ -136,6 +137,16 @@ _REFERENCES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "vendor_order",
+        re.compile(
+            r"(?:order (?:confirmation|acknowledge?ment)|confirmation number|sales order|auftragsbest[äa]tigung"
+            r"|auftragsnummer|AB-Nr\.?|confirmation de commande|accus[ée] de r[ée]ception de commande"
+            r"|confirmaci[óo]n de(?:l)? pedido|nuestro pedido|orderbevestiging|ons ordernummer)"
+            r"\s*+(?:(?:no\.?|nr\.?|n\.?[º°o]\.?|number|nummer|num[ée]ro|#)\s*+)?(?::\s*+)?" + _REF,
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "lot",
         re.compile(r"\blot" + _LABEL + r"(?P<ref>[A-Za-z0-9_]{1,40}+(?:-[A-Za-z0-9_]{1,40}+){1,8}+)", re.IGNORECASE),
     ),
@@ -143,14 +154,20 @@ _REFERENCES: list[tuple[str, re.Pattern[str]]] = [
 
 
 def other_references(text: str, pattern: re.Pattern[str]) -> list[EmailReference]:
-    """Document numbers that are not our POs: tracking, invoices, the vendor's own order, lots."""
+    """Document numbers that are not our POs: tracking (with its carrier), invoices, the vendor's own order, lots."""
     found: dict[str, EmailReference] = {}
+    for tracking in find_tracking_numbers(text):
+        if not pattern.fullmatch(tracking.number):
+            found[tracking.number] = EmailReference(kind="tracking", value=tracking.number, carrier=tracking.carrier)
     for kind, regex in _REFERENCES:
         for match in regex.finditer(text):
             value = match.group("ref").rstrip(".-/")
+            if kind == "tracking":
+                value = normalise_tracking(value)
             if pattern.fullmatch(value) or value in found or not re.search(r"\d", value):
                 continue
-            found[value] = EmailReference(kind=kind, value=value)  # type: ignore[arg-type]
+            carrier = carrier_of(value) if kind == "tracking" else None
+            found[value] = EmailReference(kind=kind, value=value, carrier=carrier)  # type: ignore[arg-type]
     return list(found.values())
 
 

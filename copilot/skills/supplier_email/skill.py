@@ -75,7 +75,7 @@ def deterministic_summary(
     ``forward_trusted`` says the email is a forward by an authenticated colleague, so the forwarded
     block's sender is the one checked. Without it, a forwarded block is only text.
     """
-    comparison = compare(extraction, facts.orders)
+    comparison = compare(extraction, facts.orders, facts.products)
     if any(a.tables for a in mail.attachments):  # an order confirmation or schedule as PDF, XLSX or CSV
         found = attachment_changes(mail, facts.orders, email_refs=extraction.po_refs, language=extraction.language)
         comparison.changes = merge_changes(comparison.changes, found)
@@ -132,7 +132,8 @@ def summarize_supplier_email(
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
     Odoo is read in at most four calls: the POs, their lines, the vendors' contacts, and a partner
-    lookup only when the sender is not one of those contacts; a forwarded email adds one, to check that
+    lookup only when the sender is not one of those contacts; an email offering a substitute adds one
+    (which Odoo product it is); a forwarded email adds one, to check that
     the colleague who forwarded it is an Odoo user (only then is the forwarded block's sender trusted).
     With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
     authentication (``copilot.email.auth``) for any change to be verified. Odoo errors propagate as
@@ -151,7 +152,12 @@ def summarize_supplier_email(
         and auth.status in ("pass", "not_configured")
         and is_staff(client, email.from_address)
     )
-    facts = gather_facts(client, extraction.po_refs, sender_address(email, forward_trusted))
+    offered = [c for c in extraction.candidates if c.kind is ChangeKind.SUBSTITUTION]
+    substitutes = (
+        [c.substitute_code for c in offered if c.substitute_code],
+        [c.substitute_text for c in offered if c.substitute_text and not c.substitute_code],
+    )
+    facts = gather_facts(client, extraction.po_refs, sender_address(email, forward_trusted), substitutes=substitutes)
     result = deterministic_summary(email, extraction, facts, auth=auth, forward_trusted=forward_trusted)
     if llm is None:
         return result

@@ -3,7 +3,7 @@
 {
     "name": "Copilot Approval Requests",
     "summary": "Approval requests prepared by the Ops Copilot, decided by people in Odoo",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Productivity",
     "website": "https://github.com/odoo-ops-copilot/odoo-ops-copilot",
     "author": "Odoo Ops Copilot contributors",

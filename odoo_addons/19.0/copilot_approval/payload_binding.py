@@ -18,6 +18,7 @@ PAYLOAD_TARGETS = {
     "reschedule_po_line": ("purchase.order.line", "line_id"),
     "accept_price_change": ("purchase.order.line", "line_id"),
     "substitute_product": ("purchase.order.line", "line_id"),
+    "reduce_po_line_qty": ("purchase.order.line", "line_id"),
     "reschedule_receipt": ("stock.picking", "picking_id"),
     "create_return": ("stock.picking", "picking_id"),
     "expedite": ("purchase.order", "po_id"),

@@ -48,6 +48,7 @@ ACTION_TYPES = [
     ("reschedule_receipt", "Reschedule a receipt"),
     ("accept_price_change", "Accept a supplier price change"),
     ("substitute_product", "Substitute a product on a PO line"),
+    ("reduce_po_line_qty", "Reduce a PO line's quantity (the rest cancelled)"),
     ("expedite", "Expedite (message to the vendor)"),
     ("change_so_commitment", "Change a sale order's delivery date"),
     ("create_return", "Create a return"),
