@@ -11,13 +11,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from copilot.audit.calls import record_odoo_call
 from copilot.config import Settings
 from copilot.errors import ConfigError, OdooError, OdooUnavailable
 from copilot.odoo.allowlist import DEFAULT_FIELD_ATTRIBUTES, Gate, check_allowed
 from copilot.odoo.transport import OdooRPCTransport, OdooTransport, is_retryable, never_sent
+
+if TYPE_CHECKING:
+    from copilot.observability import CopilotMetrics
 
 __all__ = ["Domain", "OdooClient"]
 
@@ -59,6 +62,13 @@ class OdooClient:
         self.description = description
         #: Number of calls sent to Odoo (login excluded); tools promise a bound on it.
         self.round_trips = 0
+
+    def instrument(self, metrics: CopilotMetrics) -> None:
+        """Time every call this client sends (``copilot_odoo_request_duration_seconds``), once."""
+        from copilot.observability.odoo import TimedTransport
+
+        if not isinstance(self._transport, TimedTransport):
+            self._transport = TimedTransport(self._transport, metrics)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:
