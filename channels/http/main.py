@@ -71,7 +71,7 @@ Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instea
 
 def _own_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
     """The workers the HTTP channel hosts on its own: the approval executor when configured."""
-    return build_workers(settings, metrics=app.state.metrics)
+    return build_workers(settings, metrics=getattr(app.state, "metrics", None))
 
 
 @asynccontextmanager

@@ -24,8 +24,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from channels.http.auth import Scope
@@ -180,5 +180,5 @@ def metrics(request: Request) -> Response:
             raise HTTPException(401, "a bearer token is required off loopback", headers={"WWW-Authenticate": "Bearer"})
         if Scope.READ not in client.scopes:
             raise HTTPException(403, {"type": "insufficient_scope", "message": "this token lacks the scope 'read'"})
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))  # OpenMetrics when asked for
+    return Response(encoder(request.app.state.metrics.registry), media_type=content_type)

@@ -94,6 +94,17 @@ def test_metrics_parses_and_counts_requests_under_their_route_template(tmp_path:
     assert _value(latency, "_count", route="/healthz") == 2
 
 
+def test_openmetrics_is_served_when_the_scraper_asks_for_it(tmp_path: Path) -> None:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
+
+    client = _client(create_app(_settings(tmp_path)))
+    client.get("/healthz")
+    response = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    families = {f.name: f for f in openmetrics_families(response.text)}
+    assert _value(families["copilot_http_requests"], "_total", route="/healthz") == 1
+
+
 def test_two_apps_do_not_share_a_registry(tmp_path: Path) -> None:
     first = _client(create_app(_settings(tmp_path)))
     second = _client(create_app(_settings(tmp_path)))
@@ -254,3 +265,47 @@ def test_workers_and_their_backlog_are_exposed_at_scrape_time(tmp_path: Path) ->
     assert _value(families["copilot_worker_items"], "_total", worker="mail", outcome="processed") == 3
     assert _value(families["copilot_worker_backlog"], worker="mail") == 4
     assert _value(families["copilot_worker_backlog_age_seconds"], worker="mail") == 125
+
+
+def test_the_mail_worker_reports_its_backlog_and_the_age_of_the_oldest_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    import channels.email.worker as worker_module
+    from channels.email import MailWorker
+    from channels.email.worker import MessageResult
+    from copilot.state import Database
+
+    class Mailbox:
+        folder, uidvalidity, connected = "INBOX", 1, True
+
+        def __init__(self) -> None:
+            self.polls = [[5, 6], [6, 7], []]
+
+        def pending_uids(self) -> list[int]:
+            return self.polls.pop(0)
+
+        def close(self) -> None:
+            pass
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    settings = Settings(data_dir=tmp_path, imap_user="copilot@example.com")
+    with Database.open() as db:
+        worker = MailWorker(settings, SimpleNamespace(db=db, settings=settings), db=db, mailbox=Mailbox())  # type: ignore[arg-type]
+        done = {5, 7}
+        monkeypatch.setattr(
+            worker,
+            "_one",
+            lambda mailbox, uid, validity, report: MessageResult(uid, "", "processed" if uid in done else "retry", ""),
+        )
+        assert worker.backlog() == (0, 0.0)
+        worker.run_once()
+        assert worker.backlog() == (1, 0.0)  # 6 failed and waits for a retry
+        clock[0] += 300
+        worker.run_once()
+        assert worker.backlog() == (1, 300.0)  # 6 is still the oldest; 7 came and went
+        worker.run_once()
+        assert worker.backlog() == (0, 0.0)  # gone from the mailbox
+        worker.close()
