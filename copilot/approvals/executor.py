@@ -242,6 +242,7 @@ class Executor:
     def run_once(self) -> ExecutorReport:
         """Reconcile, expire, then execute every approved request."""
         report = ExecutorReport()
+        self._action_types.clear()  # a run that raised midway left its rows here
         report.outcomes += self.reconcile()
         report.outcomes += self.expire()
         for row in self._requests("approved"):

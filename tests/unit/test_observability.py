@@ -309,3 +309,28 @@ def test_the_mail_worker_reports_its_backlog_and_the_age_of_the_oldest_message(
         worker.run_once()
         assert worker.backlog() == (0, 0.0)  # gone from the mailbox
         worker.close()
+
+
+def test_the_roots_odoo_client_records_each_call_on_the_roots_metrics(tmp_path: Path) -> None:
+    from copilot.composition import open_root
+
+    with open_root(Settings(data_dir=tmp_path)) as root:
+        before = root.metrics.registry.get_sample_value(
+            "copilot_odoo_request_duration_seconds_count",
+            {"method": "search_read", "protocol": "sandbox", "outcome": "ok"},
+        )
+        root.odoo.client.search_read("purchase.order", [], ["name"], limit=1)
+        after = root.metrics.registry.get_sample_value(
+            "copilot_odoo_request_duration_seconds_count",
+            {"method": "search_read", "protocol": "sandbox", "outcome": "ok"},
+        )
+    assert (after or 0) - (before or 0) == 1
+
+
+def test_a_root_given_metrics_records_there(tmp_path: Path) -> None:
+    from copilot.composition import new_metrics, open_root
+
+    metrics = new_metrics()
+    with open_root(Settings(data_dir=tmp_path), metrics=metrics) as root:
+        assert root.metrics is metrics
+        assert new_metrics().registry is not metrics.registry
