@@ -50,7 +50,7 @@ def serve_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Wo
     if settings.imap_host:
         slack = getattr(app.state, "slack", None)
         workers.append(mail_worker(settings, copilot, slack_client=getattr(slack, "client", None)))
-    return [*workers, *build_workers(settings)]
+    return [*workers, *build_workers(settings, metrics=getattr(app.state, "metrics", None))]
 
 
 def mail_worker(settings: Settings, copilot: Copilot, *, slack_client: Any | None = None, **options: Any) -> MailWorker:

@@ -25,14 +25,24 @@ if TYPE_CHECKING:
 
     from copilot.audit import AuditTrail
     from copilot.guardrails.injection import InjectionDetector
+    from copilot.observability import CopilotMetrics
     from copilot.odoo.session import OdooSession
     from copilot.retrieval import KnowledgeBase, VectorStore
     from copilot.retrieval.embeddings import Embedder
     from copilot.state import ConversationStore, Database, DeadLetterStore
 
-__all__ = ["Components", "Root", "open_root"]
+__all__ = ["Components", "Root", "new_metrics", "open_root"]
 
 log = logging.getLogger(__name__)
+
+
+def new_metrics() -> CopilotMetrics:
+    """A process's metrics on a registry of its own (never prometheus_client's global one)."""
+    from prometheus_client import CollectorRegistry
+
+    from copilot.observability import CopilotMetrics
+
+    return CopilotMetrics(CollectorRegistry())
 
 
 class Components:
@@ -107,8 +117,10 @@ class Root(Components):
         db: Database | None = None,
         odoo: OdooSession | None = None,
         migrate: bool = True,
+        metrics: CopilotMetrics | None = None,
     ) -> None:
         super().__init__(settings, embedder=embedder)
+        self._metrics = metrics
         self._migrate = migrate
         self._stack = ExitStack()
         self._llm = llm
@@ -139,7 +151,16 @@ class Root(Components):
                 from copilot.odoo.session import odoo_session
 
                 self._odoo = self._stack.enter_context(odoo_session(self.settings))
+                self._odoo.client.instrument(self.metrics)
             return self._odoo
+
+    @property
+    def metrics(self) -> CopilotMetrics:
+        """This process's metrics (given, e.g. the HTTP app's, or built here on a registry of its own)."""
+        with self._lock:
+            if self._metrics is None:
+                self._metrics = new_metrics()
+            return self._metrics
 
     @property
     def db(self) -> Database:
@@ -193,9 +214,9 @@ class Root(Components):
         """The configured chat model, or None (the deterministic engine)."""
         with self._lock:
             if not self._llm_built:
-                from copilot.llm import build_chat_model
+                from copilot.llm import build_chat_model, llm_callbacks
 
-                self._llm = build_chat_model(self.settings)
+                self._llm = build_chat_model(self.settings, callbacks=llm_callbacks(self.settings, self.metrics))
                 self._llm_built = True
             return self._llm
 
@@ -221,6 +242,7 @@ def open_root(
     db: Database | None = None,
     odoo: OdooSession | None = None,
     migrate: bool = True,
+    metrics: CopilotMetrics | None = None,
 ) -> Iterator[Root]:
     """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build
     (``migrate=False``: the database is opened as it is, not migrated).
@@ -228,5 +250,5 @@ def open_root(
     Nothing is opened until asked for: ``root.odoo`` starts the session, ``root.db`` opens and migrates the
     database, ``root.injection`` builds the detector, ``root.knowledge_base()`` opens the knowledge base.
     """
-    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate) as root:
+    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate, metrics=metrics) as root:
         yield root

@@ -6,7 +6,8 @@ This is the only module that imports ``langchain_openai``.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -16,11 +17,25 @@ from copilot.errors import ConfigError
 if TYPE_CHECKING:  # LangChain costs half a second to import: only when a model is configured
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["build_chat_model", "describe_engine"]
+    from copilot.observability import CopilotMetrics
+
+__all__ = ["build_chat_model", "describe_engine", "llm_callbacks"]
 
 
-def build_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The configured chat model, or ``None`` when no model is configured; ``ConfigError`` when it cannot work."""
+def llm_callbacks(settings: Settings, metrics: CopilotMetrics | None) -> list[Any]:
+    """The callbacks that record each call's latency and tokens in ``metrics`` (none without a model)."""
+    if metrics is None or not settings.llm_enabled:
+        return []
+    from copilot.observability.llm import LLMMetricsCallback
+
+    return [LLMMetricsCallback(metrics, settings.llm_model or "")]
+
+
+def build_chat_model(settings: Settings, *, callbacks: Sequence[Any] = ()) -> BaseChatModel | None:
+    """The configured chat model, or ``None`` when no model is configured; ``ConfigError`` when it cannot work.
+
+    ``callbacks`` are LangChain callback handlers attached to every call (``llm_callbacks``: metrics).
+    """
     if not settings.llm_enabled:
         return None
     api_key = settings.llm_api_key
@@ -45,6 +60,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
             max_retries=settings.llm_max_retries,
             temperature=settings.llm_temperature,
             max_tokens=settings.llm_max_tokens,
+            callbacks=list(callbacks) or None,
         )
     except openai.OpenAIError as exc:  # the client's own checks, worded for its own variables
         raise ConfigError(f"COPILOT_LLM_*: the OpenAI client refused these settings: {exc}") from None

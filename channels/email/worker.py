@@ -136,6 +136,8 @@ class MailWorker:
         self.outbox = Outbox(self.db)
         #: Messages by outcome since start (processed, skipped, parked, retry, deferred), for /metrics.
         self.stats: dict[str, int] = {}
+        #: UIDs pending in the mailbox, with when this worker first saw each (monotonic), for ``backlog``.
+        self._pending_since: dict[int, float] = {}
         #: Where supplier summaries and customer drafts go: ``notifier(outbox)`` (the process assembly injects
         #: Slack's), else the outbox alone.
         self.notifier: ResultNotifier = notifier(self.outbox) if notifier is not None else OutboxNotifier(self.outbox)
@@ -143,6 +145,7 @@ class MailWorker:
         self._mailbox = mailbox
         self._stop = threading.Event()
         self._poll_lock = threading.Lock()
+        self._backlog_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ok = False
         self._last_error: str | None = None
@@ -180,6 +183,21 @@ class MailWorker:
             if self._mailbox is not None:
                 self._mailbox.close()
         self._ok = False
+
+    def backlog(self) -> tuple[int, float]:
+        """Messages pending at the last poll and not finished, and seconds since the oldest was first seen."""
+        with self._backlog_lock:
+            seen = list(self._pending_since.values())
+        return len(seen), (time.monotonic() - min(seen)) if seen else 0.0
+
+    def _track_pending(self, uids: list[int]) -> None:
+        now = time.monotonic()
+        with self._backlog_lock:
+            self._pending_since = {uid: self._pending_since.get(uid, now) for uid in uids}
+
+    def _finished(self, uid: int) -> None:
+        with self._backlog_lock:
+            self._pending_since.pop(uid, None)
 
     def healthy(self) -> bool:
         """True while the loop runs and its last poll reached the mailbox."""
@@ -231,6 +249,7 @@ class MailWorker:
             if not mailbox.connected:
                 mailbox.connect()
             uids = mailbox.pending_uids()
+            self._track_pending(uids)
             validity = mailbox.uidvalidity or 0
             for index, uid in enumerate(uids):
                 if self._stop.is_set() or time.monotonic() < self._defer_until:
@@ -240,6 +259,8 @@ class MailWorker:
                 result = self._one(mailbox, uid, validity, report)
                 report.add(result)
                 self.stats[result.status] = self.stats.get(result.status, 0) + 1
+                if result.status in ("processed", "skipped", "parked"):
+                    self._finished(uid)
                 if progress is not None:
                     progress(result)
         report.seconds = time.monotonic() - started

@@ -22,7 +22,7 @@ from channels.http.client_address import TrustedProxies
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
 from channels.http.limits import BodySizeLimit
-from channels.http.metrics import Metrics, MetricsMiddleware
+from channels.http.metrics import MetricsMiddleware, StateCollector
 from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
@@ -30,10 +30,10 @@ from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import Worker, build_workers, start_workers, stop_workers
 from copilot import __version__
 from copilot.approvals import load_policy
-from copilot.composition import open_root
+from copilot.composition import new_metrics, open_root
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
-from copilot.llm import build_chat_model
+from copilot.llm import build_chat_model, llm_callbacks
 from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database, database_url
 
@@ -71,7 +71,7 @@ Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instea
 
 def _own_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
     """The workers the HTTP channel hosts on its own: the approval executor when configured."""
-    return build_workers(settings)
+    return build_workers(settings, metrics=getattr(app.state, "metrics", None))
 
 
 @asynccontextmanager
@@ -87,7 +87,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         db: Database = app.state.db  # the one engine of this process: every store and the Slack channel
         stack.callback(db.close)
         await run_in_threadpool(db.upgrade)
-        root = stack.enter_context(open_root(settings, llm=app.state.llm, db=db))  # Odoo, stores, models
+        root = stack.enter_context(
+            open_root(settings, llm=app.state.llm, db=db, metrics=app.state.metrics)
+        )  # Odoo, stores, models
         copilot = stack.enter_context(open_copilot(settings, policy=app.state.policy, root=root))
         app.state.copilot = copilot
         app.state.odoo = odoo = copilot.odoo
@@ -208,12 +210,14 @@ def create_app(
     app.state.db = Database(database_url(settings))
     app.state.trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app.state.policy = load_policy(settings.policy_file)
-    app.state.llm = build_chat_model(settings)
+    #: This process's metrics (its own registry): the middleware, webhooks, executor, Odoo client and LLM record here.
+    app.state.metrics = metrics = new_metrics()
+    metrics.registry.register(StateCollector(app.state))  # workers and dead letters, read at scrape time
+    app.state.llm = build_chat_model(settings, callbacks=llm_callbacks(settings, metrics))
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
     app.state.build_workers = workers or _own_workers
     app.state.task_queue = None
-    app.state.metrics = Metrics()
     app.state.skill_runner = SkillRunner.from_settings(settings)
     # Body limits run before anything reads the body (before the token check too); metrics wrap them.
     app.add_middleware(

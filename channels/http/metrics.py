@@ -1,8 +1,11 @@
-"""``GET /metrics`` in the Prometheus text format (0.0.4), from a small in-process registry.
+"""``GET /metrics`` in the Prometheus text format, from the process's ``prometheus_client`` registry.
 
-Exposed: requests by method, route template and status; request latency histogram by route; webhook
-events by source, type and outcome; each worker's health, and its counters when it keeps a ``stats``
-mapping (e.g. processed, parked); dead letters still parked, by channel.
+Exposed (``copilot.observability.CopilotMetrics``): requests by method, route template and status; request
+latency histogram by route; webhook events by source, type and outcome; executor outcomes and the approval
+cycle time; Odoo API latency by method and protocol; chat model latency and tokens. Read at scrape time
+(``StateCollector``): each worker's health, its counters when it keeps a ``stats`` mapping (e.g. processed,
+parked), its backlog when it has a ``backlog()`` (count, age in seconds of the oldest item); dead letters
+still parked, by channel.
 
 Access: clients on loopback need nothing (a Prometheus agent on the same host); any other client needs
 a bearer token with the ``read`` scope (Prometheus ``authorization: {credentials: <token>}``). The client
@@ -14,118 +17,66 @@ passes a client's header on unchanged must not be listed as trusted.
 
 from __future__ import annotations
 
-import threading
 import time
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 
 from channels.http.auth import Scope
 from channels.http.client_address import TrustedProxies, client_host, is_loopback
+from copilot.observability import CopilotMetrics
 
-__all__ = ["BUCKETS", "Metrics", "MetricsMiddleware", "router"]
-
-#: Latency histogram buckets, in seconds.
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+__all__ = ["MetricsMiddleware", "StateCollector", "router"]
 
 ASGIScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[ASGIScope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 
-def _labels(**labels: str) -> str:
-    inner = ",".join(
-        f'{k}="{str(v).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34)).replace(chr(10), " ")}"'
-        for k, v in labels.items()
-    )
-    return "{" + inner + "}"
+class StateCollector(Collector):
+    """Workers and dead letters of an app, read when Prometheus scrapes (``state`` is ``app.state``)."""
 
+    def __init__(self, state: Any) -> None:
+        self.state = state
 
-class Metrics:
-    """Counters and a histogram, thread-safe; ``render`` writes the exposition text."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.latency: dict[str, list[int]] = {}
-        self.latency_sum: dict[str, float] = defaultdict(float)
-        self.latency_count: dict[str, int] = defaultdict(int)
-        self.webhooks: dict[tuple[str, str, str], int] = defaultdict(int)
-
-    def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one finished request."""
-        with self._lock:
-            self.requests[(method, route, str(status))] += 1
-            buckets = self.latency.setdefault(route, [0] * len(BUCKETS))
-            index = bisect_left(BUCKETS, seconds)
-            if index < len(BUCKETS):
-                buckets[index] += 1
-            self.latency_sum[route] += seconds
-            self.latency_count[route] += 1
-
-    def webhook(self, source: str, type_: str, outcome: str) -> None:
-        """Count one webhook event (outcome: done, parked, duplicate, refused)."""
-        with self._lock:
-            self.webhooks[(source, type_, outcome)] += 1
-
-    def render(self, workers: list[Any] = (), parked: dict[str, int] | None = None) -> str:  # type: ignore[assignment]
-        """The exposition text."""
-        out: list[str] = []
-        with self._lock:
-            out += [
-                "# HELP copilot_http_requests_total HTTP requests by method, route template and status.",
-                "# TYPE copilot_http_requests_total counter",
-            ]
-            for (method, route, status), n in sorted(self.requests.items()):
-                out.append(f"copilot_http_requests_total{_labels(method=method, route=route, status=status)} {n}")
-            out += [
-                "# HELP copilot_http_request_duration_seconds HTTP request latency by route template.",
-                "# TYPE copilot_http_request_duration_seconds histogram",
-            ]
-            for route, buckets in sorted(self.latency.items()):
-                running = 0
-                for bound, n in zip(BUCKETS, buckets, strict=True):
-                    running += n
-                    out.append(
-                        f"copilot_http_request_duration_seconds_bucket{_labels(route=route, le=f'{bound:g}')} {running}"
-                    )
-                count = self.latency_count[route]
-                out.append(f"copilot_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} {count}")
-                out.append(
-                    f"copilot_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}"
-                )
-                out.append(f"copilot_http_request_duration_seconds_count{_labels(route=route)} {count}")
-            out += [
-                "# HELP copilot_webhook_events_total Inbound webhook events by source, type and outcome.",
-                "# TYPE copilot_webhook_events_total counter",
-            ]
-            for (source, type_, outcome), n in sorted(self.webhooks.items()):
-                out.append(f"copilot_webhook_events_total{_labels(source=source, type=type_, outcome=outcome)} {n}")
-        out += ["# HELP copilot_worker_up 1 while the background worker is healthy.", "# TYPE copilot_worker_up gauge"]
+    def collect(self) -> Iterator[Metric]:
+        """The worker and dead-letter families (empty families when there is nothing to report)."""
+        workers = list(getattr(self.state, "workers", []) or [])
+        up = GaugeMetricFamily("copilot_worker_up", "1 while the background worker is healthy.", labels=["worker"])
+        items = CounterMetricFamily(
+            "copilot_worker_items", "Items a background worker handled, by outcome.", labels=["worker", "outcome"]
+        )
+        backlog = GaugeMetricFamily(
+            "copilot_worker_backlog", "Items a worker has seen and not yet finished (e.g. mail).", labels=["worker"]
+        )
+        age = GaugeMetricFamily(
+            "copilot_worker_backlog_age_seconds",
+            "Seconds since the worker first saw its oldest unfinished item (0: none).",
+            labels=["worker"],
+        )
         for worker in workers:
-            out.append(f"copilot_worker_up{_labels(worker=worker.name)} {1 if _healthy(worker) else 0}")
-        out += [
-            "# HELP copilot_worker_items_total Items a background worker handled, by outcome.",
-            "# TYPE copilot_worker_items_total counter",
-        ]
-        for worker in workers:
+            up.add_metric([worker.name], 1 if _healthy(worker) else 0)
             stats = getattr(worker, "stats", None)
             if isinstance(stats, dict):
                 for outcome, n in sorted(stats.items()):
                     if isinstance(n, int | float):
-                        out.append(f"copilot_worker_items_total{_labels(worker=worker.name, outcome=str(outcome))} {n}")
-        if parked is not None:
-            out += [
-                "# HELP copilot_deadletters_parked Dead letters waiting for a person.",
-                "# TYPE copilot_deadletters_parked gauge",
-            ]
-            for channel, n in sorted(parked.items()):
-                out.append(f"copilot_deadletters_parked{_labels(channel=channel)} {n}")
-        return "\n".join(out) + "\n"
+                        items.add_metric([worker.name, str(outcome)], n)
+            pending = _backlog(worker)
+            if pending is not None:
+                backlog.add_metric([worker.name], pending[0])
+                age.add_metric([worker.name], pending[1])
+        parked = GaugeMetricFamily(
+            "copilot_deadletters_parked", "Dead letters waiting for a person.", labels=["channel"]
+        )
+        for channel, n in sorted((_parked(self.state) or {}).items()):
+            parked.add_metric([channel], n)
+        yield from (up, items, backlog, age, parked)
 
 
 def _healthy(worker: Any) -> bool:
@@ -133,6 +84,17 @@ def _healthy(worker: Any) -> bool:
         return bool(worker.healthy())
     except Exception:
         return False
+
+
+def _backlog(worker: Any) -> tuple[int, float] | None:
+    method = getattr(worker, "backlog", None)
+    if not callable(method):
+        return None
+    try:
+        count, age = method()
+        return int(count), float(age)
+    except Exception:
+        return None
 
 
 def route_template(scope: ASGIScope) -> str:
@@ -154,7 +116,7 @@ def route_template(scope: ASGIScope) -> str:
 class MetricsMiddleware:
     """Times every HTTP request and counts it under its route template (``/v1/proposals/{request_id}``)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: CopilotMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
@@ -203,12 +165,12 @@ def _parked(state: Any) -> dict[str, int] | None:
 
 @router.get(
     "/metrics",
-    response_class=PlainTextResponse,
+    response_class=Response,
     summary="Prometheus metrics (loopback, or a bearer token with the read scope)",
     responses={401: {"description": "Not on loopback and no valid token"}, 403: {"description": "Token lacks read"}},
 )
-def metrics(request: Request) -> PlainTextResponse:
-    """Requests, latency, webhook events, workers and dead letters in the Prometheus text format."""
+def metrics(request: Request) -> Response:
+    """The process's registry (HTTP, webhooks, executor, Odoo, LLM, workers, dead letters) as Prometheus text."""
     peer = request.client.host if request.client else None
     if not is_loopback(client_host(peer, request.headers, _trusted(request))):
         header = request.headers.get("authorization", "")
@@ -218,6 +180,5 @@ def metrics(request: Request) -> PlainTextResponse:
             raise HTTPException(401, "a bearer token is required off loopback", headers={"WWW-Authenticate": "Bearer"})
         if Scope.READ not in client.scopes:
             raise HTTPException(403, {"type": "insufficient_scope", "message": "this token lacks the scope 'read'"})
-    state = request.app.state
-    text = state.metrics.render(getattr(state, "workers", []), _parked(state))
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))  # OpenMetrics when asked for
+    return Response(encoder(request.app.state.metrics.registry), media_type=content_type)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from copilot.config import Settings
+from copilot.observability import CopilotMetrics
 
 __all__ = ["ExecutorWorker", "Worker", "build_workers", "start_workers", "stop_workers"]
 
@@ -47,11 +48,18 @@ class ExecutorWorker:
 
     name = "executor"
 
-    def __init__(self, settings: Settings, executor: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings, executor: Any | None = None, *, metrics: CopilotMetrics | None = None
+    ) -> None:
         from copilot.approvals import Executor, executor_client
 
         self.settings = settings
-        self.executor = executor or Executor(executor_client(settings), now=lambda: datetime.now(UTC))
+        if executor is None:
+            client = executor_client(settings)
+            if metrics is not None:
+                client.instrument(metrics)
+            executor = Executor(client, now=lambda: datetime.now(UTC), metrics=metrics)
+        self.executor = executor
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._receiver: Any | None = None
@@ -102,14 +110,14 @@ class ExecutorWorker:
         return self._thread is not None and self._thread.is_alive()
 
 
-def build_workers(settings: Settings) -> list[Worker]:
-    """The executor worker when the settings ask for it, not started."""
+def build_workers(settings: Settings, *, metrics: CopilotMetrics | None = None) -> list[Worker]:
+    """The executor worker when the settings ask for it, not started (its outcomes recorded in ``metrics``)."""
     workers: list[Worker] = []
     if settings.executor_password is not None:
         if settings.sandbox:
             log.warning("executor not started: it acts on a real Odoo (COPILOT_ODOO_URL), not on the sandbox")
         else:
-            workers.append(ExecutorWorker(settings))
+            workers.append(ExecutorWorker(settings, metrics=metrics))
     return workers
 
 

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,9 @@ from copilot.errors import ConfigError, OdooError
 from copilot.odoo import OdooClient
 from copilot.tools import _values as v
 
+if TYPE_CHECKING:
+    from copilot.observability import CopilotMetrics
+
 __all__ = ["EXECUTOR_FIELDS", "Executor", "ExecutorReport", "Outcome", "executor_client"]
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 #: What the executor reads of a request.
 EXECUTOR_FIELDS = [
     "name", "state", "payload", "expires_at", "action_type", "res_model", "res_id", "payload_hash", "write_date",
+    "create_date", "approved_date",
 ]  # fmt: skip
 #: How long a claim is left to the pass that made it before another pass reconciles it.
 RECONCILE_AFTER = timedelta(minutes=5)
@@ -95,8 +99,12 @@ class Executor:
         now: Callable[[], datetime],
         notify: Callable[[Outcome], None] | None = None,
         reconcile_after: timedelta | None = RECONCILE_AFTER,
+        metrics: CopilotMetrics | None = None,
     ) -> None:
         self.client = client
+        #: Outcomes by action type and the approval cycle time go here (``/metrics``); None: not recorded.
+        self.metrics = metrics
+        self._action_types: dict[int, str] = {}
         self.model = client.approval_model
         self._now = now
         self._notify = notify
@@ -130,7 +138,23 @@ class Executor:
 
     # -- one run -----------------------------------------------------------------------------------
     def _requests(self, state: str) -> list[dict[str, Any]]:
-        return self.client.search_read(self.model, [("state", "=", state)], EXECUTOR_FIELDS, order="id asc")
+        rows = self.client.search_read(self.model, [("state", "=", state)], EXECUTOR_FIELDS, order="id asc")
+        for row in rows:
+            self._action_types[row["id"]] = str(row.get("action_type") or "")
+        return rows
+
+    def _observe_cycle(self, row: dict[str, Any]) -> None:
+        """The approval cycle time (creation to approval) of a request this pass claimed: once per request."""
+        created, approved = v.when(row.get("create_date")), v.when(row.get("approved_date"))
+        if self.metrics is not None and created is not None and approved is not None:
+            seconds = (approved.replace(tzinfo=None) - created.replace(tzinfo=None)).total_seconds()
+            self.metrics.approval_cycle_time(str(row.get("action_type") or ""), seconds)
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        if self.metrics is not None:
+            for outcome in outcomes:
+                self.metrics.executor_outcome(self._action_types.get(outcome.request_id, ""), outcome.result)
+        self._action_types.clear()
 
     @staticmethod
     def _proposal(row: dict[str, Any]) -> Proposal | None:
@@ -203,6 +227,7 @@ class Executor:
         proposal = self._proposal(row)
         if not self._claim(rid):
             return Outcome(request_id=rid, name=name, result="skipped", detail="claimed by another executor")
+        self._observe_cycle(row)
         if proposal is None:
             return self._finish(
                 rid, name, "failed", "the request's payload is not a copilot proposal; nothing was done"
@@ -219,10 +244,12 @@ class Executor:
     def run_once(self) -> ExecutorReport:
         """Reconcile, expire, then execute every approved request."""
         report = ExecutorReport()
+        self._action_types.clear()  # a run that raised midway left its rows here
         report.outcomes += self.reconcile()
         report.outcomes += self.expire()
         for row in self._requests("approved"):
             report.outcomes.append(self.execute(row))
+        self._record(report.outcomes)
         return report
 
     def wake(self) -> None:

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from copilot.audit.calls import record_odoo_call
 from copilot.config import Settings
@@ -20,6 +20,9 @@ from copilot.odoo.allowlist import DEFAULT_FIELD_ATTRIBUTES, MODEL_READ_METHODS,
 from copilot.odoo.connect import make_transport
 from copilot.odoo.schema import OdooSchema, schema_for
 from copilot.odoo.transport import OdooTransport, is_retryable, never_sent
+
+if TYPE_CHECKING:
+    from copilot.observability import CopilotMetrics
 
 __all__ = ["Domain", "OdooClient"]
 
@@ -64,6 +67,13 @@ class OdooClient:
         self.round_trips = 0
         #: Seconds spent in the transport (wire and Odoo) by those calls: the rest of a tool's time is the copilot's.
         self.transport_seconds = 0.0
+
+    def instrument(self, metrics: CopilotMetrics) -> None:
+        """Time every call this client sends (``copilot_odoo_request_duration_seconds``), once."""
+        from copilot.observability.odoo import TimedTransport
+
+        if not isinstance(self._transport, TimedTransport):
+            self._transport = TimedTransport(self._transport, metrics)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:

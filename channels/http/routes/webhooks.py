@@ -27,7 +27,6 @@ from starlette.concurrency import run_in_threadpool
 from channels.http.auth import Scope
 from channels.http.budget import SkillRunner
 from channels.http.deps import require
-from channels.http.metrics import Metrics
 from channels.http.schemas import (
     ApprovalApproved,
     ErrorResponse,
@@ -42,6 +41,7 @@ from copilot.application import ServiceClient
 from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
+from copilot.observability import CopilotMetrics
 from copilot.skills.triage import TriageInput
 
 __all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]
@@ -78,7 +78,7 @@ async def _read_body(request: Request) -> bytes:
 def _refuse(request: Request, source: str, reason: str) -> HTTPException:
     client = request.client.host if request.client else "?"
     log.warning("webhook from %s refused: %s (client %s)", _printable(source), reason, client)
-    metrics: Metrics | None = getattr(request.app.state, "metrics", None)
+    metrics: CopilotMetrics | None = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.webhook(source if source in request.app.state.webhook_secrets else "unknown", "-", "refused")
     return HTTPException(401, _REFUSED)
@@ -126,7 +126,7 @@ def _run(app_state: Any, source: str, event: Any) -> Any:
 def process_event(app_state: Any, source: str, event_id: str, event: Any, body: bytes) -> Any:
     """Run one event and record its outcome; a failure is recorded and parked as a dead letter."""
     ledger: EventLedger = app_state.webhook_events
-    metrics: Metrics | None = getattr(app_state, "metrics", None)
+    metrics: CopilotMetrics | None = getattr(app_state, "metrics", None)
     runner: SkillRunner | None = getattr(app_state, "skill_runner", None)
     try:
         if runner is None:
@@ -255,7 +255,7 @@ async def receive(
     first_time = await run_in_threadpool(ledger.claim, source, event_id, signature or "", event.type)
     if not first_time:
         log.info("webhook %s event %s (%s) is a duplicate; ignored", source, event_id, event.type)
-        metrics: Metrics | None = getattr(request.app.state, "metrics", None)
+        metrics: CopilotMetrics | None = getattr(request.app.state, "metrics", None)
         if metrics is not None:
             metrics.webhook(source, event.type, "duplicate")
         return JSONResponse(WebhookAccepted(status="duplicate", event_id=event_id, type=event.type).model_dump())
