@@ -10,7 +10,7 @@ from copilot.observability.metrics import CopilotMetrics
 __all__ = ["TimedTransport", "protocol_of"]
 
 #: Protocol labels of the transports that do not name their own (a transport may set ``protocol``).
-_PROTOCOLS = {"OdooRPCTransport": "jsonrpc", "SandboxTransport": "sandbox"}
+_PROTOCOLS = {"OdooRPCTransport": "jsonrpc"}
 
 
 def protocol_of(transport: Any) -> str:

@@ -317,12 +317,12 @@ def test_the_roots_odoo_client_records_each_call_on_the_roots_metrics(tmp_path: 
     with open_root(Settings(data_dir=tmp_path)) as root:
         before = root.metrics.registry.get_sample_value(
             "copilot_odoo_request_duration_seconds_count",
-            {"method": "search_read", "protocol": "sandbox", "outcome": "ok"},
+            {"method": "search_read", "protocol": "jsonrpc", "outcome": "ok"},
         )
         root.odoo.client.search_read("purchase.order", [], ["name"], limit=1)
         after = root.metrics.registry.get_sample_value(
             "copilot_odoo_request_duration_seconds_count",
-            {"method": "search_read", "protocol": "sandbox", "outcome": "ok"},
+            {"method": "search_read", "protocol": "jsonrpc", "outcome": "ok"},
         )
     assert (after or 0) - (before or 0) == 1
 
