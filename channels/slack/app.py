@@ -130,6 +130,7 @@ class SlackChannel:
         workers: int = 8,
         socket_mode: bool = False,
         enqueue: Callable[[str, dict[str, Any]], Any] | None = None,
+        verify_token: bool = False,
     ) -> None:
         if settings.slack_bot_token is None:
             raise ValueError("the Slack app needs COPILOT_SLACK_BOT_TOKEN")
@@ -150,17 +151,35 @@ class SlackChannel:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack")
         self.identity = SlackIdentity(self.client, get_copilot)
         _quiet_bolt_verification_log()
-        self.bolt = App(
-            name="odoo-ops-copilot",
-            signing_secret=secret,
-            client=self.client,
-            token_verification_enabled=False,  # auth.test on the first request, not at start-up
-            process_before_response=False,
-            listener_executor=self.executor,
-            logger=logging.getLogger("channels.slack.bolt"),
-        )
+        self.bolt = self._bolt(secret, verify_token=verify_token)
         self.bolt.use(self._dedupe)
         self._register()
+
+    def _bolt(self, secret: str, *, verify_token: bool) -> App:
+        """Bolt's app; ``verify_token``: ask Slack who the bot is (``auth.test``) now, once.
+
+        Asked lazily instead, every request arriving before the first answer (a burst right after a replica
+        starts) calls ``auth.test`` itself before its ack. When Slack cannot be reached now, Bolt asks on
+        the first request (the replica still starts).
+        """
+
+        def build(verify: bool) -> App:
+            return App(
+                name="odoo-ops-copilot",
+                signing_secret=secret,
+                client=self.client,
+                token_verification_enabled=verify,
+                process_before_response=False,
+                listener_executor=self.executor,
+                logger=logging.getLogger("channels.slack.bolt"),
+            )
+
+        if verify_token:
+            try:
+                return build(True)
+            except Exception as exc:  # Slack away or the token refused: the first request asks (and reports)
+                log.warning("Slack auth.test at start-up failed (%s); asked on the first request", exc)
+        return build(False)
 
     def close(self) -> None:
         """Let running work finish, then release the thread pool."""
