@@ -41,7 +41,8 @@ SERVE_STOPPED = "copilot serve: stopped"
 #: Seconds a stopped replica may take to exit before it is killed (its port is already free).
 LINGER_SECONDS = 3.0
 #: A Celery worker's line once it takes tasks.
-WORKER_READY = re.compile(r"\bready\b", re.IGNORECASE)
+#: What each pool process of ``copilot worker`` logs once it can take tasks (its runtime built, its model loaded).
+WORKER_READY = re.compile(r"worker process \d+ ready")
 
 
 def _copilot_command() -> list[str]:
@@ -188,12 +189,12 @@ class Stack:
         return proc
 
     def wait_worker(self, proc: Proc) -> None:
-        """Wait for the worker's ready line (its log since its last start)."""
+        """Wait until each of its pool processes says it is ready (its log since its last start): warm, taking tasks."""
 
         def ready() -> bool:
             if not proc.alive:
                 raise RuntimeError(f"{proc.name} exited with {proc.returncode}:\n{proc.tail()}")
-            return bool(WORKER_READY.search(proc.log_since_start()))
+            return len(WORKER_READY.findall(proc.log_since_start())) >= self.options.worker_concurrency
 
         wait_for(ready, START_SECONDS, f"{proc.name} ready", every=0.2)
 

@@ -7,13 +7,15 @@ through the Web API (``chat.postMessage`` in the thread for mentions and DMs) or
 ``response_url`` (ephemeral, for the slash command and shortcuts: what a person sees depends on their
 Odoo role, so their results are shown to them only). A middleware drops redeliveries (Slack retries
 with the same ``event_id``; commands and clicks are keyed by ``trigger_id``) before any listener runs.
-With a work queue (scale-out), the same middleware queues mentions and DMs before Slack gets its ack and
-then records the hand-over: a replica that dies in between leaves no ack, and Slack's retry (after
-``HANDOVER_GRACE``) takes the delivery over instead of being dropped as a redelivery.
+With a work queue (scale-out), the same middleware acks mentions and DMs itself, after one database
+transaction that claims the delivery, queues it and records the hand-over (committed together; a failed
+publish records nothing): a replica that dies before that commit leaves no ack and no claim, so Slack's
+retry takes the delivery over. No listener runs for a queued delivery (a worker answers it).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -54,7 +56,7 @@ WORKING = "Working on it…"
 APOLOGY = "Sorry, something went wrong on my side and I could not finish this. It has been logged for the team."
 #: How long a Slack user's actor (email, role) is reused before Slack and Odoo are asked again.
 IDENTITY_TTL = 300.0
-#: The context flag the dedupe middleware sets once it queued the delivery (its lazy listener then does nothing).
+#: The context flag the dedupe middleware sets once it queued the delivery (and acked it: no listener runs).
 QUEUED = "copilot_queued"
 
 
@@ -105,6 +107,10 @@ class SlackIdentity:
         return profile.get("email") or None, profile.get("real_name") or user.get("real_name") or None
 
 
+class _NotQueued(Exception):
+    """The work queue did not take a delivery (Redis away): the replica answers it itself."""
+
+
 class _Refused(Exception):
     """A user-facing refusal (no Odoo user, role, rate limit) already phrased for Slack."""
 
@@ -124,6 +130,7 @@ class SlackChannel:
         workers: int = 8,
         socket_mode: bool = False,
         enqueue: Callable[[str, dict[str, Any]], Any] | None = None,
+        verify_token: bool = False,
     ) -> None:
         if settings.slack_bot_token is None:
             raise ValueError("the Slack app needs COPILOT_SLACK_BOT_TOKEN")
@@ -144,17 +151,35 @@ class SlackChannel:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack")
         self.identity = SlackIdentity(self.client, get_copilot)
         _quiet_bolt_verification_log()
-        self.bolt = App(
-            name="odoo-ops-copilot",
-            signing_secret=secret,
-            client=self.client,
-            token_verification_enabled=False,  # auth.test on the first request, not at start-up
-            process_before_response=False,
-            listener_executor=self.executor,
-            logger=logging.getLogger("channels.slack.bolt"),
-        )
+        self.bolt = self._bolt(secret, verify_token=verify_token)
         self.bolt.use(self._dedupe)
         self._register()
+
+    def _bolt(self, secret: str, *, verify_token: bool) -> App:
+        """Bolt's app; ``verify_token``: ask Slack who the bot is (``auth.test``) now, once.
+
+        Asked lazily instead, every request arriving before the first answer (a burst right after a replica
+        starts) calls ``auth.test`` itself before its ack. When Slack cannot be reached now, Bolt asks on
+        the first request (the replica still starts).
+        """
+
+        def build(verify: bool) -> App:
+            return App(
+                name="odoo-ops-copilot",
+                signing_secret=secret,
+                client=self.client,
+                token_verification_enabled=verify,
+                process_before_response=False,
+                listener_executor=self.executor,
+                logger=logging.getLogger("channels.slack.bolt"),
+            )
+
+        if verify_token:
+            try:
+                return build(True)
+            except Exception as exc:  # Slack away or the token refused: the first request asks (and reports)
+                log.warning("Slack auth.test at start-up failed (%s); asked on the first request", exc)
+        return build(False)
 
     def close(self) -> None:
         """Let running work finish, then release the thread pool."""
@@ -165,15 +190,19 @@ class SlackChannel:
         key = dedupe_key(req.body, req.headers)
         if key is None:
             return next()
-        if not self.state.first_time(key):
-            retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
-            log.info("Slack redelivery ignored (%s, retry %s)", key.split(":", 1)[0], retry)
-            return BoltResponse(status=200, body="")
         kind = self._queue_kind(req.body)
-        if kind is not None and self._enqueue(kind, req.body):  # queued before the ack leaves
-            req.context[QUEUED] = True
-            self._handed(key)
-            return next()
+        if kind is not None and self.enqueue is not None:  # claimed, queued and marked handed over in one commit
+            try:
+                fresh = self.state.first_time(key, hand_over=functools.partial(self._enqueue, kind, req.body))
+            except _NotQueued:  # the queue is away (nothing recorded): the lazy listener answers here instead
+                log.exception("Slack %s could not be queued; answering in this process", kind)
+            else:
+                if not fresh:
+                    return _redelivery(key, req)
+                req.context[QUEUED] = True
+                return BoltResponse(status=200, body="")  # the ack: a worker answers, no listener runs here
+        if not self.state.first_time(key):
+            return _redelivery(key, req)
         response = next()  # acknowledged: the work runs in this process from now on (Bolt may return None)
         if response is None or response.status < 500:
             self._handed(key)
@@ -184,6 +213,14 @@ class SlackChannel:
             self.state.handed(key)
         except Exception:  # still ack: a retry may queue it again, and the worker answers it once
             log.exception("Slack delivery %s: handed over, but that could not be recorded", key.split(":", 1)[0])
+
+    def _enqueue(self, kind: str, body: dict[str, Any]) -> None:
+        """Queue the delivery for a worker; ``_NotQueued`` when the queue refused it (a database error is not one)."""
+        assert self.enqueue is not None
+        try:
+            self.enqueue(kind, body)
+        except Exception as exc:
+            raise _NotQueued(str(exc)) from exc
 
     def _queue_kind(self, body: dict[str, Any]) -> str | None:
         """``mention`` or ``direct_message`` when a worker should answer this delivery, else None."""
@@ -196,23 +233,13 @@ class SlackChannel:
             return "direct_message"
         return None
 
-    def _enqueue(self, kind: str, body: dict[str, Any]) -> bool:
-        assert self.enqueue is not None
-        try:
-            self.enqueue(kind, body)
-        except Exception:  # the queue is away: the lazy listener answers here rather than not at all
-            log.exception("Slack %s could not be queued; answering in this process", kind)
-            return False
-        return True
-
     # -- listeners -------------------------------------------------------------------------------
     def _register(self) -> None:
         app = self.bolt
         app.command("/copilot")(ack=self._ack_command, lazy=[self._run_command])
-        app.event("app_mention")(ack=_ack, lazy=[self._run_mention if self.enqueue is None else self._queue_mention])
-        app.event("message")(
-            ack=_ack, lazy=[self._run_direct_message if self.enqueue is None else self._queue_direct_message]
-        )
+        # A mention or DM the dedupe middleware queued never reaches these (it acks them itself).
+        app.event("app_mention")(ack=_ack, lazy=[self._run_mention])
+        app.event("message")(ack=_ack, lazy=[self._run_direct_message])
         app.message_shortcut("draft_reply")(ack=_ack, lazy=[self._run_draft_shortcut])
         app.message_shortcut("summarize_supplier_email")(ack=_ack, lazy=[self._run_summary_shortcut])
         app.action(ui.PROPOSE_ACTION_ID)(ack=_ack, lazy=[self._run_propose])
@@ -262,14 +289,6 @@ class SlackChannel:
             self._run_direct_message(event, body)
         else:
             raise ValueError(f"unknown Slack event kind {kind!r}")
-
-    def _queue_mention(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
-        if not context.get(QUEUED):  # the dedupe middleware could not queue it
-            self._run_mention(event, body)
-
-    def _queue_direct_message(self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
-        if not context.get(QUEUED):
-            self._run_direct_message(event, body)
 
     def _run_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         self._answer_in_thread(event, body)
@@ -427,6 +446,13 @@ class SlackChannel:
 def _is_question(event: dict[str, Any]) -> bool:
     """A direct message a person wrote (not an edit, a join or a bot's own message)."""
     return event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+
+
+def _redelivery(key: str, req: BoltRequest) -> BoltResponse:
+    """The ack of a delivery already seen (Slack's retry): nothing else runs."""
+    retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+    log.info("Slack redelivery ignored (%s, retry %s)", key.split(":", 1)[0], retry)
+    return BoltResponse(status=200, body="")
 
 
 def _ack(ack: Callable[..., None]) -> None:

@@ -83,6 +83,9 @@ def mount_slack(
         db=db,
         deadletters=deadletters,
         enqueue=_enqueue(app) if settings.redis_url is not None else None,
+        # A scaled-out replica (restarted and added under load) asks auth.test once at start-up, so the burst
+        # that reaches it first does not wait on Slack before its acks; a single process asks on its first request.
+        verify_token=settings.redis_url is not None,
     )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app.state.slack = channel

@@ -5,16 +5,19 @@ retries an event it thinks was missed (``X-Slack-Retry-Num``) with the same ``ev
 row for the same key is refused by the primary key (``INSERT ... ON CONFLICT DO NOTHING``, and an expired key
 is taken back by one conditional update), so two concurrent deliveries, in one process or in several
 replicas, cannot both win. ``handed_at`` says the delivery was queued (or started in the replica that
-received it); a retry of a delivery still not handed over ``HANDOVER_GRACE`` after it was seen (its
-replica died between the dedupe and the enqueue, before Slack had its ack) takes it over, again for one
-taker only.
+received it); a delivery to queue is claimed, queued and marked handed over in one transaction
+(``first_time(..., hand_over=...)``), so it is never seen without being handed over. A retry of a delivery
+still not handed over ``HANDOVER_GRACE`` after it was seen (a replica answering it itself died before
+acking it) takes it over, again for one taker only.
 ``slack_proposals`` keeps the proposals a message offers, keyed by their idempotency key, because a
 button's value holds at most 2000 characters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 
@@ -46,14 +49,24 @@ class SlackState(Store):
         super().__init__(db)
         self._writes = 0
 
-    def first_time(self, key: str, *, now: datetime | None = None, handed: bool = False) -> bool:
+    def first_time(
+        self,
+        key: str,
+        *,
+        now: datetime | None = None,
+        handed: bool = False,
+        hand_over: Callable[[], Any] | None = None,
+    ) -> bool:
         """Record ``key``; True the first time within the TTL (or to take over one never handed over), else False.
 
         ``handed``: the caller does the work at once (a marker, not a delivery to queue).
+        ``hand_over``: queue the delivery inside the claim's transaction, once the claim is won: the row is
+        committed as handed over together with it (one transaction for the whole hand-over); when it raises,
+        nothing is recorded (the transaction is rolled back) and the exception propagates.
         """
         now = now or datetime.now(UTC)
         key = key[:300]
-        values = {"key": key, "seen_at": now, "handed_at": now if handed else None}
+        values = {"key": key, "seen_at": now, "handed_at": now if handed or hand_over is not None else None}
         with self.db.session() as session, session.begin():
             fresh = insert_if_absent(session, SeenRow.__table__, values)  # type: ignore[arg-type]
             if not fresh:  # seen before: new again past the TTL, or never handed over; for one taker only
@@ -66,6 +79,8 @@ class SlackState(Store):
                         .values(seen_at=now, handed_at=values["handed_at"])
                     ).rowcount
                 )
+            if fresh and hand_over is not None:  # a concurrent delivery waits on this row until the commit
+                hand_over()
         if not fresh:
             return False
         self._writes += 1

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["BATCH", "QUEUES", "URGENT", "beat_schedule", "create_celery", "redis_url", "routes"]
 
 
+#: How long a pool process may take to start (it loads the embedding model first; Celery's default is 4 s).
+PROCESS_START_SECONDS = 180.0
+
+
 def redis_url(settings: Settings) -> str:
     """``COPILOT_REDIS_URL``; ``ConfigError`` when it is not set (workers need a broker)."""
     if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
@@ -90,6 +94,7 @@ def create_celery(settings: Settings) -> Celery:
         task_time_limit=limit,
         task_soft_time_limit=max(limit - 5, 1),
         worker_prefetch_multiplier=1,  # a slow task never holds others back in a worker's buffer
+        worker_proc_alive_timeout=PROCESS_START_SECONDS,  # a pool process warms up before it takes tasks
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,

@@ -34,25 +34,38 @@ class TaskQueue:
             celery = create_celery(settings)
         self.celery = celery
 
-    def _send(self, name: str, *args: Any, queue: str = URGENT) -> str:
-        result = self.celery.send_task(name, args=list(args), queue=queue, retry=True, retry_policy=RETRY_POLICY)
+    def _send(self, name: str, *args: Any, shown: str, queue: str = URGENT) -> str:
+        """Publish; ``shown`` is what monitors and logs see of the arguments (Celery's own repr would carry the
+        message's content, and costs a walk over it on every publish)."""
+        result = self.celery.send_task(
+            name,
+            args=list(args),
+            queue=queue,
+            retry=True,
+            retry_policy=RETRY_POLICY,
+            argsrepr=shown,
+            kwargsrepr="{}",
+        )
         return str(result.id)
 
     def webhook(self, source: str, event_id: str, body: bytes) -> str:
         """Run a claimed webhook event (the ledger already holds it as ``accepted``); returns the task id."""
-        return self._send(WEBHOOK_TASK, source, event_id, encode(body))
+        shown = f"({source!r}, {event_id!r}, <{len(body)} bytes>)"
+        return self._send(WEBHOOK_TASK, source, event_id, encode(body), shown=shown)
 
     def email(self, raw: bytes, *, uid: int = 0, uidvalidity: int = 0, folder: str | None = None) -> str:
         """Process one raw inbound email (exactly once, by the email ledger's claim)."""
-        return self._send(EMAIL_TASK, encode(raw), uid, uidvalidity, folder)
+        shown = f"(<email of {len(raw)} bytes>, {uid}, {uidvalidity}, {folder!r})"
+        return self._send(EMAIL_TASK, encode(raw), uid, uidvalidity, folder, shown=shown)
 
     def slack(self, kind: str, body: dict[str, Any]) -> str:
         """Answer one acknowledged Slack event (``mention`` or ``direct_message``)."""
-        return self._send(SLACK_TASK, kind, body)
+        shown = f"({kind!r}, <Slack event {str(body.get('event_id') or '?')[:64]}>)"
+        return self._send(SLACK_TASK, kind, body, shown=shown)
 
     def wake_executor(self) -> bool:
         """Ask a worker to run the approval executor now (an approval was granted)."""
-        self._send(EXECUTOR_TASK, queue=URGENT)
+        self._send(EXECUTOR_TASK, shown="()", queue=URGENT)
         return True
 
     def ping(self) -> None:

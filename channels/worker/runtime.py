@@ -12,7 +12,9 @@ import contextlib
 import functools
 import logging
 import os
+import sys
 import threading
+import time
 from typing import Any
 
 from channels.email.worker import MailWorker
@@ -25,7 +27,7 @@ from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database
 from copilot.state.deadletters import DeadLetterStore
 
-__all__ = ["WorkerRuntime", "close_runtime", "runtime_for"]
+__all__ = ["WorkerRuntime", "close_runtime", "runtime_for", "warm_on_start"]
 
 log = logging.getLogger("channels.worker")
 
@@ -53,7 +55,19 @@ class WorkerRuntime:
             raise
         #: How long a claim of this worker lasts: longer than a task may run.
         self.lease = float(settings.task_time_limit + 30)
-        log.info("worker process %s ready on %s", self.pid, self.copilot.odoo.label)
+        log.info("worker process %s: runtime on %s", self.pid, self.copilot.odoo.label)
+
+    def warm(self) -> None:
+        """Load what the first task would otherwise load under its time limit: the injection detector's model."""
+        started = time.monotonic()
+        embeddings = self.settings.injection_embeddings and self.copilot.components.injection.warm()
+        took = time.monotonic() - started
+        torch = sys.modules.get("torch")  # loaded with the model
+        threads = torch.get_num_threads() if torch is not None else os.environ.get("OMP_NUM_THREADS", "default")
+        layer = "on" if embeddings else "off"
+        log.info(
+            "worker process %s ready (embedding layer %s, inference threads %s, %.1f s)", self.pid, layer, threads, took
+        )
 
     @functools.cached_property
     def redis(self) -> Any:
@@ -94,6 +108,25 @@ def runtime_for(celery: Any) -> WorkerRuntime:
             runtime = WorkerRuntime(celery.copilot_settings, celery)
             celery.copilot_runtime = runtime
     return runtime
+
+
+def warm_on_start(celery: Any) -> None:
+    """Build and warm each pool process's runtime when it starts, before it takes a task (``copilot worker``).
+
+    Built inside the first task instead, the model load counted against that task's time limit (a soft limit
+    hit there left the process without the detector's embedding layer) and delayed it by seconds. Each pool
+    process keeps one inference thread (``OMP_NUM_THREADS=1``, set by ``copilot worker``): a worker's
+    concurrency is its processes, and two workers sharing the cores must not each spread over all of them.
+    """
+    from celery.signals import worker_process_init
+
+    def init(**_: Any) -> None:
+        try:
+            runtime_for(celery).warm()
+        except Exception:  # the first task builds it again and reports the failure where it matters
+            log.exception("worker process %s ready without its warm-up (it failed)", os.getpid())
+
+    worker_process_init.connect(init, weak=False)
 
 
 def close_runtime(celery: Any) -> None:

@@ -105,7 +105,7 @@ def _fail_webhook(
     runtime: WorkerRuntime, source: str, event_id: str, type_: str, raw: bytes, exc: Exception, *, attempts: int
 ) -> None:
     reason = f"{type(exc).__name__}: {exc}"
-    runtime.events.finish(source, event_id, error=reason)
+    # Parked first: once the ledger says failed, its dead letter is there to replay (never a failed event without one).
     runtime.deadletters.park(
         channel="webhook",
         key=f"{source}:{event_id}"[:500],
@@ -115,6 +115,7 @@ def _fail_webhook(
         summary=f"{source} {type_}",
         attempts=attempts,
     )
+    runtime.events.finish(source, event_id, error=reason)
 
 
 def poll_mailbox(task: Task) -> dict[str, int]:

@@ -39,14 +39,21 @@ def worker(
     """Run a Celery worker: webhook events, Slack events, mail, executor wake-ups (urgent) and polls (batch)."""
     import os
 
+    from channels.worker.runtime import warm_on_start
     from channels.worker.tasks import worker_app
     from copilot.config import get_settings
 
+    # One inference thread per pool process (read by PyTorch and BLAS when they load, in the pool processes):
+    # a worker's concurrency is its processes; an operator's own setting wins.
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     settings = get_settings()
     chosen = _queues(queues)
     if pool not in ("prefork", "threads", "solo"):
         raise typer.BadParameter("choose prefork, threads or solo", param_hint="--pool")
     app = worker_app(settings)
+    if pool == "prefork":
+        warm_on_start(app)  # each pool process is ready (model loaded) before it takes a task
     node = name or f"copilot-{os.getpid()}@{socket.gethostname()}"
     typer.echo(f"copilot worker: {node} on {', '.join(chosen)} (concurrency {concurrency}); SIGTERM stops", err=True)
     argv = [

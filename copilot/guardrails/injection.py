@@ -259,6 +259,10 @@ class InjectionDetector:
         """A verdict already given on ``text`` from ``source`` (the pipeline's: ``ScreenedDetector``), or None."""
         return None
 
+    def warm(self) -> bool:
+        """Load the model and embed the patterns now (a worker's start), not inside the first check; False when off."""
+        return self._ready()
+
     def _ready(self) -> bool:
         """Embed the patterns if needed; False when the embedding layer is off or unavailable."""
         if not self.use_embeddings or self._failed or self.embedder is None:

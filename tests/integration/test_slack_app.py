@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from channels.slack import mount_slack
@@ -412,3 +412,57 @@ def test_a_failure_gets_an_apology_and_is_parked_as_a_dead_letter(
     letter = store.find("slack", "trigger:700.1")
     store.close()
     assert letter is not None and "Odoo fell over" in letter.reason and letter.error_type == "RuntimeError"
+
+
+def test_a_replica_asks_the_bots_identity_once_at_start_not_in_its_first_requests(
+    slack_api: FakeSlackAPI, copilot: Copilot, tmp_path: Path
+) -> None:
+    from channels.slack.app import SlackChannel
+
+    settings = make_copilot_settings(
+        tmp_path / "replica", slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=slack_api.url
+    )
+    conversations = ConversationStore.from_settings(settings)
+    queued: list[str] = []
+    channel = SlackChannel(
+        settings,
+        lambda: copilot,
+        db=conversations.db,
+        enqueue=lambda kind, body: queued.append(body["event_id"]),
+        verify_token=True,  # what mount_slack does on a replica with COPILOT_REDIS_URL
+    )
+    app = FastAPI()
+    app.add_api_route("/slack/events", _route(channel), methods=["POST"])
+    try:
+        with TestClient(app) as client:
+            _first_requests_wait_on_no_auth_test(client, slack_api)
+        assert len(queued) == 8
+    finally:
+        channel.close()
+        conversations.close()
+
+
+def _route(channel: Any) -> Any:
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+
+    async def route(request: Request) -> Any:
+        body = await request.body()
+        return to_starlette_response(channel.bolt.dispatch(to_bolt_request(request, body)))
+
+    return route
+
+
+def _first_requests_wait_on_no_auth_test(client: TestClient, api: FakeSlackAPI) -> None:
+    assert len(api.calls_to("auth.test")) == 1  # at start-up, before any request
+    from concurrent.futures import ThreadPoolExecutor
+
+    mentions = [
+        event_body(
+            {"type": "app_mention", "user": "UADMIN", "text": "<@UBOT> hi", "channel": "C9", "ts": f"1.{n}"}, f"EvA{n}"
+        )
+        for n in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda body: post(client, body, form=False).status_code, mentions))
+    assert statuses == [200] * 8
+    assert len(api.calls_to("auth.test")) == 1  # no request waited on Slack's auth.test before its ack

@@ -167,3 +167,33 @@ def test_a_task_whose_worker_process_is_killed_is_redelivered_and_processed_once
             worker.wait(10)
         log.close()
         db.close()
+
+
+def test_each_pool_process_loads_the_model_before_its_first_task_with_one_inference_thread(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    log_path = tmp_path / "worker.log"
+    command = [sys.executable, "-c", "from copilot.cli import main; main()"]
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(  # noqa: S603 - our own command
+            [*command, "worker", "--queues", "urgent", "--concurrency", "1"],
+            env={**os.environ, **env, "PYTHONPATH": str(REPO), "COPILOT_INJECTION_EMBEDDINGS": "true"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    try:
+        deadline = time.monotonic() + 150
+        while "ready (embedding layer" not in log_path.read_text():  # no task was sent: this is its start
+            assert worker.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        # the model loaded and the patterns embedded, with one inference thread per pool process
+        assert "ready (embedding layer on, inference threads 1," in log_path.read_text()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(10)

@@ -39,16 +39,20 @@ class Replica:
         return "task-1"
 
     def deliver(self, body: dict[str, Any], *, retry: int = 0) -> BoltRequest:
-        """Run the dedupe middleware on one delivery; the ack (the rest of the chain) is recorded."""
+        """Run the dedupe middleware on one delivery; the ack (its response, or the listeners') is recorded."""
         headers = {"content-type": ["application/json"]} | ({"x-slack-retry-num": [str(retry)]} if retry else {})
         request = BoltRequest(body=json.dumps(body), headers=headers, mode="http")
 
-        def ack() -> BoltResponse:
-            self.order.append(f"acked {body.get('event_id') or body.get('trigger_id')}")
+        acked = f"acked {body.get('event_id') or body.get('trigger_id')}"
+
+        def listeners() -> BoltResponse:  # the listeners ack a delivery this replica answers itself
+            self.order.append(acked)
             return BoltResponse(status=200, body="")
 
-        response = self.channel._dedupe(request, BoltResponse(status=200, body=""), ack)
+        response = self.channel._dedupe(request, BoltResponse(status=200, body=""), listeners)
         assert response.status == 200
+        if request.context.get(QUEUED):  # queued: the middleware's own response is the ack
+            self.order.append(acked)
         return request
 
     def close(self) -> None:
@@ -114,3 +118,17 @@ def test_without_a_queue_a_command_is_handed_over_once_acked(tmp_path: Path) -> 
         assert not replica.channel.state.first_time("trigger:T1", now=later)
     finally:
         replica.close()
+
+
+def test_a_queued_mention_is_claimed_queued_and_marked_handed_over_in_one_database_transaction(
+    replica: Replica,
+) -> None:
+    from sqlalchemy import event
+
+    transactions: list[str] = []
+    event.listen(replica.db.engine, "begin", lambda _conn: transactions.append("begin"))
+    replica.deliver(mention("Ev5"))
+    assert replica.order == ["queued mention Ev5", "acked Ev5"]
+    assert transactions == ["begin"]  # the ack waits on one commit, not one per step
+    later = datetime.now(UTC) + HANDOVER_GRACE + timedelta(minutes=1)
+    assert not replica.channel.state.first_time("event:Ev5", now=later)  # handed over in that same commit

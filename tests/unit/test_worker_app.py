@@ -76,3 +76,29 @@ def test_worker_refuses_an_unknown_queue(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("COPILOT_REDIS_URL", REDIS)
     result = CliRunner().invoke(cli, ["worker", "--queues", "urgent,fast"])
     assert result.exit_code == 2 and "urgent, batch" in result.output
+
+
+class _RecordingCelery:
+    """Records what ``send_task`` was given (no broker)."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+
+    def send_task(self, name: str, **options: object) -> object:
+        self.sent.append({"name": name, **options})
+        return type("Result", (), {"id": "task-1"})()
+
+
+def test_a_queued_task_shows_no_message_content_in_its_headers_and_skips_the_costly_repr(tmp_path: Path) -> None:
+    from channels.worker.enqueue import TaskQueue
+
+    celery = _RecordingCelery()
+    queue = TaskQueue(settings(tmp_path), celery=celery)
+    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> IBAN DE89370400440532013000 please"}
+    queue.slack("mention", {"type": "event_callback", "event_id": "Ev1", "event": event})
+    queue.email(b"From: a@example.com\r\nSubject: secret plans\r\n\r\nbody", uid=7, uidvalidity=3, folder="INBOX")
+    queue.webhook("bench", "evt-1", b'{"type": "question", "text": "what about my salary?"}')
+    shown = [str(sent["argsrepr"]) + str(sent["kwargsrepr"]) for sent in celery.sent]
+    assert shown[0] == "('mention', <Slack event Ev1>){}"  # what a monitor (Flower, logs) shows of the task
+    assert "7" in shown[1] and "secret" not in shown[1] and "RnJvbT" not in shown[1]  # no raw email, not even base64
+    assert "evt-1" in shown[2] and "salary" not in shown[2]
