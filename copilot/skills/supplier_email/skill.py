@@ -28,6 +28,7 @@ from copilot.skills.supplier_email.schemas import (
     SupplierEmailSummary,
 )
 from copilot.skills.supplier_email.signals import compile_po_pattern
+from copilot.text.language import LanguageDetector
 
 __all__ = ["SUPPLIER_EMAIL", "SupplierEmailSkill", "deterministic_summary", "summarize_supplier_email"]
 
@@ -119,6 +120,7 @@ def summarize_supplier_email(
     settings: Settings | None = None,
     po_pattern: str | re.Pattern[str] | None = None,
     injection: InjectionDetector | None = None,
+    languages: LanguageDetector | None = None,
 ) -> SupplierEmailSummary:
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
@@ -128,10 +130,11 @@ def summarize_supplier_email(
     With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
     authentication (``copilot.email.auth``) for any change to be verified. Odoo errors propagate as
     ``OdooError``; LLM errors never do (they become ``fallback_reason``). ``injection``: the root's injection
-    detector (adds its embedding layer to the rules).
+    detector (adds its embedding layer to the rules); ``languages``: the root's language detector (None: one
+    built for this email).
     """
     pattern = compile_po_pattern(po_pattern)
-    extraction = extract(email, po_pattern=pattern, injection=injection)
+    extraction = extract(email, po_pattern=pattern, injection=injection, languages=languages)
     trusted_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids if settings is not None else None)
     auth = authenticate_sender(email.authentication_results, email.from_address, trusted_ids)
     forward_trusted = bool(
@@ -159,7 +162,12 @@ class SupplierEmailSkill:
     def run(self, ctx: SkillContext, email: InboundEmail, /) -> SupplierEmailSummary:
         """Summarise ``email`` against the context's Odoo, with the pipeline's screening (else its detector's)."""
         return summarize_supplier_email(
-            email, client=ctx.odoo(), llm=ctx.llm, settings=ctx.settings, injection=ctx.detector()
+            email,
+            client=ctx.odoo(),
+            llm=ctx.llm,
+            settings=ctx.settings,
+            injection=ctx.detector(),
+            languages=ctx.languages,
         )
 
     def untrusted(self, email: InboundEmail, /) -> list[UntrustedText]:
