@@ -113,10 +113,12 @@ def test_hidden_text_is_read_whole() -> None:
 
 
 def test_summarizing_a_business_email_does_not_import_torch(tmp_path: Path) -> None:
-    """``copilot summarize`` on ordinary supplier mail with the embedding layer on: PyTorch is never imported."""
+    """``copilot summarize`` on ordinary supplier mail with the embedding layer on and no LLM: neither PyTorch nor
+    LangChain is imported (seconds of a cold start)."""
     script = (
         "import atexit, sys\n"
-        "atexit.register(lambda: print('TORCH', 'torch' in sys.modules))\n"
+        "atexit.register(lambda: print('TORCH', 'torch' in sys.modules,\n"
+        "                              'LANGCHAIN', 'langchain_core' in sys.modules))\n"
         "from copilot.cli import main\n"
         "sys.argv = ['copilot', 'summarize', sys.argv[1]]\n"
         "main()\n"
@@ -128,7 +130,7 @@ def test_summarizing_a_business_email_does_not_import_torch(tmp_path: Path) -> N
         [sys.executable, "-c", script, str(email)], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert "P00009" in proc.stdout, proc.stderr[-2000:]
-    assert "TORCH False" in proc.stdout
+    assert "TORCH False LANGCHAIN False" in proc.stdout
 
 
 def test_an_order_verb_counts_where_it_opens_the_sentence() -> None:

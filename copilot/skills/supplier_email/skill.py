@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from copilot.citations import Citation
 from copilot.config import Settings
@@ -18,7 +17,6 @@ from copilot.skills.base import SkillContext
 from copilot.skills.supplier_email.compare import compare
 from copilot.skills.supplier_email.extract import Extraction, extract
 from copilot.skills.supplier_email.facts import OdooFacts, gather_facts, is_staff
-from copilot.skills.supplier_email.llm_path import improve_with_llm
 from copilot.skills.supplier_email.render import render_summary
 from copilot.skills.supplier_email.risks import build_warnings, check_sender, mark_unverified, sender_address
 from copilot.skills.supplier_email.schemas import (
@@ -29,6 +27,9 @@ from copilot.skills.supplier_email.schemas import (
 )
 from copilot.skills.supplier_email.signals import compile_po_pattern
 from copilot.text.language import LanguageDetector
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["SUPPLIER_EMAIL", "SupplierEmailSkill", "deterministic_summary", "summarize_supplier_email"]
 
@@ -149,6 +150,8 @@ def summarize_supplier_email(
     if llm is None:
         return result
     timeout = settings.llm_deadline if settings is not None else None  # all attempts, not just one
+    from copilot.skills.supplier_email.llm_path import improve_with_llm  # LangChain: only with a model
+
     return improve_with_llm(
         result, mail=email, facts=facts, extraction=extraction, llm=llm, po_pattern=pattern, timeout=timeout
     )
