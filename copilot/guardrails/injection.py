@@ -52,12 +52,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.guardrails.injection_rules import (
+    ADDRESSED_STEMS,
     HEADER_RULES,
     IMPERATIVE_VERBS,
     INSTRUCTION_STEMS,
     INSTRUCTION_WORDS,
     POLITE_WORDS,
     RULES,
+    SECOND_PERSON,
     Rule,
 )
 from copilot.guardrails.normalize import fold, rot13, unleet, unspace
@@ -414,13 +416,19 @@ def instruction_like(sentence: str) -> bool:
     """True when ``sentence`` (folded) has a word that may speak to an assistant, in any of the six languages.
 
     The embedding layer reads only such sentences of a text with no rule signal (``INSTRUCTION_WORDS``,
-    ``INSTRUCTION_STEMS``, or an order's verb opening it: ``IMPERATIVE_VERBS``); one word is enough, so an attack
-    split over sentences has each part read.
+    ``INSTRUCTION_STEMS``; a role or business verb with a "you": ``ADDRESSED_STEMS``, ``SECOND_PERSON``; an order's
+    verb opening it: ``IMPERATIVE_VERBS``); one word is enough, so an attack split over sentences has each part read.
     """
-    words = _WORD.findall(_INVISIBLE.sub("", sentence).lower())
+    text = _INVISIBLE.sub("", sentence).lower()
+    words = _WORD.findall(text)
+    if "-" in text:  # "e-mail the list", "pre-approved": the parts and the joined word
+        words += _WORD.findall(text.replace("-", ""))
     if any(word in INSTRUCTION_WORDS or word.startswith(INSTRUCTION_STEMS) for word in words):
         return True
-    first = next((word for word in words if word not in POLITE_WORDS), "")
+    if any(word in SECOND_PERSON for word in words) and any(word.startswith(ADDRESSED_STEMS) for word in words):
+        return True
+    opening = _WORD.findall(text.replace("-", ""))
+    first = next((word for word in opening if word not in POLITE_WORDS), "")
     return first in IMPERATIVE_VERBS
 
 

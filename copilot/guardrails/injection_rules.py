@@ -373,26 +373,48 @@ INSTRUCTION_WORDS: frozenset[str] = frozenset(
 INSTRUCTION_STEMS: tuple[str, ...] = tuple(
     _words(
         """
-    assist asist automat agent model modell modele modelo modello system syst sistem program software tool
+    assist asist agent reader mailbox inbox leser lecteur lector lezer lettore model modell modele modelo modello
+    system syst sistem program software tool
     werkzeug outil herramient strument prompt instruct anweis consign istruz aanwijz guidanc guideline richtlini
     directiv polic configur setting einstell rule regel regle regla regol briefing
     ignor disregard forget vergiss vergess oubli olvid negeer vergeet dimentic overrid bypass skip umgeh contourn
     omit obey gehorch previous prior earlier vorherig precedent anterior vorig eerder switch
-    approv approb aprob aprueb genehmig freigab freigeb goedkeur goedgekeur autoris authori valid sign review
-    check verif pruf kontroll control revisio revisar escalat accept akzept acept accett mark markier marque marca
+    approv approb aprob aprueb genehmig freigab freigeb goedkeur goedgekeur autoris authori valid review
+    verif pruf kontroll revisio revisar escalat accept akzept acept accett mark markier marque marca
     markeer segna treat trust vertrau apply appliq aplic applica toepas anwend
-    mention erwahn vermeld menzion mencion tell vertel flag warn avert advert avvis waarschuw report summar
+    mention erwahn vermeld menzion mencion tell vertel flag warn avert advert avvis waarschuw summar
     zusammenfass resum samenvat riassun hide hidden secret geheim verberg versteck cach ocult nascond quiet silent
     discret heimlich stillschweig
-    send sende schick forward weiterleit export share paste append includ reply
+    send sende schick forward weiterleit export share paste append reply
     answer respond antwort repon respuest rispo envoi envoy transmet envia envie reenvi mand stuur verstuur zend
-    invia inoltr custom client kunde klant cliente vendor credential password passwort database datenbank
-    pretend roleplay persona impersonat manager admin director directeur direktor buyer purchaser einkauf acheteu
-    comprador inkoper compratore user human mensch humain humano umano
-    call invoke execut process verarbeit procesa verwerk trigger delete unlink remov creat updat cancel reschedul
-    refund grant access
-    losch supprim borr elimin verwijder cancell erstell modifi wijzig ander imposta
+    invia inoltr credential password passwort database datenbank pretend roleplay persona impersonat
+    call invoke execut trigger delete unlink remov creat updat reschedul refund grant access
+    losch supprim borr elimin verwijder erstell modifi wijzig ander imposta
     priorit urgent label classif categor assign
+    """
+    )
+)
+#: Word beginnings that business mail uses all the time (signatures: "Account Manager", "Customer Service"; "orders
+#: are not cancelled automatically"): a sentence counts only when it also speaks to someone (``SECOND_PERSON``):
+#: "you are the finance director now", "include your other customers".
+ADDRESSED_STEMS: tuple[str, ...] = tuple(
+    _words(
+        """
+    manager admin director directeur direktor buyer purchaser einkauf acheteu comprador inkoper compratore user
+    human mensch humain humano umano custom client kunde klant cliente vendor report includ sign cancel cancell
+    automat check control process verarbeit procesa verwerk
+    """
+    )
+)
+#: The formal and plural "you" of the six languages (the informal one is in ``INSTRUCTION_WORDS``), and the words
+#: that ask for everything or for others' data ("all our customers", "the other vendors").
+SECOND_PERSON: frozenset[str] = frozenset(
+    _words(
+        """
+    you your yours vous votre vos sie ihr ihre ihnen ihrer euch euer eure usted ustedes su sus u uw jullie lei
+    voi vostro vostra vostri
+    all every each other others whole full complete entire alle jede jeden andere anderen ganze vollstandige tous
+    toutes autres entiere todos todas otros otras completa tutti tutte altri altre intera elke volledige
     """
     )
 )
@@ -402,6 +424,7 @@ IMPERATIVE_VERBS: frozenset[str] = frozenset(
     _words(
         """
     list give show print write put add move change make do provide post copy repeat output enter drop turn keep
+    cancel include report sign check process confirm email mail fax
     leave stop start use let liste gib zeig schreib setz mach donne montre ecris mets fais dame muestra escribe pon
     haz geef toon schrijf maak dammi mostra scrivi metti fai
     """
