@@ -361,13 +361,14 @@ INSTRUCTION_WORDS: frozenset[str] = frozenset(
     ai ia ki llm gpt bot bots chatbot copilot odoo act role rol rolle ruolo mode modus modo
     du dich dir dein deine deinen deinem deiner tu toi jij jou jouw yourself yourselves
     must muss musst mussen doit doivent devez debe deben moet moeten deve devono
-    pay zahle paga betaal set setze zet keur leite api
+    pay zahle paga betaal set setze zet keur leite api taal lingua mille mil
     """
     )
 )
 #: Word beginnings (folded, lower case) of the same, in English, French, German, Spanish, Dutch and Italian, by what
 #: an attacker wants: to address the assistant, override its instructions, approve without review, keep something
-#: from the reader, get data sent out, play a role, make it use its tools. A sentence with none of them (nor a word
+#: from the reader, get data sent out, play a role, make it use its tools, or waste its time (translate into every
+#: language, repeat a thousand times). A sentence with none of them (nor a word
 #: of ``INSTRUCTION_WORDS``) states a business fact and is left to the rules; the list errs on the side of
 #: reading a sentence (about one sentence in four of ordinary supplier mail has one).
 INSTRUCTION_STEMS: tuple[str, ...] = tuple(
@@ -391,6 +392,8 @@ INSTRUCTION_STEMS: tuple[str, ...] = tuple(
     call invoke execut trigger delete unlink remov creat updat reschedul refund grant access
     losch supprim borr elimin verwijder erstell modifi wijzig ander imposta
     priorit urgent label classif categor assign
+    translat ubersetz tradu vertaal languag sprache langue idioma repeat repet ripet wiederhol herhaal forever
+    infinit endless unendlich eindeloos thousand tausend duizend
     """
     )
 )
