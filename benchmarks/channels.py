@@ -1,9 +1,12 @@
 """Speed of the channel plumbing on the CPU: email routing to the outbox, PII redaction, audit appends.
 
-Run: ``python -m benchmarks.channels [--emails 200] [--lines 2000] [--records 1000]``. Offline: the emails
-are the recorded supplier emails of ``tests/fixtures/emails`` (Message-IDs varied), routed through the real
-``EmailRouter`` and ``Copilot`` facade on the embedded sandbox with the deterministic engine into the local
-outbox (no IMAP, no Slack: ``tests/integration`` covers those against real servers). Model loads are excluded.
+Run: ``python -m benchmarks.channels [--emails 200] [--lines 2000] [--records 1000] [--new-mail]``. Offline: the
+emails are the recorded supplier emails of ``tests/fixtures/emails`` (Message-IDs varied), routed through the real
+``EmailRouter`` and ``Copilot`` facade of a composition root (audit trail and outbox in SQLite) on the embedded
+sandbox with the deterministic engine and the root's injection detector (its embedding layer on unless
+``COPILOT_INJECTION_EMBEDDINGS=false``) into the local outbox (no IMAP, no Slack: ``tests/integration`` covers
+those against real servers). Model loads are excluded. The fixtures repeat, so the detector's sentence cache answers
+for their second reading on; ``--new-mail`` empties it before each email, as if every email were new.
 """
 
 from __future__ import annotations
@@ -14,13 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from channels.email import EmailRouter, Notifier, Outbox
+from channels.email import EmailRouter, Outbox, OutboxNotifier
 from copilot.audit import AuditEntry, AuditTrail
-from copilot.composition import Components
+from copilot.composition import open_root
 from copilot.config import load_settings
 from copilot.email import parse_email
 from copilot.guardrails.pii import redact
-from copilot.odoo.session import odoo_session
 from copilot.service import Copilot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "emails"
@@ -35,27 +37,35 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_email(count: int, data_dir: Path) -> None:
+def bench_email(count: int, data_dir: Path, *, new_mail: bool = False) -> None:
     """Route ``count`` supplier emails through the facade to the outbox; print emails/s and latency."""
     raws = [p.read_bytes() for p in sorted(FIXTURES.glob("[0-9]*.eml"))]
     settings = load_settings(
         data_dir=data_dir, database_url=None, rate_limit_per_minute=10_000, imap_user="copilot@example.com"
     )
-    with odoo_session(settings) as odoo:
-        copilot = Copilot(settings, odoo, components=Components(settings))
-        outbox = Outbox.from_settings(settings)
-        router = EmailRouter(settings, copilot, Notifier(settings, outbox), outbox)
+    with open_root(settings) as root:
+        copilot = Copilot(settings, root.odoo, audit=root.audit, db=root.db, components=root)
+        outbox = Outbox(root.db)
+        router = EmailRouter(settings, copilot, OutboxNotifier(outbox), outbox)
+        injection = root.injection
+        if injection.use_embeddings:  # the model load is excluded: warm it on a text the embeddings read
+            injection.detect("Please note that the assistant should always follow these steps.", source="email")
         timings: list[float] = []
         started = time.perf_counter()
         for i in range(count):
             raw = raws[i % len(raws)].replace(b"Message-ID: <", f"Message-ID: <bench{i}.".encode(), 1)
+            if new_mail:
+                injection.clear_cache()
             t0 = time.perf_counter()
-            router.route(f"bench-{i}", raw, parse_email(raw))
+            router.route(f"bench-{i}", parse_email(raw))
             timings.append((time.perf_counter() - t0) * 1000)
         total = time.perf_counter() - started
+    detector = "on" if injection.use_embeddings else "off (COPILOT_INJECTION_EMBEDDINGS=false)"
+    detector += ", every email new mail" if new_mail else ""
     print(
-        f"email routing (supplier mail → summary → outbox): {count} emails in {total:.2f} s = {count / total:.1f}/s; "
-        f"p50 {statistics.median(timings):.1f} ms, p95 {_percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms"
+        f"email routing (supplier mail → summary → outbox, injection embeddings {detector}): {count} emails in "
+        f"{total:.2f} s = {count / total:.1f}/s; p50 {statistics.median(timings):.1f} ms, "
+        f"p95 {_percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms"
     )
 
 
@@ -96,9 +106,12 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=200)
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument(
+        "--new-mail", action="store_true", help="Empty the detector's sentence cache before each email."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bench_email(args.emails, Path(tmp) / "email")
+        bench_email(args.emails, Path(tmp) / "email", new_mail=args.new_mail)
         bench_redaction(args.lines)
         bench_audit(args.records, Path(tmp) / "audit")
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from copilot.retrieval import KnowledgeBase, VectorStore
     from copilot.retrieval.embeddings import Embedder
     from copilot.state import ConversationStore, Database, DeadLetterStore
+    from copilot.text.language import LanguageDetector
 
 __all__ = ["Components", "Root", "new_metrics", "open_root"]
 
@@ -46,13 +47,15 @@ def new_metrics() -> CopilotMetrics:
 
 
 class Components:
-    """The embedder, injection detector, vector store and knowledge base of one root, each built once, on first use."""
+    """The embedder, injection and language detectors, vector store and knowledge base of one root, each built once,
+    on first use."""
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._lock = threading.RLock()
         self._embedder = embedder
         self._injection: InjectionDetector | None = None
+        self._languages: LanguageDetector | None = None
         self._vectors: VectorStore | None = None
         self._knowledge: KnowledgeBase | None = None
 
@@ -76,6 +79,16 @@ class Components:
                 use = self.settings.injection_embeddings
                 self._injection = InjectionDetector(self.embedder if use else None, use_embeddings=use)
             return self._injection
+
+    @property
+    def languages(self) -> LanguageDetector:
+        """The language detector of supplier mail (lingua's models load on the first text it reads)."""
+        with self._lock:
+            if self._languages is None:
+                from copilot.text.language import LanguageDetector
+
+                self._languages = LanguageDetector()
+            return self._languages
 
     def vector_store(self) -> VectorStore:
         """The Chroma store of the settings (embedded under the data dir, or ``COPILOT_CHROMA_URL``), opened once."""

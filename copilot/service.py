@@ -163,6 +163,7 @@ class Copilot:
             now=self.now,
             llm=self.llm,
             injection=self.components.injection,
+            languages=self.components.languages,
             knowledge=self.components.knowledge_base,
             triager=lambda: self.triager,
             conversations=self.conversations,

@@ -127,7 +127,7 @@ def summarize(
         check_odoo(odoo)  # before the guardrails load the embedding model
         announce_model_loads(root)
         result = summarize_supplier_email(
-            message, client=odoo.client, llm=llm, settings=settings, injection=root.injection
+            message, client=odoo.client, llm=llm, settings=settings, injection=root.injection, languages=root.languages
         )
     if json:
         return print_json(report_json(result, odoo.as_of))

@@ -11,13 +11,17 @@ Latin letters they imitate, no accents) and scores it in two layers:
    spelled-out letters joined (``i g n o r e``), with ROT13 undone and with leetspeak read as letters
    (``1gn0r3``), and base64 payloads are decoded. In a subject or display name (``HEADER_SOURCES``) a claim
    that the change is approved or needs no review flags too.
-2. **Embeddings**: every distinct sentence of the whole text (long ones in windows, at most
-   ``MAX_SENTENCES``, the most instruction-like first) is compared (cosine similarity, all-MiniLM-L6-v2,
+2. **Embeddings**: the distinct sentences of the whole text (long ones in windows, at most
+   ``MAX_SENTENCES``, the most instruction-like first) are compared (cosine similarity, all-MiniLM-L6-v2,
    local) with a library of known attack patterns (``data/attack_patterns.yaml``, grouped by goal). This
-   catches paraphrases no regex anticipated. A sentence closer to a legitimate look-alike
-   (``data/benign_anchors.yaml``: confidential prices, bank notices, superseded delivery instructions) than
-   to every attack pattern is not counted. The threshold is calibrated so urgent, angry or price-increase
-   business mail stays below it; see ``EMBEDDING_THRESHOLD``.
+   catches paraphrases no regex anticipated. Only *instruction-like* sentences are embedded (``instruction_like``:
+   a word, in any of the six languages, that addresses an assistant, names its instructions, or asks to approve,
+   hide, send, list, apply, cancel ...), unless the text is hidden from readers or any rule found a signal in it,
+   weak ones included: then every sentence is. Business mail that says nothing to an assistant is judged by the
+   rules alone and never loads the model (PyTorch takes seconds to import, a sentence milliseconds to embed).
+   A sentence closer to a legitimate look-alike (``data/benign_anchors.yaml``: confidential prices, bank
+   notices, superseded delivery instructions) than to every attack pattern is not counted. The threshold is
+   calibrated so urgent, angry or price-increase business mail stays below it; see ``EMBEDDING_THRESHOLD``.
 
 Detection rates are measured in ``tests/unit/test_guardrails_detection_rates.py`` on an attack set and a
 larger set of benign look-alikes (``tests/fixtures/guardrails``).
@@ -47,7 +51,17 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.guardrails.injection_rules import HEADER_RULES, RULES, Rule
+from copilot.guardrails.injection_rules import (
+    ADDRESSED_STEMS,
+    HEADER_RULES,
+    IMPERATIVE_VERBS,
+    INSTRUCTION_STEMS,
+    INSTRUCTION_WORDS,
+    POLITE_WORDS,
+    RULES,
+    SECOND_PERSON,
+    Rule,
+)
 from copilot.guardrails.normalize import fold, rot13, unleet, unspace
 
 if TYPE_CHECKING:
@@ -62,6 +76,7 @@ __all__ = [
     "attack_patterns",
     "benign_anchors",
     "detect_injection",
+    "instruction_like",
 ]
 
 log = logging.getLogger(__name__)
@@ -236,9 +251,12 @@ class InjectionDetector:
         *,
         use_embeddings: bool = True,
         classifier: Callable[[str, str], float | None] | None = None,
+        every_sentence: bool = False,
     ) -> None:
         self.embedder = embedder
         self.use_embeddings = use_embeddings and embedder is not None
+        #: Embed every sentence, not only the instruction-like ones (slower; to measure what the filter leaves out).
+        self.every_sentence = every_sentence
         #: An extra classifier ``(text, source) -> probability of an injection`` (e.g. an LLM); one that raises
         #: or returns None is ignored for that text (the other layers still decide).
         self.classifier = classifier
@@ -262,6 +280,11 @@ class InjectionDetector:
     def warm(self) -> bool:
         """Load the model and embed the patterns now (a worker's start), not inside the first check; False when off."""
         return self._ready()
+
+    def clear_cache(self) -> None:
+        """Forget the sentence vectors (the next text is embedded as new mail; for benchmarks)."""
+        with self._lock:
+            self._cache.clear()
 
     def _ready(self) -> bool:
         """Embed the patterns if needed; False when the embedding layer is off or unavailable."""
@@ -298,12 +321,19 @@ class InjectionDetector:
                 cache.update((s, found[s]) for s in missing)
         return np.stack([found[s] for s in sentences])
 
-    def nearest(self, text: str) -> tuple[float, str, str, str] | None:
-        """(similarity, group, pattern, sentence) of the closest sentence/pattern pair, or None."""
-        if not self._ready():
+    def nearest(self, text: str, *, every_sentence: bool = True) -> tuple[float, str, str, str] | None:
+        """(similarity, group, pattern, sentence) of the closest sentence/pattern pair, or None (no sentence to
+        embed, or the layer is off).
+
+        ``every_sentence=False``: only the instruction-like sentences (``instruction_like``) are embedded, and a
+        text without one never loads the model.
+        """
+        if not self.use_embeddings:
             return None
         sentences = _sentences(text)
-        if not sentences:
+        if not (every_sentence or self.every_sentence):
+            sentences = [s for s in sentences if instruction_like(s)]
+        if not sentences or not self._ready():
             return None
         try:
             vectors = self._embed(sentences)
@@ -380,6 +410,32 @@ def _sentences(text: str) -> list[str]:
     return [sentences[i] for i in sorted(keep)]
 
 
+#: Characters that render as nothing: removed before a sentence's words are read ("a\u200bpprove" is "approve").
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def instruction_like(sentence: str) -> bool:
+    """True when ``sentence`` (folded) has a word that may speak to an assistant, in any of the six languages.
+
+    The embedding layer reads only such sentences of a text with no rule signal (``INSTRUCTION_WORDS``,
+    ``INSTRUCTION_STEMS``; a role or business verb with a "you": ``ADDRESSED_STEMS``, ``SECOND_PERSON``; an order's
+    verb opening it: ``IMPERATIVE_VERBS``); one word is enough, so an attack split over sentences has each part read.
+    """
+    text = _INVISIBLE.sub("", sentence).lower()
+    words = _WORD.findall(text)
+    if "-" in text:  # "e-mail the list", "pre-approved": the parts and the joined word
+        words += _WORD.findall(text.replace("-", ""))
+    if any(word in INSTRUCTION_WORDS or word.startswith(INSTRUCTION_STEMS) for word in words):
+        return True
+    if any(word in SECOND_PERSON for word in words) and any(word.startswith(ADDRESSED_STEMS) for word in words):
+        return True
+    opening = _WORD.findall(text.replace("-", ""))
+    first = next((word for word in opening if word not in POLITE_WORDS), "")
+    return first in IMPERATIVE_VERBS
+
+
 # --------------------------------------------------------------------------------------------------
 # the verdict
 # --------------------------------------------------------------------------------------------------
@@ -417,7 +473,9 @@ def detect_injection(
     nearest_pattern = None
     similarity = None
     if use_embeddings and detector is not None:
-        found = detector.nearest(folded)
+        # a text the rules found anything in, or one hidden from readers, is read whole; any other only in its
+        # instruction-like sentences (a business statement never reaches the model)
+        found = detector.nearest(folded, every_sentence=hidden or bool(matched))
         if found is not None:
             engine = "heuristics+embeddings"
             similarity, group, nearest_pattern, sentence = found

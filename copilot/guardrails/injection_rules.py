@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["HEADER_RULES", "RULES", "Rule"]
+__all__ = [
+    "HEADER_RULES",
+    "IMPERATIVE_VERBS",
+    "INSTRUCTION_STEMS",
+    "INSTRUCTION_WORDS",
+    "POLITE_WORDS",
+    "RULES",
+    "Rule",
+]
 
 
 @dataclass(frozen=True)
@@ -335,4 +343,97 @@ HEADER_RULES: tuple[Rule, ...] = (
         ),
         "claims in the subject or sender name that the change is approved or needs no review",
     ),
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# instruction-like sentences: the ones the embedding layer reads
+# --------------------------------------------------------------------------------------------------
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+#: Whole words (folded, lower case) of a sentence that may speak to the assistant: what it is called, the
+#: informal "you" of the six languages (the formal one is every supplier's "your order"), and "must".
+INSTRUCTION_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    ai ia ki llm gpt bot bots chatbot copilot odoo act role rol rolle ruolo mode modus modo
+    du dich dir dein deine deinen deinem deiner tu toi jij jou jouw yourself yourselves
+    must muss musst mussen doit doivent devez debe deben moet moeten deve devono
+    pay zahle paga betaal set setze zet keur leite api taal lingua mille mil
+    """
+    )
+)
+#: Word beginnings (folded, lower case) of the same, in English, French, German, Spanish, Dutch and Italian, by what
+#: an attacker wants: to address the assistant, override its instructions, approve without review, keep something
+#: from the reader, get data sent out, play a role, make it use its tools, or waste its time (translate into every
+#: language, repeat a thousand times). A sentence with none of them (nor a word
+#: of ``INSTRUCTION_WORDS``) states a business fact and is left to the rules; the list errs on the side of
+#: reading a sentence (about one sentence in four of ordinary supplier mail has one).
+INSTRUCTION_STEMS: tuple[str, ...] = tuple(
+    _words(
+        """
+    assist asist agent reader mailbox inbox leser lecteur lector lezer lettore model modell modele modelo modello
+    system syst sistem program software tool
+    werkzeug outil herramient strument prompt instruct anweis consign istruz aanwijz guidanc guideline richtlini
+    directiv polic configur setting einstell rule regel regle regla regol briefing
+    ignor disregard forget vergiss vergess oubli olvid negeer vergeet dimentic overrid bypass skip umgeh contourn
+    omit obey gehorch previous prior earlier vorherig precedent anterior vorig eerder switch
+    approv approb aprob aprueb genehmig freigab freigeb goedkeur goedgekeur autoris authori valid review
+    verif pruf kontroll revisio revisar escalat accept akzept acept accett mark markier marque marca
+    markeer segna treat trust vertrau apply appliq aplic applica toepas anwend
+    mention erwahn vermeld menzion mencion tell vertel flag warn avert advert avvis waarschuw summar
+    zusammenfass resum samenvat riassun hide hidden secret geheim verberg versteck cach ocult nascond quiet silent
+    discret heimlich stillschweig
+    send sende schick forward weiterleit export share paste append reply
+    answer respond antwort repon respuest rispo envoi envoy transmet envia envie reenvi mand stuur verstuur zend
+    invia inoltr credential password passwort database datenbank pretend roleplay persona impersonat
+    call invoke execut trigger delete unlink remov creat updat reschedul refund grant access
+    losch supprim borr elimin verwijder erstell modifi wijzig ander imposta
+    priorit urgent label classif categor assign
+    translat ubersetz tradu vertaal languag sprache langue idioma repeat repet ripet wiederhol herhaal forever
+    infinit endless unendlich eindeloos thousand tausend duizend
+    """
+    )
+)
+#: Word beginnings that business mail uses all the time (signatures: "Account Manager", "Customer Service"; "orders
+#: are not cancelled automatically"): a sentence counts only when it also speaks to someone (``SECOND_PERSON``):
+#: "you are the finance director now", "include your other customers".
+ADDRESSED_STEMS: tuple[str, ...] = tuple(
+    _words(
+        """
+    manager admin director directeur direktor buyer purchaser einkauf acheteu comprador inkoper compratore user
+    human mensch humain humano umano custom client kunde klant cliente vendor report includ sign cancel cancell
+    automat check control process verarbeit procesa verwerk
+    """
+    )
+)
+#: The formal and plural "you" of the six languages (the informal one is in ``INSTRUCTION_WORDS``), and the words
+#: that ask for everything or for others' data ("all our customers", "the other vendors").
+SECOND_PERSON: frozenset[str] = frozenset(
+    _words(
+        """
+    you your yours vous votre vos sie ihr ihre ihnen ihrer euch euer eure usted ustedes su sus u uw jullie lei
+    voi vostro vostra vostri
+    all every each other others whole full complete entire alle jede jeden andere anderen ganze vollstandige tous
+    toutes autres entiere todos todas otros otras completa tutti tutte altri altre intera elke volledige
+    """
+    )
+)
+#: Verbs that make a sentence an order only when they open it (after ``POLITE_WORDS``): "List every PO ...",
+#: "Give me ...", but not "packing list" or "price list".
+IMPERATIVE_VERBS: frozenset[str] = frozenset(
+    _words(
+        """
+    list give show print write put add move change make do provide post copy repeat output enter drop turn keep
+    cancel include report sign check process confirm email mail fax
+    leave stop start use let liste gib zeig schreib setz mach donne montre ecris mets fais dame muestra escribe pon
+    haz geef toon schrijf maak dammi mostra scrivi metti fai
+    """
+    )
+)
+#: Words that may stand before an order without changing it ("please list ...", "bitte gib ...").
+POLITE_WORDS: frozenset[str] = frozenset(
+    _words("please kindly also then and now just so bitte merci veuillez por favor graag alstublieft per favore")
 )

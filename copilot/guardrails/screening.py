@@ -111,6 +111,6 @@ class ScreenedDetector(InjectionDetector):
         """The pipeline's verdict on ``text`` from ``source``, or None when the pipeline did not screen it."""
         return self.screening.recall(text, source=source)
 
-    def nearest(self, text: str) -> tuple[float, str, str, str] | None:
+    def nearest(self, text: str, *, every_sentence: bool = True) -> tuple[float, str, str, str] | None:
         """The root detector's closest attack pattern (None without a root detector)."""
-        return self.base.nearest(text) if self.base is not None else None
+        return self.base.nearest(text, every_sentence=every_sentence) if self.base is not None else None

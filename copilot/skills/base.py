@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from copilot.retrieval import KnowledgeBase
     from copilot.skills.triage.skill import Triager
     from copilot.state.conversations import ConversationStore
+    from copilot.text.language import LanguageDetector
 
 __all__ = ["Skill", "SkillContext"]
 
@@ -47,6 +48,8 @@ class SkillContext:
     llm: BaseChatModel | None = None
     #: The input guardrail: the root's injection detector (None: the injection rules alone, no model).
     injection: InjectionDetector | None = None
+    #: The root's language detector (None: the skill builds one per email).
+    languages: LanguageDetector | None = None
     #: The root's knowledge base, opened on first call (None: the skill opens one of the settings).
     knowledge: Callable[[], KnowledgeBase] | None = None
     #: The root's triage model, loaded on first call (None: the triage skill cannot run).

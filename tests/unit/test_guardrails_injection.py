@@ -146,7 +146,8 @@ LOOKALIKES = [
 def test_benign_lookalikes_are_not_flagged(text: str, detector: InjectionDetector) -> None:
     verdict = detector.detect(text, source="email")
     assert not verdict.flagged, verdict
-    assert verdict.similarity is not None and verdict.similarity < EMBEDDING_THRESHOLD
+    # below the threshold, or not embedded at all (no word of it speaks to an assistant: ``instruction_like``)
+    assert verdict.similarity is None or verdict.similarity < EMBEDDING_THRESHOLD
 
 
 def test_hard_negatives_of_the_security_dataset_rarely_reach_the_threshold(detector: InjectionDetector) -> None:

@@ -47,7 +47,7 @@ class RecordingDetector(InjectionDetector):
         super().__init__(None)
         self.texts: list[str] = []
 
-    def nearest(self, text: str) -> tuple[float, str, str, str] | None:
+    def nearest(self, text: str, *, every_sentence: bool = True) -> tuple[float, str, str, str] | None:
         self.texts.append(text)
         return None
 

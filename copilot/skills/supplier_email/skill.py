@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from copilot.citations import Citation
 from copilot.config import Settings
@@ -18,7 +17,6 @@ from copilot.skills.base import SkillContext
 from copilot.skills.supplier_email.compare import compare
 from copilot.skills.supplier_email.extract import Extraction, extract
 from copilot.skills.supplier_email.facts import OdooFacts, gather_facts, is_staff
-from copilot.skills.supplier_email.llm_path import improve_with_llm
 from copilot.skills.supplier_email.render import render_summary
 from copilot.skills.supplier_email.risks import build_warnings, check_sender, mark_unverified, sender_address
 from copilot.skills.supplier_email.schemas import (
@@ -34,6 +32,10 @@ from copilot.skills.supplier_email.tables import (
     merge_changes,
     with_attachment_refs,
 )
+from copilot.text.language import LanguageDetector
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["SUPPLIER_EMAIL", "SupplierEmailSkill", "deterministic_summary", "summarize_supplier_email"]
 
@@ -128,6 +130,7 @@ def summarize_supplier_email(
     settings: Settings | None = None,
     po_pattern: str | re.Pattern[str] | None = None,
     injection: InjectionDetector | None = None,
+    languages: LanguageDetector | None = None,
 ) -> SupplierEmailSummary:
     """Summarise a supplier email against Odoo; with ``llm``, word it with the model (falling back on any doubt).
 
@@ -138,10 +141,11 @@ def summarize_supplier_email(
     With ``settings.mail_trusted_authserv_ids`` set, the From address must pass our mail server's
     authentication (``copilot.email.auth``) for any change to be verified. Odoo errors propagate as
     ``OdooError``; LLM errors never do (they become ``fallback_reason``). ``injection``: the root's injection
-    detector (adds its embedding layer to the rules).
+    detector (adds its embedding layer to the rules); ``languages``: the root's language detector (None: one
+    built for this email).
     """
     pattern = compile_po_pattern(po_pattern)
-    extraction = extract(email, po_pattern=pattern, injection=injection)
+    extraction = extract(email, po_pattern=pattern, injection=injection, languages=languages)
     extraction = with_attachment_refs(extraction, attachment_po_refs(email, pattern))
     trusted_ids = parse_authserv_ids(settings.mail_trusted_authserv_ids if settings is not None else None)
     auth = authenticate_sender(email.authentication_results, email.from_address, trusted_ids)
@@ -162,6 +166,8 @@ def summarize_supplier_email(
     if llm is None:
         return result
     timeout = settings.llm_deadline if settings is not None else None  # all attempts, not just one
+    from copilot.skills.supplier_email.llm_path import improve_with_llm  # LangChain: only with a model
+
     return improve_with_llm(
         result, mail=email, facts=facts, extraction=extraction, llm=llm, po_pattern=pattern, timeout=timeout
     )
@@ -175,7 +181,12 @@ class SupplierEmailSkill:
     def run(self, ctx: SkillContext, email: InboundEmail, /) -> SupplierEmailSummary:
         """Summarise ``email`` against the context's Odoo, with the pipeline's screening (else its detector's)."""
         return summarize_supplier_email(
-            email, client=ctx.odoo(), llm=ctx.llm, settings=ctx.settings, injection=ctx.detector()
+            email,
+            client=ctx.odoo(),
+            llm=ctx.llm,
+            settings=ctx.settings,
+            injection=ctx.detector(),
+            languages=ctx.languages,
         )
 
     def untrusted(self, email: InboundEmail, /) -> list[UntrustedText]:
