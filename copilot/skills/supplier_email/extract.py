@@ -270,7 +270,7 @@ _SUBSTITUTE_LEAD = re.compile(
     _I,
 )
 _SUBSTITUTE_TAIL = re.compile(
-    r"\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
+    r"(?<!\s)\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
     r"|al mismo precio|voor dezelfde prijs|stattdessen)\b.*$|[.,;:(].*$",
     _I,
 )
@@ -624,14 +624,20 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     return out
 
 
-_CLAUSE_BREAK = re.compile(r".*(?:[,;:]|\s(?:but|aber|mais|pero|maar)\s)", _I)
+_CLAUSE_WORD = re.compile(r"\s(?:but|aber|mais|pero|maar)\s", _I)
+
+
+def _last_clause(text: str) -> str:
+    """The text after its last clause break (a comma, semicolon or colon, or "but" in five languages)."""
+    cut = max(text.rfind(","), text.rfind(";"), text.rfind(":")) + 1
+    for word in _CLAUSE_WORD.finditer(text):
+        cut = max(cut, word.end())
+    return text[cut:]
 
 
 def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
     """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
-    before = s.text[: found.start]
-    cut = _CLAUSE_BREAK.match(before)
-    clause = before[cut.end() :] if cut else before
+    clause = _last_clause(s.text[: found.start])
     codes = signals.product_codes(clause)
     return [
         Candidate(
