@@ -155,12 +155,16 @@ def test_a_dead_odoo_fails_in_one_line_before_any_model_loads(tmp_path: Path, ar
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["summarize", str(EMAIL), "--json"], ["triage", "classify", "--text", "The chair arrived broken", "--json"]],
-    ids=lambda args: " ".join(args[:2]),
+    ("args", "loads"),
+    [
+        (["summarize", str(EMAIL.parent / "11_p00010_injection.eml"), "--json"], 1),
+        (["summarize", str(EMAIL), "--json"], 0),  # business mail: no instruction-like sentence, no model
+        (["triage", "classify", "--text", "The chair arrived broken", "--json"], 1),
+    ],
+    ids=["summarize injection", "summarize business", "triage classify"],
 )
-def test_a_model_backed_command_says_once_on_stderr_what_it_loads(tmp_path: Path, args: list[str]) -> None:
+def test_a_model_backed_command_says_once_on_stderr_what_it_loads(tmp_path: Path, args: list[str], loads: int) -> None:
     proc = _run(tmp_path, args)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.count("loading the embedding model (all-MiniLM-L6-v2)") == 1, proc.stderr
+    assert proc.stderr.count("loading the embedding model (all-MiniLM-L6-v2)") == loads, proc.stderr
     json.loads(proc.stdout)  # the JSON on stdout stays clean
