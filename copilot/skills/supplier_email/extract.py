@@ -853,11 +853,11 @@ _BARE_PAIR = re.compile(
     _I,
 )
 _INSTEAD = re.compile(
-    r"\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
+    r"(?<!\s)\s*+(?:instead of|rather than|vs\.?|statt|anstatt|anstelle von|au lieu de|en lugar de|en vez de"
     r"|in plaats van)\s*+"
-    r"|\s*+(?:each|per unit|pro St[üu]ck|l'unit[ée]|por unidad|per stuk)?,?\s*+(?:not|nicht|et non|pas|y no|no|en niet"
-    r"|niet)\s*+"
-    r"|\s*+(?:per \w{1,10}\s*+)?\(\s*+(?:was|previously|formerly|vorher|bisher|avant|antes|voorheen)\s*+",
+    r"|(?<!\s)\s*+(?:each|per unit|pro St[üu]ck|l'unit[ée]|por unidad|per stuk)?,?\s*+"
+    r"(?:not|nicht|et non|pas|y no|no|en niet|niet)\s*+"
+    r"|(?<!\s)\s*+(?:per \w{1,10}\s*+)?\(\s*+(?:was|previously|formerly|vorher|bisher|avant|antes|voorheen)\s*+",
     _I,
 )
 # "the price ... goes to $262.00", "revise the price of X to $2,150.00", "new price: 84,50 €", "Preis ... auf 90 €"
