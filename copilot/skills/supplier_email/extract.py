@@ -112,6 +112,13 @@ _CONFIRM = re.compile(
     r"|\bbevestig(?:en|d)\b|\borderbevestiging\b|\bzoals besteld\b",
     _I,
 )
+# on plan: "arrives Monday as planned", "wie geplant", "comme prévu", "como estaba previsto", "zoals gepland"
+_ON_PLAN = re.compile(
+    r"\bas (?:planned|scheduled)\b|\bas per (?:your|the) (?:po|order)\b|\bon schedule\b|\bwie geplant\b"
+    r"|\bplanm[äa](?:ß|ss)ig\b|\bcomme pr[ée]vu\b|\bcomo (?:estaba )?(?:previsto|planificado|planeado)\b"
+    r"|\bzoals gepland\b|\bop schema\b",
+    _I,
+)
 _QUESTION = re.compile(
     r"\?\s*$|\b(?:please|kindly)\s+(?:confirm|let us know|advise|tell us|reply|respond|approve|decide|choose|indicate"
     r"|get back)\b|\b(?:could|can|would) you\b|\blet us know (?:which|whether|if|how|what|when)\b"
@@ -130,7 +137,16 @@ _NOT_A_QUESTION = re.compile(
     _I,
 )
 # "before we confirm P00001": a confirmation still to come
-_NOT_YET = re.compile(r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm", _I)
+_NOT_YET = re.compile(
+    r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm"
+    r"|\b(?:bevor|sobald|avant que|antes de que|voordat|zodra)\s+(?:\w+\s+){0,3}?(?:best[äa]tig|confirm|bevestig)"
+    # the confirmation is a document still to come: "Die Auftragsbestätigung erhalten Sie morgen"
+    r"|\b(?:erhalten sie|you(?:'ll| will) receive|vous recevrez|recibir[áa]n?|u ontvangt|ontvangt u)\b"
+    # a payment's receipt confirmed is no order confirmation
+    r"|\b(?:receipt|recepci[óo]n|r[ée]ception|ontvangst|eingang)\s+(?:of|del?|du|van|der|des)?\s*+(?:\w+\s+)?"
+    r"(?:payment|pago|paiement|betaling|zahlung)",
+    _I,
+)
 _DEADLINE = re.compile(
     r"\b(?:by|before|until)\s+(?P<when>tomorrow|today|tonight|end of (?:the )?day)\b(?:\s+(?:noon|morning|evening|"
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm)))?",
@@ -149,7 +165,13 @@ _PROMISE = re.compile(
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
     r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
     r"|reach\w*|expect\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
-    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
+    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*"
+    # going out, leaving, coming: "go out Monday", "geht/gehen ... raus", "verladen", "kommt am", "partira le",
+    # "sale/salen/saldrá el", "gaat ... de deur uit", "op transport", "vertrekt", "komt op"
+    r"|go(?:es)? out|leav\w*|on (?:its|their) way|verlad\w*|raus|zugestellt|zustell\w*|kommt|kommen|komt"
+    r"|partir(?:a|ont|ait)|partent|arriv\w*|d[ée]cal\w*|sale (?:el|hoy|ma[ñn]ana|esta)|sal(?:en|ir|dr[áa]n?)"
+    r"|list[ao]s?|deur uit|op transport"
+    r"|vertrek\w*|komen|geladen|geleverd|verzending)\b",
     _I,
 )
 _OLD_DATE = re.compile(
@@ -203,9 +225,29 @@ _SHORT = re.compile(
 )
 _ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
 # "we can only produce 120 pcs of the Drawer Black (that's 10 of your 15 dozen)": the quantities in the line's unit
+_ONLY = r"(?:only|just|nur|que|s[óo]lo|solamente|seulement|uniquement|maar|slechts)"
+# ... "(das sind 10 Ihrer 15 Dutzend)", "(soit 10 de vos 15 douzaines)", "(8 de sus 15 docenas)", "(8 van uw 15 dozijn)"
 _SHORT_THATS = re.compile(
-    r"\b(?:only|just)\b(?P<what>[^.()]{0,120}?)\((?:that's|that is|i\.e\.|=)\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
-    rf"(?:of|out of)\s++(?:your|the)\s++(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    rf"\b{_ONLY}\b(?P<what>[^.()]{{0,120}}?)\((?:that's|that is|i\.e\.|=|das sind|soit|c'est-[àa]-dire|es decir"
+    r"|o sea|dat zijn|dat is)?\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
+    r"(?:(?:of|out of|von|de|des|sur|van)\s++)?(?:your|the|ihrer|ihren|sus|vos|uw|los|las|les)\s++"
+    rf"(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    _I,
+)
+# "nous ne pouvons fournir que 6 des 9", "solo podemos servir 6 de las 9", "kunnen we slechts 6 van de 9 leveren"
+_SHORT_ONLY_OF = re.compile(
+    rf"\b{_ONLY}\s++(?:[\w']{{1,30}}\s++){{0,3}}?"
+    + _NUM
+    + rf"(?:\s*+(?P<u>{UOM_WORDS}))?\s++(?:of|out of|der|von|des|sur|de|van)\s++"
+    r"(?:(?:the|your|den|les|los|las|de|vos|sus|uw|ihren?)\s++)?"
+    rf"(?P<of>\d{{1,7}})(?![\d.,]\d)\s*+(?P<u2>{UOM_WORDS})?(?P<what>[^.:;,]{{0,120}})",
+    _I,
+)
+# "wir können nur 14 Stück liefern, der Rest ist gestrichen": short when the rest is cancelled
+_SHORT_REST = re.compile(
+    rf"\b{_ONLY}\s++(?:[\w']{{1,30}}\s++){{0,3}}?"
+    + _NUM
+    + rf"\s*+(?P<u>{UOM_WORDS})?(?P<what>[^.:;,]{{0,80}})(?P<of>)(?P<u2>)",
     _I,
 )
 # "we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit"
@@ -224,9 +266,16 @@ _SHORT_ORDERED = re.compile(
     rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
     _I,
 )
+# goods going out today, in the present tense: "heute gehen ... raus", "heute verlassen ... das Werk",
+# "aujourd'hui nous expédions", "hoy salen", "vandaag vertrekken", "vandaag gaan ... de deur uit"
+_TODAY_OUT = (
+    r"(?:today|heute|aujourd'hui|hoy|vandaag)\b[^.;]{0,100}?\b(?:go(?:es)? out|leav(?:e|es|ing)|raus|verlass\w*"
+    r"|versende[nt]|verschicke[nt]|exp[ée]di(?:ons|ent|e)|partent|sal(?:e|en)|enviamos|vertrek\w*|deur uit"
+    r"|verzenden|versturen)"
+)
 _SHIPPED_WORD = re.compile(
     r"\b(?:shipped|dispatched|sent|loaded|versandt|verschickt|geliefert|exp[ée]di[ée]e?s?|livr[ée]e?s?|envi(?:ad[oa]s?"
-    r"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd)\b",
+    rf"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd|{_TODAY_OUT})\b",
     _I,
 )
 # "we shipped 12 of the 20 Large Desks", "12 der 20 Large Desks versandt", "12 sur 20", "12 de los 20", "12 van de 20"
@@ -278,7 +327,8 @@ _SUBSTITUTE_TAIL = re.compile(
 _REST_CANCELLED = re.compile(
     r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
     r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
-    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?|geannuleerd)\b"
+    r"(?:cancell?ed|storniert|gestrichen|annul[ée]e?s?|supprim[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?"
+    r"|geannuleerd|vervalt|vervallen)\b"
     r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b"
     r"|\b(?:missing|remaining|other|rest)\b[^.]{0,30}\bwill not be (?:produced|made|delivered|shipped|supplied)\b",
     _I,
@@ -292,7 +342,15 @@ _HOLD = re.compile(
     r"|\bpayment before (?:we|shipping|release)"
     r"|\b(?:only|not) (?:be )?(?:dispatched|shipped|released|delivered) (?:after|until|before) (?:full )?payment"
     r"|\b(?:past|over|exceed(?:ed|s)?|above) (?:its|your|the) credit limit\b"
-    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b",
+    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b"
+    r"|\bon hold until (?:we (?:have )?receive(?:d)? |receipt of )?(?:the |full )?payment\b"
+    r"|\bvor(?:aus)?kasse\b|\b(?:kunden)?konto (?:ist |wurde |bleibt )?gesperrt\b|\bliefersperre\b|\bkreditlimit"
+    r"|\bcompte (?:est |a été |reste )?bloqu[ée]\b|\blimite de cr[ée]dit\b|\bpaiement (?:d'avance|anticip[ée])"
+    r"|\bpr[ée]paiement\b|\b(?:avant|jusqu'au|apr[èe]s) (?:le )?r[èe]glement\b"
+    r"|\bpago anticipado\b|\bl[íi]mite de cr[ée]dito\b|\bcuenta (?:est[áa] |queda |ha sido )?bloquead[ao]\b"
+    r"|\b(?:queda|quedan|est[áa]n?) retenid[oa]s?\b|\bbloqueo de cr[ée]dito\b"
+    r"|\bvooruitbetaling\b|\bkredietblokkade\b|\bkredietlimiet\b|\baccount (?:is |staat |wordt )?geblokkeerd\b"
+    r"|\bpas (?:na betaling|vrijgegeven als)\b",
     _I,
 )
 _CREDIT_LIMIT = re.compile(r"credit limit(?: with us)?\s+(?:is|of)\s+", _I)
@@ -308,7 +366,13 @@ _NO_DATE = re.compile(
     r"|\bh[öo]here gewalt\b|\bbis auf weiteres\b|\bkein(?:en)? (?:neuen )?(?:liefer)?termin\b"
     r"|\bjusqu'[àa] nouvel ordre\b|\bpas (?:encore )?de (?:nouvelle )?date\b"
     r"|\bfuerza mayor\b|\bhasta nuevo aviso\b|\bsin fecha\b|\bno tenemos (?:una )?fecha\b"
-    r"|\bovermacht\b|\btot nader (?:order|bericht)\b|\bgeen (?:nieuwe )?(?:lever)?datum\b",
+    r"|\bovermacht\b|\btot nader (?:order|bericht)\b|\bgeen (?:nieuwe )?(?:lever)?datum\b"
+    r"|\b(?:cannot|can't|can not|unable to|not able to)\s+give\s+(?:you\s+)?(?:any\s+)?new\s+dates\b|\bno idea when\b"
+    r"|\bauf unbestimmte zeit\b"
+    r"|\b(?:neuen|genauen) (?:liefer)?termin\b[^.;]{0,40}\b(?:noch nicht|erst nennen|nicht nennen)\b"
+    r"|\bpas encore (?:\w+ ){0,2}de (?:nouvelle )?date\b|\bne (?:pouvons|pouvez|peut) plus garantir\b"
+    r"|\bno podemos (?:comprometer|confirmar|dar|indicar) (?:una |ninguna )?(?:nueva )?fecha\b"
+    r"|\bno tenemos (?:hora|fecha)\b|\bgeen idee wanneer\b|\bnog geen (?:nieuwe )?(?:lever)?datum\b",
     _I,
 )
 _CANCEL = re.compile(
@@ -326,7 +390,13 @@ _DELIVERED = re.compile(
     r"|\bproof of delivery\b|\bPOD\b[^.]{0,20}\bsigned\b|\bgoods (?:have )?arrived\b"
     r"|\bwurden? (?:heute |gestern )?(?:zugestellt|geliefert|ausgeliefert)\b|\ba (?:bien )?[ée]t[ée] livr[ée]e?\b"
     r"|\bont [ée]t[ée] livr[ée]e?s\b|\b(?:fue|ha sido|han sido) entregad[oa]s?\b"
-    r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b",
+    r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b"
+    # a past tense with words between: "wurde gestern an Ihr Lager zugestellt", "is gisteren compleet afgeleverd"
+    r"|\b(?:wurden?|ist|sind)\b[^.;]{0,60}\b(?:zugestellt|ausgeliefert|abgeliefert)\b"
+    r"|\b(?:is|zijn|werd|werden)\b[^.;]{0,60}\b(?:afgeleverd|bezorgd)\b"
+    r"|\bse entreg[óo]\b|\bentregad[oa]s? (?:ayer|hoy|esta ma[ñn]ana)\b|\blleg[óo] (?:complet[oa]|bien|ayer|hoy)\b"
+    r"|\blivr[ée]e?s? (?:hier|ce matin|aujourd'hui)\b"
+    r"|\b(?:shows?|showing|confirms?)\b[^.;]{0,40}\bdelivered\b",
     _I,
 )
 _NEGATION = re.compile(r"\b(?:not|n't|never|no|nicht|kein\w*|pas|jamais|nunca|niet|geen)\b", _I)
@@ -377,7 +447,7 @@ def _pos_at(sentence: Sentence, at: int, since: int = 0) -> list[str | None]:
     before = [(start, ref) for start, ref in places if start < at]
     if before:
         return [max(before)[1]]
-    return [min(places)[1]]
+    return [min(places)[1]] if places else list(sentence.po_refs)
 
 
 def _product_text(text: str) -> str | None:
@@ -404,11 +474,15 @@ def _deadline(ss: list[Sentence], reference: date) -> tuple[date | None, str | N
     return None, None
 
 
-def _confirmations(ss: list[Sentence]) -> list[Candidate]:
+def _confirmations(ss: list[Sentence], *, on_plan: bool = True) -> list[Candidate]:
+    """Confirmations; ``on_plan``: "ships Monday as planned" confirms too (not in a line-by-line status, where
+    values that agree with Odoo are no change)."""
     return [
         Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
         for s in ss
-        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text) and not _NOT_YET.search(s.text)
+        if (_CONFIRM.search(s.text) or (on_plan and _ON_PLAN.search(s.text)))
+        and not _QUESTION.search(s.text)
+        and not _NOT_YET.search(s.text)
         for po in _pos(s)
     ]
 
@@ -419,7 +493,8 @@ def _date_role(before: str) -> DateRole:
         (m.start(), m.group(0))
         for m in re.finditer(
             r"ship|dispatch|pick-?up|load|leav|depart|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
-            r"|env[ií]|despach|entreg|verzend|lever",
+            r"|env[ií]|despach|entreg|verzend|lever|go(?:es)? out|verlad|raus|partir[ao]|partent|\bsal(?:e|en|ir|dr)"
+            r"|deur uit|op transport|vertrek",
             window,
         )
     ]
@@ -427,7 +502,8 @@ def _date_role(before: str) -> DateRole:
         return "unspecified"
     word = max(hits)[1]
     shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "leav", "depart", "versand", "versend", "abhol")
-    shipping = (*shipping, "expédi", "expedi")
+    shipping = (*shipping, "expédi", "expedi", "go out", "goes out", "verlad", "raus", "partir", "partent", "sale")
+    shipping = (*shipping, "salen", "salir", "saldr", "deur uit", "op transport", "vertrek")
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
@@ -510,12 +586,13 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
-        short = short or _SHORT_THATS.search(text)
         following = ss[index + 1].text if index + 1 < len(ss) else ""
         rest_cancelled = any(  # "rest cancelled", not "do you want them now and cancel the rest?"
             _REST_CANCELLED.search(t) and not _QUESTION.search(t) for t in (s.text, following[:200])
         )
+        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
+        short = short or _SHORT_THATS.search(text) or _SHORT_ONLY_OF.search(text)
+        short = short or (_SHORT_REST.search(text) if rest_cancelled and _REST_CANCELLED.search(s.text) else None)
         if short:
             out.extend(
                 Candidate(
@@ -651,7 +728,7 @@ def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
 _SHIPPED_CUE = re.compile(
     r"\b(?:on the truck|left (?:our|the)?\s?\w+ today|left today|on (?:its|their) way|loaded|shipped|dispatched"
     r"|sent out|(?:can|will) ship\b[^.]{0,80}\btoday|versandt|verladen|exp[ée]di[ée]e?s|envi(?:ad[oa]s|amos)"
-    r"|verzonden)\b",
+    rf"|verzonden|{_TODAY_OUT})\b",
     _I,
 )
 # "16 dozen [E-COM09] Large Desk", "5 x Office Chair", "6 dozen Office Chair Black": a quantity and a product
@@ -1074,8 +1151,9 @@ def extract(
     priced, used = _prices_and_substitutions(ss, reference)
     shipments = _shipments(ss, backorder_dates)
     used.update(i for i, s in enumerate(ss) if any(c.evidence == s.text for c in shipments))
+    statements = _line_statements(ss, used)
     candidates = [
-        *_confirmations(ss),
+        *_confirmations(ss, on_plan=not statements),
         *date_changes,
         *_simple(ss, ChangeKind.DELAY_NO_DATE, _NO_DATE, skip_questions=False),
         *shipments,
@@ -1084,7 +1162,7 @@ def extract(
         *_payment_holds(ss),
         *_simple(ss, ChangeKind.DELIVERED, _DELIVERED),
         *_questions(ss),
-        *_line_statements(ss, used),
+        *statements,
     ]
     replaced = {c.evidence for c in candidates if c.kind in (ChangeKind.SUBSTITUTION, ChangeKind.SHORT_QUANTITY)}
     replaced |= {
