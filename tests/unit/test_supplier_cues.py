@@ -165,3 +165,30 @@ def short(text: str) -> list[tuple[float | None, float | None]]:
 )
 def test_short_quantity_in_each_language(text: str, expected: tuple[float, float | None]) -> None:
     assert short(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hoi Nora, bevestigd: P00003 komt woensdag 02-12.", date(2026, 12, 2)),
+        ("Confirmed for Wednesday 12/2, dock 4, all lines of P00003.", date(2026, 12, 2)),
+        ("P00003   | bestätigt   | 02.12.2026", date(2026, 12, 2)),
+    ],
+)
+def test_a_confirmation_carries_the_date_it_states(text: str, expected: date) -> None:
+    assert (ChangeKind.CONFIRMATION, "P00003", expected) in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vandaag gaan 5 Bookcase Oak van P00003 de deur uit (UPS 1Z999AA10123456784). "
+        "De overige 4 volgen op 10 december.",
+        "Heute verlassen 5 Dutzend Bookcase Oak aus P00003 das Lager, die restlichen 4 Dutzend folgen am 10.12.",
+        "Aujourd'hui nous expédions 5 douzaines de Bookcase Oak de P00003. Les 4 autres partiront le 10 décembre.",
+        "Hoy salen 5 docenas de Bookcase Oak de P00003. Las últimas 4 docenas saldrán el 10/12/2026.",
+        "P00003: 5 Bookcase Oak left today. 4 to follow on December 10.",
+    ],
+)
+def test_the_backorder_date_goes_with_the_shipped_line(text: str) -> None:
+    assert [(q, d) for q, _, d in shipped(text)] == [(5, date(2026, 12, 10))]

@@ -103,7 +103,8 @@ _CONFIRM = re.compile(
     r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
     r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b"
     r"|\b(?:and|hereby|gladly) confirm (?:it|them|the order|your order|receipt)\b|\bwe acknowledge\b"
-    r"|\border acknowledge?ment\b|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
+    r"|\border acknowledge?ment\b|\backnowledged\b"
+    r"|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
     r"|(?:^|[:\-–]\s)on track\b"
     # de, fr, es, nl
     r"|\bbest[äa]tigen\b|\bbest[äa]tigt\b|\bauftragsbest[äa]tigung\b|\bwie bestellt\b"
@@ -194,7 +195,10 @@ _CONDITIONAL = re.compile(
 _OPTION = re.compile(r"^\s*(?:\d\)|\([a-z]\)|option\s+\d)", _I)
 _BACKORDER_WORD = re.compile(
     r"\bback-?\s?order|\bremaining\b|\brestlich\w*|\br[üu]ckstand|\breliquat|\brestant\w*|\bel resto\b"
-    r"|\brestante\w*|\bresterende\b|\bnalevering",
+    r"|\brestante\w*|\bresterende\b|\bnalevering"
+    # "the other 4", "4 to follow", "die ausstehenden 4", "les 4 autres", "las últimas 4", "de overige/laatste 4"
+    r"|\bto follow\b|\bausstehend\w*|\bverbleibend\w*|\bautres\b|\b[úu]ltim[oa]s\b|\bpendientes?\b"
+    r"|\boverige\b|\blaatste\b",
     _I,
 )
 _SHIPPED_Q = re.compile(
@@ -474,17 +478,25 @@ def _deadline(ss: list[Sentence], reference: date) -> tuple[date | None, str | N
     return None, None
 
 
-def _confirmations(ss: list[Sentence], *, on_plan: bool = True) -> list[Candidate]:
-    """Confirmations; ``on_plan``: "ships Monday as planned" confirms too (not in a line-by-line status, where
-    values that agree with Odoo are no change)."""
+def _confirmations(ss: list[Sentence], reference: date, *, on_plan: bool = True) -> list[Candidate]:
+    """Confirmations, with the first date their sentence states ("confirmed for Sunday 11/29"); ``on_plan``:
+    "ships Monday as planned" confirms too (not in a line-by-line status, where values that agree with Odoo
+    are no change)."""
     return [
-        Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
+        Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po, new_date=_first_date(s, reference))
         for s in ss
         if (_CONFIRM.search(s.text) or (on_plan and _ON_PLAN.search(s.text)))
         and not _QUESTION.search(s.text)
         and not _NOT_YET.search(s.text)
         for po in _pos(s)
     ]
+
+
+def _first_date(s: Sentence, reference: date) -> date | None:
+    """The first date on or after the email's date in the sentence."""
+    return next(
+        (d.value for d in find_dates(s.text, reference, s.language, relative=True) if d.value >= reference), None
+    )
 
 
 def _date_role(before: str) -> DateRole:
@@ -734,8 +746,9 @@ _SHIPPED_CUE = re.compile(
 # "16 dozen [E-COM09] Large Desk", "5 x Office Chair", "6 dozen Office Chair Black": a quantity and a product
 # named by its code or a capitalised name (not "72 chairs", not "today")
 _ITEM = re.compile(
-    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)\s*+"
-    + rf"(?:(?P<u>{UOM_WORDS})\s*+)?(?:[x×]\s*+)?(?:of\s++)?(?:the\s++)?"
+    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)(?![A-Z\d])\s*+"  # not the "1" of "1Z999AA1..."
+    + rf"(?:(?P<u>(?i:{UOM_WORDS}))\s*+)?(?:[x×]\s*+)?(?:(?:of|de|der|von|van)\s++)?"
+    r"(?:(?:the|la|las|los|les|die|den|het)\s++)?"
     r"(?:\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]\s*+)?(?P<name>[A-Z][\w\-]{1,30}(?:\s[A-Z][\w\-]{1,30}){0,4})?",
 )
 
@@ -1153,7 +1166,7 @@ def extract(
     used.update(i for i, s in enumerate(ss) if any(c.evidence == s.text for c in shipments))
     statements = _line_statements(ss, used)
     candidates = [
-        *_confirmations(ss, on_plan=not statements),
+        *_confirmations(ss, reference, on_plan=not statements),
         *date_changes,
         *_simple(ss, ChangeKind.DELAY_NO_DATE, _NO_DATE, skip_questions=False),
         *shipments,
