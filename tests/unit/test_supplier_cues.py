@@ -192,3 +192,86 @@ def test_a_confirmation_carries_the_date_it_states(text: str, expected: date) ->
 )
 def test_the_backorder_date_goes_with_the_shipped_line(text: str) -> None:
     assert [(q, d) for q, _, d in shipped(text)] == [(5, date(2026, 12, 10))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "P00003 is on the water. Vessel ETA Rotterdam 12/14; delivery to your warehouse 12/17.",
+        "P00003 ist verschifft. ETA Hafen Bremen: 14.12.2026, Zustellung am 17.12.2026.",
+    ],
+)
+def test_a_port_eta_gives_way_to_the_delivery_at_our_warehouse(text: str) -> None:
+    assert [d for k, _, d in kinds(text) if k is ChangeKind.NEW_DATE] == [date(2026, 12, 17)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nous remplaçons les 4 [FURN_1000] Bookcase Oak de P00003 par 4 [FURN_2000] Bookcase Walnut au prix de "
+        "210,00 $ l'unité.",
+        "We leveren voor P00003 in plaats van [FURN_1000] Bookcase Oak de variant [FURN_2000] Bookcase Walnut, "
+        "tegen dezelfde prijs van $ 210,00 per stuk.",
+        "As agreed, we'll replace the [FURN_1000] Bookcase Oak on P00003 with [FURN_2000] Bookcase Walnut at "
+        "$210.00 each.",
+        "Wir ersetzen die [FURN_1000] Bookcase Oak aus P00003 durch [FURN_2000] Bookcase Walnut "
+        "zu 210,00 USD je Stück.",
+    ],
+)
+def test_replace_x_with_y_is_a_substitution_in_each_language(text: str) -> None:
+    result = extract(mail(text), languages=LanguageDetector())
+    subs = [c for c in result.candidates if c.kind is ChangeKind.SUBSTITUTION]
+    assert [(c.po_name, c.product_code, c.substitute_code, c.price and c.price.amount) for c in subs] == [
+        ("P00003", "FURN_1000", "FURN_2000", 210.0)
+    ]
+    assert not [c for c in result.candidates if c.kind is ChangeKind.CANCELLATION]
+
+
+def test_the_date_the_buyer_had_asked_for_is_not_the_new_date() -> None:
+    text = (
+        "Wir nehmen P00003 an, können aber frühestens am Montag, 7. Dezember liefern "
+        "(Sie hatten den 2. Dezember angefragt)."
+    )
+    assert [d for k, _, d in kinds(text) if k is ChangeKind.NEW_DATE] == [date(2026, 12, 7)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Die Regale aus P00003 können wir erst in KW 50 ausliefern.", date(2026, 12, 7)),
+        ("Our plant confirms the new ex-works date for P00003: 7 December 2026.", date(2026, 12, 7)),
+    ],
+)
+def test_more_ways_to_state_a_new_date(text: str, expected: date) -> None:
+    assert expected in [d for k, _, d in kinds(text) if k is ChangeKind.NEW_DATE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unsere Auftragsnummer für P00003 ist AB-1234; bitte geben Sie diese bei Rückfragen an.",
+        "Ik ben afwezig tot maandag. Voor dringende zaken over P00003 kunt u contact opnemen met Jan.",
+    ],
+)
+def test_reference_and_out_of_office_lines_ask_nothing(text: str) -> None:
+    assert ChangeKind.QUESTION not in [k for k, _, _ in kinds(text)]
+
+
+def test_a_forwarded_note_restated_in_the_new_part_counts_only_once_from_the_new_part() -> None:
+    text = (
+        "Nora, the carrier moved P00003: they now promise Monday, December 7. Sorry.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Carrier <noreply@carrier.example>\n"
+        "Date: Wed, Nov 25, 2026 at 10:00 AM\n"
+        "Subject: Exception notice\n\n"
+        "Scheduled delivery: 11/27/2026. Appointment cancelled, new delivery 12/07/2026."
+    )
+    email = InboundEmail(
+        subject="Fwd: Exception notice P00003", text=text, date=WED_NOV25, from_address="sales@supplier.example"
+    )
+    from copilot.email import parse_email  # the parsed message marks the forward
+
+    raw = f"Subject: {email.subject}\nFrom: sales@supplier.example\nDate: Wed, 25 Nov 2026 09:00:00 +0000\n\n{text}"
+    result = extract(parse_email(raw.encode()), languages=LanguageDetector())
+    found = [(c.kind, c.new_date) for c in result.candidates if not c.line_statement]
+    assert found == [(ChangeKind.NEW_DATE, date(2026, 12, 7))]

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.email import InboundEmail
-from copilot.email.forwarded import is_header_line
+from copilot.email.forwarded import find_forward, is_header_line
 from copilot.guardrails.injection import InjectionDetector
 from copilot.guardrails.message import header_text, message_context, message_text
 from copilot.skills.supplier_email import signals
@@ -133,7 +133,11 @@ _QUESTION = re.compile(
     _I,
 )
 _NOT_A_QUESTION = re.compile(
-    r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
+    # "please quote it on any correspondence", out-of-office "for urgent matters you can contact ..."
+    r"\bbei r[üu]ckfragen\b|\bon (?:any|all) (?:further )?correspondence\b|\btoute correspondance\b"
+    r"|\btoda (?:la )?correspondencia\b|\bcorrespondentie\b|\bcontact opnemen\b|\bdringende zaken\b"
+    r"|\bin dringenden f[äa]llen\b|\burgent matters\b|\bpour toute urgence\b|\basuntos urgentes\b"
+    r"|^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
     r"|\blet us know if (?:anything|something|any\w*) (?:is )?(?:missing|wrong|damaged)\b",
     _I,
 )
@@ -171,7 +175,9 @@ _PROMISE = re.compile(
     # "sale/salen/saldrá el", "gaat ... de deur uit", "op transport", "vertrekt", "komt op"
     r"|go(?:es)? out|leav\w*|on (?:its|their) way|verlad\w*|raus|zugestellt|zustell\w*|kommt|kommen|komt"
     r"|partir(?:a|ont|ait)|partent|arriv\w*|d[ée]cal\w*|sale (?:el|hoy|ma[ñn]ana|esta)|sal(?:en|ir|dr[áa]n?)"
-    r"|list[ao]s?|deur uit|op transport"
+    r"|list[ao]s?|deur uit|op transport|ausliefer\w*|anliefer\w*|ex-works"
+    r"|promis\w*|zugesagt|versprochen|prometid\w*|beloofd"
+    r"|new (?:[\w-]{1,20} )?date|neue[nr]? (?:liefer)?termin|nouvelle date|nueva fecha|nieuwe (?:lever)?datum"
     r"|vertrek\w*|komen|geladen|geleverd|verzending)\b",
     _I,
 )
@@ -179,7 +185,10 @@ _OLD_DATE = re.compile(
     r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
     r"|cannot (?:ship|deliver)"
     r"|was due|were due|statt|anstatt|urspr[üu]nglich|au lieu de|initialement|en lugar de|en vez de|originalmente"
-    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$",
+    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$"
+    # the date the buyer asked for: "(Sie hatten den 1. Dezember angefragt)", "(you had asked for Dec 1)"
+    r"|\b(?:sie hatten|you had|you asked for|vous aviez|usted hab[íi]a|ustedes hab[íi]an|u had|jullie hadden)\b"
+    r"[^.]{0,20}$",
     _I,
 )
 _PAST_EVENT = re.compile(
@@ -305,7 +314,7 @@ _DISCONTINUED = re.compile(
 _SUBSTITUTE = re.compile(
     r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
     r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply|build|make|produce)\b[^.;]{1,80}\binstead\b"
-    r"|ersatz\w*|ersetzen|stattdessen|remplac\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
+    r"|ersatz\w*|ersetzen|stattdessen|rempla[cç]\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
     r"|vervang\w*|in plaats daarvan)",
     _I,
 )
@@ -317,7 +326,7 @@ _OFFER = re.compile(
 )
 _SUBSTITUTE_LEAD = re.compile(
     r"\b(?:replace (?:it|them) (?:with|by)|(?:as (?:a )?(?:substitute|replacement),?\s+)?we (?:can )?"
-    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|remplac\w* par"
+    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|rempla[cç]\w* par"
     r"|sustituir\w* por|reemplaz\w* por|vervangen door)\s+(?:(?:you|u|Ihnen|vous)\s+)?(?:the\s+|den\s+|die\s+"
     r"|das\s+|le\s+|la\s+|el\s+|de\s+|het\s+)?",
     _I,
@@ -499,6 +508,9 @@ def _first_date(s: Sentence, reference: date) -> date | None:
     )
 
 
+_PORT = re.compile(r"vessel|\bport\b|hafen|schiff|navire|\bpuerto|barco|haven|\bschip", _I)
+
+
 def _date_role(before: str) -> DateRole:
     window = before[-45:].lower()
     hits = [
@@ -506,13 +518,15 @@ def _date_role(before: str) -> DateRole:
         for m in re.finditer(
             r"ship|dispatch|pick-?up|load|leav|depart|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
             r"|env[ií]|despach|entreg|verzend|lever|go(?:es)? out|verlad|raus|partir[ao]|partent|\bsal(?:e|en|ir|dr)"
-            r"|deur uit|op transport|vertrek",
+            r"|deur uit|op transport|vertrek|zustell",
             window,
         )
     ]
     if not hits:
         return "unspecified"
     word = max(hits)[1]
+    if word == "eta" and _PORT.search(window):  # "vessel ETA Oakland", "ETA Hafen": the port, not our dock
+        return "ship"
     shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "leav", "depart", "versand", "versend", "abhol")
     shipping = (*shipping, "expédi", "expedi", "go out", "goes out", "verlad", "raus", "partir", "partent", "sale")
     shipping = (*shipping, "salen", "salir", "saldr", "deur uit", "op transport", "vertrek")
@@ -787,18 +801,73 @@ def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candid
     return next((c for c in candidates if c.backorder == backorder), None)
 
 
-def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list[Candidate], set[int]]:
-    """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
+# "replace the [A] ... with [B]", "remplacer [A] par [B]", "[A] durch [B] ersetzen", "in plaats van [A] ... [B]"
+_REPLACE_WITH = re.compile(
+    r"\b(?:replac(?:e|ing)|rempla[cç]\w*|ersetzen|sustitu\w*|reemplaz\w*|vervang\w*)\b(?P<x>[^.;]{1,120}?)"
+    r"\s(?:with|by|par|durch|por|door)\s",
+    _I,
+)
+_INSTEAD_OF_X = re.compile(r"\b(?:instead of|statt|anstelle|au lieu de|en lugar de|en vez de|in plaats van)\s", _I)
+
+
+def _replacement_pair(text: str) -> tuple[str, str] | None:
+    """(replaced code, substitute code) when the sentence names both around a replace/instead-of cue."""
+    m = _REPLACE_WITH.search(text)
+    if m:
+        before, after = signals.product_codes(m.group("x")), signals.product_codes(text[m.end() :])
+        if len(before) == 1 and after and after[0] != before[0]:
+            return before[0], after[0]
+    m = _INSTEAD_OF_X.search(text)
+    if m:
+        codes = signals.product_codes(text[m.end() :])
+        if len(codes) >= 2 and codes[0] != codes[1]:
+            return codes[0], codes[1]
+    return None
+
+
+def _replacements(ss: list[Sentence]) -> tuple[list[Candidate], set[int]]:
+    """Substitutions a sentence states with both codes ("we replace [A] with [B] at $210.00 each")."""
     out: list[Candidate] = []
     used: set[int] = set()
-    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)]
-    gone_at = [i for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
+    for i, s in enumerate(ss):
+        pair = None if _QUESTION.search(s.text) else _replacement_pair(s.text)
+        if pair is None:
+            continue
+        used.add(i)
+        moneys = find_money(s.text, s.language)
+        out.extend(
+            Candidate(
+                kind=ChangeKind.SUBSTITUTION,
+                evidence=s.text,
+                po_name=po,
+                product_code=pair[0],
+                substitute_code=pair[1],
+                substitute_text=_substitute_name(s.text, pair[1]),
+                price=moneys[0].money if len(moneys) == 1 else None,
+                cause="replaced",
+            )
+            for po in _pos(s)
+        )
+    return out, used
+
+
+def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list[Candidate], set[int]]:
+    """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
+    out, used = _replacements(ss)
+    done = set(used)
+    substitutes = [
+        (i, s)
+        for i, s in enumerate(ss)
+        if i not in done and _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)
+    ]
+    gone_at = [i for i, s in enumerate(ss) if i not in done and _DISCONTINUED.search(s.text)]
     if gone_at and not substitutes:  # "... out of frames. We could ship the mirrored model, [FURN_1118] ..."
         substitutes = [(i, s) for i, s in enumerate(ss) if i in {g + 1 for g in gone_at} and _OFFER.search(s.text)]
     discontinued = [
         (i, s)
         for i, s in enumerate(ss)
-        if _DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text))
+        if i not in done
+        and (_DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text)))
     ]
     if not discontinued:  # "please replace it" is a question; "we replace the X with the Y" names both
         discontinued = [(i, s) for i, s in substitutes if _SUBSTITUTE_LEAD.search(s.text) and len(s.codes) != 1]
@@ -1125,41 +1194,8 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-# -- entry point ---------------------------------------------------------------------------------
-def _without_forward_headers(email: InboundEmail) -> str:
-    """The new text, less a forward's header lines: its "Sent: <date>" is when the mail was written, not a change."""
-    if not email.forwarded:
-        return email.text
-    return "\n".join(line for line in email.text.split("\n") if not is_header_line(line))
-
-
-def extract(
-    email: InboundEmail,
-    *,
-    po_pattern: str | re.Pattern[str] | None = None,
-    injection: InjectionDetector | None = None,
-    languages: LanguageDetector | None = None,
-) -> Extraction:
-    """Run every rule over the email's visible text; the risk checks read the whole message.
-
-    ``injection``: the root's injection detector (with its embedding layer); None: the rules alone, no model.
-    ``languages``: the root's language detector; None: a new one (lingua keeps its models loaded per process,
-    so that costs a fraction of a millisecond after the first email). Only the new text is read for changes:
-    the quoted history (``email.quoted_text``) serves only to find the PO a bare reply is about.
-    """
-    pattern = signals.compile_po_pattern(po_pattern)
-    reference = (email.date or datetime.now(UTC)).date()
-    refs = signals.find_po_refs(f"{email.subject}\n{email.text}", pattern)
-    source: Literal["body", "quoted", "thread", "none"] = "body"
-    if not refs:
-        refs, source = signals.find_po_refs(email.quoted_text, pattern), "quoted"
-    if not refs and email.thread is not None and email.thread.model == "purchase.order":
-        refs, source = [email.thread.display_name.upper()], "thread"
-    if not refs:
-        source = "none"
-
-    language = (languages or LanguageDetector()).detect(f"{email.subject}\n{email.text}")
-    ss = signals.sentences(_without_forward_headers(email), pattern, language)
+def _rules(ss: list[Sentence], reference: date) -> list[Candidate]:
+    """Every rule's candidates over the sentences, with the cross-rule cleanups."""
     date_changes, backorder_dates, old_dates = _dates(ss, reference)
     priced, used = _prices_and_substitutions(ss, reference)
     shipments = _shipments(ss, backorder_dates)
@@ -1196,6 +1232,51 @@ def extract(
     ]
     if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
         candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
+    return candidates
+
+
+# -- entry point ---------------------------------------------------------------------------------
+def _without_forward_headers(email: InboundEmail) -> str:
+    """The new text, less a forward's header lines: its "Sent: <date>" is when the mail was written, not a change."""
+    if not email.forwarded:
+        return email.text
+    return "\n".join(line for line in email.text.split("\n") if not is_header_line(line))
+
+
+def extract(
+    email: InboundEmail,
+    *,
+    po_pattern: str | re.Pattern[str] | None = None,
+    injection: InjectionDetector | None = None,
+    languages: LanguageDetector | None = None,
+) -> Extraction:
+    """Run every rule over the email's visible text; the risk checks read the whole message.
+
+    ``injection``: the root's injection detector (with its embedding layer); None: the rules alone, no model.
+    ``languages``: the root's language detector; None: a new one (lingua keeps its models loaded per process,
+    so that costs a fraction of a millisecond after the first email). Only the new text is read for changes:
+    the quoted history (``email.quoted_text``) serves only to find the PO a bare reply is about.
+    """
+    pattern = signals.compile_po_pattern(po_pattern)
+    reference = (email.date or datetime.now(UTC)).date()
+    refs = signals.find_po_refs(f"{email.subject}\n{email.text}", pattern)
+    source: Literal["body", "quoted", "thread", "none"] = "body"
+    if not refs:
+        refs, source = signals.find_po_refs(email.quoted_text, pattern), "quoted"
+    if not refs and email.thread is not None and email.thread.model == "purchase.order":
+        refs, source = [email.thread.display_name.upper()], "thread"
+    if not refs:
+        source = "none"
+
+    language = (languages or LanguageDetector()).detect(f"{email.subject}\n{email.text}")
+    ss = signals.sentences(_without_forward_headers(email), pattern, language)
+    candidates = _rules(ss, reference)
+    block = find_forward(email.text, subject=email.subject) if email.forwarded else None
+    if block is not None and block.start > 0:  # "see below from the carrier: they now deliver Dec 3"
+        own_ss = signals.sentences(email.text[: block.start], pattern, language)
+        own = _rules(own_ss, reference)
+        if any(c.kind is not ChangeKind.QUESTION for c in own):  # restated in the new part: only that is a fact
+            candidates, ss = own, own_ss
     _causes(ss, candidates)
     reply_by, deadline = _deadline(ss, reference)
     for c in candidates:
