@@ -278,8 +278,12 @@ def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
     """The date-like tokens of ``text``; the other words are left out (the gap they leave ends a run)."""
     out: list[_Token] = []
     after_in = False
+    previous = ""
     for word, start, end in _words(text, language):
         kind, low = _kind(word, word.lower(), lex, language)
+        if low == "mañana" and previous in ("esta", "la", "por"):
+            kind = "other"  # "esta mañana" is this morning, not tomorrow
+        previous = low
         if kind == "other" and after_in and alpha2digit(word, language, threshold=0) != word:
             kind = "glue"  # "in zwei Wochen", "dentro de dos semanas"
         after_in = low in lex.in_words or low in _CONNECTIVES.get(language, ())

@@ -28,3 +28,9 @@ def test_written_forms(language: str, text: str, expected: date) -> None:
 def test_an_english_dash_between_two_numbers_stays_a_range() -> None:
     (found,) = find_dates("delivery 7-9 December", WED_NOV25, "en")
     assert (found.value, found.latest) == (date(2026, 12, 7), date(2026, 12, 9))
+
+
+def test_this_morning_in_spanish_is_no_tomorrow() -> None:
+    assert find_dates("El pedido llegó esta mañana al almacén.", WED_NOV25, "es", relative=True) == []
+    (tomorrow,) = find_dates("El pedido sale mañana.", WED_NOV25, "es", relative=True)
+    assert tomorrow.value == date(2026, 11, 26)

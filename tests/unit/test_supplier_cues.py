@@ -275,3 +275,30 @@ def test_a_forwarded_note_restated_in_the_new_part_counts_only_once_from_the_new
     result = extract(parse_email(raw.encode()), languages=LanguageDetector())
     found = [(c.kind, c.new_date) for c in result.candidates if not c.line_statement]
     assert found == [(ChangeKind.NEW_DATE, date(2026, 12, 7))]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Hallo Nora, laut Spedition wurde P00003 gestern um 09:15 Uhr an der Rampe 4 in Ihrem Lager Oakland "
+            "zugestellt.",
+            ChangeKind.DELIVERED,
+        ),
+        (
+            "Nora - we can't source the oak this winter, please treat P00003 as cancelled on our side.",
+            ChangeKind.CANCELLATION,
+        ),
+        ("P00003     | verspätet     | 07.12.2026", ChangeKind.NEW_DATE),
+    ],
+)
+def test_more_cue_forms(text: str, kind: ChangeKind) -> None:
+    assert kind in [k for k, _, _ in kinds(text)]
+
+
+def test_a_vague_backorder_date_carries_no_date() -> None:
+    text = (
+        "We can ship 5 Bookcase Oak on P00003 today. The remaining 4 will follow around mid-December; "
+        "I'll confirm the exact date next week."
+    )
+    assert [d for _, _, d in shipped(text)] == [None]

@@ -176,7 +176,7 @@ _PROMISE = re.compile(
     r"|go(?:es)? out|leav\w*|on (?:its|their) way|verlad\w*|raus|zugestellt|zustell\w*|kommt|kommen|komt"
     r"|partir(?:a|ont|ait)|partent|arriv\w*|d[ée]cal\w*|sale (?:el|hoy|ma[ñn]ana|esta)|sal(?:en|ir|dr[áa]n?)"
     r"|list[ao]s?|deur uit|op transport|ausliefer\w*|anliefer\w*|ex-works"
-    r"|promis\w*|zugesagt|versprochen|prometid\w*|beloofd"
+    r"|promis\w*|zugesagt|versprochen|prometid\w*|beloofd|versp[äa]t\w*|verz[öo]ger\w*|te laat|vertraagd|en retard"
     r"|new (?:[\w-]{1,20} )?date|neue[nr]? (?:liefer)?termin|nouvelle date|nueva fecha|nieuwe (?:lever)?datum"
     r"|vertrek\w*|komen|geladen|geleverd|verzending)\b",
     _I,
@@ -394,7 +394,7 @@ _CANCEL = re.compile(
     r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+(?:hereby\s+)?cancell?ed\b"
     r"|\bwithdraw\w* our (?:offer|quote|confirmation)\b|\bconsider (?:the|this|your) (?:request|order) cancell?ed\b"
     r"|\bstornier\w*|\bstorniert\b|\bannul(?:er|ons|[ée]e?s?|ation)\b|\bcancel(?:ar|amos|ad[oa]s?)\b"
-    r"|\bannuler(?:en|d)\b|\bgeannuleerd\b",
+    r"|\bannuler(?:en|d)\b|\bgeannuleerd\b|\btreat\b[^.;]{0,40}\bas cancell?ed\b",
     _I,
 )
 _DELIVERED = re.compile(
@@ -405,8 +405,8 @@ _DELIVERED = re.compile(
     r"|\bont [ée]t[ée] livr[ée]e?s\b|\b(?:fue|ha sido|han sido) entregad[oa]s?\b"
     r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b"
     # a past tense with words between: "wurde gestern an Ihr Lager zugestellt", "is gisteren compleet afgeleverd"
-    r"|\b(?:wurden?|ist|sind)\b[^.;]{0,60}\b(?:zugestellt|ausgeliefert|abgeliefert)\b"
-    r"|\b(?:is|zijn|werd|werden)\b[^.;]{0,60}\b(?:afgeleverd|bezorgd)\b"
+    r"|\b(?:wurden?|ist|sind)\b[^.;]{0,100}\b(?:zugestellt|ausgeliefert|abgeliefert)\b"
+    r"|\b(?:is|zijn|werd|werden)\b[^.;]{0,100}\b(?:afgeleverd|bezorgd)\b"
     r"|\bse entreg[óo]\b|\bentregad[oa]s? (?:ayer|hoy|esta ma[ñn]ana)\b|\blleg[óo] (?:complet[oa]|bien|ayer|hoy)\b"
     r"|\blivr[ée]e?s? (?:hier|ce matin|aujourd'hui)\b"
     r"|\b(?:shows?|showing|confirms?)\b[^.;]{0,40}\bdelivered\b",
@@ -533,6 +533,13 @@ def _date_role(before: str) -> DateRole:
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
 
 
+# "around mid-December", "etwa Mitte Dezember", "vers la mi-décembre", "hacia mediados", "rond half december"
+_VAGUE = re.compile(
+    r"\b(?:around|roughly|approximately|sometime|etwa|ungef[äa]hr|circa|vers|environ|hacia|alrededor de|rond|omstreeks)"
+    r"\s++(?:the\s++|la\s++|de\s++)?[\w.-]{0,20}\s*+$",
+    _I,
+)
+
 #: A new date further out than this (two years) is a misreading, not a supplier's promise.
 MAX_PROMISE_DAYS = 730
 
@@ -561,6 +568,8 @@ def _dates(
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
+            if _VAGUE.search(before[-25:]):
+                continue  # "will follow around mid-December; I'll confirm the exact date": no date yet
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
