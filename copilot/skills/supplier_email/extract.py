@@ -568,7 +568,7 @@ def _dates(
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
-            if _VAGUE.search(before[-25:]):
+            if found.approximate and _VAGUE.search(before[-25:]):
                 continue  # "will follow around mid-December; I'll confirm the exact date": no date yet
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
