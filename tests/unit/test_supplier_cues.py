@@ -302,3 +302,11 @@ def test_a_vague_backorder_date_carries_no_date() -> None:
         "I'll confirm the exact date next week."
     )
     assert [d for _, _, d in shipped(text)] == [None]
+
+
+def test_gone_out_today_in_words_with_the_backorder_next() -> None:
+    text = (
+        "P00003 est partie aujourd'hui de Lyon : neuf Bookcase Oak et cinq Bookcase Walnut. "
+        "Les quatre autres Bookcase Walnut sont en reliquat et partiront le 10 décembre."
+    )
+    assert (5, "Bookcase Walnut", date(2026, 12, 10)) in shipped(text)

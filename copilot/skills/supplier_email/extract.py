@@ -285,6 +285,8 @@ _TODAY_OUT = (
     r"(?:today|heute|aujourd'hui|hoy|vandaag)\b[^.;]{0,100}?\b(?:go(?:es)? out|leav(?:e|es|ing)|raus|verlass\w*"
     r"|versende[nt]|verschicke[nt]|exp[ée]di(?:ons|ent|e)|partent|sal(?:e|en)|enviamos|vertrek\w*|deur uit"
     r"|verzenden|versturen)"
+    # gone out, the verb first: "est partie aujourd'hui", "ist heute raus", "salió hoy", "is vandaag vertrokken"
+    r"|(?:est|sont) partie?s?|(?:ist|sind) (?:heute )?raus|sali(?:ó|o|eron)|(?:is|zijn) (?:vandaag )?vertrokken"
 )
 _SHIPPED_WORD = re.compile(
     r"\b(?:shipped|dispatched|sent|loaded|versandt|verschickt|geliefert|exp[ée]di[ée]e?s?|livr[ée]e?s?|envi(?:ad[oa]s?"
@@ -797,11 +799,12 @@ def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | N
 def _named_in(candidates: list[Candidate], text: str) -> Candidate | None:
     """The candidate whose product the text names ("the remaining 4 dozen Large Desks")."""
     lower = text.lower()
-    for c in candidates:
-        words = [w for w in re.findall(r"[a-z]{4,}", (c.product_text or "").lower())]
-        if words and all(w.rstrip("s") in lower for w in words):
-            return c
-    return None
+    best: tuple[int, Candidate] | None = None
+    for c in candidates:  # the most specific name wins: "Bookcase Walnut" over "Bookcase Oak" for "... Walnut"
+        words = [w for w in re.findall(r"[a-z]{3,}", (c.product_text or "").lower())]
+        if words and all(w.rstrip("s") in lower for w in words) and (best is None or len(words) > best[0]):
+            best = (len(words), c)
+    return best[1] if best else None
 
 
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
