@@ -334,7 +334,8 @@ _SUBSTITUTE_LEAD = re.compile(
     _I,
 )
 _SUBSTITUTE_TAIL = re.compile(
-    r"\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
+    # starts only where a run of spaces starts, and takes the run whole: linear on a page of spaces
+    r"(?<!\s)\s++(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
     r"|al mismo precio|voor dezelfde prijs|stattdessen)\b.*$|[.,;:(].*$",
     _I,
 )
@@ -738,13 +739,14 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     return out
 
 
-_CLAUSE_BREAK = re.compile(r".*(?:[,;:]|\s(?:but|aber|mais|pero|maar)\s)", _I)
+# the last clause break of a text is found by scanning forward once (".*" before it backtracked on long text)
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|mais|pero|maar)\s", _I)
 
 
 def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
     """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
     before = s.text[: found.start]
-    cut = _CLAUSE_BREAK.match(before)
+    cut = next(reversed(list(_CLAUSE_BREAK.finditer(before))), None)
     clause = before[cut.end() :] if cut else before
     codes = signals.product_codes(clause)
     return [
