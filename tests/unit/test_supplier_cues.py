@@ -310,3 +310,20 @@ def test_gone_out_today_in_words_with_the_backorder_next() -> None:
         "Les quatre autres Bookcase Walnut sont en reliquat et partiront le 10 décembre."
     )
     assert (5, "Bookcase Walnut", date(2026, 12, 10)) in shipped(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le vernis du [FURN_1000] Bookcase Oak de P00003 n'est plus fabriqué. Nous pouvons livrer la même étagère "
+        "en vernis mat, même prix (210,00 $ pièce).",
+        "Der Lack des [FURN_1000] Bookcase Oak aus P00003 wird nicht mehr hergestellt. Wir können das gleiche Regal "
+        "in Mattlack liefern, gleicher Preis (210,00 USD pro Stück).",
+    ],
+)
+def test_a_discontinued_finish_with_an_offer_is_a_substitution(text: str) -> None:
+    result = extract(mail(text), languages=LanguageDetector())
+    subs = [
+        (c.product_code, c.price and c.price.amount) for c in result.candidates if c.kind is ChangeKind.SUBSTITUTION
+    ]
+    assert subs == [("FURN_1000", 210.0)]

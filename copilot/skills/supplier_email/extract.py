@@ -310,7 +310,8 @@ _DISCONTINUED = re.compile(
     r"\b(?:discontinued|no longer (?:available|produced|manufactured|made|supplied)|end[- ]of[- ]life|obsolete"
     r"|out of production|phased out|out of stock|sold out|out of (?:[\w-]{1,20}\s){0,2}(?:frames|parts|material|fabric)"
     r"|nicht mehr lieferbar|ausverkauft|plus disponible|en rupture|agotad[oa]s?|descatalogad[oa]s?|uitverkocht"
-    r"|niet meer leverbaar)\b",
+    r"|niet meer leverbaar|plus (?:fabriqu|produit)[ée]?e?s?|nicht mehr (?:hergestellt|produziert|gefertigt)"
+    r"|ya no se (?:fabrica|produce)|no se fabrica m[áa]s|niet meer (?:gemaakt|geproduceerd))\b",
     _I,
 )
 _SUBSTITUTE = re.compile(
@@ -323,7 +324,8 @@ _SUBSTITUTE = re.compile(
 # where the substitute's name starts: "replace it with the X", "we offer the X instead", "Ersatz: X"
 _OFFER = re.compile(
     r"\b(?:could|can|would|are able to)\s+(?:ship|offer|deliver|supply|send|provide|build|make)\b"
-    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b",
+    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b"
+    r"|\bk[öo]nnen wir\b|\bwir k[öo]nnen\b|\bnous pouvons\b|\bpodemos\b|\bkunnen we\b|\bwe kunnen\b",
     _I,
 )
 _SUBSTITUTE_LEAD = re.compile(
