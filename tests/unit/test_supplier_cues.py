@@ -327,3 +327,15 @@ def test_a_discontinued_finish_with_an_offer_is_a_substitution(text: str) -> Non
         (c.product_code, c.price and c.price.amount) for c in result.candidates if c.kind is ChangeKind.SUBSTITUTION
     ]
     assert subs == [("FURN_1000", 210.0)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our dock is closed Monday and Tuesday for inventory, so P00003 ships on Wednesday.",
+        "Nuestro almacén cierra lunes y martes por inventario, así que P00003 sale el miércoles.",
+        "Unser Lager ist Montag und Dienstag wegen Inventur geschlossen, P00003 geht am Mittwoch raus.",
+    ],
+)
+def test_days_we_are_closed_are_no_new_date(text: str) -> None:
+    assert [d for k, _, d in kinds(text) if k is ChangeKind.NEW_DATE] == [date(2026, 12, 2)]

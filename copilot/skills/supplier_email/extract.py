@@ -545,6 +545,17 @@ _VAGUE = re.compile(
     _I,
 )
 
+_CLOSED = re.compile(r"\b(?:closed|shut|geschlossen|ferm[ée]e?s?|cerrad[oa]s?|cierra\w*|gesloten|dicht)\b", _I)
+_CLAUSE_END = re.compile(r"[,;:]")
+
+
+def _clause_of(text: str, start: int, end: int) -> str:
+    """The clause of ``text`` around ``start``..``end``: from the last clause break before to the next after."""
+    cut = next(reversed(list(_CLAUSE_BREAK.finditer(text, 0, start))), None)
+    after = _CLAUSE_END.search(text, end)
+    return text[cut.end() if cut else 0 : after.start() if after else len(text)]
+
+
 #: A new date further out than this (two years) is a misreading, not a supplier's promise.
 MAX_PROMISE_DAYS = 730
 
@@ -573,6 +584,8 @@ def _dates(
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
+            if _CLOSED.search(_clause_of(s.text, found.start, found.end)):
+                continue  # "our warehouse is closed Thursday and Friday": days off, not a promise
             if found.approximate and _VAGUE.search(before[-25:]):
                 continue  # "will follow around mid-December; I'll confirm the exact date": no date yet
             if _BACKORDER_WORD.search(s.text):
