@@ -174,7 +174,11 @@ def _own_lexicon(language: str) -> _Lexicon:
 # -- tokens ----------------------------------------------------------------------------------------------
 # One pass, no nested repetition: an ISO date, a numeric day.month(.year) or month/day(/year), a word (with
 # its digits: "30th", "1er", "KW51", "P00010"), or one punctuation mark.
-_TOKEN = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?!\w)|\d{1,2}(?:[./]\d{1,4}){1,2}\.?(?!\w)|\w+\.?|[–,-]")
+_TOKEN = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?!\w)|\d{1,2}-\d{1,2}(?:-(?:\d{4}|\d{2}))?(?![\w-])|\d{1,2}(?:[./]\d{1,4}){1,2}\.?(?!\w)"
+    r"|\w+\.?|[–,-]"
+)
+_DASHED_PAIR = re.compile(r"(\d{1,2})(-)(\d{1,2})")
 _ORDINAL_NUMBER = re.compile(r"(\d{1,2})(st|nd|rd|th|er|e|eme|ème|º|o)\.?", re.IGNORECASE)
 _WEEK_NUMBER = re.compile(r"(kw|cw|wk)(\d{1,2})", re.IGNORECASE)
 
@@ -225,18 +229,66 @@ def _kind(text: str, low: str, lex: _Lexicon, language: str) -> tuple[str, str]:
     return "other", bare
 
 
+def _words(text: str, language: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) of ``text``. "14-12-2026" is one date everywhere; "14-12" is one only in Dutch, and
+    there not before a month ("7-9 december"): elsewhere it is a range of days or of hours ("7-9 December")."""
+    found = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    out: list[tuple[str, int, int]] = []
+    for i, (word, start, end) in enumerate(found):
+        pair = _DASHED_PAIR.fullmatch(word)
+        next_word = found[i + 1][0].lower().rstrip(".") if i + 1 < len(found) else ""
+        if pair and (language != "nl" or next_word in _MONTH_WORDS_NL):
+            out.extend((pair.group(g), start + pair.start(g), start + pair.end(g)) for g in (1, 2, 3))
+        else:
+            out.append((word, start, end))
+    return out
+
+
+_MONTH_WORDS_NL = frozenset(
+    {
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mrt",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "okt",
+        "nov",
+        "dec",
+    }
+)
+
+
 def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
     """The date-like tokens of ``text``; the other words are left out (the gap they leave ends a run)."""
     out: list[_Token] = []
     after_in = False
-    for m in _TOKEN.finditer(text):
-        word = m.group(0)
+    previous = ""
+    for word, start, end in _words(text, language):
         kind, low = _kind(word, word.lower(), lex, language)
+        if low == "mañana" and previous in ("esta", "la", "por"):
+            kind = "other"  # "esta mañana" is this morning, not tomorrow
+        previous = low
         if kind == "other" and after_in and alpha2digit(word, language, threshold=0) != word:
             kind = "glue"  # "in zwei Wochen", "dentro de dos semanas"
         after_in = low in lex.in_words or low in _CONNECTIVES.get(language, ())
         if kind != "other" or (out and out[-1].kind != "other"):  # of the other words, one break is enough
-            out.append(_Token(word, low, m.start(), m.end(), kind))
+            out.append(_Token(word, low, start, end, kind))
     return out
 
 
@@ -292,8 +344,8 @@ def _numeric(token: str, language: str, reference: date) -> date | None:
             return None
         year, month, day = numbers
     else:
-        if "-" in bare:
-            return None  # "8-11" is a range of hours or quantities, not a date
+        if "-" in bare and len(parts) == 2 and language != "nl":
+            return None  # "8-11" is a range of hours or quantities, not a date (in Dutch "29-11" is a date)
         a, b = numbers[0], numbers[1]
         us = "/" in bare and language == "en"
         month, day = (a, b) if us else (b, a)
@@ -498,6 +550,11 @@ def _one(
         plain = [t for t in seg if t.low not in lex.modifiers and t.kind != "glue"]
         if plain and len(plain) < len(seg) and any(t.kind == "weekday" for t in plain):
             value = budget.parse(" ".join(t.text for t in plain), language, reference)
+    written_years = {int(t.low) for t in seg if t.kind == "int" and len(t.low) == 4}
+    if value is not None and value.year not in written_years and abs(value.year - reference.year) > 2:
+        # "position 3 on December 14, 2026" read as 2114-12-03: a number before the date is not its day
+        anchor = next((i for i, t in enumerate(seg) if t.kind in ("month", "weekday")), 0)
+        return _one(seg[anchor:], text, lex, language, reference, budget) if anchor else []
     days = [int(t.low) for t in seg if t.kind == "int" and len(t.low) <= 2]
     if value is None or (has_month and days and value.day not in days):
         return []  # dateparser reads "32 December" as December 2032: the day written must be the day read

@@ -120,9 +120,12 @@ def _fits(n: str, carrier: Carrier) -> bool:
 
 def carrier_of(number: str, named: Carrier | None = None) -> Carrier | None:
     """The carrier of a normalised number: the one named beside it if the number fits it, else the one its
-    format proves (UPS, container, USPS, DHL JJD), else None."""
+    format proves (UPS, container, USPS, DHL JJD), else None. Twelve digits with FedEx named beside them are
+    FedEx: senders write them so, and the check digit proves only numbers nobody labels."""
     if named is not None and _fits(number, named):
         return named
+    if named == "fedex" and number.isdigit() and len(number) == 12:
+        return "fedex"
     if _ups_ok(number):
         return "ups"
     if iso6346.is_valid(number):

@@ -87,7 +87,8 @@ class SupplierEmailSuite:
                 change["date"] = when.isoformat()
             if c.email_quantity is not None:  # what ships now; a backorder is not a shipped quantity
                 change["quantity"] = c.email_quantity.value
-            if c.email_price is not None and c.kind is ChangeKind.PRICE_CHANGE:  # a held amount is not a price
+            # a held amount is not a price; a substitute's stated price is (the set's labelling rules)
+            if c.email_price is not None and c.kind in (ChangeKind.PRICE_CHANGE, ChangeKind.SUBSTITUTION):
                 change["price"] = c.email_price.amount
             if c.product_code:
                 change["product_code"] = c.product_code

@@ -68,3 +68,9 @@ def test_long_input_is_read_in_linear_time() -> None:
     started = time.perf_counter()
     find_tracking_numbers(text)
     assert time.perf_counter() - started < 1.0
+
+
+def test_twelve_digits_beside_the_fedex_name_are_fedex_whatever_the_check_digit() -> None:
+    """Senders name FedEx beside its 12-digit numbers; only a number nobody labels needs the check digit."""
+    assert found("Die Kartons gehen mit FedEx 4711 0815 2222 raus.") == [("471108152222", "fedex")]
+    assert found("Order 471108152222 ships Friday.") == []

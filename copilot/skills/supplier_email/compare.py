@@ -199,8 +199,9 @@ def _new_date(ctx: _Ctx, confirmed: dict[str | None, list[date]]) -> DetectedCha
     assert c.new_date is not None
     planned = _planned(ctx)
     latest = c.latest_date if c.latest_date and c.latest_date > c.new_date else None
-    if planned is not None and c.new_date == planned and latest is None:
-        confirmed.setdefault(ctx.po, []).append(c.new_date)
+    if planned is not None and ((c.new_date == planned and latest is None) or latest == planned):
+        # the planned date itself, or a window that ends on it ("delivery window Nov 30 - Dec 1")
+        confirmed.setdefault(ctx.po, []).append(planned)
         return None
     what = {"ship": "ship date", "delivery": "delivery date"}.get(c.date_role or "", "date")
     shown = f"{c.new_date.isoformat()} to {latest.isoformat()}" if latest else c.new_date.isoformat()
@@ -529,6 +530,8 @@ def _po_level(ctx: _Ctx, confirmed: dict[str | None, list[date]], currency: str 
         )
     if c.kind is ChangeKind.CONFIRMATION:
         dates = confirmed.get(ctx.po) or confirmed.get(None) or []
+        if not dates and c.new_date is not None and c.new_date == planned:  # "bestätigt | 29.11.2026"
+            dates = [c.new_date]
         note = "order confirmed"
         if dates and planned:
             note += f"; date {dates[0].isoformat()} matches Odoo"

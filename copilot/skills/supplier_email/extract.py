@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.email import InboundEmail
-from copilot.email.forwarded import is_header_line
+from copilot.email.forwarded import find_forward, is_header_line
 from copilot.guardrails.injection import InjectionDetector
 from copilot.guardrails.message import header_text, message_context, message_text
 from copilot.skills.supplier_email import signals
@@ -103,13 +103,21 @@ _CONFIRM = re.compile(
     r"\bwe (?:hereby |are pleased to |can |gladly )?confirm\b|\b(?:order|po|lines?)\s+(?:is|are|has been|have been)\s+"
     r"confirmed\b|\bno changes? (?:on|from) our side\b|\bas ordered\b|\border confirmation\b"
     r"|\b(?:and|hereby|gladly) confirm (?:it|them|the order|your order|receipt)\b|\bwe acknowledge\b"
-    r"|\border acknowledge?ment\b|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
+    r"|\border acknowledge?ment\b|\backnowledged\b"
+    r"|(?:^|[:\-–]\s)(?:order )?confirmed\b|\border confirmed\b|\bconfirmed (?:to|for) ship"
     r"|(?:^|[:\-–]\s)on track\b"
     # de, fr, es, nl
     r"|\bbest[äa]tigen\b|\bbest[äa]tigt\b|\bauftragsbest[äa]tigung\b|\bwie bestellt\b"
     r"|\bconfirm(?:ons|ée?s?)\b|\bconfirmation de (?:la )?commande\b|\bcomme command[ée]e?s?\b"
     r"|\bconfirmamos\b|\bconfirmad[oa]s?\b|\bconfirmaci[óo]n de(?:l)? pedido\b|\bseg[úu]n (?:lo )?pedido\b"
     r"|\bbevestig(?:en|d)\b|\borderbevestiging\b|\bzoals besteld\b",
+    _I,
+)
+# on plan: "arrives Monday as planned", "wie geplant", "comme prévu", "como estaba previsto", "zoals gepland"
+_ON_PLAN = re.compile(
+    r"\bas (?:planned|scheduled)\b|\bas per (?:your|the) (?:po|order)\b|\bon schedule\b|\bwie geplant\b"
+    r"|\bplanm[äa](?:ß|ss)ig\b|\bcomme pr[ée]vu\b|\bcomo (?:estaba )?(?:previsto|planificado|planeado)\b"
+    r"|\bzoals gepland\b|\bop schema\b",
     _I,
 )
 _QUESTION = re.compile(
@@ -125,12 +133,25 @@ _QUESTION = re.compile(
     _I,
 )
 _NOT_A_QUESTION = re.compile(
-    r"^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
+    # "please quote it on any correspondence", out-of-office "for urgent matters you can contact ..."
+    r"\bbei r[üu]ckfragen\b|\bon (?:any|all) (?:further )?correspondence\b|\btoute correspondance\b"
+    r"|\btoda (?:la )?correspondencia\b|\bcorrespondentie\b|\bcontact opnemen\b|\bdringende zaken\b"
+    r"|\bin dringenden f[äa]llen\b|\burgent matters\b|\bpour toute urgence\b|\basuntos urgentes\b"
+    r"|^\s*if\b|\bif you have (?:any )?(?:further |other )?questions\b|\bshould you have\b"
     r"|\blet us know if (?:anything|something|any\w*) (?:is )?(?:missing|wrong|damaged)\b",
     _I,
 )
 # "before we confirm P00001": a confirmation still to come
-_NOT_YET = re.compile(r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm", _I)
+_NOT_YET = re.compile(
+    r"\b(?:before|once|until|after|when|as soon as)\s+(?:we|you)\s+(?:can\s+)?confirm"
+    r"|\b(?:bevor|sobald|avant que|antes de que|voordat|zodra)\s+(?:\w+\s+){0,3}?(?:best[äa]tig|confirm|bevestig)"
+    # the confirmation is a document still to come: "Die Auftragsbestätigung erhalten Sie morgen"
+    r"|\b(?:erhalten sie|you(?:'ll| will) receive|vous recevrez|recibir[áa]n?|u ontvangt|ontvangt u)\b"
+    # a payment's receipt confirmed is no order confirmation
+    r"|\b(?:receipt|recepci[óo]n|r[ée]ception|ontvangst|eingang)\s+(?:of|del?|du|van|der|des)?\s*+(?:\w+\s+)?"
+    r"(?:payment|pago|paiement|betaling|zahlung)",
+    _I,
+)
 _DEADLINE = re.compile(
     r"\b(?:by|before|until)\s+(?P<when>tomorrow|today|tonight|end of (?:the )?day)\b(?:\s+(?:noon|morning|evening|"
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm)))?",
@@ -149,14 +170,25 @@ _PROMISE = re.compile(
     r"|entreg\w*|env[ií]\w*|despach\w*|retras\w*|lleg\w*|recogida"
     r"|lever\w*|verzend\w*|verzonden|verscho\w*|aankomst|ophaal\w*"
     r"|reach\w*|expect\w*|delay\w*|postpon\w*|slipp?\w*|moved|pushed back|rescheduled"
-    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*)\b",
+    r"|follow\w*|voraussichtlich|folg\w*|pr[ée]vu\w*|suivr\w*|previst\w*|seguir\w*|verwacht\w*|volg\w*"
+    # going out, leaving, coming: "go out Monday", "geht/gehen ... raus", "verladen", "kommt am", "partira le",
+    # "sale/salen/saldrá el", "gaat ... de deur uit", "op transport", "vertrekt", "komt op"
+    r"|go(?:es)? out|leav\w*|on (?:its|their) way|verlad\w*|raus|zugestellt|zustell\w*|kommt|kommen|komt"
+    r"|partir(?:a|ont|ait)|partent|arriv\w*|d[ée]cal\w*|sale (?:el|hoy|ma[ñn]ana|esta)|sal(?:en|ir|dr[áa]n?)"
+    r"|list[ao]s?|deur uit|op transport|ausliefer\w*|anliefer\w*|ex-works"
+    r"|promis\w*|zugesagt|versprochen|prometid\w*|beloofd|versp[äa]t\w*|verz[öo]ger\w*|te laat|vertraagd|en retard"
+    r"|new (?:[\w-]{1,20} )?date|neue[nr]? (?:liefer)?termin|nouvelle date|nueva fecha|nieuwe (?:lever)?datum"
+    r"|vertrek\w*|komen|geladen|geleverd|verzending)\b",
     _I,
 )
 _OLD_DATE = re.compile(
     r"\b(?:requested|original(?:ly)?|previous(?:ly)?|initial(?:ly)?|planned|instead of|rather than"
     r"|cannot (?:ship|deliver)"
     r"|was due|were due|statt|anstatt|urspr[üu]nglich|au lieu de|initialement|en lugar de|en vez de|originalmente"
-    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$",
+    r"|in plaats van|oorspronkelijk)\b[^.]{0,30}$|\bfrom\s*$|\(\s*not\s*$"
+    # the date the buyer asked for: "(Sie hatten den 1. Dezember angefragt)", "(you had asked for Dec 1)"
+    r"|\b(?:sie hatten|you had|you asked for|vous aviez|usted hab[íi]a|ustedes hab[íi]an|u had|jullie hadden)\b"
+    r"[^.]{0,20}$",
     _I,
 )
 _PAST_EVENT = re.compile(
@@ -172,7 +204,10 @@ _CONDITIONAL = re.compile(
 _OPTION = re.compile(r"^\s*(?:\d\)|\([a-z]\)|option\s+\d)", _I)
 _BACKORDER_WORD = re.compile(
     r"\bback-?\s?order|\bremaining\b|\brestlich\w*|\br[üu]ckstand|\breliquat|\brestant\w*|\bel resto\b"
-    r"|\brestante\w*|\bresterende\b|\bnalevering",
+    r"|\brestante\w*|\bresterende\b|\bnalevering"
+    # "the other 4", "4 to follow", "die ausstehenden 4", "les 4 autres", "las últimas 4", "de overige/laatste 4"
+    r"|\bto follow\b|\bausstehend\w*|\bverbleibend\w*|\bautres\b|\b[úu]ltim[oa]s\b|\bpendientes?\b"
+    r"|\boverige\b|\blaatste\b",
     _I,
 )
 _SHIPPED_Q = re.compile(
@@ -203,9 +238,29 @@ _SHORT = re.compile(
 )
 _ORDERED = r"(?:ordered|bestellt|command[ée]e?s?|pedid[oa]s?|besteld)"
 # "we can only produce 120 pcs of the Drawer Black (that's 10 of your 15 dozen)": the quantities in the line's unit
+_ONLY = r"(?:only|just|nur|que|s[óo]lo|solamente|seulement|uniquement|maar|slechts)"
+# ... "(das sind 10 Ihrer 15 Dutzend)", "(soit 10 de vos 15 douzaines)", "(8 de sus 15 docenas)", "(8 van uw 15 dozijn)"
 _SHORT_THATS = re.compile(
-    r"\b(?:only|just)\b(?P<what>[^.()]{0,120}?)\((?:that's|that is|i\.e\.|=)\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
-    rf"(?:of|out of)\s++(?:your|the)\s++(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    rf"\b{_ONLY}\b(?P<what>[^.()]{{0,120}}?)\((?:that's|that is|i\.e\.|=|das sind|soit|c'est-[àa]-dire|es decir"
+    r"|o sea|dat zijn|dat is)?\s*+(?P<q>\d{1,7}(?:\.\d{1,3})?)\s++"
+    r"(?:(?:of|out of|von|de|des|sur|van)\s++)?(?:your|the|ihrer|ihren|sus|vos|uw|los|las|les)\s++"
+    rf"(?P<of>\d{{1,7}}(?:\.\d{{1,3}})?)\s*+(?P<u2>{UOM_WORDS})?(?P<u>)\)",
+    _I,
+)
+# "nous ne pouvons fournir que 6 des 9", "solo podemos servir 6 de las 9", "kunnen we slechts 6 van de 9 leveren"
+_SHORT_ONLY_OF = re.compile(
+    rf"\b{_ONLY}\s++(?:[\w']{{1,30}}\s++){{0,3}}?"
+    + _NUM
+    + rf"(?:\s*+(?P<u>{UOM_WORDS}))?\s++(?:of|out of|der|von|des|sur|de|van)\s++"
+    r"(?:(?:the|your|den|les|los|las|de|vos|sus|uw|ihren?)\s++)?"
+    rf"(?P<of>\d{{1,7}})(?![\d.,]\d)\s*+(?P<u2>{UOM_WORDS})?(?P<what>[^.:;,]{{0,120}})",
+    _I,
+)
+# "wir können nur 14 Stück liefern, der Rest ist gestrichen": short when the rest is cancelled
+_SHORT_REST = re.compile(
+    rf"\b{_ONLY}\s++(?:[\w']{{1,30}}\s++){{0,3}}?"
+    + _NUM
+    + rf"\s*+(?P<u>{UOM_WORDS})?(?P<what>[^.:;,]{{0,80}})(?P<of>)(?P<u2>)",
     _I,
 )
 # "we can supply only 3 of the 5 dozen [E-COM06] Corner Desk Right Sit"
@@ -224,9 +279,18 @@ _SHORT_ORDERED = re.compile(
     rf"(?P<of>\d{{1,7}})\s*(?P<u2>{UOM_WORDS})?\s*{_ORDERED}\)",
     _I,
 )
+# goods going out today, in the present tense: "heute gehen ... raus", "heute verlassen ... das Werk",
+# "aujourd'hui nous expédions", "hoy salen", "vandaag vertrekken", "vandaag gaan ... de deur uit"
+_TODAY_OUT = (
+    r"(?:today|heute|aujourd'hui|hoy|vandaag)\b[^.;]{0,100}?\b(?:go(?:es)? out|leav(?:e|es|ing)|raus|verlass\w*"
+    r"|versende[nt]|verschicke[nt]|exp[ée]di(?:ons|ent|e)|partent|sal(?:e|en)|enviamos|vertrek\w*|deur uit"
+    r"|verzenden|versturen)"
+    # gone out, the verb first: "est partie aujourd'hui", "ist heute raus", "salió hoy", "is vandaag vertrokken"
+    r"|(?:est|sont) partie?s?|(?:ist|sind) (?:heute )?raus|sali(?:ó|o|eron)|(?:is|zijn) (?:vandaag )?vertrokken"
+)
 _SHIPPED_WORD = re.compile(
     r"\b(?:shipped|dispatched|sent|loaded|versandt|verschickt|geliefert|exp[ée]di[ée]e?s?|livr[ée]e?s?|envi(?:ad[oa]s?"
-    r"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd)\b",
+    rf"|amos)|despach\w+|entregad[oa]s?|verzonden|verstuurd|geleverd|{_TODAY_OUT})\b",
     _I,
 )
 # "we shipped 12 of the 20 Large Desks", "12 der 20 Large Desks versandt", "12 sur 20", "12 de los 20", "12 van de 20"
@@ -246,31 +310,34 @@ _DISCONTINUED = re.compile(
     r"\b(?:discontinued|no longer (?:available|produced|manufactured|made|supplied)|end[- ]of[- ]life|obsolete"
     r"|out of production|phased out|out of stock|sold out|out of (?:[\w-]{1,20}\s){0,2}(?:frames|parts|material|fabric)"
     r"|nicht mehr lieferbar|ausverkauft|plus disponible|en rupture|agotad[oa]s?|descatalogad[oa]s?|uitverkocht"
-    r"|niet meer leverbaar)\b",
+    r"|niet meer leverbaar|plus (?:fabriqu|produit)[ée]?e?s?|nicht mehr (?:hergestellt|produziert|gefertigt)"
+    r"|ya no se (?:fabrica|produce)|no se fabrica m[áa]s|niet meer (?:gemaakt|geproduceerd))\b",
     _I,
 )
 _SUBSTITUTE = re.compile(
     r"\b(?:substitute|substitution|replacement|alternative (?:product|item|model)|equivalent (?:product|item|model)"
     r"|replace (?:it|them) (?:with|by)|(?:deliver|offer|ship|send|supply|build|make|produce)\b[^.;]{1,80}\binstead\b"
-    r"|ersatz\w*|ersetzen|stattdessen|remplac\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
+    r"|ersatz\w*|ersetzen|stattdessen|rempla[cç]\w*|[àa] la place|sustitu\w*|reemplaz\w*|en su lugar"
     r"|vervang\w*|in plaats daarvan)",
     _I,
 )
 # where the substitute's name starts: "replace it with the X", "we offer the X instead", "Ersatz: X"
 _OFFER = re.compile(
     r"\b(?:could|can|would|are able to)\s+(?:ship|offer|deliver|supply|send|provide|build|make)\b"
-    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b",
+    r"|\bk[öo]nnten (?:wir|Ihnen)\b|\bpourrions\b|\bpodr[ií]amos\b|\bkunnen wij\b"
+    r"|\bk[öo]nnen wir\b|\bwir k[öo]nnen\b|\bnous pouvons\b|\bpodemos\b|\bkunnen we\b|\bwe kunnen\b",
     _I,
 )
 _SUBSTITUTE_LEAD = re.compile(
     r"\b(?:replace (?:it|them) (?:with|by)|(?:as (?:a )?(?:substitute|replacement),?\s+)?we (?:can )?"
-    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|remplac\w* par"
+    r"(?:offer|propose|deliver|ship|send|supply|suggest)|ersetzen (?:es |sie )?durch|rempla[cç]\w* par"
     r"|sustituir\w* por|reemplaz\w* por|vervangen door)\s+(?:(?:you|u|Ihnen|vous)\s+)?(?:the\s+|den\s+|die\s+"
     r"|das\s+|le\s+|la\s+|el\s+|de\s+|het\s+)?",
     _I,
 )
 _SUBSTITUTE_TAIL = re.compile(
-    r"(?<!\s)\s+(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
+    # starts only where a run of spaces starts, and takes the run whole: linear on a page of spaces
+    r"(?<!\s)\s++(?:instead|at the same price|for the same price|at\s+[$€£]|zum gleichen preis|au m[êe]me prix"
     r"|al mismo precio|voor dezelfde prijs|stattdessen)\b.*$|[.,;:(].*$",
     _I,
 )
@@ -278,7 +345,8 @@ _SUBSTITUTE_TAIL = re.compile(
 _REST_CANCELLED = re.compile(
     r"\b(?:rest|remainder|balance|remaining(?:\s+\d{1,7})?(?:\s+[a-z]{1,20})?|restmenge|reste|reliquat|resto"
     r"|restante)\s+(?:(?:is|are|will be|has been|have been|wird|werden|ist|est|sont|sera|se|es|está|wordt|is)\s+)?"
-    r"(?:cancell?ed|storniert|annul[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?|geannuleerd)\b"
+    r"(?:cancell?ed|storniert|gestrichen|annul[ée]e?s?|supprim[ée]e?s?|cancelad[oa]s?|cancela|anula(?:d[oa]s?)?"
+    r"|geannuleerd|vervalt|vervallen)\b"
     r"|\bcancel(?:l?ing)? (?:the )?(?:rest|remainder|balance|remaining)\b"
     r"|\b(?:missing|remaining|other|rest)\b[^.]{0,30}\bwill not be (?:produced|made|delivered|shipped|supplied)\b",
     _I,
@@ -292,7 +360,15 @@ _HOLD = re.compile(
     r"|\bpayment before (?:we|shipping|release)"
     r"|\b(?:only|not) (?:be )?(?:dispatched|shipped|released|delivered) (?:after|until|before) (?:full )?payment"
     r"|\b(?:past|over|exceed(?:ed|s)?|above) (?:its|your|the) credit limit\b"
-    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b",
+    r"|\b(?:orders?|deliveries) (?:\w+ )?(?:are|is) on hold\b"
+    r"|\bon hold until (?:we (?:have )?receive(?:d)? |receipt of )?(?:the |full )?payment\b"
+    r"|\bvor(?:aus)?kasse\b|\b(?:kunden)?konto (?:ist |wurde |bleibt )?gesperrt\b|\bliefersperre\b|\bkreditlimit"
+    r"|\bcompte (?:est |a été |reste )?bloqu[ée]\b|\blimite de cr[ée]dit\b|\bpaiement (?:d'avance|anticip[ée])"
+    r"|\bpr[ée]paiement\b|\b(?:avant|jusqu'au|apr[èe]s) (?:le )?r[èe]glement\b"
+    r"|\bpago anticipado\b|\bl[íi]mite de cr[ée]dito\b|\bcuenta (?:est[áa] |queda |ha sido )?bloquead[ao]\b"
+    r"|\b(?:queda|quedan|est[áa]n?) retenid[oa]s?\b|\bbloqueo de cr[ée]dito\b"
+    r"|\bvooruitbetaling\b|\bkredietblokkade\b|\bkredietlimiet\b|\baccount (?:is |staat |wordt )?geblokkeerd\b"
+    r"|\bpas (?:na betaling|vrijgegeven als)\b",
     _I,
 )
 _CREDIT_LIMIT = re.compile(r"credit limit(?: with us)?\s+(?:is|of)\s+", _I)
@@ -308,7 +384,13 @@ _NO_DATE = re.compile(
     r"|\bh[öo]here gewalt\b|\bbis auf weiteres\b|\bkein(?:en)? (?:neuen )?(?:liefer)?termin\b"
     r"|\bjusqu'[àa] nouvel ordre\b|\bpas (?:encore )?de (?:nouvelle )?date\b"
     r"|\bfuerza mayor\b|\bhasta nuevo aviso\b|\bsin fecha\b|\bno tenemos (?:una )?fecha\b"
-    r"|\bovermacht\b|\btot nader (?:order|bericht)\b|\bgeen (?:nieuwe )?(?:lever)?datum\b",
+    r"|\bovermacht\b|\btot nader (?:order|bericht)\b|\bgeen (?:nieuwe )?(?:lever)?datum\b"
+    r"|\b(?:cannot|can't|can not|unable to|not able to)\s+give\s+(?:you\s+)?(?:any\s+)?new\s+dates\b|\bno idea when\b"
+    r"|\bauf unbestimmte zeit\b"
+    r"|\b(?:neuen|genauen) (?:liefer)?termin\b[^.;]{0,40}\b(?:noch nicht|erst nennen|nicht nennen)\b"
+    r"|\bpas encore (?:\w+ ){0,2}de (?:nouvelle )?date\b|\bne (?:pouvons|pouvez|peut) plus garantir\b"
+    r"|\bno podemos (?:comprometer|confirmar|dar|indicar) (?:una |ninguna )?(?:nueva )?fecha\b"
+    r"|\bno tenemos (?:hora|fecha)\b|\bgeen idee wanneer\b|\bnog geen (?:nieuwe )?(?:lever)?datum\b",
     _I,
 )
 _CANCEL = re.compile(
@@ -317,7 +399,7 @@ _CANCEL = re.compile(
     r"|\b(?:order|po|line|item)s?\s+(?:is|are|has been|have been|will be)\s+(?:hereby\s+)?cancell?ed\b"
     r"|\bwithdraw\w* our (?:offer|quote|confirmation)\b|\bconsider (?:the|this|your) (?:request|order) cancell?ed\b"
     r"|\bstornier\w*|\bstorniert\b|\bannul(?:er|ons|[ée]e?s?|ation)\b|\bcancel(?:ar|amos|ad[oa]s?)\b"
-    r"|\bannuler(?:en|d)\b|\bgeannuleerd\b",
+    r"|\bannuler(?:en|d)\b|\bgeannuleerd\b|\btreat\b[^.;]{0,40}\bas cancell?ed\b",
     _I,
 )
 _DELIVERED = re.compile(
@@ -326,7 +408,13 @@ _DELIVERED = re.compile(
     r"|\bproof of delivery\b|\bPOD\b[^.]{0,20}\bsigned\b|\bgoods (?:have )?arrived\b"
     r"|\bwurden? (?:heute |gestern )?(?:zugestellt|geliefert|ausgeliefert)\b|\ba (?:bien )?[ée]t[ée] livr[ée]e?\b"
     r"|\bont [ée]t[ée] livr[ée]e?s\b|\b(?:fue|ha sido|han sido) entregad[oa]s?\b"
-    r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b",
+    r"|\b(?:is|zijn) (?:vandaag |gisteren )?(?:geleverd|afgeleverd)\b"
+    # a past tense with words between: "wurde gestern an Ihr Lager zugestellt", "is gisteren compleet afgeleverd"
+    r"|\b(?:wurden?|ist|sind)\b[^.;]{0,100}\b(?:zugestellt|ausgeliefert|abgeliefert)\b"
+    r"|\b(?:is|zijn|werd|werden)\b[^.;]{0,100}\b(?:afgeleverd|bezorgd)\b"
+    r"|\bse entreg[óo]\b|\bentregad[oa]s? (?:ayer|hoy|esta ma[ñn]ana)\b|\blleg[óo] (?:complet[oa]|bien|ayer|hoy)\b"
+    r"|\blivr[ée]e?s? (?:hier|ce matin|aujourd'hui)\b"
+    r"|\b(?:shows?|showing|confirms?)\b[^.;]{0,40}\bdelivered\b",
     _I,
 )
 _NEGATION = re.compile(r"\b(?:not|n't|never|no|nicht|kein\w*|pas|jamais|nunca|niet|geen)\b", _I)
@@ -377,7 +465,7 @@ def _pos_at(sentence: Sentence, at: int, since: int = 0) -> list[str | None]:
     before = [(start, ref) for start, ref in places if start < at]
     if before:
         return [max(before)[1]]
-    return [min(places)[1]]
+    return [min(places)[1]] if places else list(sentence.po_refs)
 
 
 def _product_text(text: str) -> str | None:
@@ -404,13 +492,28 @@ def _deadline(ss: list[Sentence], reference: date) -> tuple[date | None, str | N
     return None, None
 
 
-def _confirmations(ss: list[Sentence]) -> list[Candidate]:
+def _confirmations(ss: list[Sentence], reference: date, *, on_plan: bool = True) -> list[Candidate]:
+    """Confirmations, with the first date their sentence states ("confirmed for Sunday 11/29"); ``on_plan``:
+    "ships Monday as planned" confirms too (not in a line-by-line status, where values that agree with Odoo
+    are no change)."""
     return [
-        Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po)
+        Candidate(kind=ChangeKind.CONFIRMATION, evidence=s.text, po_name=po, new_date=_first_date(s, reference))
         for s in ss
-        if _CONFIRM.search(s.text) and not _QUESTION.search(s.text) and not _NOT_YET.search(s.text)
+        if (_CONFIRM.search(s.text) or (on_plan and _ON_PLAN.search(s.text)))
+        and not _QUESTION.search(s.text)
+        and not _NOT_YET.search(s.text)
         for po in _pos(s)
     ]
+
+
+def _first_date(s: Sentence, reference: date) -> date | None:
+    """The first date on or after the email's date in the sentence."""
+    return next(
+        (d.value for d in find_dates(s.text, reference, s.language, relative=True) if d.value >= reference), None
+    )
+
+
+_PORT = re.compile(r"vessel|\bport\b|hafen|schiff|navire|\bpuerto|barco|haven|\bschip", _I)
 
 
 def _date_role(before: str) -> DateRole:
@@ -419,16 +522,38 @@ def _date_role(before: str) -> DateRole:
         (m.start(), m.group(0))
         for m in re.finditer(
             r"ship|dispatch|pick-?up|load|leav|depart|deliver|eta|arriv|expected|versand|versend|abhol|liefer|exp[ée]di|livr"
-            r"|env[ií]|despach|entreg|verzend|lever",
+            r"|env[ií]|despach|entreg|verzend|lever|go(?:es)? out|verlad|raus|partir[ao]|partent|\bsal(?:e|en|ir|dr)"
+            r"|deur uit|op transport|vertrek|zustell",
             window,
         )
     ]
     if not hits:
         return "unspecified"
     word = max(hits)[1]
+    if word == "eta" and _PORT.search(window):  # "vessel ETA Oakland", "ETA Hafen": the port, not our dock
+        return "ship"
     shipping = ("ship", "dispatch", "pick-up", "pickup", "load", "leav", "depart", "versand", "versend", "abhol")
-    shipping = (*shipping, "expédi", "expedi")
+    shipping = (*shipping, "expédi", "expedi", "go out", "goes out", "verlad", "raus", "partir", "partent", "sale")
+    shipping = (*shipping, "salen", "salir", "saldr", "deur uit", "op transport", "vertrek")
     return "ship" if word in (*shipping, "envi", "enví", "despach", "verzend") else "delivery"
+
+
+# "around mid-December", "etwa Mitte Dezember", "vers la mi-décembre", "hacia mediados", "rond half december"
+_VAGUE = re.compile(
+    r"\b(?:around|roughly|approximately|sometime|etwa|ungef[äa]hr|circa|vers|environ|hacia|alrededor de|rond|omstreeks)"
+    r"\s++(?:the\s++|la\s++|de\s++)?[\w.-]{0,20}\s*+$",
+    _I,
+)
+
+_CLOSED = re.compile(r"\b(?:closed|shut|geschlossen|ferm[ée]e?s?|cerrad[oa]s?|cierra\w*|gesloten|dicht)\b", _I)
+_CLAUSE_END = re.compile(r"[,;:]")
+
+
+def _clause_of(text: str, start: int, end: int) -> str:
+    """The clause of ``text`` around ``start``..``end``: from the last clause break before to the next after."""
+    cut = next(reversed(list(_CLAUSE_BREAK.finditer(text, 0, start))), None)
+    after = _CLAUSE_END.search(text, end)
+    return text[cut.end() if cut else 0 : after.start() if after else len(text)]
 
 
 #: A new date further out than this (two years) is a misreading, not a supplier's promise.
@@ -459,6 +584,10 @@ def _dates(
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
+            if _CLOSED.search(_clause_of(s.text, found.start, found.end)):
+                continue  # "our warehouse is closed Thursday and Friday": days off, not a promise
+            if found.approximate and _VAGUE.search(before[-25:]):
+                continue  # "will follow around mid-December; I'll confirm the exact date": no date yet
             if _BACKORDER_WORD.search(s.text):
                 backorder_dates.append((index, found))
                 continue
@@ -510,12 +639,13 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
         bo_qty = None
         if backorder:
             bo_qty = _qty(backorder.group("q") or backorder.group("q2"), backorder.group("u") or backorder.group("u2"))
-        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
-        short = short or _SHORT_THATS.search(text)
         following = ss[index + 1].text if index + 1 < len(ss) else ""
         rest_cancelled = any(  # "rest cancelled", not "do you want them now and cancel the rest?"
             _REST_CANCELLED.search(t) and not _QUESTION.search(t) for t in (s.text, following[:200])
         )
+        short = _SHORT.search(text) or _SHORT_AFTER.search(text) or _SHORT_ORDERED.search(text)
+        short = short or _SHORT_THATS.search(text) or _SHORT_ONLY_OF.search(text)
+        short = short or (_SHORT_REST.search(text) if rest_cancelled and _REST_CANCELLED.search(s.text) else None)
         if short:
             out.extend(
                 Candidate(
@@ -624,20 +754,15 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     return out
 
 
-_CLAUSE_WORD = re.compile(r"\s(?:but|aber|mais|pero|maar)\s", _I)
-
-
-def _last_clause(text: str) -> str:
-    """The text after its last clause break (a comma, semicolon or colon, or "but" in five languages)."""
-    cut = max(text.rfind(","), text.rfind(";"), text.rfind(":")) + 1
-    for word in _CLAUSE_WORD.finditer(text):
-        cut = max(cut, word.end())
-    return text[cut:]
+# the last clause break of a text is found by scanning forward once (".*" before it backtracked on long text)
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|mais|pero|maar)\s", _I)
 
 
 def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
     """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
-    clause = _last_clause(s.text[: found.start])
+    before = s.text[: found.start]
+    cut = next(reversed(list(_CLAUSE_BREAK.finditer(before))), None)
+    clause = before[cut.end() :] if cut else before
     codes = signals.product_codes(clause)
     return [
         Candidate(
@@ -657,14 +782,15 @@ def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
 _SHIPPED_CUE = re.compile(
     r"\b(?:on the truck|left (?:our|the)?\s?\w+ today|left today|on (?:its|their) way|loaded|shipped|dispatched"
     r"|sent out|(?:can|will) ship\b[^.]{0,80}\btoday|versandt|verladen|exp[ée]di[ée]e?s|envi(?:ad[oa]s|amos)"
-    r"|verzonden)\b",
+    rf"|verzonden|{_TODAY_OUT})\b",
     _I,
 )
 # "16 dozen [E-COM09] Large Desk", "5 x Office Chair", "6 dozen Office Chair Black": a quantity and a product
 # named by its code or a capitalised name (not "72 chairs", not "today")
 _ITEM = re.compile(
-    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)\s*+"
-    + rf"(?:(?P<u>{UOM_WORDS})\s*+)?(?:[x×]\s*+)?(?:of\s++)?(?:the\s++)?"
+    r"(?<![\w.,/-])(?P<q>\d{1,7}(?:\.\d{1,3})?)(?![A-Z\d])\s*+"  # not the "1" of "1Z999AA1..."
+    + rf"(?:(?P<u>(?i:{UOM_WORDS}))\s*+)?(?:[x×]\s*+)?(?:(?:of|de|der|von|van)\s++)?"
+    r"(?:(?:the|la|las|los|les|die|den|het)\s++)?"
     r"(?:\[(?P<code>[A-Za-z0-9][A-Za-z0-9_.\-/]{1,40})\]\s*+)?(?P<name>[A-Z][\w\-]{1,30}(?:\s[A-Z][\w\-]{1,30}){0,4})?",
 )
 
@@ -690,11 +816,12 @@ def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | N
 def _named_in(candidates: list[Candidate], text: str) -> Candidate | None:
     """The candidate whose product the text names ("the remaining 4 dozen Large Desks")."""
     lower = text.lower()
-    for c in candidates:
-        words = [w for w in re.findall(r"[a-z]{4,}", (c.product_text or "").lower())]
-        if words and all(w.rstrip("s") in lower for w in words):
-            return c
-    return None
+    best: tuple[int, Candidate] | None = None
+    for c in candidates:  # the most specific name wins: "Bookcase Walnut" over "Bookcase Oak" for "... Walnut"
+        words = [w for w in re.findall(r"[a-z]{3,}", (c.product_text or "").lower())]
+        if words and all(w.rstrip("s") in lower for w in words) and (best is None or len(words) > best[0]):
+            best = (len(words), c)
+    return best[1] if best else None
 
 
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
@@ -703,18 +830,73 @@ def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candid
     return next((c for c in candidates if c.backorder == backorder), None)
 
 
-def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list[Candidate], set[int]]:
-    """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
+# "replace the [A] ... with [B]", "remplacer [A] par [B]", "[A] durch [B] ersetzen", "in plaats van [A] ... [B]"
+_REPLACE_WITH = re.compile(
+    r"\b(?:replac(?:e|ing)|rempla[cç]\w*|ersetzen|sustitu\w*|reemplaz\w*|vervang\w*)\b(?P<x>[^.;]{1,120}?)"
+    r"\s(?:with|by|par|durch|por|door)\s",
+    _I,
+)
+_INSTEAD_OF_X = re.compile(r"\b(?:instead of|statt|anstelle|au lieu de|en lugar de|en vez de|in plaats van)\s", _I)
+
+
+def _replacement_pair(text: str) -> tuple[str, str] | None:
+    """(replaced code, substitute code) when the sentence names both around a replace/instead-of cue."""
+    m = _REPLACE_WITH.search(text)
+    if m:
+        before, after = signals.product_codes(m.group("x")), signals.product_codes(text[m.end() :])
+        if len(before) == 1 and after and after[0] != before[0]:
+            return before[0], after[0]
+    m = _INSTEAD_OF_X.search(text)
+    if m:
+        codes = signals.product_codes(text[m.end() :])
+        if len(codes) >= 2 and codes[0] != codes[1]:
+            return codes[0], codes[1]
+    return None
+
+
+def _replacements(ss: list[Sentence]) -> tuple[list[Candidate], set[int]]:
+    """Substitutions a sentence states with both codes ("we replace [A] with [B] at $210.00 each")."""
     out: list[Candidate] = []
     used: set[int] = set()
-    substitutes = [(i, s) for i, s in enumerate(ss) if _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)]
-    gone_at = [i for i, s in enumerate(ss) if _DISCONTINUED.search(s.text)]
+    for i, s in enumerate(ss):
+        pair = None if _QUESTION.search(s.text) else _replacement_pair(s.text)
+        if pair is None:
+            continue
+        used.add(i)
+        moneys = find_money(s.text, s.language)
+        out.extend(
+            Candidate(
+                kind=ChangeKind.SUBSTITUTION,
+                evidence=s.text,
+                po_name=po,
+                product_code=pair[0],
+                substitute_code=pair[1],
+                substitute_text=_substitute_name(s.text, pair[1]),
+                price=moneys[0].money if len(moneys) == 1 else None,
+                cause="replaced",
+            )
+            for po in _pos(s)
+        )
+    return out, used
+
+
+def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list[Candidate], set[int]]:
+    """Price changes, substitutions (or cancellations of discontinued items); returns the sentences used."""
+    out, used = _replacements(ss)
+    done = set(used)
+    substitutes = [
+        (i, s)
+        for i, s in enumerate(ss)
+        if i not in done and _SUBSTITUTE.search(s.text) and not _QUESTION.search(s.text)
+    ]
+    gone_at = [i for i, s in enumerate(ss) if i not in done and _DISCONTINUED.search(s.text)]
     if gone_at and not substitutes:  # "... out of frames. We could ship the mirrored model, [FURN_1118] ..."
         substitutes = [(i, s) for i, s in enumerate(ss) if i in {g + 1 for g in gone_at} and _OFFER.search(s.text)]
     discontinued = [
         (i, s)
         for i, s in enumerate(ss)
-        if _DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text))
+        if i not in done
+        and (_DISCONTINUED.search(s.text) or (_CANCEL.search(s.text) and _SUBSTITUTE_LEAD.search(s.text)))
     ]
     if not discontinued:  # "please replace it" is a question; "we replace the X with the Y" names both
         discontinued = [(i, s) for i, s in substitutes if _SUBSTITUTE_LEAD.search(s.text) and len(s.codes) != 1]
@@ -1041,6 +1223,47 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _rules(ss: list[Sentence], reference: date) -> list[Candidate]:
+    """Every rule's candidates over the sentences, with the cross-rule cleanups."""
+    date_changes, backorder_dates, old_dates = _dates(ss, reference)
+    priced, used = _prices_and_substitutions(ss, reference)
+    shipments = _shipments(ss, backorder_dates)
+    used.update(i for i, s in enumerate(ss) if any(c.evidence == s.text for c in shipments))
+    statements = _line_statements(ss, used)
+    candidates = [
+        *_confirmations(ss, reference, on_plan=not statements),
+        *date_changes,
+        *_simple(ss, ChangeKind.DELAY_NO_DATE, _NO_DATE, skip_questions=False),
+        *shipments,
+        *priced,
+        *_simple(ss, ChangeKind.CANCELLATION, _CANCEL),
+        *_payment_holds(ss),
+        *_simple(ss, ChangeKind.DELIVERED, _DELIVERED),
+        *_questions(ss),
+        *statements,
+    ]
+    replaced = {c.evidence for c in candidates if c.kind in (ChangeKind.SUBSTITUTION, ChangeKind.SHORT_QUANTITY)}
+    replaced |= {
+        s.text for i, s in enumerate(ss) if _REST_CANCELLED.search(s.text) and i > 0 and ss[i - 1].text in replaced
+    }
+    if any(c.kind is ChangeKind.SUBSTITUTION for c in candidates):
+        replaced |= {s.text for s in ss if _SUBSTITUTE_LEAD.search(s.text)}
+    candidates = [c for c in candidates if not (c.kind is ChangeKind.CANCELLATION and c.evidence in replaced)]
+    for c in candidates:
+        if c.kind is ChangeKind.NEW_DATE:
+            only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
+            c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
+    cancelled_pos = {c.po_name for c in candidates if c.kind is ChangeKind.CANCELLATION and not c.product_code}
+    candidates = [
+        c
+        for c in candidates
+        if not (c.kind is ChangeKind.DELAY_NO_DATE and (c.po_name in cancelled_pos or None in cancelled_pos))
+    ]
+    if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
+        candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
+    return candidates
+
+
 # -- entry point ---------------------------------------------------------------------------------
 def _without_forward_headers(email: InboundEmail) -> str:
     """The new text, less a forward's header lines: its "Sent: <date>" is when the mail was written, not a change."""
@@ -1076,41 +1299,13 @@ def extract(
 
     language = (languages or LanguageDetector()).detect(f"{email.subject}\n{email.text}")
     ss = signals.sentences(_without_forward_headers(email), pattern, language)
-    date_changes, backorder_dates, old_dates = _dates(ss, reference)
-    priced, used = _prices_and_substitutions(ss, reference)
-    shipments = _shipments(ss, backorder_dates)
-    used.update(i for i, s in enumerate(ss) if any(c.evidence == s.text for c in shipments))
-    candidates = [
-        *_confirmations(ss),
-        *date_changes,
-        *_simple(ss, ChangeKind.DELAY_NO_DATE, _NO_DATE, skip_questions=False),
-        *shipments,
-        *priced,
-        *_simple(ss, ChangeKind.CANCELLATION, _CANCEL),
-        *_payment_holds(ss),
-        *_simple(ss, ChangeKind.DELIVERED, _DELIVERED),
-        *_questions(ss),
-        *_line_statements(ss, used),
-    ]
-    replaced = {c.evidence for c in candidates if c.kind in (ChangeKind.SUBSTITUTION, ChangeKind.SHORT_QUANTITY)}
-    replaced |= {
-        s.text for i, s in enumerate(ss) if _REST_CANCELLED.search(s.text) and i > 0 and ss[i - 1].text in replaced
-    }
-    if any(c.kind is ChangeKind.SUBSTITUTION for c in candidates):
-        replaced |= {s.text for s in ss if _SUBSTITUTE_LEAD.search(s.text)}
-    candidates = [c for c in candidates if not (c.kind is ChangeKind.CANCELLATION and c.evidence in replaced)]
-    for c in candidates:
-        if c.kind is ChangeKind.NEW_DATE:
-            only = next(iter(old_dates.values())) if len(old_dates) == 1 else None
-            c.old_date = old_dates.get(c.po_name) or old_dates.get(None) or only
-    cancelled_pos = {c.po_name for c in candidates if c.kind is ChangeKind.CANCELLATION and not c.product_code}
-    candidates = [
-        c
-        for c in candidates
-        if not (c.kind is ChangeKind.DELAY_NO_DATE and (c.po_name in cancelled_pos or None in cancelled_pos))
-    ]
-    if any(c.kind is ChangeKind.DELAY_NO_DATE for c in candidates):  # "no date" wins over dates of past events
-        candidates = [c for c in candidates if c.kind is not ChangeKind.NEW_DATE]
+    candidates = _rules(ss, reference)
+    block = find_forward(email.text, subject=email.subject) if email.forwarded else None
+    if block is not None and block.start > 0:  # "see below from the carrier: they now deliver Dec 3"
+        own_ss = signals.sentences(email.text[: block.start], pattern, language)
+        own = _rules(own_ss, reference)
+        if any(c.kind is not ChangeKind.QUESTION for c in own):  # restated in the new part: only that is a fact
+            candidates, ss = own, own_ss
     _causes(ss, candidates)
     reply_by, deadline = _deadline(ss, reference)
     for c in candidates:

@@ -61,14 +61,26 @@ def compile_po_pattern(pattern: str | re.Pattern[str] | None) -> re.Pattern[str]
 MAX_PO_REFS = 25
 
 
+# "PO-00007", "PO 00007", "PO#00007": the default P00007 as buyers and suppliers also write it
+_PO_VARIANT = re.compile(r"\bPO ?[-#:]? ?(?P<n>\d{5,40}+)(?!\d)", re.IGNORECASE)
+
+
 def find_po_refs(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """PO references in ``text``, upper case, first occurrence order (at most ``MAX_PO_REFS``)."""
-    found: dict[str, None] = {}
+    """PO references in ``text``, upper case, first occurrence order (at most ``MAX_PO_REFS``).
+
+    With Odoo's default numbering, the written variants ``PO-00007``/``PO 00007`` are read as ``P00007``."""
+    found: dict[tuple[int, str], None] = {}
     for m in pattern.finditer(text or ""):
-        found.setdefault(m.group(0).upper(), None)
-        if len(found) >= MAX_PO_REFS:
+        found.setdefault((m.start(), m.group(0).upper()), None)
+    if pattern.pattern == DEFAULT_PO_PATTERN:
+        for m in _PO_VARIANT.finditer(text or ""):
+            found.setdefault((m.start(), f"P{m.group('n')}"), None)
+    names: dict[str, None] = {}
+    for _, name in sorted(found):
+        names.setdefault(name, None)
+        if len(names) >= MAX_PO_REFS:
             break
-    return list(found)
+    return list(names)
 
 
 def product_codes(text: str) -> list[str]:
