@@ -167,6 +167,10 @@ RULES: tuple[Rule, ...] = (
             r"|die (?:liest|verarbeitet|leest|verwerkt)|der (?:liest|verarbeitet)|que (?:lee|procesa)"
             r"|che (?:legge|elabora))\s+(?:this|these|the|our|ce|cette|ces|diese\w*|este|esta|dit|deze|questo|questa)\b"
             r"|\byou are an? (?:ai|language model|llm|assistant)\b"
+            # "Assistant reading this:" - a reader addressed, then a colon or comma (the assistant alone is a person)
+            r"|\b(?:assistant|assistent|assistente|asistente)s?\s+(?:reading|processing|handling|summari[sz]ing"
+            r"|parsing|that (?:reads|processes)|who (?:reads|processes))\s+(?:this|these)"
+            r"(?:\s+(?:e-?mails?|messages?|mails?|notes?|texts?|threads?))?\s*+[:,]"
         ),
         "addresses instructions to an AI assistant",
     ),
