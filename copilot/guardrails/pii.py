@@ -149,6 +149,11 @@ _ADDRESSES = (
 )
 
 
+#: What every detector needs somewhere in a text: a digit (phones, IBANs, cards, accounts, addresses), an ``@``
+#: or a bracket (e-mail addresses, written or obfuscated), a BIC cue. A text without any holds no personal data.
+_MAY_HOLD_PII = re.compile(r"[\d@(\[]|bic|swift", re.IGNORECASE)
+
+
 def is_luhn_valid(digits: str) -> bool:
     """The Luhn (mod 10) check of payment card numbers."""
     if not digits.isdigit():
@@ -260,7 +265,7 @@ def find_pii(
     text: str, *, kinds: Iterable[str] | None = None, regions: Iterable[str] = DEFAULT_PHONE_REGIONS
 ) -> list[PiiSpan]:
     """The personal data in ``text``, in order, without overlaps (the more specific detector wins)."""
-    if not text:
+    if not text or not _MAY_HOLD_PII.search(text):
         return []
     wanted = set(kinds) if kinds is not None else set(PLACEHOLDERS)
     found = sorted(
@@ -299,14 +304,22 @@ def redact_obj(obj: Any, *, kinds: Iterable[str] | None = None) -> Any:
     """A copy of ``obj`` with every string redacted: dicts (keys too), lists, tuples, sets, pydantic models
     (dumped to JSON-able data first). Numbers, booleans, ``None`` and other values are kept as they are."""
     wanted = tuple(kinds) if kinds is not None else None
-    if isinstance(obj, str):
-        return redact(obj, kinds=wanted)
-    if isinstance(obj, BaseModel):
-        return redact_obj(obj.model_dump(mode="json"), kinds=wanted)
-    if isinstance(obj, dict):
-        return {
-            (redact(k, kinds=wanted) if isinstance(k, str) else k): redact_obj(v, kinds=wanted) for k, v in obj.items()
-        }
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [redact_obj(v, kinds=wanted) for v in obj]
-    return obj
+    done: dict[str, str] = {}  # this call's strings only: the same key or value in ``obj`` is redacted once
+
+    def text(value: str) -> str:
+        if value not in done:
+            done[value] = redact(value, kinds=wanted)
+        return done[value]
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, BaseModel):
+            return walk(value.model_dump(mode="json"))
+        if isinstance(value, dict):
+            return {(text(k) if isinstance(k, str) else k): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(obj)

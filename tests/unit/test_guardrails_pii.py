@@ -129,6 +129,13 @@ def test_redact_obj_walks_nested_data_and_models() -> None:
     }
 
 
+def test_redact_obj_redacts_every_occurrence_of_a_repeated_value_and_keeps_plain_words() -> None:
+    phone = "+33 6 12 34 56 78"
+    obj = [{"phone": phone, "note": "plain words"}, {"phone": phone, "note": "plain words"}, phone]
+    assert redact_obj(obj) == [{"phone": "<PHONE>", "note": "plain words"}] * 2 + ["<PHONE>"]
+    assert redact_obj({"swift": "SWIFT code: DEUTDEFF"}) == {"swift": "SWIFT code: <BIC>"}
+
+
 # -- logs -------------------------------------------------------------------------------------------------
 @pytest.fixture
 def redacting(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
