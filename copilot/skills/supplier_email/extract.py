@@ -803,11 +803,18 @@ _NOT_A_PRODUCT = re.compile(
 )
 
 
+#: How far after a listed item its clause is read for a backorder word ("... quedan pendientes").
+_ITEM_TAIL = 60
+
+
 def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | None]]:
     """(quantity, code, name) of each product a shipped sentence lists with its quantity."""
     out: list[tuple[Quantity | None, str | None, str | None]] = []
     for m in _ITEM.finditer(text):
         code, name = m.group("code"), m.group("name")
+        clause = re.split(r"[;.,:(]", text[m.end() : m.end() + _ITEM_TAIL], maxsplit=1)[0]
+        if _BACKORDER_WORD.search(clause):  # "the 5 Office Chairs remain on backorder": what does not ship now
+            continue
         if (code and re.search("[A-Za-z]", code)) or (name and not _NOT_A_PRODUCT.match(name)):
             out.append((_qty(m.group("q"), m.group("u")), code, _product_text(name or "")))
     return out
