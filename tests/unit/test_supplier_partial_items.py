@@ -22,10 +22,21 @@ def partials(text: str) -> list[tuple[float | None, date | None]]:
 
 
 def test_spanish_items_left_pending_are_not_shipped() -> None:
-    text = "Hola Nora: hoy enviamos de P00003 las 8 Bookcase Oak; las 4 Corner Desk quedan pendientes y salen el 3 de diciembre."
+    text = (
+        "Hola Nora: hoy enviamos de P00003 las 8 Bookcase Oak; "
+        "las 4 Corner Desk quedan pendientes y salen el 3 de diciembre."
+    )
     assert partials(text) == [(8.0, date(2026, 12, 3))]
 
 
 def test_english_items_still_on_backorder_are_not_shipped() -> None:
     text = "Hi Nora, we shipped the 8 Bookcase Oak on P00003 today, the 4 Corner Desk remain on backorder until Dec 3."
     assert [q for q, _ in partials(text)] == [8.0]
+
+
+def test_a_shipped_list_of_n_of_m_lines_is_partial_per_line_with_the_backorder_date() -> None:
+    text = (
+        "Hi Nora,\n\nFrom P00003 today we dispatched by DHL:\n- 2 of 6 Bookcase Oak\n- 1 of 4 Corner Desk\n\n"
+        "The remaining 4 Bookcase Oak and 3 Corner Desk ship on 12/09/2026.\n\nJan"
+    )
+    assert sorted(partials(text)) == [(1.0, date(2026, 12, 9)), (2.0, date(2026, 12, 9))]
