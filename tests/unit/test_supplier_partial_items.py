@@ -40,3 +40,15 @@ def test_a_shipped_list_of_n_of_m_lines_is_partial_per_line_with_the_backorder_d
         "The remaining 4 Bookcase Oak and 3 Corner Desk ship on 12/09/2026.\n\nJan"
     )
     assert sorted(partials(text)) == [(1.0, date(2026, 12, 9)), (2.0, date(2026, 12, 9))]
+
+
+def test_a_variant_instead_of_a_sold_out_one_is_a_substitution_not_a_cancellation() -> None:
+    m = InboundEmail(
+        subject="P00003",
+        text="Hi Nora, the 8 Bookcase Oak [FURN_5555] on P00003 come in walnut instead of oak, as oak is sold out.",
+        date=WED_NOV25,
+        from_address="sales@supplier.example",
+    )
+    found = [c.kind for c in extract(m, languages=LanguageDetector()).candidates]
+    assert ChangeKind.SUBSTITUTION in found
+    assert ChangeKind.CANCELLATION not in found

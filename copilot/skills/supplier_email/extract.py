@@ -963,10 +963,12 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                 )
             )
         else:
+            # "the 15 chairs go in grey instead of black, as black is sold out": the line changes, it is not dropped
+            variant = _INSTEAD_OF_X.search(first.text) is not None and not _CANCEL.search(first.text)
             for po in _pos(first):
                 out.append(
                     Candidate(
-                        kind=ChangeKind.CANCELLATION,
+                        kind=ChangeKind.SUBSTITUTION if variant else ChangeKind.CANCELLATION,
                         evidence=first.text,
                         po_name=po,
                         product_code=original_codes[0] if original_codes else None,
