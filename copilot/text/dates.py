@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 import dateparser
 from dateparser.languages.loader import LocaleDataLoader
+from rapidfuzz.distance import Levenshtein
 from text_to_num import alpha2digit
 
 __all__ = ["LANGUAGES", "LOOKBACK_DAYS", "FoundDate", "find_dates", "relative_date"]
@@ -274,6 +275,22 @@ _MONTH_WORDS_NL = frozenset(
 )
 
 
+#: Shortest month name a one-letter slip is read for: shorter ones ("junio", "august") are names or other words.
+MIN_MISSPELT_MONTH = 7
+
+
+def _misspelt_month(low: str, lex: _Lexicon) -> str | None:
+    """The one month name ``low`` is a single typo away from ("dicimbre", "Novmber"), if any."""
+    if len(low) < MIN_MISSPELT_MONTH - 1 or not low.isalpha():
+        return None
+    close = {
+        lex.months[m]: m
+        for m in lex.months
+        if len(m) >= MIN_MISSPELT_MONTH and Levenshtein.distance(low, m, score_cutoff=1) <= 1
+    }
+    return next(iter(close.values())) if len(close) == 1 else None
+
+
 def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
     """The date-like tokens of ``text``; the other words are left out (the gap they leave ends a run)."""
     out: list[_Token] = []
@@ -281,6 +298,10 @@ def _tokens(text: str, lex: _Lexicon, language: str) -> list[_Token]:
     previous = ""
     for word, start, end in _words(text, language):
         kind, low = _kind(word, word.lower(), lex, language)
+        if kind == "other":
+            month = _misspelt_month(low, lex)
+            if month:
+                word, low, kind = month, month, "month"  # "dicimbre" is diciembre
         if low == "mañana" and previous in ("esta", "la", "por"):
             kind = "other"  # "esta mañana" is this morning, not tomorrow
         previous = low

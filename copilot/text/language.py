@@ -17,6 +17,17 @@ DEFAULT_LANGUAGE = "en"
 MAX_DETECT_CHARS = 2_000
 #: Below this confidence the text is taken as the default language (short, mixed or codes only).
 MIN_CONFIDENCE = 0.5
+#: Least confidence for a runner-up the text's letters point to (an accented letter the top pick never writes).
+MIN_RUNNER_UP = 0.2
+#: Letters only some of the languages write: a text with "á" or "ñ" is not French, one with "ß" not Dutch.
+_OWN_LETTERS = {
+    "en": frozenset(),
+    "de": frozenset("äöüß"),
+    "fr": frozenset("àâæçéèêëîïôœùûüÿ"),
+    "es": frozenset("áéíñóúü¿¡"),
+    "nl": frozenset("áéíóúàèëïöü"),
+}
+_MARKED = frozenset().union(*_OWN_LETTERS.values())
 
 
 class LanguageDetector:
@@ -46,4 +57,17 @@ class LanguageDetector:
         values = self._lingua().compute_language_confidence_values(sample)
         if not values or values[0].value < MIN_CONFIDENCE:
             return default
-        return values[0].language.iso_code_639_1.name.lower()
+        ranked = [(v.language.iso_code_639_1.name.lower(), v.value) for v in values]
+        return _by_letters(sample, ranked)
+
+
+def _by_letters(sample: str, ranked: list[tuple[str, float]]) -> str:
+    """The top pick, unless the text writes a letter it never does and a likely runner-up writes them all."""
+    marked = {c for c in sample.lower() if c in _MARKED}
+    top = ranked[0][0]
+    if marked <= _OWN_LETTERS.get(top, marked):
+        return top
+    for code, value in ranked[1:]:
+        if value >= MIN_RUNNER_UP and marked <= _OWN_LETTERS.get(code, frozenset()):
+            return code
+    return top

@@ -631,7 +631,10 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     """Partial shipments and short quantities, with backorder quantities and dates attached."""
     out: list[Candidate] = []
     partial_po: list[Candidate] = []
+    lead_shipped = False  # "hoy salen por UPS:" then "3 de 5 Flipover", "4 de 7 Large Cabinet" as list items
     for index, s in enumerate(ss):
+        in_list = lead_shipped and s.text[:1].isdigit()
+        lead_shipped = in_list or (s.text.rstrip().endswith(":") and bool(_SHIPPED_WORD.search(s.text)))
         found_dates = [d for i, d in sorted(backorder_dates, key=lambda x: x[1].relative) if i == index]
         dates = [d.value for d in found_dates]
         text = numbers_as_digits(s.text, s.language)  # "twelve of the twenty" -> "12 of the 20"
@@ -663,7 +666,7 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
                 for po in _pos(s)
             )
             continue
-        part = _N_OF_M.search(text) if _SHIPPED_WORD.search(text) else None
+        part = _N_OF_M.search(text) if in_list or _SHIPPED_WORD.search(text) else None
         if part:
             quantity = _qty(part.group("q"), part.group("u") or part.group("u2"))
             ordered = _qty(part.group("of"), part.group("u2") or part.group("u"))
@@ -721,6 +724,11 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
             )
             continue
         if backorder or dates:
+            named = _all_named_in(out, s.text) if dates and not backorder else []
+            if len(named) >= 2:  # "the remaining 2 Flipover and 3 Large Cabinet ship on 10/12": each line's date
+                for c in named:
+                    c.backorder_date = c.backorder_date or dates[0]
+                continue
             target = _existing(out, bo_qty) or _named_in(out, s.text) or (out[-1] if out else None)
             if target is not None:  # "the 8 dozen on backorder ship on ...", "backorder the remaining 5"
                 target.backorder = target.backorder or bo_qty
@@ -803,11 +811,18 @@ _NOT_A_PRODUCT = re.compile(
 )
 
 
+#: How far after a listed item its clause is read for a backorder word ("... quedan pendientes").
+_ITEM_TAIL = 60
+
+
 def _shipped_items(text: str) -> list[tuple[Quantity | None, str | None, str | None]]:
     """(quantity, code, name) of each product a shipped sentence lists with its quantity."""
     out: list[tuple[Quantity | None, str | None, str | None]] = []
     for m in _ITEM.finditer(text):
         code, name = m.group("code"), m.group("name")
+        clause = re.split(r"[;.,:(]", text[m.end() : m.end() + _ITEM_TAIL], maxsplit=1)[0]
+        if _BACKORDER_WORD.search(clause):  # "the 5 Office Chairs remain on backorder": what does not ship now
+            continue
         if (code and re.search("[A-Za-z]", code)) or (name and not _NOT_A_PRODUCT.match(name)):
             out.append((_qty(m.group("q"), m.group("u")), code, _product_text(name or "")))
     return out
@@ -822,6 +837,17 @@ def _named_in(candidates: list[Candidate], text: str) -> Candidate | None:
         if words and all(w.rstrip("s") in lower for w in words) and (best is None or len(words) > best[0]):
             best = (len(words), c)
     return best[1] if best else None
+
+
+def _all_named_in(candidates: list[Candidate], text: str) -> list[Candidate]:
+    """The candidates whose product the text names, each in full ("the remaining 2 Flipover and 3 Large Cabinet")."""
+    lower = text.lower()
+    out = []
+    for c in candidates:
+        words = re.findall(r"[a-z]{3,}", (c.product_text or "").lower())
+        if words and all(w.rstrip("s") in lower for w in words):
+            out.append(c)
+    return out
 
 
 def _existing(candidates: list[Candidate], backorder: Quantity | None) -> Candidate | None:
@@ -937,10 +963,12 @@ def _prices_and_substitutions(ss: list[Sentence], reference: date) -> tuple[list
                 )
             )
         else:
+            # "the 15 chairs go in grey instead of black, as black is sold out": the line changes, it is not dropped
+            variant = _INSTEAD_OF_X.search(first.text) is not None and not _CANCEL.search(first.text)
             for po in _pos(first):
                 out.append(
                     Candidate(
-                        kind=ChangeKind.CANCELLATION,
+                        kind=ChangeKind.SUBSTITUTION if variant else ChangeKind.CANCELLATION,
                         evidence=first.text,
                         po_name=po,
                         product_code=original_codes[0] if original_codes else None,
