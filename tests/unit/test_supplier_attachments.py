@@ -200,3 +200,36 @@ def test_attachment_changes_from_an_unknown_sender_are_unverified() -> None:
     s = summarize("PO P00004", "Billy Fox <billy.fox@readymat-orders.example>", "See attached.", pdf)
     (change,) = s.changes
     assert change.kind is K.NEW_DATE and change.unverified
+
+
+def test_rows_in_the_order_of_the_po_under_the_suppliers_own_names_are_matched_by_position() -> None:
+    """No codes, the supplier's own article names: with as many item rows as PO lines, row n is line n."""
+    xlsx = {
+        "filename": "Lieferplan_P00004.xlsx",
+        "lines": ["Lieferplan zu Ihrer Bestellung P00004"],
+        "table": [
+            ["Pos.", "Bezeichnung", "Menge", "Liefertermin"],
+            ["1", "Tischleuchte LED schwarz", 6, "2026-12-01"],
+            ["2", "Moderationstafel mobil", 5, "2026-12-09"],
+            ["3", "Aktenschrank hoch", 7, "2026-12-01"],
+        ],
+    }
+    s = summarize("Lieferplan P00004", BILLY, "Guten Tag, anbei der aktualisierte Lieferplan.", xlsx)
+    assert facts(s) == [(K.NEW_DATE, "P00004", "FURN_9001", date(2026, 12, 9))]
+    assert "position in the table" in s.changes[0].note
+
+
+def test_a_table_with_more_items_than_the_po_has_lines_is_not_matched_by_position() -> None:
+    xlsx = {
+        "filename": "Lieferplan_P00004.xlsx",
+        "lines": ["Lieferplan zu Ihrer Bestellung P00004"],
+        "table": [
+            ["Pos.", "Bezeichnung", "Menge", "Liefertermin"],
+            ["1", "Tischleuchte LED schwarz", 6, "2026-12-01"],
+            ["2", "Moderationstafel mobil", 5, "2026-12-09"],
+            ["3", "Aktenschrank hoch", 7, "2026-12-01"],
+            ["4", "Kabelkanal", 2, "2026-12-11"],
+        ],
+    }
+    s = summarize("Lieferplan P00004", BILLY, "Guten Tag, anbei der aktualisierte Lieferplan.", xlsx)
+    assert not [c for c in s.changes if c.kind is K.NEW_DATE]

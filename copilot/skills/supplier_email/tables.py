@@ -518,6 +518,18 @@ def _line_of(order: PurchaseOrderStatus, r: LineRow) -> PurchaseOrderLine | None
     return line or (match_line(order, None, r.product_text, unique=True) if r.product_text else None)
 
 
+def _line_at_position(order: PurchaseOrderStatus, r: LineRow, items: list[LineRow]) -> PurchaseOrderLine | None:
+    """The order's line at the row's place, when the table lists exactly as many items as the order has lines and
+    the row has no product code to go by (a supplier's own article names, in the order of the PO)."""
+    if r.code or len(items) != len(order.lines) or r not in items:
+        return None
+    return order.lines[items.index(r)]
+
+
+def _positional(note: str) -> str:
+    return "; ".join(x for x in (note, "line matched by its position in the table") if x)
+
+
 @dataclass
 class _Confirmed:
     place: str
@@ -536,15 +548,23 @@ def attachment_changes(
     deviating: set[str] = set()
     names = [o.name for o in orders]
     refs_cache: dict[int, list[str]] = {}
-    for table, r in _line_rows(mail, language, reference):
+    rows = list(_line_rows(mail, language, reference))
+    items: dict[int, list[LineRow]] = {}  # per table, the rows with a quantity: the item rows, in order
+    for table, r in rows:
+        if r.quantity is not None:
+            items.setdefault(id(table), []).append(r)
+    for table, r in rows:
         key = id(table)
         if key not in refs_cache:
             refs_cache[key] = _table_refs(mail, table, find_header(table, language), names)
         for order in _order_of(r, orders, refs_cache[key], list(email_refs)):
             line = _line_of(order, r)
+            by_position = line is None and (line := _line_at_position(order, r, items.get(key, []))) is not None
             if line is None:
                 continue
             found = _row_changes(r, order, line)
+            if by_position:
+                found = [c.model_copy(update={"note": _positional(c.note)}) for c in found]
             if found:
                 changes.extend(found)
                 deviating.add(order.name)
