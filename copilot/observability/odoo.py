@@ -9,17 +9,12 @@ from copilot.observability.metrics import CopilotMetrics
 
 __all__ = ["TimedTransport", "protocol_of"]
 
-#: Protocol labels of the transports that do not name their own (a transport may set ``protocol``).
-_PROTOCOLS = {"OdooRPCTransport": "jsonrpc"}
-
 
 def protocol_of(transport: Any) -> str:
-    """The ``protocol`` label of a transport: its ``protocol`` attribute, else known by its class."""
+    """The ``protocol`` label of a transport: its ``protocol`` attribute (every transport of ours names one), else
+    its class name."""
     named = getattr(transport, "protocol", None)
-    if isinstance(named, str) and named:
-        return named
-    name = type(transport).__name__
-    return _PROTOCOLS.get(name, name)
+    return named if isinstance(named, str) and named else type(transport).__name__
 
 
 class TimedTransport:

@@ -40,7 +40,7 @@ def to_rfc822(data: dict[str, Any]) -> bytes:
 def tracking_output(references: list[EmailReference]) -> list[dict[str, Any]]:
     """The summary's tracking references in the dataset's shape: number without spaces, upper-case; carrier."""
     return [
-        {"number": "".join(ref.value.split()).upper(), "carrier": getattr(ref, "carrier", None)}
+        {"number": "".join(ref.value.split()).upper(), "carrier": ref.carrier}
         for ref in references
         if ref.kind == "tracking"
     ]

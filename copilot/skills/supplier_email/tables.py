@@ -521,9 +521,10 @@ def _line_of(order: PurchaseOrderStatus, r: LineRow) -> PurchaseOrderLine | None
 def _line_at_position(order: PurchaseOrderStatus, r: LineRow, items: list[LineRow]) -> PurchaseOrderLine | None:
     """The order's line at the row's place, when the table lists exactly as many items as the order has lines and
     the row has no product code to go by (a supplier's own article names, in the order of the PO)."""
-    if r.code or len(items) != len(order.lines) or r not in items:
+    position = next((i for i, item in enumerate(items) if item is r), None)
+    if r.code or position is None or len(items) != len(order.lines):
         return None
-    return order.lines[items.index(r)]
+    return order.lines[position]
 
 
 def _positional(note: str) -> str:
