@@ -1047,9 +1047,9 @@ def _percent_change(s: Sentence, reference: date) -> list[Candidate]:
 
 
 _FROM_WORDS = r"(?:from|von|de|du|desde|van)"
-_ARROW = re.compile(r"\s*+(?:->|→|=>|⇒)\s*+")
+_ARROW = re.compile(r"(?<!\s)\s*+(?:->|→|=>|⇒)\s*+")
 _TO_WORDS = r"(?:to|auf|zu|à|a|hasta|naar|tot|op)"
-_TO_GAP = re.compile(rf"\s*+{_TO_WORDS}\s*+", _I)
+_TO_GAP = re.compile(rf"(?<!\s)\s*+{_TO_WORDS}\s*+", _I)
 _FROM_END = re.compile(rf"\b{_FROM_WORDS}\s*+$", _I)
 # "from 250.50 to $275.00", "von 250,50 auf 275,00 €": the old amount without its currency
 _BARE_FROM = re.compile(
