@@ -7,15 +7,20 @@ closed; acknowledged or snoozed by a person) and hands only the new and the wors
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from copilot.citations import Citation
 
+if TYPE_CHECKING:
+    from copilot.skills.base import SkillContext
+
 __all__ = [
     "SEVERITIES",
+    "Control",
     "ControlRun",
     "Delivery",
     "ExceptionSink",
@@ -103,3 +108,13 @@ class ExceptionSink(Protocol):
 
     def deliver(self, owner: str, deliveries: list[Delivery]) -> None:
         """Send one owner's new and worsened exceptions (one digest)."""
+
+
+class Control(Protocol):
+    """One named scan: reads Odoo through the context and returns its findings (no writes, no sending)."""
+
+    name: str
+    description: str
+
+    def run(self, ctx: SkillContext, thresholds: Mapping[str, Any]) -> list[Finding]:
+        """This run's findings; ``thresholds`` come from ``controls.yaml`` (defaults merged)."""
