@@ -247,7 +247,7 @@ def _exception_blocks(delivery: Delivery, *, odoo_url: str | None, now: datetime
         )
     except ValueError:  # a key longer than a button value: shown, acted on in Odoo
         log.warning("exception %s/%s: key too long for Slack buttons", f.control, f.key[:80])
-        elements = elements[:1]
+        elements = [e for e in elements if e.get("url")]
     blocks = [_section(text, f"exc:{bid}:t"), _context(" · ".join(meta), f"exc:{bid}:m")]
     if elements:
         blocks.append({"type": "actions", "block_id": f"exc:{bid}:a", "elements": elements})

@@ -187,6 +187,24 @@ def test_the_same_delivery_list_through_the_sink_posts_one_message_per_owner(
     assert not DeadLetterStore(db).list()
 
 
+def test_an_exception_that_worsens_is_posted_again_marked_worse(
+    tmp_path: Path, api: FakeSlackAPI, db: Database
+) -> None:
+    sink = sink_for(settings_for(tmp_path, api), api, db)
+    first = delivery("a", "#purchasing", "medium")
+    sink.deliver("#purchasing", [first])
+    worse = first.model_copy(deep=True)
+    worse.change = "worsened"
+    worse.exception.finding.severity = "critical"
+    worse.exception.finding.score = 3.0
+    worse.exception.sent_severity = "medium"
+    sink.deliver("#purchasing", [worse])
+    posted = api.calls_to("chat.postMessage")
+    assert len(posted) == 2
+    shown = json.dumps(posted[1].args["blocks"])
+    assert "*worse* (was medium)" in shown and "Critical" in shown
+
+
 def test_an_owner_role_without_a_channel_is_parked_not_dropped(tmp_path: Path, api: FakeSlackAPI, db: Database) -> None:
     sink = sink_for(settings_for(tmp_path, api), api, db)
     sink.deliver("evaluator", [delivery("a", "evaluator")])

@@ -212,6 +212,14 @@ def test_proposing_drops_the_propose_button_and_adds_the_outcome() -> None:
     assert len(updated) == len(message.blocks)
 
 
+def test_a_key_too_long_for_a_button_keeps_only_the_link_to_odoo() -> None:
+    [message] = render([delivery("k" * 2100, proposals=[expedite().model_dump(mode="json")])])
+    assert [b["action_id"] for b in buttons(message.blocks)] == [digest.OPEN_ACTION_ID]
+    long = delivery("k" * 2100, proposals=[expedite().model_dump(mode="json")])
+    [offline] = digest.digest_messages("#purchasing", [long], odoo_url=None, now=NOW)
+    assert buttons(offline.blocks) == [] and "Act on it in Odoo." in all_text(offline.blocks)
+
+
 @pytest.mark.parametrize("raw", ["", "not json", "[]", '{"control": 1}', json.dumps({"key": "x"})])
 def test_a_forged_or_broken_button_value_is_refused(raw: str) -> None:
     assert digest.ExceptionRef.parse(raw) is None
