@@ -194,6 +194,7 @@ class DigestActions:
             except (SlackApiError, SlackClientError, OSError) as exc:
                 log.error("Slack %s: the digest could not be updated: %s", what, exc)
                 self.park(body, what, exc)
+                self._tell(respond, "Done, but I could not update the digest message.", what)
 
     def _tell(self, respond: Callable[..., Any], text: str, what: str) -> None:
         """An answer for the clicker alone (the message is left as it was)."""

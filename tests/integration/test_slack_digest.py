@@ -361,3 +361,16 @@ def test_a_user_without_the_role_gets_an_ephemeral_refusal_and_the_digest_is_unc
     assert refusal in answer.args["text"]
     time.sleep(0.3)
     assert not api.calls_to("chat.update") and not facade.calls
+
+
+def test_a_digest_that_cannot_be_updated_tells_the_clicker_and_is_parked(
+    slack: Any, api: FakeSlackAPI, db: Database
+) -> None:
+    client, facade, message = slack
+    api.fail_methods["chat.update"] = "message_not_found"
+    post(client, click(api, message, digest.ACK_ACTION_ID, "a", user="UADMIN", trigger="6.1"))
+    [answer] = api.wait_for("response_url")
+    assert "Done, but I could not update the digest message." in answer.args["text"]
+    assert facade.calls == [("acknowledge", "UADMIN", ("late_po", "a"))]
+    [letter] = DeadLetterStore(db).list()
+    assert letter.channel == "slack" and "acknowledge button" in letter.reason
