@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     slack_support_channel: str | None = Field(
         default=None, description="Slack channel where drafts for customer emails are posted (e.g. #customer-service)."
     )
+    slack_owner_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Slack channel of each control owner that is a role, as JSON, e.g. "
+        '{"buyer": "#purchasing", "manager": "C0123ABCD"}: where that role\'s exception digest is posted. '
+        "An owner written as a channel (#name or a channel id) needs no entry.",
+    )
 
     imap_host: str | None = Field(default=None, description="IMAP server of the shared mailbox. Unset: no poller.")
     imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993 TLS, 143 plain/STARTTLS).")

@@ -29,8 +29,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from channels.slack import blocks as ui
+from channels.slack.digest_actions import DigestActions
 from channels.slack.state import SlackState
-from channels.slack.text import HELP, message_to_email, parse_command, slack_to_plain
+from channels.slack.text import APOLOGY, HELP, NO_ODOO_USER, message_to_email, parse_command, slack_to_plain
 from copilot.application import Outbox
 from copilot.config import Settings
 from copilot.errors import AccessDenied, RateLimited
@@ -48,12 +49,7 @@ __all__ = [
 
 log = logging.getLogger("channels.slack")
 
-NO_ODOO_USER = (
-    "I can't find your Odoo user, so I can't help you yet. Ask an administrator to give you an Odoo user "
-    "with the email address of your Slack profile."
-)
 WORKING = "Working on it…"
-APOLOGY = "Sorry, something went wrong on my side and I could not finish this. It has been logged for the team."
 #: How long a Slack user's actor (email, role) is reused before Slack and Odoo are asked again.
 IDENTITY_TTL = 300.0
 #: The context flag the dedupe middleware sets once it queued the delivery (and acked it: no listener runs).
@@ -244,6 +240,14 @@ class SlackChannel:
         app.message_shortcut("summarize_supplier_email")(ack=_ack, lazy=[self._run_summary_shortcut])
         app.action(ui.PROPOSE_ACTION_ID)(ack=_ack, lazy=[self._run_propose])
         app.action({"type": "block_actions", "action_id": _open_in_odoo_pattern()})(_ack)
+        self.digest_actions = DigestActions(
+            actor_of=self.identity.actor,
+            get_facade=self.get_copilot,  # type: ignore[arg-type]  # the controls' facade methods
+            client=self.client,
+            find_proposal=lambda key: self._find_proposal(key, "slack"),
+            park=self._park,
+        )
+        self.digest_actions.register(app)
 
     def _ack_command(self, ack: Callable[..., None], command: dict[str, Any]) -> None:
         parsed = parse_command(command.get("text") or "")

@@ -127,6 +127,16 @@ class SlackNotifier:
         targets = [self.settings.slack_support_channel] if self.slack and self.settings.slack_support_channel else []
         return self._deliver(key, "customer_draft", targets, text, blocks, data)
 
+    def post(
+        self, key: str, *, kind: str, target: str | None, text: str, blocks: list[dict[str, Any]], data: dict[str, Any]
+    ) -> list[Delivery]:
+        """Post one message to ``target`` (a channel, or ``dm:<user>``), once per key; the outbox without Slack.
+
+        Raises ``SlackUnavailable`` (worth retrying) or a refusal (``CopilotError``: bad token, unknown channel).
+        """
+        targets = [target] if self.slack is not None and target else []
+        return self._deliver(key, kind, targets, text, blocks, data)
+
     def _deliver(
         self, key: str, kind: str, targets: list[str], text: str, blocks: list[dict[str, Any]], data: dict[str, Any]
     ) -> list[Delivery]:

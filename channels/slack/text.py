@@ -10,7 +10,7 @@ from typing import Any, Literal
 from copilot.email import InboundEmail
 from copilot.text.references import is_order_reference
 
-__all__ = ["HELP", "Command", "message_to_email", "parse_command", "slack_to_plain"]
+__all__ = ["APOLOGY", "HELP", "NO_ODOO_USER", "Command", "message_to_email", "parse_command", "slack_to_plain"]
 
 Verb = Literal["ask", "draft", "status", "help"]
 
@@ -23,6 +23,12 @@ HELP = (
     "• On any message: *More actions → Draft a reply* or *Summarize supplier email*.\n"
     "What you may use depends on your Odoo role; answers are visible only to you unless you ask in a thread."
 )
+
+NO_ODOO_USER = (
+    "I can't find your Odoo user, so I can't help you yet. Ask an administrator to give you an Odoo user "
+    "with the email address of your Slack profile."
+)
+APOLOGY = "Sorry, something went wrong on my side and I could not finish this. It has been logged for the team."
 
 _CUSTOMER = re.compile(r"(?<!\s)\s*+--customer(?:=|\s++)(?:\"([^\"]+)\"|“([^”]+)”|'([^']+)'|(\S+))", re.IGNORECASE)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
