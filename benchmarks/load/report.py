@@ -60,6 +60,9 @@ class Throughput(BaseModel):
     seconds: float
     per_second: float
     cpu_busy: float | None = Field(default=None, description="Share of the machine's CPU time busy (all processes).")
+    cpu_ms_per_item: dict[str, float] = Field(
+        default_factory=dict, description="CPU milliseconds per item by process kind (workers, sandbox, postgresql...)."
+    )
 
 
 class LoadReport(BaseModel):
@@ -133,6 +136,10 @@ def render(report: LoadReport) -> str:
             f"{two.seconds:,.1f} s{_busy(two)}): "
             f"ratio {report.ratio or 0:.2f}x (target >= {RATIO_TARGET}x: {_mark(targets['two_workers_at_least_1.7x'])})"
         )
+        for t in (one, two):
+            if t.cpu_ms_per_item:
+                split = ", ".join(f"{kind} {ms:.1f}" for kind, ms in t.cpu_ms_per_item.items())
+                lines.append(f"  CPU ms per item, {t.workers} worker{'s' if t.workers > 1 else ''}: {split}")
     else:
         lines.append("throughput 1 vs 2 workers: not measured")
     lines.append(

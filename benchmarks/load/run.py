@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.load import inputs
+from benchmarks.load.cpu import cpu_by_kind, per_item_ms
 from benchmarks.load.drive import SendReport, append_emails, send_all
 from benchmarks.load.ledgers import Ledgers
 from benchmarks.load.options import LoadOptions
@@ -146,6 +147,7 @@ async def _compare_phase(
         for worker in stack.workers:
             worker.signal_group(signal.SIGCONT)
     cpu_before = cpu_times()
+    kinds_before = cpu_by_kind()
 
     async def finished() -> bool:
         return await asyncio.to_thread(ledgers.webhooks_finished, prefix) >= len(items)
@@ -153,6 +155,7 @@ async def _compare_phase(
     await _wait(finished, remaining)
     throughput = await asyncio.to_thread(_throughput, ledgers, prefix, workers, resumed)
     throughput.cpu_busy = cpu_busy(cpu_before, cpu_times())
+    throughput.cpu_ms_per_item = per_item_ms(kinds_before, cpu_by_kind(), throughput.items)
     return throughput, sent
 
 

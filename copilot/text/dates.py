@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 import dateparser
 from dateparser.languages.loader import LocaleDataLoader
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from text_to_num import alpha2digit
 
@@ -112,6 +113,11 @@ class _Lexicon:
     numbers: dict[str, str]
     glue: set[str]
     known: frozenset[str] = frozenset()  # every word above: a word outside it (most words) is "other" at once
+
+    @cached_property
+    def long_months(self) -> tuple[str, ...]:
+        """The month names long enough for a one-letter slip to be read as them (``MIN_MISSPELT_MONTH``)."""
+        return tuple(m for m in self.months if len(m) >= MIN_MISSPELT_MONTH)
 
 
 @cache
@@ -283,11 +289,8 @@ def _misspelt_month(low: str, lex: _Lexicon) -> str | None:
     """The one month name ``low`` is a single typo away from ("dicimbre", "Novmber"), if any."""
     if len(low) < MIN_MISSPELT_MONTH - 1 or not low.isalpha():
         return None
-    close = {
-        lex.months[m]: m
-        for m in lex.months
-        if len(m) >= MIN_MISSPELT_MONTH and Levenshtein.distance(low, m, score_cutoff=1) <= 1
-    }
+    near = process.extract(low, lex.long_months, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
+    close = {lex.months[m]: m for m, _, _ in near}
     return next(iter(close.values())) if len(close) == 1 else None
 
 

@@ -7,6 +7,7 @@ and names, checked against Odoo) and, for "it", "that PO" or "the vendor", from 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from copilot.odoo import OdooClient
@@ -284,13 +285,29 @@ def _resolve_unknown_vendor(client: OdooClient, name: str) -> Ref | None:
     return match.company or Ref(id=match.id, name=match.display_name)
 
 
-def route(question: str, *, client: OdooClient, vocab: Vocabulary, context: ThreadContext | None = None) -> Routed:
-    """The intent and the records of ``question``, using ``context`` for "it", "that PO" and "the vendor"."""
+def route(
+    question: str,
+    *,
+    client: OdooClient,
+    vocab: Vocabulary | Callable[[], Vocabulary],
+    context: ThreadContext | None = None,
+) -> Routed:
+    """The intent and the records of ``question``, using ``context`` for "it", "that PO" and "the vendor".
+
+    ``vocab`` may be a function that reads it: a question naming a PO never needs the vendors and products
+    (its intent and records come from the reference), so it is not read then (two round trips saved).
+    """
     ctx = context or ThreadContext()
     pos = list(dict.fromkeys(m.group(0).upper() for m in PO_REF.finditer(question)))
-    vendors = _find_vendors(question, vocab)
-    products, product_query = _find_products(question, vocab)
-    unknown = _unknown_name(question, vendors, products, vocab) if not pos else None
+    vendors: list[Ref] = []
+    products: list[Ref] = []
+    product_query: str | None = None
+    unknown: str | None = None
+    if not pos:
+        vocabulary = vocab if isinstance(vocab, Vocabulary) else vocab()
+        vendors = _find_vendors(question, vocabulary)
+        products, product_query = _find_products(question, vocabulary)
+        unknown = _unknown_name(question, vendors, products, vocabulary)
     if unknown:
         resolved = _resolve_unknown_vendor(client, unknown)
         if resolved is not None:

@@ -108,8 +108,7 @@ def deterministic_answer(
 
     ``injection``: the root's detector for supplier emails it summarises (None: the injection rules alone).
     """
-    vocab = load_vocabulary(client)
-    routed = route(question, client=client, vocab=vocab, context=context)
+    routed = route(question, client=client, vocab=lambda: load_vocabulary(client), context=context)
     needed = INTENT_TOOLS.get(routed.intent, frozenset())
     if allowed_tools is not None and not needed <= set(allowed_tools):
         text = "Your role does not give access to the purchase data this question needs; ask a buyer or a manager."
