@@ -37,13 +37,14 @@ __all__ = ["Components", "Root", "new_metrics", "open_root"]
 log = logging.getLogger(__name__)
 
 
-def new_metrics() -> CopilotMetrics:
-    """A process's metrics on a registry of its own (never prometheus_client's global one)."""
+def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
+    """A process's metrics on a registry of its own (never prometheus_client's global one), with the settings' LLM
+    price table."""
     from prometheus_client import CollectorRegistry
 
     from copilot.observability import CopilotMetrics
 
-    return CopilotMetrics(CollectorRegistry())
+    return CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
 
 
 class Components:
@@ -172,7 +173,7 @@ class Root(Components):
         """This process's metrics (given, e.g. the HTTP app's, or built here on a registry of its own)."""
         with self._lock:
             if self._metrics is None:
-                self._metrics = new_metrics()
+                self._metrics = new_metrics(self.settings)
             return self._metrics
 
     @property

@@ -22,18 +22,20 @@ from channels.http.client_address import TrustedProxies
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
 from channels.http.limits import BodySizeLimit
-from channels.http.metrics import MetricsMiddleware, StateCollector
+from channels.http.metrics import StateCollector, instrument
 from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import Worker, build_workers, start_workers, stop_workers
+from channels.worker.names import QUEUES
 from copilot import __version__
 from copilot.approvals import load_policy
 from copilot.composition import new_metrics, open_root
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model, llm_callbacks
+from copilot.observability.queues import queue_collector
 from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database, database_url
 
@@ -211,8 +213,9 @@ def create_app(
     app.state.trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app.state.policy = load_policy(settings.policy_file)
     #: This process's metrics (its own registry): the middleware, webhooks, executor, Odoo client and LLM record here.
-    app.state.metrics = metrics = new_metrics()
+    app.state.metrics = metrics = new_metrics(settings)
     metrics.registry.register(StateCollector(app.state))  # workers and dead letters, read at scrape time
+    metrics.registry.register(queue_collector(settings, QUEUES))  # Celery queue lengths (with COPILOT_REDIS_URL)
     app.state.llm = build_chat_model(settings, callbacks=llm_callbacks(settings, metrics))
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
@@ -224,7 +227,7 @@ def create_app(
         BodySizeLimit,
         limits=[("/v1", settings.http_max_body_bytes), ("/slack/events", settings.slack_max_body_bytes)],
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    instrument(app, app.state.metrics)  # added last: the outermost middleware, it times the body limits too
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics_router)
