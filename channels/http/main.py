@@ -26,6 +26,7 @@ from channels.http.metrics import StateCollector, instrument
 from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
+from channels.http.tracing import trace_requests
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import Worker, build_workers, start_workers, stop_workers
 from channels.worker.names import QUEUES
@@ -36,6 +37,7 @@ from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model, llm_callbacks
 from copilot.observability.queues import queue_collector
+from copilot.observability.tracing import Tracing, build_tracing
 from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database, database_url
 
@@ -89,8 +91,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         db: Database = app.state.db  # the one engine of this process: every store and the Slack channel
         stack.callback(db.close)
         await run_in_threadpool(db.upgrade)
+        stack.callback(app.state.tracing.shutdown)  # flushes the spans last, after the root closed
         root = stack.enter_context(
-            open_root(settings, llm=app.state.llm, db=db, metrics=app.state.metrics)
+            open_root(settings, llm=app.state.llm, db=db, metrics=app.state.metrics, tracing=app.state.tracing)
         )  # Odoo, stores, models
         copilot = stack.enter_context(open_copilot(settings, policy=app.state.policy, root=root))
         app.state.copilot = copilot
@@ -188,10 +191,12 @@ def create_app(
     *,
     mounts: Sequence[Mount] = (),
     workers: WorkerFactory | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
     """The API for ``settings`` (default: the process settings); bad tokens or policy raise ``ConfigError`` here.
 
-    ``mounts`` add other channels' routes; ``workers`` builds the background workers (default: the executor).
+    ``mounts`` add other channels' routes; ``workers`` builds the background workers (default: the executor);
+    ``tracing`` replaces the one ``COPILOT_OTEL_EXPORTER`` gives (a test's in-memory exporter).
     """
     settings = settings or get_settings()
     tokens = TokenTable.from_settings(settings)
@@ -227,7 +232,10 @@ def create_app(
         BodySizeLimit,
         limits=[("/v1", settings.http_max_body_bytes), ("/slack/events", settings.slack_max_body_bytes)],
     )
-    instrument(app, app.state.metrics)  # added last: the outermost middleware, it times the body limits too
+    instrument(app, app.state.metrics)  # the outer middleware: it times the body limits too
+    #: This process's tracing (off by default): each request a server span, parent of the facade's and Odoo's.
+    app.state.tracing = tracing if tracing is not None else build_tracing(settings)
+    trace_requests(app, app.state.tracing)  # outermost: the request's span is current for everything inside
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics_router)

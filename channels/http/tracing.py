@@ -1,0 +1,29 @@
+"""``trace_requests``: a server span per HTTP request (OpenTelemetry's FastAPI instrumentation) on the process's
+own tracer provider, the parent of the facade's, the skill's and the Odoo calls' spans.
+
+The span is named ``<METHOD> <route template>``; the ASGI ``receive``/``send`` sub-spans are left out. Nothing
+is done when tracing is off (``COPILOT_OTEL_EXPORTER=none``, the default).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from copilot.observability.tracing import Tracing
+
+__all__ = ["trace_requests"]
+
+
+def trace_requests(app: FastAPI, tracing: Tracing) -> None:
+    """Instrument ``app`` with ``tracing``'s provider (never the global one); nothing when tracing is off."""
+    if tracing.provider is None:
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.metrics import NoOpMeterProvider
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracing.provider,
+        meter_provider=NoOpMeterProvider(),  # HTTP metrics are prometheus_client's (channels.http.metrics)
+        exclude_spans=["receive", "send"],
+    )
