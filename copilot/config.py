@@ -327,8 +327,8 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=65535,
-        description="`copilot worker`: serve the worker's Prometheus metrics (its pool processes' executor, mail, "
-        "webhook, Odoo and LLM metrics, and the Celery queue lengths) on this port. Unset: no exporter.",
+        description="`copilot worker`: serve the worker's Prometheus metrics (its pool processes' executor, webhook, "
+        "Odoo and LLM metrics, and the Celery queue lengths) on this port. Unset: no exporter.",
     )
     worker_metrics_host: str = Field(
         default="127.0.0.1",
