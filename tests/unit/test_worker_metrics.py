@@ -83,3 +83,47 @@ def test_a_webhook_event_a_worker_parks_is_counted_by_outcome(monkeypatch: Any) 
     assert parked == ["n8n:evt-1"]
     labels = {"source": "n8n", "type": "?", "outcome": "parked"}
     assert runtime.metrics.registry.get_sample_value("copilot_webhook_events_total", labels) == 1
+
+
+def test_copilot_worker_starts_its_exporter_before_the_pool_and_forgets_a_pool_process_that_exits(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from celery.signals import worker_process_shutdown
+    from typer.testing import CliRunner
+
+    import channels.worker.tasks as tasks
+    import copilot.observability.worker as worker_module
+    from copilot.cli import app as cli
+
+    events: list[str] = []
+
+    class Exporter:
+        def mark_dead(self, pid: int) -> None:
+            events.append(f"dead {pid}")
+
+    class App:
+        def worker_main(self, argv: list[str]) -> None:
+            events.append("pool")
+
+    def start(settings: Settings, queues: Any) -> Exporter:
+        events.append(f"exporter {settings.worker_metrics_port} {','.join(queues)}")
+        return Exporter()
+
+    def app(settings: Settings) -> App:
+        events.append("app")
+        return App()
+
+    monkeypatch.setattr(worker_module, "start_worker_exporter", start)
+    monkeypatch.setattr(tasks, "worker_app", app)
+    monkeypatch.setenv("COPILOT_REDIS_URL", "redis://127.0.0.1:6399/0")
+    monkeypatch.setenv("COPILOT_WORKER_METRICS_PORT", "9101")
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
+    receivers = list(worker_process_shutdown.receivers)
+    try:
+        result = CliRunner().invoke(cli, ["worker", "--pool", "solo"])
+        assert result.exit_code == 0, result.output
+        assert events == ["exporter 9101 urgent,batch", "app", "pool"]
+        worker_process_shutdown.send(sender=None, pid=4242, exitcode=0)
+        assert events[-1] == "dead 4242"
+    finally:
+        worker_process_shutdown.receivers = receivers
