@@ -78,3 +78,29 @@ def test_the_worker_exporter_serves_its_pool_processes_metrics_and_the_queue_len
     assert samples[("copilot_queue_broker_up", ())] == 1
     key = ("copilot_executor_outcomes_total", (("action_type", "reschedule_receipt"), ("result", "failed")))
     assert samples[key] == 1
+
+
+def test_a_task_queued_by_the_replica_is_aged_from_its_stamp_in_a_real_redis(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    import time
+
+    from prometheus_client import CollectorRegistry
+
+    from channels.worker.enqueue import TaskQueue
+    from channels.worker.names import QUEUES
+    from copilot.config import Settings
+    from copilot.observability.queues import queue_collector
+
+    settings = Settings(data_dir=tmp_path, redis_url=redis.url())  # type: ignore[arg-type]
+    queue = TaskQueue(settings)
+    try:
+        queue.email(b"Subject: hello\r\n\r\nbody", uid=1, uidvalidity=1, folder="INBOX")
+    finally:
+        queue.close()
+    registry = CollectorRegistry()
+    registry.register(queue_collector(settings, QUEUES))
+    time.sleep(0.2)
+    assert registry.get_sample_value("copilot_queue_length", {"queue": "urgent"}) == 1
+    waited = registry.get_sample_value("copilot_queue_oldest_age_seconds", {"queue": "urgent"})
+    assert waited is not None and 0.2 <= waited < 30

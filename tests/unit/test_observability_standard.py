@@ -4,6 +4,7 @@ scrape time. Socket-free: the app runs in-process without its lifespan; Redis is
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -95,33 +96,47 @@ def test_the_composition_roots_metrics_and_the_apps_use_the_price_table(tmp_path
 
 
 class _FakeRedis:
-    """LLEN of kombu's Redis lists: a queue and its priority sub-lists (``name\\x06\\x163``...)."""
+    """kombu's Redis lists: a queue and its priority sub-lists (``name\\x06\\x163``...), oldest message last."""
 
-    def __init__(self, lengths: dict[str, int], *, fail: bool = False) -> None:
-        self.lengths = lengths
+    def __init__(self, lists: dict[str, list[bytes]], *, fail: bool = False) -> None:
+        self.lists = lists
         self.fail = fail
 
     def llen(self, key: str) -> int:
         if self.fail:
             raise ConnectionError("redis is down")
-        return self.lengths.get(key, 0)
+        return len(self.lists.get(key, []))
+
+    def lindex(self, key: str, index: int) -> bytes | None:
+        items = self.lists.get(key, [])
+        return items[index] if items else None
 
 
-def test_celery_queue_lengths_are_read_from_redis_at_scrape_time() -> None:
+def _message(queued_at: float | None) -> bytes:
+    headers = {"task": "copilot.email.process"} | ({"copilot_queued_at": queued_at} if queued_at else {})
+    return json.dumps({"body": "e30=", "headers": headers, "properties": {}}).encode()
+
+
+def test_celery_queue_lengths_and_the_oldest_tasks_age_are_read_from_redis_at_scrape_time() -> None:
     from prometheus_client import generate_latest
 
     from copilot.observability.queues import CeleryQueueCollector
 
-    lengths = {"urgent": 3, "urgent\x06\x163": 2, "batch": 0}
+    lists = {
+        "urgent": [_message(1000.0), _message(700.0)],  # pushed left: the oldest is last
+        "urgent\x06\x163": [_message(None)],  # a task some other producer queued: counted, not aged
+        "batch": [],
+    }
     registry = CollectorRegistry()
-    registry.register(CeleryQueueCollector(lambda: _FakeRedis(lengths), ["urgent", "batch"]))
+    registry.register(CeleryQueueCollector(lambda: _FakeRedis(lists), ["urgent", "batch"], now=lambda: 1000.0))
     text = generate_latest(registry).decode()
-    values = {s.labels["queue"]: s.value for s in _samples(text, "copilot_queue_length")}
-    assert values == {"urgent": 5, "batch": 0}
-    lengths["batch"] = 7
-    assert registry.get_sample_value("copilot_queue_length", {"queue": "batch"}) == 7
-    up = {s.value for s in _samples(text, "copilot_queue_broker_up")}
-    assert up == {1.0}
+    assert {s.labels["queue"]: s.value for s in _samples(text, "copilot_queue_length")} == {"urgent": 3, "batch": 0}
+    ages = {s.labels["queue"]: s.value for s in _samples(text, "copilot_queue_oldest_age_seconds")}
+    assert ages == {"urgent": 300.0, "batch": 0.0}
+    assert {s.value for s in _samples(text, "copilot_queue_broker_up")} == {1.0}
+    lists["batch"].append(_message(990.0))
+    assert registry.get_sample_value("copilot_queue_length", {"queue": "batch"}) == 1
+    assert registry.get_sample_value("copilot_queue_oldest_age_seconds", {"queue": "batch"}) == 10
 
 
 def test_an_unreachable_broker_is_reported_not_raised() -> None:
@@ -131,3 +146,20 @@ def test_an_unreachable_broker_is_reported_not_raised() -> None:
     registry.register(CeleryQueueCollector(lambda: _FakeRedis({}, fail=True), ["urgent", "batch"]))
     assert registry.get_sample_value("copilot_queue_broker_up") == 0
     assert registry.get_sample_value("copilot_queue_length", {"queue": "urgent"}) is None
+
+
+def test_every_queued_task_is_stamped_with_when_it_was_queued(tmp_path: Path) -> None:
+    from channels.worker.enqueue import TaskQueue
+
+    sent: list[dict[str, Any]] = []
+
+    class Celery:
+        def send_task(self, name: str, **options: Any) -> Any:
+            sent.append(options)
+            return type("Result", (), {"id": "t"})()
+
+    queue = TaskQueue(_settings(tmp_path), celery=Celery())
+    queue.email(b"Subject: x\r\n\r\nbody", uid=1)
+    queue.wake_executor()
+    assert [set(o["headers"]) for o in sent] == [{"copilot_queued_at"}, {"copilot_queued_at"}]
+    assert all(isinstance(o["headers"]["copilot_queued_at"], float) for o in sent)
