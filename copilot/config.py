@@ -317,7 +317,7 @@ class Settings(BaseSettings):
     otel_exporter: Literal["none", "console", "otlp"] = Field(
         default="none",
         description="OpenTelemetry traces (HTTP request -> facade use case -> skill -> each Odoo call): none (off), "
-        "console (spans printed to stdout) or otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, needs the package "
+        "console (spans printed to stderr) or otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, needs the package "
         "opentelemetry-exporter-otlp-proto-grpc).",
     )
     otel_service_name: str = Field(

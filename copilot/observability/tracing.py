@@ -69,9 +69,11 @@ def build_tracing(settings: Settings, *, exporter: SpanExporter | None = None) -
 
 def _exporter(kind: str) -> SpanExporter:
     if kind == "console":
+        import sys
+
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter()
+        return ConsoleSpanExporter(out=sys.stderr)  # stdout is the commands' output (--json)
     try:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     except ImportError:
