@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from copilot.audit import AuditTrail
     from copilot.guardrails.injection import InjectionDetector
     from copilot.observability import CopilotMetrics
+    from copilot.observability.tracing import Tracing
     from copilot.odoo.session import OdooSession
     from copilot.retrieval import KnowledgeBase, VectorStore
     from copilot.retrieval.embeddings import Embedder
@@ -37,13 +38,14 @@ __all__ = ["Components", "Root", "new_metrics", "open_root"]
 log = logging.getLogger(__name__)
 
 
-def new_metrics() -> CopilotMetrics:
-    """A process's metrics on a registry of its own (never prometheus_client's global one)."""
+def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
+    """A process's metrics on a registry of its own (never prometheus_client's global one), with the settings' LLM
+    price table."""
     from prometheus_client import CollectorRegistry
 
     from copilot.observability import CopilotMetrics
 
-    return CopilotMetrics(CollectorRegistry())
+    return CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
 
 
 class Components:
@@ -131,9 +133,11 @@ class Root(Components):
         odoo: OdooSession | None = None,
         migrate: bool = True,
         metrics: CopilotMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         super().__init__(settings, embedder=embedder)
         self._metrics = metrics
+        self._tracing = tracing
         self._migrate = migrate
         self._stack = ExitStack()
         self._llm = llm
@@ -164,15 +168,27 @@ class Root(Components):
                 from copilot.odoo.session import odoo_session
 
                 self._odoo = self._stack.enter_context(odoo_session(self.settings))
-                self._odoo.client.instrument(self.metrics)
+                self._odoo.client.instrument(self.metrics, self.tracing.tracer)
             return self._odoo
+
+    @property
+    def tracing(self) -> Tracing:
+        """This process's tracing (given, e.g. the HTTP app's, or built here from ``COPILOT_OTEL_EXPORTER`` and shut
+        down with the root); off by default."""
+        with self._lock:
+            if self._tracing is None:
+                from copilot.observability.tracing import build_tracing
+
+                self._tracing = build_tracing(self.settings)
+                self._stack.callback(self._tracing.shutdown)
+            return self._tracing
 
     @property
     def metrics(self) -> CopilotMetrics:
         """This process's metrics (given, e.g. the HTTP app's, or built here on a registry of its own)."""
         with self._lock:
             if self._metrics is None:
-                self._metrics = new_metrics()
+                self._metrics = new_metrics(self.settings)
             return self._metrics
 
     @property
@@ -256,6 +272,7 @@ def open_root(
     odoo: OdooSession | None = None,
     migrate: bool = True,
     metrics: CopilotMetrics | None = None,
+    tracing: Tracing | None = None,
 ) -> Iterator[Root]:
     """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build
     (``migrate=False``: the database is opened as it is, not migrated).
@@ -263,5 +280,7 @@ def open_root(
     Nothing is opened until asked for: ``root.odoo`` starts the session, ``root.db`` opens and migrates the
     database, ``root.injection`` builds the detector, ``root.knowledge_base()`` opens the knowledge base.
     """
-    with Root(settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate, metrics=metrics) as root:
+    with Root(
+        settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate, metrics=metrics, tracing=tracing
+    ) as root:
         yield root

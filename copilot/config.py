@@ -7,18 +7,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from copilot.errors import ConfigError
 
-__all__ = ["Settings", "get_settings", "load_settings"]
+__all__ = ["LLMPrice", "Settings", "get_settings", "load_settings"]
 
 ENV_PREFIX = "COPILOT_"
 
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "odoo-ops-copilot"
+
+
+class LLMPrice(BaseModel):
+    """What a chat model costs, in US dollars per million tokens (prompt and completion priced apart)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    prompt: float = Field(default=0.0, ge=0, description="USD per million prompt (input) tokens.")
+    completion: float = Field(default=0.0, ge=0, description="USD per million completion (output) tokens.")
 
 
 class Settings(BaseSettings):
@@ -257,6 +266,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         default=1500, ge=64, le=32768, description="Cap on the tokens of one answer (a rambling model stops here)."
     )
+    llm_prices: dict[str, LLMPrice] = Field(
+        default_factory=dict,
+        description="Price table of chat models for `copilot_llm_cost_usd_total`, JSON: model name to USD per million "
+        'tokens, e.g. {"gpt-4o-mini": {"prompt": 0.15, "completion": 0.6}}. A model not listed (a local one) costs 0.',
+    )
 
     eval_judge_model: str | None = Field(
         default=None,
@@ -305,6 +319,28 @@ class Settings(BaseSettings):
         "this plus 30 s, and a task of a worker that died is redelivered after this plus 60 s.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING", description="Log level.")
+
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="OpenTelemetry traces (HTTP request -> facade use case -> skill -> each Odoo call): none (off), "
+        "console (spans printed to stderr) or otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, needs the package "
+        "opentelemetry-exporter-otlp-proto-grpc).",
+    )
+    otel_service_name: str = Field(
+        default="odoo-ops-copilot", min_length=1, description="The `service.name` resource attribute of the traces."
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`copilot worker`: serve the worker's Prometheus metrics (its pool processes' executor, webhook, "
+        "Odoo and LLM metrics, and the Celery queue lengths) on this port. Unset: no exporter.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the worker's metrics exporter listens on (it has no authentication: keep it on "
+        "loopback or a private network).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

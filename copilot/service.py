@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
+from opentelemetry import trace
 from pydantic import BaseModel
 
 from copilot.application.authorization import authorize, believes_mail_server
@@ -51,6 +52,7 @@ from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import Limiter, build_rate_limiter
 from copilot.guardrails.screening import Screening, UntrustedText, screen
 from copilot.identity import Actor, Channel, IdentityResolver, allowed_tools, load_roles_file
+from copilot.observability.tracing import span
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, Question
@@ -93,8 +95,11 @@ class Copilot:
         audit: AuditTrail | None = None,
         db: Database | None = None,
         components: Components,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.settings = settings
+        #: Spans of each use case and its skill run (``copilot.observability.tracing``); a no-op tracer when off.
+        self.tracer = tracer if tracer is not None else trace.NoOpTracer()
         #: The composition root's embedder, injection detector and knowledge base: the caller's root (the facade
         #: builds no client or model of its own).
         self.components = components
@@ -322,21 +327,29 @@ class Copilot:
         work: Callable[[SkillContext], T],
         untrusted: Sequence[UntrustedText] = (),
     ) -> T:
-        """Authorize, rate-limit, screen ``untrusted`` once, run ``work`` in the actor's companies, audit."""
-        started = time.monotonic()
-        input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
-        calls: list[dict[str, Any]] = []
-        screening: Screening | None = None
-        try:
-            self.check(actor, skill)
-            screening = screen(untrusted, self.components.injection) if untrusted else None
-            with self._scope(actor), capture_tool_calls() as calls:
-                result = work(self.context(actor, screening))
-        except CopilotError as exc:
-            self._record(actor, skill, input_hash, None, exc, time.monotonic() - started, calls, screening)
-            raise
-        self._record(actor, skill, input_hash, result, None, time.monotonic() - started, calls, screening)
-        return result
+        """Authorize, rate-limit, screen ``untrusted`` once, run ``work`` in the actor's companies, audit.
+
+        Traced as a span ``copilot <use case>`` (use case and channel) holding ``skill <use case>`` around the run,
+        itself the parent of each Odoo call's span; never the text or the actor's identity."""
+        with span(self.tracer, f"copilot {skill}", {"copilot.use_case": skill, "copilot.channel": str(actor.channel)}):
+            started = time.monotonic()
+            input_hash = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+            calls: list[dict[str, Any]] = []
+            screening: Screening | None = None
+            try:
+                self.check(actor, skill)
+                screening = screen(untrusted, self.components.injection) if untrusted else None
+                with (
+                    self._scope(actor),
+                    capture_tool_calls() as calls,
+                    span(self.tracer, f"skill {skill}", {"copilot.skill": skill}),
+                ):
+                    result = work(self.context(actor, screening))
+            except CopilotError as exc:
+                self._record(actor, skill, input_hash, None, exc, time.monotonic() - started, calls, screening)
+                raise
+            self._record(actor, skill, input_hash, result, None, time.monotonic() - started, calls, screening)
+            return result
 
     @contextmanager
     def _scope(self, actor: Actor) -> Iterator[None]:
@@ -415,4 +428,5 @@ def open_copilot(
             audit=root.audit,
             db=root.db,
             components=root,
+            tracer=root.tracing.tracer,
         )

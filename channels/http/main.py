@@ -22,18 +22,22 @@ from channels.http.client_address import TrustedProxies
 from channels.http.errors import ERROR_RESPONSES, install_error_handlers
 from channels.http.idempotency import IdempotencyStore
 from channels.http.limits import BodySizeLimit
-from channels.http.metrics import MetricsMiddleware, StateCollector
+from channels.http.metrics import StateCollector, instrument
 from channels.http.metrics import router as metrics_router
 from channels.http.routes import health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
+from channels.http.tracing import trace_requests
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import Worker, build_workers, start_workers, stop_workers
+from channels.worker.names import QUEUES
 from copilot import __version__
 from copilot.approvals import load_policy
 from copilot.composition import new_metrics, open_root
 from copilot.config import Settings, get_settings
 from copilot.guardrails.log_redaction import install_log_redaction
 from copilot.llm import build_chat_model, llm_callbacks
+from copilot.observability.queues import queue_collector
+from copilot.observability.tracing import Tracing, build_tracing
 from copilot.service import Copilot, open_copilot
 from copilot.state.database import Database, database_url
 
@@ -87,8 +91,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         db: Database = app.state.db  # the one engine of this process: every store and the Slack channel
         stack.callback(db.close)
         await run_in_threadpool(db.upgrade)
+        stack.callback(app.state.tracing.shutdown)  # flushes the spans last, after the root closed
         root = stack.enter_context(
-            open_root(settings, llm=app.state.llm, db=db, metrics=app.state.metrics)
+            open_root(settings, llm=app.state.llm, db=db, metrics=app.state.metrics, tracing=app.state.tracing)
         )  # Odoo, stores, models
         copilot = stack.enter_context(open_copilot(settings, policy=app.state.policy, root=root))
         app.state.copilot = copilot
@@ -186,10 +191,12 @@ def create_app(
     *,
     mounts: Sequence[Mount] = (),
     workers: WorkerFactory | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
     """The API for ``settings`` (default: the process settings); bad tokens or policy raise ``ConfigError`` here.
 
-    ``mounts`` add other channels' routes; ``workers`` builds the background workers (default: the executor).
+    ``mounts`` add other channels' routes; ``workers`` builds the background workers (default: the executor);
+    ``tracing`` replaces the one ``COPILOT_OTEL_EXPORTER`` gives (a test's in-memory exporter).
     """
     settings = settings or get_settings()
     tokens = TokenTable.from_settings(settings)
@@ -211,8 +218,9 @@ def create_app(
     app.state.trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app.state.policy = load_policy(settings.policy_file)
     #: This process's metrics (its own registry): the middleware, webhooks, executor, Odoo client and LLM record here.
-    app.state.metrics = metrics = new_metrics()
+    app.state.metrics = metrics = new_metrics(settings)
     metrics.registry.register(StateCollector(app.state))  # workers and dead letters, read at scrape time
+    metrics.registry.register(queue_collector(settings, QUEUES))  # Celery queue lengths (with COPILOT_REDIS_URL)
     app.state.llm = build_chat_model(settings, callbacks=llm_callbacks(settings, metrics))
     app.state.webhook_secrets = parse_webhook_secrets(settings.webhook_secrets)
     app.state.workers = []
@@ -224,7 +232,10 @@ def create_app(
         BodySizeLimit,
         limits=[("/v1", settings.http_max_body_bytes), ("/slack/events", settings.slack_max_body_bytes)],
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    instrument(app, app.state.metrics)  # the outer middleware: it times the body limits too
+    #: This process's tracing (off by default): each request a server span, parent of the facade's and Odoo's.
+    app.state.tracing = tracing if tracing is not None else build_tracing(settings)
+    trace_requests(app, app.state.tracing)  # outermost: the request's span is current for everything inside
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics_router)

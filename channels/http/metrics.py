@@ -1,11 +1,12 @@
 """``GET /metrics`` in the Prometheus text format, from the process's ``prometheus_client`` registry.
 
-Exposed (``copilot.observability.CopilotMetrics``): requests by method, route template and status; request
-latency histogram by route; webhook events by source, type and outcome; executor outcomes and the approval
-cycle time; Odoo API latency by method and protocol; chat model latency and tokens. Read at scrape time
-(``StateCollector``): each worker's health, its counters when it keeps a ``stats`` mapping (e.g. processed,
-parked), its backlog when it has a ``backlog()`` (count, age in seconds of the oldest item); dead letters
-still parked, by channel.
+Exposed (``copilot.observability.CopilotMetrics``): requests by method, route template and status, and their
+latency by route, timed by prometheus-fastapi-instrumentator (``instrument``); webhook events by source, type
+and outcome; executor outcomes and the approval cycle time; Odoo API latency by method and protocol; chat
+model latency, tokens and cost. Read at scrape time (``StateCollector``): each worker's health, its counters
+when it keeps a ``stats`` mapping (e.g. processed, parked), its backlog when it has a ``backlog()`` (count,
+age in seconds of the oldest item); dead letters still parked, by channel; with ``COPILOT_REDIS_URL``, the
+length of each Celery queue (``copilot.observability.queues``).
 
 Access: clients on loopback need nothing (a Prometheus agent on the same host); any other client needs
 a bearer token with the ``read`` scope (Prometheus ``authorization: {credentials: <token>}``). The client
@@ -17,26 +18,23 @@ passes a client's header on unchanged must not be listed as trusted.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator.metrics import Info
 
 from channels.http.auth import Scope
 from channels.http.client_address import TrustedProxies, client_host, is_loopback
 from copilot.observability import CopilotMetrics
 
-__all__ = ["MetricsMiddleware", "StateCollector", "router"]
-
-ASGIScope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[ASGIScope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+__all__ = ["StateCollector", "instrument", "router"]
 
 
 class StateCollector(Collector):
@@ -97,49 +95,32 @@ def _backlog(worker: Any) -> tuple[int, float] | None:
         return None
 
 
-def route_template(scope: ASGIScope) -> str:
-    """The matched route's full template (``/v1/proposals/{request_id}``), or ``unmatched`` (never the raw path).
-
-    An included router's route knows only its own part of the template; the prefix is the same number
-    of leading segments of the requested path (path parameters never span a ``/`` here).
-    """
-    suffix = getattr(scope.get("route"), "path", None)
-    if not suffix:
+def _route(info: Info) -> str:
+    """The request's route template (``/v1/proposals/{request_id}``): ``unmatched`` for no route, ``redirect`` for a
+    path the router redirects (a trailing slash: the instrumentator names it by its raw path)."""
+    handler = info.modified_handler
+    if handler == "none":
         return "unmatched"
-    path = scope.get("path", "")
-    taken = len([s for s in suffix.split("/") if s])
-    segments = [s for s in path.split("/") if s]
-    prefix = segments[: max(0, len(segments) - taken)]
-    return ("/" + "/".join(prefix) if prefix else "") + suffix
+    if info.modified_status.startswith("3") and handler == info.request.scope.get("path"):
+        return "redirect"
+    return handler
 
 
-class MetricsMiddleware:
-    """Times every HTTP request and counts it under its route template (``/v1/proposals/{request_id}``)."""
+def instrument(app: FastAPI, metrics: CopilotMetrics) -> None:
+    """Time and count every HTTP request of ``app`` with prometheus-fastapi-instrumentator, into ``metrics``.
 
-    def __init__(self, app: ASGIApp, metrics: CopilotMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
+    The instrumentator resolves the route template (routers' prefixes included) and times the request; the
+    numbers go to the process's own registry under the copilot's names (``copilot_http_requests_total``,
+    ``copilot_http_request_duration_seconds``), never to prometheus_client's global registry.
+    """
 
-    async def __call__(
-        self, scope: ASGIScope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = [500]
+    def record(info: Info) -> None:
+        metrics.request(info.method, _route(info), int(info.modified_status), info.modified_duration)
 
-        async def counting_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            self.metrics.request(
-                scope.get("method", "?"), route_template(scope), status[0], time.perf_counter() - started
-            )
+    instrumentator = Instrumentator(
+        should_group_status_codes=False, should_group_untemplated=True, registry=metrics.registry
+    )
+    instrumentator.add(record).instrument(app)
 
 
 router = APIRouter(tags=["health"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 from channels.worker.names import EMAIL_TASK, EXECUTOR_TASK, SLACK_TASK, URGENT, WEBHOOK_TASK
 from copilot.config import Settings
+from copilot.observability.queues import QUEUED_AT_HEADER
 
 __all__ = ["TaskQueue", "decode", "encode"]
 
@@ -45,6 +47,7 @@ class TaskQueue:
             retry_policy=RETRY_POLICY,
             argsrepr=shown,
             kwargsrepr="{}",
+            headers={QUEUED_AT_HEADER: round(time.time(), 3)},  # the age of the oldest waiting task (/metrics)
         )
         return str(result.id)
 

@@ -43,6 +43,9 @@ class WorkerRuntime:
         self._stack = contextlib.ExitStack()
         try:
             root = self._stack.enter_context(open_root(settings))  # this process's one composition root
+            self.root = root
+            #: This process's metrics: with ``COPILOT_WORKER_METRICS_PORT`` the worker's exporter serves their sum.
+            self.metrics = root.metrics
             self.db: Database = root.db
             self.copilot: Copilot = self._stack.enter_context(open_copilot(settings, root=root))
             # The email channel's processing, results to Slack (bot token) or the outbox, as in ``copilot serve``.
@@ -85,7 +88,9 @@ class WorkerRuntime:
 
         from copilot.approvals import Executor, executor_client
 
-        return Executor(executor_client(self.settings), now=lambda: datetime.now(UTC))
+        client = executor_client(self.settings)
+        client.instrument(self.metrics, self.root.tracing.tracer)
+        return Executor(client, now=lambda: datetime.now(UTC), metrics=self.metrics)
 
     def close(self) -> None:
         """Close the mailbox connection, the Copilot and the database."""

@@ -97,6 +97,7 @@ def process_webhook(task: Task, source: str, event_id: str, body: str) -> dict[s
         _fail_webhook(runtime, source, event_id, type_, raw, exc, attempts=task.request.retries + 1)
         return {"status": "parked"}
     runtime.events.finish(source, event_id, result=result)
+    runtime.metrics.webhook(source, type_, "done")
     log.info("webhook %s event %s (%s) done", source, event_id, type_)
     return {"status": "done"}
 
@@ -116,6 +117,7 @@ def _fail_webhook(
         attempts=attempts,
     )
     runtime.events.finish(source, event_id, error=reason)
+    runtime.metrics.webhook(source, type_, "parked")
 
 
 def poll_mailbox(task: Task) -> dict[str, int]:

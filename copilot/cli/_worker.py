@@ -7,9 +7,13 @@ See docs/scale-out.md.
 from __future__ import annotations
 
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from copilot.config import Settings
+    from copilot.observability.worker import WorkerExporter
 
 __all__ = ["beat", "worker"]
 
@@ -51,7 +55,15 @@ def worker(
     chosen = _queues(queues)
     if pool not in ("prefork", "threads", "solo"):
         raise typer.BadParameter("choose prefork, threads or solo", param_hint="--pool")
+    exporter = _metrics_exporter(settings)  # before the app, the pool and any metric exist
     app = worker_app(settings)
+    if exporter is not None:
+        from celery.signals import worker_process_shutdown
+
+        def forget(pid: int | None = None, **_: object) -> None:
+            exporter.mark_dead(pid or os.getpid())
+
+        worker_process_shutdown.connect(forget, weak=False)
     if pool == "prefork":
         warm_on_start(app)  # each pool process is ready (model loaded) before it takes a task
     node = name or f"copilot-{os.getpid()}@{socket.gethostname()}"
@@ -67,6 +79,19 @@ def worker(
         "--without-mingle",
     ]
     app.worker_main(argv)
+
+
+def _metrics_exporter(settings: Settings) -> WorkerExporter | None:
+    """With ``COPILOT_WORKER_METRICS_PORT``: the exporter of this worker's metrics (its pool processes' sum and the
+    queue lengths), started; else None."""
+    from channels.worker.names import QUEUES
+    from copilot.observability.worker import start_worker_exporter
+
+    exporter = start_worker_exporter(settings, QUEUES)
+    if exporter is not None:
+        where = f"http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics"
+        typer.echo(f"copilot worker: metrics on {where}", err=True)
+    return exporter
 
 
 def beat() -> None:

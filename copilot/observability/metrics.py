@@ -9,9 +9,15 @@ use them, and a test checks that every name they reference is registered here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from copilot.config import LLMPrice
+
 __all__ = ["HTTP_BUCKETS", "CopilotMetrics"]
+
+_FREE = LLMPrice()
 
 #: Latency buckets in seconds (HTTP requests, Odoo calls).
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -22,10 +28,17 @@ CYCLE_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 864
 
 
 class CopilotMetrics:
-    """The process's metrics on ``registry`` (a fresh ``CollectorRegistry`` when none is given)."""
+    """The process's metrics on ``registry`` (a fresh ``CollectorRegistry`` when none is given).
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    ``llm_prices`` (``COPILOT_LLM_PRICES``) turns each call's tokens into ``copilot_llm_cost_usd_total``; a model
+    it does not list costs 0 (a local model).
+    """
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, llm_prices: Mapping[str, LLMPrice] | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        self.llm_prices = dict(llm_prices or {})
         r = self.registry
         self.http_requests = Counter(
             "copilot_http_requests", "HTTP requests by method, route template and status.",
@@ -62,6 +75,10 @@ class CopilotMetrics:
             "copilot_llm_tokens", "Tokens the chat model used, by model and kind (prompt, completion).",
             ["model", "kind"], registry=r,
         )  # fmt: skip
+        self.llm_cost = Counter(
+            "copilot_llm_cost_usd", "What the chat model's calls cost in US dollars (tokens x COPILOT_LLM_PRICES).",
+            ["model"], registry=r,
+        )  # fmt: skip
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished HTTP request."""
@@ -91,3 +108,11 @@ class CopilotMetrics:
             self.llm_tokens.labels(model=model, kind="prompt").inc(prompt_tokens)
         if completion_tokens:
             self.llm_tokens.labels(model=model, kind="completion").inc(completion_tokens)
+        price = self.price(model)
+        self.llm_cost.labels(model=model).inc(
+            (prompt_tokens * price.prompt + completion_tokens * price.completion) / 1e6
+        )
+
+    def price(self, model: str) -> LLMPrice:
+        """``model``'s price per million tokens (zero when the table does not list it)."""
+        return self.llm_prices.get(model, _FREE)

@@ -22,6 +22,8 @@ from copilot.odoo.schema import OdooSchema, schema_for
 from copilot.odoo.transport import OdooTransport, is_retryable, never_sent
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
     from copilot.observability import CopilotMetrics
 
 __all__ = ["Domain", "OdooClient"]
@@ -68,12 +70,13 @@ class OdooClient:
         #: Seconds spent in the transport (wire and Odoo) by those calls: the rest of a tool's time is the copilot's.
         self.transport_seconds = 0.0
 
-    def instrument(self, metrics: CopilotMetrics) -> None:
-        """Time every call this client sends (``copilot_odoo_request_duration_seconds``), once."""
+    def instrument(self, metrics: CopilotMetrics, tracer: Tracer | None = None) -> None:
+        """Time every call this client sends (``copilot_odoo_request_duration_seconds``), once; with ``tracer``,
+        each call is also a span (method, model, protocol)."""
         from copilot.observability.odoo import TimedTransport
 
         if not isinstance(self._transport, TimedTransport):
-            self._transport = TimedTransport(self._transport, metrics)
+            self._transport = TimedTransport(self._transport, metrics, tracer=tracer)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None, db: str | None = None) -> OdooClient:

@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +15,6 @@ from pydantic import SecretStr
 
 import channels.http.main as http_main
 from channels.http import create_app
-from channels.http.metrics import route_template
 from channels.http.workers import ExecutorWorker, Worker, build_workers
 from channels.serve import create_app as serve_app
 from copilot.config import Settings
@@ -158,23 +156,6 @@ def test_metrics_off_loopback_need_a_read_token(tmp_path: Path) -> None:
         assert no_read.status_code == 403
         ok = client.get("/metrics", headers={"Authorization": f"Bearer {READER}"})
         assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/plain; version=0.0.4")
-
-
-@pytest.mark.parametrize(
-    ("suffix", "path", "expected"),
-    [
-        ("/proposals/{request_id}", "/v1/proposals/12", "/v1/proposals/{request_id}"),
-        ("/{source}", "/v1/webhooks/n8n", "/v1/webhooks/{source}"),
-        ("/healthz", "/healthz", "/healthz"),
-    ],
-)
-def test_route_template_adds_the_routers_prefix(suffix: str, path: str, expected: str) -> None:
-    class Route:
-        pass
-
-    route: Any = Route()
-    route.path = suffix
-    assert route_template({"route": route, "path": path}) == expected
 
 
 def test_slack_is_mounted_when_configured_and_closed_at_shutdown(tmp_path: Path) -> None:
