@@ -98,11 +98,16 @@ def test_a_line_covered_by_free_stock_is_not_at_risk(server: SandboxServer) -> N
 
 
 def test_a_late_po_revised_later_by_the_supplier_raises_the_risk(server: SandboxServer) -> None:
-    client = make_client(server)
-    before = _item(_run(client), "S00024")
+    """S00024 promised for T+5 waits on P00009 (3 days overdue); the supplier then moves it to T+9."""
     admin = _admin(server)
+    promised = (RECORDED_AT + timedelta(days=5)).strftime("%Y-%m-%d %H:%M:%S")
+    admin.execute("sale.order", "write", [24], {"commitment_date": promised})
+    before = _item(_run(make_client(server)), "S00024")
+    assert before.risk < 0.5 and not any(f.name == "supplier_revised" for f in before.factors)
     revised = (RECORDED_AT + timedelta(days=9)).strftime("%Y-%m-%d %H:%M:%S")
-    [line] = admin.search_read("purchase.order.line", [("order_id.name", "=", "P00009"), ("product_id", "=", 16)], ["id"])
+    [line] = admin.search_read(
+        "purchase.order.line", [("order_id.name", "=", "P00009"), ("product_id", "=", 16)], ["id"]
+    )
     moves = admin.search_read("stock.move", [("purchase_line_id", "=", line["id"])], ["id"])
     admin.execute("purchase.order.line", "write", [line["id"]], {"date_planned": revised})
     admin.execute("stock.move", "write", [m["id"] for m in moves], {"date": revised})
