@@ -54,8 +54,8 @@ def test_thresholds_decide_severity_and_what_is_reported(ctx: SkillContext) -> N
     assert {f.severity for f in everything_low} == {"low"}
     everything_critical = control.run(ctx, {"critical": 0.0})
     assert {f.severity for f in everything_critical} == {"critical"}
-    few = control.run(ctx, {"min_score": 0.8})
-    assert few and all(f.score >= 0.8 for f in few) and len(few) < len(everything_low)
+    few = control.run(ctx, {"min_score": 1.4})
+    assert few and all(f.score >= 1.4 for f in few) and len(few) < len(everything_low)
     assert len(control.run(ctx, {"limit": 3})) == 3
 
 
