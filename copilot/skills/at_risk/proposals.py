@@ -87,7 +87,7 @@ def _expedite(risks: Sequence[LineRisk], now: datetime) -> list[dict[str, Any]]:
         supply = risk.worst
         if supply is None or supply.purchase_order is None or supply.vendor is None:
             continue
-        if supply.late_days <= 0 and not any(f.name == "cover_after_commitment" for f in risk.factors):
+        if supply.late_days <= 0 and not risk.has("cover_after_commitment"):
             continue
         po_id, po_name = supply.purchase_order
         need = risk.demand.need

@@ -23,13 +23,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.controls.model import SEVERITIES, Factor, Severity
 from copilot.skills.at_risk.cover import Demand, Supply
 
-__all__ = ["LineRisk", "RiskModel", "line_risk", "priority_weight", "severity_for"]
+__all__ = ["LineRisk", "RiskModel", "Spec", "line_risk", "priority_weight", "severity_for"]
 
 _DAY = 86_400.0
 
@@ -70,16 +71,33 @@ class RiskModel(BaseModel):
     )
 
 
+class Spec(NamedTuple):
+    """A factor before it becomes a ``Factor`` (only the lines an item shows are turned into models)."""
+
+    name: str
+    label: str
+    value: float
+    contribution: float
+
+
 @dataclass(frozen=True, slots=True)
 class LineRisk:
     """One line's risk, its factors (summing to it), the receipt it waits for and when it is covered."""
 
     demand: Demand
     risk: float
-    factors: list[Factor]
+    specs: tuple[Spec, ...]
     worst: Supply | None
     ready: datetime | None
     value_at_risk: float
+
+    def factors(self) -> list[Factor]:
+        """The factors as the shared ``Factor`` model."""
+        return [Factor(name=f.name, label=f.label, value=f.value, contribution=f.contribution) for f in self.specs]
+
+    def has(self, name: str) -> bool:
+        """Whether a factor of this name contributes."""
+        return any(f.name == name for f in self.specs)
 
 
 def _ramp(days: float, full: float) -> float:
@@ -98,11 +116,11 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
     ordered = demand.ordered
     uncovered_share = demand.uncovered / ordered
     covered_share = sum(p.quantity for p in demand.pieces) / ordered
-    factors: list[Factor] = []
+    factors: list[Spec] = []
     if demand.need is not None and demand.need <= now:
         passed = _days(now - demand.need)
         factors.append(
-            Factor(
+            Spec(
                 name="commitment_passed",
                 label=(
                     f"committed for {demand.need:%Y-%m-%d} ({passed:.0f} days ago), "
@@ -115,7 +133,7 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
     worst = max(demand.pieces, key=lambda p: (p.supply.eta, p.supply.late_days)).supply if demand.pieces else None
     if uncovered_share > 0:
         factors.append(
-            Factor(
+            Spec(
                 name="uncovered",
                 label=f"{demand.uncovered:g} {demand.product} covered by no stock and no incoming receipt",
                 value=round(demand.uncovered, 3),
@@ -135,7 +153,7 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
                     else f"{po} covers it by {ready:%Y-%m-%d}, leaving {-slip:.0f} days before {demand.need:%Y-%m-%d}"
                 )
                 factors.append(
-                    Factor(
+                    Spec(
                         name="cover_after_commitment",
                         label=label,
                         value=round(slip, 2),
@@ -149,7 +167,7 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
                 else f"{po} receipt is planned {worst.late_days:.0f} days after its promised date"
             )
             factors.append(
-                Factor(
+                Spec(
                     name="receipt_late",
                     label=late_label,
                     value=round(worst.late_days, 2),
@@ -158,7 +176,7 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
             )
         if worst.revised_days > 0 and worst.planned is not None:
             factors.append(
-                Factor(
+                Spec(
                     name="supplier_revised",
                     label=(
                         f"{po} date revised to {worst.planned:%Y-%m-%d}, "
@@ -178,24 +196,21 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
             else "no receipt history"
         )
         factors.append(
-            Factor(
+            Spec(
                 name="supplier_unreliable",
                 label=f"{vendor}: {history} (late rate {reliability.late_rate:.0%})",
                 value=round(reliability.late_rate, 3),
                 contribution=model.supplier_unreliable * covered_share * reliability.late_rate,
             )
         )
-    factors = [f for f in factors if f.contribution > 0]
-    total = sum(f.contribution for f in factors)
-    if total > 1.0:
-        factors = [f.model_copy(update={"contribution": f.contribution / total}) for f in factors]
-        total = 1.0
-    factors = [f.model_copy(update={"contribution": round(f.contribution, 6)}) for f in factors]
+    total = sum(f.contribution for f in factors if f.contribution > 0)
+    scale = 1.0 / total if total > 1.0 else 1.0
+    factors = [f._replace(contribution=round(f.contribution * scale, 6)) for f in factors if f.contribution > 0]
     risk = sum(f.contribution for f in factors)
     if risk < model.min_risk:
         return None
     at_risk = demand.value * (demand.short / ordered)
-    return LineRisk(demand, min(risk, 1.0), factors, worst, ready if not demand.uncovered else None, at_risk)
+    return LineRisk(demand, min(risk, 1.0), tuple(factors), worst, ready if not demand.uncovered else None, at_risk)
 
 
 def _po(supply: Supply) -> str:

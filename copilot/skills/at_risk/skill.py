@@ -165,7 +165,7 @@ def _item(
         score=round(worst.risk * round(weight, 6), 6) if score else 0.0,
         severity=severity_for(score, model.severity_thresholds),
         reason=_reason(name, worst, len(risks) - 1, key),
-        factors=worst.factors,
+        factors=worst.factors(),
         evidence=_evidence(order_id, name, partner_id, customer, risks),
         lines=[_line_label(r) for r in risks],
         purchase_orders=pos,
