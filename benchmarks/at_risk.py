@@ -25,13 +25,14 @@ TARGET_SECONDS = 5.0
 
 
 def _client(server: ScaledSandbox, *, http: bool, json2: bool) -> OdooClient:
-    settings = load_settings(odoo_login="copilot", odoo_password="copilot", odoo_timeout=120)
+    settings = load_settings(odoo_login="copilot", odoo_password="copilot", odoo_timeout=120)  # noqa: S106 - sandbox demo login
     if http:
         return OdooClient.from_settings(settings, url=server.url, db=server.db)
     if json2:
         key = next(u.api_key for u in server.users if u.login == "copilot" and u.api_key)
         return OdooClient(sandbox_json2_transport(server, api_key=key, timeout=120), description="sandbox json2")
-    return OdooClient(SandboxTransport(server, login="copilot", secret="copilot", timeout=120), description="sandbox")
+    transport = SandboxTransport(server, login="copilot", secret="copilot", timeout=120)  # noqa: S106 - sandbox demo login
+    return OdooClient(transport, description="sandbox")
 
 
 def main(argv: list[str] | None = None) -> None:
