@@ -148,8 +148,8 @@ def _item(
     key = _is_key(snapshot, model, partner_id, customer)
     worst = risks[0]
     value = float(order.get("amount_untaxed") or 0.0)
-    weight = priority_weight(value, key_account=key, model=model)
-    score = worst.risk * weight
+    weight = round(priority_weight(value, key_account=key, model=model), 6)
+    score = round(worst.risk * weight, 6)
     readies = [r.ready for r in risks]
     cover = max(d for d in readies if d is not None).date() if readies and all(readies) else None
     need = worst.demand.need
@@ -161,8 +161,8 @@ def _item(
         commitment=need.date() if need else None,
         expected_cover=cover,
         risk=worst.risk,
-        priority_weight=round(weight, 6),
-        score=round(worst.risk * round(weight, 6), 6) if score else 0.0,
+        priority_weight=weight,
+        score=score,
         severity=severity_for(score, model.severity_thresholds),
         reason=_reason(name, worst, len(risks) - 1, key),
         factors=worst.factors(),
