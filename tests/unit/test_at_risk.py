@@ -177,3 +177,29 @@ def test_the_skill_is_registered() -> None:
 
     assert SKILLS["orders_at_risk"] is AT_RISK
     assert datetime  # keep the import for annotations
+
+
+def test_stock_reserved_by_the_pick_of_a_two_step_delivery_covers_the_line(server: SandboxServer) -> None:
+    """Pick then ship: the ship move waits (nothing reserved on it) while the pick holds the stock."""
+    admin = _admin(server)
+    pick = admin.execute(
+        "stock.move",
+        "create",
+        {
+            "name": "Pick Corner Desk Right Sit",
+            "product_id": 16,
+            "product_uom_qty": 10.0,
+            "product_qty": 10.0,
+            "quantity": 10.0,
+            "state": "assigned",
+            "sale_line_id": 50,
+            "picking_type_id": 3,
+            "location_id": 8,
+            "location_dest_id": 12,
+            "move_dest_ids": [[6, 0, [37]]],
+        },
+    )
+    admin.execute("stock.move", "write", [37], {"state": "waiting", "move_orig_ids": [[6, 0, [pick]]]})
+    queue = _run(make_client(server))
+    assert "S00024" not in {i.order for i in queue.items}
+    assert "S00029" in {i.order for i in queue.items}  # the rest is unchanged

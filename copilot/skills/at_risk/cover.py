@@ -171,8 +171,13 @@ def _pair(value: Any) -> tuple[int, str] | None:
 
 
 def demands(snapshot: Snapshot) -> list[Demand]:
-    """One demand per open sale line of a confirmed order (its open deliveries summed), in product units."""
+    """One demand per open sale line of a confirmed order (its open deliveries summed), in product units.
+
+    In a multi-step delivery the last step (no further move) holds the demand, and the units reserved are the
+    most any open step holds (the pick reserves while the ship move waits).
+    """
     by_line: dict[int, Demand] = {}
+    upstream: dict[tuple[int, int], float] = defaultdict(float)
     for move in snapshot.out_moves:
         line_id = ref_id(move.get("sale_line_id"))
         product = ref_id(move.get("product_id"))
@@ -187,6 +192,9 @@ def demands(snapshot: Snapshot) -> list[Demand]:
         demand = float(move.get("product_qty") or demand_uom)
         ratio = demand / demand_uom if demand_uom else 1.0
         reserved = min(float(move.get("quantity") or 0.0) * ratio, demand)
+        if move.get("move_dest_ids"):  # an earlier step (pick, pack): what it reserved, per step
+            upstream[(line_id, ref_id(move.get("picking_type_id")) or 0)] += reserved
+            continue
         item = by_line.get(line_id)
         if item is None:
             item = by_line[line_id] = Demand(
@@ -205,6 +213,10 @@ def demands(snapshot: Snapshot) -> list[Demand]:
         picking = _pair(move.get("picking_id"))
         if picking is not None and picking not in item.pickings:
             item.pickings.append(picking)
+    for (line_id, _step), held in upstream.items():
+        item = by_line.get(line_id)
+        if item is not None and held > item.reserved:
+            item.reserved = min(held, item.ordered)
     return list(by_line.values())
 
 

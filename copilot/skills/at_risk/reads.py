@@ -31,6 +31,8 @@ OUT_FIELDS = [
     "date",
     "date_deadline",
     "picking_id",
+    "picking_type_id",
+    "move_dest_ids",
 ]
 LINE_FIELDS = ["order_id", "product_uom_qty", "qty_delivered", "customer_lead", "price_subtotal", "name", "state"]
 ORDER_FIELDS = ["name", "partner_id", "commitment_date", "date_order", "amount_untaxed", "currency_id", "state"]
@@ -112,10 +114,11 @@ def _products_of(client: OdooClient, purchase_orders: Sequence[str], sale_orders
 
 
 def _open_deliveries() -> list[Any]:
+    """Open moves of sale lines: the deliveries, and the pick and pack steps before them (multi-step)."""
     return [
         ("sale_line_id", "!=", False),
         ("state", "in", OPEN_MOVE_STATES),
-        ("picking_type_id.code", "=", "outgoing"),
+        ("picking_type_id.code", "in", ["outgoing", "internal"]),
     ]
 
 
