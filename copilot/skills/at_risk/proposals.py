@@ -120,13 +120,10 @@ def _reallocate(
         line = risk.demand
         if line.need is None:
             continue
-        for donor, donor_order in donors.get(line.product_id, ()):
-            if (
-                donor.order_id != line.order_id
-                and donor.reserved >= line.short
-                and donor.need is not None
-                and donor.need > line.need
-            ):
+        for donor, donor_order in donors.get(line.product_id, ()):  # most reserved first
+            if donor.reserved < line.short:
+                break
+            if donor.order_id != line.order_id and donor.need is not None and donor.need > line.need:
                 out.append(
                     {
                         "action_type": "reallocate_stock",

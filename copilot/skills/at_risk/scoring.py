@@ -93,7 +93,10 @@ class LineRisk:
 
     def factors(self) -> list[Factor]:
         """The factors as the shared ``Factor`` model."""
-        return [Factor(name=f.name, label=f.label, value=f.value, contribution=f.contribution) for f in self.specs]
+        return [  # built from checked figures: no validation needed
+            Factor.model_construct(name=f.name, label=f.label, value=f.value, contribution=f.contribution)
+            for f in self.specs
+        ]
 
     def has(self, name: str) -> bool:
         """Whether a factor of this name contributes."""

@@ -94,6 +94,8 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
     for line in lines:
         if line.reserved > 0:
             donors[line.product_id].append((line, str(snapshot.orders[line.order_id].get("name") or "")))
+    for held in donors.values():
+        held.sort(key=lambda d: -d[0].reserved)
     wanted_pos = {p.strip().casefold() for p in request.purchase_orders or ()}
     wanted_sos = {s.strip().casefold() for s in request.sale_orders or ()}
     items = []
@@ -220,18 +222,24 @@ def _reason(order: str, worst: LineRisk, others: int, key: bool) -> str:
 def _evidence(
     order_id: int, name: str, partner_id: int | None, customer: str, risks: Sequence[LineRisk]
 ) -> list[Citation]:
-    cited = [Citation(model="sale.order", id=order_id, display_name=name)]
+    cited = [Citation.model_construct(model="sale.order", id=order_id, display_name=name)]
     if partner_id:
-        cited.append(Citation(model="res.partner", id=partner_id, display_name=customer or str(partner_id)))
+        cited.append(
+            Citation.model_construct(model="res.partner", id=partner_id, display_name=customer or str(partner_id))
+        )
     for risk in risks:
-        cited += [Citation(model="stock.picking", id=p[0], display_name=p[1]) for p in risk.demand.pickings]
+        cited += [
+            Citation.model_construct(model="stock.picking", id=p[0], display_name=p[1]) for p in risk.demand.pickings
+        ]
         for piece in risk.demand.pieces:
             if piece.supply.purchase_order:
                 po_id, po = piece.supply.purchase_order
-                cited.append(Citation(model="purchase.order", id=po_id, display_name=po))
+                cited.append(Citation.model_construct(model="purchase.order", id=po_id, display_name=po))
             if piece.supply.receipt:
                 cited.append(
-                    Citation(model="stock.picking", id=piece.supply.receipt[0], display_name=piece.supply.receipt[1])
+                    Citation.model_construct(
+                        model="stock.picking", id=piece.supply.receipt[0], display_name=piece.supply.receipt[1]
+                    )
                 )
     return list(dict.fromkeys(cited))
 
