@@ -203,3 +203,24 @@ def test_stock_reserved_by_the_pick_of_a_two_step_delivery_covers_the_line(serve
     queue = _run(make_client(server))
     assert "S00024" not in {i.order for i in queue.items}
     assert "S00029" in {i.order for i in queue.items}  # the rest is unchanged
+
+
+def test_proposals_are_valid_approval_payloads_or_marked_hints(server: SandboxServer) -> None:
+    from pydantic import TypeAdapter
+
+    from copilot.approvals.schemas import ActionPayload, ActionType
+
+    payloads = TypeAdapter(ActionPayload)
+    known = {a.value for a in ActionType}
+    queue = _run(make_client(server))
+    seen = set()
+    for item in queue.items:
+        for proposal in item.proposals:
+            seen.add(proposal["action_type"])
+            if proposal["action_type"] in known:
+                payloads.validate_python(proposal)  # what copilot.approvals accepts
+            else:
+                assert proposal.get("hint") is True
+    assert {"expedite", "change_so_commitment", "inform_customer"} <= seen
+    s04 = _item(queue, "S00004")  # the tables have no cover: no new date can be promised
+    assert not any(p["action_type"] == "change_so_commitment" for p in s04.proposals)
