@@ -398,7 +398,7 @@ class ScaledSandbox(SandboxServer):
     def _new_backend(self) -> Backend:
         if self._scaled is None:
             release = release_for(self._odoo)
-            base = dataset_for("oca", release.name)
+            base = dataset_for(self.helpdesk, release.name)
             self._scaled = scaled_dataset(base, lines=self.lines, seed=self.seed, now=release.recorded_at)
         return Backend(self._users, self.anchor, self.db, self._scaled, None, self.release)
 
