@@ -56,9 +56,10 @@ from copilot.observability.tracing import span
 from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, Question
+from copilot.skills.at_risk import AtRiskInput, AtRiskQueue
 from copilot.skills.base import SkillContext
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft
-from copilot.skills.registry import ANSWER, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
+from copilot.skills.registry import ANSWER, AT_RISK, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
 from copilot.skills.supplier_email import SupplierEmailSummary
 from copilot.skills.triage import TicketClassification, TriageInput, Triager, load_triager, model_owner
 from copilot.state import ConversationStore, Database
@@ -227,6 +228,19 @@ class Copilot:
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
         return self._run(actor, "order_status", reference, lambda ctx: ORDER_STATUS.run(ctx, reference))
+
+    def orders_at_risk(self, actor: Actor, request: AtRiskInput) -> AtRiskQueue:
+        """The open sale orders that may miss their commitment, ranked, with reasons and proposals (not submitted).
+
+        The queue shows sale and purchase data together (orders, POs, vendors' records): a role must see both.
+        """
+        tools = allowed_tools(actor)
+        if tools is not None and not {"sale_order_status", "purchase_order_status"} <= tools:
+            raise AccessDenied(
+                f"the {str(actor.role).replace('_', ' ')} role does not see both sale and purchase orders"
+            )
+        text = request.model_dump_json()
+        return self._run(actor, "orders_at_risk", text, lambda ctx: AT_RISK.run(ctx, request))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""

@@ -40,6 +40,7 @@ UseCase = Literal[
     "ask",
     "propose",
     "order_status",
+    "orders_at_risk",
     "ingest_supplier_email",
     "summarize_with_proposals",
     "classify_sender",

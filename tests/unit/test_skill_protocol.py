@@ -124,7 +124,7 @@ def _ctx(tmp_path: Path, **kw: Any) -> SkillContext:
 
 # -- the protocol ---------------------------------------------------------------------------------
 def test_every_registered_skill_satisfies_the_protocol_with_one_run_of_context_and_input() -> None:
-    assert set(SKILLS) == {"supplier_email", "triage", "draft_reply", "answer", "order_status"}
+    assert set(SKILLS) == {"supplier_email", "triage", "draft_reply", "answer", "order_status", "orders_at_risk"}
     for name, skill in SKILLS.items():
         assert isinstance(skill, Skill), name
         assert skill.name == name

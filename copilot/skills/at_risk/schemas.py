@@ -18,6 +18,12 @@ class AtRiskInput(BaseModel):
     purchase_orders: list[str] | None = Field(default=None, description="Only orders these POs feed (names)")
     sale_orders: list[str] | None = Field(default=None, description="Only these sale orders (names)")
     limit: int | None = Field(default=None, ge=1, description="Keep the top N")
+    key_accounts: list[str] | None = Field(
+        default=None, description="Customers (partner names) weighted as key accounts, besides tagged partners"
+    )
+    key_account_tags: list[str] | None = Field(
+        default=None, description="Partner tags marking key accounts (matched with ilike); default: 'key account'"
+    )
 
 
 class AtRiskItem(BaseModel):

@@ -1,0 +1,290 @@
+"""What can cover each open sale line: free stock first, then the open receipts by expected arrival, in need order.
+
+Quantities are in the product's unit (``product_qty``): a receipt in dozens counts its units. A line's open
+demand is what its open deliveries still need beyond what they already reserved. Demands of one product are
+served earliest need first (then earliest order, then line), as Odoo reserves: free stock on hand, then each
+receipt in the order it is expected. A receipt's expected arrival is its planned date when still ahead; once
+overdue it is unknown, so it is estimated as now plus the vendor's usual delay (from its done receipts).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from copilot.skills.at_risk.reads import Snapshot, ref_id, ref_name, when
+
+__all__ = ["Demand", "Piece", "Reliability", "Supply", "allocate", "demands", "reliabilities", "supplies"]
+
+_DAY = 86_400.0
+#: A done receipt counts as late when it came more than this after its promised date.
+LATE_GRACE = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Reliability:
+    """A vendor's record on its done receipts (smoothed toward a prior: few receipts say little)."""
+
+    receipts: int
+    late: int
+    late_rate: float
+    usual_delay_days: float
+
+
+@dataclass(slots=True)
+class Supply:
+    """One open receipt move: how much, when it was promised, when it is planned now, when it is expected."""
+
+    move_id: int
+    product_id: int
+    quantity: float
+    receipt: tuple[int, str] | None
+    purchase_order: tuple[int, str] | None
+    vendor: tuple[int, str] | None
+    promised: datetime | None
+    planned: datetime | None
+    eta: datetime
+    overdue_days: float
+    revised_days: float
+    late_days: float
+    reliability: Reliability
+    left: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a line's demand that one receipt covers."""
+
+    supply: Supply
+    quantity: float
+
+
+@dataclass(slots=True)
+class Demand:
+    """One open sale line: what is ordered, reserved, missing, and when it is needed."""
+
+    line_id: int
+    order_id: int
+    product_id: int
+    product: str
+    ordered: float
+    reserved: float
+    need: datetime | None
+    order_date: datetime | None
+    value: float
+    pickings: list[tuple[int, str]] = field(default_factory=list)
+    from_stock: float = 0.0
+    pieces: list[Piece] = field(default_factory=list)
+
+    @property
+    def short(self) -> float:
+        """Units not reserved yet."""
+        return max(self.ordered - self.reserved, 0.0)
+
+    @property
+    def uncovered(self) -> float:
+        """Units nothing on hand or incoming covers."""
+        return max(self.short - self.from_stock - sum(p.quantity for p in self.pieces), 0.0)
+
+
+def reliabilities(
+    history: Iterable[dict[str, Any]], *, prior_rate: float, prior_weight: float, default_delay: float
+) -> dict[int, Reliability]:
+    """Each vendor's late-receipt rate and usual delay, from its done receipts (date done vs promised)."""
+    stats: dict[int, list[float]] = defaultdict(list)
+    for row in history:
+        vendor = ref_id(row.get("partner_id"))
+        done = when(row.get("date_done"))
+        promised = when(row.get("date_deadline")) or when(row.get("scheduled_date"))
+        if vendor is None or done is None or promised is None:
+            continue
+        stats[vendor].append((done - promised).total_seconds() / _DAY)
+    out = {}
+    for vendor, delays in stats.items():
+        late = [d for d in delays if d > LATE_GRACE.total_seconds() / _DAY]
+        rate = (len(late) + prior_rate * prior_weight) / (len(delays) + prior_weight)
+        delay = sum(late) / len(late) if late else default_delay
+        out[vendor] = Reliability(len(delays), len(late), rate, delay)
+    return out
+
+
+def unknown_vendor(prior_rate: float, default_delay: float) -> Reliability:
+    """The prior for a vendor without done receipts (or a receipt without a vendor)."""
+    return Reliability(0, 0, prior_rate, default_delay)
+
+
+def supplies(
+    snapshot: Snapshot, now: datetime, vendors: dict[int, Reliability], prior: Reliability
+) -> dict[int, list[Supply]]:
+    """The open receipts per product, earliest expected first."""
+    out: dict[int, list[Supply]] = defaultdict(list)
+    for move in snapshot.in_moves:
+        product = ref_id(move.get("product_id"))
+        quantity = float(move.get("product_qty") or 0.0)
+        if product is None or quantity <= 0:
+            continue
+        pol = snapshot.po_lines.get(ref_id(move.get("purchase_line_id")) or 0, {})
+        dates = [d for d in (when(move.get("date")), when(pol.get("date_planned"))) if d is not None]
+        deadline = when(move.get("date_deadline"))
+        planned = max(dates) if dates else deadline
+        promised = min([*dates, deadline] if deadline else dates) if (dates or deadline) else None
+        vendor_ref = pol.get("partner_id") or move.get("partner_id")
+        vendor_id = ref_id(vendor_ref)
+        reliability = vendors.get(vendor_id, prior) if vendor_id else prior
+        if planned is None or planned < now:
+            overdue = (now - planned).total_seconds() / _DAY if planned else 0.0
+            eta = now + timedelta(days=max(1.0, reliability.usual_delay_days))
+        else:
+            overdue, eta = 0.0, planned
+        revised = (planned - promised).total_seconds() / _DAY if planned and promised else 0.0
+        late = (eta - promised).total_seconds() / _DAY if promised else 0.0
+        order = pol.get("order_id")
+        out[product].append(
+            Supply(
+                move_id=int(move["id"]),
+                product_id=product,
+                quantity=quantity,
+                receipt=_pair(move.get("picking_id")),
+                purchase_order=_pair(order),
+                vendor=_pair(vendor_ref),
+                promised=promised,
+                planned=planned,
+                eta=eta,
+                overdue_days=overdue,
+                revised_days=revised if revised >= 1.0 else 0.0,
+                late_days=max(late, 0.0),
+                reliability=reliability,
+                left=quantity,
+            )
+        )
+    for items in out.values():
+        items.sort(key=lambda s: (s.eta, s.planned or s.eta, s.move_id))  # overdue: first due, first in
+    return out
+
+
+def _pair(value: Any) -> tuple[int, str] | None:
+    rid = ref_id(value)
+    return (rid, ref_name(value)) if rid is not None else None
+
+
+def demands(snapshot: Snapshot) -> list[Demand]:
+    """One demand per open sale line of a confirmed order (its open deliveries summed), in product units.
+
+    In a multi-step delivery the last step (no further move) holds the demand, and the units reserved are the
+    most any open step holds (the pick reserves while the ship move waits).
+    """
+    by_line: dict[int, Demand] = {}
+    upstream: dict[tuple[int, int], float] = defaultdict(float)
+    for move in snapshot.out_moves:
+        line_id = ref_id(move.get("sale_line_id"))
+        product = ref_id(move.get("product_id"))
+        line = snapshot.lines.get(line_id or 0)
+        if line_id is None or product is None or line is None:
+            continue
+        order_id = ref_id(line.get("order_id"))
+        order = snapshot.orders.get(order_id or 0)
+        if order_id is None or order is None or order.get("state") != "sale":
+            continue
+        demand_uom = float(move.get("product_uom_qty") or 0.0)
+        demand = float(move.get("product_qty") or demand_uom)
+        ratio = demand / demand_uom if demand_uom else 1.0
+        reserved = min(float(move.get("quantity") or 0.0) * ratio, demand)
+        if move.get("move_dest_ids"):  # an earlier step (pick, pack): what it reserved, per step
+            upstream[(line_id, ref_id(move.get("picking_type_id")) or 0)] += reserved
+            continue
+        item = by_line.get(line_id)
+        if item is None:
+            item = by_line[line_id] = Demand(
+                line_id=line_id,
+                order_id=order_id,
+                product_id=product,
+                product=_product_label(ref_name(move.get("product_id")), str(line.get("name") or "")),
+                ordered=0.0,
+                reserved=0.0,
+                need=_need(order, line),
+                order_date=when(order.get("date_order")),
+                value=_open_value(line),
+            )
+        item.ordered += demand
+        item.reserved += reserved
+        picking = _pair(move.get("picking_id"))
+        if picking is not None and picking not in item.pickings:
+            item.pickings.append(picking)
+    for (line_id, _step), held in upstream.items():
+        item = by_line.get(line_id)
+        if item is not None and held > item.reserved:
+            item.reserved = min(held, item.ordered)
+    return list(by_line.values())
+
+
+def _product_label(display: str, line_name: str) -> str:
+    """ "[E-COM06] Corner Desk Right Sit" -> "Corner Desk Right Sit" (the code is noise in a sentence)."""
+    label = display or line_name.split("\n", 1)[0]
+    if label.startswith("[") and "] " in label:
+        label = label.split("] ", 1)[1]
+    return label
+
+
+def _need(order: dict[str, Any], line: dict[str, Any]) -> datetime | None:
+    """The commitment date, else the expected date Odoo computes for the line (order date + customer lead)."""
+    committed = when(order.get("commitment_date"))
+    if committed is not None:
+        return committed
+    ordered = when(order.get("date_order"))
+    if ordered is None:
+        return None
+    return ordered + timedelta(days=float(line.get("customer_lead") or 0.0))
+
+
+def _open_value(line: dict[str, Any]) -> float:
+    """The untaxed value of what is still to deliver on the line."""
+    quantity = float(line.get("product_uom_qty") or 0.0)
+    delivered = float(line.get("qty_delivered") or 0.0)
+    subtotal = float(line.get("price_subtotal") or 0.0)
+    if quantity <= 0:
+        return 0.0
+    return subtotal * max(quantity - delivered, 0.0) / quantity
+
+
+def allocate(items: list[Demand], free_stock: dict[int, float], incoming: dict[int, list[Supply]]) -> None:
+    """Cover each demand's shortage: free stock first, then receipts by expected arrival; earliest need first."""
+    far = datetime.max.replace(tzinfo=None)
+    by_product: dict[int, list[Demand]] = defaultdict(list)
+    for item in items:
+        if item.short > 0:
+            by_product[item.product_id].append(item)
+    for product, queue in by_product.items():
+        queue.sort(key=lambda d: (_naive(d.need) or far, _naive(d.order_date) or far, d.line_id))
+        free = max(free_stock.get(product, 0.0), 0.0)
+        receipts = incoming.get(product, [])
+        index = 0
+        for item in queue:
+            missing = item.short
+            take = min(free, missing)
+            item.from_stock, free, missing = take, free - take, missing - take
+            while missing > 1e-9 and index < len(receipts):
+                supply = receipts[index]
+                take = min(supply.left, missing)
+                if take > 0:
+                    item.pieces.append(Piece(supply, take))
+                    supply.left -= take
+                    missing -= take
+                if supply.left <= 1e-9:
+                    index += 1
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=None) if value is not None else None
+
+
+def free_stock(quants: Iterable[dict[str, Any]]) -> dict[int, float]:
+    """On hand minus reserved per product, over internal locations."""
+    out: dict[int, float] = defaultdict(float)
+    for quant in quants:
+        product = ref_id(quant.get("product_id"))
+        if product is not None:
+            out[product] += float(quant.get("quantity") or 0.0) - float(quant.get("reserved_quantity") or 0.0)
+    return out
