@@ -299,3 +299,35 @@ def test_the_suite_end_to_end_with_stand_in_skills(tmp_path: Path) -> None:
     assert [c.id for c in stored.cases] == [c.id for c in picked]
     assert not compare_runs(stored, naive).regressed
     assert compare_runs(everything, naive).regressed  # listing everything is a drop in precision and rejection
+
+
+def test_copilot_eval_run_and_compare_grade_the_registered_skill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``copilot eval run --suite at_risk`` grades whatever ``SKILLS["orders_at_risk"]`` is; compare sees a drop."""
+    import shutil
+    from types import MappingProxyType
+
+    from typer.testing import CliRunner
+
+    import copilot.skills.registry as registry
+    from copilot.cli import app
+
+    runner = CliRunner()
+
+    def register(skill: _Standin) -> None:
+        monkeypatch.setattr(registry, "SKILLS", MappingProxyType({**registry.SKILLS, "orders_at_risk": skill}))
+
+    register(_Standin(naive=True))
+    good = runner.invoke(app, ["eval", "run", "--suite", "at_risk", "--out", str(tmp_path / "good"), "--json"])
+    assert good.exit_code == 0, good.output
+    assert '"precision_at_10"' in good.output and (tmp_path / "good" / "at_risk" / "cases.jsonl").exists()
+    shutil.copytree(tmp_path / "good" / "at_risk", tmp_path / "baseline" / "at_risk")
+    ok = runner.invoke(app, ["eval", "compare", str(tmp_path / "good"), str(tmp_path / "baseline")])
+    assert ok.exit_code == 0 and "no regression" in ok.output
+
+    register(_Standin(naive=False))  # lists every waiting order: the look-alikes flood the top 10
+    bad = runner.invoke(app, ["eval", "run", "--suite", "at_risk", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 0, bad.output
+    failed = runner.invoke(app, ["eval", "compare", str(tmp_path / "bad"), str(tmp_path / "baseline")])
+    assert failed.exit_code == 1 and "regression in at_risk" in failed.output
