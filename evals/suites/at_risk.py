@@ -3,9 +3,11 @@
 Each case (``evals/datasets/at_risk.jsonl``, built from ``at_risk.yaml`` by ``python -m evals.fixtures.at_risk_build``)
 is a scenario: mutations written into a fresh in-process sandbox (``evals.fixtures.at_risk_scenario``), then the
 registered ``orders_at_risk`` skill runs on it as the copilot's read-only user at the recording's "now", and its
-queue is scored against the orders the case's truth simulation (``evals.fixtures.at_risk_truth``) found late:
-precision@10, recall, MRR and the on-time look-alikes kept out. Every case builds its own sandbox, so the suite
-never touches the run's Odoo (a configured real Odoo is not mutated: this suite always runs on the sandbox).
+queue is scored against the orders the case's truth simulation (``evals.fixtures.at_risk_truth``) found late.
+The orders the skill gives a risk of at least ``FLAG_AT`` (0.5) are its prediction "late": precision@10 and recall
+are over them, the on-time orders among them are false alarms; MRR reads the whole ranked queue. Every case builds
+its own sandbox, so the suite never touches the run's Odoo (a configured real Odoo is not mutated: this suite
+always runs on the sandbox).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from copilot.skills.at_risk.schemas import AtRiskInput, AtRiskQueue
 from copilot.skills.base import SkillContext
 from evals.fixtures.at_risk_scenario import Scenario, scenario_sandbox
 from evals.schema import EvalCase
-from evals.scorers.ranking import K, rank_metrics, score_ranking
+from evals.scorers.ranking import FLAG_AT, K, rank_metrics, score_ranking
 from evals.suites.base import CaseResult, SuiteContext
 from odoo_sandbox import RECORDED_AT, SandboxTransport
 
@@ -68,6 +70,7 @@ class AtRiskSuite:
         queue = AtRiskQueue.model_validate(queue)
         return {
             "ranked": [item.order for item in queue.items],
+            "flagged": [item.order for item in queue.items if item.risk >= FLAG_AT],
             "items": [
                 {
                     "order": item.order,
@@ -84,25 +87,22 @@ class AtRiskSuite:
         }
 
     def score(self, case: EvalCase, output: dict[str, Any]) -> tuple[dict[str, float], bool]:
-        """Ranking counts; a case passes when every late order is listed and no on-time one is in the top 10."""
-        late = case.target.get("late", [])
-        on_time = case.target.get("on_time", [])
-        scores = score_ranking(output.get("ranked", []), late, on_time, k=K)
-        top = output.get("ranked", [])[:K]
-        passed = scores["found"] == len(late) and not any(o in set(on_time) for o in top)
-        return scores, passed
+        """Ranking counts; a case passes when it flags every late order and no on-time one."""
+        late, on_time = case.target.get("late", []), case.target.get("on_time", [])
+        scores = score_ranking(output.get("flagged", []), late, on_time, ranked=output.get("ranked", []), k=K)
+        return scores, scores["found"] == len(late) and not scores["safe_listed"]
 
     def aggregate(self, results: list[CaseResult]) -> tuple[dict[str, float], dict[str, Any]]:
-        """Mean precision@10, recall, MRR, on-time look-alikes kept out; the cases that missed or falsely flagged."""
+        """Precision@10, recall, MRR, on-time orders not flagged; the cases that missed or falsely flagged."""
         metrics = rank_metrics(r.scores for r in results)
         extras = {
             "missed_late": {
-                r.id: sorted(set(r.target.get("late", [])) - set((r.output or {}).get("ranked", [])))
+                r.id: sorted(set(r.target.get("late", [])) - set((r.output or {}).get("flagged", [])))
                 for r in results
                 if r.scores.get("found", 0.0) < r.scores.get("late", 0.0)
             },
             "flagged_on_time": {
-                r.id: [o for o in (r.output or {}).get("ranked", []) if o in set(r.target.get("on_time", []))]
+                r.id: [o for o in (r.output or {}).get("flagged", []) if o in set(r.target.get("on_time", []))]
                 for r in results
                 if r.scores.get("safe_listed")
             },

@@ -50,21 +50,28 @@ def test_an_empty_queue_is_right_without_late_orders_and_wrong_with_them() -> No
     quiet = score_ranking([], [], ["S1"])
     assert "precision_at_k" not in quiet and "recall" not in quiet
     missed = score_ranking([], ["S1"], [])
-    assert (missed["precision_at_k"], missed["recall"], missed["rr"]) == (0.0, 0.0, 0.0)
+    assert "precision_at_k" not in missed and (missed["recall"], missed["rr"]) == (0.0, 0.0)
 
 
-def test_suite_metrics_average_precision_per_case_and_pool_recall() -> None:
+def test_only_flagged_orders_are_predictions_and_the_whole_queue_is_the_ranking() -> None:
+    # The queue ranks S2 (late) second but with a risk under the flag: ranked well, not predicted late.
+    scores = score_ranking(["S1"], ["S2"], ["S1", "S3"], ranked=["S1", "S2", "S3"])
+    assert (scores["precision_at_k"], scores["recall"], scores["rr"]) == (0.0, 0.0, 0.5)
+    assert scores["safe_listed"] == 1.0  # S3, queued but not flagged, is no false alarm
+
+
+def test_suite_metrics_pool_precision_and_recall() -> None:
     cases = [
         score_ranking(["A", "x"], ["A"], ["x"]),  # precision 1/2, rr 1
         score_ranking(["y", "B", "C"], ["B", "C", "D"], ["y"]),  # precision 2/3, rr 1/2, 2 of 3 found
         score_ranking([], [], ["z"]),  # nothing to find, nothing listed: no precision, no rr
     ]
     metrics = rank_metrics(cases)
-    assert metrics["precision_at_10"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert metrics["precision_at_10"] == pytest.approx(3 / 5)  # 3 late among the 5 flagged tops
+    assert metrics["mean_precision_at_10"] == pytest.approx((1 / 2 + 2 / 3) / 2)
     assert metrics["recall"] == pytest.approx(3 / 4)
     assert metrics["mrr"] == pytest.approx((1 + 1 / 2) / 2)
     assert metrics["safe_rejection_rate"] == pytest.approx(1 - 2 / 3)
-    assert metrics["micro_precision_at_10"] == pytest.approx(3 / 5)
 
 
 # ------------------------------------------------------------------------------------------------ scenarios
@@ -219,8 +226,9 @@ class _Standin:
 
     name = "orders_at_risk"
 
-    def __init__(self, *, naive: bool) -> None:
+    def __init__(self, *, naive: bool, risk: float = 1.0) -> None:
         self.naive = naive
+        self.risk = risk
 
     def untrusted(self, input: AtRiskInput) -> list[Any]:
         """Nothing an outsider wrote."""
@@ -233,7 +241,7 @@ class _Standin:
         for row in _waiting(ctx, input):
             order, move = row["order"], row["move"]
             commitment = datetime.fromisoformat(order["commitment_date"] or move["date_deadline"]).date()
-            risk = 1.0
+            risk = self.risk
             if self.naive:
                 [product] = ctx.odoo().read("product.product", [move["product_id"][0]], ["free_qty"])
                 if product["free_qty"] >= move["product_qty"]:
@@ -245,7 +253,7 @@ class _Standin:
                     ["date"],
                 )  # fmt: skip
                 days = [max(datetime.fromisoformat(r["date"]).date(), today + timedelta(days=7)) for r in receipts]
-                risk = 1.0 if not days or min(days) > commitment else 0.0
+                risk = self.risk if not days or min(days) > commitment else 0.0
             if risk and risk >= flagged.get(order["name"], (0.0, {}, None))[0]:
                 flagged[order["name"]] = (risk, order, commitment)
         items = [
@@ -293,6 +301,10 @@ def test_the_suite_end_to_end_with_stand_in_skills(tmp_path: Path) -> None:
     assert n["ar-calm"].passed and n["ar-s29-same-day"].passed  # no false alarm where nothing is late
     assert naive.metrics["safe_rejection_rate"] > everything.metrics["safe_rejection_rate"]
     assert naive.metrics["recall"] < everything.metrics["recall"]
+
+    unsure = run_suite(AtRiskSuite(), _context(tmp_path, _Standin(naive=False, risk=0.3)), cases=picked)
+    assert unsure.metrics["recall"] == 0.0 and unsure.metrics["safe_rejection_rate"] == 1.0  # nothing flagged
+    assert unsure.metrics["mrr"] == everything.metrics["mrr"]  # the same ranking, read whole
 
     write_suite_run(naive, tmp_path / "run")
     stored = load_suite_run(tmp_path / "run" / "at_risk")
