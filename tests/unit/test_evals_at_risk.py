@@ -132,16 +132,19 @@ def _covered(truth: Any, order: str, product_code: str) -> date | None:
 
 def test_truth_of_the_recording_follows_the_chatter_and_what_is_reserved() -> None:
     truth = _truth({})
-    assert _covered(truth, "S00024", "E-COM06") == parse_day("T+9")  # P00009's backorder date, from the chatter
+    assert _covered(truth, "S00024", "E-COM06") == parse_day("T+1")  # P00009 is overdue; the chatter: shipped
     assert _covered(truth, "S00030", "FURN_0269") == parse_day("T+2")  # P00010's carrier ETA
     assert _covered(truth, "S00004", "FURN_6741") is None  # no PO brings meeting tables
     assert _covered(truth, "S00022", "FURN_6667") == AS_OF  # reserved, ready to ship
     assert {"S00024", "S00029", "S00030", "S00004"} <= set(truth.late)
     assert {"S00022", "S00023", "S00031", "S00015"} <= set(truth.on_time)
+    # 150 Large Desks: the 144 that shipped come T+1, the other 6 with the backorder (ships T+9, about T+12).
+    more = _truth({"mutations": [{"op": "order_qty", "so": "S00029", "product": "E-COM09", "qty": 150}]})
+    assert _covered(more, "S00029", "E-COM09") == parse_day("T+12")
 
 
 def test_truth_serves_waiting_orders_first_in_first_out() -> None:
-    # P00010 brings 10 chairs on T+2, P00007 5 on T+7 (overdue, no news): the oldest deliveries get them first.
+    # P00010 brings 10 chairs on T+2, P00007 5 on T+4 (both from the chatter): the oldest deliveries come first.
     truth = _truth(
         {
             "mutations": [
@@ -186,6 +189,19 @@ def test_the_dataset_is_the_simulation_of_its_yaml_source() -> None:
     for case in cases:
         assert set(case.target["lookalikes"]) <= set(case.target["on_time"])
         assert not set(case.target["late"]) & set(case.target["on_time"])
+
+
+def test_no_case_depends_on_when_an_overdue_receipt_without_news_arrives() -> None:
+    for case in load_dataset(datasets_dir() / "at_risk.jsonl", skill="orders_at_risk"):
+        labels = []
+        for days in (1, 14):
+            raw = {**case.input, "world": {**case.input.get("world", {}), "overdue_days": days}}
+            scenario = Scenario.model_validate(raw)
+            with scenario_sandbox(scenario) as server:
+                late = simulate(server, scenario).late
+            scope = scenario.sale_orders
+            labels.append([o for o in late if scope is None or o in scope])
+        assert labels == [case.target["late"]] * 2, case.id
 
 
 def test_a_case_whose_expectation_the_simulation_contradicts_does_not_build(tmp_path: Path) -> None:
