@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from evals.suites.answers import AnswersSuite
+from evals.suites.at_risk import AtRiskSuite
 from evals.suites.base import CaseResult, Suite, SuiteContext
 from evals.suites.drafts import DraftsSuite
 from evals.suites.proposals import ProposalsSuite
@@ -19,6 +20,7 @@ SUITES: dict[str, type[Suite]] = {
     "drafts": DraftsSuite,
     "proposals": ProposalsSuite,
     "security": SecuritySuite,
+    "at_risk": AtRiskSuite,
 }
 
 
