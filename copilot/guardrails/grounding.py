@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -65,7 +66,12 @@ class GroundingReport(BaseModel):
 
 
 class Evidence:
-    """What a text may state: the facts (any JSON-able data) and the message it answers, indexed once."""
+    """What a text may state: the facts (any JSON-able data) and the message it answers, indexed once.
+
+    The cheap indexes (references, tracking numbers, ISO dates, plain numbers) are built at once; the written
+    dates and amounts ("November 20", "$8,658.00") only when a claim is not supported by the cheap ones, so
+    a checked answer whose dates and amounts come from the facts' own fields never tokenizes the facts.
+    """
 
     def __init__(self, *sources: Any, reference_date: date, allowed_promises: Iterable[str] = ()) -> None:
         texts = [s if isinstance(s, str) else json.dumps(s, default=str, ensure_ascii=False) for s in sources]
@@ -73,14 +79,32 @@ class Evidence:
         self.reference_date = reference_date
         self.references = {m.group(0).upper() for m in DOCUMENT_REF.finditer(self.text)}
         self.tracking = {m.group(0).upper() for m in _TRACKING.finditer(self.text)}
-        self.dates = {d.value for d in find_dates(self.text, reference_date)}
-        self.dates |= {datetime.fromisoformat(m).date() for m in re.findall(r"\d{4}-\d{2}-\d{2}", self.text)}
-        self.numbers = {_num(m.group(0)) for m in _NUMBER.finditer(self.text)} | {
-            round(m.money.amount, 2) for m in find_money(self.text)
-        }
-        for day in self.dates:
-            self.numbers |= {float(day.day), float(day.month), float(day.year)}
+        self._iso_dates = {datetime.fromisoformat(m).date() for m in re.findall(r"\d{4}-\d{2}-\d{2}", self.text)}
+        self._plain_numbers = {_num(m.group(0)) for m in _NUMBER.finditer(self.text)} | _date_parts(self._iso_dates)
         self.allowed_promises = {p.lower() for p in allowed_promises}
+
+    @cached_property
+    def dates(self) -> set[date]:
+        """Every date the evidence states: its ISO dates and its written ones."""
+        return {d.value for d in find_dates(self.text, self.reference_date)} | self._iso_dates
+
+    @cached_property
+    def numbers(self) -> set[float]:
+        """Every number the evidence states: plain, amounts, and the day, month and year of its dates."""
+        amounts = {round(m.money.amount, 2) for m in find_money(self.text)}
+        return self._plain_numbers | amounts | _date_parts(self.dates)
+
+    def supports_date(self, value: date) -> bool:
+        """True when the evidence states ``value``."""
+        return value in self._iso_dates or value in self.dates
+
+    def supports_number(self, value: float) -> bool:
+        """True when the evidence states ``value`` (as a number, an amount or part of a date)."""
+        return value in self._plain_numbers or value in self.numbers
+
+
+def _date_parts(days: Iterable[date]) -> set[float]:
+    return {float(part) for day in days for part in (day.day, day.month, day.year)}
 
 
 def _num(text: str) -> float:
@@ -116,14 +140,14 @@ def check_grounding(text: str, evidence: Evidence) -> GroundingReport:
         masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
     for d in find_dates(masked, evidence.reference_date):
         checked += 1
-        if d.value not in evidence.dates:
+        if not evidence.supports_date(d.value):
             bad.append(
                 Span(kind="date", text=d.text, start=d.start, end=d.end, reason=f"{d.value} is not in the facts")
             )
         masked = masked[: d.start] + " " * (d.end - d.start) + masked[d.end :]
     for money in find_money(masked):
         checked += 1
-        if round(money.money.amount, 2) not in evidence.numbers:
+        if not evidence.supports_number(round(money.money.amount, 2)):
             bad.append(
                 Span(
                     kind="amount",
@@ -139,7 +163,7 @@ def check_grounding(text: str, evidence: Evidence) -> GroundingReport:
         if value in _SMALL:
             continue
         checked += 1
-        if value not in evidence.numbers:
+        if not evidence.supports_number(value):
             bad.append(
                 Span(kind="number", text=m.group(0), start=m.start(), end=m.end(), reason="number not in the facts")
             )

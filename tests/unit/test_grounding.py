@@ -53,3 +53,25 @@ def test_a_refusal_is_not_a_promise() -> None:
     text = "Shipping charges are not refunded, and we cannot offer a discount on clearance items."
     assert not [s for s in check_grounding(text, EVIDENCE).unsupported if s.kind == "promise"]
     assert [s.text for s in check_grounding("We will refund you.", EVIDENCE).unsupported] == ["refund"]
+
+
+def test_written_dates_and_amounts_in_the_facts_still_ground_a_claim() -> None:
+    """The written forms are read only when the cheap indexes miss, and then they count as before."""
+    facts = {"note": "Gemini wrote: the backorder ships on December 7, total $8,658.00, 12 of 20 dozen."}
+    evidence = Evidence(facts, reference_date=date(2026, 11, 26))
+    assert check_grounding("The backorder ships on 2026-12-07 for $8,658.00.", evidence).grounded
+    assert check_grounding("It ships on the 7th of December.", evidence).grounded
+    invented = check_grounding("It ships on December 9, for $9,100.00.", evidence)
+    assert [s.kind for s in invented.unsupported] == ["date", "amount"]
+
+
+def test_a_claim_the_fields_support_does_not_tokenize_the_facts() -> None:
+    """An answer whose dates and numbers are the facts' own ISO dates and numbers is checked without reading
+    the facts' written dates (the cost that dominated a question's CPU)."""
+    facts = {"name": "P00009", "date_planned": "2026-11-23T10:00:00Z", "amount_total": 12500.0, "note": "June 3"}
+    evidence = Evidence(facts, reference_date=date(2026, 11, 26))
+    report = check_grounding("P00009 was expected on November 23, 2026, 12,500.00 USD.", evidence)
+    assert report.grounded
+    assert "dates" not in vars(evidence) and "numbers" not in vars(evidence)
+    assert not check_grounding("P00009 was expected on June 4.", evidence).grounded
+    assert "dates" in vars(evidence)  # a date the fields lack: the written ones are read ("June 3" is not it)
