@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import Citation
-from copilot.controls._levels import Levels, hours_between, severity_of
+from copilot.controls._levels import Levels, aware, hours_between, severity_of
 from copilot.controls.model import Factor, Finding, Severity
 from copilot.tools import _values as v
 
@@ -72,7 +72,7 @@ class ApprovalsWaiting:
             ]
             expires = v.when(row.get("expires_at"))
             if expires is not None:
-                left = (expires - ctx.now).total_seconds() / 3600.0
+                left = (expires - aware(ctx.now)).total_seconds() / 3600.0
                 if left <= limits.expiring_hours:
                     severity = "critical"
                     score = max(score, 1.0)

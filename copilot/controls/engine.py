@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from copilot.observability.controls import ControlMetrics
     from copilot.skills.base import SkillContext
 
-__all__ = ["ControlEngine", "ExceptionNotFound", "Reconciled", "is_worse", "rank", "reconcile"]
+__all__ = ["ControlEngine", "ExceptionNotFound", "InvalidSnooze", "Reconciled", "is_worse", "rank", "reconcile"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ Clock = Callable[[], datetime]
 
 class ExceptionNotFound(CopilotError):
     """No tracked exception has this control and key."""
+
+
+class InvalidSnooze(CopilotError):
+    """A snooze that does not end in the future."""
 
 
 def _utc_now() -> datetime:
@@ -161,8 +165,8 @@ class ControlEngine:
         self.store = store
         self.registry = registry
         self.definitions = definitions
-        #: Where deliveries go; the composition root's list (others append to it before the first run).
-        self.sinks = list(sinks)
+        #: Where deliveries go: the composition root's own list when given one (a sink appended to it later counts).
+        self.sinks = sinks if isinstance(sinks, list) else list(sinks)
         self.metrics = metrics
         self.clock = clock
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -300,7 +304,7 @@ class ControlEngine:
         if until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
         if until <= self.clock():
-            raise ValueError("snooze until a time in the future")
+            raise InvalidSnooze(f"snooze until a time in the future (not {until.isoformat()})")
         with self._lock(control):
             item = self._existing(control, key)
             if item.state == "closed":

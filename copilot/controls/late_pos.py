@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.controls._levels import Levels, severity_of
 from copilot.controls.model import Factor, Finding
@@ -26,6 +26,11 @@ class LatePosThresholds(BaseModel):
     high_days: int = Field(default=3, ge=0)
     critical_days: int = Field(default=7, gt=0)
     limit: int = Field(default=1000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LatePosThresholds:
+        self.levels()
+        return self
 
     def levels(self) -> Levels:
         """As ``Levels`` (checks their order)."""
