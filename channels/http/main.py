@@ -70,8 +70,8 @@ Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instea
 
 
 def _own_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
-    """The workers the HTTP channel hosts on its own: the approval executor when configured."""
-    return build_workers(settings, metrics=getattr(app.state, "metrics", None))
+    """The workers the HTTP channel hosts on its own: the approval executor when configured, the controls' scheduler."""
+    return build_workers(settings, metrics=getattr(app.state, "metrics", None), copilot=copilot)
 
 
 @asynccontextmanager

@@ -42,10 +42,10 @@ class ControlDefinition(BaseModel):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from copilot.controls.cron import cron_trigger
 
         try:
-            CronTrigger.from_crontab(value, timezone="UTC")
+            cron_trigger(value)
         except ValueError as exc:
             raise ValueError(f"not a cron expression ({exc}); e.g. '0 7 * * 1-5' is 07:00 Monday to Friday") from None
         return " ".join(value.split())

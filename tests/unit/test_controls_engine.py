@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import CollectorRegistry
 
 from copilot.config import load_settings
+from copilot.controls.cron import cron_trigger
 from copilot.controls.definitions import parse_definitions
 from copilot.controls.engine import ControlEngine, ExceptionNotFound
 from copilot.controls.model import Delivery, Finding, Severity
@@ -115,7 +115,7 @@ def rig() -> Any:
 
 def scheduled_runs(schedule: str, start: datetime, count: int) -> list[datetime]:
     """The next ``count`` fire times of ``schedule`` after ``start``, from APScheduler's own cron trigger."""
-    trigger = CronTrigger.from_crontab(schedule, timezone="UTC")
+    trigger = cron_trigger(schedule)
     times, previous, now = [], None, start
     for _ in range(count):
         fire = trigger.get_next_fire_time(previous, now)
@@ -160,8 +160,10 @@ def test_an_exception_is_sent_once_resent_only_when_it_worsens_and_stops_after_a
     rig.control.findings = [po(9, severity="critical", score=3.5)]
     assert run_at_next_tick() == [("worsened", "purchase.order:9")]
     assert rig.engine.exceptions(state="open")[0].acknowledged_by is None
-    # the runs happened at the schedule's times (07:00 on weekdays), from the faked clock
-    assert rig.clock.now.hour == 7 and rig.clock.now.weekday() < 5
+    # the runs happened at the schedule's times (07:00 Monday to Friday), from the faked clock
+    days = [t.strftime("%a %H:%M") for t in scheduled_runs(definition.schedule, START, 7)]
+    assert days == ["Mon 07:00", "Tue 07:00", "Wed 07:00", "Thu 07:00", "Fri 07:00", "Mon 07:00", "Tue 07:00"]
+    assert rig.clock.now == datetime(2026, 12, 15, 7, 0, tzinfo=UTC)
 
 
 def test_a_new_key_is_sent_beside_one_already_sent_and_the_gone_one_closes(rig: Any) -> None:
