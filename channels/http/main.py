@@ -24,7 +24,7 @@ from channels.http.idempotency import IdempotencyStore
 from channels.http.limits import BodySizeLimit
 from channels.http.metrics import MetricsMiddleware, StateCollector
 from channels.http.metrics import router as metrics_router
-from channels.http.routes import health, proposals, skills, webhooks
+from channels.http.routes import exceptions, health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
 from channels.http.workers import Worker, build_workers, start_workers, stop_workers
@@ -54,6 +54,11 @@ TAGS = [
     {"name": "questions", "description": "Buyers' questions answered from Odoo with sources."},
     {"name": "proposals", "description": "Approval requests in Odoo: the copilot's only write."},
     {
+        "name": "exceptions",
+        "description": "What the scheduled controls found (late POs, tickets aging, approvals waiting...), "
+        "acknowledged or snoozed by people.",
+    },
+    {
         "name": "webhooks",
         "description": "Signed inbound events (n8n, Odoo through a signing proxy): HMAC-SHA256, timestamp "
         "window, deduplicated by event id. No bearer token: the signature authenticates.",
@@ -70,8 +75,8 @@ Webhooks (`/v1/webhooks/{source}`) are authenticated by an HMAC signature instea
 
 
 def _own_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
-    """The workers the HTTP channel hosts on its own: the approval executor when configured, the controls' scheduler."""
-    return build_workers(settings, metrics=getattr(app.state, "metrics", None), copilot=copilot)
+    """The workers the HTTP channel hosts on its own: the approval executor when configured."""
+    return build_workers(settings, metrics=getattr(app.state, "metrics", None))
 
 
 @asynccontextmanager
@@ -231,6 +236,7 @@ def create_app(
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     v1.include_router(skills.router)
     v1.include_router(proposals.router)
+    v1.include_router(exceptions.router)
     app.include_router(v1)
     app.include_router(webhooks.router, prefix="/v1")
     for mount in mounts:
