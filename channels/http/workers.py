@@ -136,6 +136,7 @@ def control_scheduler(copilot: Copilot) -> ControlScheduler:
     from copilot.controls.scheduler import ControlScheduler
 
     engine = copilot.controls
+    engine.refresh_gauges()  # the open exceptions' gauges from the store, before the first run
     scheduler = ServiceClient.scheduler()
     return ControlScheduler(
         engine.definitions, engine.registry.names(), lambda name: copilot.run_control(scheduler, name)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from copilot.controls.model import SEVERITIES, ControlRun, Finding, TrackedException
 from copilot.state.database import Store
@@ -116,10 +116,10 @@ class ExceptionStore(Store):
             query = query.where(ExceptionRow.control == control)
         if severity is not None:
             query = query.where(ExceptionRow.severity == severity)
-        query = query.order_by(ExceptionRow.score.desc(), ExceptionRow.first_seen.asc()).limit(limit)
+        worst = case({name: rank for rank, name in enumerate(SEVERITIES)}, value=ExceptionRow.severity, else_=99)
+        query = query.order_by(worst, ExceptionRow.score.desc(), ExceptionRow.first_seen.asc()).limit(limit)
         with self.db.session() as session:
-            items = [_tracked(row) for row in session.scalars(query).all()]
-        return sorted(items, key=lambda t: (SEVERITIES.index(t.finding.severity), -t.finding.score))
+            return [_tracked(row) for row in session.scalars(query).all()]
 
     def counts(self, state: str = "open") -> dict[tuple[str, str], int]:
         """How many exceptions are in ``state``, by (control, severity)."""

@@ -131,3 +131,24 @@ def test_the_worker_task_runs_the_control_through_the_facade() -> None:
     }  # fmt: skip
     ((actor, name),) = calls
     assert name == "late_pos" and actor == ServiceClient.scheduler()
+
+
+def test_a_due_job_runs_its_control_on_the_schedulers_thread() -> None:
+    import threading
+
+    done = threading.Event()
+    ran: list[str] = []
+
+    def run(name: str) -> None:
+        ran.append(name)
+        done.set()
+
+    scheduler = ControlScheduler(parse_definitions(), ["credit_hold"], run)
+    scheduler.start()
+    try:
+        assert scheduler._scheduler is not None
+        scheduler._scheduler.modify_job("credit_hold", next_run_time=datetime.now(UTC))  # its time has come
+        assert done.wait(10)
+    finally:
+        scheduler.stop()
+    assert ran == ["credit_hold"]
