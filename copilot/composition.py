@@ -256,7 +256,7 @@ class Root(Components):
                 from copilot.controls.engine import ControlEngine
                 from copilot.controls.registry import ControlRegistry
                 from copilot.controls.store import ExceptionStore
-                from copilot.observability.controls import ControlMetrics
+                from copilot.observability.controls import control_metrics
 
                 registry = ControlRegistry.default()
                 definitions = load_definitions(self.settings, thresholds=registry.thresholds_models())
@@ -265,7 +265,7 @@ class Root(Components):
                     registry=registry,
                     definitions=definitions,
                     sinks=self.control_sinks,
-                    metrics=ControlMetrics(self.metrics.registry),
+                    metrics=control_metrics(self.metrics),
                 )
             return self._controls
 

@@ -12,13 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 
 from copilot.controls.model import SEVERITIES, ControlRun, Finding, TrackedException
 from copilot.state.database import Store
 from copilot.state.tables import ControlRunRow, ExceptionRow
 
-__all__ = ["ExceptionStore", "RunSummary"]
+__all__ = ["KEEP_RUNS", "ExceptionStore", "RunSummary"]
+
+#: Runs kept per control (older ones are deleted as new ones are recorded): months of a run every two hours.
+KEEP_RUNS = 1000
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -75,7 +78,9 @@ class RunSummary(BaseModel):
 
 
 class ExceptionStore(Store):
-    """Tracked exceptions per (control, key) and the runs of each control."""
+    """Tracked exceptions per (control, key) and the runs of each control (the latest ``keep_runs`` of each)."""
+
+    keep_runs = KEEP_RUNS
 
     # -- exceptions ---------------------------------------------------------------------------------
     def tracked(self, control: str) -> dict[str, TrackedException]:
@@ -161,6 +166,23 @@ class ExceptionStore(Store):
                     result=result,
                 )
             )
+            session.flush()
+            oldest_kept = session.scalars(
+                select(ControlRunRow.id)
+                .where(ControlRunRow.control == run.control)
+                .order_by(ControlRunRow.id.desc())
+                .offset(self.keep_runs - 1)
+                .limit(1)
+            ).first()
+            if oldest_kept is not None:
+                session.execute(
+                    delete(ControlRunRow).where(ControlRunRow.control == run.control, ControlRunRow.id < oldest_kept)
+                )
+
+    def run_count(self, control: str) -> int:
+        """How many runs of ``control`` are kept."""
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count()).where(ControlRunRow.control == control)) or 0)
 
     def last_runs(self) -> dict[str, RunSummary]:
         """The latest run of each control that ran."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["RUN_BUCKETS", "ControlMetrics"]
+__all__ = ["RUN_BUCKETS", "ControlMetrics", "control_metrics"]
 
 #: Control run buckets in seconds.
 RUN_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -73,3 +74,14 @@ class ControlMetrics:
                 self.open.labels(control=control, severity=severity).set(counts.get((control, severity), 0))
             first = oldest.get(control)
             self.oldest_age.labels(control=control).set(max(0.0, (now - first).total_seconds()) if first else 0.0)
+
+
+def control_metrics(metrics: Any) -> ControlMetrics:
+    """The control metrics on the registry of ``metrics`` (a ``CopilotMetrics``), registered once however many
+    roots share it (kept on it as ``control_metrics``)."""
+    existing = getattr(metrics, "control_metrics", None)
+    if isinstance(existing, ControlMetrics):
+        return existing
+    built = ControlMetrics(metrics.registry)
+    metrics.control_metrics = built
+    return built

@@ -84,3 +84,13 @@ def test_the_exception_store_on_sqlite_and_postgresql(database: Database) -> Non
     for ran_at in (T, T.replace(hour=12)):
         store.record_run(ControlRun(control="late_pos", ran_at=ran_at, duration_s=0.2, findings=[rows[1].finding]))
     assert store.last_runs()["late_pos"].ran_at == T.replace(hour=12)
+
+
+def test_only_the_latest_runs_of_each_control_are_kept(database: Database) -> None:
+    store = ExceptionStore(database)
+    store.keep_runs = 3
+    for hour in range(5):
+        store.record_run(ControlRun(control="late_pos", ran_at=T.replace(hour=hour), duration_s=0.1, findings=[]))
+    store.record_run(ControlRun(control="credit_hold", ran_at=T, duration_s=0.1, findings=[]))
+    assert store.run_count("late_pos") == 3 and store.run_count("credit_hold") == 1
+    assert store.last_runs()["late_pos"].ran_at == T.replace(hour=4)

@@ -252,3 +252,11 @@ def test_the_metrics_follow_the_runs(rig: Any) -> None:
     rig.control.findings = []
     rig.engine.run(rig.ctx, "late_pos")
     assert value("copilot_exceptions_closed_total", {"control": "late_pos"}) == 2
+
+
+def test_two_roots_on_one_metrics_registry_share_the_control_metrics() -> None:
+    from copilot.composition import new_metrics
+    from copilot.observability.controls import control_metrics
+
+    metrics = new_metrics()
+    assert control_metrics(metrics) is control_metrics(metrics)  # registered once: no duplicate timeseries
