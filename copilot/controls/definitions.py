@@ -86,7 +86,7 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-def _read(path: Path | None, text: str, where: str) -> dict[str, Any]:
+def _read(text: str, where: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -109,7 +109,7 @@ def parse_definitions(
     thresholds: Mapping[str, type[BaseModel]] | None = None,
 ) -> ControlsConfig:
     """The defaults with ``user`` merged over them, validated; ``thresholds``: each control's thresholds model."""
-    defaults = _read(None, resources.files("copilot.controls").joinpath("defaults.yaml").read_text("utf-8"), "defaults")
+    defaults = _read(resources.files("copilot.controls").joinpath("defaults.yaml").read_text("utf-8"), "defaults")
     user = dict(user or {})
     known = set(defaults.get("controls") or {})
     for name in user.get("controls") or {}:
@@ -149,4 +149,4 @@ def load_definitions(settings: Settings, *, thresholds: Mapping[str, type[BaseMo
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"COPILOT_CONTROLS_FILE {path} cannot be read: {exc.strerror or exc}") from None
-    return parse_definitions(_read(path, text, str(path)), where=str(path), thresholds=thresholds)
+    return parse_definitions(_read(text, str(path)), where=str(path), thresholds=thresholds)
