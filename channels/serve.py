@@ -45,12 +45,13 @@ def mount_slack_if_configured(app: FastAPI, settings: Settings) -> None:
 
 
 def serve_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Worker]:
-    """The mailbox worker (with ``COPILOT_IMAP_HOST``) first, then the HTTP channel's own (the executor)."""
+    """The mailbox worker (with ``COPILOT_IMAP_HOST``) first, then the HTTP channel's own (the executor, the
+    controls' scheduler)."""
     workers: list[Worker] = []
     if settings.imap_host:
         slack = getattr(app.state, "slack", None)
         workers.append(mail_worker(settings, copilot, slack_client=getattr(slack, "client", None)))
-    return [*workers, *build_workers(settings, metrics=getattr(app.state, "metrics", None))]
+    return [*workers, *build_workers(settings, metrics=getattr(app.state, "metrics", None), copilot=copilot)]
 
 
 def mail_worker(settings: Settings, copilot: Copilot, *, slack_client: Any | None = None, **options: Any) -> MailWorker:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from copilot.audit import AuditTrail
+    from copilot.controls.engine import ControlEngine
+    from copilot.controls.model import ExceptionSink
     from copilot.guardrails.injection import InjectionDetector
     from copilot.observability import CopilotMetrics
     from copilot.observability.tracing import Tracing
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from copilot.state import ConversationStore, Database, DeadLetterStore
     from copilot.text.language import LanguageDetector
 
-__all__ = ["Components", "Root", "new_metrics", "open_root"]
+__all__ = ["Components", "Root", "exception_sinks", "new_metrics", "open_root"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,16 @@ def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
     from copilot.observability import CopilotMetrics
 
     return CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
+
+
+def exception_sinks(root: Root) -> list[ExceptionSink]:
+    """Where the controls' new and worsened exceptions go in a process built from ``root.settings``.
+
+    The hook the sinks plug into (the Slack digest, Odoo's Exceptions menu): each adds itself here when its
+    settings are present. None by default: the exceptions are then only tracked (``copilot controls``,
+    ``/v1/exceptions``).
+    """
+    return []
 
 
 class Components:
@@ -134,8 +146,11 @@ class Root(Components):
         migrate: bool = True,
         metrics: CopilotMetrics | None = None,
         tracing: Tracing | None = None,
+        sinks: list[ExceptionSink] | None = None,
     ) -> None:
         super().__init__(settings, embedder=embedder)
+        self._sinks = sinks
+        self._controls: ControlEngine | None = None
         self._metrics = metrics
         self._tracing = tracing
         self._migrate = migrate
@@ -239,6 +254,38 @@ class Root(Components):
             return self._audit
 
     @property
+    def control_sinks(self) -> list[ExceptionSink]:
+        """The controls' sinks: those given to the root, else ``exception_sinks(root)`` (a list; others may append)."""
+        with self._lock:
+            if self._sinks is None:
+                self._sinks = exception_sinks(self)
+            return self._sinks
+
+    @property
+    def controls(self) -> ControlEngine:
+        """The scheduled controls' engine: the registry, ``controls.yaml``, the exception store in the root's database,
+        the sinks and the control metrics on the root's registry (``ConfigError`` for a bad ``controls.yaml``)."""
+        with self._lock:
+            if self._controls is None:
+                self._check_open()
+                from copilot.controls.definitions import load_definitions
+                from copilot.controls.engine import ControlEngine
+                from copilot.controls.registry import ControlRegistry
+                from copilot.controls.store import ExceptionStore
+                from copilot.observability.controls import control_metrics
+
+                registry = ControlRegistry.default()
+                definitions = load_definitions(self.settings, thresholds=registry.thresholds_models())
+                self._controls = ControlEngine(
+                    ExceptionStore(self.db),
+                    registry=registry,
+                    definitions=definitions,
+                    sinks=self.control_sinks,
+                    metrics=control_metrics(self.metrics),
+                )
+            return self._controls
+
+    @property
     def llm(self) -> BaseChatModel | None:
         """The configured chat model, or None (the deterministic engine)."""
         with self._lock:
@@ -273,14 +320,23 @@ def open_root(
     migrate: bool = True,
     metrics: CopilotMetrics | None = None,
     tracing: Tracing | None = None,
+    sinks: list[ExceptionSink] | None = None,
 ) -> Iterator[Root]:
     """The composition root of ``settings``, closed on exit; ``llm``, ``db`` and ``odoo`` replace what it would build
-    (``migrate=False``: the database is opened as it is, not migrated).
+    (``migrate=False``: the database is opened as it is, not migrated); ``sinks`` replace ``exception_sinks(root)``.
 
     Nothing is opened until asked for: ``root.odoo`` starts the session, ``root.db`` opens and migrates the
     database, ``root.injection`` builds the detector, ``root.knowledge_base()`` opens the knowledge base.
     """
     with Root(
-        settings, embedder=embedder, llm=llm, db=db, odoo=odoo, migrate=migrate, metrics=metrics, tracing=tracing
+        settings,
+        embedder=embedder,
+        llm=llm,
+        db=db,
+        odoo=odoo,
+        migrate=migrate,
+        metrics=metrics,
+        tracing=tracing,
+        sinks=sinks,
     ) as root:
         yield root

@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(
         default=None, description="The approval policy (YAML). Unset: every action is advisory (shown only)."
     )
+    controls_file: Path | None = Field(
+        default=None,
+        description="The scheduled controls' settings (YAML: schedule, owner, thresholds, enabled per control), merged "
+        "over the shipped defaults. Unset: controls.yaml in the data dir when it exists, else the defaults alone.",
+    )
+    controls_scheduler: bool = Field(
+        default=True,
+        description="Run the enabled controls on their schedules: inside `copilot serve` (APScheduler), or sent as "
+        "tasks by `copilot beat` when COPILOT_REDIS_URL is set. False: controls run only when asked "
+        "(`copilot controls run`).",
+    )
     executor_login: str = Field(default="executor", description="The executor's own Odoo user (not the copilot's).")
     executor_password: SecretStr | None = Field(default=None, description="Its password or API key.")
     executor_api_key: SecretStr | None = Field(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from opentelemetry import trace
@@ -47,6 +47,7 @@ from copilot.approvals.schemas import Evidence
 from copilot.audit import AuditTrail, capture_tool_calls
 from copilot.composition import Components, Root, open_root
 from copilot.config import Settings
+from copilot.controls.model import ControlRun, TrackedException
 from copilot.email import InboundEmail
 from copilot.errors import AccessDenied, CopilotError
 from copilot.guardrails.ratelimit import Limiter, build_rate_limiter
@@ -65,6 +66,9 @@ from copilot.skills.triage import TicketClassification, TriageInput, Triager, lo
 from copilot.state import ConversationStore, Database
 from copilot.text.references import PO_REF
 from copilot.tools.schemas import SaleOrderStatus
+
+if TYPE_CHECKING:
+    from copilot.controls.engine import ControlEngine
 
 __all__ = ["Copilot", "ProposalOutcome", "open_copilot"]
 
@@ -97,6 +101,7 @@ class Copilot:
         db: Database | None = None,
         components: Components,
         tracer: trace.Tracer | None = None,
+        controls: Callable[[], ControlEngine] | None = None,
     ) -> None:
         self.settings = settings
         #: Spans of each use case and its skill run (``copilot.observability.tracing``); a no-op tracer when off.
@@ -116,6 +121,8 @@ class Copilot:
         self.audit = audit
         self._triager: Triager | None = None
         self._triager_lock = threading.Lock()
+        #: The scheduled controls' engine, built on first use (a bad controls.yaml fails only the controls).
+        self._controls = controls
 
     # -- who is asking --------------------------------------------------------------------------
     def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Person:
@@ -156,6 +163,18 @@ class Copilot:
                     injection=self.components.injection,
                 )
             return self._triager
+
+    @property
+    def controls(self) -> ControlEngine:
+        """The scheduled controls' engine (the composition root's); ``ConfigError`` when this facade has none."""
+        if self._controls is not None:
+            return self._controls()
+        engine = getattr(self.components, "controls", None)  # a composition root builds one
+        if engine is None:
+            from copilot.errors import ConfigError
+
+            raise ConfigError("this copilot has no controls engine (open it with open_copilot)")
+        return engine  # type: ignore[no-any-return]
 
     # -- the skills -----------------------------------------------------------------------------
     def context(self, actor: Actor, screening: Screening | None = None) -> SkillContext:
@@ -265,6 +284,45 @@ class Copilot:
             return self._submit(actor, proposal)
 
         return self._run(actor, "propose", f"{target[0]},{target[1]}", submit)
+
+    # -- scheduled controls ---------------------------------------------------------------------
+    def run_control(self, actor: Actor, name: str, *, notify: bool = True) -> ControlRun:
+        """Run the control ``name`` now: its ranked findings, and (``notify``) new or worsened exceptions sent.
+
+        A principal limited to some companies runs it in those companies only: what it does not see is not
+        closed (only an unrestricted run, the scheduler's, closes exceptions).
+        """
+        partial = actor.company_ids is not None
+        return self._run(
+            actor,
+            "run_control",
+            name,
+            lambda ctx: self.controls.run(ctx, name, notify=notify, closes=not partial),
+        )
+
+    def list_exceptions(
+        self, actor: Actor, *, state: str | None = "open", control: str | None = None, severity: str | None = None
+    ) -> list[TrackedException]:
+        """The tracked exceptions, worst first (``state``/``control``/``severity`` None: all)."""
+        return self._run(
+            actor,
+            "list_exceptions",
+            f"{state}:{control}:{severity}",
+            lambda _: self.controls.exceptions(state=state, control=control, severity=severity),
+        )
+
+    def acknowledge_exception(self, actor: Actor, control: str, key: str) -> TrackedException:
+        """Acknowledge an exception: it is not sent again unless its severity gets worse."""
+        by = actor.email or actor.external_id
+        return self._run(
+            actor, "acknowledge_exception", f"{control}:{key}", lambda _: self.controls.acknowledge(control, key, by=by)
+        )
+
+    def snooze_exception(self, actor: Actor, control: str, key: str, until: datetime) -> TrackedException:
+        """Silence an exception until ``until``; then it is sent again if a run still finds it."""
+        return self._run(
+            actor, "snooze_exception", f"{control}:{key}", lambda _: self.controls.snooze(control, key, until)
+        )
 
     # -- mail use cases -------------------------------------------------------------------------
     def classify_sender(self, actor: Actor, address: str) -> SenderRoles:
@@ -433,6 +491,7 @@ def open_copilot(
     with ExitStack() as stack:
         if root is None:
             root = stack.enter_context(open_root(settings, llm=llm, db=db))
+        built: Root = root
         yield Copilot(
             settings,
             root.odoo,
@@ -443,4 +502,5 @@ def open_copilot(
             db=root.db,
             components=root,
             tracer=root.tracing.tracer,
+            controls=lambda: built.controls,
         )

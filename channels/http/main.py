@@ -24,7 +24,7 @@ from channels.http.idempotency import IdempotencyStore
 from channels.http.limits import BodySizeLimit
 from channels.http.metrics import StateCollector, instrument
 from channels.http.metrics import router as metrics_router
-from channels.http.routes import health, proposals, skills, webhooks
+from channels.http.routes import exceptions, health, proposals, skills, webhooks
 from channels.http.routes.webhooks import EVENT_ADAPTER
 from channels.http.tracing import trace_requests
 from channels.http.webhook_events import EventLedger, parse_webhook_secrets
@@ -57,6 +57,11 @@ TAGS = [
     {"name": "drafts", "description": "Reply drafts grounded in Odoo; never sent."},
     {"name": "questions", "description": "Buyers' questions answered from Odoo with sources."},
     {"name": "proposals", "description": "Approval requests in Odoo: the copilot's only write."},
+    {
+        "name": "exceptions",
+        "description": "What the scheduled controls found (late POs, tickets aging, approvals waiting...), "
+        "acknowledged or snoozed by people.",
+    },
     {
         "name": "webhooks",
         "description": "Signed inbound events (n8n, Odoo through a signing proxy): HMAC-SHA256, timestamp "
@@ -242,6 +247,7 @@ def create_app(
     v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     v1.include_router(skills.router)
     v1.include_router(proposals.router)
+    v1.include_router(exceptions.router)
     app.include_router(v1)
     app.include_router(webhooks.router, prefix="/v1")
     for mount in mounts:

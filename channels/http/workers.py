@@ -14,12 +14,16 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from copilot.config import Settings
 from copilot.observability import CopilotMetrics
 
-__all__ = ["ExecutorWorker", "Worker", "build_workers", "start_workers", "stop_workers"]
+if TYPE_CHECKING:
+    from copilot.controls.scheduler import ControlScheduler
+    from copilot.service import Copilot
+
+__all__ = ["ExecutorWorker", "Worker", "build_workers", "control_scheduler", "start_workers", "stop_workers"]
 
 log = logging.getLogger("channels.http.workers")
 
@@ -110,15 +114,33 @@ class ExecutorWorker:
         return self._thread is not None and self._thread.is_alive()
 
 
-def build_workers(settings: Settings, *, metrics: CopilotMetrics | None = None) -> list[Worker]:
-    """The executor worker when the settings ask for it, not started (its outcomes recorded in ``metrics``)."""
+def build_workers(
+    settings: Settings, *, metrics: CopilotMetrics | None = None, copilot: Copilot | None = None
+) -> list[Worker]:
+    """The executor worker when the settings ask for it (its outcomes recorded in ``metrics``) and, given the
+    facade, the controls' scheduler unless ``COPILOT_CONTROLS_SCHEDULER=false``; not started."""
     workers: list[Worker] = []
     if settings.executor_password is not None:
         if settings.sandbox:
             log.warning("executor not started: it acts on a real Odoo (COPILOT_ODOO_URL), not on the sandbox")
         else:
             workers.append(ExecutorWorker(settings, metrics=metrics))
+    if copilot is not None and settings.controls_scheduler:
+        workers.append(control_scheduler(copilot))
     return workers
+
+
+def control_scheduler(copilot: Copilot) -> ControlScheduler:
+    """The scheduled controls of ``controls.yaml``, each run at its times through the facade as the scheduler."""
+    from copilot.application.principals import ServiceClient
+    from copilot.controls.scheduler import ControlScheduler
+
+    engine = copilot.controls
+    engine.refresh_gauges()  # the open exceptions' gauges from the store, before the first run
+    scheduler = ServiceClient.scheduler()
+    return ControlScheduler(
+        engine.definitions, engine.registry.names(), lambda name: copilot.run_control(scheduler, name)
+    )
 
 
 def start_workers(workers: list[Worker]) -> list[Worker]:

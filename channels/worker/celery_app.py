@@ -10,7 +10,7 @@ dead worker (that plus 30 s) has run out.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from channels.worker.names import (
@@ -31,9 +31,11 @@ from copilot.errors import ConfigError
 if TYPE_CHECKING:
     from celery import Celery
 
-__all__ = ["BATCH", "QUEUES", "URGENT", "beat_schedule", "create_celery", "redis_url", "routes"]
+__all__ = ["BATCH", "QUEUES", "URGENT", "beat_schedule", "control_entries", "create_celery", "redis_url", "routes"]
 
 
+#: Seconds a queued control run stays valid: a run not started by then is dropped (the next scheduled one comes).
+CONTROL_EXPIRES = 3600
 #: How long a pool process may take to start (it loads the embedding model first; Celery's default is 4 s).
 PROCESS_START_SECONDS = 180.0
 
@@ -67,7 +69,37 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(seconds=settings.executor_interval),
             "options": {"queue": BATCH, "expires": settings.executor_interval},
         }
+    if settings.controls_scheduler:
+        schedule.update(control_entries(settings))
     return schedule
+
+
+def control_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """A beat entry per enabled control, at its ``controls.yaml`` cron times (the same ones ``copilot serve`` uses)."""
+    from zoneinfo import ZoneInfo
+
+    from celery.schedules import crontab
+
+    from copilot.controls.definitions import load_definitions
+    from copilot.controls.registry import ControlRegistry
+    from copilot.controls.scheduler import cron_fields, scheduled
+
+    registry = ControlRegistry.default()
+    config = load_definitions(settings, thresholds=registry.thresholds_models())
+    zone = ZoneInfo(config.timezone)
+
+    def now() -> datetime:
+        return datetime.now(zone)
+
+    return {
+        f"control {name}": {
+            "task": CONTROL_TASK,
+            "schedule": crontab(**cron_fields(cron), nowfun=now),
+            "args": [name],
+            "options": {"queue": BATCH, "expires": CONTROL_EXPIRES},
+        }
+        for name, cron in scheduled(config, registry.names()).items()
+    }
 
 
 def create_celery(settings: Settings) -> Celery:

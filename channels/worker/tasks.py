@@ -172,9 +172,20 @@ def reindex(task: Task, folder: str | None = None, corpus: str | None = None) ->
 
 
 def run_control(task: Task, name: str) -> dict[str, Any]:
-    """A scheduled control (placeholder until the control tower's controls exist): logs and does nothing."""
-    log.info("scheduled control %r: no controls are defined yet", name)
-    return {"status": "skipped", "control": name}
+    """A scheduled control, run through the facade as the scheduler (new and worsened exceptions are sent)."""
+    from copilot.application.principals import ServiceClient
+
+    runtime = _runtime(task)
+    result = runtime.copilot.run_control(ServiceClient.scheduler(), name)
+    changes = [d.change for d in result.deliveries]
+    return {
+        "status": "done",
+        "control": name,
+        "findings": len(result.findings),
+        "new": changes.count("new"),
+        "worsened": changes.count("worsened"),
+        "closed": len(result.closed),
+    }
 
 
 def answer_slack(task: Task, kind: str, body: dict[str, Any]) -> dict[str, Any]:

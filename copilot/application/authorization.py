@@ -25,6 +25,12 @@ NEEDS: Mapping[UseCase, Skill] = {
     "classify_sender": "summarize",
     "eval": "eval",
     "audit": "audit",
+    # The scheduled controls read Odoo as a question does; acknowledging or snoozing changes only the copilot's
+    # own tracking of an exception (never Odoo), so whoever may see the exceptions may act on them.
+    "run_control": "ask",
+    "list_exceptions": "ask",
+    "acknowledge_exception": "ask",
+    "snooze_exception": "ask",
 }
 
 #: What the shared mailbox may run on its own mail; never questions or proposals.

@@ -46,12 +46,18 @@ UseCase = Literal[
     "classify_sender",
     "eval",
     "audit",
+    "run_control",
+    "list_exceptions",
+    "acknowledge_exception",
+    "snooze_exception",
 ]
 USE_CASES: tuple[UseCase, ...] = get_args(UseCase)
-ClientKind = Literal["api", "webhook", "cli"]
+ClientKind = Literal["api", "webhook", "cli", "scheduler"]
 #: Every permission a service client can hold (the API's ``*``, the CLI operator).
 ALL_SCOPES: frozenset[Skill] = frozenset({"summarize", "classify", "draft", "ask", "propose"})
-_CHANNEL: dict[ClientKind, Channel] = {"api": "http", "webhook": "webhook", "cli": "cli"}
+_CHANNEL: dict[ClientKind, Channel] = {"api": "http", "webhook": "webhook", "cli": "cli", "scheduler": "cli"}
+#: What the controls' scheduler may run: the controls (they read Odoo, as a question does).
+SCHEDULER_SCOPES: frozenset[Skill] = frozenset({"ask"})
 #: What a signed webhook source's events may run (``channels.http.routes.webhooks``).
 WEBHOOK_SCOPES: frozenset[Skill] = frozenset({"summarize", "classify", "ask"})
 
@@ -88,6 +94,11 @@ class ServiceClient(Actor):
     def webhook(cls, source: str) -> ServiceClient:
         """A webhook source whose HMAC signature was verified."""
         return cls(kind="webhook", channel="webhook", external_id=source, scopes=WEBHOOK_SCOPES)
+
+    @classmethod
+    def scheduler(cls) -> ServiceClient:
+        """The controls' scheduler (APScheduler in ``copilot serve``, or a Celery worker's scheduled task)."""
+        return cls(kind="scheduler", channel="cli", external_id="scheduler", name="scheduler", scopes=SCHEDULER_SCOPES)
 
     @classmethod
     def cli_operator(cls) -> ServiceClient:

@@ -15,6 +15,7 @@ from copilot.cli import (
     _approvals,
     _ask,
     _audit,
+    _controls,
     _db,
     _deadletters,
     _draft,
@@ -106,6 +107,7 @@ app.add_typer(_mail.app, name="mail")
 app.add_typer(_deadletters.app, name="deadletters")
 app.add_typer(_slack.app, name="slack")
 app.add_typer(_db.app, name="db")
+app.add_typer(_controls.app, name="controls")
 
 
 def main() -> None:

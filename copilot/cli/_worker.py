@@ -95,7 +95,7 @@ def _metrics_exporter(settings: Settings) -> WorkerExporter | None:
 
 
 def beat() -> None:
-    """Send the periodic tasks: the mailbox poll (COPILOT_IMAP_POLL_INTERVAL) and the executor's poll.
+    """Send the periodic tasks: the mailbox poll (COPILOT_IMAP_POLL_INTERVAL), the executor's poll, the controls.
 
     With ``COPILOT_EXECUTOR_WEBHOOK_SECRET`` it also listens for Odoo's wake-up call (one listener: beat runs
     once) and queues an executor pass on ``urgent`` for each.

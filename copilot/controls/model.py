@@ -99,6 +99,9 @@ class ControlRun(BaseModel):
     deliveries: list[Delivery] = Field(default_factory=list)
     closed: list[str] = Field(default_factory=list, description="Keys open before and not found this run")
     odoo_round_trips: int | None = None
+    #: False when the run was asked not to notify (``--no-notify``): ``deliveries`` are what would have been sent,
+    #: and they stay unsent (the next notifying run sends them).
+    notified: bool = True
 
 
 class ExceptionSink(Protocol):

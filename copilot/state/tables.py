@@ -30,7 +30,9 @@ __all__ = [
     "MAX_KEY_CHARS",
     "AuditRow",
     "Base",
+    "ControlRunRow",
     "DeadLetterRow",
+    "ExceptionRow",
     "IdempotencyRow",
     "LedgerRow",
     "OutboxRow",
@@ -205,3 +207,45 @@ class AuditRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, server_default=str(AUDIT_LEGACY_VERSION))
+
+
+class ExceptionRow(Base):
+    """One tracked exception of a scheduled control (table ``control_exceptions``), keyed by (control, key)."""
+
+    __tablename__ = "control_exceptions"
+
+    control: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open, acknowledged, snoozed, closed
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    #: The latest ``Finding`` as JSON (title, reason, record, evidence, factors, details).
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sent_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ControlRunRow(Base):
+    """One run of a scheduled control and what it found (table ``control_runs``)."""
+
+    __tablename__ = "control_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    control: Mapped[str] = mapped_column(String(64), index=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, error
+    findings_count: Mapped[int] = mapped_column(Integer, default=0)
+    new_count: Mapped[int] = mapped_column(Integer, default=0)
+    worsened_count: Mapped[int] = mapped_column(Integer, default=0)
+    closed_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The run as JSON (``ControlRun``: findings, deliveries, closed keys).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

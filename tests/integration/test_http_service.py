@@ -104,7 +104,8 @@ def test_the_settings_decide_which_workers_run(tmp_path: Path) -> None:
 
     with Database.open() as db:  # the process's database, as the Copilot of its root carries it
         copilot = SimpleNamespace(db=db)
-        mail = serve_workers(FastAPI(), Settings(data_dir=tmp_path, imap_host="127.0.0.1"), copilot)  # type: ignore[arg-type]
+        only_mail = Settings(data_dir=tmp_path, imap_host="127.0.0.1", controls_scheduler=False)  # controls: see
+        mail = serve_workers(FastAPI(), only_mail, copilot)  # type: ignore[arg-type] - test_controls_service.py
         assert [w.name for w in mail] == ["email"] and isinstance(mail[0], Worker) and mail[0].db is db  # type: ignore[attr-defined]
         mail[0].close()  # type: ignore[attr-defined]
 

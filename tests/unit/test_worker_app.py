@@ -47,6 +47,9 @@ def test_retries_back_off_exponentially_up_to_a_cap() -> None:
 
 
 def test_beat_polls_the_mailbox_at_its_interval_and_the_executor_only_on_a_real_odoo(tmp_path: Path) -> None:
+    def settings(tmp_path: Path, **overrides: object) -> Settings:  # the controls' entries: test_controls_scheduler
+        return load_settings(data_dir=tmp_path, redis_url=REDIS, _env_file=None, controls_scheduler=False, **overrides)
+
     assert beat_schedule(settings(tmp_path)) == {}
     mail = beat_schedule(settings(tmp_path, imap_host="imap.example.com", imap_poll_interval=20))
     (entry,) = mail.values()
