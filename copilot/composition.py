@@ -47,7 +47,11 @@ def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
 
     from copilot.observability import CopilotMetrics
 
-    return CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
+    from copilot.observability.controls import control_metrics
+
+    metrics = CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
+    control_metrics(metrics)  # registered from the start: a scrape before the first control run lists them too
+    return metrics
 
 
 def exception_sinks(root: Root) -> list[ExceptionSink]:
