@@ -68,9 +68,12 @@ def test_the_only_calls_beyond_reads_are_the_approval_create_and_the_exception_s
 
 def test_the_read_methods_only_read() -> None:
     """A new entry here widens what the copilot may do everywhere: it must be a read, and be added on purpose."""
-    assert frozenset(
-        {"search_read", "read", "search_count", "read_group", "formatted_read_group", "name_search", "fields_get"}
-    ) == READ_METHODS
+    assert (
+        frozenset(
+            {"search_read", "read", "search_count", "read_group", "formatted_read_group", "name_search", "fields_get"}
+        )
+        == READ_METHODS
+    )
     assert frozenset({("res.users", "has_group")}) == MODEL_READ_METHODS
 
 
