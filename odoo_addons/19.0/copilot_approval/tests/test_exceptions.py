@@ -171,6 +171,21 @@ class TestCopilotExceptions(CopilotApprovalCase):
         arch = self.Exception.with_user(self.employee).get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertNotIn('name="action_acknowledge"', arch, "the button is hidden from those who cannot use it")
 
+    def test_what_the_web_client_reads(self):
+        """The list's records with their computed age, and the kanban's columns: every severity, worst first."""
+        self._sync(_finding("a", first_seen="2026-11-23 08:00:00"), _finding("b", severity="low"))
+        Model = self.Exception.with_user(self.approver1)
+        spec = {"title": {}, "severity": {}, "age_days": {}, "state": {}, "acknowledged_by": {"fields": {}}}
+        rows = Model.web_search_read([("control", "=", "orders_at_risk")], spec)["records"]
+        self.assertEqual([r["severity"] for r in rows], ["high", "low"])
+        self.assertGreater(rows[0]["age_days"], 1.0)
+        Model = Model.with_context(read_group_expand=True)  # what the kanban view asks (Odoo 19 needs it)
+        if hasattr(Model, "formatted_read_group"):  # Odoo 19
+            groups = Model.web_read_group([], ["severity"], ["__count"])["groups"]
+        else:
+            groups = Model.web_read_group([], ["severity"], ["severity"])["groups"]
+        self.assertEqual([g["severity"] for g in groups], ["critical", "high", "medium", "low"])
+
     def test_the_menus_the_browser_test_opens(self):
         exceptions = self.env.ref("copilot_approval.menu_copilot_exceptions")
         health = self.env.ref("copilot_approval.menu_copilot_process_health")
