@@ -216,3 +216,21 @@ def test_the_list_order_is_worst_first_then_oldest(server: SandboxServer) -> Non
 
 def _client_type_check(client: OdooClient) -> None:
     OdooExceptionSink(client)  # OdooClient satisfies ExceptionClient (checked by mypy)
+
+
+@pytest.mark.parametrize(
+    ("flavour", "protocol"), [("odoo18", "auto"), ("odoo19", "auto"), ("odoo19", "jsonrpc")], ids="-".join
+)
+def test_the_sink_over_each_sandbox_flavour_and_protocol(flavour: str, protocol: str) -> None:
+    """Odoo 19 with an API key talks JSON-2 (named arguments: ``vals_list``); 18 and 19 JSON-RPC positional."""
+    from copilot.config import load_settings
+    from copilot.odoo.session import odoo_session
+
+    settings = load_settings(sandbox_odoo=flavour, odoo_protocol=protocol, sandbox_keep_writes=False)
+    with odoo_session(settings) as session:
+        client = session.client
+        OdooExceptionSink(client).deliver("x", _deliveries(_tracked("a"), _tracked("b")))
+        assert push_closed(client, "orders_at_risk", ["b"]) == 1
+        rows = client.search_read(MODEL, [("control", "=", "orders_at_risk")], ["key", "state"], order="id")
+        assert [(r["key"], r["state"]) for r in rows] == [("a", "open"), ("b", "closed")]
+        assert pull_acknowledgements(client) == []
