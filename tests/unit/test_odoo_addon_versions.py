@@ -193,6 +193,20 @@ def test_a_passing_run_is_ok() -> None:
     assert (summary.tests, summary.failed, summary.errors, summary.ok) == (40, 0, 0, True)
 
 
+def test_skipped_tests_are_counted_with_their_reason() -> None:
+    """Odoo's browser tests skip without Chrome or websocket-client: the summary says so (the run stays ok)."""
+    skip = (
+        "2026-12-03 21:34:49,121 29083 INFO db odoo.addons.copilot_approval.tests.test_exception_views_browser: "
+        "skipped TestExceptionViewsInBrowser.test_process_health_renders : websocket-client module is not installed\n"
+    )
+    summary = odoo_test.summarize(skip + PASSED_LOG)
+    assert summary.ok
+    assert summary.skipped == (
+        "TestExceptionViewsInBrowser.test_process_health_renders (websocket-client module is not installed)",
+    )
+    assert odoo_test.summarize(PASSED_LOG).skipped == ()
+
+
 @pytest.mark.parametrize(
     "log",
     [
