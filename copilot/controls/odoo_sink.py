@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from copilot.citations import Citation, record_url
-from copilot.controls.model import Delivery, TrackedException
+from copilot.controls.model import ControlRun, Delivery, TrackedException
 from copilot.odoo.allowlist import EXCEPTION_MODEL, EXCEPTION_SYNC_METHOD
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "exception_values",
     "pull_acknowledgements",
     "push_closed",
+    "push_run",
 ]
 
 #: How Odoo writes and reads datetimes over RPC (UTC, no zone).
@@ -149,6 +150,15 @@ def push_closed(client: ExceptionClient, control: str, keys: Iterable[str], *, b
     return sum(1 for rid in _sync(client, values, max(1, batch)) if rid)
 
 
+def push_run(client: ExceptionClient, run: ControlRun, *, odoo_url: str | None = None, batch: int = SYNC_BATCH) -> None:
+    """One control run into Odoo: its new and worsened exceptions (each with its owner), then what it closed."""
+    values = [exception_values(d.exception, owner=d.owner, odoo_url=odoo_url) for d in run.deliveries]
+    if values:
+        _sync(client, values, max(1, batch))
+    if run.closed:
+        push_closed(client, run.control, run.closed, batch=batch)
+
+
 def _parse_odoo_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -161,10 +171,14 @@ def _parse_odoo_datetime(value: Any) -> datetime | None:
 def pull_acknowledgements(
     client: ExceptionClient, *, since: datetime | None = None, control: str | None = None, limit: int = 1000
 ) -> list[OdooAcknowledgement]:
-    """The exceptions people acknowledged in Odoo (after ``since``, of ``control`` when given), oldest first."""
+    """The exceptions people acknowledged in Odoo (from ``since`` on, of ``control`` when given), oldest first.
+
+    Odoo keeps whole seconds: the ones acknowledged in the second of ``since`` come again (marking one twice is
+    harmless; missing one is not).
+    """
     domain: list[Any] = [("state", "=", "acknowledged")]
     if since is not None:
-        domain.append(("acknowledged_at", ">", _odoo_datetime(since)))
+        domain.append(("acknowledged_at", ">=", _odoo_datetime(since)))
     if control is not None:
         domain.append(("control", "=", control))
     rows = client.search_read(EXCEPTION_MODEL, domain, _ACK_FIELDS, limit=limit, order="acknowledged_at, id")

@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 
 from copilot.citations import Citation
-from copilot.controls.model import Delivery, ExceptionSink, Factor, Finding, TrackedException
-from copilot.controls.odoo_sink import OdooExceptionSink, exception_values, pull_acknowledgements, push_closed
+from copilot.controls.model import ControlRun, Delivery, ExceptionSink, Factor, Finding, TrackedException
+from copilot.controls.odoo_sink import (
+    OdooExceptionSink,
+    exception_values,
+    pull_acknowledgements,
+    push_closed,
+    push_run,
+)
 from copilot.errors import MethodNotAllowed, OdooError
 from copilot.odoo import OdooClient
 from odoo_sandbox import SandboxServer
@@ -117,10 +123,30 @@ def test_close_then_pull_acknowledgements(server: SandboxServer) -> None:
     assert (ack.control, ack.key, ack.acknowledged_by_id) == ("orders_at_risk", "b", 9)
     assert ack.acknowledged_by == "Nora Blake"
     assert ack.acknowledged_at.tzinfo is UTC
-    assert pull_acknowledgements(copilot, since=ack.acknowledged_at) == []
+    assert pull_acknowledgements(copilot, since=ack.acknowledged_at) == [ack], "the same second comes again"
+    assert pull_acknowledgements(copilot, since=ack.acknowledged_at + timedelta(seconds=1)) == []
     assert pull_acknowledgements(copilot, control="late_po_scan") == []
     OdooExceptionSink(copilot).deliver("x", _deliveries(_tracked("b", severity="critical")))
     assert [a.key for a in pull_acknowledgements(copilot)] == ["b"], "a re-send does not undo the acknowledgement"
+
+
+def test_push_run_sends_the_deliveries_with_their_owners_then_the_closings(server: SandboxServer) -> None:
+    copilot = make_client(server)
+    OdooExceptionSink(copilot).deliver("x", _deliveries(_tracked("gone")))
+    run = ControlRun(
+        control="orders_at_risk",
+        ran_at=SEEN,
+        duration_s=0.1,
+        findings=[],
+        deliveries=[
+            Delivery(change="new", owner="#purchasing", exception=_tracked("a")),
+            Delivery(change="worsened", owner="sales_manager", exception=_tracked("b", severity="critical")),
+        ],
+        closed=["gone"],
+    )
+    push_run(copilot, run)
+    rows = {r["key"]: (r["owner"], r["state"]) for r in _rows(server, control="orders_at_risk")}
+    assert rows == {"gone": ("x", "closed"), "a": ("#purchasing", "open"), "b": ("sales_manager", "open")}
 
 
 # --------------------------------------------------------------------------- the rules, as the addon's
