@@ -71,8 +71,9 @@ def _load(folder: str, copilot_uid: int, executor_uid: int) -> Dataset:
     fields = {model: spec["fields"] for model, spec in fields_json.items()}
     restricted = {model: frozenset(spec["restricted"]) for model, spec in fields_json.items()}
     from odoo_sandbox._approval import add_executor_user, approval_fields  # the addon's models and rules
+    from odoo_sandbox._exceptions import exception_fields
 
-    for model, model_fields in approval_fields().items():
+    for model, model_fields in {**approval_fields(), **exception_fields()}.items():
         fields[model] = model_fields
         restricted[model] = frozenset()
     records = {model: {int(r["id"]): r for r in rows} for model, rows in records_json.items()}

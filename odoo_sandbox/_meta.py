@@ -51,6 +51,7 @@ MODEL_META: dict[str, ModelMeta] = {
     ),
     "copilot.approval.decision": ModelMeta("Copilot Approval Decision", "date desc, id desc"),
     "copilot.approval.request": ModelMeta("Copilot Approval Request", "id desc"),
+    "copilot.exception": ModelMeta("Copilot Exception", "severity_rank, first_seen, id", rec_name="title"),
     "helpdesk.ticket": ModelMeta(
         "Helpdesk Ticket", "priority desc, sequence, number desc, id desc", rec_names_search=("number", "name")
     ),

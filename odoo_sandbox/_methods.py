@@ -25,8 +25,10 @@ from odoo_sandbox._approval import (
 from odoo_sandbox._data import Record, Store
 from odoo_sandbox._domain import and_domains, name_ids, search
 from odoo_sandbox._env import X2MANY, Env, default_value, is_null
+from odoo_sandbox._exceptions import EXCEPTION_METHODS, ExceptionMethods
 from odoo_sandbox._security import (
     APPROVAL_MODEL,
+    EXCEPTION_MODEL,
     ROLE_GROUPS,
     SANDBOX_USERS,
     RpcError,
@@ -1143,6 +1145,8 @@ def _lookup(env: Env, model: str, method: str) -> tuple[Callable[..., Any], bool
         return has_group, True
     if model == APPROVAL_MODEL and method in APPROVAL_METHODS:
         return getattr(_WORKFLOW_METHODS, method), True
+    if model == EXCEPTION_MODEL and method in EXCEPTION_METHODS:
+        return getattr(_EXCEPTION_METHODS, method), EXCEPTION_METHODS[method]
     mail_thread = "message_ids" in env.fields(model)
     if mail_thread and method == "message_post":
         return message_post, True
@@ -1173,6 +1177,7 @@ READ_ONLY_METHODS = frozenset(
     }
 )  # fmt: skip
 _WORKFLOW_METHODS = Workflow(write, _create_one)
+_EXCEPTION_METHODS = ExceptionMethods(write, create, workflow_env)
 
 
 def execute_kw(store: Store, user: SandboxUser, now: datetime, model: str, method: str, args: Any, kwargs: Any) -> Any:

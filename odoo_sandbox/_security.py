@@ -11,9 +11,12 @@ from odoo_sandbox._meta import meta_for
 __all__ = [
     "APPROVAL_MODEL",
     "DECISION_MODEL",
+    "EXCEPTION_MODEL",
     "GROUP_AGENT",
     "GROUP_APPROVER",
     "GROUP_EXECUTOR",
+    "GROUP_SYSTEM",
+    "GROUP_USER",
     "ROLE_GROUPS",
     "SANDBOX_USERS",
     "Role",
@@ -27,10 +30,12 @@ __all__ = [
 
 APPROVAL_MODEL = "copilot.approval.request"
 DECISION_MODEL = "copilot.approval.decision"
+EXCEPTION_MODEL = "copilot.exception"
 GROUP_AGENT = "copilot_approval.group_copilot_agent"
 GROUP_APPROVER = "copilot_approval.group_copilot_approver"
 GROUP_EXECUTOR = "copilot_approval.group_copilot_executor"
 GROUP_SYSTEM = "base.group_system"
+GROUP_USER = "base.group_user"
 
 Role = Literal["admin", "internal", "manager", "executor", "readonly", "portal"]
 Operation = Literal["read", "write", "create", "unlink"]
@@ -65,18 +70,26 @@ SANDBOX_USERS: tuple[SandboxUser, ...] = (
 )
 
 
-#: The addon's groups each sandbox role is in (the addon makes the administrator approver and executor).
+#: The addon's groups each sandbox role is in (the addon makes the administrator approver and executor), and
+#: Internal User for everyone but the portal user.
 ROLE_GROUPS: dict[str, frozenset[str]] = {
-    "admin": frozenset({GROUP_SYSTEM, GROUP_APPROVER, GROUP_EXECUTOR}),
-    "internal": frozenset(),
-    "manager": frozenset({GROUP_APPROVER}),
-    "executor": frozenset({GROUP_EXECUTOR}),
-    "readonly": frozenset({GROUP_AGENT}),
+    "admin": frozenset({GROUP_USER, GROUP_SYSTEM, GROUP_APPROVER, GROUP_EXECUTOR}),
+    "internal": frozenset({GROUP_USER}),
+    "manager": frozenset({GROUP_USER, GROUP_APPROVER}),
+    "executor": frozenset({GROUP_USER, GROUP_EXECUTOR}),
+    "readonly": frozenset({GROUP_USER, GROUP_AGENT}),
     "portal": frozenset(),
 }
+#: The addon's own models: their access rights come from its ``ir.model.access.csv`` (``_ADDON_ACCESS``).
+ADDON_MODELS = (APPROVAL_MODEL, DECISION_MODEL, EXCEPTION_MODEL)
 
-#: The addon's ``ir.model.access.csv`` on its two models (a test keeps both equal): what each group may do.
+#: The addon's ``ir.model.access.csv`` on its models (a test keeps both equal): what each group may do.
 _APPROVAL_ACCESS: dict[tuple[str, str], frozenset[str]] = {
+    # exceptions: read-only for every group; the agent syncs them and people acknowledge them with methods
+    (EXCEPTION_MODEL, GROUP_AGENT): frozenset({"read"}),
+    (EXCEPTION_MODEL, GROUP_APPROVER): frozenset({"read"}),
+    (EXCEPTION_MODEL, GROUP_USER): frozenset({"read"}),
+    (EXCEPTION_MODEL, GROUP_SYSTEM): frozenset({"read"}),
     (APPROVAL_MODEL, GROUP_AGENT): frozenset({"read", "create"}),
     (APPROVAL_MODEL, GROUP_APPROVER): frozenset({"read"}),
     (APPROVAL_MODEL, GROUP_EXECUTOR): frozenset({"read"}),
@@ -89,6 +102,7 @@ _APPROVAL_ACCESS: dict[tuple[str, str], frozenset[str]] = {
 
 #: How Odoo names the addon's groups in an access error ("Category/Group").
 _GROUP_NAMES = {
+    GROUP_USER: "User types/Internal User",
     GROUP_SYSTEM: "Administration/Settings",
     GROUP_AGENT: "Copilot/Copilot agent",
     GROUP_APPROVER: "Copilot/Copilot approver",
@@ -182,7 +196,7 @@ _PORTAL_READABLE = frozenset({"res.partner", "res.users", "res.company"})
 
 def allowed_groups(model: str, operation: str) -> tuple[str, ...]:
     """The groups named in the access-error message for ``operation`` on ``model``."""
-    if model in (APPROVAL_MODEL, DECISION_MODEL):
+    if model in ADDON_MODELS:
         granting = {group for (m, group), ops in _APPROVAL_ACCESS.items() if m == model and operation in ops}
         return tuple(name for group, name in _GROUP_NAMES.items() if group in granting)
     if operation == "read":
@@ -221,7 +235,7 @@ def record_rule_error(user_name: str, uid: int, model: str, operation: str) -> R
 
 def may(user: SandboxUser, model: str, operation: str) -> bool:
     """Whether ``user``'s groups grant ``operation`` on ``model`` (ir.model.access)."""
-    if model in (APPROVAL_MODEL, DECISION_MODEL):
+    if model in ADDON_MODELS:
         return any(operation in _APPROVAL_ACCESS.get((model, group), ()) for group in ROLE_GROUPS[user.role])
     if user.role in ("admin", "internal", "manager", "executor"):
         return True

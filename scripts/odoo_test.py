@@ -33,6 +33,8 @@ _RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\
 #: Log lines that mean Odoo did not load the database (the addon did not install or upgrade).
 _FATAL = ("Failed to load registry", "Failed to initialize database", "odoo.modules.loading: Some modules")
 _SERIES = re.compile(r"Odoo Server (\d+\.\d+)")
+#: Odoo's line for a skipped test, e.g. "...: skipped TestX.test_y : websocket-client module is not installed".
+_SKIPPED = re.compile(r": skipped (\S+) : (.*)")
 #: Apps the addon's tests use beside its own dependencies (a price change targets a purchase order line).
 TEST_MODULES = ("purchase",)
 
@@ -45,6 +47,8 @@ class TestSummary:
     failed: int
     errors: int
     fatal: str | None
+    #: Tests Odoo skipped, with the reason (the browser tests need Chrome and websocket-client).
+    skipped: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -81,7 +85,8 @@ def summarize(log: str) -> TestSummary:
         errors += int(match.group(2))
         tests += int(match.group(3))
     fatal = next((line.strip() for line in log.splitlines() if any(marker in line for marker in _FATAL)), None)
-    return TestSummary(tests=tests, failed=failed, errors=errors, fatal=fatal)
+    skipped = tuple(f"{m.group(1)} ({m.group(2).strip()})" for line in log.splitlines() if (m := _SKIPPED.search(line)))
+    return TestSummary(tests=tests, failed=failed, errors=errors, fatal=fatal, skipped=skipped)
 
 
 def odoo_command(run: OdooRun) -> list[str]:
@@ -158,11 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(line)
     summary = summarize("".join(lines))
     verdict = "ok" if summary.ok and process.returncode == 0 else "FAILED"
+    for test in summary.skipped:
+        sys.stdout.write(f"odoo-test: skipped {test}\n")
     sys.stdout.write(
         f"odoo-test: Odoo {run.series}, {ADDON}: {summary.tests} tests, {summary.failed} failed, "
-        f"{summary.errors} errors, odoo-bin exit {process.returncode}, database {run.db}: {verdict}"
-        + (f" ({summary.fatal})" if summary.fatal else "")
-        + "\n"
+        f"{summary.errors} errors, {len(summary.skipped)} skipped, odoo-bin exit {process.returncode}, "
+        f"database {run.db}: {verdict}" + (f" ({summary.fatal})" if summary.fatal else "") + "\n"
     )
     return 0 if verdict == "ok" else 1
 

@@ -45,6 +45,8 @@ VERSION_SPECIFIC: dict[str, str] = {
     "data/ir_actions_server_data.xml": "ir.actions.server groups_id (18) is group_ids (19)",
     "models/copilot_approval_request_orm.py": "the UNIQUE constraint: _sql_constraints (18) or models.Constraint "
     "(19); a boolean search method gets '='/'!=' (18) or 'in' [True] (19)",
+    "models/copilot_exception_orm.py": "the (company, control, key) UNIQUE constraint: _sql_constraints (18) or "
+    "models.Constraint (19)",
 }
 _IGNORED_PARTS = {"__pycache__"}
 

@@ -1,4 +1,4 @@
-"""The allow-list: the copilot's Odoo account may read, and may create approval requests; nothing else.
+"""The allow-list: the copilot's Odoo account may read, create approval requests and sync its exceptions; nothing else.
 
 This is the code half of the governance rule (the Odoo addon's security groups are the other half): every
 call goes through ``OdooClient.execute``, which runs this check *before* the transport is touched.
@@ -11,7 +11,15 @@ from typing import Any
 
 from copilot.errors import MethodNotAllowed
 
-__all__ = ["DEFAULT_FIELD_ATTRIBUTES", "MODEL_READ_METHODS", "READ_METHODS", "Gate", "check_allowed"]
+__all__ = [
+    "DEFAULT_FIELD_ATTRIBUTES",
+    "EXCEPTION_MODEL",
+    "EXCEPTION_SYNC_METHOD",
+    "MODEL_READ_METHODS",
+    "READ_METHODS",
+    "Gate",
+    "check_allowed",
+]
 
 #: ``gate(model, method, args, kwargs)`` raises ``MethodNotAllowed`` for a call that must not be sent.
 Gate = Callable[[str, str, tuple[Any, ...], dict[str, Any]], None]
@@ -22,6 +30,10 @@ READ_METHODS: frozenset[str] = frozenset(
 )
 #: Read-only methods that exist on one model only: (model, method).
 MODEL_READ_METHODS: frozenset[tuple[str, str]] = frozenset({("res.users", "has_group")})
+#: The addon's exception model (Copilot > Exceptions) and its one method the copilot may call: an upsert by
+#: control and key of whitelisted fields, which the addon lets only the Copilot agent group call.
+EXCEPTION_MODEL = "copilot.exception"
+EXCEPTION_SYNC_METHOD = "copilot_sync"
 #: Field attributes asked of ``fields_get`` unless the caller says otherwise.
 DEFAULT_FIELD_ATTRIBUTES: tuple[str, ...] = ("string", "type", "relation", "selection", "required", "readonly")
 
@@ -34,9 +46,12 @@ def check_allowed(model: str, method: str, *, approval_model: str) -> None:
         return
     if method == "create" and model == approval_model:
         return
+    if (model, method) == (EXCEPTION_MODEL, EXCEPTION_SYNC_METHOD):
+        return
     raise MethodNotAllowed(
         f"the copilot may not call {model}.{method}: its Odoo access is read-only "
-        f"(allowed: {', '.join(sorted(READ_METHODS))}; create only on {approval_model})",
+        f"(allowed: {', '.join(sorted(READ_METHODS))}; create only on {approval_model}; "
+        f"{EXCEPTION_SYNC_METHOD} only on {EXCEPTION_MODEL})",
         model=model,
         method=method,
     )

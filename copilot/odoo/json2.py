@@ -58,6 +58,8 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "action_refuse": ("@ids", "comment"),
     "action_mark_executed": ("@ids", "outcome"),
     "action_mark_failed": ("@ids", "reason"),
+    # the addon's exception upsert (``copilot.exception``), called by the copilot's Odoo sink
+    "copilot_sync": ("vals_list",),
 }
 #: Any other method is a record method taking only the ids positionally (``action_*``, ``message_post``).
 _RECORD_METHOD: tuple[str, ...] = ("@ids",)

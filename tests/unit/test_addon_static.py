@@ -22,6 +22,8 @@ from scripts.sync_odoo_addons import ADDONS_DIR, VERSIONS, addon_dir
 
 ADDONS = {version: addon_dir(version) for version in VERSIONS}
 REQUEST_MODEL = "copilot.approval.request"
+EXCEPTION_MODEL = "copilot.exception"
+HEALTH_MODEL = "copilot.process.health"
 ACCESS_HEADER = ["id", "name", "model_id:id", "group_id:id", "perm_read", "perm_write", "perm_create", "perm_unlink"]
 REQUIRED_KEYS = {"name", "version", "license", "author", "depends", "data", "application"}
 #: Fields every Odoo model has, or that mail.thread / mail.activity.mixin add.
@@ -273,6 +275,23 @@ def test_the_agent_may_read_and_create_requests_and_nothing_more(addon: Path) ->
         assert row["perm_create"] == ("1" if creates else "0"), row["id"]
 
 
+def test_exceptions_and_process_health_are_read_only_for_every_group(addon: Path) -> None:
+    """Only copilot_sync (the agent) and action_acknowledge (approvers, administrators) change an exception."""
+    rows = [
+        r for r in access_rows(addon) if r["model_id:id"] in (model_xml_id(EXCEPTION_MODEL), model_xml_id(HEALTH_MODEL))
+    ]
+    assert {(r["model_id:id"], r["group_id:id"]) for r in rows} == {
+        (model_xml_id(EXCEPTION_MODEL), "group_copilot_agent"),
+        (model_xml_id(EXCEPTION_MODEL), "group_copilot_approver"),
+        (model_xml_id(EXCEPTION_MODEL), "base.group_user"),
+        (model_xml_id(EXCEPTION_MODEL), "base.group_system"),
+        (model_xml_id(HEALTH_MODEL), "group_copilot_approver"),
+        (model_xml_id(HEALTH_MODEL), "base.group_system"),
+    }
+    for row in rows:
+        assert (row["perm_read"], row["perm_write"], row["perm_create"], row["perm_unlink"]) == ("1", "0", "0", "0")
+
+
 def test_the_three_groups_and_company_rules_exist(addon: Path) -> None:
     ids = xml_ids(addon)
     for group in ("group_copilot_agent", "group_copilot_approver", "group_copilot_executor"):
@@ -323,9 +342,11 @@ def _view_records(addon: Path) -> list[tuple[str, ET.Element]]:
 
 def test_views_and_actions_name_the_python_model(addon: Path) -> None:
     views = _view_records(addon)
-    assert {model for model, _ in views} == {REQUEST_MODEL}
-    kinds = {child.tag for _, arch in views for child in arch}
-    assert {"list", "form", "search"} <= kinds
+    assert {model for model, _ in views} == {REQUEST_MODEL, EXCEPTION_MODEL, HEALTH_MODEL}
+    kinds = {(model, child.tag) for model, arch in views for child in arch}
+    assert {(REQUEST_MODEL, kind) for kind in ("list", "form", "search")} <= kinds
+    assert {(EXCEPTION_MODEL, kind) for kind in ("list", "kanban", "form", "search")} <= kinds
+    assert {(HEALTH_MODEL, kind) for kind in ("list", "pivot", "graph", "search")} <= kinds
     actions = [
         r for p in xml_files(addon) for r in parsed(p).iter("record") if r.get("model") == "ir.actions.act_window"
     ]
@@ -376,6 +397,35 @@ def test_the_buttons_the_issue_names_exist(addon: Path) -> None:
     assert {"action_approve", "action_refuse"} <= buttons
     methods = models(addon)[REQUEST_MODEL]["methods"]
     assert {"action_start_execution", "action_mark_executed", "action_mark_failed", "action_expire"} <= methods
+
+
+def test_the_agreed_exception_names(addon: Path) -> None:
+    """What the controls, the Slack digest and the browser test rely on (notes: the agreed Odoo names)."""
+    from typing import get_args
+
+    from copilot.controls.model import SEVERITIES, ExceptionState
+
+    ids = xml_ids(addon)
+    assert ids.get("menu_copilot_exceptions") == "ir.ui.menu"
+    assert ids.get("menu_copilot_process_health") == "ir.ui.menu"
+    menus = {el.get("id"): el for path in xml_files(addon) for el in parsed(path).iter("menuitem")}
+    assert menus["menu_copilot_exceptions"].get("name") == "Exceptions"
+    assert menus["menu_copilot_process_health"].get("name") == "Process health"
+    assert menus["menu_copilot_exceptions"].get("parent") == "menu_copilot_root"
+    for model, arch in _view_records(addon):
+        if model != EXCEPTION_MODEL or arch[0].tag not in ("list", "form", "kanban"):
+            continue
+        labels = {b.get("string") for b in arch.iter("button") if b.get("name") == "action_acknowledge"}
+        assert labels == {"Acknowledge"}, arch[0].tag
+    constants = _module_constants(addon / "models" / "copilot_exception.py")
+    assert tuple(key for key, _ in constants["SEVERITIES"]) == SEVERITIES
+    assert tuple(key for key, _ in constants["EXCEPTION_STATES"]) == get_args(ExceptionState)
+    fields = set(models(addon)[EXCEPTION_MODEL]["fields"])
+    agreed = {"key", "control", "severity", "score", "title", "reason", "state", "record_model", "record_id"}
+    agreed |= {"record_url", "record_name", "evidence", "first_seen", "last_seen", "acknowledged_by", "acknowledged_at"}
+    assert agreed <= fields
+    assert models(addon)[EXCEPTION_MODEL]["fields"]["acknowledged_by"] == "res.users"
+    assert {"copilot_sync", "action_acknowledge"} <= models(addon)[EXCEPTION_MODEL]["methods"]
 
 
 def test_the_cron_calls_a_model_method(addon: Path) -> None:

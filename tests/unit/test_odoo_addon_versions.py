@@ -39,7 +39,7 @@ def _records(addon: Path, model: str) -> dict[str, dict[str, ET.Element]]:
 
 
 def _unique_constraints(addon: Path) -> dict[str, str]:
-    """The request model's SQL constraints, name -> definition, whichever way the series declares them."""
+    """The addon's SQL constraints, name -> definition, whichever way the series declares them."""
     found: dict[str, str] = {}
     for path in sorted((addon / "models").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -96,9 +96,12 @@ def test_the_manifest_version_belongs_to_the_series(addon: Path) -> None:
     assert manifest["version"].startswith(addon.parent.name + "."), manifest["version"]
 
 
-def test_the_idempotency_key_is_unique_under_the_same_name_on_both_series() -> None:
-    """18 declares it in _sql_constraints; 19 only honours models.Constraint (it ignores _sql_constraints)."""
-    expected = {"idempotency_key_unique": "UNIQUE(idempotency_key)"}
+def test_the_unique_constraints_have_the_same_names_on_both_series() -> None:
+    """18 declares them in _sql_constraints; 19 only honours models.Constraint (it ignores _sql_constraints)."""
+    expected = {
+        "idempotency_key_unique": "UNIQUE(idempotency_key)",
+        "company_control_key_unique": "UNIQUE(company_id, control, key)",
+    }
     assert _unique_constraints(ADDON_18) == expected
     assert _unique_constraints(ADDON_19) == expected
     assigned_19 = {
@@ -188,6 +191,20 @@ PASSED_LOG = (
 def test_a_passing_run_is_ok() -> None:
     summary = odoo_test.summarize(PASSED_LOG)
     assert (summary.tests, summary.failed, summary.errors, summary.ok) == (40, 0, 0, True)
+
+
+def test_skipped_tests_are_counted_with_their_reason() -> None:
+    """Odoo's browser tests skip without Chrome or websocket-client: the summary says so (the run stays ok)."""
+    skip = (
+        "2026-12-03 21:34:49,121 29083 INFO db odoo.addons.copilot_approval.tests.test_exception_views_browser: "
+        "skipped TestExceptionViewsInBrowser.test_process_health_renders : websocket-client module is not installed\n"
+    )
+    summary = odoo_test.summarize(skip + PASSED_LOG)
+    assert summary.ok
+    assert summary.skipped == (
+        "TestExceptionViewsInBrowser.test_process_health_renders (websocket-client module is not installed)",
+    )
+    assert odoo_test.summarize(PASSED_LOG).skipped == ()
 
 
 @pytest.mark.parametrize(

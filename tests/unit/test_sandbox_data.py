@@ -35,10 +35,11 @@ def test_dataset_is_small_and_has_every_model() -> None:
         "stock.move", "stock.quant", "stock.warehouse", "stock.location", "stock.picking.type", "account.move",
         "mail.message", "mail.activity", "helpdesk.ticket", "helpdesk.ticket.team", "helpdesk.ticket.category",
         "helpdesk.ticket.stage", "helpdesk.ticket.tag", "helpdesk.ticket.channel", APPROVAL_MODEL,
-            "copilot.approval.decision",
+            "copilot.approval.decision", "copilot.exception",
     }  # fmt: skip
     assert set(dataset.fields) == expected
     assert dataset.records[APPROVAL_MODEL] == {}
+    assert dataset.records["copilot.exception"] == {}
     assert len(dataset.records["mail.message"]) == 254
     assert len(dataset.records["helpdesk.ticket"]) == 43
 

@@ -3,7 +3,7 @@
 {
     "name": "Copilot Approval Requests",
     "summary": "Approval requests prepared by the Ops Copilot, decided by people in Odoo",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Productivity",
     "website": "https://github.com/odoo-ops-copilot/odoo-ops-copilot",
     "author": "Odoo Ops Copilot contributors",
@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
         "views/copilot_approval_request_views.xml",
+        "views/copilot_exception_views.xml",
         "views/copilot_approval_menus.xml",
     ],
     "post_init_hook": "post_init_hook",

@@ -1,1 +1,8 @@
-from . import test_approval_workflow, test_executor_webhook, test_payload_binding, test_security
+from . import (
+    test_approval_workflow,
+    test_exception_views_browser,
+    test_exceptions,
+    test_executor_webhook,
+    test_payload_binding,
+    test_security,
+)
