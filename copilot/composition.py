@@ -46,7 +46,6 @@ def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
     from prometheus_client import CollectorRegistry
 
     from copilot.observability import CopilotMetrics
-
     from copilot.observability.controls import control_metrics
 
     metrics = CopilotMetrics(CollectorRegistry(), llm_prices=settings.llm_prices if settings is not None else None)
