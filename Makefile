@@ -103,7 +103,7 @@ odoo-test:
 # The headless-browser tests (tests/browser): Playwright (dev extras) drives Chromium from Debian's packages
 # (`scripts/test-services.sh install chromium`; never a downloaded browser) against a throwaway real Odoo per series
 # the machine has, with the addon installed: ODOO18_BIN / ODOO19_BIN (odoo-bin), ODOO18_PY / ODOO19_PY (its Python),
-# ODOO_ARGS (database options), ODOO_COPILOT_ADDONS_PATH (another odoo_addons tree). ~2 min per series.
+# ODOO_ARGS (database options), ODOO_ADDON_TREES (another odoo_addons tree). about 1.5 min per series.
 browser-test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/browser -m browser $(PYTEST_ARGS)
 

@@ -1,11 +1,12 @@
 """Headless-browser tests: Playwright drives Debian's Chromium against a throwaway real Odoo with the addon.
 
 Each Odoo series the machine provides (``ODOO18_BIN``, ``ODOO19_BIN``; see tests/servers/odoo.py) gets one server
-for the session, with two users: ``copilot`` (the copilot's technical user, *Copilot agent*) and ``manager`` (a
-person who decides: *Copilot approver*). Without an Odoo the tests are skipped (Odoo is on no package registry; CI
-runs them when its machine has one); without Chromium or Playwright they are skipped too, except under
-``COPILOT_REQUIRE_SERVICES=1`` (CI), where that fails. A failed test leaves a screenshot and the page's HTML in a
-temporary folder named in its report.
+for the session, with three users: ``copilot`` (the copilot's technical user, *Copilot agent*), ``manager`` (a
+person who decides: *Copilot approver*) and ``employee`` (an internal user, nothing more). Without an Odoo the
+tests are skipped (Odoo is on no package registry; CI runs them when its machine has one); without Chromium
+(``CHROMIUM_BIN``, else Debian's) or Playwright they are skipped too, except under ``COPILOT_REQUIRE_SERVICES=1``
+(CI), where that fails. A failed test leaves a screenshot and the page's HTML in a temporary folder named in its
+report.
 """
 
 from __future__ import annotations
@@ -30,11 +31,17 @@ NO_ODOO = (
     "no Odoo on this machine: set ODOO18_BIN and/or ODOO19_BIN (odoo-bin), ODOO18_PY / ODOO19_PY (its Python) and "
     "ODOO_ARGS (database options) to run the browser tests"
 )
+try:
+    import playwright  # noqa: F401 (only whether the dev extras are installed)
+except ImportError:  # without Playwright the test modules do not even import: skip them (CI: let that fail)
+    collect_ignore_glob = [] if SERVICES_REQUIRED else ["test_*.py"]
+
 #: Milliseconds a page may take: the first request of a new database builds the web client's assets.
 PAGE_TIMEOUT_MS = 90_000
 
 AGENT_GROUPS = ("base.group_user", "copilot_approval.group_copilot_agent")
 MANAGER_GROUPS = ("base.group_user", "copilot_approval.group_copilot_approver")
+EMPLOYEE_GROUPS = ("base.group_user",)
 #: res.users' many2many of groups: Odoo 19 renamed it.
 GROUPS_FIELD = {"18.0": "groups_id", "19.0": "group_ids"}
 
@@ -120,7 +127,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def odoo(odoo_install: OdooInstall | None, request: pytest.FixtureRequest) -> Iterator[OdooSite]:
-    """A throwaway Odoo of one series with the addon installed and the users ``copilot`` and ``manager``."""
+    """A throwaway Odoo of one series with the addon installed and the users ``copilot``, ``manager``, ``employee``."""
     if odoo_install is None:
         pytest.skip(NO_ODOO)
     request.getfixturevalue("chromium_path")  # no Odoo is started for a browser that is not there
@@ -128,6 +135,7 @@ def odoo(odoo_install: OdooInstall | None, request: pytest.FixtureRequest) -> It
         site = OdooSite(server, server.rpc())
         site.add_user("copilot", "Ops Copilot", AGENT_GROUPS)
         site.add_user("manager", "Mia Manager", MANAGER_GROUPS)
+        site.add_user("employee", "Eli Employee", EMPLOYEE_GROUPS)
         yield site
 
 

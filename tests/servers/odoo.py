@@ -4,7 +4,7 @@ Odoo is on no package registry: it runs when the machine has an Odoo source tree
 names it (``.ci/run``): ``ODOO18_BIN`` / ``ODOO19_BIN`` (its ``odoo-bin``), ``ODOO18_PY`` / ``ODOO19_PY`` (a Python
 with its requirements, default ``python3``), ``ODOO_ARGS`` (database options shared by both, e.g.
 ``--db_host=127.0.0.1 --db_user=odoo``) and ``ODOO18_ADDONS_PATH`` / ``ODOO19_ADDONS_PATH`` (Odoo's own addons
-folders; default beside ``odoo-bin``). ``ODOO_COPILOT_ADDONS_PATH`` (a folder holding ``18.0/`` and ``19.0/``, like
+folders; default beside ``odoo-bin``). ``ODOO_ADDON_TREES`` (a folder holding ``18.0/`` and ``19.0/``, like
 the repository's ``odoo_addons``) replaces the repository's tree, e.g. to test another checkout's addon.
 
 ``OdooServer(install).start()`` creates its own database (``copilot_browser_<series>_<random>``: ``-i
@@ -55,7 +55,7 @@ class OdooInstall:
         return ",".join(part for part in (own, str(self.addon_folder())) if part)
 
     def addon_folder(self) -> Path:
-        """The folder that holds ``copilot_approval`` for this series (ODOO_COPILOT_ADDONS_PATH, else the repo's)."""
+        """The folder that holds ``copilot_approval`` for this series (ODOO_ADDON_TREES, else the repo's)."""
         if self.copilot_addons is None:
             return addon_dir(self.series).parent
         return self.copilot_addons / self.series
@@ -68,7 +68,7 @@ class OdooInstall:
 def odoo_installs(environ: dict[str, str] | None = None) -> list[OdooInstall]:
     """The Odoo series this machine provides (``ODOO18_BIN``, ``ODOO19_BIN``), oldest first."""
     env = os.environ if environ is None else environ
-    override = env.get("ODOO_COPILOT_ADDONS_PATH", "").strip()
+    override = env.get("ODOO_ADDON_TREES", "").strip()
     installs = []
     for series in VERSIONS:
         major = series.split(".")[0]
