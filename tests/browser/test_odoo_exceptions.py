@@ -96,3 +96,17 @@ def test_an_employee_reads_the_exceptions_without_an_acknowledge_button(odoo: Od
     expect(row).to_contain_text("Open")
     expect(row.locator(ACKNOWLEDGE)).to_have_count(0)
     assert _read(odoo, exception_id)["state"] == "open"
+
+
+def test_the_kanban_groups_exceptions_by_severity_and_acknowledges_from_the_card(odoo: OdooSite, page: Any) -> None:
+    exception_id = _sync(odoo, "purchase.order:9", "P00009 six days late: 3 orders wait for it", "critical")
+
+    _open_exceptions(page, odoo, "manager")
+    page.locator(".o_control_panel .o_switch_view.o_kanban").click()
+    column = page.locator(".o_kanban_group", has=page.locator(".o_column_title", has_text="Critical"))
+    card = column.locator(".o_kanban_record", has_text="P00009 six days late")
+    expect(card).to_contain_text("orders_at_risk")
+    card.locator(ACKNOWLEDGE).click()
+
+    expect(card).to_have_count(0)  # the open exceptions only, by default
+    assert _read(odoo, exception_id)["state"] == "acknowledged"
