@@ -20,7 +20,7 @@ TORCH_TIMEOUT ?= 60
 # `check` only prints a one-line hint when it is missing. See scripts/test-services.sh.
 TEST_SERVICES ?= install
 
-.PHONY: demo test unit e2e test-services docs lint odoo-lint odoo-test format live bench sandbox clean
+.PHONY: demo test unit e2e test-services docs lint odoo-lint odoo-test browser-test format live bench sandbox clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + " (set PYTHON=...)")'
@@ -99,6 +99,13 @@ ODOO_PY ?= python3
 odoo-test:
 	ODOO_BIN="$(ODOO_BIN)" ODOO_PY="$(ODOO_PY)" ODOO_ADDONS_PATH="$(ODOO_ADDONS_PATH)" ODOO_DB="$(ODOO_DB)" \
 	  ODOO_ARGS="$(ODOO_ARGS)" $(PYTHON) -m scripts.odoo_test
+
+# The headless-browser tests (tests/browser): Playwright (dev extras) drives Chromium from Debian's packages
+# (`scripts/test-services.sh install chromium`; never a downloaded browser) against a throwaway real Odoo per series
+# the machine has, with the addon installed: ODOO18_BIN / ODOO19_BIN (odoo-bin), ODOO18_PY / ODOO19_PY (its Python),
+# ODOO_ARGS (database options), ODOO_ADDON_TREES (another odoo_addons tree). about 1.5 min per series.
+browser-test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/browser -m browser $(PYTEST_ARGS)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

@@ -5,11 +5,14 @@
 #   PostgreSQL (initdb/pg_ctl: each test session starts a throwaway cluster), for the stores on PostgreSQL;
 #   Redis (redis-server: each test session starts a throwaway server, no persistence), for the Celery
 #   workers' broker and the shared rate limits.
+# On request only (`... install chromium`: .ci/run asks for it when the machine has an Odoo to test against):
+#   Chromium, which Playwright drives in the headless-browser tests (`make browser-test`).
 # SMTP is aiosmtpd, from the dev extras; Odoo is the embedded sandbox; Chroma is embedded.
 #
-#   scripts/test-services.sh install   installs what is missing when that is possible without a prompt
-#                                      (root, or passwordless sudo, and apt-get); else prints a one-line hint
-#   scripts/test-services.sh check     only prints a one-line hint per missing server
+#   scripts/test-services.sh install [NAME...]   installs what is missing when that is possible without a prompt
+#                                                (root, or passwordless sudo, and apt-get); else prints a one-line hint
+#   scripts/test-services.sh check [NAME...]     only prints a one-line hint per missing server
+# NAME: dovecot, postgresql, redis (the default: all three), chromium.
 #
 # With COPILOT_REQUIRE_SERVICES=1 (CI) a missing server is an error (exit 1) here and in the tests;
 # otherwise the tests that need it are skipped and pytest's summary counts them.
@@ -18,13 +21,24 @@ set -uo pipefail
 mode="${1:-check}"
 case "$mode" in
   check | install) ;;
-  *) echo "usage: $0 install|check" >&2; exit 2 ;;
+  *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium...]" >&2; exit 2 ;;
 esac
+shift $(($# > 0 ? 1 : 0))
+names=("$@")
+[ "${#names[@]}" -gt 0 ] || names=(dovecot postgresql redis)
+for name in "${names[@]}"; do
+  case "$name" in
+    dovecot | postgresql | redis | chromium) ;;
+    *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium...]" >&2; exit 2 ;;
+  esac
+done
 
 # Where the servers are looked for (Debian puts dovecot in /usr/sbin, often not on a user's PATH, and
 # PostgreSQL's initdb in /usr/lib/postgresql/<version>/bin; redis-server is in /usr/bin).
 dovecot_path="${DOVECOT_SEARCH_PATH:-$PATH:/usr/sbin:/usr/local/sbin}"
 postgres_glob="${POSTGRES_SEARCH_GLOB:-/usr/lib/postgresql/*/bin}"
+# Debian's chromium: /usr/bin/chromium (a wrapper) and /usr/lib/chromium/chromium (tests/servers/chromium.py).
+chromium_path="${CHROMIUM_SEARCH_PATH:-$PATH:/usr/lib/chromium}"
 
 have() {  # have NAME: is the server's program there?
   case "$1" in
@@ -34,6 +48,7 @@ have() {  # have NAME: is the server's program there?
       command -v initdb >/dev/null 2>&1
       ;;
     redis) PATH="$dovecot_path" command -v redis-server >/dev/null 2>&1 ;;
+    chromium) PATH="$chromium_path" command -v chromium >/dev/null 2>&1 ;;
   esac
 }
 
@@ -42,6 +57,7 @@ package() {  # package NAME: its Debian package
     dovecot) echo dovecot-imapd ;;
     postgresql) echo postgresql ;;
     redis) echo redis-server ;;
+    chromium) echo chromium ;;
   esac
 }
 
@@ -50,6 +66,7 @@ what() {  # what NAME: the tests that need it
     dovecot) echo "Dovecot not found: the email channel's IMAP tests" ;;
     postgresql) echo "PostgreSQL not found: the stores' PostgreSQL tests" ;;
     redis) echo "redis-server not found: the Celery workers' and shared rate limits' tests" ;;
+    chromium) echo "Chromium not found: the headless-browser tests on a real Odoo" ;;
   esac
 }
 
@@ -76,7 +93,7 @@ can_install() {
 }
 
 updated=0
-for name in dovecot postgresql redis; do
+for name in "${names[@]}"; do
   if have "$name"; then
     echo "test servers: $name found"
     continue
