@@ -21,10 +21,11 @@ from channels.http.main import create_app as create_http_app
 from channels.http.workers import Worker, build_workers
 from channels.slack.notify import SlackNotifier
 from copilot.application import Outbox, ResultNotifier
+from copilot.composition import Root
 from copilot.config import Settings, get_settings
 from copilot.service import Copilot
 
-__all__ = ["create_app", "mail_worker", "mount_slack_if_configured", "serve_workers"]
+__all__ = ["create_app", "mail_worker", "mount_slack_if_configured", "plug_slack_digest", "serve_workers"]
 
 log = logging.getLogger("channels.http")
 
@@ -48,8 +49,9 @@ def serve_workers(app: FastAPI, settings: Settings, copilot: Copilot) -> list[Wo
     """The mailbox worker (with ``COPILOT_IMAP_HOST``) first, then the HTTP channel's own (the executor, the
     controls' scheduler)."""
     workers: list[Worker] = []
+    slack = getattr(app.state, "slack", None)
+    plug_slack_digest(copilot, settings, client=getattr(slack, "client", None))
     if settings.imap_host:
-        slack = getattr(app.state, "slack", None)
         workers.append(mail_worker(settings, copilot, slack_client=getattr(slack, "client", None)))
     return [*workers, *build_workers(settings, metrics=getattr(app.state, "metrics", None), copilot=copilot)]
 
@@ -61,3 +63,19 @@ def mail_worker(settings: Settings, copilot: Copilot, *, slack_client: Any | Non
         return SlackNotifier(settings, outbox, slack_client=slack_client)
 
     return MailWorker(settings, copilot, notifier=notifier, **options)
+
+
+def plug_slack_digest(copilot: Copilot, settings: Settings, *, client: Any | None = None) -> None:
+    """Send the controls' new and worsened exceptions to Slack as a digest per owner, when Slack is configured
+    (a bot token): one more sink of this process's composition root, next to Odoo's Exceptions menu."""
+    if settings.slack_bot_token is None:
+        return
+    from channels.slack.sink import SlackDigestSink, slack_digest_sink
+
+    root = copilot.components
+    if not isinstance(root, Root):  # a facade on bare components (tests): no controls engine to feed
+        return
+    sinks = root.control_sinks
+    if any(isinstance(sink, SlackDigestSink) for sink in sinks):
+        return
+    sinks.append(slack_digest_sink(settings, client, db=root.db, deadletters=root.deadletters))

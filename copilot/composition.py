@@ -56,11 +56,18 @@ def new_metrics(settings: Settings | None = None) -> CopilotMetrics:
 def exception_sinks(root: Root) -> list[ExceptionSink]:
     """Where the controls' new and worsened exceptions go in a process built from ``root.settings``.
 
-    The hook the sinks plug into (the Slack digest, Odoo's Exceptions menu): each adds itself here when its
-    settings are present. None by default: the exceptions are then only tracked (``copilot controls``,
-    ``/v1/exceptions``).
+    Odoo's Copilot > Exceptions menu unless ``COPILOT_CONTROLS_ODOO=false`` (the copilot's own Odoo client; it
+    also reads back what people acknowledge there). The Slack digest is added by the process that runs the Slack
+    channel (``channels.serve``, the workers), which owns the Slack client. Without sinks the exceptions are only
+    tracked (``copilot controls``, ``/v1/exceptions``).
     """
-    return []
+    if not root.settings.controls_odoo:
+        return []
+    from copilot.controls.odoo_sink import OdooExceptionSink
+
+    session = root.odoo
+    url = None if session.sandbox or root.settings.odoo_url is None else str(root.settings.odoo_url)
+    return [OdooExceptionSink(session.client, odoo_url=url)]
 
 
 class Components:

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="The scheduled controls' settings (YAML: schedule, owner, thresholds, enabled per control), merged "
         "over the shipped defaults. Unset: controls.yaml in the data dir when it exists, else the defaults alone.",
     )
+    controls_odoo: bool = Field(
+        default=True,
+        description="Mirror the controls' new and worsened exceptions into Odoo's Copilot > Exceptions menu (through "
+        "the addon's copilot.exception.copilot_sync; copilot_approval 1.2.0 or later), read back what people "
+        "acknowledge there, and close there what a run no longer finds. False: exceptions stay in the copilot.",
+    )
     controls_scheduler: bool = Field(
         default=True,
         description="Run the enabled controls on their schedules: inside `copilot serve` (APScheduler), or sent as "

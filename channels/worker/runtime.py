@@ -19,7 +19,7 @@ from typing import Any
 
 from channels.email.worker import MailWorker
 from channels.http.webhook_events import EventLedger
-from channels.serve import mail_worker
+from channels.serve import mail_worker, plug_slack_digest
 from channels.worker.enqueue import TaskQueue
 from copilot.composition import open_root
 from copilot.config import Settings
@@ -50,6 +50,7 @@ class WorkerRuntime:
             self.copilot: Copilot = self._stack.enter_context(open_copilot(settings, root=root))
             # The email channel's processing, results to Slack (bot token) or the outbox, as in ``copilot serve``.
             self.mail: MailWorker = mail_worker(settings, self.copilot, db=self.db)
+            plug_slack_digest(self.copilot, settings)  # a control run as a task digests to Slack as in serve
             self.events = EventLedger(self.db)
             self.deadletters: DeadLetterStore = root.deadletters
             self.queue = TaskQueue(settings, celery)

@@ -37,7 +37,15 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from copilot.controls.definitions import ControlDefinition, ControlsConfig
-from copilot.controls.model import SEVERITIES, ControlRun, Delivery, ExceptionSink, Finding, TrackedException
+from copilot.controls.model import (
+    SEVERITIES,
+    ControlRun,
+    Delivery,
+    ExceptionMirror,
+    ExceptionSink,
+    Finding,
+    TrackedException,
+)
 from copilot.controls.registry import ControlRegistry
 from copilot.controls.store import ExceptionStore
 from copilot.errors import CopilotError
@@ -171,6 +179,8 @@ class ControlEngine:
         self.clock = clock
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
+        #: When each mirror's acknowledgements of each control were last read (in this process).
+        self._pulled: dict[tuple[int, str], datetime] = {}
 
     def definition(self, name: str) -> ControlDefinition:
         """The definition of control ``name`` (``UnknownControl`` if no such control)."""
@@ -206,6 +216,7 @@ class ControlEngine:
                     self.metrics.run(name, "error", seconds)
                 raise
             trips = (client.round_trips - trips) if client is not None else None
+            self._pull_acknowledgements(name)
             now = self.clock()
             plan = reconcile(
                 self.store.tracked(name),
@@ -236,6 +247,8 @@ class ControlEngine:
                 notified=notify,
             )
             self.store.record_run(run)
+            if plan.closed:  # not a notification: the mirror must not keep showing what is gone
+                self._push_closed(name, plan.closed)
         if self.metrics is not None:
             self.metrics.run(name, "ok", seconds)
             self.metrics.changes(name, (f.severity for f in plan.opened), len(plan.closed))
@@ -249,6 +262,51 @@ class ControlEngine:
             seconds,
         )
         return run
+
+    # -- mirrors: Odoo's Exceptions menu, where people acknowledge too ------------------------------------
+    def _mirrors(self) -> list[ExceptionMirror]:
+        return [sink for sink in self.sinks if isinstance(sink, ExceptionMirror)]
+
+    def _pull_acknowledgements(self, name: str) -> None:
+        """Mark acknowledged here what people acknowledged in a mirror since the last run, when they did so after
+        the exception was last sent (an older acknowledgement was of what it was before it got worse)."""
+        for mirror in self._mirrors():
+            mark = (id(mirror), name)
+            pulled_at = self.clock()
+            try:
+                acks = mirror.acknowledged(name, self._pulled.get(mark))
+            except Exception:  # the mirror is down: its acknowledgements are read at the next run
+                log.exception("could not read the acknowledgements of %s from %s", name, type(mirror).__name__)
+                continue
+            self._pulled[mark] = pulled_at
+            updated = []
+            for ack in acks:
+                item = self.store.get(name, ack.key)
+                if item is None or item.state not in ("open", "snoozed"):
+                    continue
+                if item.last_sent is not None and ack.acknowledged_at < item.last_sent.replace(microsecond=0):
+                    continue
+                who = f"{ack.acknowledged_by or 'someone'} (in Odoo)"
+                updated.append(
+                    item.model_copy(
+                        update={
+                            "state": "acknowledged",
+                            "acknowledged_by": who,
+                            "acknowledged_at": ack.acknowledged_at,
+                            "snoozed_until": None,
+                        }
+                    )
+                )
+            if updated:
+                self.store.save(updated)
+                log.info("control %s: %d exception(s) acknowledged in Odoo", name, len(updated))
+
+    def _push_closed(self, name: str, keys: Sequence[str]) -> None:
+        for mirror in self._mirrors():
+            try:
+                mirror.closed(name, keys)
+            except Exception:
+                log.exception("could not close %d exception(s) of %s in %s", len(keys), name, type(mirror).__name__)
 
     @staticmethod
     def _mark_sent(item: TrackedException, now: datetime) -> TrackedException:

@@ -7,9 +7,9 @@ closed; acknowledged or snoozed by a person) and hands only the new and the wors
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,7 @@ __all__ = [
     "Control",
     "ControlRun",
     "Delivery",
+    "ExceptionMirror",
     "ExceptionSink",
     "ExceptionState",
     "Factor",
@@ -121,3 +122,24 @@ class Control(Protocol):
 
     def run(self, ctx: SkillContext, thresholds: Mapping[str, Any]) -> list[Finding]:
         """This run's findings; ``thresholds`` come from ``controls.yaml`` (defaults merged)."""
+
+
+class Acknowledgement(Protocol):
+    """An acknowledgement made outside the copilot (in Odoo): which exception, by whom, when."""
+
+    control: str
+    key: str
+    acknowledged_at: datetime
+    acknowledged_by: str | None
+
+
+@runtime_checkable
+class ExceptionMirror(Protocol):
+    """A sink that also keeps a copy people act on (Odoo's Exceptions menu): the engine reads back what they
+    acknowledged there before each run, and tells it what a run closed."""
+
+    def acknowledged(self, control: str, since: datetime | None) -> Sequence[Acknowledgement]:
+        """Acknowledgements of ``control``'s exceptions made there since ``since`` (all when None)."""
+
+    def closed(self, control: str, keys: Sequence[str]) -> None:
+        """Close there the exceptions of ``control`` a run no longer found."""

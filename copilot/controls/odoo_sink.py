@@ -143,6 +143,16 @@ class OdooExceptionSink:
         if values:
             _sync(self._client, values, self._batch)
 
+    # -- the engine's mirror (``copilot.controls.model.ExceptionMirror``) ----------------------------------
+    def acknowledged(self, control: str, since: datetime | None) -> list[OdooAcknowledgement]:
+        """What people acknowledged in Odoo's Exceptions menu for ``control`` since ``since``."""
+        return pull_acknowledgements(self._client, since=since, control=control)
+
+    def closed(self, control: str, keys: Sequence[str]) -> None:
+        """Close in Odoo what a run of ``control`` no longer found."""
+        if keys:
+            push_closed(self._client, control, keys, batch=self._batch)
+
 
 def push_closed(client: ExceptionClient, control: str, keys: Iterable[str], *, batch: int = SYNC_BATCH) -> int:
     """Close in Odoo the exceptions of ``control`` a run no longer found; how many Odoo had (and closed)."""
