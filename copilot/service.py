@@ -55,6 +55,7 @@ from copilot.odoo import company_scope
 from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, Question
 from copilot.skills.base import SkillContext
+from copilot.skills.carrier_status import CARRIER_STATUS, CarrierStatusReport, CarrierUpdate
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft
 from copilot.skills.registry import ANSWER, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
 from copilot.skills.supplier_email import SupplierEmailSummary
@@ -222,6 +223,10 @@ class Copilot:
         if tools is not None and "sale_order_status" not in tools:
             raise AccessDenied(f"the {str(actor.role).replace('_', ' ')} role does not see sale orders")
         return self._run(actor, "order_status", reference, lambda ctx: ORDER_STATUS.run(ctx, reference))
+
+    def carrier_status(self, actor: Actor, update: CarrierUpdate) -> CarrierStatusReport:
+        """A carrier's status update matched to Odoo's transfers by tracking number (reads only)."""
+        return self._run(actor, "carrier_status", update.tracking_number, lambda ctx: CARRIER_STATUS.run(ctx, update))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""

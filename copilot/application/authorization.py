@@ -19,6 +19,7 @@ NEEDS: Mapping[UseCase, Skill] = {
     "ask": "ask",
     "propose": "propose",
     "order_status": "ask",
+    "carrier_status": "ask",  # reads the transfers a tracking number is on; writes nothing
     "ingest_supplier_email": "summarize",
     "summarize_with_proposals": "summarize",  # builds proposals for a person to click; submitting needs "propose"
     "classify_sender": "summarize",

@@ -40,6 +40,7 @@ UseCase = Literal[
     "ask",
     "propose",
     "order_status",
+    "carrier_status",
     "ingest_supplier_email",
     "summarize_with_proposals",
     "classify_sender",

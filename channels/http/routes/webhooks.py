@@ -29,7 +29,9 @@ from channels.http.budget import SkillRunner
 from channels.http.deps import require
 from channels.http.schemas import (
     ApprovalApproved,
+    CarrierStatusChanged,
     ErrorResponse,
+    PurchaseOrderDateChanged,
     QuestionAsked,
     SupplierEmailReceived,
     TicketCreated,
@@ -42,6 +44,8 @@ from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
 from copilot.observability import CopilotMetrics
+from copilot.skills.at_risk.schemas import AtRiskInput
+from copilot.skills.carrier_status import CarrierUpdate
 from copilot.skills.triage import TriageInput
 
 __all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]
@@ -98,7 +102,11 @@ def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool]
     if isinstance(event, TicketCreated):
         return copilot.classify(actor, TriageInput(ticket_id=event.ticket_id))
     if isinstance(event, SupplierEmailReceived):
-        return copilot.summarize(actor, parse_email(event.raw))
+        return copilot.ingest_supplier_email(actor, parse_email(event.raw))
+    if isinstance(event, PurchaseOrderDateChanged):
+        return copilot.orders_at_risk(actor, AtRiskInput(purchase_orders=[event.purchase_order]))
+    if isinstance(event, CarrierStatusChanged):
+        return copilot.carrier_status(actor, CarrierUpdate.model_validate(event.model_dump(exclude={"type"})))
     if isinstance(event, QuestionAsked):
         return copilot.ask(actor, event.text)
     if isinstance(event, ApprovalApproved):
