@@ -199,3 +199,13 @@ def test_without_odoos_delivery_app_the_report_says_no_transfer_could_be_matched
     report = match_carrier_update(odoo, update(status="delayed"))
     assert not report.tracked_in_odoo and report.transfers == [] and odoo.domains == []
     assert report.attention and "Delivery app is not installed" in report.summary
+
+
+def test_a_supplier_emails_non_ascii_text_survives_the_json_body() -> None:
+    fake = FakeCopilot()
+    raw = EML.replace("P00009 ships", "Müller: P00009 ships").replace(
+        "Subject:", "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nSubject:"
+    )
+    run_event(fake, "n8n", event({"type": "supplier_email.received", "raw": raw}))
+    [(_, _, email)] = fake.calls
+    assert "Müller: P00009 ships" in email.text  # a JSON string is Unicode: read as UTF-8, not as mojibake

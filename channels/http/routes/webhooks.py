@@ -102,7 +102,8 @@ def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool]
     if isinstance(event, TicketCreated):
         return copilot.classify(actor, TriageInput(ticket_id=event.ticket_id))
     if isinstance(event, SupplierEmailReceived):
-        return copilot.ingest_supplier_email(actor, parse_email(event.raw))
+        # a JSON string is Unicode: its 8-bit text is parsed as the UTF-8 it arrived in (a str would be mojibake)
+        return copilot.ingest_supplier_email(actor, parse_email(event.raw.encode("utf-8", "replace")))
     if isinstance(event, PurchaseOrderDateChanged):
         return copilot.orders_at_risk(actor, AtRiskInput(purchase_orders=[event.purchase_order]))
     if isinstance(event, CarrierStatusChanged):
