@@ -191,7 +191,7 @@ class ApprovalApproved(_Event):
 
 
 class SupplierEmailReceived(_Event):
-    """A supplier email arrived (e.g. through n8n): it is summarized against the purchase orders."""
+    """A supplier email arrived (e.g. through n8n): the supplier-email ingestion (summary, proposals, buyers)."""
 
     type: Literal["supplier_email.received"]
     raw: str = Field(min_length=1, max_length=MAX_EMAIL_CHARS, description="The RFC 822 message")

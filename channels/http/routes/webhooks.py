@@ -194,7 +194,7 @@ def _in_background(app_state: Any, source: str, event_id: str, event: Any, body:
 @router.post(
     "/{source}",
     response_model=WebhookAccepted,
-    summary="Receive a signed event (n8n, Odoo through a signing proxy): classify, summarize, answer, wake",
+    summary="Receive a signed event (n8n, Odoo through n8n): classify, ingest, re-score, match, answer, wake",
     description=(
         "Signed with HMAC-SHA256 over `<X-Copilot-Timestamp>.<raw body>` using the source's secret from "
         "`COPILOT_WEBHOOK_SECRETS`; `X-Copilot-Signature: sha256=<hex>`. Timestamps more than "
