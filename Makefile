@@ -17,7 +17,8 @@ TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
 TORCH_TIMEOUT ?= 60
 # `make test` first checks the test servers (Dovecot IMAP for the email channel's tests): `install`
 # installs dovecot-imapd when it is missing and that is possible (root or passwordless sudo, apt-get);
-# `check` only prints a one-line hint when it is missing. See scripts/test-services.sh.
+# `check` only prints a one-line hint when it is missing. n8n, for the n8n workflows' test, comes from the
+# npm registry into ~/.cache/copilot-test-services (minutes the first time). See scripts/test-services.sh.
 TEST_SERVICES ?= install
 
 .PHONY: demo test unit e2e test-services docs lint odoo-lint odoo-test browser-test format live bench sandbox clean

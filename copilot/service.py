@@ -59,6 +59,7 @@ from copilot.odoo.session import OdooSession
 from copilot.skills.answer import Answer, Question
 from copilot.skills.at_risk import AtRiskInput, AtRiskQueue
 from copilot.skills.base import SkillContext
+from copilot.skills.carrier_status import CARRIER_STATUS, CarrierStatusReport, CarrierUpdate
 from copilot.skills.draft_reply import DraftRequest, ReplyDraft
 from copilot.skills.registry import ANSWER, AT_RISK, DRAFT_REPLY, ORDER_STATUS, SUPPLIER_EMAIL, TRIAGE
 from copilot.skills.supplier_email import SupplierEmailSummary
@@ -260,6 +261,10 @@ class Copilot:
             )
         text = request.model_dump_json()
         return self._run(actor, "orders_at_risk", text, lambda ctx: AT_RISK.run(ctx, request))
+
+    def carrier_status(self, actor: Actor, update: CarrierUpdate) -> CarrierStatusReport:
+        """A carrier's status update matched to Odoo's transfers by tracking number (reads only)."""
+        return self._run(actor, "carrier_status", update.tracking_number, lambda ctx: CARRIER_STATUS.run(ctx, update))
 
     def propose(self, actor: Actor, proposal: Proposal) -> ProposalOutcome:
         """Apply the approval policy; unless advisory, create (or find) the approval request in Odoo."""

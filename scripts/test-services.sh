@@ -8,6 +8,10 @@
 # On request only (`... install chromium`: .ci/run asks for it when the machine has an Odoo to test against):
 #   Chromium, which Playwright drives in the headless-browser tests (`make browser-test`).
 # SMTP is aiosmtpd, from the dev extras; Odoo is the embedded sandbox; Chroma is embedded.
+# One comes from the npm registry: n8n, for the n8n workflows' test (tests/integration/test_n8n.py), at the
+# version pinned in integrations/n8n/runtime/package.json, into ~/.cache/copilot-test-services/n8n-<version>
+# (COPILOT_TEST_SERVICES_DIR moves the cache). It needs Node.js (>= 20.19) and npm; the first install
+# downloads about 1 GB and takes minutes.
 #
 #   scripts/test-services.sh install [NAME...]   installs what is missing when that is possible without a prompt
 #                                                (root, or passwordless sudo, and apt-get); else prints a one-line hint
@@ -115,4 +119,40 @@ for name in "${names[@]}"; do
     missing "$name"
   fi
 done
+
+# n8n, from the npm registry: installed into a fresh folder, which is renamed into place only when the
+# install succeeded (a half-finished install is never taken for an installed n8n).
+n8n_spec="$(dirname "$0")/../integrations/n8n/runtime/package.json"
+n8n_version="$(sed -n 's/^ *"n8n": *"\([0-9.]*\)".*/\1/p' "$n8n_spec")"
+n8n_home="${COPILOT_TEST_SERVICES_DIR:-$HOME/.cache/copilot-test-services}/n8n-$n8n_version"
+n8n_missing() {  # n8n_missing WHY
+  if [ "${COPILOT_REQUIRE_SERVICES:-}" = "1" ]; then
+    echo "n8n $n8n_version $1: the n8n workflows' test cannot run and COPILOT_REQUIRE_SERVICES=1" >&2
+    failed=1
+  else
+    echo "n8n $n8n_version $1: the n8n workflows' test will be skipped; install with: $0 install" >&2
+  fi
+}
+if [ -x "$n8n_home/node_modules/.bin/n8n" ]; then
+  echo "test servers: n8n $n8n_version found"
+elif [ "$mode" != install ]; then
+  n8n_missing "not found in $n8n_home"
+elif ! command -v npm >/dev/null 2>&1 || ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; then
+  n8n_missing "needs Node.js >= 20.19 and npm (sudo apt-get install nodejs npm)"
+else
+  echo "test servers: installing n8n $n8n_version (npm; the first time takes minutes)"
+  started=$(date +%s)
+  staging="$n8n_home.partial-$$"
+  rm -rf "$staging" && mkdir -p "$staging" && cp "$n8n_spec" "$staging/package.json"
+  if (cd "$staging" && npm install --no-audit --no-fund --omit=dev --loglevel=error >"$staging.log" 2>&1) \
+    && [ -x "$staging/node_modules/.bin/n8n" ] && rm -rf "$n8n_home" && mv "$staging" "$n8n_home"; then
+    echo "test servers: n8n $n8n_version installed in $(($(date +%s) - started)) s"
+    rm -f "$staging.log"
+  else
+    tail -n 5 "$staging.log" >&2
+    rm -rf "$staging"
+    n8n_missing "could not be installed (npm failed; log: $staging.log)"
+  fi
+fi
 exit "$failed"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copilot.approvals import Decision, RequestRecord
 from copilot.approvals.schemas import ActionPayload, Evidence
+from copilot.skills.carrier_status import CarrierUpdate
 
 __all__ = [
     "ApprovalApproved",
     "AskRequest",
+    "CarrierStatusChanged",
     "Check",
     "ClassifyRequest",
     "DraftBody",
@@ -21,6 +24,7 @@ __all__ = [
     "ProposalList",
     "ProposalSubmission",
     "ProposalSubmitted",
+    "PurchaseOrderDateChanged",
     "QuestionAsked",
     "Readiness",
     "SummarizeRequest",
@@ -187,10 +191,29 @@ class ApprovalApproved(_Event):
 
 
 class SupplierEmailReceived(_Event):
-    """A supplier email arrived (e.g. through n8n): it is summarized against the purchase orders."""
+    """A supplier email arrived (e.g. through n8n): the supplier-email ingestion (summary, proposals, buyers)."""
 
     type: Literal["supplier_email.received"]
     raw: str = Field(min_length=1, max_length=MAX_EMAIL_CHARS, description="The RFC 822 message")
+
+
+class PurchaseOrderDateChanged(_Event):
+    """A purchase order's expected date changed in Odoo: the sale orders it feeds are re-scored for risk at once."""
+
+    type: Literal["purchase.order.date_changed"]
+    purchase_order: str = Field(
+        min_length=1, max_length=64, pattern=r"^[^\s].*$", description="The PO's name (reference), e.g. P00009"
+    )
+    purchase_order_id: int | None = Field(default=None, gt=0, description="The purchase.order id in Odoo")
+    date_planned: datetime | None = Field(default=None, description="The new expected arrival, as Odoo sent it")
+
+
+class CarrierStatusChanged(CarrierUpdate):
+    """A carrier's status update (through n8n): matched to Odoo's transfers by tracking number and reported."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["carrier.status"]
 
 
 class QuestionAsked(_Event):
@@ -201,7 +224,13 @@ class QuestionAsked(_Event):
 
 
 WebhookEvent = Annotated[
-    TicketCreated | ApprovalApproved | SupplierEmailReceived | QuestionAsked, Field(discriminator="type")
+    TicketCreated
+    | ApprovalApproved
+    | SupplierEmailReceived
+    | QuestionAsked
+    | PurchaseOrderDateChanged
+    | CarrierStatusChanged,
+    Field(discriminator="type"),
 ]
 
 

@@ -20,6 +20,7 @@ NEEDS: Mapping[UseCase, Skill] = {
     "propose": "propose",
     "order_status": "ask",
     "orders_at_risk": "ask",
+    "carrier_status": "ask",  # reads the transfers a tracking number is on; writes nothing
     "ingest_supplier_email": "summarize",
     "summarize_with_proposals": "summarize",  # builds proposals for a person to click; submitting needs "propose"
     "classify_sender": "summarize",

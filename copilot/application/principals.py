@@ -41,6 +41,7 @@ UseCase = Literal[
     "propose",
     "order_status",
     "orders_at_risk",
+    "carrier_status",
     "ingest_supplier_email",
     "summarize_with_proposals",
     "classify_sender",

@@ -174,13 +174,26 @@ def test_missing_event_id_or_not_json_is_400(api: TestClient) -> None:
 
 
 # -- the events -------------------------------------------------------------------------------------
-def test_a_supplier_email_is_summarized(api: TestClient) -> None:
+def test_a_supplier_email_is_ingested_like_the_shared_mailbox_does(api: TestClient) -> None:
     raw = (EMAILS / "02_p00002_new_ship_date.eml").read_text(encoding="utf-8")
     response = post(api, {"type": "supplier_email.received", "raw": raw})
     assert response.status_code == 202, response.text
     done = outcome(api, response)
     assert done["status"] == "done" and done["type"] == "supplier_email.received"
-    assert "P00002" in json.dumps(done["result"]) and done["result"]["changes"]
+    result = done["result"]
+    assert "P00002" in json.dumps(result["summary"]) and result["summary"]["changes"]
+    assert result["supplier"] is True and "proposals" in result and "recipients" in result
+
+
+def test_a_carrier_status_is_reported_honestly_when_odoo_keeps_no_tracking_numbers(api: TestClient) -> None:
+    event = {"type": "carrier.status", "tracking_number": "1Z999AA10123456784", "status": "delayed"}
+    response = post(api, event | {"carrier": "ups", "estimated_delivery": "2026-12-12"})
+    assert response.status_code == 202, response.text
+    done = outcome(api, response)
+    assert done["status"] == "done", done
+    result = done["result"]  # the sandbox has no Delivery app: no carrier_tracking_ref on transfers
+    assert result["tracked_in_odoo"] is False and result["transfers"] == [] and result["attention"] is True
+    assert "no transfer could be matched" in result["summary"]
 
 
 def test_a_created_ticket_is_classified(api: TestClient) -> None:
@@ -265,6 +278,8 @@ def test_openapi_documents_the_webhook_and_its_events(api: TestClient) -> None:
         "approval.request.approved",
         "supplier_email.received",
         "question",
+        "purchase.order.date_changed",
+        "carrier.status",
     }
     for ref in events["discriminator"]["mapping"].values():  # every $ref resolves inside the spec
         assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"]

@@ -29,7 +29,9 @@ from channels.http.budget import SkillRunner
 from channels.http.deps import require
 from channels.http.schemas import (
     ApprovalApproved,
+    CarrierStatusChanged,
     ErrorResponse,
+    PurchaseOrderDateChanged,
     QuestionAsked,
     SupplierEmailReceived,
     TicketCreated,
@@ -42,6 +44,8 @@ from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
 from copilot.observability import CopilotMetrics
+from copilot.skills.at_risk.schemas import AtRiskInput
+from copilot.skills.carrier_status import CarrierUpdate
 from copilot.skills.triage import TriageInput
 
 __all__ = ["EVENT_ADAPTER", "MAX_WEBHOOK_BODY", "router", "run_event"]
@@ -98,7 +102,12 @@ def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool]
     if isinstance(event, TicketCreated):
         return copilot.classify(actor, TriageInput(ticket_id=event.ticket_id))
     if isinstance(event, SupplierEmailReceived):
-        return copilot.summarize(actor, parse_email(event.raw))
+        # a JSON string is Unicode: its 8-bit text is parsed as the UTF-8 it arrived in (a str would be mojibake)
+        return copilot.ingest_supplier_email(actor, parse_email(event.raw.encode("utf-8", "replace")))
+    if isinstance(event, PurchaseOrderDateChanged):
+        return copilot.orders_at_risk(actor, AtRiskInput(purchase_orders=[event.purchase_order]))
+    if isinstance(event, CarrierStatusChanged):
+        return copilot.carrier_status(actor, CarrierUpdate.model_validate(event.model_dump(exclude={"type"})))
     if isinstance(event, QuestionAsked):
         return copilot.ask(actor, event.text)
     if isinstance(event, ApprovalApproved):
@@ -185,7 +194,7 @@ def _in_background(app_state: Any, source: str, event_id: str, event: Any, body:
 @router.post(
     "/{source}",
     response_model=WebhookAccepted,
-    summary="Receive a signed event (n8n, Odoo through a signing proxy): classify, summarize, answer, wake",
+    summary="Receive a signed event (n8n, Odoo through n8n): classify, ingest, re-score, match, answer, wake",
     description=(
         "Signed with HMAC-SHA256 over `<X-Copilot-Timestamp>.<raw body>` using the source's secret from "
         "`COPILOT_WEBHOOK_SECRETS`; `X-Copilot-Signature: sha256=<hex>`. Timestamps more than "
