@@ -14,10 +14,11 @@ Thread-safe: the use cases keep no per-call state on the instance.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -291,18 +292,21 @@ class Copilot:
         return self._run(actor, "propose", f"{target[0]},{target[1]}", submit)
 
     # -- scheduled controls ---------------------------------------------------------------------
-    def run_control(self, actor: Actor, name: str, *, notify: bool = True) -> ControlRun:
+    def run_control(
+        self, actor: Actor, name: str, *, notify: bool = True, scope: Mapping[str, Any] | None = None
+    ) -> ControlRun:
         """Run the control ``name`` now: its ranked findings, and (``notify``) new or worsened exceptions sent.
 
         A principal limited to some companies runs it in those companies only: what it does not see is not
-        closed (only an unrestricted run, the scheduler's, closes exceptions).
+        closed (only an unrestricted run, the scheduler's, closes exceptions). ``scope`` narrows the run (e.g.
+        the orders one purchase order feeds, when its date changed): partial too.
         """
         partial = actor.company_ids is not None
         return self._run(
             actor,
             "run_control",
-            name,
-            lambda ctx: self.controls.run(ctx, name, notify=notify, closes=not partial),
+            f"{name} {json.dumps(dict(scope or {}), sort_keys=True, default=str)}" if scope else name,
+            lambda ctx: self.controls.run(ctx, name, notify=notify, closes=not partial, scope=scope),
         )
 
     def list_exceptions(

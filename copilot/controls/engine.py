@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -194,11 +194,23 @@ class ControlEngine:
         with self._guard:
             return self._locks[name]
 
-    def run(self, ctx: SkillContext, name: str, *, notify: bool = True, closes: bool = True) -> ControlRun:
+    def run(
+        self,
+        ctx: SkillContext,
+        name: str,
+        *,
+        notify: bool = True,
+        closes: bool = True,
+        scope: Mapping[str, Any] | None = None,
+    ) -> ControlRun:
         """Run control ``name`` now: its ranked findings, what was sent (or would be, ``notify=False``), what closed.
 
-        ``closes=False``: a partial run (e.g. in some companies only) closes nothing it did not see.
+        ``closes=False``: a partial run (e.g. in some companies only) closes nothing it did not see. ``scope``:
+        thresholds that narrow this run (e.g. ``{"purchase_orders": ["P00009"]}`` when that PO's date changed),
+        merged over the control's own; a scoped run is partial too.
         """
+        if scope:
+            closes = False
         control = self.registry.get(name)
         definition = self.definition(name)
         with self._lock(name):
@@ -207,7 +219,7 @@ class ControlEngine:
             client = ctx.client
             trips = client.round_trips if client is not None else 0
             try:
-                findings = rank(control.run(ctx, definition.thresholds))
+                findings = rank(control.run(ctx, {**definition.thresholds, **(scope or {})}))
             except Exception as exc:
                 seconds = time.perf_counter() - started
                 failed = ControlRun(control=name, ran_at=ran_at, duration_s=seconds, findings=[], notified=False)

@@ -307,6 +307,9 @@ def test_odoos_po_date_change_rescores_that_pos_orders_at_risk_at_once(stack: St
     event_id = "purchase.order-9-date_planned-2026-12-20T10:00:00"
     rescored = stack.outcome(event_id)
     assert rescored["status"] == "done", rescored
-    items = rescored["result"]["items"]
-    assert any(item["order"] == "S00024" and "P00009" in item["purchase_orders"] for item in items), items
+    run = rescored["result"]  # the orders_at_risk control, scoped to P00009's orders, its exceptions sent
+    assert run["control"] == "orders_at_risk", run
+    found = {f["key"]: f for f in run["findings"]}
+    assert "sale.order:24" in found, sorted(found)  # S00024's corner desks come on P00009
+    assert all("P00009" in f["details"]["purchase_orders"] for f in found.values()), found
     stack.ran_once(event_id, "purchase.order.date_changed")

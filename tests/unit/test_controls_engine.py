@@ -260,3 +260,16 @@ def test_two_roots_on_one_metrics_registry_share_the_control_metrics() -> None:
 
     metrics = new_metrics()
     assert control_metrics(metrics) is control_metrics(metrics)  # registered once: no duplicate timeseries
+
+
+def test_a_scoped_run_narrows_the_thresholds_and_closes_nothing_it_did_not_look_at(rig: Any) -> None:
+    """A PO's date changed: the control runs on that PO's orders only, sends what is new, closes nothing else."""
+    rig.control.findings = [po(9), po(10)]
+    rig.engine.run(rig.ctx, "late_pos")
+    rig.control.findings = [po(9, "high", 0.9)]
+    run = rig.engine.run(rig.ctx, "late_pos", scope={"purchase_orders": ["P00009"]})
+    assert rig.control.thresholds is not None and rig.control.thresholds["purchase_orders"] == ["P00009"]
+    assert run.closed == [] and [(d.change, d.exception.finding.key) for d in run.deliveries] == [
+        ("worsened", "purchase.order:9")
+    ]
+    assert {e.finding.key for e in rig.engine.exceptions(state="open")} == {"purchase.order:9", "purchase.order:10"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from channels.http.routes.webhooks import EVENT_ADAPTER, run_event
 from copilot.application import ServiceClient
 from copilot.application.authorization import authorize
 from copilot.application.principals import WEBHOOK_SCOPES
-from copilot.skills.at_risk.schemas import AtRiskInput, AtRiskQueue
+from copilot.controls.model import ControlRun
 from copilot.skills.carrier_status import CarrierUpdate, match_carrier_update
 
 EML = (
@@ -30,9 +31,11 @@ class FakeCopilot:
         self.calls.append((name, actor, arg))
         return {"method": name}
 
-    def orders_at_risk(self, actor: Any, request: AtRiskInput) -> AtRiskQueue:
-        self.calls.append(("orders_at_risk", actor, request))
-        return AtRiskQueue(as_of="2026-12-03", items=[], lines_scored=3)  # type: ignore[arg-type]
+    def run_control(
+        self, actor: Any, name: str, *, notify: bool = True, scope: dict[str, Any] | None = None
+    ) -> ControlRun:
+        self.calls.append(("run_control", actor, (name, notify, scope)))
+        return ControlRun(control=name, ran_at=datetime(2026, 12, 3, tzinfo=UTC), duration_s=0.1, findings=[])
 
     def classify(self, actor: Any, item: Any) -> dict[str, str]:
         return self._call("classify", actor, item)
@@ -65,10 +68,10 @@ def test_a_po_date_change_rescores_that_pos_orders_at_once() -> None:
     )
     result = run_event(fake, "n8n", changed)
     [(method, actor, request)] = fake.calls
-    assert method == "orders_at_risk"
-    assert request == AtRiskInput(purchase_orders=["P00009"])
+    assert method == "run_control"  # the orders_at_risk control scoped to that PO: its owners hear of it now
+    assert request == ("orders_at_risk", True, {"purchase_orders": ["P00009"]})
     assert isinstance(actor, ServiceClient) and actor.kind == "webhook" and actor.external_id == "n8n"
-    assert isinstance(result, AtRiskQueue) and result.lines_scored == 3
+    assert isinstance(result, ControlRun) and result.control == "orders_at_risk"
     assert changed.date_planned.day == 12
 
 

@@ -44,7 +44,6 @@ from copilot.email import parse_email
 from copilot.errors import CopilotError
 from copilot.guardrails.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify_signature
 from copilot.observability import CopilotMetrics
-from copilot.skills.at_risk.schemas import AtRiskInput
 from copilot.skills.carrier_status import CarrierUpdate
 from copilot.skills.triage import TriageInput
 
@@ -104,8 +103,8 @@ def run_event(copilot: Any, source: str, event: Any, *, wake: Callable[[], bool]
     if isinstance(event, SupplierEmailReceived):
         # a JSON string is Unicode: its 8-bit text is parsed as the UTF-8 it arrived in (a str would be mojibake)
         return copilot.ingest_supplier_email(actor, parse_email(event.raw.encode("utf-8", "replace")))
-    if isinstance(event, PurchaseOrderDateChanged):
-        return copilot.orders_at_risk(actor, AtRiskInput(purchase_orders=[event.purchase_order]))
+    if isinstance(event, PurchaseOrderDateChanged):  # re-score the orders that PO feeds, and tell their owners now
+        return copilot.run_control(actor, "orders_at_risk", scope={"purchase_orders": [event.purchase_order]})
     if isinstance(event, CarrierStatusChanged):
         return copilot.carrier_status(actor, CarrierUpdate.model_validate(event.model_dump(exclude={"type"})))
     if isinstance(event, QuestionAsked):
