@@ -1,4 +1,4 @@
-"""The controls by name: the built-in ones, and ``orders_at_risk`` when its module is installed.
+"""The controls by name.
 
 ``ControlRegistry.default()`` builds a new registry each call (no module-level instance). A control is any
 object with ``name``, ``description`` and ``run(ctx, thresholds)``; one with a ``thresholds_model`` (a pydantic
@@ -7,7 +7,6 @@ model) has its ``controls.yaml`` thresholds validated at load time.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -20,9 +19,6 @@ __all__ = ["ControlRegistry", "UnknownControl"]
 
 log = logging.getLogger(__name__)
 
-#: Controls living in modules that may not exist yet: (name, module).
-OPTIONAL = (("orders_at_risk", "copilot.controls.orders_at_risk"),)
-
 
 class UnknownControl(CopilotError):
     """No control has this name; the message lists the known ones."""
@@ -32,25 +28,19 @@ def _builtins() -> list[Control]:
     from copilot.controls.approvals_waiting import ApprovalsWaiting
     from copilot.controls.credit_hold import CreditHold
     from copilot.controls.late_pos import LatePurchaseOrders
+    from copilot.controls.orders_at_risk import OrdersAtRisk
     from copilot.controls.receipts_due import ReceiptsDueToday
     from copilot.controls.tickets import DormantTickets, TicketAging
 
-    return [LatePurchaseOrders(), TicketAging(), DormantTickets(), ApprovalsWaiting(), ReceiptsDueToday(), CreditHold()]
-
-
-def _optional(name: str, module_name: str) -> Control | None:
-    """The control ``name`` found in ``module_name`` (an instance, or a class built with no argument), else None."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    for value in vars(module).values():
-        if getattr(value, "name", None) == name and callable(getattr(value, "run", None)):
-            return value() if isinstance(value, type) else value  # type: ignore[no-any-return]
-    log.warning("%s defines no control named %s", module_name, name)
-    return None
+    return [
+        LatePurchaseOrders(),
+        OrdersAtRisk(),
+        TicketAging(),
+        DormantTickets(),
+        ApprovalsWaiting(),
+        ReceiptsDueToday(),
+        CreditHold(),
+    ]
 
 
 class ControlRegistry:
@@ -63,13 +53,8 @@ class ControlRegistry:
 
     @classmethod
     def default(cls) -> ControlRegistry:
-        """The built-in controls and the optional ones whose module is installed."""
-        registry = cls(_builtins())
-        for name, module in OPTIONAL:
-            control = _optional(name, module)
-            if control is not None:
-                registry.add(control)
-        return registry
+        """The built-in controls."""
+        return cls(_builtins())
 
     def add(self, control: Control) -> None:
         """Register ``control`` under its name (a second one with the same name replaces it)."""

@@ -46,7 +46,7 @@ def test_run_json_is_the_control_run(runner: CliRunner) -> None:
 def test_an_unknown_control_is_one_line_naming_the_known_ones(runner: CliRunner) -> None:
     result = runner.invoke(app, ["controls", "run", "late_po"])
     assert result.exit_code == 1
-    assert "no control named 'late_po' (known: late_pos, ticket_aging" in result.output
+    assert "no control named 'late_po' (known: late_pos, orders_at_risk, ticket_aging" in result.output
     assert "Traceback" not in result.output
 
 

@@ -72,28 +72,12 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
 
 
 def test_an_unknown_control_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownControl, match="known: late_pos, ticket_aging"):
+    with pytest.raises(UnknownControl, match="known: late_pos, orders_at_risk, ticket_aging"):
         ControlRegistry.default().get("late_po")
 
 
-def test_orders_at_risk_is_registered_by_name_when_its_module_exists(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-    from types import ModuleType
+def test_orders_at_risk_is_a_registered_control_not_its_skill() -> None:
+    """The control (findings from a ranked queue), never the skill of the same name (which takes an AtRiskInput)."""
+    from copilot.controls.orders_at_risk import OrdersAtRisk
 
-    import copilot.controls.registry as registry_module
-
-    module = ModuleType("copilot.controls.orders_at_risk")
-
-    class OrdersAtRisk:
-        name = "orders_at_risk"
-        description = "at risk"
-
-        def run(self, ctx: object, thresholds: object) -> list[object]:
-            return []
-
-    module.OrdersAtRisk = OrdersAtRisk  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "copilot.controls.orders_at_risk", module)
-    registry = ControlRegistry.default()
-    assert isinstance(registry.get("orders_at_risk"), OrdersAtRisk)
-    monkeypatch.setattr(registry_module, "OPTIONAL", (("orders_at_risk", "copilot.controls.not_there_yet"),))
-    assert "orders_at_risk" not in ControlRegistry.default()  # a module not merged yet is no error
+    assert isinstance(ControlRegistry.default().get("orders_at_risk"), OrdersAtRisk)
