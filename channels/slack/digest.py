@@ -48,6 +48,9 @@ __all__ = [
     "proposals_of",
 ]
 
+#: The addon's Exceptions list as an Odoo 18/19 web-client path (``/odoo/action-<xml id>``).
+EXCEPTIONS_ACTION = "action-copilot_approval.copilot_exception_action"
+
 log = logging.getLogger(__name__)
 
 #: The "Open in Odoo" url button (its prefix is the one the Slack app already acks).
@@ -315,7 +318,8 @@ def digest_messages(
         included = ordered[offset : offset + len(page)]
         offset += len(page)
         if number == len(pages) and shown < len(ordered):
-            where = f"<{odoo_url.rstrip('/')}/odoo|Copilot → Exceptions in Odoo>" if odoo_url else "Odoo"
+            listing = f"{odoo_url.rstrip('/')}/odoo/{EXCEPTIONS_ACTION}" if odoo_url else None
+            where = f"<{listing}|Copilot → Exceptions in Odoo>" if listing else "Odoo"
             blocks.append(_context(f"…and {len(ordered) - shown} more: see {where}."))
         refs = tuple(_ref(d) for d in included)
         messages.append(DigestMessage(text=_fallback(owner, deliveries, included), blocks=blocks, refs=refs))
