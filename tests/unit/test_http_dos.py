@@ -101,19 +101,25 @@ def test_bodies_under_the_limit_still_work(tmp_path: Path) -> None:
 # -- skills under a time budget -----------------------------------------------------------------------
 @pytest.fixture
 def slow_api(tmp_path: Path) -> Iterator[TestClient]:
-    """The API with a 0.5 s skill budget, one skill at a time, and a summarize that takes 2 s."""
+    """The API with a 0.5 s skill budget, one skill at a time, and a supplier email that takes 2 s to read
+    (asked directly, or as a webhook event's ingestion)."""
     app = create_app(_settings(tmp_path, http_skill_timeout=0.5, http_max_concurrent_skills=1))
     with TestClient(app) as client:
         copilot = app.state.copilot
-        real = copilot.summarize
+        real = {name: getattr(copilot, name) for name in ("summarize", "ingest_supplier_email")}
 
-        def slow(*args: Any, **kwargs: Any) -> Any:
-            time.sleep(2.0)
-            return real(*args, **kwargs)
+        def slow(name: str) -> Any:
+            def run(*args: Any, **kwargs: Any) -> Any:
+                time.sleep(2.0)
+                return real[name](*args, **kwargs)
 
-        copilot.summarize = slow
+            return run
+
+        for name in real:
+            setattr(copilot, name, slow(name))
         yield client
-        copilot.summarize = real
+        for name, method in real.items():
+            setattr(copilot, name, method)
 
 
 def _summarize(client: TestClient) -> httpx.Response:
