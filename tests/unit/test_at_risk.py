@@ -57,7 +57,8 @@ def test_the_orders_waiting_for_the_late_pos_rank_on_top_with_their_reasons(serv
     assert "P00009" in s24.purchase_orders and any("Corner Desk Right Sit" in line for line in s24.lines)
     assert "P00009" in s24.reason and "Corner Desk Right Sit" in s24.reason
     assert "P00009" in _item(queue, "S00029").purchase_orders
-    assert {"P00010", "P00005"} <= set(_item(queue, "S00030").purchase_orders)
+    s30 = _item(queue, "S00030")  # the chairs wait on P00010; the desk stands come with WH/IN/00003 today
+    assert "P00010" in s30.purchase_orders and "P00005" not in s30.purchase_orders
     s04 = _item(queue, "S00004")
     assert "Large Meeting Table" in s04.reason and "no" in s04.reason.lower()
     cited = {(c.model, c.display_name) for c in s24.evidence}
@@ -272,6 +273,7 @@ def test_the_suppliers_email_on_the_po_revises_an_overdue_receipt(server: Sandbo
     """P00010 is overdue in Odoo (no date): Azure Interior's e-mail on the PO says the chairs come T+18."""
     queue = _scenario(
         server,
+        {"op": "on_hand", "product": "FURN_6667", "qty": 40},  # the screens S00010 also waits for
         {"op": "commitment", "so": "S00030", "date": "T+17"},
         {"op": "commitment", "so": "S00010", "date": "T+19"},
         {
@@ -321,13 +323,11 @@ def test_the_desk_stands_are_covered_by_the_receipt_due_today_not_the_force_maje
 
 def test_a_po_with_only_a_force_majeure_notice_does_not_cover(server: SandboxServer) -> None:
     """Without the demo receipt, the desk stands wait on P00005, whose vendor gives no date: high risk, cited."""
-    queue = _scenario(
-        server,
-        {"op": "receipt_qty", "po": "P00005", "product": "FURN_7888", "qty": 3},
-        {"op": "commitment", "so": "S00030", "date": "T+10"},
-        {"op": "write", "model": "stock.picking", "name": "WH/IN/00003", "values": {"state": "cancel"}},
-    )
-    s30 = _item(queue, "S00030")
+    _scenario(server, {"op": "commitment", "so": "S00030", "date": "T+10"})
+    admin = _admin(server)
+    demo = admin.search_read("stock.move", [("picking_id.name", "=", "WH/IN/00003")], ["id"])
+    admin.execute("stock.move", "write", [m["id"] for m in demo], {"state": "cancel"})
+    s30 = _item(_run(make_client(server)), "S00030")
     assert s30.risk >= 0.5
     flagged = [f for f in s30.factors if "email" in f.label.lower() and "P00005" in f.label]
     assert flagged, s30.factors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from copilot.citations import Citation
 from copilot.guardrails.screening import UntrustedText
@@ -13,10 +13,12 @@ from copilot.skills.at_risk.cover import (
     allocate,
     demands,
     free_stock,
+    product_code,
     reliabilities,
     supplies,
     unknown_vendor,
 )
+from copilot.skills.at_risk.news import PoNews, read_news, vendor_of
 from copilot.skills.at_risk.proposals import proposals_for
 from copilot.skills.at_risk.reads import Snapshot, read_snapshot, ref_id, ref_name, when
 from copilot.skills.at_risk.schemas import AtRiskInput, AtRiskItem, AtRiskQueue
@@ -79,7 +81,15 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         default_delay=model.default_delay_days,
     )
     prior = unknown_vendor(model.prior_late_rate, model.default_delay_days)
-    incoming = supplies(snapshot, now, vendors, prior)
+    incoming = supplies(
+        snapshot,
+        now,
+        vendors,
+        prior,
+        vendor_news(snapshot, model),
+        slip_from_rate=model.slip_from_rate,
+        slip_min_receipts=model.slip_min_receipts,
+    )
     lines = demands(snapshot)
     allocate(lines, free_stock(snapshot.quants), incoming)
     by_order: dict[int, list[Demand]] = defaultdict(list)
@@ -110,6 +120,36 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         items.append(_item(snapshot, model, now, order_id, risks, by_order[order_id], donors))
     items.sort(key=lambda i: (-i.score, -i.risk, i.order))
     return items
+
+
+def vendor_news(snapshot: Snapshot, model: RiskModel) -> dict[int, PoNews]:
+    """The vendors' news per PO, from the e-mails the snapshot holds (no Odoo call)."""
+    if not snapshot.messages:
+        return {}
+    names: dict[int, str] = {}
+    po_vendors: dict[int, int] = {}
+    planned: dict[int, dict[str, date]] = defaultdict(dict)
+    for line in snapshot.po_lines.values():
+        po_id, vendor = ref_id(line.get("order_id")), ref_id(line.get("partner_id"))
+        if po_id is None or vendor is None:
+            continue
+        names[po_id] = ref_name(line.get("order_id"))
+        po_vendors[po_id] = vendor_of(snapshot.partners.get(vendor), vendor) or vendor
+    for move in snapshot.in_moves:
+        line = snapshot.po_lines.get(ref_id(move.get("purchase_line_id")) or 0, {})
+        po_id = ref_id(line.get("order_id"))
+        days = [d for d in (when(move.get("date")), when(line.get("date_planned"))) if d is not None]
+        code = product_code(ref_name(move.get("product_id")))
+        if po_id is not None and days and code:
+            planned[po_id][code] = max(days).date()
+    return read_news(
+        snapshot.messages,
+        po_names=names,
+        po_vendors=po_vendors,
+        planned=planned,
+        partners=snapshot.partners,
+        transit_days=model.transit_days,
+    )
 
 
 def _worst_first(risk: LineRisk) -> tuple[float, ...]:
@@ -235,6 +275,8 @@ def _evidence(
             if piece.supply.purchase_order:
                 po_id, po = piece.supply.purchase_order
                 cited.append(Citation.model_construct(model="purchase.order", id=po_id, display_name=po))
+            if piece.supply.news is not None:
+                cited.append(piece.supply.news.message)
             if piece.supply.receipt:
                 cited.append(
                     Citation.model_construct(
