@@ -373,3 +373,17 @@ def test_an_unreliable_vendors_record_delays_its_planned_receipt(server: Sandbox
     )
     s16 = _item(queue, "S00016")
     assert s16.risk >= 0.5, s16.factors
+
+
+def test_receipts_cover_deliveries_in_odoos_reservation_order(server: SandboxServer) -> None:
+    """P00010 brings only 10 chairs: the deliveries scheduled first get them (as Odoo reserves), not the orders
+    promised first; S00030, scheduled after them, is left with P00007's 5 and misses one."""
+    queue = _scenario(
+        server,
+        {"op": "receipt_qty", "po": "P00010", "product": "FURN_0269", "qty": 10},
+        {"op": "on_hand", "product": "FURN_6667", "qty": 40},
+        {"op": "on_hand", "product": "FURN_6741", "qty": 3},
+        *({"op": "commitment", "so": so, "date": "T+12"} for so in ("S00008", "S00009", "S00010", "S00030")),
+    )
+    flagged = {i.order for i in queue.items if i.risk >= 0.5}
+    assert "S00030" in flagged and not flagged & {"S00008", "S00009", "S00010"}, flagged

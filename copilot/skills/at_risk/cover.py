@@ -2,9 +2,10 @@
 
 Quantities are in the product's unit (``product_qty``): a receipt in dozens counts its units. A line's open
 demand is what its open deliveries still need beyond what they already reserved. Demands of one product are
-served earliest need first (then earliest order, then line), as Odoo reserves: free stock on hand, then each
-receipt in the order it is expected. A receipt's expected arrival is its planned date when still ahead; once
-overdue it is unknown, so it is estimated as now plus the vendor's usual delay (from its done receipts).
+served in the order Odoo reserves (the delivery's scheduled date, then its move): free stock on hand, then each
+receipt in the order it is expected. A receipt's expected arrival is its planned day when still ahead (later for a
+vendor usually late); once overdue it is unknown, so it is estimated as now plus the vendor's usual delay (from its
+done receipts). The vendor's e-mails on the PO (``news``) move that date or split the quantity.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class Demand:
     order_date: datetime | None
     value: float
     pickings: list[tuple[int, str]] = field(default_factory=list)
+    #: The earliest scheduled date and the first id of its delivery moves: Odoo reserves in that order.
+    scheduled: datetime | None = None
+    first_move: int = 0
     from_stock: float = 0.0
     pieces: list[Piece] = field(default_factory=list)
 
@@ -299,6 +303,10 @@ def demands(snapshot: Snapshot) -> list[Demand]:
             )
         item.ordered += demand
         item.reserved += reserved
+        scheduled = when(move.get("date"))
+        if scheduled is not None and (item.scheduled is None or scheduled < item.scheduled):
+            item.scheduled = scheduled
+        item.first_move = min(item.first_move or int(move["id"]), int(move["id"]))
         picking = _pair(move.get("picking_id"))
         if picking is not None and picking not in item.pickings:
             item.pickings.append(picking)
@@ -339,14 +347,15 @@ def _open_value(line: dict[str, Any]) -> float:
 
 
 def allocate(items: list[Demand], free_stock: dict[int, float], incoming: dict[int, list[Supply]]) -> None:
-    """Cover each demand's shortage: free stock first, then receipts by expected arrival; earliest need first."""
+    """Cover each demand's shortage: free stock first, then receipts by expected arrival; in Odoo's reservation
+    order (the delivery's scheduled date, then its move), whatever the commitments say."""
     far = datetime.max.replace(tzinfo=None)
     by_product: dict[int, list[Demand]] = defaultdict(list)
     for item in items:
         if item.short > 0:
             by_product[item.product_id].append(item)
     for product, queue in by_product.items():
-        queue.sort(key=lambda d: (_naive(d.need) or far, _naive(d.order_date) or far, d.line_id))
+        queue.sort(key=lambda d: (_naive(d.scheduled) or far, d.first_move, d.line_id))
         free = max(free_stock.get(product, 0.0), 0.0)
         receipts = incoming.get(product, [])
         index = 0
