@@ -211,11 +211,12 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
                     )
                 )
         if worst.late_days > 0:
-            late_label = (
-                f"{po} receipt is {worst.overdue_days:.0f} days overdue"
-                if worst.overdue_days >= 0.5
-                else f"{po} receipt is expected {worst.late_days:.0f} days after its promised date"
-            )
+            if worst.news is not None:
+                late_label = f"{po} receipt is expected {worst.late_days:.0f} days after its promised date"
+            elif worst.overdue_days >= 0.5:
+                late_label = f"{po} receipt is {worst.overdue_days:.0f} days overdue"
+            else:
+                late_label = f"{po} receipt is expected {worst.late_days:.0f} days after its promised date"
             factors.append(
                 Spec(
                     name="receipt_late",
@@ -257,7 +258,7 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
     scale = 1.0 / total if total > 1.0 else 1.0
     factors = [f._replace(contribution=round(f.contribution * scale, 6)) for f in factors if f.contribution > 0]
     excess = sum(f.contribution for f in factors) - 1.0
-    if excess > 0:  # rounding: the largest factor gives back the last millionths, so they still sum to the risk
+    if factors and (excess > 0 or scale < 1.0):  # rounding: the largest factor takes the last millionths
         top = max(range(len(factors)), key=lambda i: factors[i].contribution)
         factors[top] = factors[top]._replace(contribution=round(factors[top].contribution - excess, 6))
     risk = sum(f.contribution for f in factors)

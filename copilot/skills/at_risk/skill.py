@@ -10,6 +10,7 @@ from copilot.citations import Citation
 from copilot.guardrails.screening import UntrustedText
 from copilot.skills.at_risk.cover import (
     Demand,
+    Supply,
     allocate,
     demands,
     free_stock,
@@ -234,17 +235,21 @@ def _reason(order: str, worst: LineRisk, others: int, key: bool) -> str:
     d = worst.demand
     committed = f"committed for {d.need:%Y-%m-%d}" if d.need else "no commitment date"
     supply = worst.worst
+    undated = [p for p in d.pieces if p.supply.never]
     if d.uncovered > 1e-9 and (supply is None or d.uncovered >= d.short / 2):
         text = f"{order}: {d.uncovered:g} {d.product} have no stock and no incoming receipt (no PO), {committed}"
+    elif undated and (supply is None or sum(p.quantity for p in undated) >= d.short / 2):
+        never = undated[0].supply
+        why = never.news.why if never.news is not None else "no date"
+        text = (
+            f"{order}: {sum(p.quantity for p in undated):g} {d.product} wait on {_source(never)}, "
+            f"whose vendor gives no date ({why}, per its email); {committed}"
+        )
     elif supply is not None:
-        receipt = f" ({supply.receipt[1]})" if supply.receipt and supply.purchase_order else ""
-        if supply.purchase_order:
-            po = supply.purchase_order[1]
-        else:
-            po = f"receipt {supply.receipt[1]}" if supply.receipt else "an incoming receipt"
-        vendor = f" from {supply.vendor[1]}" if supply.vendor else ""
-        text = f"{order}: {d.short:g} {d.product} wait on {po}{receipt}{vendor}"
-        if supply.revised_days > 0 and supply.planned is not None:
+        text = f"{order}: {d.short:g} {d.product} wait on {_source(supply)}"
+        if supply.news is not None and supply.news.day is not None:
+            text += f", arriving {supply.eta:%Y-%m-%d} per the supplier's email of {supply.news.sent:%Y-%m-%d}"
+        elif supply.revised_days > 0 and supply.planned is not None:
             text += f", revised to {supply.planned:%Y-%m-%d} ({supply.revised_days:.0f} days later than promised)"
         elif supply.overdue_days >= 0.5:
             text += f", {supply.overdue_days:.0f} days overdue"
@@ -257,6 +262,17 @@ def _reason(order: str, worst: LineRisk, others: int, key: bool) -> str:
     if key:
         text += "; key account"
     return text + "."
+
+
+def _source(supply: Supply) -> str:
+    """ "P00009 (WH/IN/00014) from Gemini Furniture", or "receipt WH/IN/00003 from Wood Corner"."""
+    receipt = f" ({supply.receipt[1]})" if supply.receipt and supply.purchase_order else ""
+    if supply.purchase_order:
+        po = supply.purchase_order[1]
+    else:
+        po = f"receipt {supply.receipt[1]}" if supply.receipt else "an incoming receipt"
+    vendor = f" from {supply.vendor[1]}" if supply.vendor else ""
+    return f"{po}{receipt}{vendor}"
 
 
 def _evidence(
