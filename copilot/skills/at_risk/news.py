@@ -35,7 +35,11 @@ from copilot.text.language import LanguageDetector
 __all__ = ["Announced", "Part", "PoNews", "read_news", "vendor_of"]
 
 _NEVER_KINDS = (ChangeKind.DELAY_NO_DATE, ChangeKind.SUBSTITUTION, ChangeKind.CANCELLATION)
-_DOZEN = ("dozen", "dozens", "dz")
+_WHY = {
+    ChangeKind.DELAY_NO_DATE: "no delivery date given",
+    ChangeKind.SUBSTITUTION: "product no longer available (substitute offered)",
+    ChangeKind.CANCELLATION: "cancelled by the vendor",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,52 +108,65 @@ def _applies(candidate: Candidate, po_name: str) -> bool:
     return candidate.po_name is None or candidate.po_name.upper() == po_name.upper()
 
 
-def _po_news(
-    news: PoNews, po_name: str, extraction: Extraction, cite: Citation, sent: date, planned: Mapping[str, date], *,
-    transit_days: int,
-) -> None:  # fmt: skip
-    """Fold one e-mail's candidates into the PO's news (in the e-mail's order)."""
-    found = [c for c in extraction.candidates if _applies(c, po_name) and not c.line_statement]
+def _agrees(day: date, code: str | None, planned: Mapping[str, date]) -> bool:
+    """Whether ``day`` is the day Odoo already plans (for the product, or for any product of the PO)."""
+    return day == planned.get(code) if code else day in planned.values()
+
+
+def _fold_dates(
+    news: PoNews, found: list[Candidate], mail: tuple[Citation, date], planned: Mapping[str, date], transit_days: int
+) -> date | None:
+    """Record the e-mail's new dates; return its arrival day for the whole PO (a shipment's), if it gives one."""
+    cite, sent = mail
     arrival: date | None = None
     for c in found:
         if c.kind is not ChangeKind.NEW_DATE or c.new_date is None:
             continue
-        day = c.new_date
-        if c.date_role == "ship":
-            if day in planned.values() or day == planned.get(c.product_code or ""):
-                continue  # the ship date Odoo already plans: a confirmation, no news
-            day = _add_business_days(day, transit_days)
-        elif day == planned.get(c.product_code or "") or (c.product_code is None and day in planned.values()):
-            continue  # agrees with Odoo
+        if _agrees(c.new_date, c.product_code, planned):
+            continue  # the date Odoo already plans: a confirmation, no news
+        day = _add_business_days(c.new_date, transit_days) if c.date_role == "ship" else c.new_date
         news.main[c.product_code] = Announced(day, f"arriving {day:%Y-%m-%d}", cite, sent)
         if c.date_role == "delivery" and c.product_code is None:
             arrival = day
-    transit = (arrival - sent).days if arrival is not None else 0
+    return arrival
+
+
+def _fold_quantities(news: PoNews, found: list[Candidate], mail: tuple[Citation, date], arrival: date | None) -> None:
+    """Record what will not come, and how partial shipments and short supplies split a product."""
+    cite, sent = mail
+    transit = (arrival - sent).days if arrival is not None else 0  # a backorder travels as the shipment did
     for c in found:
         if c.kind in _NEVER_KINDS and not c.rest_cancelled:
-            reason = {
-                ChangeKind.DELAY_NO_DATE: "no delivery date given",
-                ChangeKind.SUBSTITUTION: "product no longer available (substitute offered)",
-                ChangeKind.CANCELLATION: "cancelled by the vendor",
-            }[c.kind]
-            news.main[c.product_code] = Announced(None, reason, cite, sent)
-        elif c.kind in (ChangeKind.PARTIAL_SHIPMENT, ChangeKind.SHORT_QUANTITY) and c.product_code:
-            parts = []
-            if c.quantity is not None:
-                shipped = Announced(arrival, f"shipped, arriving {arrival:%Y-%m-%d}", cite, sent) if arrival else None
-                parts.append(Part(c.quantity, shipped))
-            if c.backorder is not None or c.rest_cancelled:
-                if c.rest_cancelled or c.backorder_date is None:
-                    why = "the rest cancelled" if c.rest_cancelled else "backorder without a date"
-                    rest = Announced(None, why, cite, sent)
-                else:
-                    day = c.backorder_date + timedelta(days=transit)
-                    rest = Announced(day, f"backorder arriving {day:%Y-%m-%d}", cite, sent)
-                parts.append(Part(None, rest))
-            elif c.kind is ChangeKind.PARTIAL_SHIPMENT and arrival is not None:
-                parts.append(Part(None, parts[0].announced))  # "shipped (complete)": the rest with it
-            if parts:
-                news.parts[c.product_code] = parts
+            news.main[c.product_code] = Announced(None, _WHY[c.kind], cite, sent)
+            continue
+        if c.kind not in (ChangeKind.PARTIAL_SHIPMENT, ChangeKind.SHORT_QUANTITY) or not c.product_code:
+            continue
+        shipped = Announced(arrival, f"shipped, arriving {arrival:%Y-%m-%d}", cite, sent) if arrival else None
+        parts = [Part(c.quantity, shipped)] if c.quantity is not None else []
+        if c.rest_cancelled or (c.backorder is not None and c.backorder_date is None):
+            why = "the rest cancelled" if c.rest_cancelled else "backorder without a date"
+            parts.append(Part(None, Announced(None, why, cite, sent)))
+        elif c.backorder is not None and c.backorder_date is not None:
+            day = c.backorder_date + timedelta(days=transit)
+            parts.append(Part(None, Announced(day, f"backorder arriving {day:%Y-%m-%d}", cite, sent)))
+        elif c.kind is ChangeKind.PARTIAL_SHIPMENT and shipped is not None:
+            parts.append(Part(None, shipped))  # "shipped (complete)": the rest with it
+        if parts:
+            news.parts[c.product_code] = parts
+
+
+def _po_news(
+    news: PoNews,
+    po_name: str,
+    extraction: Extraction,
+    mail: tuple[Citation, date],
+    planned: Mapping[str, date],
+    transit_days: int,
+) -> None:
+    """Fold one e-mail's candidates about this PO (or no PO in particular) into the PO's news."""
+    found = [c for c in extraction.candidates if _applies(c, po_name) and not c.line_statement]
+    arrival = _fold_dates(news, found, mail, planned, transit_days)
+    _fold_quantities(news, found, mail, arrival)
 
 
 def read_news(
@@ -192,5 +209,5 @@ def read_news(
                 continue  # a message that tries to steer a reader is not news to plan by
             label = f"{ref_name(row.get('author_id')) or 'vendor'}, {sent:%Y-%m-%d}: {mail.subject or 'e-mail'}"
             cite = Citation.model_construct(model="mail.message", id=int(row["id"]), display_name=label[:120])
-            _po_news(news, name, extraction, cite, sent, planned.get(po_id, {}), transit_days=transit_days)
+            _po_news(news, name, extraction, (cite, sent), planned.get(po_id, {}), transit_days)
     return out

@@ -1,20 +1,20 @@
 """The explainable risk model: each factor a weight times a figure in [0, 1], their sum the line's risk.
 
-For one open sale line, the part neither reserved nor in free stock when its commitment has already passed has
-missed it (``commitment_passed``, full weight: such a line's risk is 1, and the other factors share it in
-proportion, showing why). Otherwise the part not reserved is either covered by nothing (``uncovered``: no stock, no
-receipt) or by receipts. For the part receipts cover, the latest receipt it waits for decides:
+A line misses its commitment when any part of it is not shipped by then, so what makes it miss dominates:
 
-* ``cover_after_commitment``: that receipt plus handling arrives after the commitment (ramps up over a week,
-  starting two days before the commitment: no slack is a risk too);
-* ``receipt_late``: the receipt is later than first promised (overdue, or planned later than promised);
-* ``supplier_revised``: its planned date was moved later than first promised (the supplier revised it);
-* ``supplier_unreliable``: the vendor's share of late done receipts.
+* ``commitment_passed``: the commitment has passed with part of the line not in stock;
+* ``uncovered``: part of the line has no stock and no incoming receipt;
+* ``supplier_no_date``: part waits on a receipt whose vendor's e-mail gives no date (force majeure, on hold);
+* ``cover_after_commitment``: the latest receipt it waits for (plus handling) comes after the commitment day.
 
-Each covered-part factor is weighted by the share of the line that waits for receipts, the ``uncovered`` one by
-the share nothing covers. A risk above 1 is scaled down with its factors, so the contributions always add up
-to the risk. The order's risk is its worst line's; its score is that risk times its priority weight: key account
-(a partner tag or a configured name) times a weight growing with the logarithm of the order's untaxed value.
+Each of these weighs at least ``miss_floor`` (``late_floor`` for a late cover) of its weight, more the larger the
+share (or the later): one alone makes the line more likely late than not. What only makes a cover less sure adds
+less, weighted by the share receipts cover: ``tight_cover`` (little slack before the commitment),
+``receipt_late`` (expected later than first promised), ``supplier_revised`` (planned later than promised),
+``supplier_unreliable`` (the vendor's share of late done receipts). A risk above 1 is scaled down with its factors,
+so the contributions always add up to the risk. The order's risk is its worst line's; its score is that risk times
+its priority weight: key account (a partner tag or a configured name) times a weight growing with the logarithm of
+the order's untaxed value.
 """
 
 from __future__ import annotations
