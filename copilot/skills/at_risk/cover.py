@@ -2,26 +2,41 @@
 
 Quantities are in the product's unit (``product_qty``): a receipt in dozens counts its units. A line's open
 demand is what its open deliveries still need beyond what they already reserved. Demands of one product are
-served earliest need first (then earliest order, then line), as Odoo reserves: free stock on hand, then each
-receipt in the order it is expected. A receipt's expected arrival is its planned date when still ahead; once
-overdue it is unknown, so it is estimated as now plus the vendor's usual delay (from its done receipts).
+served in the order Odoo reserves (the delivery's scheduled date, then its move): free stock on hand, then each
+receipt in the order it is expected. A receipt's expected arrival is its planned day when still ahead (later for a
+vendor usually late); once overdue it is unknown, so it is estimated as now plus the vendor's usual delay (from its
+done receipts). The vendor's e-mails on the PO (``news``) move that date or split the quantity.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from copilot.skills.at_risk.news import Announced, PoNews
 from copilot.skills.at_risk.reads import Snapshot, ref_id, ref_name, when
+from copilot.skills.supplier_email.schemas import Quantity
 
-__all__ = ["Demand", "Piece", "Reliability", "Supply", "allocate", "demands", "reliabilities", "supplies"]
+__all__ = [
+    "Demand",
+    "Piece",
+    "Reliability",
+    "Supply",
+    "allocate",
+    "demands",
+    "product_code",
+    "reliabilities",
+    "supplies",
+]
 
 _DAY = 86_400.0
 #: A done receipt counts as late when it came more than this after its promised date.
 LATE_GRACE = timedelta(days=1)
+#: How far out a part the vendor gives no date for is put (it sorts last and never covers in time).
+NEVER = timedelta(days=3650)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,11 @@ class Supply:
     late_days: float
     reliability: Reliability
     left: float = 0.0
+    #: What the vendor's e-mail said of this part (None: Odoo's plan only).
+    news: Announced | None = None
+    #: The vendor gives no date for this part: it does not come in any foreseeable time.
+    never: bool = False
+    part: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +96,9 @@ class Demand:
     order_date: datetime | None
     value: float
     pickings: list[tuple[int, str]] = field(default_factory=list)
+    #: The earliest scheduled date and the first id of its delivery moves: Odoo reserves in that order.
+    scheduled: datetime | None = None
+    first_move: int = 0
     from_stock: float = 0.0
     pieces: list[Piece] = field(default_factory=list)
 
@@ -117,9 +140,23 @@ def unknown_vendor(prior_rate: float, default_delay: float) -> Reliability:
 
 
 def supplies(
-    snapshot: Snapshot, now: datetime, vendors: dict[int, Reliability], prior: Reliability
+    snapshot: Snapshot,
+    now: datetime,
+    vendors: dict[int, Reliability],
+    prior: Reliability,
+    news: Mapping[int, PoNews] | None = None,
+    *,
+    slip_from_rate: float = 0.5,
+    slip_min_receipts: int = 3,
 ) -> dict[int, list[Supply]]:
-    """The open receipts per product, earliest expected first."""
+    """The open receipts per product, earliest expected first (split where the vendor's e-mails split them).
+
+    A receipt planned for a day still ahead is expected that day, plus the vendor's usual delay when its record
+    says it is late more often than not (``slip_from_rate``, over at least ``slip_min_receipts`` receipts); one
+    planned for a day gone by (overdue, no news) the vendor's usual delay from now. The vendor's e-mail moves
+    that: an arrival day it announces replaces an overdue plan and pushes a plan still ahead later (never
+    earlier: the buyer may have rescheduled since), and "no date" means the part does not come.
+    """
     out: dict[int, list[Supply]] = defaultdict(list)
     for move in snapshot.in_moves:
         product = ref_id(move.get("product_id"))
@@ -134,34 +171,90 @@ def supplies(
         vendor_ref = pol.get("partner_id") or move.get("partner_id")
         vendor_id = ref_id(vendor_ref)
         reliability = vendors.get(vendor_id, prior) if vendor_id else prior
-        if planned is None or planned < now:
-            overdue = (now - planned).total_seconds() / _DAY if planned else 0.0
-            eta = now + timedelta(days=max(1.0, reliability.usual_delay_days))
+        live = planned is not None and planned.date() >= now.date()
+        if planned is None or not live:
+            planned_eta = now + timedelta(days=max(1.0, reliability.usual_delay_days))
         else:
-            overdue, eta = 0.0, planned
-        revised = (planned - promised).total_seconds() / _DAY if planned and promised else 0.0
-        late = (eta - promised).total_seconds() / _DAY if promised else 0.0
+            unreliable = reliability.receipts >= slip_min_receipts and reliability.late_rate >= slip_from_rate
+            planned_eta = planned + timedelta(days=reliability.usual_delay_days if unreliable else 0.0)
         order = pol.get("order_id")
-        out[product].append(
-            Supply(
-                move_id=int(move["id"]),
-                product_id=product,
-                quantity=quantity,
-                receipt=_pair(move.get("picking_id")),
-                purchase_order=_pair(order),
-                vendor=_pair(vendor_ref),
-                promised=promised,
-                planned=planned,
-                eta=eta,
-                overdue_days=overdue,
-                revised_days=revised if revised >= 1.0 else 0.0,
-                late_days=max(late, 0.0),
-                reliability=reliability,
-                left=quantity,
-            )
+        po_news = (news or {}).get(ref_id(order) or 0)
+        uom_qty = float(move.get("product_uom_qty") or 0.0)
+        ratio = quantity / uom_qty if uom_qty else 1.0
+        pieces = _split(
+            quantity, po_news, product_code(ref_name(move.get("product_id"))), ratio, ref_name(move.get("product_uom"))
         )
+        for index, (part_qty, announced) in enumerate(pieces):
+            never = announced is not None and announced.day is None
+            eta = planned_eta
+            if announced is not None and announced.day is not None:
+                told = datetime.combine(announced.day, time(12), tzinfo=UTC)
+                if announced.day >= now.date():
+                    eta = max(told, planned_eta) if live else told
+            elif never:
+                eta = now + NEVER
+            overdue = (now - planned).total_seconds() / _DAY if planned is not None and not live else 0.0
+            revised = (planned - promised).total_seconds() / _DAY if planned and promised else 0.0
+            late = (eta - promised).total_seconds() / _DAY if promised and not never else 0.0
+            out[product].append(
+                Supply(
+                    move_id=int(move["id"]),
+                    product_id=product,
+                    quantity=part_qty,
+                    receipt=_pair(move.get("picking_id")),
+                    purchase_order=_pair(order),
+                    vendor=_pair(vendor_ref),
+                    promised=promised,
+                    planned=planned,
+                    eta=eta,
+                    overdue_days=max(overdue, 0.0),
+                    revised_days=revised if revised >= 1.0 else 0.0,
+                    late_days=max(late, 0.0),
+                    reliability=reliability,
+                    left=part_qty,
+                    news=announced,
+                    never=never,
+                    part=index,
+                )
+            )
     for items in out.values():
-        items.sort(key=lambda s: (s.eta, s.planned or s.eta, s.move_id))  # overdue: first due, first in
+        items.sort(key=lambda s: (s.eta, s.planned or s.eta, s.move_id, s.part))  # overdue: first due, first in
+    return out
+
+
+def product_code(display: str) -> str | None:
+    """ "[E-COM06] Corner Desk Right Sit" -> "E-COM06"."""
+    if display.startswith("[") and "]" in display:
+        return display[1 : display.index("]")].strip() or None
+    return None
+
+
+def _units(quantity: Quantity, ratio: float, uom: str) -> float:
+    """An e-mail's quantity in product units: in the receipt's unit unless it names dozens."""
+    unit = (quantity.uom or "").strip().casefold()
+    if not unit or unit.rstrip("s") == uom.strip().casefold().rstrip("s"):
+        return quantity.value * ratio
+    if unit.startswith("dozen") or unit == "dz":
+        return quantity.value * 12.0
+    return quantity.value
+
+
+def _split(
+    quantity: float, news: PoNews | None, code: str | None, ratio: float, uom: str
+) -> list[tuple[float, Announced | None]]:
+    """The receipt's quantity in parts as the vendor's news tells them (None: as Odoo plans)."""
+    if news is None:
+        return [(quantity, None)]
+    main = news.date_for(code)
+    out: list[tuple[float, Announced | None]] = []
+    left = quantity
+    for part in news.parts.get(code or "", []) if code else []:
+        take = left if part.quantity is None else min(left, _units(part.quantity, ratio, uom))
+        if take > 1e-9:
+            out.append((take, part.announced or main))
+            left -= take
+    if left > 1e-9:
+        out.append((left, main))
     return out
 
 
@@ -210,6 +303,10 @@ def demands(snapshot: Snapshot) -> list[Demand]:
             )
         item.ordered += demand
         item.reserved += reserved
+        scheduled = when(move.get("date"))
+        if scheduled is not None and (item.scheduled is None or scheduled < item.scheduled):
+            item.scheduled = scheduled
+        item.first_move = min(item.first_move or int(move["id"]), int(move["id"]))
         picking = _pair(move.get("picking_id"))
         if picking is not None and picking not in item.pickings:
             item.pickings.append(picking)
@@ -250,14 +347,15 @@ def _open_value(line: dict[str, Any]) -> float:
 
 
 def allocate(items: list[Demand], free_stock: dict[int, float], incoming: dict[int, list[Supply]]) -> None:
-    """Cover each demand's shortage: free stock first, then receipts by expected arrival; earliest need first."""
+    """Cover each demand's shortage: free stock first, then receipts by expected arrival; in Odoo's reservation
+    order (the delivery's scheduled date, then its move), whatever the commitments say."""
     far = datetime.max.replace(tzinfo=None)
     by_product: dict[int, list[Demand]] = defaultdict(list)
     for item in items:
         if item.short > 0:
             by_product[item.product_id].append(item)
     for product, queue in by_product.items():
-        queue.sort(key=lambda d: (_naive(d.need) or far, _naive(d.order_date) or far, d.line_id))
+        queue.sort(key=lambda d: (_naive(d.scheduled) or far, d.first_move, d.line_id))
         free = max(free_stock.get(product, 0.0), 0.0)
         receipts = incoming.get(product, [])
         index = 0

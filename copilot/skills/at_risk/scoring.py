@@ -1,20 +1,20 @@
 """The explainable risk model: each factor a weight times a figure in [0, 1], their sum the line's risk.
 
-For one open sale line, the part neither reserved nor in free stock when its commitment has already passed has
-missed it (``commitment_passed``, full weight: such a line's risk is 1, and the other factors share it in
-proportion, showing why). Otherwise the part not reserved is either covered by nothing (``uncovered``: no stock, no
-receipt) or by receipts. For the part receipts cover, the latest receipt it waits for decides:
+A line misses its commitment when any part of it is not shipped by then, so what makes it miss dominates:
 
-* ``cover_after_commitment``: that receipt plus handling arrives after the commitment (ramps up over a week,
-  starting two days before the commitment: no slack is a risk too);
-* ``receipt_late``: the receipt is later than first promised (overdue, or planned later than promised);
-* ``supplier_revised``: its planned date was moved later than first promised (the supplier revised it);
-* ``supplier_unreliable``: the vendor's share of late done receipts.
+* ``commitment_passed``: the commitment has passed with part of the line not in stock;
+* ``uncovered``: part of the line has no stock and no incoming receipt;
+* ``supplier_no_date``: part waits on a receipt whose vendor's e-mail gives no date (force majeure, on hold);
+* ``cover_after_commitment``: the latest receipt it waits for (plus handling) comes after the commitment day.
 
-Each covered-part factor is weighted by the share of the line that waits for receipts, the ``uncovered`` one by
-the share nothing covers. A risk above 1 is scaled down with its factors, so the contributions always add up
-to the risk. The order's risk is its worst line's; its score is that risk times its priority weight: key account
-(a partner tag or a configured name) times a weight growing with the logarithm of the order's untaxed value.
+Each of these weighs at least ``miss_floor`` (``late_floor`` for a late cover) of its weight, more the larger the
+share (or the later): one alone makes the line more likely late than not. What only makes a cover less sure adds
+less, weighted by the share receipts cover: ``tight_cover`` (little slack before the commitment),
+``receipt_late`` (expected later than first promised), ``supplier_revised`` (planned later than promised),
+``supplier_unreliable`` (the vendor's share of late done receipts). A risk above 1 is scaled down with its factors,
+so the contributions always add up to the risk. The order's risk is its worst line's; its score is that risk times
+its priority weight: key account (a partner tag or a configured name) times a weight growing with the logarithm of
+the order's untaxed value.
 """
 
 from __future__ import annotations
@@ -40,18 +40,29 @@ class RiskModel(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    commitment_passed: float = Field(default=1.0, ge=0, le=1, description="Weight of the share still missing after")
-    uncovered: float = Field(default=0.9, ge=0, le=1, description="Weight of the share nothing covers")
-    cover_after_commitment: float = Field(default=0.45, ge=0, le=1)
-    receipt_late: float = Field(default=0.25, ge=0, le=1)
-    supplier_revised: float = Field(default=0.15, ge=0, le=1)
-    supplier_unreliable: float = Field(default=0.15, ge=0, le=1)
-    #: Days a received product takes to ship (receipt, put-away, pick, pack).
-    handling_days: float = Field(default=1.0, ge=0)
+    commitment_passed: float = Field(default=1.0, ge=0, le=1, description="Weight when the commitment has passed")
+    uncovered: float = Field(default=0.9, ge=0, le=1, description="Weight when part of the line has no cover")
+    cover_after_commitment: float = Field(default=0.9, ge=0, le=1, description="Weight when the cover comes late")
+    #: A line with any part short or late misses its date: its factor is at least this share of its weight.
+    miss_floor: float = Field(default=0.75, ge=0, le=1)
+    #: A cover a day late weighs this share of ``cover_after_commitment``; a week late, all of it.
+    late_floor: float = Field(default=0.7, ge=0, le=1)
+    tight_cover: float = Field(default=0.15, ge=0, le=1, description="Weight of a cover with little slack")
+    receipt_late: float = Field(default=0.15, ge=0, le=1)
+    supplier_revised: float = Field(default=0.1, ge=0, le=1)
+    supplier_unreliable: float = Field(default=0.1, ge=0, le=1)
+    #: Days a received product takes to ship (receipt, put-away, pick, pack): 0 ships the day it comes in.
+    handling_days: float = Field(default=0.0, ge=0)
+    #: A vendor late on at least this share of at least ``slip_min_receipts`` done receipts is expected late again
+    #: by its usual delay.
+    slip_from_rate: float = Field(default=0.5, ge=0, le=1)
+    slip_min_receipts: int = Field(default=3, ge=1)
+    #: Business days from a ship date the vendor's e-mail gives to the arrival.
+    transit_days: int = Field(default=2, ge=0)
     #: Days of lateness at which a lateness factor is full.
     full_after_days: float = Field(default=7.0, gt=0)
     #: Slack under which arriving before the commitment still carries risk.
-    slack_days: float = Field(default=2.0, ge=0)
+    slack_days: float = Field(default=2.0, gt=0)
     #: Vendor prior: late rate and weight (in receipts) for vendors with little history; delay when late.
     prior_late_rate: float = Field(default=0.25, ge=0, le=1)
     prior_weight: float = Field(default=4.0, gt=0)
@@ -111,16 +122,30 @@ def _days(delta: timedelta) -> float:
     return delta.total_seconds() / _DAY
 
 
+def _miss(share: float, floor: float) -> float:
+    """How much a line misses by when ``share`` of it cannot ship in time: any part late makes the line late."""
+    return floor + (1.0 - floor) * min(max(share, 0.0), 1.0)
+
+
+def _from_email(supply: Supply) -> str:
+    """ " (date from the supplier's e-mail: <message>)" when the vendor's e-mail gave it."""
+    if supply.news is None:
+        return ""
+    return f" (date from the supplier's email, message {supply.news.message.id}: {supply.news.message.display_name})"
+
+
 def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | None:
     """The risk that this line misses its commitment, with its factors; None when nothing is missing."""
     waiting = demand.short - demand.from_stock  # what free stock cannot ship today
     if waiting <= 1e-9 or demand.ordered <= 0:
         return None
     ordered = demand.ordered
-    uncovered_share = demand.uncovered / ordered
-    covered_share = sum(p.quantity for p in demand.pieces) / ordered
+    dated = [p for p in demand.pieces if not p.supply.never]
+    undated = [p for p in demand.pieces if p.supply.never]
+    covered_share = sum(p.quantity for p in dated) / ordered
     factors: list[Spec] = []
-    if demand.need is not None and demand.need <= now:
+    need_day = demand.need.date() if demand.need is not None else None
+    if demand.need is not None and need_day is not None and need_day < now.date():
         passed = _days(now - demand.need)
         factors.append(
             Spec(
@@ -130,49 +155,72 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
                     f"{waiting:g} {demand.product} not in stock"
                 ),
                 value=round(passed, 2),
-                contribution=model.commitment_passed * waiting / ordered,
+                contribution=model.commitment_passed * _miss(waiting / ordered, model.miss_floor),
             )
         )
-    worst = max(demand.pieces, key=lambda p: (p.supply.eta, p.supply.late_days)).supply if demand.pieces else None
-    if uncovered_share > 0:
+    if demand.uncovered > 1e-9:
         factors.append(
             Spec(
                 name="uncovered",
                 label=f"{demand.uncovered:g} {demand.product} covered by no stock and no incoming receipt",
                 value=round(demand.uncovered, 3),
-                contribution=model.uncovered * uncovered_share,
+                contribution=model.uncovered * _miss(demand.uncovered / ordered, model.miss_floor),
             )
         )
+    if undated:
+        missing = sum(p.quantity for p in undated)
+        supply = undated[0].supply
+        why = supply.news.why if supply.news is not None else "no date"
+        factors.append(
+            Spec(
+                name="supplier_no_date",
+                label=f"{missing:g} {demand.product} wait on {_po(supply)}: {why}{_from_email(supply)}",
+                value=round(missing, 3),
+                contribution=model.uncovered * _miss(missing / ordered, model.miss_floor),
+            )
+        )
+    worst = max(dated, key=lambda p: (p.supply.eta, p.supply.late_days)).supply if dated else None
     ready = worst.eta + timedelta(days=model.handling_days) if worst is not None else None
     if worst is not None and covered_share > 0:
         po = _po(worst)
-        if demand.need is not None and ready is not None:
-            slip = _days(ready - demand.need)
-            figure = _ramp(slip + model.slack_days, model.full_after_days + model.slack_days)
-            if figure > 0:
-                label = (
-                    f"{po} covers it by {ready:%Y-%m-%d}, {slip:.0f} days after the commitment {demand.need:%Y-%m-%d}"
-                    if slip >= 0.5
-                    else f"{po} covers it by {ready:%Y-%m-%d}, leaving {-slip:.0f} days before {demand.need:%Y-%m-%d}"
-                )
+        if need_day is not None and ready is not None and demand.need is not None:
+            slip = (ready.date() - need_day).days
+            if slip > 0:
                 factors.append(
                     Spec(
                         name="cover_after_commitment",
-                        label=label,
-                        value=round(slip, 2),
-                        contribution=model.cover_after_commitment * covered_share * figure,
+                        label=(
+                            f"{po} covers it by {ready:%Y-%m-%d}, {slip} days after the commitment "
+                            f"{demand.need:%Y-%m-%d}{_from_email(worst)}"
+                        ),
+                        value=float(slip),
+                        contribution=model.cover_after_commitment
+                        * _miss(_ramp(slip, model.full_after_days), model.late_floor),
+                    )
+                )
+            elif -slip < model.slack_days:
+                factors.append(
+                    Spec(
+                        name="tight_cover",
+                        label=(
+                            f"{po} covers it by {ready:%Y-%m-%d}, leaving {-slip} days before "
+                            f"{demand.need:%Y-%m-%d}{_from_email(worst)}"
+                        ),
+                        value=float(slip),
+                        contribution=model.tight_cover * covered_share * (1.0 + slip / model.slack_days),
                     )
                 )
         if worst.late_days > 0:
-            late_label = (
-                f"{po} receipt is {worst.overdue_days:.0f} days overdue"
-                if worst.overdue_days >= 0.5
-                else f"{po} receipt is planned {worst.late_days:.0f} days after its promised date"
-            )
+            if worst.news is not None:
+                late_label = f"{po} receipt is expected {worst.late_days:.0f} days after its promised date"
+            elif worst.overdue_days >= 0.5:
+                late_label = f"{po} receipt is {worst.overdue_days:.0f} days overdue"
+            else:
+                late_label = f"{po} receipt is expected {worst.late_days:.0f} days after its promised date"
             factors.append(
                 Spec(
                     name="receipt_late",
-                    label=late_label,
+                    label=late_label + _from_email(worst),
                     value=round(worst.late_days, 2),
                     contribution=model.receipt_late * covered_share * _ramp(worst.late_days, model.full_after_days),
                 )
@@ -209,11 +257,16 @@ def line_risk(demand: Demand, model: RiskModel, now: datetime) -> LineRisk | Non
     total = sum(f.contribution for f in factors if f.contribution > 0)
     scale = 1.0 / total if total > 1.0 else 1.0
     factors = [f._replace(contribution=round(f.contribution * scale, 6)) for f in factors if f.contribution > 0]
+    excess = sum(f.contribution for f in factors) - 1.0
+    if factors and (excess > 0 or scale < 1.0):  # rounding: the largest factor takes the last millionths
+        top = max(range(len(factors)), key=lambda i: factors[i].contribution)
+        factors[top] = factors[top]._replace(contribution=round(factors[top].contribution - excess, 6))
     risk = sum(f.contribution for f in factors)
     if risk < model.min_risk:
         return None
     at_risk = demand.value * (demand.short / ordered)
-    return LineRisk(demand, min(risk, 1.0), tuple(factors), worst, ready if not demand.uncovered else None, at_risk)
+    cover = ready if demand.uncovered <= 1e-9 and not undated else None
+    return LineRisk(demand, min(risk, 1.0), tuple(factors), worst, cover, at_risk)
 
 
 def _po(supply: Supply) -> str:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from copilot.citations import Citation
 from copilot.guardrails.screening import UntrustedText
 from copilot.skills.at_risk.cover import (
     Demand,
+    Supply,
     allocate,
     demands,
     free_stock,
+    product_code,
     reliabilities,
     supplies,
     unknown_vendor,
 )
+from copilot.skills.at_risk.news import PoNews, read_news, vendor_of
 from copilot.skills.at_risk.proposals import proposals_for
 from copilot.skills.at_risk.reads import Snapshot, read_snapshot, ref_id, ref_name, when
 from copilot.skills.at_risk.schemas import AtRiskInput, AtRiskItem, AtRiskQueue
@@ -79,7 +82,15 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         default_delay=model.default_delay_days,
     )
     prior = unknown_vendor(model.prior_late_rate, model.default_delay_days)
-    incoming = supplies(snapshot, now, vendors, prior)
+    incoming = supplies(
+        snapshot,
+        now,
+        vendors,
+        prior,
+        vendor_news(snapshot, model),
+        slip_from_rate=model.slip_from_rate,
+        slip_min_receipts=model.slip_min_receipts,
+    )
     lines = demands(snapshot)
     allocate(lines, free_stock(snapshot.quants), incoming)
     by_order: dict[int, list[Demand]] = defaultdict(list)
@@ -110,6 +121,36 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         items.append(_item(snapshot, model, now, order_id, risks, by_order[order_id], donors))
     items.sort(key=lambda i: (-i.score, -i.risk, i.order))
     return items
+
+
+def vendor_news(snapshot: Snapshot, model: RiskModel) -> dict[int, PoNews]:
+    """The vendors' news per PO, from the e-mails the snapshot holds (no Odoo call)."""
+    if not snapshot.messages:
+        return {}
+    names: dict[int, str] = {}
+    po_vendors: dict[int, int] = {}
+    planned: dict[int, dict[str, date]] = defaultdict(dict)
+    for line in snapshot.po_lines.values():
+        po_id, vendor = ref_id(line.get("order_id")), ref_id(line.get("partner_id"))
+        if po_id is None or vendor is None:
+            continue
+        names[po_id] = ref_name(line.get("order_id"))
+        po_vendors[po_id] = vendor_of(snapshot.partners.get(vendor), vendor) or vendor
+    for move in snapshot.in_moves:
+        line = snapshot.po_lines.get(ref_id(move.get("purchase_line_id")) or 0, {})
+        po_id = ref_id(line.get("order_id"))
+        days = [d for d in (when(move.get("date")), when(line.get("date_planned"))) if d is not None]
+        code = product_code(ref_name(move.get("product_id")))
+        if po_id is not None and days and code:
+            planned[po_id][code] = max(days).date()
+    return read_news(
+        snapshot.messages,
+        po_names=names,
+        po_vendors=po_vendors,
+        planned=planned,
+        partners=snapshot.partners,
+        transit_days=model.transit_days,
+    )
 
 
 def _worst_first(risk: LineRisk) -> tuple[float, ...]:
@@ -194,17 +235,21 @@ def _reason(order: str, worst: LineRisk, others: int, key: bool) -> str:
     d = worst.demand
     committed = f"committed for {d.need:%Y-%m-%d}" if d.need else "no commitment date"
     supply = worst.worst
+    undated = [p for p in d.pieces if p.supply.never]
     if d.uncovered > 1e-9 and (supply is None or d.uncovered >= d.short / 2):
         text = f"{order}: {d.uncovered:g} {d.product} have no stock and no incoming receipt (no PO), {committed}"
+    elif undated and (supply is None or sum(p.quantity for p in undated) >= d.short / 2):
+        never = undated[0].supply
+        why = never.news.why if never.news is not None else "no date"
+        text = (
+            f"{order}: {sum(p.quantity for p in undated):g} {d.product} wait on {_source(never)}, "
+            f"whose vendor gives no date ({why}, per its email); {committed}"
+        )
     elif supply is not None:
-        receipt = f" ({supply.receipt[1]})" if supply.receipt and supply.purchase_order else ""
-        if supply.purchase_order:
-            po = supply.purchase_order[1]
-        else:
-            po = f"receipt {supply.receipt[1]}" if supply.receipt else "an incoming receipt"
-        vendor = f" from {supply.vendor[1]}" if supply.vendor else ""
-        text = f"{order}: {d.short:g} {d.product} wait on {po}{receipt}{vendor}"
-        if supply.revised_days > 0 and supply.planned is not None:
+        text = f"{order}: {d.short:g} {d.product} wait on {_source(supply)}"
+        if supply.news is not None and supply.news.day is not None:
+            text += f", arriving {supply.eta:%Y-%m-%d} per the supplier's email of {supply.news.sent:%Y-%m-%d}"
+        elif supply.revised_days > 0 and supply.planned is not None:
             text += f", revised to {supply.planned:%Y-%m-%d} ({supply.revised_days:.0f} days later than promised)"
         elif supply.overdue_days >= 0.5:
             text += f", {supply.overdue_days:.0f} days overdue"
@@ -217,6 +262,17 @@ def _reason(order: str, worst: LineRisk, others: int, key: bool) -> str:
     if key:
         text += "; key account"
     return text + "."
+
+
+def _source(supply: Supply) -> str:
+    """ "P00009 (WH/IN/00014) from Gemini Furniture", or "receipt WH/IN/00003 from Wood Corner"."""
+    receipt = f" ({supply.receipt[1]})" if supply.receipt and supply.purchase_order else ""
+    if supply.purchase_order:
+        po = supply.purchase_order[1]
+    else:
+        po = f"receipt {supply.receipt[1]}" if supply.receipt else "an incoming receipt"
+    vendor = f" from {supply.vendor[1]}" if supply.vendor else ""
+    return f"{po}{receipt}{vendor}"
 
 
 def _evidence(
@@ -235,6 +291,8 @@ def _evidence(
             if piece.supply.purchase_order:
                 po_id, po = piece.supply.purchase_order
                 cited.append(Citation.model_construct(model="purchase.order", id=po_id, display_name=po))
+            if piece.supply.news is not None:
+                cited.append(piece.supply.news.message)
             if piece.supply.receipt:
                 cited.append(
                     Citation.model_construct(
