@@ -47,25 +47,28 @@ demo: $(VENV)/.installed
 	$(BIN)/copilot demo
 
 # `make test` runs the suite in two parts, each with a one-line summary ("unit: N tests in X s"), then the total:
-#   unit          tests/unit and tests/docs, socket-free (pytest-socket; the Odoo sandbox in-process), ~2 min
+#   unit          tests/unit and tests/docs, socket-free (pytest-socket; the Odoo sandbox in-process), on every core, ~2 min
 #   integration   tests/integration, tests/contract and tests/live: real servers on loopback (Dovecot, PostgreSQL,
 #                 SMTP, HTTP servers, the sandbox served over HTTP, `copilot serve` as a process)
 # Both parts run even when the first fails; the exit status is the worse of the two. `make unit` is the fast loop.
 # The end-to-end runs (the README's tour as a newcomer types it, the set-up commands, the load test's quick run) are `make e2e`, ~2 min,
 # which CI runs too: they start the real CLI a dozen times and keep `make test` under 6 minutes on 2 cores.
 UNIT_TESTS := tests/unit tests/docs
+# The unit part runs on every core (pytest-xdist; UNIT_WORKERS=0: in this process); the integration part stays
+# serial: its tests start real servers and time processes, and two at once on 2 cores would only race.
+UNIT_WORKERS ?= auto
 INTEGRATION_TESTS := tests/integration tests/contract tests/live
 test: $(VENV)/.installed-dev
 	@scripts/test-services.sh $(TEST_SERVICES)
 	@start=$$(date +%s); unit=0; integration=0; \
-	  $(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit $(PYTEST_ARGS) || unit=$$?; \
+	  $(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit -n $(UNIT_WORKERS) $(PYTEST_ARGS) || unit=$$?; \
 	  $(BIN)/python -m pytest $(INTEGRATION_TESTS) -m "not e2e" --part integration $(PYTEST_ARGS) || integration=$$?; \
 	  rc=$$(( unit > integration ? unit : integration )); \
 	  echo "make test: $$(( $$(date +%s) - start )) s of tests (unit exit $$unit, integration exit $$integration)"; \
 	  exit $$rc
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not e2e" --part unit -n $(UNIT_WORKERS) $(PYTEST_ARGS)
 
 e2e: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)

@@ -17,6 +17,12 @@ from copilot.config import Settings, get_settings, load_settings
 from copilot.odoo import OdooClient
 from copilot.state import Database
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, and Rich fixes a console's
+# size at creation when both are set (the CLI's console is built when a test module imports copilot.cli): it
+# would ignore a test's own COLUMNS (CliRunner's env).
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 REPO = Path(__file__).resolve().parents[1]
 ODOO_CASSETTES = REPO / "tests" / "cassettes" / "odoo"
 #: Read at import: the test-isolation fixture clears every COPILOT_* variable before each test.
