@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "copilot approvals approve 1": ("approved",),
     "copilot executor --once": ("executed",),
     "copilot odoo po P00002": ("P00002", "2026-12-03"),
+    "copilot controls run orders_at_risk": ("S00024", "P00009", "S00004", "critical"),
     "copilot audit verify": ("chain ok",),
     "copilot eval run --suite proposals": ("proposals", "pass_rate", "report.md"),
     "copilot sandbox reset": ("removed", "approval request", "the sandbox serves the recording again"),
