@@ -10,6 +10,7 @@ dead worker (that plus 30 s) has run out.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -86,11 +87,8 @@ def control_entries(settings: Settings) -> dict[str, dict[str, Any]]:
 
     registry = ControlRegistry.default()
     config = load_definitions(settings, thresholds=registry.thresholds_models())
-    zone = ZoneInfo(config.timezone)
-
-    def now() -> datetime:
-        return datetime.now(zone)
-
+    # beat's persistent scheduler pickles every entry (a local function would crash it): a partial pickles
+    now = functools.partial(datetime.now, ZoneInfo(config.timezone))
     return {
         f"control {name}": {
             "task": CONTROL_TASK,

@@ -116,6 +116,19 @@ def test_beat_sends_each_enabled_control_at_its_cron_times(tmp_path: Path) -> No
     assert not any(name.startswith("control ") for name in beat_schedule(off))
 
 
+def test_beats_schedule_survives_its_persistent_store(tmp_path: Path) -> None:
+    """`copilot beat` keeps its schedule in a shelve (pickled): an entry it cannot pickle crashes beat, and with it
+    the mailbox poll (the load test found this: no email was read)."""
+    import pickle
+
+    settings = load_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6399/0", controls_scheduler=True)
+    schedule = beat_schedule(settings)
+    assert any(name.startswith("control ") for name in schedule)
+    restored = pickle.loads(pickle.dumps(schedule))
+    late = restored["control late_pos"]["schedule"]
+    assert late.now().tzinfo is not None and late.day_of_week == {1, 2, 3, 4, 5}
+
+
 def test_the_worker_task_runs_the_control_through_the_facade() -> None:
     calls: list[tuple[Any, str]] = []
 
