@@ -92,6 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if sandbox._stopping.wait(fault.delay):
                 return
+        if method == "POST" and sandbox.latency > 0 and sandbox._stopping.wait(sandbox.latency):
+            return  # stopping while it waited
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = sandbox._backend.handle(method, path, body, self._session_id(), headers, raw)
         if isinstance(reply.body, str) and not reply.content_type.startswith("application/json"):
@@ -168,6 +170,8 @@ class SandboxServer:
         #: the file that keeps this server's writes (None: memory only)
         self.state_file = state_file
         self._backend = self._new_backend()
+        #: Seconds each RPC waits before it is answered over HTTP (an Odoo on another host; 0: at once).
+        self.latency = 0.0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -310,9 +314,12 @@ def serve_forever(
     helpdesk: HelpdeskApp = "oca",
     state_file: Path | None = None,
     odoo: OdooRelease = "odoo18",
+    latency: float = 0.0,
 ) -> None:
-    """Run a sandbox in the foreground until Ctrl-C (the ``copilot sandbox`` command)."""
+    """Run a sandbox in the foreground until Ctrl-C (the ``copilot sandbox`` command); ``latency``: seconds each
+    RPC waits before its answer."""
     server = SandboxServer(host, port, helpdesk=helpdesk, state_file=state_file, odoo=odoo)
+    server.latency = max(0.0, latency)
     out = sys.stdout
 
     def show(entry: LoggedRequest) -> None:

@@ -113,7 +113,8 @@ class Stack:
         redis_port = self.redis.port
         sandbox_port = free_port()
         self.env = self._env(redis_port, sandbox_port)
-        sandbox = self._proc("sandbox", ["sandbox", "--port", str(sandbox_port)])
+        latency = ["--latency-ms", f"{self.options.odoo_latency_ms:g}"]
+        sandbox = self._proc("sandbox", ["sandbox", "--port", str(sandbox_port), *latency])
         self.procs.start(sandbox)
         wait_port(sandbox_port, 60, "the Odoo sandbox")
         self._upgrade()

@@ -30,6 +30,14 @@ def sandbox(
         help="Odoo version to serve: odoo18 (recorded Odoo 18, JSON-RPC) or odoo19 (recorded Odoo 19: JSON-RPC "
         "and the JSON-2 API, API keys sandbox-<login>-api-key).",
     ),
+    latency_ms: float = typer.Option(
+        0.0,
+        "--latency-ms",
+        min=0.0,
+        max=60000.0,
+        help="Answer each RPC this many milliseconds later, as an Odoo on another host would (a real Odoo 18 "
+        "answers the copilot's reads in about 10 ms on loopback; the sandbox in about 1 ms). For load tests.",
+    ),
 ) -> None:
     """Serve the seeded Odoo sandbox over JSON-RPC until Ctrl-C (users: copilot/copilot, admin/admin, ...).
 
@@ -42,7 +50,7 @@ def sandbox(
 
     settings = get_settings().model_copy(update={"sandbox_helpdesk": helpdesk, "sandbox_odoo": odoo})
     state_file = settings.sandbox_writes_file if settings.sandbox_keep_writes else None
-    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file, odoo=odoo)
+    serve_forever(host, port, helpdesk=helpdesk, state_file=state_file, odoo=odoo, latency=latency_ms / 1000)
 
 
 @app.command("reset")
