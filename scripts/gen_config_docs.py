@@ -27,7 +27,7 @@ OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 OUTSIDE_SETTINGS: dict[str, str] = {
     "COPILOT_REQUIRE_SERVICES": "Tests: `1` makes a missing test server (Dovecot) fail the run instead of skipping "
     "the tests that need it. `.ci/run` sets it; `scripts/test-services.sh` honours it too.",
-    "COPILOT_TEST_SERVICES_DIR": "Tests: where `scripts/test-services.sh install` puts the test servers that come "
+    "COPILOT_TEST_SERVICES_DIR": "Tests: where `scripts/test-services.sh install n8n` puts the test servers that come "
     "from a registry (n8n, from npm) and where the tests look for them (default `~/.cache/copilot-test-services`).",
     "COPILOT_LIVE_APPROVER_LOGIN": "Live tests (`make live`): an Odoo user in *Copilot approver* who approves the "
     "live approval loop's requests.",

@@ -5,10 +5,11 @@
 #   PostgreSQL (initdb/pg_ctl: each test session starts a throwaway cluster), for the stores on PostgreSQL;
 #   Redis (redis-server: each test session starts a throwaway server, no persistence), for the Celery
 #   workers' broker and the shared rate limits.
-# On request only (`... install chromium`: .ci/run asks for it when the machine has an Odoo to test against):
-#   Chromium, which Playwright drives in the headless-browser tests (`make browser-test`).
+# On request only (.ci/run asks for them):
+#   Chromium, which Playwright drives in the headless-browser tests (`make browser-test`; asked for when the
+#   machine has an Odoo to test against);
 # SMTP is aiosmtpd, from the dev extras; Odoo is the embedded sandbox; Chroma is embedded.
-# One comes from the npm registry: n8n, for the n8n workflows' test (tests/integration/test_n8n.py), at the
+#   n8n, from the npm registry, for the n8n workflows' test (tests/integration/test_n8n.py), at the
 # version pinned in integrations/n8n/runtime/package.json, into ~/.cache/copilot-test-services/n8n-<version>
 # (COPILOT_TEST_SERVICES_DIR moves the cache). It needs Node.js (>= 20.19) and npm; the first install
 # downloads about 1 GB and takes minutes.
@@ -16,7 +17,7 @@
 #   scripts/test-services.sh install [NAME...]   installs what is missing when that is possible without a prompt
 #                                                (root, or passwordless sudo, and apt-get); else prints a one-line hint
 #   scripts/test-services.sh check [NAME...]     only prints a one-line hint per missing server
-# NAME: dovecot, postgresql, redis (the default: all three), chromium.
+# NAME: dovecot, postgresql, redis (the default: all three), chromium, n8n.
 #
 # With COPILOT_REQUIRE_SERVICES=1 (CI) a missing server is an error (exit 1) here and in the tests;
 # otherwise the tests that need it are skipped and pytest's summary counts them.
@@ -25,15 +26,15 @@ set -uo pipefail
 mode="${1:-check}"
 case "$mode" in
   check | install) ;;
-  *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium...]" >&2; exit 2 ;;
+  *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium|n8n...]" >&2; exit 2 ;;
 esac
 shift $(($# > 0 ? 1 : 0))
 names=("$@")
 [ "${#names[@]}" -gt 0 ] || names=(dovecot postgresql redis)
 for name in "${names[@]}"; do
   case "$name" in
-    dovecot | postgresql | redis | chromium) ;;
-    *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium...]" >&2; exit 2 ;;
+    dovecot | postgresql | redis | chromium | n8n) ;;
+    *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium|n8n...]" >&2; exit 2 ;;
   esac
 done
 
@@ -97,7 +98,12 @@ can_install() {
 }
 
 updated=0
+want_n8n=0
 for name in "${names[@]}"; do
+  if [ "$name" = n8n ]; then  # from npm, below
+    want_n8n=1
+    continue
+  fi
   if have "$name"; then
     echo "test servers: $name found"
     continue
@@ -122,15 +128,19 @@ done
 
 # n8n, from the npm registry: installed into a fresh folder, which is renamed into place only when the
 # install succeeded (a half-finished install is never taken for an installed n8n).
-n8n_spec="$(dirname "$0")/../integrations/n8n/runtime/package.json"
-n8n_version="$(sed -n 's/^ *"n8n": *"\([0-9.]*\)".*/\1/p' "$n8n_spec")"
-n8n_home="${COPILOT_TEST_SERVICES_DIR:-$HOME/.cache/copilot-test-services}/n8n-$n8n_version"
+[ "$want_n8n" = 1 ] || exit "$failed"
+n8n_spec="${0%/*}/../integrations/n8n/runtime/package.json"
+n8n_version=""
+while IFS= read -r line; do  # the pinned version, e.g. "n8n": "2.8.4"
+  if [[ $line =~ \"n8n\":\ *\"([0-9.]+)\" ]]; then n8n_version="${BASH_REMATCH[1]}"; fi
+done <"$n8n_spec"
+n8n_home="${COPILOT_TEST_SERVICES_DIR:-${HOME:-/tmp}/.cache/copilot-test-services}/n8n-$n8n_version"
 n8n_missing() {  # n8n_missing WHY
   if [ "${COPILOT_REQUIRE_SERVICES:-}" = "1" ]; then
     echo "n8n $n8n_version $1: the n8n workflows' test cannot run and COPILOT_REQUIRE_SERVICES=1" >&2
     failed=1
   else
-    echo "n8n $n8n_version $1: the n8n workflows' test will be skipped; install with: $0 install" >&2
+    echo "n8n $n8n_version $1: the n8n workflows' test will be skipped; install with: $0 install n8n" >&2
   fi
 }
 if [ -x "$n8n_home/node_modules/.bin/n8n" ]; then

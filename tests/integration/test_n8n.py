@@ -1,6 +1,6 @@
 """A real n8n (from the npm registry) runs the shipped workflows against a running ``copilot serve``.
 
-n8n is installed by ``scripts/test-services.sh install`` (``make test`` does it) at the version pinned in
+n8n is installed by ``scripts/test-services.sh install n8n`` (.ci/run does it) at the version pinned in
 integrations/n8n/runtime/package.json, into ~/.cache/copilot-test-services/n8n-<version>. Without it the test is
 skipped with the reason, unless ``COPILOT_REQUIRE_SERVICES=1`` (CI): then it fails.
 
@@ -127,7 +127,7 @@ def _n8n_binary() -> Path:
     """The installed n8n, or a skip (a failure under COPILOT_REQUIRE_SERVICES=1) saying how to install it."""
     problem = None
     if not N8N.exists():
-        problem = f"n8n {VERSION} is not installed in {N8N.parents[2]} (scripts/test-services.sh install)"
+        problem = f"n8n {VERSION} is not installed in {N8N.parents[2]} (scripts/test-services.sh install n8n)"
     elif shutil.which("node") is None:
         problem = "Node.js is not installed (apt-get install nodejs)"
     elif not COPILOT.exists():
