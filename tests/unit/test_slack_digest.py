@@ -180,7 +180,8 @@ def test_a_long_digest_is_split_within_slacks_limits_and_the_rest_is_counted() -
     more = len(items) - len(shown_keys)
     assert more > 0 and f"and {more} more" in all_text(messages[-1].blocks)
     assert {f"k{i}" for i in range(30)} <= shown_keys  # every critical one made it; the lowest were counted
-    assert "https://erp.example.com/odoo/action-copilot_approval.copilot_exception_action" in all_text(messages[-1].blocks)
+    listing = "https://erp.example.com/odoo/action-copilot_approval.copilot_exception_action"
+    assert listing in all_text(messages[-1].blocks)
 
 
 def test_an_empty_delivery_list_renders_nothing() -> None:
