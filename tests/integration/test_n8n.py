@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +31,7 @@ from typing import Any
 import pytest
 
 from copilot.service import Copilot
+from tests.servers.output import ProcessOutput
 
 ROOT = Path(__file__).resolve().parents[2]
 N8N_DIR = ROOT / "integrations" / "n8n"
@@ -86,31 +85,6 @@ def _request(url: str, *, data: bytes | None = None, headers: dict[str, str] | N
         return exc.code, json.loads(exc.read() or b"null")
 
 
-class _Log:
-    """A process's output, collected on a thread (the pipe never fills up)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if match := re.search(pattern, line):
-                    return match
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n" + "\n".join(self.lines[-40:]))
-
-    def count(self, text: str) -> int:
-        return sum(text in line for line in self.lines)
-
-
 def _stop(process: subprocess.Popen[str]) -> None:
     """SIGTERM to the process group this test started (n8n's task runner included), SIGKILL after 15 s."""
     if process.poll() is not None:
@@ -139,7 +113,7 @@ def _n8n_binary() -> Path:
     return N8N
 
 
-def _copilot_serve(folder: Path) -> tuple[subprocess.Popen[str], _Log]:
+def _copilot_serve(folder: Path) -> tuple[subprocess.Popen[str], ProcessOutput]:
     """``copilot serve`` on a free loopback port with the n8n source's secret, and its log."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -158,7 +132,7 @@ def _copilot_serve(folder: Path) -> tuple[subprocess.Popen[str], _Log]:
         text=True,
         start_new_session=True,
     )
-    return process, _Log(process.stderr)
+    return process, ProcessOutput(process.stderr)
 
 
 def _n8n_env(folder: Path, port: int, copilot_url: str) -> dict[str, str]:
@@ -193,9 +167,9 @@ class Stack:
     """The running copilot and n8n, their logs, and how long n8n took to be ready."""
 
     copilot: str
-    copilot_log: _Log
+    copilot_log: ProcessOutput
     n8n: str
-    n8n_log: _Log
+    n8n_log: ProcessOutput
     timings: dict[str, float]
 
     def outcome(self, event_id: str, timeout: float = 30) -> dict[str, Any]:
@@ -258,7 +232,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             start_new_session=True,
         )
         processes.append(n8n)
-        n8n_log = _Log(n8n.stdout)
+        n8n_log = ProcessOutput(n8n.stdout)
         for workflow_id in WORKFLOWS:
             n8n_log.wait_for(rf"Activated workflow .*{workflow_id}", 60)
         ready = time.monotonic()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from copilot.guardrails.signatures import sign
+from tests.servers.output import ProcessOutput
 
 TOKEN = "ops-token-0123456789abcdefghij"
 SECRET = "n8n-secret-0123456789abcdefghij"
@@ -34,33 +34,7 @@ def _request(url: str, *, data: bytes | None = None, headers: dict[str, str] | N
         return exc.code, json.loads(exc.read())
 
 
-class _Stderr:
-    """Collects the process's stderr on a thread (so the pipe never fills up)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if match := re.search(pattern, line):
-                    return match
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n" + "\n".join(self.lines))
-
-    def join(self) -> str:
-        self._thread.join(timeout=5)
-        return "\n".join(self.lines)
-
-
-def _serve(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[str], _Stderr]:
+def _serve(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[str], ProcessOutput]:
     """``copilot serve --port 0`` with only defaults plus ``settings`` (COPILOT_* values), and its stderr."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -78,7 +52,7 @@ def _serve(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[str], _Std
         stderr=subprocess.PIPE,
         text=True,
     )
-    return process, _Stderr(process.stderr)
+    return process, ProcessOutput(process.stderr)
 
 
 @pytest.mark.skipif(not COPILOT.exists(), reason="the copilot command is not installed next to this Python")
