@@ -10,24 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from copilot.citations import Citation, record_url
-from copilot.controls.model import ControlRun, Delivery, TrackedException
+from copilot.controls.model import Delivery, TrackedException
 from copilot.odoo.allowlist import EXCEPTION_MODEL, EXCEPTION_SYNC_METHOD
+
+if TYPE_CHECKING:
+    from copilot.odoo import OdooClient
 
 __all__ = [
     "ODOO_DATETIME",
     "SYNC_BATCH",
-    "ExceptionClient",
     "OdooAcknowledgement",
     "OdooExceptionSink",
     "exception_values",
     "pull_acknowledgements",
     "push_closed",
-    "push_run",
 ]
 
 #: How Odoo writes and reads datetimes over RPC (UTC, no zone).
@@ -35,26 +36,6 @@ ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 #: Exceptions per ``copilot_sync`` call (the addon takes at most 1000).
 SYNC_BATCH = 200
 _ACK_FIELDS = ("control", "key", "acknowledged_by", "acknowledged_at")
-
-
-class ExceptionClient(Protocol):
-    """What the sink needs of ``copilot.odoo.OdooClient``."""
-
-    def execute(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call an allow-listed ``model.method``."""
-
-    def search_read(
-        self,
-        model: str,
-        domain: Any,
-        fields: Sequence[str],
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str | None = None,
-        context: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Records matching ``domain``, only the listed ``fields``."""
 
 
 class OdooAcknowledgement(BaseModel):
@@ -120,7 +101,7 @@ def exception_values(
     return values
 
 
-def _sync(client: ExceptionClient, values: list[dict[str, Any]], batch: int) -> list[int | bool]:
+def _sync(client: OdooClient, values: list[dict[str, Any]], batch: int) -> list[int | bool]:
     ids: list[int | bool] = []
     for start in range(0, len(values), batch):
         ids.extend(client.execute(EXCEPTION_MODEL, EXCEPTION_SYNC_METHOD, values[start : start + batch]) or [])
@@ -132,7 +113,7 @@ class OdooExceptionSink:
 
     name = "odoo"
 
-    def __init__(self, client: ExceptionClient, *, odoo_url: str | None = None, batch: int = SYNC_BATCH) -> None:
+    def __init__(self, client: OdooClient, *, odoo_url: str | None = None, batch: int = SYNC_BATCH) -> None:
         self._client = client
         self._odoo_url = odoo_url
         self._batch = max(1, batch)
@@ -154,19 +135,10 @@ class OdooExceptionSink:
             push_closed(self._client, control, keys, batch=self._batch)
 
 
-def push_closed(client: ExceptionClient, control: str, keys: Iterable[str], *, batch: int = SYNC_BATCH) -> int:
+def push_closed(client: OdooClient, control: str, keys: Iterable[str], *, batch: int = SYNC_BATCH) -> int:
     """Close in Odoo the exceptions of ``control`` a run no longer found; how many Odoo had (and closed)."""
     values = [{"control": control, "key": key, "state": "closed"} for key in dict.fromkeys(keys)]
     return sum(1 for rid in _sync(client, values, max(1, batch)) if rid)
-
-
-def push_run(client: ExceptionClient, run: ControlRun, *, odoo_url: str | None = None, batch: int = SYNC_BATCH) -> None:
-    """One control run into Odoo: its new and worsened exceptions (each with its owner), then what it closed."""
-    values = [exception_values(d.exception, owner=d.owner, odoo_url=odoo_url) for d in run.deliveries]
-    if values:
-        _sync(client, values, max(1, batch))
-    if run.closed:
-        push_closed(client, run.control, run.closed, batch=batch)
 
 
 def _parse_odoo_datetime(value: Any) -> datetime | None:
@@ -179,7 +151,7 @@ def _parse_odoo_datetime(value: Any) -> datetime | None:
 
 
 def pull_acknowledgements(
-    client: ExceptionClient, *, since: datetime | None = None, control: str | None = None, limit: int = 1000
+    client: OdooClient, *, since: datetime | None = None, control: str | None = None, limit: int = 1000
 ) -> list[OdooAcknowledgement]:
     """The exceptions people acknowledged in Odoo (from ``since`` on, of ``control`` when given), oldest first.
 

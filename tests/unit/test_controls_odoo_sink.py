@@ -15,10 +15,8 @@ from copilot.controls.odoo_sink import (
     exception_values,
     pull_acknowledgements,
     push_closed,
-    push_run,
 )
 from copilot.errors import MethodNotAllowed, OdooError
-from copilot.odoo import OdooClient
 from odoo_sandbox import SandboxServer
 from tests.conftest import make_client
 
@@ -130,7 +128,7 @@ def test_close_then_pull_acknowledgements(server: SandboxServer) -> None:
     assert [a.key for a in pull_acknowledgements(copilot)] == ["b"], "a re-send does not undo the acknowledgement"
 
 
-def test_push_run_sends_the_deliveries_with_their_owners_then_the_closings(server: SandboxServer) -> None:
+def test_a_run_sends_the_deliveries_with_their_owners_then_the_closings(server: SandboxServer) -> None:
     copilot = make_client(server)
     OdooExceptionSink(copilot).deliver("x", _deliveries(_tracked("gone")))
     run = ControlRun(
@@ -144,7 +142,10 @@ def test_push_run_sends_the_deliveries_with_their_owners_then_the_closings(serve
         ],
         closed=["gone"],
     )
-    push_run(copilot, run)
+    sink = OdooExceptionSink(copilot)  # as the engine does: each owner's deliveries, then what the run closed
+    for delivery in run.deliveries:
+        sink.deliver(delivery.owner, [delivery])
+    sink.closed(run.control, run.closed)
     rows = {r["key"]: (r["owner"], r["state"]) for r in _rows(server, control="orders_at_risk")}
     assert rows == {"gone": ("x", "closed"), "a": ("#purchasing", "open"), "b": ("sales_manager", "open")}
 
@@ -238,10 +239,6 @@ def test_the_list_order_is_worst_first_then_oldest(server: SandboxServer) -> Non
     )
     rows = rpc("demo", "search_read", [], ["key"])
     assert [r["key"] for r in rows] == ["crit-old", "crit-new", "low-old"]
-
-
-def _client_type_check(client: OdooClient) -> None:
-    OdooExceptionSink(client)  # OdooClient satisfies ExceptionClient (checked by mypy)
 
 
 @pytest.mark.parametrize(
