@@ -31,7 +31,8 @@ __all__ = ["OdooRun", "TestSummary", "main", "odoo_command", "parse_series", "su
 #: Odoo's one-line result after a test run (18 and 19): "0 failed, 0 error(s) of 41 tests when loading database ...".
 _RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 #: Log lines that mean Odoo did not load the database (the addon did not install or upgrade).
-_FATAL = ("Failed to load registry", "Failed to initialize database", "odoo.modules.loading: Some modules")
+#: Lines of an Odoo log that mean the database did not load (the run failed whatever the exit code says).
+FATAL = ("Failed to load registry", "Failed to initialize database", "odoo.modules.loading: Some modules")
 _SERIES = re.compile(r"Odoo Server (\d+\.\d+)")
 #: Odoo's line for a skipped test, e.g. "...: skipped TestX.test_y : websocket-client module is not installed".
 _SKIPPED = re.compile(r": skipped (\S+) : (.*)")
@@ -84,7 +85,7 @@ def summarize(log: str) -> TestSummary:
         failed += int(match.group(1))
         errors += int(match.group(2))
         tests += int(match.group(3))
-    fatal = next((line.strip() for line in log.splitlines() if any(marker in line for marker in _FATAL)), None)
+    fatal = next((line.strip() for line in log.splitlines() if any(marker in line for marker in FATAL)), None)
     skipped = tuple(f"{m.group(1)} ({m.group(2).strip()})" for line in log.splitlines() if (m := _SKIPPED.search(line)))
     return TestSummary(tests=tests, failed=failed, errors=errors, fatal=fatal, skipped=skipped)
 
@@ -114,7 +115,8 @@ def odoo_command(run: OdooRun) -> list[str]:
     return command
 
 
-def _default_addons_path(odoo_bin: Path) -> str:
+def default_addons_path(odoo_bin: Path) -> str:
+    """Odoo's own addons folders of the source tree ``odoo_bin`` is in."""
     root = odoo_bin.resolve().parent
     return ",".join(str(p) for p in (root / "addons", root / "odoo" / "addons") if p.is_dir())
 
@@ -131,7 +133,7 @@ def _run_from(args: argparse.Namespace) -> OdooRun:
         python=args.python,
         odoo_bin=odoo_bin,
         series=series,
-        addons_path=args.addons_path or _default_addons_path(odoo_bin),
+        addons_path=args.addons_path or default_addons_path(odoo_bin),
         db=args.db or f"copilot_approval_test_{series.split('.')[0]}",
         extra_args=tuple(shlex.split(args.odoo_args)),
     )

@@ -23,10 +23,12 @@
 # otherwise the tests that need it are skipped and pytest's summary counts them.
 set -uo pipefail
 
+usage() { echo "usage: $0 install|check [dovecot|postgresql|redis|chromium|n8n...]" >&2; exit 2; }
+
 mode="${1:-check}"
 case "$mode" in
   check | install) ;;
-  *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium|n8n...]" >&2; exit 2 ;;
+  *) usage ;;
 esac
 shift $(($# > 0 ? 1 : 0))
 names=("$@")
@@ -34,7 +36,7 @@ names=("$@")
 for name in "${names[@]}"; do
   case "$name" in
     dovecot | postgresql | redis | chromium | n8n) ;;
-    *) echo "usage: $0 install|check [dovecot|postgresql|redis|chromium|n8n...]" >&2; exit 2 ;;
+    *) usage ;;
   esac
 done
 

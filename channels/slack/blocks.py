@@ -58,9 +58,18 @@ MAX_LIST = 10
 _MAIN_MODELS = ("purchase.order", "sale.order", "helpdesk.ticket", "stock.picking", "account.move", "res.partner")
 
 
+#: Mass pings written out in text; broken with a zero-width space so no client or setting turns them into one.
+_PINGS = ("@channel", "@here", "@everyone")
+_ZWSP = "\u200b"
+
+
 def escape(text: str | None) -> str:
-    """``text`` safe for mrkdwn: no link, mention or ``<!channel>`` can be forged by it."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` safe for mrkdwn: no link, mention or ``<!channel>`` can be forged by it, and a written
+    ``@channel``/``@here``/``@everyone`` is broken."""
+    out = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ping in _PINGS:
+        out = out.replace(ping, "@" + _ZWSP + ping[1:])
+    return out
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:

@@ -16,7 +16,6 @@ left out, is counted ("and N more") with a link to Odoo.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from channels.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, MAX_VALUE_CHARS, OPEN_IN_ODOO_ACTION_ID, Blocks
-from channels.slack.blocks import escape as _escape
+from channels.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_SECTION_CHARS,
+    MAX_VALUE_CHARS,
+    OPEN_IN_ODOO_ACTION_ID,
+    Blocks,
+    citation_link,
+    escape,
+)
 from copilot.approvals import Proposal
 from copilot.citations import Citation, record_url
 from copilot.controls.model import SEVERITIES, Delivery, Severity
@@ -75,8 +81,6 @@ _HEADINGS: dict[Severity, str] = {
     "medium": ":large_yellow_circle: *Medium*",
     "low": ":white_circle: *Low*",
 }
-_PINGS = ("@channel", "@here", "@everyone")
-_ZWSP = "\u200b"
 
 
 class ExceptionRef(BaseModel):
@@ -119,14 +123,6 @@ class DigestMessage:
     refs: tuple[ExceptionRef, ...]
 
 
-def escape(text: str | None) -> str:
-    """Untrusted text for mrkdwn: ``&``, ``<``, ``>`` escaped and mass pings (``@channel``...) broken."""
-    out = _escape(text)
-    for ping in _PINGS:
-        out = out.replace(ping, "@" + _ZWSP + ping[1:])
-    return out
-
-
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -147,12 +143,6 @@ def _context(text: str, block_id: str | None = None) -> dict[str, Any]:
     if block_id:
         block["block_id"] = block_id
     return block
-
-
-def _link(citation: Citation, odoo_url: str | None) -> str:
-    name = escape(citation.display_name)
-    url = record_url(odoo_url, citation.model, citation.id)
-    return f"<{url}|{name.replace('|', '¦')}>" if url else name
 
 
 def _age(delta: timedelta) -> str:
@@ -217,7 +207,7 @@ def _exception_blocks(delivery: Delivery, *, odoo_url: str | None, now: datetime
     evidence = list(unique.values())
     if evidence:
         more = f" and {len(evidence) - MAX_EVIDENCE} more" if len(evidence) > MAX_EVIDENCE else ""
-        meta.append("Evidence: " + ", ".join(_link(c, odoo_url) for c in evidence[:MAX_EVIDENCE]) + more)
+        meta.append("Evidence: " + ", ".join(citation_link(c, odoo_url) for c in evidence[:MAX_EVIDENCE]) + more)
     elements: list[dict[str, Any]] = []
     record = f.record or (evidence[0] if evidence else None)
     url = record_url(odoo_url, record.model, record.id) if record else None
@@ -273,7 +263,7 @@ def _head(owner: str, deliveries: Sequence[Delivery], part: int, parts: int) -> 
     ]
 
 
-def _pack(owner: str, ordered: list[Delivery], *, odoo_url: str | None, now: datetime) -> list[list[Blocks]]:
+def _pack(ordered: list[Delivery], *, odoo_url: str | None, now: datetime) -> list[list[Blocks]]:
     """The exceptions' blocks per message: each message's body fits 50 blocks with its head and a footer."""
     budget = MAX_BLOCKS - 2 - 1  # the head (header, counts) and room for an "and N more" footer
     pages: list[list[Blocks]] = []
@@ -307,7 +297,7 @@ def digest_messages(
     if not deliveries:
         return []
     ordered = _sorted(deliveries)
-    pages = _pack(owner, ordered, odoo_url=odoo_url, now=now)
+    pages = _pack(ordered, odoo_url=odoo_url, now=now)
     shown = sum(len(page) for page in pages)
     messages: list[DigestMessage] = []
     offset = 0
@@ -365,4 +355,4 @@ def mark_proposed(blocks: Blocks, ref: ExceptionRef, line: str) -> Blocks:
 
 def delivery_summary(deliveries: Sequence[Delivery]) -> Mapping[str, Any]:
     """What a digest held, for the outbox and a dead letter (JSON-ready)."""
-    return {"deliveries": [json.loads(d.model_dump_json()) for d in deliveries]}
+    return {"deliveries": [d.model_dump(mode="json") for d in deliveries]}

@@ -23,14 +23,13 @@ from typing import Any, Protocol
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from channels.slack.blocks import Blocks, notice_blocks
+from channels.slack.blocks import Blocks, escape, notice_blocks
 from channels.slack.digest import (
     ACK_ACTION_ID,
     PROPOSE_ACTION_ID,
     SNOOZE_ACTION_ID,
     SNOOZE_DAYS,
     ExceptionRef,
-    escape,
     mark_handled,
     mark_proposed,
 )

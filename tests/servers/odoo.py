@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from scripts.odoo_test import FATAL, default_addons_path
 from scripts.sync_odoo_addons import ADDON, VERSIONS, addon_dir
 from tests.servers.dovecot import free_port
 
@@ -50,8 +51,7 @@ class OdooInstall:
     @property
     def full_addons_path(self) -> str:
         """Odoo's own addons folders, then the folder holding this series' copilot_approval."""
-        root = self.odoo_bin.resolve().parent
-        own = self.addons_path or ",".join(str(p) for p in (root / "addons", root / "odoo" / "addons") if p.is_dir())
+        own = self.addons_path or default_addons_path(self.odoo_bin)
         return ",".join(part for part in (own, str(self.addon_folder())) if part)
 
     def addon_folder(self) -> Path:
@@ -168,7 +168,7 @@ class OdooServer:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
         self.init_seconds = time.monotonic() - started
         log = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-        if result.returncode != 0 or "Failed to load registry" in log or "Some modules are not loaded" in log:
+        if result.returncode != 0 or any(marker in log for marker in FATAL):
             raise RuntimeError(
                 f"Odoo {self.install.series} could not create {self.db} with {self.modules} "
                 f"(exit {result.returncode}): {result.stderr[-2000:]}\n{self.log_tail()}"
