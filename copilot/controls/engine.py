@@ -291,9 +291,12 @@ class ControlEngine:
                 log.exception("could not read the acknowledgements of %s from %s", name, type(mirror).__name__)
                 continue
             self._pulled[mark] = pulled_at
+            if not acks:
+                continue
+            tracked = self.store.tracked(name)  # one read for every acknowledgement
             updated = []
             for ack in acks:
-                item = self.store.get(name, ack.key)
+                item = tracked.get(ack.key)
                 if item is None or item.state not in ("open", "snoozed"):
                     continue
                 if item.last_sent is not None and ack.acknowledged_at < item.last_sent.replace(microsecond=0):

@@ -84,9 +84,12 @@ class ExceptionStore(Store):
 
     # -- exceptions ---------------------------------------------------------------------------------
     def tracked(self, control: str) -> dict[str, TrackedException]:
-        """Every exception of ``control`` ever tracked (closed ones too), by key."""
+        """The exceptions of ``control`` not closed, by key (a closed one found again is new: ``save`` reuses its
+        row), so a run reads what is open however many were closed before."""
         with self.db.session() as session:
-            rows = session.scalars(select(ExceptionRow).where(ExceptionRow.control == control)).all()
+            rows = session.scalars(
+                select(ExceptionRow).where(ExceptionRow.control == control, ExceptionRow.state != "closed")
+            ).all()
             return {row.key: _tracked(row) for row in rows}
 
     def get(self, control: str, key: str) -> TrackedException | None:
@@ -97,11 +100,24 @@ class ExceptionStore(Store):
 
     def save(self, items: Iterable[TrackedException]) -> None:
         """Insert or update these exceptions (one transaction)."""
+        items = list(items)
         with self.db.session() as session, session.begin():
+            rows: dict[tuple[str, str], ExceptionRow] = {}
+            for control in {item.finding.control for item in items}:  # one read per control, not one per item
+                keys = [item.finding.key for item in items if item.finding.control == control]
+                for start in range(0, len(keys), 500):
+                    found = session.scalars(
+                        select(ExceptionRow).where(
+                            ExceptionRow.control == control, ExceptionRow.key.in_(keys[start : start + 500])
+                        )
+                    )
+                    rows.update(((row.control, row.key), row) for row in found)
             for item in items:
-                row = session.get(ExceptionRow, (item.finding.control, item.finding.key))
+                row = rows.get((item.finding.control, item.finding.key))
                 if row is None:
-                    row = ExceptionRow(control=item.finding.control, key=item.finding.key)
+                    row = rows[(item.finding.control, item.finding.key)] = ExceptionRow(
+                        control=item.finding.control, key=item.finding.key
+                    )
                     session.add(row)
                 _fill(row, item)
 
