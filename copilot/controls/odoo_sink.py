@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from copilot.citations import Citation, record_url
 from copilot.controls.model import Delivery, TrackedException
 from copilot.odoo.allowlist import EXCEPTION_MODEL, EXCEPTION_SYNC_METHOD
+from copilot.tools._values import odoo_datetime
 
 if TYPE_CHECKING:
     from copilot.odoo import OdooClient
@@ -50,11 +51,7 @@ class OdooAcknowledgement(BaseModel):
 
 def _odoo_datetime(value: datetime | None) -> str | bool:
     """``value`` in UTC as Odoo writes it (a naive datetime is taken as UTC); False for None."""
-    if value is None:
-        return False
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime(ODOO_DATETIME)
+    return False if value is None else odoo_datetime(value)
 
 
 def _citation(citation: Citation, odoo_url: str | None) -> dict[str, Any]:

@@ -14,25 +14,18 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from copilot.controls.cron import cron_trigger
 from copilot.controls.definitions import ControlsConfig
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["ControlScheduler", "cron_fields", "next_runs", "scheduled", "trigger"]
+__all__ = ["ControlScheduler", "cron_fields", "next_runs", "scheduled"]
 
 log = logging.getLogger(__name__)
 
 #: A scheduled run may start this late (seconds) after its time (a busy or paused process), else it is skipped.
 MISFIRE_GRACE = 600
-
-
-def trigger(schedule: str, timezone: str = "UTC") -> CronTrigger:
-    """APScheduler's trigger of a cron expression (weekday numbers as in cron: 0 is Sunday)."""
-    from copilot.controls.cron import cron_trigger
-
-    return cron_trigger(schedule, timezone)
 
 
 def cron_fields(schedule: str) -> dict[str, str]:
@@ -59,7 +52,7 @@ def scheduled(config: ControlsConfig, names: Iterable[str]) -> dict[str, str]:
 
 def next_runs(schedule: str, timezone: str, now: datetime, count: int = 3) -> list[datetime]:
     """The next ``count`` times ``schedule`` fires after ``now``."""
-    cron = trigger(schedule, timezone)
+    cron = cron_trigger(schedule, timezone)
     times: list[datetime] = []
     previous = None
     for _ in range(count):
@@ -103,7 +96,11 @@ class ControlScheduler:
             )
             for name, schedule in self.jobs.items():
                 scheduler.add_job(
-                    self.run_now, trigger(schedule, self.config.timezone), args=[name], id=name, name=f"control {name}"
+                    self.run_now,
+                    cron_trigger(schedule, self.config.timezone),
+                    args=[name],
+                    id=name,
+                    name=f"control {name}",
                 )
             scheduler.start()
             self._scheduler = scheduler

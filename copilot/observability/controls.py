@@ -13,11 +13,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from copilot.controls.model import SEVERITIES
+
 __all__ = ["RUN_BUCKETS", "ControlMetrics", "control_metrics"]
 
 #: Control run buckets in seconds.
 RUN_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-_SEVERITIES = ("critical", "high", "medium", "low")
 
 
 class ControlMetrics:
@@ -70,7 +71,7 @@ class ControlMetrics:
     ) -> None:
         """Set the open gauges of ``controls`` from the store's counts and oldest first-seen times."""
         for control in controls:
-            for severity in _SEVERITIES:
+            for severity in SEVERITIES:
                 self.open.labels(control=control, severity=severity).set(counts.get((control, severity), 0))
             first = oldest.get(control)
             self.oldest_age.labels(control=control).set(max(0.0, (now - first).total_seconds()) if first else 0.0)

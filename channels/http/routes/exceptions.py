@@ -18,7 +18,7 @@ from channels.http.auth import Client, Scope
 from channels.http.deps import CopilotDep, IdempotencyDep, actor, require
 from channels.http.schemas import ErrorResponse
 from copilot.controls.engine import ExceptionNotFound, InvalidSnooze
-from copilot.controls.model import TrackedException
+from copilot.controls.model import Severity, TrackedException
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 # The path names the exception ``exception_key``: ``key`` is the Idempotency-Key header's parameter.
@@ -72,7 +72,7 @@ def list_exceptions(
         Literal["open", "acknowledged", "snoozed", "closed", "all"], Query(description="Their state (all: any)")
     ] = "open",
     control: Annotated[str | None, Query(max_length=64, description="Only this control's")] = None,
-    severity: Annotated[Literal["critical", "high", "medium", "low"] | None, Query()] = None,
+    severity: Annotated[Severity | None, Query()] = None,
 ) -> ExceptionList:
     """Each with its finding (reason, evidence, factors), first and last seen, and who acknowledged it."""
     rows = copilot.list_exceptions(
