@@ -103,7 +103,6 @@ class Copilot:
         db: Database | None = None,
         components: Components,
         tracer: trace.Tracer | None = None,
-        controls: Callable[[], ControlEngine] | None = None,
     ) -> None:
         self.settings = settings
         #: Spans of each use case and its skill run (``copilot.observability.tracing``); a no-op tracer when off.
@@ -123,8 +122,6 @@ class Copilot:
         self.audit = audit
         self._triager: Triager | None = None
         self._triager_lock = threading.Lock()
-        #: The scheduled controls' engine, built on first use (a bad controls.yaml fails only the controls).
-        self._controls = controls
 
     # -- who is asking --------------------------------------------------------------------------
     def actor_for(self, *, channel: Channel, external_id: str, email: str | None, name: str | None = None) -> Person:
@@ -168,9 +165,8 @@ class Copilot:
 
     @property
     def controls(self) -> ControlEngine:
-        """The scheduled controls' engine (the composition root's); ``ConfigError`` when this facade has none."""
-        if self._controls is not None:
-            return self._controls()
+        """The scheduled controls' engine (the composition root's, built on first use: a bad controls.yaml fails only
+        the controls); ``ConfigError`` when this facade has none."""
         engine = getattr(self.components, "controls", None)  # a composition root builds one
         if engine is None:
             from copilot.errors import ConfigError
@@ -500,7 +496,6 @@ def open_copilot(
     with ExitStack() as stack:
         if root is None:
             root = stack.enter_context(open_root(settings, llm=llm, db=db))
-        built: Root = root
         yield Copilot(
             settings,
             root.odoo,
@@ -511,5 +506,4 @@ def open_copilot(
             db=root.db,
             components=root,
             tracer=root.tracing.tracer,
-            controls=lambda: built.controls,
         )
