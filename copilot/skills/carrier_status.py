@@ -20,6 +20,7 @@ from copilot.citations import Citation
 from copilot.guardrails.screening import UntrustedText
 from copilot.skills.base import SkillContext
 from copilot.text.tracking import carrier_of, normalise_tracking
+from copilot.tools._values import ref
 
 __all__ = [
     "ATTENTION_STATES",
@@ -93,12 +94,6 @@ class _Reader(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-def _ref(value: Any) -> tuple[int, str] | None:
-    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[0], int):
-        return value[0], str(value[1])
-    return None
-
-
 def _carries(tracking_ref: Any, number: str) -> bool:
     """True when ``number`` is one of the numbers in a transfer's ``carrier_tracking_ref``."""
     if not isinstance(tracking_ref, str):
@@ -116,8 +111,8 @@ def _day(value: Any) -> date | None:
 
 
 def _transfer(row: dict[str, Any]) -> MatchedTransfer:
-    partner = _ref(row.get("partner_id"))
-    sale = _ref(row.get("sale_id"))
+    partner = ref(row.get("partner_id"))
+    sale = ref(row.get("sale_id"))
     return MatchedTransfer(
         transfer=Citation(model="stock.picking", id=row["id"], display_name=str(row.get("name") or row["id"])),
         state=str(row.get("state") or ""),
@@ -125,8 +120,8 @@ def _transfer(row: dict[str, Any]) -> MatchedTransfer:
         scheduled=row.get("scheduled_date") or None,
         deadline=row.get("date_deadline") or None,
         origin=row.get("origin") or None,
-        partner=partner[1] if partner else None,
-        sale_order=Citation(model="sale.order", id=sale[0], display_name=sale[1]) if sale else None,
+        partner=partner.name if partner else None,
+        sale_order=Citation(model="sale.order", id=sale.id, display_name=sale.name) if sale else None,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from copilot.skills.at_risk.news import Announced, PoNews
 from copilot.skills.at_risk.reads import Snapshot, ref_id, ref_name, when
 from copilot.skills.supplier_email.schemas import Quantity
+from copilot.text.references import product_code, without_product_code
 
 __all__ = [
     "Demand",
@@ -27,7 +28,6 @@ __all__ = [
     "Supply",
     "allocate",
     "demands",
-    "product_code",
     "reliabilities",
     "supplies",
 ]
@@ -222,13 +222,6 @@ def supplies(
     return out
 
 
-def product_code(display: str) -> str | None:
-    """ "[E-COM06] Corner Desk Right Sit" -> "E-COM06"."""
-    if display.startswith("[") and "]" in display:
-        return display[1 : display.index("]")].strip() or None
-    return None
-
-
 def _units(quantity: Quantity, ratio: float, uom: str) -> float:
     """An e-mail's quantity in product units: in the receipt's unit unless it names dozens."""
     unit = (quantity.uom or "").strip().casefold()
@@ -294,7 +287,9 @@ def demands(snapshot: Snapshot) -> list[Demand]:
                 line_id=line_id,
                 order_id=order_id,
                 product_id=product,
-                product=_product_label(ref_name(move.get("product_id")), str(line.get("name") or "")),
+                product=without_product_code(
+                    ref_name(move.get("product_id")) or str(line.get("name") or "").split("\n", 1)[0]
+                ),
                 ordered=0.0,
                 reserved=0.0,
                 need=_need(order, line),
@@ -315,14 +310,6 @@ def demands(snapshot: Snapshot) -> list[Demand]:
         if item is not None and held > item.reserved:
             item.reserved = min(held, item.ordered)
     return list(by_line.values())
-
-
-def _product_label(display: str, line_name: str) -> str:
-    """ "[E-COM06] Corner Desk Right Sit" -> "Corner Desk Right Sit" (the code is noise in a sentence)."""
-    label = display or line_name.split("\n", 1)[0]
-    if label.startswith("[") and "] " in label:
-        label = label.split("] ", 1)[1]
-    return label
 
 
 def _need(order: dict[str, Any], line: dict[str, Any]) -> datetime | None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from copilot.odoo import OdooClient
+from copilot.tools._values import odoo_datetime
 
 __all__ = ["Snapshot", "read_snapshot", "ref_id", "ref_name", "when"]
 
@@ -175,7 +176,7 @@ def read_snapshot(
     vendors = _ids([*(r["partner_id"] for r in po_lines.values()), *(m["partner_id"] for m in in_moves)])
     history: list[dict[str, Any]] = []
     if vendors:
-        since = (now - timedelta(days=history_days)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        since = odoo_datetime(now - timedelta(days=history_days))
         history = client.search_read(
             "stock.picking",
             [

@@ -14,7 +14,6 @@ from copilot.skills.at_risk.cover import (
     allocate,
     demands,
     free_stock,
-    product_code,
     reliabilities,
     supplies,
     unknown_vendor,
@@ -25,6 +24,7 @@ from copilot.skills.at_risk.reads import Snapshot, read_snapshot, ref_id, ref_na
 from copilot.skills.at_risk.schemas import AtRiskInput, AtRiskItem, AtRiskQueue
 from copilot.skills.at_risk.scoring import LineRisk, RiskModel, line_risk, priority_weight, severity_for
 from copilot.skills.base import SkillContext
+from copilot.text.references import product_code
 
 __all__ = ["AT_RISK", "AtRiskSkill"]
 
@@ -109,6 +109,7 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         held.sort(key=lambda d: -d[0].reserved)
     wanted_pos = {p.strip().casefold() for p in request.purchase_orders or ()}
     wanted_sos = {s.strip().casefold() for s in request.sale_orders or ()}
+    key_names = frozenset(n.strip().casefold() for n in model.key_accounts)  # once per run, not per order
     items = []
     for order_id, risks in risky.items():
         order = snapshot.orders[order_id]
@@ -118,7 +119,7 @@ def score_snapshot(snapshot: Snapshot, model: RiskModel, now: datetime, request:
         ):
             continue
         risks.sort(key=_worst_first)
-        items.append(_item(snapshot, model, now, order_id, risks, by_order[order_id], donors))
+        items.append(_item(snapshot, model, now, order_id, risks, by_order[order_id], donors, key_names))
     items.sort(key=lambda i: (-i.score, -i.risk, i.order))
     return items
 
@@ -163,8 +164,8 @@ def _po_names(risks: Sequence[LineRisk]) -> set[str]:
     return {p.supply.purchase_order[1].casefold() for r in risks for p in r.demand.pieces if p.supply.purchase_order}
 
 
-def _is_key(snapshot: Snapshot, model: RiskModel, partner_id: int | None, customer: str) -> bool:
-    names = {n.strip().casefold() for n in model.key_accounts}
+def _is_key(snapshot: Snapshot, names: frozenset[str], partner_id: int | None, customer: str) -> bool:
+    """``names``: the key accounts' names, casefolded (built once per run by ``score_snapshot``)."""
     partner = snapshot.partners.get(partner_id or 0, {})
     commercial = ref_id(partner.get("commercial_partner_id"))
     return (
@@ -183,12 +184,13 @@ def _item(
     risks: list[LineRisk],
     order_lines: list[Demand],
     donors: dict[int, list[tuple[Demand, str]]],
+    key_names: frozenset[str],
 ) -> AtRiskItem:
     order = snapshot.orders[order_id]
     name = str(order.get("name") or "")
     partner_id = ref_id(order.get("partner_id"))
     customer = ref_name(order.get("partner_id"))
-    key = _is_key(snapshot, model, partner_id, customer)
+    key = _is_key(snapshot, key_names, partner_id, customer)
     worst = risks[0]
     value = float(order.get("amount_untaxed") or 0.0)
     weight = round(priority_weight(value, key_account=key, model=model), 6)
