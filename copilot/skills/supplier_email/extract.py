@@ -549,11 +549,10 @@ _CLOSED = re.compile(r"\b(?:closed|shut|geschlossen|ferm[ée]e?s?|cerrad[oa]s?|c
 _CLAUSE_END = re.compile(r"[,;:]")
 
 
-def _clause_of(text: str, start: int, end: int) -> str:
-    """The clause of ``text`` around ``start``..``end``: from the last clause break before to the next after."""
-    cut = next(reversed(list(_CLAUSE_BREAK.finditer(text, 0, start))), None)
-    after = _CLAUSE_END.search(text, end)
-    return text[cut.end() if cut else 0 : after.start() if after else len(text)]
+def _clause_of(s: Sentence, start: int, end: int) -> str:
+    """The clause of ``s`` around ``start``..``end``: from the last clause break before to the next after."""
+    after = _CLAUSE_END.search(s.text, end)
+    return s.text[s.clause_start(start) : after.start() if after else len(s.text)]
 
 
 #: A new date further out than this (two years) is a misreading, not a supplier's promise.
@@ -584,7 +583,7 @@ def _dates(
             deadline = _BY_END.search(before[-20:]) and _REPLY_WORDS.search(s.text)
             if found.relative and (found.value == reference or deadline):
                 continue  # "on the truck today" is an event, "we need to know by Monday" a deadline
-            if _CLOSED.search(_clause_of(s.text, found.start, found.end)):
+            if _CLOSED.search(_clause_of(s, found.start, found.end)):
                 continue  # "our warehouse is closed Thursday and Friday": days off, not a promise
             if found.approximate and _VAGUE.search(before[-25:]):
                 continue  # "will follow around mid-December; I'll confirm the exact date": no date yet
@@ -762,15 +761,9 @@ def _shipments(ss: list[Sentence], backorder_dates: list[tuple[int, FoundDate]])
     return out
 
 
-# the last clause break of a text is found by scanning forward once (".*" before it backtracked on long text)
-_CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|mais|pero|maar)\s", _I)
-
-
 def _backordered_until(s: Sentence, found: FoundDate) -> list[Candidate]:
     """Products backordered until a date, nothing shipped: a new date for the products of that clause."""
-    before = s.text[: found.start]
-    cut = next(reversed(list(_CLAUSE_BREAK.finditer(before))), None)
-    clause = before[cut.end() :] if cut else before
+    clause = s.text[s.clause_start(found.start) : found.start]
     codes = signals.product_codes(clause)
     return [
         Candidate(

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 from copilot.guardrails.bank_change import find_bank_change, sentence_around
 from copilot.guardrails.injection import InjectionDetector, detect_injection
@@ -33,6 +35,10 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'¿¡ÄÖÜÉÈÀ])")
 _SPLIT_ORDINAL_DOT = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)\s+(?=[A-Z0-9\[(\"'ÄÖÜ])")
 
 
+#: Where a clause ends inside a sentence: a comma, semicolon or colon, or a "but" (in the five languages).
+CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|mais|pero|maar)\s", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A sentence of the email body, with the PO references and product codes it names."""
@@ -43,6 +49,16 @@ class Sentence:
     po_refs: tuple[str, ...]
     codes: tuple[str, ...]
     language: str = "en"
+
+    @cached_property
+    def clause_breaks(self) -> tuple[int, ...]:
+        """Where each clause break of the text ends, in order (scanned once, however many dates ask)."""
+        return tuple(m.end() for m in CLAUSE_BREAK.finditer(self.text))
+
+    def clause_start(self, pos: int) -> int:
+        """Where the clause holding ``pos`` starts: after the last clause break that ends at or before it."""
+        index = bisect_right(self.clause_breaks, pos)
+        return self.clause_breaks[index - 1] if index else 0
 
     @property
     def lower(self) -> str:
