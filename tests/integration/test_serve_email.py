@@ -18,8 +18,9 @@ import pytest
 from channels.email import Outbox
 from copilot.config import Settings, load_settings
 from tests.integration.conftest import deliver, flags
-from tests.integration.test_serve_process import COPILOT, _Stderr
+from tests.integration.test_serve_process import COPILOT
 from tests.servers.dovecot import DovecotServer
+from tests.servers.output import ProcessOutput
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
 DONE = b"$CopilotDone"
@@ -55,7 +56,7 @@ def _env(settings: Settings, home: Path) -> dict[str, str]:
     }
 
 
-def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], _Stderr]:
+def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], ProcessOutput]:
     process = subprocess.Popen(  # noqa: S603 - our own command
         [str(COPILOT), "serve", "--port", "0"],
         cwd=cwd,
@@ -64,7 +65,7 @@ def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], _Stde
         stderr=subprocess.PIPE,
         text=True,
     )
-    return process, _Stderr(process.stderr)
+    return process, ProcessOutput(process.stderr)
 
 
 def _done(settings: Settings) -> set[int]:
@@ -80,7 +81,7 @@ def _wait(condition: object, timeout: float) -> None:
     raise AssertionError(f"not reached within {timeout} s")
 
 
-def _stop(process: subprocess.Popen[str], stderr: _Stderr) -> str:
+def _stop(process: subprocess.Popen[str], stderr: ProcessOutput) -> str:
     process.send_signal(signal.SIGTERM)
     try:
         code = process.wait(timeout=60)
